@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: MIT
+# Hintvisor build. Plain GNU Make, one object list per folder.
+#   make run     install what is missing, build, boot under Bochs, print the console
+#   make check   install what is missing, build, run every test
+#   make bench   benchmarks (counts and ratios, never wall time)
+# Everything lands in build/; nothing is written outside it except the
+# dependency cache (newlib, guest kernel) under $(HINTVISOR_CACHE).
+
+BUILD ?= build
+export HINTVISOR_CACHE ?= $(HOME)/.cache/hintvisor
+
+CC      := gcc
+LD      := ld
+OBJCOPY := objcopy
+GCCINC  := $(shell $(CC) -print-file-name=include)
+LIBGCC  := $(shell $(CC) -print-libgcc-file-name)
+
+NEWLIB  := $(BUILD)/newlib
+LIBC    := $(NEWLIB)/lib/libc.a
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wundef -Wvla -Wwrite-strings -Wno-unused-parameter
+
+# Freestanding code (hypervisor, boot paths, test guests). -fpic so that the
+# same objects link into the multiboot2 ELF and the PE32+ EFI application;
+# hidden visibility keeps data accesses PC-relative instead of via the GOT.
+KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-stack-check \
+	-fpic -fvisibility=hidden -mno-red-zone -mgeneral-regs-only \
+	-fno-omit-frame-pointer -fno-strict-aliasing -fcf-protection=none \
+	-fno-asynchronous-unwind-tables -nostdinc -isystem $(NEWLIB)/include -isystem $(GCCINC) \
+	-Iinclude -Iarch/x86_64/include -I. $(WARN)
+KASFLAGS := -g -fpic -Iinclude -Iarch/x86_64/include -I. -D__ASSEMBLY__
+
+# Host code (unit tests, simulator, benchmarks).
+HCFLAGS := -std=gnu11 -O2 -g -Iinclude -I. $(WARN)
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+.PHONY: all deps run check bench clean distclean help
+all: hypervisor
+
+deps:
+	@./scripts/deps.sh
+
+$(LIBC): scripts/newlib.sh | deps
+	@./scripts/newlib.sh $(NEWLIB)
+
+-include mm/mm.mk
+
+# ---- the hypervisor -------------------------------------------------------
+CORE_SRCS := \
+	boot/boot_info.c boot/mb2.c \
+	arch/x86_64/cpu_init.c arch/x86_64/trap_entry.S arch/x86_64/paging.c \
+	arch/x86_64/pgtable.c arch/x86_64/ept.c arch/x86_64/tsc.c \
+	arch/x86_64/vmx.c arch/x86_64/vmcs.c arch/x86_64/vmx_exit.c arch/x86_64/vmx_entry.S \
+	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c \
+	hv/hypercall.c hv/hint.c hv/stats.c hv/libc_glue.c \
+	mm/frames.c $(MM_SRCS)
+MB2_SRCS := boot/mb2_entry.S boot/mb2_main.c
+
+kobj = $(patsubst %,$(BUILD)/k/%.o,$(1))
+CORE_OBJS := $(call kobj,$(CORE_SRCS))
+MB2_OBJS := $(call kobj,$(MB2_SRCS))
+
+$(BUILD)/k/%.c.o: %.c $(LIBC)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/k/%.S.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	@$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
+
+KLDFLAGS := -nostdlib -z noexecstack -z max-page-size=4096
+KLIBS := $(LIBC) $(LIBGCC)
+
+$(BUILD)/hintvisor.elf: $(MB2_OBJS) $(CORE_OBJS) linker.ld $(LIBC)
+	@echo "  LD      $@"
+	@$(LD) $(KLDFLAGS) -static -T linker.ld -o $@ $(MB2_OBJS) $(CORE_OBJS) $(KLIBS)
+
+.PHONY: hypervisor
+hypervisor: $(BUILD)/hintvisor.elf
+
+# ---- test guests -------------------------------------------------------------
+GUEST_NAMES := $(sort $(patsubst tests/guest/%/,%,$(dir $(wildcard tests/guest/*/main.c))))
+GUEST_LIB_SRCS := tests/guest/lib/entry.S tests/guest/lib/lib.c
+GUEST_LIB_OBJS := $(call kobj,$(GUEST_LIB_SRCS)) $(BUILD)/k/hv/libc_glue.c.o
+GUEST_ELFS := $(GUEST_NAMES:%=$(BUILD)/guest/%.elf)
+
+$(BUILD)/k/tests/guest/%: KCFLAGS += -Itests/guest/lib
+
+.SECONDARY:
+.SECONDEXPANSION:
+$(BUILD)/guest/%.elf: $$(call kobj,$$(wildcard tests/guest/%/*.c)) $(GUEST_LIB_OBJS) tests/guest/lib/guest.ld
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(LD) $(KLDFLAGS) --no-warn-rwx-segments -static -T tests/guest/lib/guest.ld -o $@ $(filter %.o,$^) $(KLIBS)
+
+.PHONY: guests
+guests: $(GUEST_ELFS)
+
+# ---- boot images ----------------------------------------------------------
+$(BUILD)/hintvisor.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) run.cfg scripts/mkiso.sh
+	@echo "  ISO     $@"
+	@scripts/mkiso.sh run.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
+$(BUILD)/test.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/guests.cfg scripts/mkiso.sh
+	@echo "  ISO     $@"
+	@scripts/mkiso.sh tests/guests.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@sed -n '2,6p' Makefile

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * EPT construction and queries for one VM (see ept.h). Runs in VMX root with
+ * interrupts off; the guest may be running on no other CPU while we edit
+ * (single host CPU), but A/D updates by the walker are atomic w.r.t. us
+ * because we clear bits with a locked AND.
+ */
+#include <asm/ept.h>
+#include <errno.h>
+
+static const struct pt_format ept_format = {
+	.present = EPT_RWX,
+	.table_flags = EPT_RWX,
+};
+
+int ept_init(struct ept *ept, bool ad, pt_alloc_fn alloc, void (*free_fn)(void *), void *ctx)
+{
+	ept->ad = ad;
+	ept->alloc = alloc;
+	ept->free = free_fn;
+	ept->ctx = ctx;
+	ept->nr_tables = 0;
+	ept->root = alloc(ctx);
+	return ept->root ? 0 : -ENOMEM;
+}
+
+void ept_destroy(struct ept *ept)
+{
+	if (!ept->root)
+		return;
+	pt_free_tables(&ept_format, ept->root, ept->free);
+	ept->free(ept->root);
+	ept->root = NULL;
+}
+
+uint64_t ept_pointer(const struct ept *ept)
+{
+	return ((uint64_t)(uintptr_t)ept->root & PT_ADDR_MASK) | EPTP_MT_WB | EPTP_WALK_4 |
+	       (ept->ad ? EPTP_AD : 0);
+}
+
+static void *counted_alloc(void *p)
+{
+	struct ept *ept = p;
+	void *page = ept->alloc(ept->ctx);
+
+	if (page)
+		ept->nr_tables++;
+	return page;
+}
+
+int ept_map(struct ept *ept, gfn_t gfn, hfn_t hfn)
+{
+	uint64_t *e = pt_walk(&ept_format, ept->root, gpa_x(gfn_to_gpa(gfn)), PT_LEVEL_4K,
+			      counted_alloc, ept);
+
+	if (!e)
+		return -ENOMEM;
+	if (*e & EPT_RWX)
+		return -EEXIST;
+	*e = hpa_x(hfn_to_hpa(hfn)) | EPT_RWX | EPT_MT_WB;
+	return 0;
+}
+
+static uint64_t *leaf(const struct ept *ept, gfn_t gfn)
+{
+	uint64_t *e = pt_walk(&ept_format, ept->root, gpa_x(gfn_to_gpa(gfn)), PT_LEVEL_4K, NULL,
+			      NULL);
+
+	return e && (*e & EPT_RWX) ? e : NULL;
+}
+
+uint64_t ept_unmap(struct ept *ept, gfn_t gfn)
+{
+	uint64_t *e = leaf(ept, gfn);
+
+	return e ? __atomic_exchange_n(e, 0, __ATOMIC_SEQ_CST) : 0;
+}
+
+hfn_t ept_lookup(const struct ept *ept, gfn_t gfn)
+{
+	uint64_t *e = leaf(ept, gfn);
+
+	return e ? hpa_to_hfn(_hpa(*e & PT_ADDR_MASK)) : INVALID_HFN;
+}
+
+bool ept_test_and_clear(struct ept *ept, gfn_t gfn, uint64_t bit)
+{
+	uint64_t *e = leaf(ept, gfn);
+
+	if (!e)
+		return false;
+	if (!ept->ad)
+		return true;
+	return __atomic_fetch_and(e, ~bit, __ATOMIC_SEQ_CST) & bit;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* Host exception frame and the host GDT/TSS/IDT set-up (VMX root, BSP). */
+#ifndef ASM_TRAP_H
+#define ASM_TRAP_H
+
+#include <types.h>
+
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rdi, rsi, rbp, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+#define HOST_CS 0x08
+#define HOST_DS 0x10
+#define HOST_TR 0x18
+
+/* Load our own GDT (with a TSS), IDT and segment registers. */
+void cpu_init_tables(void);
+/* Called by the entry stubs; prints the frame and a backtrace, then stops. */
+void trap_handler(struct trap_frame *f) __attribute__((noreturn));
+/* Print a frame-pointer backtrace starting at rbp. */
+void dump_backtrace(uint64_t rbp);
+
+#endif /* ASM_TRAP_H */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VT-x bring-up and the vCPU run loop: the interface between hv/ and the
+ * VMX code. VMX root, BSP, interrupts off.
+ */
+#ifndef ASM_VMX_CPU_H
+#define ASM_VMX_CPU_H
+
+#include <hv/vcpu.h>
+
+struct vmx_caps {
+	uint32_t revision;
+	uint32_t pin, proc, proc2, exit, entry; /* controls we run with */
+	uint64_t ept_vpid;                      /* IA32_VMX_EPT_VPID_CAP */
+	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	unsigned int timer_rate;                /* preemption timer = TSC >> rate */
+	bool ept_ad;                            /* EPT accessed/dirty flags */
+	bool vpid;
+	unsigned long invept_type;              /* INVEPT_SINGLE or INVEPT_ALL */
+};
+
+extern struct vmx_caps vmx_caps;
+
+/*
+ * Check every VMX feature Hintvisor relies on, print what was found, enable
+ * VMX (IA32_FEATURE_CONTROL, CR4.VMXE, VMXON). Returns 0, or -1 after
+ * printing "vmx: missing feature: <name>" for the first missing one.
+ */
+int vmx_init(void);
+
+/* Create the VMCS of a vCPU for a 64-bit guest entering at rip with the
+ * given CR3 and GDT (hvboot state, guest-abi/ABI.md). 0 or -ENOMEM. */
+int vmx_vcpu_init(struct vcpu *v, uint64_t rip, uint64_t cr3, uint64_t gdt_base,
+		  uint16_t gdt_limit, uint64_t rsp, uint64_t rdi);
+void vmx_vcpu_destroy(struct vcpu *v);
+
+/* Run the vCPU until its VM stops or the time slice (in TSC ticks) ends. */
+void vmx_vcpu_run(struct vcpu *v, uint64_t slice);
+
+/* Flush all guest-physical mappings of this EPT (after unmapping). */
+void vmx_flush_ept(const struct ept *ept);
+
+/* Dump VMCS guest state and registers of the current vCPU to the console. */
+void vmx_dump(const struct vcpu *v);
+
+/* Queue a hardware exception for the next VM entry. */
+void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+
+/* Names of the exit reasons, for the stats block ("?" for gaps). */
+const char *vmx_exit_name(unsigned int reason);
+
+#endif /* ASM_VMX_CPU_H */

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMCS set-up for one vCPU: controls from vmx_caps, host state of this CPU,
+ * and the initial guest state of a 64-bit "hvboot" guest. Checks on these
+ * fields: SDM Vol. 3C §27.2 (host state) and §27.3 (guest state).
+ */
+#include <asm/cpu.h>
+#include <asm/trap.h>
+#include <asm/vmx.h>
+#include <asm/vmx_cpu.h>
+#include <errno.h>
+#include <hv/console.h>
+#include <hv/mem.h>
+#include <string.h>
+
+/* Access rights (SDM Table 25-2): type, S, DPL, P, L, D/B, G, unusable. */
+#define AR_CODE64 0xa09b   /* execute/read accessed, S, P, L, G */
+#define AR_DATA 0xc093     /* read/write accessed, S, P, D/B, G */
+#define AR_TSS64_BUSY 0x8b /* busy 64-bit TSS, P */
+#define AR_UNUSABLE 0x10000
+
+extern char vmx_exit_stub[];
+static void *msr_bitmap; /* all ones: every RDMSR/WRMSR exits */
+
+static uint64_t host_tr_base(void)
+{
+	struct desc_ptr gdtr;
+	const uint64_t *gdt;
+	uint16_t tr = read_tr();
+
+	asm volatile("sgdt %0" : "=m"(gdtr));
+	gdt = (const uint64_t *)(uintptr_t)gdtr.base;
+	return ((gdt[tr / 8] >> 16) & 0xffffff) | ((gdt[tr / 8] >> 32) & 0xff000000) |
+	       (gdt[tr / 8 + 1] << 32);
+}
+
+static void setup_host_state(void)
+{
+	struct desc_ptr gdtr, idtr;
+
+	asm volatile("sgdt %0" : "=m"(gdtr));
+	asm volatile("sidt %0" : "=m"(idtr));
+	vmwrite(VMCS_HOST_CR0, read_cr0());
+	vmwrite(VMCS_HOST_CR3, read_cr3());
+	vmwrite(VMCS_HOST_CR4, read_cr4());
+	for (int s = SEG_ES; s <= SEG_GS; s++)
+		vmwrite(VMCS_SEG(VMCS_HOST_ES_SEL, s), s == SEG_CS ? HOST_CS :
+						      (s == SEG_FS || s == SEG_GS) ? 0 : HOST_DS);
+	vmwrite(VMCS_HOST_ES_SEL + 12, HOST_TR); /* TR follows GS in the host area */
+	vmwrite(VMCS_HOST_FS_BASE, 0);
+	vmwrite(VMCS_HOST_GS_BASE, 0);
+	vmwrite(VMCS_HOST_TR_BASE, host_tr_base());
+	vmwrite(VMCS_HOST_GDTR_BASE, gdtr.base);
+	vmwrite(VMCS_HOST_IDTR_BASE, idtr.base);
+	vmwrite(VMCS_HOST_SYSENTER_CS, 0);
+	vmwrite(VMCS_HOST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_HOST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+	vmwrite(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_stub);
+}
+
+static void set_seg(enum seg s, uint16_t sel, uint64_t base, uint32_t limit, uint32_t ar)
+{
+	vmwrite(VMCS_SEG(VMCS_GUEST_ES_SEL, s), sel);
+	vmwrite(VMCS_SEG(VMCS_GUEST_ES_BASE, s), base);
+	vmwrite(VMCS_SEG(VMCS_GUEST_ES_LIMIT, s), limit);
+	vmwrite(VMCS_SEG(VMCS_GUEST_ES_AR, s), ar);
+}
+
+static void setup_guest_state(const struct vcpu *v, uint64_t rip, uint64_t cr3,
+			      uint64_t gdt_base, uint16_t gdt_limit, uint64_t rsp)
+{
+	uint64_t cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
+	uint64_t cr4 = X86_CR4_PAE;
+
+	vmwrite(VMCS_GUEST_CR0, (cr0 | vmx_caps.cr0_fixed0) & vmx_caps.cr0_fixed1);
+	vmwrite(VMCS_GUEST_CR3, cr3);
+	/* CR4.VMXE must stay set in VMX operation; the guest sees it clear. */
+	vmwrite(VMCS_GUEST_CR4, (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
+	vmwrite(VMCS_CR4_MASK, X86_CR4_VMXE);
+	vmwrite(VMCS_CR4_SHADOW, cr4);
+	vmwrite(VMCS_CR0_MASK, 0);
+	vmwrite(VMCS_CR0_SHADOW, cr0);
+
+	set_seg(SEG_CS, 0x08, 0, 0xffffffff, AR_CODE64);
+	set_seg(SEG_ES, 0x10, 0, 0xffffffff, AR_DATA);
+	set_seg(SEG_SS, 0x10, 0, 0xffffffff, AR_DATA);
+	set_seg(SEG_DS, 0x10, 0, 0xffffffff, AR_DATA);
+	set_seg(SEG_FS, 0x10, 0, 0xffffffff, AR_DATA);
+	set_seg(SEG_GS, 0x10, 0, 0xffffffff, AR_DATA);
+	set_seg(SEG_LDTR, 0, 0, 0, AR_UNUSABLE);
+	set_seg(SEG_TR, 0, 0, 0xffff, AR_TSS64_BUSY);
+	vmwrite(VMCS_GUEST_GDTR_BASE, gdt_base);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, gdt_limit);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0); /* any early exception triple-faults */
+
+	vmwrite(VMCS_GUEST_IA32_EFER, X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE);
+	vmwrite(VMCS_GUEST_DR7, 0x400);
+	vmwrite(VMCS_GUEST_RSP, rsp);
+	vmwrite(VMCS_GUEST_RIP, rip);
+	vmwrite(VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED);
+	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
+	vmwrite(VMCS_GUEST_PENDING_DBG, 0);
+	vmwrite(VMCS_LINK_POINTER, ~0ULL);
+	(void)v;
+}
+
+int vmx_vcpu_init(struct vcpu *v, uint64_t rip, uint64_t cr3, uint64_t gdt_base,
+		  uint16_t gdt_limit, uint64_t rsp, uint64_t rdi)
+{
+	if (!msr_bitmap) {
+		msr_bitmap = page_alloc();
+		if (!msr_bitmap)
+			return -ENOMEM;
+		memset(msr_bitmap, 0xff, PAGE_SIZE);
+	}
+	v->vmcs = page_alloc();
+	if (!v->vmcs)
+		return -ENOMEM;
+	*(uint32_t *)v->vmcs = vmx_caps.revision;
+	if (!vmclear(virt_to_hpa(v->vmcs)) || !vmptrld(virt_to_hpa(v->vmcs)))
+		panic("vmx: VMCLEAR/VMPTRLD of a fresh VMCS failed");
+	v->launched = false;
+
+	vmwrite(VMCS_PIN_CTLS, vmx_caps.pin);
+	vmwrite(VMCS_PROC_CTLS, vmx_caps.proc);
+	vmwrite(VMCS_PROC_CTLS2, vmx_caps.proc2);
+	vmwrite(VMCS_EXIT_CTLS, vmx_caps.exit);
+	vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry | ENTRY_IA32E);
+	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+	vmwrite(VMCS_MSR_BITMAP, hpa_x(virt_to_hpa(msr_bitmap)));
+	vmwrite(VMCS_EPT_POINTER, ept_pointer(&v->vm->ept));
+	if (vmx_caps.vpid)
+		vmwrite(VMCS_VPID, v->vpid);
+
+	setup_host_state();
+	setup_guest_state(v, rip, cr3, gdt_base, gdt_limit, rsp);
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.rdi = rdi;
+	if (vmx_write_failures)
+		panic("vmx: %lu VMWRITEs failed while building the VMCS", vmx_write_failures);
+	return 0;
+}
+
+void vmx_vcpu_destroy(struct vcpu *v)
+{
+	if (!v->vmcs)
+		return;
+	vmclear(virt_to_hpa(v->vmcs));
+	pages_free(v->vmcs, 1);
+	v->vmcs = NULL;
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VT-x bring-up: feature checks, IA32_FEATURE_CONTROL, VMXON. Runs once on
+ * the BSP, interrupts off. Capability MSRs: SDM Vol. 3D appendix A; enabling
+ * VMX: Vol. 3C §24.7 (VMXON region, CR0/CR4 fixed bits, feature control).
+ */
+#include <asm/cpu.h>
+#include <asm/vmx.h>
+#include <asm/vmx_cpu.h>
+#include <hv/console.h>
+#include <hv/mem.h>
+
+struct vmx_caps vmx_caps;
+unsigned long vmx_write_failures;
+
+/*
+ * One control Hintvisor uses: which capability word it lives in, its bit,
+ * and what happens without it. Required ones refuse to run; optional ones
+ * degrade as stated in `without`.
+ */
+enum ctl_word { W_PIN, W_PROC, W_PROC2, W_EXIT, W_ENTRY };
+
+struct vmx_feature {
+	const char *name;
+	enum ctl_word word;
+	uint32_t bit;
+	const char *without; /* NULL: required */
+};
+
+static const struct vmx_feature features[] = {
+	{ "external-interrupt exiting", W_PIN, PIN_EXT_INTR, NULL },
+	{ "NMI exiting", W_PIN, PIN_NMI, NULL },
+	{ "VMX-preemption timer", W_PIN, PIN_PREEMPT_TIMER, NULL },
+	{ "HLT exiting", W_PROC, PROC_HLT, NULL },
+	{ "unconditional I/O exiting", W_PROC, PROC_UNCOND_IO, NULL },
+	{ "MSR bitmaps", W_PROC, PROC_MSR_BITMAPS, NULL },
+	{ "secondary controls", W_PROC, PROC_SECONDARY, NULL },
+	{ "EPT", W_PROC2, PROC2_EPT, NULL },
+	{ "unrestricted guest", W_PROC2, PROC2_UNRESTRICTED, NULL },
+	{ "VPID", W_PROC2, PROC2_VPID, "TLB flushed on every VM entry and exit" },
+	{ "RDTSCP", W_PROC2, PROC2_RDTSCP, "RDTSCP raises #UD in guests" },
+	{ "host address-space size", W_EXIT, EXIT_HOST_64, NULL },
+	{ "acknowledge interrupt on exit", W_EXIT, EXIT_ACK_INTR, NULL },
+	{ "save IA32_EFER on exit", W_EXIT, EXIT_SAVE_EFER, NULL },
+	{ "load IA32_EFER on exit", W_EXIT, EXIT_LOAD_EFER, NULL },
+	{ "IA-32e mode guest", W_ENTRY, ENTRY_IA32E, NULL },
+	{ "load IA32_EFER on entry", W_ENTRY, ENTRY_LOAD_EFER, NULL },
+};
+
+static uint64_t ctl_msr[5];
+
+static bool ctl_allowed(enum ctl_word w, uint32_t bit)
+{
+	return (uint32_t)(ctl_msr[w] >> 32) & bit;
+}
+
+static uint32_t ctl_required(enum ctl_word w)
+{
+	return (uint32_t)ctl_msr[w]; /* allowed-0 settings: must be 1 */
+}
+
+static int missing(const char *what)
+{
+	printk("vmx: missing feature: %s\n", what);
+	return -1;
+}
+
+static int check_ept(void)
+{
+	uint64_t cap = vmx_caps.ept_vpid;
+
+	if (!(cap & EPT_CAP_WALK_4))
+		return missing("EPT 4-level page walk");
+	if (!(cap & EPT_CAP_WB))
+		return missing("EPT write-back memory type");
+	if (!(cap & EPT_CAP_INVEPT) || !(cap & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)))
+		return missing("INVEPT");
+	vmx_caps.invept_type = cap & EPT_CAP_INVEPT_SINGLE ? INVEPT_SINGLE : INVEPT_ALL;
+	vmx_caps.ept_ad = cap & EPT_CAP_AD;
+	if (!vmx_caps.ept_ad)
+		printk("vmx: EPT accessed/dirty flags absent: ageing degrades to FIFO and dirty "
+		       "tracking of hinted pages uses write protection\n");
+	if (vmx_caps.vpid && !(cap & VPID_CAP_INVVPID && cap & VPID_CAP_INVVPID_SINGLE)) {
+		printk("vmx: INVVPID single-context absent: VPID not used\n");
+		vmx_caps.vpid = false;
+		vmx_caps.proc2 &= ~PROC2_VPID;
+	}
+	return 0;
+}
+
+static void print_features(void)
+{
+	uint64_t cap = vmx_caps.ept_vpid;
+
+	printk("vmx: revision %#x, features:", vmx_caps.revision);
+	for (size_t i = 0; i < ARRAY_SIZE(features); i++)
+		if (features[i].without && ctl_allowed(features[i].word, features[i].bit))
+			printk(" %s", features[i].name);
+	printk("%s%s%s%s%s%s\n", cap & EPT_CAP_AD ? " EPT-A/D" : "", cap & EPT_CAP_2M ? " EPT-2M" : "",
+	       cap & EPT_CAP_1G ? " EPT-1G" : "",
+	       cap & EPT_CAP_INVEPT_SINGLE ? " INVEPT-single" : "",
+	       cap & EPT_CAP_INVEPT_ALL ? " INVEPT-all" : "",
+	       ctl_allowed(W_PROC2, PROC2_EPT_VE) ? " EPT-#VE" : "");
+	printk("vmx: preemption timer rate TSC/%u\n", 1u << vmx_caps.timer_rate);
+}
+
+static int enable_vmx(void)
+{
+	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	void *region;
+	uint64_t cr0, cr4;
+
+	if (fc & FEATURE_CONTROL_LOCKED) {
+		if (!(fc & FEATURE_CONTROL_VMXON_OUTSIDE_SMX))
+			return missing("VMXON outside SMX (disabled and locked by firmware)");
+	} else {
+		/* Unlocked (OVMF leaves it so): enable VMX outside SMX and lock. */
+		wrmsr(MSR_IA32_FEATURE_CONTROL,
+		      fc | FEATURE_CONTROL_VMXON_OUTSIDE_SMX | FEATURE_CONTROL_LOCKED);
+	}
+
+	cr0 = (read_cr0() | vmx_caps.cr0_fixed0) & vmx_caps.cr0_fixed1;
+	cr4 = (read_cr4() | vmx_caps.cr4_fixed0 | X86_CR4_VMXE) & vmx_caps.cr4_fixed1;
+	write_cr0(cr0);
+	write_cr4(cr4);
+
+	region = page_alloc();
+	if (!region)
+		panic("vmx: no memory for the VMXON region");
+	*(uint32_t *)region = vmx_caps.revision;
+	if (!vmx_on(virt_to_hpa(region))) {
+		printk("vmx: VMXON failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+int vmx_init(void)
+{
+	struct cpuid_regs r = cpuid(1, 0);
+	uint64_t basic;
+	bool true_ctls;
+
+	if (!(r.ecx & (1u << 5)))
+		return missing("VMX (CPUID.1:ECX.VMX[bit 5] = 0)");
+
+	basic = rdmsr(MSR_IA32_VMX_BASIC);
+	true_ctls = basic & VMX_BASIC_TRUE_CTLS;
+	vmx_caps.revision = VMX_BASIC_REVISION(basic);
+	ctl_msr[W_PIN] = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS);
+	ctl_msr[W_PROC] =
+		rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS);
+	ctl_msr[W_EXIT] = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);
+	ctl_msr[W_ENTRY] = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
+	/* Secondary controls have no allowed-0 bits (SDM A.3.3). */
+	if ((ctl_msr[W_PROC] >> 32) & PROC_SECONDARY)
+		ctl_msr[W_PROC2] = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) & 0xffffffff00000000ULL;
+
+	uint32_t *words[] = { &vmx_caps.pin, &vmx_caps.proc, &vmx_caps.proc2, &vmx_caps.exit,
+			      &vmx_caps.entry };
+	for (int w = W_PIN; w <= W_ENTRY; w++)
+		*words[w] = ctl_required((enum ctl_word)w);
+	for (size_t i = 0; i < ARRAY_SIZE(features); i++) {
+		const struct vmx_feature *f = &features[i];
+
+		if (ctl_allowed(f->word, f->bit))
+			*words[f->word] |= f->bit;
+		else if (!f->without)
+			return missing(f->name);
+		else
+			printk("vmx: %s absent: %s\n", f->name, f->without);
+	}
+	/* Unconditional I/O exiting replaces the bitmaps; CR3 accesses need no exit
+	 * with EPT (only possible to clear with the TRUE controls). */
+	vmx_caps.proc &= ~(PROC_CR3_LOAD | PROC_CR3_STORE) | ctl_required(W_PROC);
+	/* IA32_VMX_EXIT_CTLS allows EXIT_ACK_INTR; the entry IA32E bit is per guest. */
+	vmx_caps.entry &= ~ENTRY_IA32E;
+	vmx_caps.vpid = vmx_caps.proc2 & PROC2_VPID;
+
+	vmx_caps.ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	vmx_caps.cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	vmx_caps.cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	vmx_caps.cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	vmx_caps.cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+	vmx_caps.timer_rate = VMX_MISC_TIMER_RATE(rdmsr(MSR_IA32_VMX_MISC));
+	if (check_ept())
+		return -1;
+	print_features();
+	return enable_vmx();
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Parser of the run configuration (format in config.h). The config comes from
+ * the boot medium, not from a guest, but is still parsed defensively: every
+ * field bounded, every error reported with its line number.
+ */
+#include <errno.h>
+#include <hv/config.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MIN_VM_MEM (1ULL << 20)
+#define MAX_VM_MEM (64ULL << 30)
+
+struct cursor {
+	const char *p, *end;
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static void skip_blanks(struct cursor *c)
+{
+	while (c->p < c->end && is_blank(*c->p))
+		c->p++;
+}
+
+/* A token: up to a blank, '=' or end; or a "quoted string". */
+static bool token(struct cursor *c, const char **s, size_t *n, bool stop_at_eq)
+{
+	skip_blanks(c);
+	if (c->p >= c->end)
+		return false;
+	if (*c->p == '"') {
+		const char *q = ++c->p;
+
+		while (c->p < c->end && *c->p != '"')
+			c->p++;
+		if (c->p >= c->end)
+			return false;
+		*s = q;
+		*n = (size_t)(c->p - q);
+		c->p++;
+		return true;
+	}
+	*s = c->p;
+	while (c->p < c->end && !is_blank(*c->p) && !(stop_at_eq && *c->p == '='))
+		c->p++;
+	*n = (size_t)(c->p - *s);
+	return *n > 0;
+}
+
+static bool expect_eq(struct cursor *c)
+{
+	skip_blanks(c);
+	if (c->p < c->end && *c->p == '=') {
+		c->p++;
+		return true;
+	}
+	return false;
+}
+
+static bool word_is(const char *s, size_t n, const char *w)
+{
+	return strlen(w) == n && memcmp(s, w, n) == 0;
+}
+
+bool config_parse_size(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+
+	if (n == 0)
+		return false;
+	switch (s[n - 1]) {
+	case 'K': case 'k': mul = 1ULL << 10; n--; break;
+	case 'M': case 'm': mul = 1ULL << 20; n--; break;
+	case 'G': case 'g': mul = 1ULL << 30; n--; break;
+	default: break;
+	}
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > UINT64_MAX / mul)
+		return false;
+	*out = v * mul;
+	return true;
+}
+
+static bool copy_field(char *dst, size_t cap, const char *s, size_t n)
+{
+	if (n >= cap)
+		return false;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return true;
+}
+
+static bool valid_name(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return n > 0;
+}
+
+static const char *parse_vm(struct cursor *c, struct hv_config *cfg)
+{
+	struct vm_config *vm;
+	const char *k, *v;
+	size_t kn, vn;
+
+	if (cfg->nr_vms == CFG_MAX_VMS)
+		return "too many VMs";
+	vm = &cfg->vms[cfg->nr_vms];
+	memset(vm, 0, sizeof(*vm));
+	while (token(c, &k, &kn, true)) {
+		if (!expect_eq(c) || !token(c, &v, &vn, false))
+			return "expected key=value";
+		if (word_is(k, kn, "name")) {
+			if (!valid_name(v, vn) || !copy_field(vm->name, sizeof(vm->name), v, vn))
+				return "bad VM name (letters, digits, - _ . ; at most 31)";
+		} else if (word_is(k, kn, "image")) {
+			if (!copy_field(vm->image, sizeof(vm->image), v, vn))
+				return "image name too long";
+		} else if (word_is(k, kn, "mem")) {
+			if (!config_parse_size(v, vn, &vm->mem_bytes))
+				return "bad mem size";
+		} else if (word_is(k, kn, "cmdline")) {
+			if (!copy_field(vm->cmdline, sizeof(vm->cmdline), v, vn))
+				return "cmdline too long";
+		} else {
+			return "unknown VM key";
+		}
+	}
+	if (!vm->name[0] || !vm->image[0] || !vm->mem_bytes)
+		return "a VM needs name=, image= and mem=";
+	if (vm->mem_bytes < MIN_VM_MEM || vm->mem_bytes > MAX_VM_MEM || vm->mem_bytes % PAGE_SIZE)
+		return "mem must be a multiple of 4K between 1M and 64G";
+	for (unsigned int i = 0; i < cfg->nr_vms; i++)
+		if (strcmp(cfg->vms[i].name, vm->name) == 0)
+			return "duplicate VM name";
+	cfg->nr_vms++;
+	return NULL;
+}
+
+static const char *parse_line(struct cursor *c, struct hv_config *cfg)
+{
+	const char *k, *v;
+	size_t kn, vn;
+
+	if (!token(c, &k, &kn, true))
+		return NULL; /* empty line */
+	if (word_is(k, kn, "vm"))
+		return parse_vm(c, cfg);
+	if (!expect_eq(c) || !token(c, &v, &vn, false))
+		return "expected key = value";
+	if (word_is(k, kn, "pool")) {
+		if (!config_parse_size(v, vn, &cfg->pool_bytes))
+			return "bad pool size";
+	} else if (word_is(k, kn, "stats_interval_ms")) {
+		if (!config_parse_size(v, vn, &cfg->stats_interval_ms))
+			return "bad stats_interval_ms";
+	} else {
+		return "unknown key";
+	}
+	skip_blanks(c);
+	return c->p < c->end ? "trailing text" : NULL;
+}
+
+int config_parse(const char *text, size_t len, struct hv_config *cfg, char *err, size_t errlen)
+{
+	const char *p = text, *end = text + len;
+	unsigned int lineno = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *hash, *msg;
+		struct cursor c;
+
+		if (!eol)
+			eol = end;
+		lineno++;
+		hash = memchr(p, '#', (size_t)(eol - p));
+		c.p = p;
+		c.end = hash ? hash : eol;
+		if (memchr(p, '\0', (size_t)(c.end - p))) {
+			snprintf(err, errlen, "line %u: NUL byte", lineno);
+			return -EINVAL;
+		}
+		msg = parse_line(&c, cfg);
+		if (msg) {
+			snprintf(err, errlen, "line %u: %s", lineno, msg);
+			return -EINVAL;
+		}
+		p = eol + 1;
+	}
+	if (cfg->nr_vms == 0) {
+		snprintf(err, errlen, "no vm lines");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hypercall dispatch (ABI: guest-abi/hintvisor.h, guest-abi/ABI.md). Every
+ * call's arguments are decoded from the registers into one struct and
+ * validated here, before any subsystem sees them. VMX root, on a VMCALL exit.
+ */
+#include <hv/hint.h>
+#include <hv/vm.h>
+#include <string.h>
+
+struct hc_args {
+	uint64_t nr, a0, a1, a2, a3; /* RAX; RBX, RCX, RDX, RSI */
+};
+
+typedef int64_t (*hc_fn)(struct vcpu *v, const struct hc_args *a);
+
+static int64_t hc_get_version(struct vcpu *v, const struct hc_args *a)
+{
+	return HV_ABI_VERSION;
+}
+
+static int64_t hc_get_features(struct vcpu *v, const struct hc_args *a)
+{
+	return HV_FEAT_PAGE_STATES | HV_FEAT_STATE_TABLE | HV_FEAT_DISCARD_FAULT | HV_FEAT_STATS;
+}
+
+static bool gfn_ok(const struct vm *vm, uint64_t gfn)
+{
+	return gfn < vm->nr_frames;
+}
+
+static int64_t hc_set_page_state(struct vcpu *v, const struct hc_args *a)
+{
+	if (!gfn_ok(v->vm, a->a0))
+		return -HV_ERANGE;
+	if (a->a1 > HV_PAGE_POT_VOLATILE)
+		return -HV_EINVAL;
+	return hint_set_state(v->vm, _gfn(a->a0), (unsigned int)a->a1);
+}
+
+static int64_t hc_set_range_state(struct vcpu *v, const struct hc_args *a)
+{
+	if (a->a2 > HV_PAGE_POT_VOLATILE || a->a1 == 0)
+		return -HV_EINVAL;
+	if (!gfn_ok(v->vm, a->a0) || a->a1 > v->vm->nr_frames - a->a0)
+		return -HV_ERANGE;
+	return hint_set_range(v->vm, _gfn(a->a0), a->a1, (unsigned int)a->a2);
+}
+
+static int64_t hc_set_batch_state(struct vcpu *v, const struct hc_args *a)
+{
+	uint64_t *entries;
+
+	if (a->a0 & (PAGE_SIZE - 1) || a->a1 == 0 || a->a1 > HV_BATCH_MAX)
+		return -HV_EINVAL;
+	entries = vm_gpa_ptr(v->vm, _gpa(a->a0), a->a1 * sizeof(uint64_t));
+	if (!entries)
+		return -HV_EFAULT;
+	return hint_set_batch(v->vm, entries, (unsigned int)a->a1);
+}
+
+static int64_t hc_get_page_state(struct vcpu *v, const struct hc_args *a)
+{
+	if (!gfn_ok(v->vm, a->a0))
+		return -HV_ERANGE;
+	return hint_get_state(v->vm, _gfn(a->a0));
+}
+
+static int64_t hc_register_table(struct vcpu *v, const struct hc_args *a)
+{
+	struct vm *vm = v->vm;
+
+	if (a->a0 & (PAGE_SIZE - 1) || a->a1 != vm->nr_frames)
+		return -HV_EINVAL;
+	if (a->a0 >= vm->mem_bytes || a->a1 > vm->mem_bytes - a->a0)
+		return -HV_EFAULT;
+	return hint_register_table(vm, _gpa(a->a0), a->a1);
+}
+
+static int64_t hc_register_ve_area(struct vcpu *v, const struct hc_args *a)
+{
+	struct vm *vm = v->vm;
+
+	if (a->a0 & 63)
+		return -HV_EINVAL;
+	if (a->a0 >= vm->mem_bytes)
+		return -HV_EFAULT;
+	return hint_register_ve_area(v, _gpa(a->a0));
+}
+
+static int64_t hc_get_stats(struct vcpu *v, const struct hc_args *a)
+{
+	struct hv_vm_stats st;
+	size_t n = MIN(a->a1, sizeof(st));
+	void *dst;
+
+	if (a->a1 == 0)
+		return -HV_EINVAL;
+	if (a->a0 & 7)
+		return -HV_EINVAL;
+	dst = vm_gpa_ptr(v->vm, _gpa(a->a0), n);
+	if (!dst)
+		return -HV_EFAULT;
+	hint_get_stats(v->vm, &st);
+	memcpy(dst, &st, n);
+	return (int64_t)n;
+}
+
+static const hc_fn hypercalls[HV_HC_MAX + 1] = {
+	[HV_HC_GET_VERSION] = hc_get_version,
+	[HV_HC_GET_FEATURES] = hc_get_features,
+	[HV_HC_SET_PAGE_STATE] = hc_set_page_state,
+	[HV_HC_SET_RANGE_STATE] = hc_set_range_state,
+	[HV_HC_SET_BATCH_STATE] = hc_set_batch_state,
+	[HV_HC_GET_PAGE_STATE] = hc_get_page_state,
+	[HV_HC_REGISTER_TABLE] = hc_register_table,
+	[HV_HC_REGISTER_VE_AREA] = hc_register_ve_area,
+	[HV_HC_GET_STATS] = hc_get_stats,
+};
+
+uint64_t hv_hypercall(struct vcpu *v, unsigned int cpl)
+{
+	const struct guest_regs *r = &v->regs;
+	struct hc_args a = { r->rax, r->rbx, r->rcx, r->rdx, r->rsi };
+	struct vm *vm = v->vm;
+
+	if (a.nr > HV_HC_MAX || !hypercalls[a.nr]) {
+		vm->hypercalls[HV_HC_MAX + 1]++;
+		return (uint64_t)-HV_ENOSYS;
+	}
+	vm->hypercalls[a.nr]++;
+	if (cpl != 0)
+		return (uint64_t)-HV_EPERM;
+	return (uint64_t)hypercalls[a.nr](v, &a);
+}

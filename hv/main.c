@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv_main: the common path after either boot loader. Brings up the host
+ * (tables, paging, frames), VT-x, the VMs of the config, then runs them
+ * round-robin until every one has stopped. BSP only, interrupts off.
+ */
+#include <asm/cpu.h>
+#include <asm/paging.h>
+#include <asm/trap.h>
+#include <asm/tsc.h>
+#include <asm/vmx_cpu.h>
+#include <hv/config.h>
+#include <hv/console.h>
+#include <hv/mem.h>
+#include <hv/stats.h>
+#include <hv/vm.h>
+
+#define HV_VERSION "0.1"
+#define CONFIG_MODULE "hintvisor.cfg"
+#define SLICE_MS 10
+
+void hv_io_flush(struct vm *vm);
+static struct hv_config config;
+
+static uint64_t memory_top(const struct boot_info *bi)
+{
+	uint64_t top = 0;
+
+	for (uint32_t i = 0; i < bi->nr_mem; i++)
+		if (bi->mem[i].type != BOOT_MEM_RESERVED)
+			top = MAX(top, bi->mem[i].base + bi->mem[i].len);
+	return top;
+}
+
+static void load_config(const struct boot_info *bi)
+{
+	const struct boot_module *m = boot_find_module(bi, CONFIG_MODULE);
+	char err[96];
+
+	if (!m) {
+		printk("hintvisor: no %s among the boot modules\n", CONFIG_MODULE);
+		hv_shutdown(1);
+	}
+	if (config_parse(hpa_to_virt(_hpa(m->base)), m->len, &config, err, sizeof(err))) {
+		printk("hintvisor: %s: %s\n", CONFIG_MODULE, err);
+		hv_shutdown(1);
+	}
+}
+
+static bool any_runnable(void)
+{
+	for (unsigned int i = 0; i < nr_vms; i++)
+		if (vms[i]->state != VM_STOPPED)
+			return true;
+	return false;
+}
+
+/* Round-robin, one slice of SLICE_MS guest time each, until all stopped. */
+static void schedule(void)
+{
+	uint64_t slice = ms_to_tsc(SLICE_MS);
+	uint64_t interval = ms_to_tsc(config.stats_interval_ms), next_stats = interval;
+	uint64_t guest_time = 0;
+
+	while (any_runnable()) {
+		for (unsigned int i = 0; i < nr_vms; i++) {
+			struct vm *vm = vms[i];
+			uint64_t before = vm->tsc_run;
+
+			if (vm->state == VM_STOPPED)
+				continue;
+			vm->state = VM_RUNNING;
+			vmx_vcpu_run(&vm->vcpu, slice);
+			guest_time += vm->tsc_run - before;
+			if (vm->state == VM_STOPPED) {
+				hv_io_flush(vm);
+				vmx_vcpu_destroy(&vm->vcpu);
+			}
+		}
+		if (interval && guest_time >= next_stats) {
+			stats_print(false);
+			next_stats = guest_time + interval;
+		}
+	}
+}
+
+void hv_main(struct boot_info *bi)
+{
+	con_init();
+	printk("\nHintvisor %s: guest page hinting hypervisor (loader: %s)\n", HV_VERSION,
+	       bi->loader);
+	cpu_init_tables();
+	paging_init(memory_top(bi));
+	mem_init(bi);
+	tsc_init();
+	printk("hintvisor: %lu MiB free host memory, %u modules, TSC %lu kHz\n",
+	       (host_frames.nr_free << PAGE_SHIFT) >> 20, bi->nr_modules, tsc_hz / 1000);
+	load_config(bi);
+
+	if (vmx_init()) {
+		printk("hintvisor: VT-x unusable on this CPU: no guest can run\n");
+		hv_shutdown(1);
+	}
+	for (unsigned int i = 0; i < config.nr_vms; i++)
+		vm_create(&config.vms[i], bi);
+	if (!nr_vms) {
+		printk("hintvisor: no VM could be created\n");
+		hv_shutdown(1);
+	}
+	schedule();
+	stats_print(true);
+	hv_shutdown(0);
+}

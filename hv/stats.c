@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Serial stats. Columns are fixed width so that tests and people can read
+ * them; every number is a count (exits, calls, TSC ticks), never wall time.
+ */
+#include <asm/vmx_cpu.h>
+#include <hv/console.h>
+#include <hv/stats.h>
+#include <hv/vm.h>
+
+static const char *state_name(enum vm_state s)
+{
+	return s == VM_READY ? "ready" : s == VM_RUNNING ? "running" : "stopped";
+}
+
+static void print_vm_table(void)
+{
+	printk("%-12s %-8s %6s %10s %10s %16s  %s\n", "vm", "state", "exit", "exits", "hypercalls",
+	       "guest-tsc", "reason");
+	for (unsigned int i = 0; i < nr_vms; i++) {
+		const struct vm *vm = vms[i];
+		uint64_t exits = 0, calls = 0;
+
+		for (unsigned int r = 0; r < VM_EXIT_COUNTERS; r++)
+			exits += vm->exits[r];
+		for (unsigned int c = 0; c < ARRAY_SIZE(vm->hypercalls); c++)
+			calls += vm->hypercalls[c];
+		printk("%-12s %-8s %6d %10lu %10lu %16lu  %s\n", vm->name, state_name(vm->state),
+		       vm->exit_code, exits, calls, vm->tsc_run, vm->stop_reason);
+	}
+}
+
+static void print_exit_table(void)
+{
+	printk("exits by reason:\n%-28s", "  reason");
+	for (unsigned int i = 0; i < nr_vms; i++)
+		printk(" %10.10s", vms[i]->name);
+	printk(" %10s\n", "total");
+	for (unsigned int r = 0; r < VM_EXIT_COUNTERS; r++) {
+		uint64_t total = 0;
+
+		for (unsigned int i = 0; i < nr_vms; i++)
+			total += vms[i]->exits[r];
+		if (!total)
+			continue;
+		printk("  %2u %-23s", r, vmx_exit_name(r));
+		for (unsigned int i = 0; i < nr_vms; i++)
+			printk(" %10lu", vms[i]->exits[r]);
+		printk(" %10lu\n", total);
+	}
+}
+
+static void print_hypercall_table(void)
+{
+	static const char *const names[HV_HC_MAX + 2] = {
+		[HV_HC_GET_VERSION] = "get_version", [HV_HC_GET_FEATURES] = "get_features",
+		[HV_HC_SET_PAGE_STATE] = "set_page_state", [HV_HC_SET_RANGE_STATE] = "set_range_state",
+		[HV_HC_SET_BATCH_STATE] = "set_batch_state", [HV_HC_GET_PAGE_STATE] = "get_page_state",
+		[HV_HC_REGISTER_TABLE] = "register_table", [HV_HC_REGISTER_VE_AREA] = "register_ve_area",
+		[HV_HC_GET_STATS] = "get_stats", [HV_HC_MAX + 1] = "unknown",
+	};
+
+	printk("hypercalls by number:\n");
+	for (unsigned int c = 0; c < HV_HC_MAX + 2; c++) {
+		uint64_t total = 0;
+
+		for (unsigned int i = 0; i < nr_vms; i++)
+			total += vms[i]->hypercalls[c];
+		if (!total || !names[c])
+			continue;
+		printk("  %2u %-23s", c, names[c]);
+		for (unsigned int i = 0; i < nr_vms; i++)
+			printk(" %10lu", vms[i]->hypercalls[c]);
+		printk(" %10lu\n", total);
+	}
+}
+
+void stats_print(bool final)
+{
+	printk("==== hintvisor stats%s ====\n", final ? " (end of run)" : "");
+	print_vm_table();
+	if (final) {
+		print_exit_table();
+		print_hypercall_table();
+	}
+	printk("==== end of stats ====\n");
+}

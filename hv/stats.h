@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* The stats block printed on the serial console during and after a run. */
+#ifndef HV_STATS_H
+#define HV_STATS_H
+
+/* Print per-VM state, exits by reason and hypercalls by number. final: the
+ * end-of-run block (the periodic one is shorter). */
+void stats_print(bool final);
+
+#endif /* HV_STATS_H */

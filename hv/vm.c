@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VM life cycle: creation from a config entry (RAM, EPT, image, hvboot start
+ * state), lazy population of guest RAM, the ways a VM stops. VMX root, BSP.
+ */
+#include <asm/vmx_cpu.h>
+#include <errno.h>
+#include <hv/console.h>
+#include <hv/elf.h>
+#include <hv/mem.h>
+#include <hv/vm.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* hvboot layout in guest-physical memory (guest-abi/ABI.md). */
+#define BOOT_GDT_GPA 0x1800
+#define BOOT_CMDLINE_GPA 0x1c00
+#define BOOT_PML4_GPA 0x2000
+#define BOOT_PDPT_GPA 0x3000
+#define BOOT_PD_GPA 0x4000 /* four PDs: 4 GiB identity, 2 MiB pages */
+#define BOOT_STACK_TOP 0x80000
+
+struct vm *vms[VM_MAX];
+unsigned int nr_vms;
+static struct vm vm_storage[VM_MAX];
+
+static void *ept_page_alloc(void *ctx)
+{
+	return page_alloc();
+}
+
+static void ept_page_free(void *p)
+{
+	pages_free(p, 1);
+}
+
+/* Back gfn with a zeroed host frame; the frame pool will take this over. */
+static void *populate(struct vm *vm, gfn_t gfn)
+{
+	hfn_t h = ept_lookup(&vm->ept, gfn);
+	void *page;
+
+	if (hfn_x(h) != hfn_x(INVALID_HFN))
+		return hpa_to_virt(hfn_to_hpa(h));
+	page = page_alloc();
+	if (!page)
+		return NULL;
+	if (ept_map(&vm->ept, gfn, hpa_to_hfn(virt_to_hpa(page)))) {
+		pages_free(page, 1);
+		return NULL;
+	}
+	return page;
+}
+
+void *vm_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len)
+{
+	uint64_t a = gpa_x(gpa);
+	uint8_t *page;
+
+	if (a >= vm->mem_bytes || len > vm->mem_bytes - a || len > PAGE_SIZE - (a & ~PAGE_MASK))
+		return NULL;
+	page = populate(vm, gpa_to_gfn(gpa));
+	return page ? page + (a & ~PAGE_MASK) : NULL;
+}
+
+static int copy_to_guest(void *ctx, uint64_t gpa, const void *src, size_t n)
+{
+	struct vm *vm = ctx;
+
+	while (n) {
+		size_t chunk = MIN(n, PAGE_SIZE - (gpa & ~PAGE_MASK));
+		void *dst = vm_gpa_ptr(vm, _gpa(gpa), chunk);
+
+		if (!dst)
+			return -ENOMEM;
+		if (src) {
+			memcpy(dst, src, chunk);
+			src = (const uint8_t *)src + chunk;
+		} else {
+			memset(dst, 0, chunk);
+		}
+		gpa += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+/* Start info, GDT and identity page tables for a 64-bit guest. */
+static int build_boot_area(struct vm *vm, const struct vm_config *cfg)
+{
+	struct hv_start_info si = { 0 };
+	uint64_t gdt[3] = { 0, 0x00af9a000000ffffULL, 0x00cf92000000ffffULL };
+	uint64_t pml4e = BOOT_PDPT_GPA | 0x3, pdpte[4];
+	int rc;
+
+	si.magic = HV_START_MAGIC;
+	si.version = HV_ABI_VERSION;
+	si.vcpus = 1;
+	si.mem_bytes = vm->mem_bytes;
+	si.cmdline_gpa = cfg->cmdline[0] ? BOOT_CMDLINE_GPA : 0;
+	snprintf(si.name, sizeof(si.name), "%s", vm->name);
+	rc = copy_to_guest(vm, HV_START_INFO_GPA, &si, sizeof(si));
+	rc = rc ?: copy_to_guest(vm, BOOT_GDT_GPA, gdt, sizeof(gdt));
+	rc = rc ?: copy_to_guest(vm, BOOT_CMDLINE_GPA, cfg->cmdline, strlen(cfg->cmdline) + 1);
+	rc = rc ?: copy_to_guest(vm, BOOT_PML4_GPA, &pml4e, sizeof(pml4e));
+	for (unsigned int i = 0; i < 4; i++)
+		pdpte[i] = (BOOT_PD_GPA + i * PAGE_SIZE) | 0x3;
+	rc = rc ?: copy_to_guest(vm, BOOT_PDPT_GPA, pdpte, sizeof(pdpte));
+	for (uint64_t i = 0; i < 4 * 512 && !rc; i++) {
+		uint64_t pde = (i << 21) | 0x83; /* present, writable, 2 MiB */
+
+		rc = copy_to_guest(vm, BOOT_PD_GPA + i * 8, &pde, sizeof(pde));
+	}
+	return rc;
+}
+
+int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
+{
+	const struct boot_module *img = boot_find_module(bi, cfg->image);
+	struct vm *vm;
+	const char *why = "";
+	int rc;
+
+	if (nr_vms == VM_MAX)
+		return -ENOSPC;
+	if (!img) {
+		printk("hintvisor: VM %s: image %s not found among the boot modules\n", cfg->name,
+		       cfg->image);
+		return -ENOENT;
+	}
+	vm = &vm_storage[nr_vms];
+	memset(vm, 0, sizeof(*vm));
+	snprintf(vm->name, sizeof(vm->name), "%s", cfg->name);
+	vm->id = nr_vms;
+	vm->mem_bytes = cfg->mem_bytes;
+	vm->nr_frames = cfg->mem_bytes >> PAGE_SHIFT;
+	vm->exit_code = -1;
+	vm->vcpu.vm = vm;
+	vm->vcpu.vpid = (uint16_t)(nr_vms + 1);
+
+	rc = ept_init(&vm->ept, vmx_caps.ept_ad, ept_page_alloc, ept_page_free, NULL);
+	if (rc)
+		return rc;
+	rc = elf_load(hpa_to_virt(_hpa(img->base)), img->len, vm->mem_bytes, copy_to_guest, vm,
+		      &vm->entry, &why);
+	if (!rc)
+		rc = build_boot_area(vm, cfg);
+	if (!rc)
+		rc = vmx_vcpu_init(&vm->vcpu, vm->entry, BOOT_PML4_GPA, BOOT_GDT_GPA, 23,
+				   BOOT_STACK_TOP, HV_START_INFO_GPA);
+	if (rc) {
+		printk("hintvisor: VM %s: cannot load %s: %s (%d)\n", cfg->name, cfg->image,
+		       why[0] ? why : "out of memory", rc);
+		return rc;
+	}
+	vm->state = VM_READY;
+	vms[nr_vms++] = vm;
+	printk("hintvisor: VM %s: %lu MiB RAM, image %s (%lu bytes), entry %#lx\n", vm->name,
+	       vm->mem_bytes >> 20, cfg->image, img->len, vm->entry);
+	return 0;
+}
+
+void vm_crash(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vm->state == VM_STOPPED)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+	va_end(ap);
+	vm->state = VM_STOPPED;
+	printk("hintvisor: VM %s stopped: %s\n", vm->name, vm->stop_reason);
+}
+
+void vm_debug_exit(struct vm *vm, uint32_t value)
+{
+	vm->exit_code = (int)((value << 1) | 1);
+	snprintf(vm->stop_reason, sizeof(vm->stop_reason), "debug exit, code %d", vm->exit_code);
+	vm->state = VM_STOPPED;
+	printk("hintvisor: VM %s exited with code %d\n", vm->name, vm->exit_code);
+}
+
+void hv_ept_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)
+{
+	struct vm *vm = v->vm;
+
+	if (gpa_x(gpa) >= vm->mem_bytes) {
+		vm_crash(vm, "EPT violation: %s at gpa %#lx%s, outside guest RAM (%lu MiB)",
+			 access & 2 ? "write" : access & 4 ? "fetch" : "read", gpa_x(gpa),
+			 gla_valid ? " (linear address known)" : "", vm->mem_bytes >> 20);
+		return;
+	}
+	if (!populate(vm, gpa_to_gfn(gpa)))
+		vm_crash(vm, "out of host memory for gpa %#lx", gpa_x(gpa));
+	(void)gla;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-VM frame table (one 8-byte entry per gfn, layout in internal.h), VM
+ * registration, and the guest-state bookkeeping shared by reclaim, fault and
+ * state changes, including the shared-table reads. Under the mm lock.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+size_t mm_vm_bytes_needed(uint64_t nr_gfns)
+{
+	return (size_t)nr_gfns * sizeof(uint64_t);
+}
+
+int mm_vm_init(struct mm *mm, struct mm_vm *vm, void *buf, size_t len, uint64_t nr_gfns,
+	       const struct mm_arch_ops *ops, void *ctx)
+{
+	unsigned int id;
+
+	if (nr_gfns == 0 || nr_gfns > MM_MAX_GFNS || len < mm_vm_bytes_needed(nr_gfns) ||
+	    ((uintptr_t)buf & 7) || ops == NULL)
+		return -MM_EINVAL;
+	for (id = 0; id < MM_MAX_VMS && mm->vms[id] != NULL; id++)
+		;
+	if (id == MM_MAX_VMS)
+		return -MM_EBUSY;
+	memset(vm, 0, sizeof(*vm));
+	memset(buf, 0, mm_vm_bytes_needed(nr_gfns));
+	vm->mm = mm;
+	vm->ent = buf;
+	vm->nr = nr_gfns;
+	vm->ops = ops;
+	vm->ctx = ctx;
+	vm->id = (uint16_t)id;
+	vm->pages[HV_PAGE_STABLE][MM_HS_ZERO] = nr_gfns;
+	mm->vms[id] = vm;
+	return 0;
+}
+
+void mm_vm_destroy(struct mm_vm *vm)
+{
+	struct mm *mm = vm->mm;
+	uint64_t g, e;
+
+	for (g = 0; g < vm->nr; g++) {
+		e = vm->ent[g];
+		if (ent_hs(e) == MM_HS_RESIDENT) {
+			if (fr_list(&mm->frames[ent_ref(e)]) != FR_NONE)
+				lru_del(mm, ent_ref(e));
+			pool_free(mm, ent_ref(e));
+		} else if (ent_hs(e) == MM_HS_PRESERVED) {
+			swap_free(mm->swap, ent_ref(e));
+		}
+	}
+	mm->vms[vm->id] = NULL;
+	vm->mm = NULL;
+}
+
+int mm_vm_set_table(struct mm_vm *vm, uint8_t *bytes, uint64_t nr)
+{
+	if (bytes != NULL && (nr == 0 || nr > vm->nr))
+		return -MM_EINVAL;
+	vm->table = bytes;
+	vm->table_nr = bytes != NULL ? nr : 0;
+	return 0;
+}
+
+/* Record that pool frame idx now holds gfn g of vm. */
+void ft_set_owner(struct mm *mm, uint32_t idx, const struct mm_vm *vm, uint64_t g)
+{
+	mm->frames[idx].owner = g | ((uint64_t)vm->id << FR_OWNER_VM_SHIFT);
+}
+
+/*
+ * Current guest state of g. In table mode the byte is read exactly once
+ * (returned in *raw for a later CAS) and cached in the entry; a change to or
+ * from STABLE invalidates DCLR, because the D bit was cleared for an older
+ * hint. A discard mark the guest has removed is forgotten. Without a table
+ * *raw is the cached state.
+ */
+unsigned int ft_refresh_gs(struct mm_vm *vm, uint64_t g, uint8_t *raw)
+{
+	uint64_t e = vm->ent[g], ne;
+	unsigned int old, gs;
+	uint8_t b;
+
+	old = ent_gs(e);
+	if (!tbl_has(vm, g)) {
+		*raw = (uint8_t)old;
+		return old;
+	}
+	b = tbl_load(vm, g);
+	*raw = b;
+	gs = tbl_state(b);
+	ne = ent_with_gs(e, gs);
+	if (gs != old && (gs == HV_PAGE_STABLE || old == HV_PAGE_STABLE))
+		ne &= ~ENT_DCLR;
+	if ((ne & ENT_DISC) && !tbl_discarded(b))
+		ne &= ~ENT_DISC;
+	if (ne != e)
+		ent_store(vm, g, ne);
+	return gs;
+}
+
+/*
+ * Reuse detected on g (raw: the table byte read for the decision): the page
+ * is STABLE in our records until the guest hints it again; in the table the
+ * byte goes to STABLE by CAS, only from a non-stable value.
+ */
+void ft_make_stable(struct mm_vm *vm, uint64_t g, uint8_t raw)
+{
+	ent_store(vm, g, ent_with_gs(vm->ent[g], HV_PAGE_STABLE) & ~ENT_DCLR);
+	if (tbl_has(vm, g) && tbl_state(raw) != HV_PAGE_STABLE)
+		(void)tbl_cas(vm, g, raw, HV_PAGE_STABLE);
+	MM_COUNT(vm, reuse_detected, 1);
+}

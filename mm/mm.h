@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Public API of mm/, the memory policy of Hintvisor: guest page states, the
+ * host frame pool, one global LRU, reclaim, the paging device and statistics.
+ * Plain C without hardware access; the same files build into the hypervisor
+ * (VMX root, caller holds the one mm lock), the unit tests and the simulator.
+ */
+#ifndef HV_MM_H
+#define HV_MM_H
+
+#include "types.h"
+#include "guest-abi/hintvisor.h"
+
+/* Internal error codes (returned negated). Numbers follow errno. */
+#define MM_EIO 5
+#define MM_ENOMEM 12
+#define MM_EBUSY 16
+#define MM_EINVAL 22
+#define MM_ENOSPC 28
+#define MM_ERANGE 34
+#define MM_EDISCARDED 200 /* content of a volatile page was dropped */
+
+#define MM_MAX_VMS 256          /* vm ids are 8..16 bits in the frame owner word */
+#define MM_NIL UINT32_MAX       /* "no frame" in a list link */
+#define MM_RECLAIM_BATCH 32     /* victims unmapped per INVEPT */
+#define MM_MAX_GFNS (1ULL << 40) /* 52-bit guest-physical space */
+#define MM_PIN_MAX 15           /* nested pins per gfn */
+
+/* Host state of a guest frame, as mm stores it (0 = the state of a fresh table). */
+enum mm_hs {
+	MM_HS_ZERO = 0,      /* no content: never touched, or dropped */
+	MM_HS_RESIDENT = 1,  /* backed by a host frame of the pool */
+	MM_HS_PRESERVED = 2, /* content in a paging-device slot */
+};
+
+/*
+ * Architecture hooks, one set per VM (ctx = the VM's EPT state). Contract:
+ * unmap() removes the translation but keeps the entry's A/D information for a
+ * later test_clear_*(); writes through stale TLB entries may still set D until
+ * flush() (INVEPT) returns. map() installs RWX with A = D = 0.
+ */
+struct mm_arch_ops {
+	bool (*test_clear_young)(void *ctx, gfn_t gfn); /* EPT A bit */
+	bool (*test_clear_dirty)(void *ctx, gfn_t gfn); /* EPT D bit */
+	int (*map)(void *ctx, gfn_t gfn, hfn_t hfn);    /* 0 or negative error */
+	void (*unmap)(void *ctx, gfn_t gfn);
+	void (*flush)(void *ctx);
+};
+
+/* Host hooks, global. */
+struct mm_host_ops {
+	void *(*frame_ptr)(void *ctx, hfn_t hfn); /* host-virtual address of a frame */
+};
+
+/*
+ * Paging device: one 4 KiB slot per page. write() picks a free slot itself
+ * and returns it in *slot; -MM_ENOSPC when full (the page is then kept).
+ */
+struct swap_ops {
+	int (*write)(void *ctx, uint32_t *slot, const void *page);
+	int (*read)(void *ctx, uint32_t slot, void *page);
+	void (*free)(void *ctx, uint32_t slot);
+	uint64_t (*used)(void *ctx); /* slots in use, for mm_check() */
+};
+
+struct swap_dev {
+	const struct swap_ops *ops;
+	void *ctx;
+	uint64_t writes, reads, frees, write_errors, read_errors;
+};
+
+/*
+ * One host frame of the pool: 24 bytes. LRU and free lists are doubly linked
+ * through 32-bit pool indices (not pointers), so the lists live in this one
+ * array and a pool of up to 2^32 - 1 frames (16 TiB) needs no other memory.
+ *   word:  bits 0..51 hfn, bits 56..58 list id (FR_* in mm/internal.h)
+ *   owner: bits 0..47 gfn, bits 48..63 vm id (when the frame is in use)
+ */
+struct mm_frame {
+	uint64_t word;
+	uint64_t owner;
+	uint32_t prev, next;
+};
+_Static_assert(sizeof(struct mm_frame) == 24, "mm_frame must stay 24 bytes");
+
+struct mm_list {
+	uint32_t head, tail; /* head = most recently added */
+	uint64_t len;
+};
+
+/* Event counters, per VM and summed in struct mm. */
+struct mm_counters {
+	uint64_t faults;          /* mm_fault() + mm_gfn_get() calls on a non-resident gfn */
+	uint64_t zero_fills;
+	uint64_t page_ins;
+	uint64_t page_outs;
+	uint64_t pageout_errors;  /* paging device full: page kept resident */
+	uint64_t drops[4];        /* by guest state; drops[STABLE] must stay 0 */
+	uint64_t discard_faults;
+	uint64_t reuse_detected;  /* hinted page found dirty: made STABLE */
+	uint64_t table_races;     /* discard CAS lost against the guest: paged out instead */
+	uint64_t hints;           /* hypercall state changes applied */
+	uint64_t hint_frees;      /* UNUSED hint on a PRESERVED page: slot freed */
+	uint64_t lru_scanned;     /* inactive-list frames looked at by reclaim */
+	uint64_t lru_rotated;     /* ... and put back (young, or table hint seen first) */
+	uint64_t lru_deactivated; /* active -> inactive */
+	uint64_t reclaim_passes;  /* batches, i.e. flushes */
+};
+
+/* Per VM. Fields are private to mm/; the caller only owns the storage. */
+struct mm_vm {
+	struct mm *mm;
+	uint64_t *ent;   /* frame table: one 8-byte entry per gfn, see mm/internal.h */
+	uint64_t nr;     /* gfns */
+	const struct mm_arch_ops *ops;
+	void *ctx;
+	uint8_t *table;  /* shared state table (guest memory, pinned), or NULL */
+	uint64_t table_nr;
+	uint64_t pages[4][3]; /* [guest state][enum mm_hs], guest state as last seen */
+	struct mm_counters cnt;
+	uint64_t pinned;      /* resident frames held off the LRU */
+	uint16_t id;
+	bool need_flush;
+};
+
+/* Global: pool + LRU + paging device + VM registry. */
+struct mm {
+	struct mm_frame *frames;
+	uint32_t cap, nr;      /* storage for cap frames; nr added so far */
+	struct mm_list lists[3]; /* FR_FREE, FR_ACTIVE, FR_INACTIVE */
+	uint32_t wmark_low, wmark_high;
+	const struct mm_host_ops *hops;
+	void *hctx;
+	struct swap_dev *swap;
+	struct mm_vm *vms[MM_MAX_VMS];
+	struct mm_counters cnt;
+	bool in_reclaim;
+};
+
+enum mm_fault_result {
+	MM_FAULT_MAPPED,  /* mm allocated, filled and mapped a frame (or it was mapped) */
+	MM_FAULT_DISCARD, /* discarded volatile page: inject the discard fault, no mapping */
+	MM_FAULT_NOMEM,   /* no frame, even after reclaim */
+	MM_FAULT_RANGE,   /* gfn beyond guest RAM */
+	MM_FAULT_IOERR,   /* paging device read failed: content lost */
+};
+
+/* ---- init and pool (mm/pool.c) ---- */
+
+/* Bytes of storage mm_init() needs for a pool of up to max_frames frames. */
+size_t mm_pool_bytes_needed(uint32_t max_frames);
+/*
+ * Set up mm with frame storage buf (len >= mm_pool_bytes_needed(max_frames),
+ * 8-byte aligned). The pool starts empty. Returns 0 or -MM_EINVAL.
+ */
+int mm_init(struct mm *mm, void *buf, size_t len, uint32_t max_frames,
+	    const struct mm_host_ops *hops, void *hctx);
+/* Give one host frame to the pool. 0, -MM_ENOSPC (pool storage full), -MM_EINVAL. */
+int mm_pool_add_frame(struct mm *mm, hfn_t hfn);
+/* Allocation reclaims when free <= low, up to high free frames. low <= high. */
+void mm_pool_set_watermarks(struct mm *mm, uint32_t low, uint32_t high);
+/* Free frames right now. */
+uint32_t mm_pool_free(const struct mm *mm);
+/* Attach the paging device (may be NULL: STABLE pages then never leave). */
+void mm_swap_attach(struct mm *mm, struct swap_dev *dev);
+
+/* ---- VMs (mm/frame_table.c) ---- */
+
+/* Bytes of frame-table storage for a VM of nr_gfns guest frames (8 per gfn). */
+size_t mm_vm_bytes_needed(uint64_t nr_gfns);
+/*
+ * Create the VM's frame table in buf (8-byte aligned): every gfn STABLE and
+ * ZERO. 0, -MM_EINVAL (size), -MM_EBUSY (MM_MAX_VMS reached).
+ */
+int mm_vm_init(struct mm *mm, struct mm_vm *vm, void *buf, size_t len, uint64_t nr_gfns,
+	       const struct mm_arch_ops *ops, void *ctx);
+/*
+ * Release every frame and slot of the VM and unregister it. Calls no arch
+ * op: call it after the EPT is gone. vm's storage may be reused afterwards.
+ */
+void mm_vm_destroy(struct mm_vm *vm);
+/*
+ * Register the guest's shared state table (host pointer to nr bytes, pages
+ * pinned by the caller), or unregister it with bytes == NULL. 0 or -MM_EINVAL.
+ */
+int mm_vm_set_table(struct mm_vm *vm, uint8_t *bytes, uint64_t nr);
+
+/* ---- fault path (mm/fault.c) ---- */
+
+/* EPT violation on gfn: make it resident and mapped, or say why not. */
+enum mm_fault_result mm_fault(struct mm_vm *vm, gfn_t gfn, bool write);
+/*
+ * Host access to guest memory: make gfn resident and return its frame. write
+ * means the host will modify it (then a hint on it no longer allows a drop).
+ * The frame stays valid until the next mm call that may allocate or reclaim.
+ * 0, -MM_ERANGE, -MM_ENOMEM, -MM_EDISCARDED, -MM_EIO.
+ */
+int mm_gfn_get(struct mm_vm *vm, gfn_t gfn, bool write, hfn_t *out);
+/* As mm_gfn_get(write) and keep it resident until unpinned (nests). -MM_EBUSY on overflow. */
+int mm_gfn_pin(struct mm_vm *vm, gfn_t gfn, hfn_t *out);
+/* Undo one mm_gfn_pin(). gfn must be pinned. */
+void mm_gfn_unpin(struct mm_vm *vm, gfn_t gfn);
+
+/* ---- guest state changes (mm/state.c) ---- */
+
+/* Set one gfn to state (HV_PAGE_*). Result word, or -HV_ERANGE / -HV_EINVAL. */
+int mm_set_state(struct mm_vm *vm, gfn_t gfn, unsigned int state);
+/* Set [first, first + count). Pages changed, or -HV_ERANGE / -HV_EINVAL (nothing done). */
+int64_t mm_set_range(struct mm_vm *vm, gfn_t first, uint64_t count, unsigned int state);
+/*
+ * Apply a batch in the HV_BATCH format (host copy of the guest's page, up to
+ * HV_BATCH_MAX entries): each entry is read once and rewritten with its result
+ * word or HV_BATCH_ERR | HV_E*. Entries processed, or -HV_EINVAL if n is too big.
+ */
+int mm_set_batch(struct mm_vm *vm, uint64_t *entries, unsigned int n);
+/* HV_HC_GET_PAGE_STATE: state | host state << 2 | HV_RES_DISCARDED, or -HV_ERANGE. */
+int mm_get_state(struct mm_vm *vm, gfn_t gfn);
+
+/* ---- reclaim (mm/reclaim.c) ---- */
+
+/* Free up to nr frames from the global LRU. Returns frames freed. */
+uint32_t mm_reclaim(struct mm *mm, uint32_t nr);
+/* Reclaim up to the high watermark if free frames are at or below the low one. */
+uint32_t mm_balance(struct mm *mm);
+
+/* ---- statistics (mm/stats.c) ---- */
+
+/* Fill the guest-visible statistics of vm (hypercalls/exits left 0). */
+void mm_vm_stats(struct mm_vm *vm, struct hv_vm_stats *out);
+/* The 4 x 3 page table [state][enum mm_hs] of a VM (table mode: reads the table). */
+void mm_vm_pages(struct mm_vm *vm, uint64_t pages[4][3]);
+/* Format a 4 x 3 table as s390 printed it into buf. Returns snprintf's count. */
+int mm_format_pages(const uint64_t pages[4][3], char *buf, size_t len);
+/* Format the table of one VM, or of all VMs when vm == NULL. */
+int mm_format_table(struct mm *mm, struct mm_vm *vm, char *buf, size_t len);
+/* Format counters as "name value" lines. */
+int mm_format_counters(const struct mm_counters *c, char *buf, size_t len);
+
+/* ---- invariants (mm/check.c) ---- */
+
+/*
+ * Check every invariant of mm and its VMs (O(frames + gfns)). Returns 0, or
+ * -1 with a reason in why (may be NULL).
+ */
+int mm_check(struct mm *mm, char *why, size_t len);
+
+/* ---- paging device (mm/swap.c) ---- */
+
+/* Counted wrappers around dev->ops. */
+int swap_write(struct swap_dev *dev, uint32_t *slot, const void *page);
+int swap_read(struct swap_dev *dev, uint32_t slot, void *page);
+void swap_free(struct swap_dev *dev, uint32_t slot);
+
+/* Host-memory backend: slots carved out of one caller buffer. */
+struct swap_mem {
+	struct swap_dev dev;
+	uint8_t *data;       /* nslots * PAGE_SIZE, or NULL when counting only */
+	uint32_t *stack;     /* free slot stack */
+	uint8_t *inuse;      /* bitmap */
+	uint32_t nslots, nfree;
+};
+/* Bytes swap_mem_init() needs; store = false keeps no page data (simulation). */
+size_t swap_mem_bytes_needed(uint32_t nslots, bool store);
+/* Set up sm over buf (8-byte aligned); sm->dev is the device. 0 or -MM_EINVAL. */
+int swap_mem_init(struct swap_mem *sm, void *buf, size_t len, uint32_t nslots, bool store);
+
+#endif /* HV_MM_H */

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reclaim from the global LRU (two-list clock over all VMs' resident frames):
+ * pick victims from the inactive tail, unmap them, flush once per batch, then
+ * read the D bit and drop or page out by guest state. Under the mm lock.
+ */
+#include "internal.h"
+
+struct victim {
+	uint32_t idx;     /* pool frame */
+	uint8_t raw;      /* table byte (or cached state) read at isolation */
+	uint8_t gs;       /* guest state it stands for */
+};
+
+static struct mm_vm *frame_vm(struct mm *mm, uint32_t idx)
+{
+	return mm->vms[fr_vm(&mm->frames[idx])];
+}
+
+/*
+ * Move the oldest active frame: referenced since last asked -> back to the
+ * active head, else to the inactive head (it gets one more chance there).
+ */
+static void age_active(struct mm *mm)
+{
+	uint32_t idx = mm->lists[FR_ACTIVE].tail;
+	struct mm_vm *vm = frame_vm(mm, idx);
+
+	if (vm->ops->test_clear_young(vm->ctx, _gfn(fr_gfn(&mm->frames[idx])))) {
+		lru_move(mm, FR_ACTIVE, idx, true);
+		MM_COUNT(vm, lru_rotated, 1);
+	} else {
+		lru_move(mm, FR_INACTIVE, idx, true);
+		MM_COUNT(vm, lru_deactivated, 1);
+	}
+}
+
+/*
+ * Take up to max victims off the inactive list, spending *budget steps.
+ * A table hint seen for the first time only gets its D bit cleared: the page
+ * can be dropped on a later pass if it stays clean. UNUSED pages go whatever
+ * their A bit says; others rotate to the active list when referenced.
+ */
+static unsigned int isolate(struct mm *mm, struct victim *v, unsigned int max, uint64_t *budget)
+{
+	struct mm_list *act = &mm->lists[FR_ACTIVE], *inact = &mm->lists[FR_INACTIVE];
+	unsigned int n = 0, gs;
+	struct mm_vm *vm;
+	uint32_t idx;
+	uint64_t g;
+	uint8_t raw;
+
+	while (n < max && *budget > 0) {
+		(*budget)--;
+		if (act->len > 0 && (inact->len == 0 || inact->len * 2 < act->len)) {
+			age_active(mm);
+			continue;
+		}
+		idx = inact->tail;
+		if (idx == MM_NIL)
+			break;
+		vm = frame_vm(mm, idx);
+		g = fr_gfn(&mm->frames[idx]);
+		MM_COUNT(vm, lru_scanned, 1);
+		gs = ft_refresh_gs(vm, g, &raw);
+		if (gs != HV_PAGE_STABLE && !(vm->ent[g] & ENT_DCLR)) {
+			(void)vm->ops->test_clear_dirty(vm->ctx, _gfn(g));
+			ent_store(vm, g, vm->ent[g] | ENT_DCLR);
+			vm->need_flush = true;
+			lru_move(mm, FR_INACTIVE, idx, true);
+			MM_COUNT(vm, lru_rotated, 1);
+			continue;
+		}
+		if (gs != HV_PAGE_UNUSED && vm->ops->test_clear_young(vm->ctx, _gfn(g))) {
+			lru_move(mm, FR_ACTIVE, idx, true);
+			MM_COUNT(vm, lru_rotated, 1);
+			continue;
+		}
+		lru_del(mm, idx);
+		v[n++] = (struct victim){ idx, raw, (uint8_t)gs };
+	}
+	return n;
+}
+
+static void flush_vms(struct mm *mm)
+{
+	unsigned int i;
+
+	for (i = 0; i < MM_MAX_VMS; i++) {
+		if (mm->vms[i] != NULL && mm->vms[i]->need_flush) {
+			mm->vms[i]->need_flush = false;
+			mm->vms[i]->ops->flush(mm->vms[i]->ctx);
+		}
+	}
+	mm->cnt.reclaim_passes++;
+}
+
+/* Content gone: frame back to the pool; V and P remember the discard. */
+static void drop(struct mm *mm, struct mm_vm *vm, uint64_t g, uint32_t idx)
+{
+	uint64_t e = vm->ent[g];
+	unsigned int gs = ent_gs(e);
+
+	e = ent_with_hs(e, MM_HS_ZERO, 0) & ~ENT_DCLR;
+	if (gs != HV_PAGE_UNUSED)
+		e |= ENT_DISC;
+	ent_store(vm, g, e);
+	pool_free(mm, idx);
+	/* drops[STABLE] is the "never drop a stable page" audit read by mm_check(). */
+	MM_COUNT(vm, drops[gs], 1);
+}
+
+/* Write the page to the paging device, or keep it mapped if that fails. */
+static bool page_out(struct mm *mm, struct mm_vm *vm, uint64_t g, uint32_t idx)
+{
+	uint32_t slot;
+
+	if (mm->swap == NULL || swap_write(mm->swap, &slot, pool_ptr(mm, idx)) != 0) {
+		/* Not reclaimed, never dropped. If map fails the next fault maps it. */
+		(void)vm->ops->map(vm->ctx, _gfn(g), fr_hfn(&mm->frames[idx]));
+		lru_add(mm, FR_ACTIVE, idx, true);
+		MM_COUNT(vm, pageout_errors, 1);
+		return false;
+	}
+	ent_store(vm, g, ent_with_hs(vm->ent[g], MM_HS_PRESERVED, slot));
+	pool_free(mm, idx);
+	MM_COUNT(vm, page_outs, 1);
+	return true;
+}
+
+/*
+ * Decide for one unmapped, flushed victim. The D bit is read only now: a
+ * write that raced with the unmap is in it. Dirty since the hint = reuse.
+ */
+static bool reclaim_one(struct mm *mm, const struct victim *v)
+{
+	struct mm_vm *vm = frame_vm(mm, v->idx);
+	uint64_t g = fr_gfn(&mm->frames[v->idx]);
+	bool dirty = vm->ops->test_clear_dirty(vm->ctx, _gfn(g));
+	bool dclr = (vm->ent[g] & ENT_DCLR) != 0;
+
+	if (v->gs != HV_PAGE_STABLE && dclr) {
+		if (dirty) {
+			ft_make_stable(vm, g, v->raw);
+		} else if (v->gs == HV_PAGE_UNUSED) {
+			drop(mm, vm, g, v->idx);
+			return true;
+		} else if (!tbl_has(vm, g) ||
+			   tbl_cas(vm, g, v->raw, (uint8_t)(v->raw | HV_TABLE_DISCARDED))) {
+			drop(mm, vm, g, v->idx);
+			return true;
+		} else {
+			/* The guest changed the byte (V -> S?): keep the content. */
+			ent_store(vm, g, vm->ent[g] & ~ENT_DCLR);
+			MM_COUNT(vm, table_races, 1);
+		}
+	}
+	return page_out(mm, vm, g, v->idx);
+}
+
+uint32_t mm_reclaim(struct mm *mm, uint32_t nr)
+{
+	struct victim v[MM_RECLAIM_BATCH];
+	uint64_t budget;
+	uint32_t freed = 0;
+	unsigned int n, i;
+	struct mm_vm *vm;
+
+	if (mm->in_reclaim)
+		return 0;
+	mm->in_reclaim = true;
+	budget = 2 * (mm->lists[FR_ACTIVE].len + mm->lists[FR_INACTIVE].len) + MM_RECLAIM_BATCH;
+	while (freed < nr && budget > 0) {
+		n = isolate(mm, v, MIN(nr - freed, (uint32_t)MM_RECLAIM_BATCH), &budget);
+		for (i = 0; i < n; i++) {
+			vm = frame_vm(mm, v[i].idx);
+			vm->ops->unmap(vm->ctx, _gfn(fr_gfn(&mm->frames[v[i].idx])));
+			vm->need_flush = true;
+		}
+		flush_vms(mm);
+		for (i = 0; i < n; i++)
+			freed += reclaim_one(mm, &v[i]);
+		if (n == 0)
+			break;
+	}
+	mm->in_reclaim = false;
+	return freed;
+}
+
+uint32_t mm_balance(struct mm *mm)
+{
+	uint32_t nfree = mm_pool_free(mm);
+
+	if (nfree > mm->wmark_low)
+		return 0;
+	return mm_reclaim(mm, mm->wmark_high > nfree ? mm->wmark_high - nfree : 1);
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest-requested page state changes (hypercalls: one page, a range, a batch
+ * in the HV_BATCH format) and the state query. Keeps the shared table, when
+ * registered, in step. Called from the hypercall handler, mm lock held.
+ */
+#include "internal.h"
+
+#define TABLE_CAS_TRIES 8
+
+/*
+ * Set g to ns. Returns the result word. A hint clears the D bit of a resident
+ * page (*flush: INVEPT needed before the guest runs again) so that a later
+ * write shows up as reuse; UNUSED and VOLATILE pages move to the reclaim end
+ * of the LRU. UNUSED on a preserved page frees its slot at once.
+ */
+static int set_one(struct mm_vm *vm, uint64_t g, unsigned int ns, bool *flush)
+{
+	struct mm *mm = vm->mm;
+	unsigned int old, hs, tries = 0;
+	uint64_t e, ne;
+	bool disc;
+	uint8_t raw, nb;
+	int res;
+
+	for (;;) {
+		old = ft_refresh_gs(vm, g, &raw);
+		e = vm->ent[g];
+		disc = (e & ENT_DISC) != 0;
+		nb = (uint8_t)ns;
+		if (disc && (ns == HV_PAGE_VOLATILE || ns == HV_PAGE_POT_VOLATILE))
+			nb |= HV_TABLE_DISCARDED;
+		if (!tbl_has(vm, g) || tbl_cas(vm, g, raw, nb))
+			break;
+		if (++tries == TABLE_CAS_TRIES) {
+			/* The guest keeps changing the byte under its own hypercall: ours wins. */
+			__atomic_store_n(&vm->table[g], nb, __ATOMIC_RELEASE);
+			break;
+		}
+	}
+	hs = ent_hs(e);
+	res = (int)(old | hs_to_abi(hs) << 2 | (disc ? HV_RES_DISCARDED : 0));
+	ne = ent_with_gs(e, ns);
+	if (ns == HV_PAGE_STABLE) {
+		ne &= ~(ENT_DISC | ENT_DCLR);
+	} else {
+		if (ns == HV_PAGE_UNUSED) {
+			ne &= ~ENT_DISC;
+			if (hs == MM_HS_PRESERVED) {
+				swap_free(mm->swap, ent_ref(e));
+				ne = ent_with_hs(ne, MM_HS_ZERO, 0);
+				MM_COUNT(vm, hint_frees, 1);
+			}
+		}
+		if (hs == MM_HS_RESIDENT) {
+			(void)vm->ops->test_clear_dirty(vm->ctx, _gfn(g));
+			*flush = true;
+			if (ns != HV_PAGE_POT_VOLATILE && ent_pins(e) == 0)
+				lru_move(mm, FR_INACTIVE, ent_ref(e), false);
+		}
+		ne |= ENT_DCLR;
+	}
+	ent_store(vm, g, ne);
+	MM_COUNT(vm, hints, 1);
+	return res;
+}
+
+int mm_set_state(struct mm_vm *vm, gfn_t gfn, unsigned int state)
+{
+	bool flush = false;
+	int res;
+
+	if (gfn_x(gfn) >= vm->nr)
+		return -HV_ERANGE;
+	if (state > HV_PAGE_POT_VOLATILE)
+		return -HV_EINVAL;
+	res = set_one(vm, gfn_x(gfn), state, &flush);
+	if (flush)
+		vm->ops->flush(vm->ctx);
+	return res;
+}
+
+int64_t mm_set_range(struct mm_vm *vm, gfn_t first, uint64_t count, unsigned int state)
+{
+	uint64_t g, f = gfn_x(first);
+	bool flush = false;
+	int64_t changed = 0;
+
+	if (f >= vm->nr || count > vm->nr - f)
+		return -HV_ERANGE;
+	if (state > HV_PAGE_POT_VOLATILE)
+		return -HV_EINVAL;
+	for (g = f; g < f + count; g++)
+		changed += HV_RES_OLD_STATE((unsigned int)set_one(vm, g, state, &flush)) != state;
+	if (flush)
+		vm->ops->flush(vm->ctx);
+	return changed;
+}
+
+int mm_set_batch(struct mm_vm *vm, uint64_t *entries, unsigned int n)
+{
+	unsigned int i, state;
+	bool flush = false;
+	uint64_t ent, g;
+
+	if (n > HV_BATCH_MAX)
+		return -HV_EINVAL;
+	for (i = 0; i < n; i++) {
+		/* The guest may be rewriting its page: read each entry once. */
+		ent = __atomic_load_n(&entries[i], __ATOMIC_RELAXED);
+		g = HV_BATCH_GFN(ent);
+		state = (unsigned int)(ent & ~PAGE_MASK);
+		g <<= PAGE_SHIFT;
+		if (state > HV_PAGE_POT_VOLATILE)
+			ent = g | HV_BATCH_ERR | HV_EINVAL;
+		else if (HV_BATCH_GFN(g) >= vm->nr)
+			ent = g | HV_BATCH_ERR | HV_ERANGE;
+		else
+			ent = g | (uint64_t)set_one(vm, HV_BATCH_GFN(g), state, &flush);
+		__atomic_store_n(&entries[i], ent, __ATOMIC_RELAXED);
+	}
+	if (flush)
+		vm->ops->flush(vm->ctx);
+	return (int)n;
+}
+
+int mm_get_state(struct mm_vm *vm, gfn_t gfn)
+{
+	uint64_t g = gfn_x(gfn), e;
+	unsigned int gs;
+	uint8_t raw;
+
+	if (g >= vm->nr)
+		return -HV_ERANGE;
+	gs = ft_refresh_gs(vm, g, &raw);
+	e = vm->ent[g];
+	return (int)(gs | hs_to_abi(ent_hs(e)) << 2 | ((e & ENT_DISC) ? HV_RES_DISCARDED : 0));
+}
