@@ -81,6 +81,29 @@ $(BUILD)/hintvisor.elf: $(MB2_OBJS) $(CORE_OBJS) linker.ld $(LIBC)
 .PHONY: hypervisor
 hypervisor: $(BUILD)/hintvisor.elf
 
+# ---- unit tests (host, ASan/UBSan) ----------------------------------------
+CHECK_CFLAGS ?= $(shell pkg-config --cflags check)
+CHECK_LIBS ?= $(shell pkg-config --libs check)
+UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c \
+	tests/unit/test_boot.c tests/unit/test_ept.c tests/unit/test_elf.c \
+	mm/frames.c hv/config.c boot/mb2.c boot/boot_info.c arch/x86_64/pgtable.c \
+	arch/x86_64/ept.c hv/elf.c
+UNIT_OBJS := $(UNIT_SRCS:%=$(BUILD)/u/%.o)
+
+$(BUILD)/u/%.c.o: %.c
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $<"
+	@$(CC) $(HCFLAGS) -Iarch/x86_64/include $(SANITIZE) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/unit/test_core: $(UNIT_OBJS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(CC) $(SANITIZE) -o $@ $^ $(CHECK_LIBS)
+
+.PHONY: unit
+unit: $(BUILD)/tests/unit/test_core
+	@$(BUILD)/tests/unit/test_core
+
 # ---- test guests -------------------------------------------------------------
 GUEST_NAMES := $(sort $(patsubst tests/guest/%/,%,$(dir $(wildcard tests/guest/*/main.c))))
 GUEST_LIB_SRCS := tests/guest/lib/entry.S tests/guest/lib/lib.c

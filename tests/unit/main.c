@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* Runs every suite of the core unit tests; exit status 1 on any failure. */
+#include "unit.h"
+#include <stdlib.h>
+
+int main(void)
+{
+	SRunner *sr = srunner_create(frames_suite());
+	int failed;
+
+	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, boot_suite());
+	srunner_add_suite(sr, ept_suite());
+	srunner_add_suite(sr, elf_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

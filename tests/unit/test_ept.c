@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests: EPT entry encoding and the shared page-table walker, on
+ * page-aligned heap memory standing in for host frames.
+ */
+#include "unit.h"
+#include <asm/ept.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int live_pages;
+
+static void *alloc_page(void *ctx)
+{
+	void *p = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+
+	memset(p, 0, PAGE_SIZE);
+	live_pages++;
+	return p;
+}
+
+static void free_page(void *p)
+{
+	live_pages--;
+	free(p);
+}
+
+START_TEST(map_encodes_leaf_and_eptp)
+{
+	struct ept ept;
+	uint64_t *leaf;
+
+	live_pages = 0;
+	ck_assert_int_eq(ept_init(&ept, true, alloc_page, free_page, NULL), 0);
+	ck_assert_int_eq(ept_map(&ept, _gfn(0x12345), _hfn(0xabcde)), 0);
+	ck_assert_int_eq(live_pages, 4); /* root + PDPT + PD + PT */
+	leaf = pt_walk(&(struct pt_format){ EPT_RWX, EPT_RWX }, ept.root, 0x12345000, 1, NULL, NULL);
+	ck_assert_ptr_nonnull(leaf);
+	/* R W X, memory type WB (6) in bits 5:3, address in 51:12. */
+	ck_assert_uint_eq(*leaf, 0xabcde000ULL | 0x7 | (6 << 3));
+	ck_assert_uint_eq(ept.root[0] & 0x7, 0x7);
+	ck_assert_uint_eq(ept_pointer(&ept) & 0xfff, 6 | (3 << 3) | (1 << 6));
+	ck_assert_uint_eq(ept_pointer(&ept) & ~0xfffULL, (uint64_t)(uintptr_t)ept.root);
+	ck_assert_uint_eq(hfn_x(ept_lookup(&ept, _gfn(0x12345))), 0xabcde);
+	ck_assert_uint_eq(hfn_x(ept_lookup(&ept, _gfn(0x12346))), hfn_x(INVALID_HFN));
+	ept_destroy(&ept);
+	ck_assert_int_eq(live_pages, 0);
+}
+END_TEST
+
+START_TEST(refuses_remap_and_unmaps)
+{
+	struct ept ept;
+
+	live_pages = 0;
+	ept_init(&ept, true, alloc_page, free_page, NULL);
+	ck_assert_int_eq(ept_map(&ept, _gfn(7), _hfn(100)), 0);
+	ck_assert_int_eq(ept_map(&ept, _gfn(7), _hfn(101)), -EEXIST);
+	ck_assert_uint_eq(ept_unmap(&ept, _gfn(7)) & PT_ADDR_MASK, 100ULL << 12);
+	ck_assert_uint_eq(ept_unmap(&ept, _gfn(7)), 0);
+	ck_assert_int_eq(ept_map(&ept, _gfn(7), _hfn(101)), 0);
+	ept_destroy(&ept);
+	ck_assert_int_eq(live_pages, 0);
+}
+END_TEST
+
+START_TEST(accessed_dirty_test_and_clear)
+{
+	struct ept ept;
+	uint64_t *leaf;
+
+	ept_init(&ept, true, alloc_page, free_page, NULL);
+	ept_map(&ept, _gfn(1), _hfn(2));
+	leaf = pt_walk(&(struct pt_format){ EPT_RWX, EPT_RWX }, ept.root, 0x1000, 1, NULL, NULL);
+	ck_assert(!ept_test_and_clear(&ept, _gfn(1), EPT_A));
+	*leaf |= EPT_A | EPT_D; /* what the CPU does on a write */
+	ck_assert(ept_test_and_clear(&ept, _gfn(1), EPT_A));
+	ck_assert(!ept_test_and_clear(&ept, _gfn(1), EPT_A));
+	ck_assert(ept_test_and_clear(&ept, _gfn(1), EPT_D));
+	ck_assert(!ept_test_and_clear(&ept, _gfn(1), EPT_D));
+	ck_assert(!ept_test_and_clear(&ept, _gfn(99), EPT_A)); /* unmapped */
+	ept_destroy(&ept);
+	/* Without A/D support every page counts as accessed and dirty. */
+	ept_init(&ept, false, alloc_page, free_page, NULL);
+	ept_map(&ept, _gfn(1), _hfn(2));
+	ck_assert(ept_test_and_clear(&ept, _gfn(1), EPT_D));
+	ck_assert_uint_eq(ept_pointer(&ept) & (1 << 6), 0);
+	ept_destroy(&ept);
+}
+END_TEST
+
+START_TEST(walker_large_pages_and_ranges)
+{
+	static const struct pt_format host = { 1, 3 };
+	uint64_t *root;
+
+	live_pages = 0;
+	root = alloc_page(NULL);
+	/* 4 GiB identity with 2 MiB pages: PDPT + 4 PDs. */
+	ck_assert_int_eq(pt_map_range(&host, root, 0, 0, 4ULL << 30, 2, 3, alloc_page, NULL), 0);
+	ck_assert_int_eq(live_pages, 6);
+	/* A 4 KiB walk below a 2 MiB page stops at the large page. */
+	ck_assert_ptr_null(pt_walk(&host, root, 0x201000, 1, alloc_page, NULL));
+	ck_assert_uint_eq(*pt_walk(&host, root, 0x201000, 2, NULL, NULL), 0x200000 | 0x83);
+	ck_assert_int_eq(pt_map_range(&host, root, 0, 0, 2 << 20, 2, 3, alloc_page, NULL), -EEXIST);
+	ck_assert_int_eq(pt_map_range(&host, root, 0x1000, 0, 2 << 20, 2, 3, alloc_page, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(pt_map_range(&host, root, 1ULL << 40, 1ULL << 40, 1ULL << 30, 3, 3,
+				      alloc_page, NULL),
+			 0);
+	ck_assert_ptr_null(pt_walk(&host, root, 0, 4, NULL, NULL)); /* level out of range */
+	pt_free_tables(&host, root, free_page);
+	free_page(root);
+	ck_assert_int_eq(live_pages, 0);
+}
+END_TEST
+
+Suite *ept_suite(void)
+{
+	Suite *s = suite_create("ept");
+	TCase *t = tcase_create("walk");
+
+	tcase_add_test(t, map_encodes_leaf_and_eptp);
+	tcase_add_test(t, refuses_remap_and_unmaps);
+	tcase_add_test(t, accessed_dirty_test_and_clear);
+	tcase_add_test(t, walker_large_pages_and_ranges);
+	suite_add_tcase(s, t);
+	return s;
+}

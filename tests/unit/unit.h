@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* Suites of the core unit-test binary (tests/unit/main.c runs them all). */
+#ifndef UNIT_H
+#define UNIT_H
+
+#include <check.h>
+#include <types.h>
+
+Suite *frames_suite(void);
+Suite *config_suite(void);
+Suite *boot_suite(void);
+Suite *ept_suite(void);
+Suite *elf_suite(void);
+
+#endif /* UNIT_H */
