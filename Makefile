@@ -61,12 +61,12 @@ kobj = $(patsubst %,$(BUILD)/k/%.o,$(1))
 CORE_OBJS := $(call kobj,$(CORE_SRCS))
 MB2_OBJS := $(call kobj,$(MB2_SRCS))
 
-$(BUILD)/k/%.c.o: %.c $(LIBC)
+$(BUILD)/k/%.c.o: %.c $(LIBC) Makefile
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/k/%.S.o: %.S
+$(BUILD)/k/%.S.o: %.S Makefile
 	@mkdir -p $(@D)
 	@echo "  AS      $<"
 	@$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
@@ -80,6 +80,26 @@ $(BUILD)/hintvisor.elf: $(MB2_OBJS) $(CORE_OBJS) linker.ld $(LIBC)
 
 .PHONY: hypervisor
 hypervisor: $(BUILD)/hintvisor.elf
+
+# The UEFI path: the same core objects in a GNU-EFI application (PE32+).
+EFI_INC := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64
+EFI_LDS := /usr/lib/elf_x86_64_efi.lds
+EFI_CRT0 := /usr/lib/crt0-efi-x86_64.o
+EFI_OBJS := $(call kobj,boot/efi.c)
+
+$(BUILD)/k/boot/efi.c.o: KCFLAGS += -fshort-wchar $(EFI_INC) -Wno-strict-prototypes -Wno-missing-prototypes
+
+$(BUILD)/hintvisor.so: $(EFI_OBJS) $(CORE_OBJS) $(LIBC)
+	@echo "  LD      $@"
+	@$(LD) $(KLDFLAGS) -znocombreloc -shared -Bsymbolic -T $(EFI_LDS) -L/usr/lib -o $@ \
+		$(EFI_CRT0) $(EFI_OBJS) $(CORE_OBJS) -lefi -lgnuefi $(KLIBS)
+
+$(BUILD)/hintvisor.efi: $(BUILD)/hintvisor.so
+	@echo "  EFI     $@"
+	@$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+
+hypervisor: $(BUILD)/hintvisor.efi
 
 # ---- unit tests (host, ASan/UBSan) ----------------------------------------
 CHECK_CFLAGS ?= $(shell pkg-config --cflags check)
@@ -130,6 +150,14 @@ $(BUILD)/hintvisor.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) run.cfg scripts/mki
 $(BUILD)/test.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/guests.cfg scripts/mkiso.sh
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/guests.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
+$(BUILD)/esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) run.cfg scripts/mkesp.sh
+	@echo "  ESP     $@"
+	@scripts/mkesp.sh run.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
+
+$(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scripts/mkesp.sh
+	@echo "  ESP     $@"
+	@scripts/mkesp.sh tests/uefi.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

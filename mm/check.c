@@ -59,6 +59,8 @@ static int check_vm(struct mm *mm, struct mm_vm *vm, uint64_t *resident, uint64_
 				       ent_gs(e) == HV_PAGE_UNUSED))
 			FAIL("vm %u gfn %llx: discard mark on %llx", vm->id, (unsigned long long)g,
 			     (unsigned long long)e);
+		if (e & ENT_OBS)
+			FAIL("vm %u gfn %llx: observation mark outside reclaim", vm->id, (unsigned long long)g);
 		if (ent_pins(e) && ent_hs(e) != MM_HS_RESIDENT)
 			FAIL("vm %u gfn %llx: pinned but not resident", vm->id, (unsigned long long)g);
 		switch (ent_hs(e)) {

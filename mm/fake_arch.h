@@ -56,6 +56,7 @@ struct fake_world {
 	struct mm mm;
 	struct swap_mem swap;
 	void *pool_buf, *swap_buf;
+	size_t swap_bytes;
 	uint8_t *mem;          /* host_frames * PAGE_SIZE when store */
 	uint8_t *scratch;
 	uint64_t hfn_base;

@@ -18,6 +18,8 @@
  *   bit  36      DISC  volatile content dropped; the next access is a discard fault
  *   bit  37      DCLR  the D bit was cleared after the current hint, so "clean"
  *                      means "not written since the hint"
+ *   bit  38      OBS   table hint first seen in the running reclaim pass; the
+ *                      page may not be a victim before that pass's INVEPT
  *   bits 40..43  PIN   pin count
  * All zero = STABLE, ZERO, never touched: a fresh table is a memset.
  */
@@ -28,6 +30,7 @@
 #define ENT_HS_MASK (3ULL << ENT_HS_SHIFT)
 #define ENT_DISC (1ULL << 36)
 #define ENT_DCLR (1ULL << 37)
+#define ENT_OBS (1ULL << 38)
 #define ENT_PIN_SHIFT 40
 #define ENT_PIN_MASK (0xfULL << ENT_PIN_SHIFT)
 

@@ -6,10 +6,19 @@
  */
 #include "internal.h"
 
+#define OBS_MAX 64 /* table hints seen per pass */
+
 struct victim {
 	uint32_t idx;     /* pool frame */
 	uint8_t raw;      /* table byte (or cached state) read at isolation */
 	uint8_t gs;       /* guest state it stands for */
+};
+
+/* One reclaim pass: victims to unmap, table hints whose D bit was cleared. */
+struct pass {
+	struct victim v[MM_RECLAIM_BATCH];
+	uint32_t obs[OBS_MAX];
+	unsigned int n, nobs;
 };
 
 static struct mm_vm *frame_vm(struct mm *mm, uint32_t idx)
@@ -36,21 +45,25 @@ static void age_active(struct mm *mm)
 }
 
 /*
- * Take up to max victims off the inactive list, spending *budget steps.
- * A table hint seen for the first time only gets its D bit cleared: the page
- * can be dropped on a later pass if it stays clean. UNUSED pages go whatever
- * their A bit says; others rotate to the active list when referenced.
+ * Fill p with up to max victims from the inactive tail, spending *budget
+ * steps. A table hint seen for the first time only gets its D bit cleared
+ * (the guest set the byte without an exit, so nobody did it at hint time):
+ * the page can go on a later pass, after an INVEPT, if it stays clean. Until
+ * that INVEPT a write could hit a TLB entry that still caches D = 1.
+ * UNUSED pages go whatever their A bit says; others rotate to the active
+ * list when referenced.
  */
-static unsigned int isolate(struct mm *mm, struct victim *v, unsigned int max, uint64_t *budget)
+static void isolate(struct mm *mm, struct pass *p, unsigned int max, uint64_t *budget)
 {
 	struct mm_list *act = &mm->lists[FR_ACTIVE], *inact = &mm->lists[FR_INACTIVE];
-	unsigned int n = 0, gs;
 	struct mm_vm *vm;
+	unsigned int gs;
 	uint32_t idx;
-	uint64_t g;
+	uint64_t g, e;
 	uint8_t raw;
 
-	while (n < max && *budget > 0) {
+	p->n = p->nobs = 0;
+	while (p->n < max && *budget > 0) {
 		(*budget)--;
 		if (act->len > 0 && (inact->len == 0 || inact->len * 2 < act->len)) {
 			age_active(mm);
@@ -63,9 +76,17 @@ static unsigned int isolate(struct mm *mm, struct victim *v, unsigned int max, u
 		g = fr_gfn(&mm->frames[idx]);
 		MM_COUNT(vm, lru_scanned, 1);
 		gs = ft_refresh_gs(vm, g, &raw);
-		if (gs != HV_PAGE_STABLE && !(vm->ent[g] & ENT_DCLR)) {
+		e = vm->ent[g];
+		if (gs != HV_PAGE_STABLE && (!(e & ENT_DCLR) || (e & ENT_OBS))) {
+			if (e & ENT_OBS) {
+				/* Seen this pass already: the list is used up. */
+				break;
+			}
+			if (p->nobs == OBS_MAX)
+				break;
 			(void)vm->ops->test_clear_dirty(vm->ctx, _gfn(g));
-			ent_store(vm, g, vm->ent[g] | ENT_DCLR);
+			ent_store(vm, g, e | ENT_DCLR | ENT_OBS);
+			p->obs[p->nobs++] = idx;
 			vm->need_flush = true;
 			lru_move(mm, FR_INACTIVE, idx, true);
 			MM_COUNT(vm, lru_rotated, 1);
@@ -77,9 +98,8 @@ static unsigned int isolate(struct mm *mm, struct victim *v, unsigned int max, u
 			continue;
 		}
 		lru_del(mm, idx);
-		v[n++] = (struct victim){ idx, raw, (uint8_t)gs };
+		p->v[p->n++] = (struct victim){ idx, raw, (uint8_t)gs };
 	}
-	return n;
 }
 
 static void flush_vms(struct mm *mm)
@@ -160,10 +180,10 @@ static bool reclaim_one(struct mm *mm, const struct victim *v)
 
 uint32_t mm_reclaim(struct mm *mm, uint32_t nr)
 {
-	struct victim v[MM_RECLAIM_BATCH];
+	struct pass p;
 	uint64_t budget;
 	uint32_t freed = 0;
-	unsigned int n, i;
+	unsigned int i;
 	struct mm_vm *vm;
 
 	if (mm->in_reclaim)
@@ -171,16 +191,20 @@ uint32_t mm_reclaim(struct mm *mm, uint32_t nr)
 	mm->in_reclaim = true;
 	budget = 2 * (mm->lists[FR_ACTIVE].len + mm->lists[FR_INACTIVE].len) + MM_RECLAIM_BATCH;
 	while (freed < nr && budget > 0) {
-		n = isolate(mm, v, MIN(nr - freed, (uint32_t)MM_RECLAIM_BATCH), &budget);
-		for (i = 0; i < n; i++) {
-			vm = frame_vm(mm, v[i].idx);
-			vm->ops->unmap(vm->ctx, _gfn(fr_gfn(&mm->frames[v[i].idx])));
+		isolate(mm, &p, MIN(nr - freed, (uint32_t)MM_RECLAIM_BATCH), &budget);
+		for (i = 0; i < p.n; i++) {
+			vm = frame_vm(mm, p.v[i].idx);
+			vm->ops->unmap(vm->ctx, _gfn(fr_gfn(&mm->frames[p.v[i].idx])));
 			vm->need_flush = true;
 		}
 		flush_vms(mm);
-		for (i = 0; i < n; i++)
-			freed += reclaim_one(mm, &v[i]);
-		if (n == 0)
+		for (i = 0; i < p.nobs; i++) {
+			vm = frame_vm(mm, p.obs[i]);
+			vm->ent[fr_gfn(&mm->frames[p.obs[i]])] &= ~ENT_OBS;
+		}
+		for (i = 0; i < p.n; i++)
+			freed += reclaim_one(mm, &p.v[i]);
+		if (p.n == 0 && p.nobs == 0)
 			break;
 	}
 	mm->in_reclaim = false;

@@ -30,8 +30,10 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
 if [ "$uefi" = 1 ]; then
+	# A private copy: Bochs locks and writes its disk images.
+	cp --sparse=always "$image" "$dir/disk.img"
 	rom="/usr/share/OVMF/OVMF_CODE.fd"
-	disk="ata0-master: type=disk, path=$image, mode=flat"
+	disk="ata0-master: type=disk, path=$dir/disk.img, mode=flat"
 	bootdev="disk"
 else
 	rom="/usr/share/bochs/BIOS-bochs-latest, options=fastboot"

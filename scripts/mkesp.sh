@@ -7,10 +7,11 @@
 set -eu
 
 cfg=$1 out=$2 imgdir=$3 efi=$4
-size_kb=$(( ( $(du -kc "$efi" "$cfg" $(for i in $(scripts/cfg-images.sh "$cfg"); do echo "$imgdir/$i"; done) | tail -n1 | cut -f1) + 2048 ) ))
-[ "$size_kb" -lt 8192 ] && size_kb=8192
+# FAT32 wants at least 65525 clusters: 64 MiB (sparse) is the smallest round size.
+size_kb=$(( $(du -kc "$efi" "$cfg" $(for i in $(scripts/cfg-images.sh "$cfg"); do echo "$imgdir/$i"; done) | tail -n1 | cut -f1) + 4096 ))
+[ "$size_kb" -lt 65536 ] && size_kb=65536
 rm -f "$out"
-dd if=/dev/zero of="$out" bs=1024 count="$size_kb" status=none
+truncate -s "${size_kb}K" "$out"
 mformat -i "$out" -F ::
 mmd -i "$out" ::/EFI ::/EFI/BOOT ::/hintvisor
 mcopy -i "$out" "$efi" ::/EFI/BOOT/BOOTX64.EFI

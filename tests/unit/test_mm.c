@@ -96,9 +96,9 @@ START_TEST(watermarks_reclaim_on_alloc)
 
 	world(16, 64, 64);
 	mm_pool_set_watermarks(&w.mm, 4, 8);
-	for (uint64_t g = 0; g < 12; g++)
+	for (uint64_t g = 0; g < 13; g++)
 		ck_assert_int_eq(fake_access(&w.vms[0], g, true, &v), FAKE_OK);
-	/* 12 allocations from 16: the 12th found free == 4 == low and reclaimed up to high. */
+	/* 13 allocations from 16: the 13th found free == 4 == low and reclaimed up to high. */
 	ck_assert_uint_ge(mm_pool_free(&w.mm), 4);
 	ck_assert_uint_gt(w.mm.cnt.page_outs, 0);
 	check_ok();
@@ -156,7 +156,8 @@ END_TEST
 
 START_TEST(stats_layout)
 {
-	uint64_t pages[4][3] = { { 19673, 0, 46 }, { 1, 2, 3 }, { 0, 0, 0 }, { 4, 5, 242414 } };
+	/* [state][enum mm_hs]: zero, resident, preserved */
+	uint64_t pages[4][3] = { { 46, 19673, 0 }, { 3, 1, 2 }, { 0, 0, 0 }, { 242414, 4, 5 } };
 	char buf[512], small[20];
 	const char *want = "<state>|--tot--|---r---|---p---|---z---|\n"
 			   "S      |  19719|  19673|      0|     46|\n"

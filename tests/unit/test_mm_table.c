@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for the shared state table seen from the host: bytes read at
+ * reclaim, discard marks set by CAS, CAS races with the guest, reuse written
+ * back as STABLE, hypercalls keeping the byte in step, malformed bytes.
+ */
+#include <check.h>
+#include <string.h>
+
+#include "mm/fake_arch.h"
+#include "mm/internal.h"
+
+Suite *mm_table_suite(void);
+
+#define NR 64
+
+static struct fake_world w;
+static struct fake_vm *fv;
+static uint8_t tbl[NR + 8];
+
+static void check_ok(void)
+{
+	char why[256];
+
+	ck_assert_msg(mm_check(&w.mm, why, sizeof(why)) == 0, "mm_check: %s", why);
+}
+
+static void world(uint32_t frames, uint32_t slots)
+{
+	struct fake_world_cfg cfg = { .host_frames = frames, .swap_slots = slots, .store = true,
+				      .nvms = 1, .gfns = NR };
+
+	ck_assert_int_eq(fake_world_init(&w, &cfg), 0);
+	fv = &w.vms[0];
+	memset(tbl, 0, sizeof(tbl));
+	ck_assert_int_eq(mm_vm_set_table(&fv->vm, tbl, NR), 0);
+}
+
+static void put(uint64_t g, uint64_t v)
+{
+	ck_assert_int_eq(fake_access(fv, g, true, &v), FAKE_OK);
+}
+
+static uint64_t get(uint64_t g)
+{
+	uint64_t v = 0;
+
+	ck_assert_int_eq(fake_access(fv, g, false, &v), FAKE_OK);
+	return v;
+}
+
+static unsigned int hs_of(uint64_t g) { return ent_hs(fv->vm.ent[g]); }
+
+static void evict(uint64_t g)
+{
+	for (int i = 0; i < 20 && hs_of(g) == MM_HS_RESIDENT; i++)
+		mm_reclaim(&w.mm, w.host_frames);
+	ck_assert_uint_ne(hs_of(g), MM_HS_RESIDENT);
+}
+
+/* The guest's side of the protocol: compare-and-swap on its byte. */
+static bool guest_cas(uint64_t g, uint8_t from, uint8_t to)
+{
+	return __atomic_compare_exchange_n(&tbl[g], &from, to, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+START_TEST(set_table_args)
+{
+	uint8_t b[4];
+
+	world(4, 4);
+	ck_assert_int_eq(mm_vm_set_table(&fv->vm, b, 0), -MM_EINVAL);
+	ck_assert_int_eq(mm_vm_set_table(&fv->vm, b, NR + 1), -MM_EINVAL);
+	ck_assert_int_eq(mm_vm_set_table(&fv->vm, NULL, 0), 0);
+	ck_assert_ptr_null(fv->vm.table);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+START_TEST(unused_byte_dropped)
+{
+	world(4, 16);
+	put(1, 0x11);
+	ck_assert(guest_cas(1, HV_PAGE_STABLE, HV_PAGE_UNUSED));
+	evict(1);
+	ck_assert_uint_eq(hs_of(1), MM_HS_ZERO);
+	ck_assert_uint_eq(tbl[1], HV_PAGE_UNUSED); /* the host never writes U */
+	ck_assert_uint_eq(fv->vm.cnt.drops[HV_PAGE_UNUSED], 1);
+	ck_assert_uint_eq(w.swap.dev.writes, 0);
+	check_ok();
+	/* Touched again: zero-filled and STABLE, in the table too. */
+	ck_assert_uint_eq(get(1), 0);
+	ck_assert_uint_eq(tbl[1], HV_PAGE_STABLE);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+START_TEST(volatile_byte_discard_mark)
+{
+	uint64_t v;
+
+	world(4, 16);
+	put(1, 0x11);
+	ck_assert(guest_cas(1, HV_PAGE_STABLE, HV_PAGE_VOLATILE));
+	evict(1);
+	ck_assert_uint_eq(tbl[1], HV_TABLE_DISCARDED | HV_PAGE_VOLATILE);
+	ck_assert_int_eq(fake_access(fv, 1, false, &v), FAKE_DISCARD);
+	ck_assert_int_eq(mm_get_state(&fv->vm, _gfn(1)),
+			 HV_PAGE_VOLATILE | HV_HOST_ZERO << 2 | HV_RES_DISCARDED);
+	check_ok();
+	/* The guest's V -> S fails: it sees the mark and takes the loss. */
+	ck_assert(!guest_cas(1, HV_PAGE_VOLATILE, HV_PAGE_STABLE));
+	ck_assert(guest_cas(1, HV_TABLE_DISCARDED | HV_PAGE_VOLATILE, HV_PAGE_STABLE));
+	ck_assert_uint_eq(get(1), 0);
+	ck_assert_uint_eq(tbl[1], HV_PAGE_STABLE);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+START_TEST(potvol_byte_discard_mark)
+{
+	world(4, 16);
+	put(1, 0x11);
+	ck_assert(guest_cas(1, HV_PAGE_STABLE, HV_PAGE_POT_VOLATILE));
+	evict(1);
+	ck_assert_uint_eq(tbl[1], HV_TABLE_DISCARDED | HV_PAGE_POT_VOLATILE);
+	ck_assert_uint_eq(fv->vm.cnt.drops[HV_PAGE_POT_VOLATILE], 1);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+/* The guest makes the page stable between the host's read and its CAS. */
+static void guest_makes_stable(struct fake_vm *f, uint64_t g, void *arg)
+{
+	*(bool *)arg = guest_cas(g, HV_PAGE_VOLATILE, HV_PAGE_STABLE);
+}
+
+START_TEST(cas_race_v_to_s_pages_out)
+{
+	bool won = false;
+
+	world(4, 16);
+	put(1, 0x11);
+	ck_assert(guest_cas(1, HV_PAGE_STABLE, HV_PAGE_VOLATILE));
+	fv->on_unmap = guest_makes_stable;
+	fv->hook_arg = &won;
+	evict(1);
+	fv->on_unmap = NULL;
+	ck_assert(won);
+	ck_assert_uint_eq(hs_of(1), MM_HS_PRESERVED);
+	ck_assert_uint_eq(tbl[1], HV_PAGE_STABLE);
+	ck_assert_uint_eq(fv->vm.cnt.table_races, 1);
+	ck_assert_uint_eq(fv->vm.cnt.drops[HV_PAGE_VOLATILE], 0);
+	ck_assert_uint_eq(get(1), 0x11);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+/* Protocol-following guest: U -> S by CAS, then a write through a stale TLB entry. */
+static void guest_reuses(struct fake_vm *f, uint64_t g, void *arg)
+{
+	struct fake_tlb *t = &f->tlb[g % FAKE_TLB_SIZE];
+	uint64_t v = 0x77;
+
+	if (guest_cas(g, HV_PAGE_UNUSED, HV_PAGE_STABLE) && t->valid && t->gfn == g) {
+		ck_assert_int_eq(fake_access(f, g, true, &v), FAKE_OK);
+		*(bool *)arg = true;
+	}
+}
+
+START_TEST(cas_race_u_to_s_with_write)
+{
+	bool wrote = false;
+
+	world(4, 16);
+	put(1, 0x11);
+	put(2, 0x22);
+	fv->vm.ops->test_clear_young(fv, _gfn(2));
+	ck_assert(guest_cas(1, HV_PAGE_STABLE, HV_PAGE_UNUSED));
+	ck_assert_uint_eq(mm_reclaim(&w.mm, 1), 1); /* sees the hint on 1, takes 2 */
+	ck_assert_uint_eq(hs_of(1), MM_HS_RESIDENT);
+	ck_assert_uint_eq(get(1), 0x11);            /* TLB entry for 1 again, clean */
+	fv->on_unmap = guest_reuses;
+	fv->hook_arg = &wrote;
+	evict(1);
+	fv->on_unmap = NULL;
+	ck_assert(wrote);
+	ck_assert_uint_eq(hs_of(1), MM_HS_PRESERVED);
+	ck_assert_uint_eq(tbl[1], HV_PAGE_STABLE);
+	ck_assert_uint_eq(get(1), 0x77);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+/* Hint seen on an earlier pass, then written without telling: reuse, byte -> S. */
+START_TEST(reuse_writes_stable_back)
+{
+	world(4, 16);
+	put(1, 0x11);
+	put(2, 0x22);
+	fv->vm.ops->test_clear_young(fv, _gfn(2));
+	ck_assert(guest_cas(1, HV_PAGE_STABLE, HV_PAGE_VOLATILE));
+	ck_assert_uint_eq(mm_reclaim(&w.mm, 1), 1); /* observes 1, takes 2 */
+	ck_assert_uint_eq(hs_of(1), MM_HS_RESIDENT);
+	ck_assert_uint_eq(hs_of(2), MM_HS_PRESERVED);
+	put(1, 0x33);
+	evict(1);
+	ck_assert_uint_eq(tbl[1], HV_PAGE_STABLE);
+	ck_assert_uint_eq(fv->vm.cnt.reuse_detected, 1);
+	ck_assert_uint_eq(hs_of(1), MM_HS_PRESERVED);
+	ck_assert_uint_eq(get(1), 0x33);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+/* The host only ever moves a byte towards STABLE (or adds the discard mark). */
+static void guest_rehints(struct fake_vm *f, uint64_t g, void *arg)
+{
+	(void)guest_cas(g, HV_PAGE_UNUSED, HV_PAGE_VOLATILE);
+}
+
+START_TEST(reuse_never_downgrades)
+{
+	world(4, 16);
+	put(1, 0x10);
+	ck_assert_int_ge(mm_set_state(&fv->vm, _gfn(1), HV_PAGE_UNUSED), 0);
+	ck_assert_uint_eq(tbl[1], HV_PAGE_UNUSED);
+	put(1, 0x11); /* reuse without telling */
+	fv->on_unmap = guest_rehints;
+	evict(1);
+	fv->on_unmap = NULL;
+	/* Host's U -> S lost against the guest's U -> V: byte stays V, page kept. */
+	ck_assert_uint_eq(tbl[1], HV_PAGE_VOLATILE);
+	ck_assert_uint_eq(hs_of(1), MM_HS_PRESERVED);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+START_TEST(hypercalls_update_byte)
+{
+	world(4, 16);
+	put(1, 0x11);
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(1), HV_PAGE_VOLATILE), HV_HOST_RESIDENT << 2);
+	ck_assert_uint_eq(tbl[1], HV_PAGE_VOLATILE);
+	evict(1);
+	ck_assert_uint_eq(tbl[1], HV_TABLE_DISCARDED | HV_PAGE_VOLATILE);
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(1), HV_PAGE_POT_VOLATILE),
+			 HV_PAGE_VOLATILE | HV_HOST_ZERO << 2 | HV_RES_DISCARDED);
+	ck_assert_uint_eq(tbl[1], HV_TABLE_DISCARDED | HV_PAGE_POT_VOLATILE);
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(1), HV_PAGE_STABLE),
+			 HV_PAGE_POT_VOLATILE | HV_HOST_ZERO << 2 | HV_RES_DISCARDED);
+	ck_assert_uint_eq(tbl[1], HV_PAGE_STABLE);
+	/* The table is the guest state: a byte the guest set is the old state. */
+	tbl[5] = HV_PAGE_UNUSED;
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(5), HV_PAGE_STABLE), HV_PAGE_UNUSED | HV_HOST_ZERO << 2);
+	ck_assert_int_eq(mm_set_range(&fv->vm, _gfn(8), 4, HV_PAGE_UNUSED), 4);
+	ck_assert_uint_eq(tbl[11], HV_PAGE_UNUSED);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+START_TEST(malformed_byte_is_stable)
+{
+	world(4, 16);
+	put(1, 0x11);
+	tbl[1] = 0x44;
+	evict(1);
+	ck_assert_uint_eq(hs_of(1), MM_HS_PRESERVED);
+	ck_assert_uint_eq(tbl[1], 0x44);
+	tbl[2] = HV_TABLE_DISCARDED | HV_PAGE_UNUSED; /* not a valid value: STABLE */
+	ck_assert_int_eq(mm_get_state(&fv->vm, _gfn(2)), HV_PAGE_STABLE | HV_HOST_ZERO << 2);
+	ck_assert_uint_eq(get(1), 0x11);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+START_TEST(stats_read_the_table)
+{
+	uint64_t pages[4][3];
+
+	world(4, 16);
+	memset(tbl, HV_PAGE_UNUSED, 10);
+	mm_vm_pages(&fv->vm, pages);
+	ck_assert_uint_eq(pages[HV_PAGE_UNUSED][MM_HS_ZERO], 10);
+	ck_assert_uint_eq(pages[HV_PAGE_STABLE][MM_HS_ZERO], NR - 10);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+START_TEST(table_shorter_than_ram)
+{
+	world(4, 16);
+	memset(tbl + 8, 0xaa, NR - 8);
+	ck_assert_int_eq(mm_vm_set_table(&fv->vm, tbl, 8), 0);
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(20), HV_PAGE_VOLATILE), HV_HOST_ZERO << 2);
+	ck_assert_int_eq(mm_get_state(&fv->vm, _gfn(20)), HV_PAGE_VOLATILE | HV_HOST_ZERO << 2);
+	ck_assert_uint_eq(tbl[20], 0xaa);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+Suite *mm_table_suite(void)
+{
+	Suite *s = suite_create("mm_table");
+	TCase *tc = tcase_create("table");
+
+	tcase_add_test(tc, set_table_args);
+	tcase_add_test(tc, unused_byte_dropped);
+	tcase_add_test(tc, volatile_byte_discard_mark);
+	tcase_add_test(tc, potvol_byte_discard_mark);
+	tcase_add_test(tc, cas_race_v_to_s_pages_out);
+	tcase_add_test(tc, cas_race_u_to_s_with_write);
+	tcase_add_test(tc, reuse_writes_stable_back);
+	tcase_add_test(tc, reuse_never_downgrades);
+	tcase_add_test(tc, hypercalls_update_byte);
+	tcase_add_test(tc, malformed_byte_is_stable);
+	tcase_add_test(tc, stats_read_the_table);
+	tcase_add_test(tc, table_shorter_than_ram);
+	suite_add_tcase(s, tc);
+	return s;
+}
