@@ -35,8 +35,8 @@ KASFLAGS := -g -fpic -Iinclude -Iarch/x86_64/include -I. -D__ASSEMBLY__
 HCFLAGS := -std=gnu11 -O2 -g -Iinclude -I. $(WARN)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all deps run check bench clean distclean help
-all: hypervisor
+.PHONY: all deps run run-uefi run-qemu check bench clean help
+all: hypervisor guests
 
 deps:
 	@./scripts/deps.sh
@@ -160,6 +160,25 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 	@scripts/mkesp.sh tests/uefi.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- the two commands -------------------------------------------------------
+CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/test-esp.img
+check: deps
+	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm
+	@BUILD=$(BUILD) tests/run-tests.sh
+
+run: deps
+	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.iso
+	@echo "Booting Hintvisor under Bochs (corei7_skylake_x); serial console follows."
+	@scripts/bochs-run.sh -f -t 900 $(BUILD)/hintvisor.iso $(BUILD)/run-serial.log
+
+run-uefi: deps
+	@$(MAKE) --no-print-directory $(BUILD)/esp.img
+	@scripts/bochs-run.sh -u -f -t 900 $(BUILD)/esp.img $(BUILD)/run-uefi-serial.log
+
+run-qemu: deps
+	@$(MAKE) --no-print-directory $(BUILD)/esp.img
+	@scripts/qemu-run.sh -f -t 900 $(BUILD)/esp.img $(BUILD)/run-qemu-serial.log || true
 
 clean:
 	rm -rf $(BUILD)

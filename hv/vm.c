@@ -187,12 +187,11 @@ void hv_ept_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint3
 	struct vm *vm = v->vm;
 
 	if (gpa_x(gpa) >= vm->mem_bytes) {
-		vm_crash(vm, "EPT violation: %s at gpa %#lx%s, outside guest RAM (%lu MiB)",
+		vm_crash(vm, "EPT violation: %s at gpa %#lx (linear %#lx), outside guest RAM (%lu MiB)",
 			 access & 2 ? "write" : access & 4 ? "fetch" : "read", gpa_x(gpa),
-			 gla_valid ? " (linear address known)" : "", vm->mem_bytes >> 20);
+			 gla_valid ? gla : 0, vm->mem_bytes >> 20);
 		return;
 	}
 	if (!populate(vm, gpa_to_gfn(gpa)))
 		vm_crash(vm, "out of host memory for gpa %#lx", gpa_x(gpa));
-	(void)gla;
 }

@@ -47,11 +47,9 @@ END_TEST
 START_TEST(pool_add_and_exhaust)
 {
 	static uint8_t buf[24 * 4] __attribute__((aligned(8)));
-	static uint8_t scratch[PAGE_SIZE];
 	struct mm mm;
 	char why[128];
 
-	(void)scratch;
 	ck_assert_int_eq(mm_init(&mm, buf, sizeof(buf), 5, &fake_host_ops, NULL), -MM_EINVAL);
 	ck_assert_int_eq(mm_init(&mm, buf, sizeof(buf), 4, &fake_host_ops, NULL), 0);
 	ck_assert_uint_eq(mm_pool_free(&mm), 0);

@@ -1,0 +1,98 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Run every test of Hintvisor: the host unit tests, then the test guests
+# booted under Bochs (multiboot2 and UEFI, two CPU models) and QEMU. Prints
+# one "PASS name" / "FAIL name (reason)" line per test and a summary, and
+# exits non-zero on any failure. Called by `make check` after the build.
+#
+# A guest passes when its VM prints "Test result: SUCCESS"; a guest with a
+# tests/guest/<name>/expect file passes when the serial log matches every
+# line of that file (extended regular expressions) instead.
+set -u
+
+BUILD=${BUILD:-build}
+LOGS=$BUILD/test-logs
+mkdir -p "$LOGS"
+pass=0 fail=0
+
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+ko() { echo "FAIL $1 ($2)"; fail=$((fail + 1)); }
+
+# run_unit NAME BINARY
+run_unit() {
+	if [ ! -x "$2" ]; then
+		ko "$1" "not built"
+	elif "$2" >"$LOGS/$1.log" 2>&1; then
+		ok "$1"
+	else
+		ko "$1" "$(grep -E 'Checks:|:F:|:E:' "$LOGS/$1.log" | head -n 3 | tr '\n' ' ')"
+	fi
+}
+
+vm_names() { sed -n 's/^vm .*name=\([^ ]*\).*/\1/p' "$1"; }
+
+# check_guests PREFIX CONFIG LOG: one result per VM of the config.
+check_guests() {
+	prefix=$1 cfg=$2 log=$3
+	for vm in $(vm_names "$cfg"); do
+		expect=tests/guest/$vm/expect
+		if [ -f "$expect" ]; then
+			missing=$(while IFS= read -r re; do
+				grep -qE -- "$re" "$log" || echo "$re"
+			done <"$expect" | head -n 1)
+			if [ -z "$missing" ]; then ok "$prefix$vm"; else ko "$prefix$vm" "no line matching: $missing"; fi
+		elif grep -q "^\[$vm\] Test result: SUCCESS" "$log"; then
+			ok "$prefix$vm"
+		else
+			res=$(sed -n "s/^\[$vm\] Test result: //p" "$log" | head -n 1 | tr -d '\r')
+			why=$(grep -m1 -E "^\[$vm\] FAIL|^hintvisor: VM $vm stopped" "$log" | tr -d '\r')
+			ko "$prefix$vm" "${res:-no result}${why:+: $why}"
+		fi
+	done
+}
+
+# boot NAME RUNNER-ARGS...: boot and keep the log; reports the boot itself.
+boot() {
+	name=$1
+	shift
+	if "$@" "$LOGS/$name.log" 2>"$LOGS/$name.err"; then
+		ok "boot/$name"
+	else
+		ko "boot/$name" "no end-of-run marker; see $LOGS/$name.log"
+	fi
+}
+
+echo "== unit tests"
+run_unit unit-core "$BUILD/tests/unit/test_core"
+run_unit unit-mm "$BUILD/tests/unit/test_mm"
+
+echo "== test guests under Bochs (corei7_skylake_x, multiboot2)"
+boot skylake scripts/bochs-run.sh -t 600 "$BUILD/test.iso"
+check_guests "" tests/guests.cfg "$LOGS/skylake.log"
+
+echo "== test guests under Bochs + OVMF (UEFI path)"
+boot uefi scripts/bochs-run.sh -u -t 600 "$BUILD/test-esp.img"
+check_guests "uefi/" tests/uefi.cfg "$LOGS/uefi.log"
+
+echo "== Bochs corei7_sandy_bridge_2600k (EPT without A/D bits)"
+boot sandybridge scripts/bochs-run.sh -m corei7_sandy_bridge_2600k -t 600 "$BUILD/test.iso"
+if grep -q '^vmx: EPT accessed/dirty flags absent' "$LOGS/sandybridge.log"; then
+	ok "sandybridge/no-ad-detected"
+else
+	ko "sandybridge/no-ad-detected" "no degrade message"
+fi
+check_guests "sandybridge/" tests/guests.cfg "$LOGS/sandybridge.log"
+
+echo "== QEMU + OVMF (UEFI path; TCG has no VMX)"
+scripts/qemu-run.sh -t 300 "$BUILD/test-esp.img" "$LOGS/qemu.log" >"$LOGS/qemu.out" 2>&1
+if grep -q -- '-enable-kvm' "$LOGS/qemu.out"; then
+	check_guests "qemu-kvm/" tests/uefi.cfg "$LOGS/qemu.log"
+elif grep -q '^vmx: missing feature: VMX (CPUID.1:ECX.VMX\[bit 5\] = 0)' "$LOGS/qemu.log" &&
+	grep -q 'hintvisor: end of run (status 1)' "$LOGS/qemu.log"; then
+	ok "qemu-tcg/missing-vmx-message"
+else
+	ko "qemu-tcg/missing-vmx-message" "see $LOGS/qemu.log"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
