@@ -167,6 +167,9 @@ static const char *parse_line(struct cursor *c, struct hv_config *cfg)
 	if (word_is(k, kn, "pool")) {
 		if (!config_parse_size(v, vn, &cfg->pool_bytes))
 			return "bad pool size";
+	} else if (word_is(k, kn, "swap")) {
+		if (!config_parse_size(v, vn, &cfg->swap_bytes))
+			return "bad swap size";
 	} else if (word_is(k, kn, "stats_interval_ms")) {
 		if (!config_parse_size(v, vn, &cfg->stats_interval_ms))
 			return "bad stats_interval_ms";

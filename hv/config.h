@@ -2,7 +2,8 @@
 /*
  * The run configuration (hintvisor.cfg, a boot module / ESP file). Text:
  *   # comment
- *   pool = 64M                  host memory for all guest RAM (0: all of it)
+ *   pool = 64M                  host memory for all guest RAM (0: as much as guests have)
+ *   swap = 256M                 paging device size (0: the sum of guest RAM)
  *   stats_interval_ms = 100     print stats every N ms of guest time (0: only at the end)
  *   vm name=hello image=hello.elf mem=2M cmdline="text"
  * Sizes take K, M or G. Plain C, also compiled into the unit tests.
@@ -26,6 +27,7 @@ struct vm_config {
 
 struct hv_config {
 	uint64_t pool_bytes;
+	uint64_t swap_bytes;
 	uint64_t stats_interval_ms;
 	unsigned int nr_vms;
 	struct vm_config vms[CFG_MAX_VMS];

@@ -1,46 +1,315 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest page hinting glue (see hint.h).
+ * Guest page hinting glue (see hint.h): mm/ on top of EPT. VMX root, one
+ * host CPU, so the "mm lock" of mm/ is implicit: nothing here is re-entered.
  */
+#include <asm/vmx_cpu.h>
+#include <errno.h>
+#include <hv/console.h>
 #include <hv/hint.h>
+#include <hv/mem.h>
+#include <hv/vm.h>
 #include <string.h>
+
+#define RESERVE_FRAMES 4096 /* 16 MiB kept for EPT tables, VMCSs, tables */
+
+struct mm hv_mm;
+static struct swap_mem hv_swap;
+static char stats_buf[4096];
+
+/* ---- arch hooks for mm/ (ctx = struct vm) ---- */
+
+static bool op_young(void *ctx, gfn_t gfn)
+{
+	return ept_test_and_clear(&((struct vm *)ctx)->ept, gfn, EPT_A);
+}
+
+static bool op_dirty(void *ctx, gfn_t gfn)
+{
+	return ept_test_and_clear(&((struct vm *)ctx)->ept, gfn, EPT_D);
+}
+
+static int op_map(void *ctx, gfn_t gfn, hfn_t hfn)
+{
+	return ept_map(&((struct vm *)ctx)->ept, gfn, hfn);
+}
+
+static void op_unmap(void *ctx, gfn_t gfn)
+{
+	ept_unmap(&((struct vm *)ctx)->ept, gfn);
+}
+
+static void op_flush(void *ctx)
+{
+	vmx_flush_ept(&((struct vm *)ctx)->ept);
+}
+
+static const struct mm_arch_ops ept_ops = {
+	.test_clear_young = op_young,
+	.test_clear_dirty = op_dirty,
+	.map = op_map,
+	.unmap = op_unmap,
+	.flush = op_flush,
+};
+
+static void *frame_ptr(void *ctx, hfn_t hfn)
+{
+	return hpa_to_virt(hfn_to_hpa(hfn));
+}
+
+static const struct mm_host_ops host_ops = { .frame_ptr = frame_ptr };
+
+static void *alloc_bytes(size_t bytes, const char *what)
+{
+	void *p = pages_alloc(ALIGN_UP(bytes, PAGE_SIZE) >> PAGE_SHIFT);
+
+	if (!p) {
+		printk("hintvisor: no host memory for %s (%lu KiB)\n", what, bytes >> 10);
+		hv_shutdown(1);
+	}
+	return p;
+}
+
+void hint_init(const struct hv_config *cfg)
+{
+	uint64_t guest_frames = 0, pool, slots, avail;
+
+	for (unsigned int i = 0; i < cfg->nr_vms; i++)
+		guest_frames += cfg->vms[i].mem_bytes >> PAGE_SHIFT;
+	avail = host_frames.nr_free > RESERVE_FRAMES ? host_frames.nr_free - RESERVE_FRAMES : 0;
+	pool = cfg->pool_bytes ? cfg->pool_bytes >> PAGE_SHIFT : MIN(guest_frames, avail / 2);
+	slots = cfg->swap_bytes ? cfg->swap_bytes >> PAGE_SHIFT : guest_frames;
+	if (pool < 64 || pool > UINT32_MAX || slots > UINT32_MAX ||
+	    pool + slots + (mm_pool_bytes_needed((uint32_t)pool) >> PAGE_SHIFT) > avail) {
+		printk("hintvisor: pool of %lu and paging device of %lu frames do not fit in %lu "
+		       "free frames\n", pool, slots, avail);
+		hv_shutdown(1);
+	}
+
+	size_t bytes = mm_pool_bytes_needed((uint32_t)pool);
+	if (mm_init(&hv_mm, alloc_bytes(bytes, "the frame pool"), bytes, (uint32_t)pool, &host_ops,
+		    NULL))
+		panic("mm_init failed");
+	for (uint64_t i = 0; i < pool; i++) {
+		hfn_t f = frames_alloc(&host_frames);
+
+		if (hfn_x(f) == hfn_x(INVALID_HFN) || mm_pool_add_frame(&hv_mm, f))
+			panic("cannot fill the frame pool");
+	}
+	/* Reclaim in batches of 1/32 of the pool, at least 16 frames. */
+	uint32_t low = (uint32_t)MAX(pool / 64, 8), high = (uint32_t)MAX(pool / 32, 16);
+	mm_pool_set_watermarks(&hv_mm, low, high);
+
+	bytes = swap_mem_bytes_needed((uint32_t)slots, true);
+	if (swap_mem_init(&hv_swap, alloc_bytes(bytes, "the paging device"), bytes, (uint32_t)slots,
+			  true))
+		panic("swap_mem_init failed");
+	mm_swap_attach(&hv_mm, &hv_swap.dev);
+	printk("hintvisor: frame pool %lu MiB for %lu MiB of guest RAM (watermarks %u/%u frames), "
+	       "paging device %lu MiB\n", pool >> 8, guest_frames >> 8, low, high, slots >> 8);
+}
+
+int hint_vm_init(struct vm *vm)
+{
+	size_t bytes = mm_vm_bytes_needed(vm->nr_frames);
+
+	vm->mm_storage_pages = ALIGN_UP(bytes, PAGE_SIZE) >> PAGE_SHIFT;
+	vm->mm_storage = pages_alloc(vm->mm_storage_pages);
+	if (!vm->mm_storage)
+		return -ENOMEM;
+	if (mm_vm_init(&hv_mm, &vm->mm, vm->mm_storage, bytes, vm->nr_frames, &ept_ops, vm)) {
+		pages_free(vm->mm_storage, vm->mm_storage_pages);
+		vm->mm_storage = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void hint_vm_destroy(struct vm *vm)
+{
+	if (!vm->mm_storage)
+		return;
+	hint_get_stats(vm, &vm->final_stats);
+	mm_vm_destroy(&vm->mm);
+	pages_free(vm->mm_storage, vm->mm_storage_pages);
+	vm->mm_storage = NULL;
+	if (vm->table_pages) {
+		pages_free(vm->table_pages, 1);
+		vm->table_pages = NULL;
+	}
+}
+
+void *hint_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write)
+{
+	uint64_t a = gpa_x(gpa);
+	hfn_t hfn;
+
+	if (a >= vm->mem_bytes || len > vm->mem_bytes - a || len > PAGE_SIZE - (a & ~PAGE_MASK))
+		return NULL;
+	if (mm_gfn_get(&vm->mm, gpa_to_gfn(gpa), write, &hfn))
+		return NULL;
+	return (uint8_t *)hpa_to_virt(hfn_to_hpa(hfn)) + (a & ~PAGE_MASK);
+}
+
+/* Deliver a discard fault: #VE with the vCPU's information area filled in. */
+static void discard_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, uint32_t access)
+{
+	struct vm *vm = v->vm;
+	struct hv_ve_info *info;
+
+	if (!v->ve_registered) {
+		vm_crash(vm, "discard fault at gpa %#lx, but no #VE area is registered", gpa_x(gpa));
+		return;
+	}
+	info = hint_gpa_ptr(vm, _gpa(v->ve_area), sizeof(*info), true);
+	if (!info || info->busy) {
+		vm_crash(vm, "discard fault at gpa %#lx while the #VE area is busy", gpa_x(gpa));
+		return;
+	}
+	if (!vmx_inject_discard_fault(v)) {
+		vm_crash(vm, "discard fault at gpa %#lx during event delivery", gpa_x(gpa));
+		return;
+	}
+	info->reason = HV_VE_REASON_DISCARD;
+	info->exit_qual = access;
+	info->gla = gla;
+	info->gpa = gpa_x(gpa);
+	info->eptp_index = 0;
+	__atomic_store_n(&info->busy, 0xffffffffu, __ATOMIC_RELEASE);
+}
+
+void hint_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)
+{
+	struct vm *vm = v->vm;
+	gfn_t gfn = gpa_to_gfn(gpa);
+
+	/* EPT without A/D flags: a write to a write-protected page marks it dirty. */
+	if ((access & 2) && ept_write_fault(&vm->ept, gfn)) {
+		vmx_flush_ept(&vm->ept);
+		return;
+	}
+	switch (mm_fault(&vm->mm, gfn, access & 2)) {
+	case MM_FAULT_MAPPED:
+		return;
+	case MM_FAULT_DISCARD:
+		discard_fault(v, gpa, gla_valid ? gla : 0, access);
+		return;
+	case MM_FAULT_NOMEM:
+		vm_crash(vm, "no host memory for gpa %#lx: frame pool and paging device full",
+			 gpa_x(gpa));
+		return;
+	case MM_FAULT_IOERR:
+		vm_crash(vm, "paging device read error for gpa %#lx", gpa_x(gpa));
+		return;
+	case MM_FAULT_RANGE:
+	default:
+		vm_crash(vm, "fault outside the frame table at gpa %#lx", gpa_x(gpa));
+		return;
+	}
+}
+
+void hint_balance(void)
+{
+	mm_balance(&hv_mm);
+}
+
+void hint_print_pages(const uint64_t pages[4][3])
+{
+	uint64_t m[4][3]; /* mm/ orders host states ZERO, RESIDENT, PRESERVED */
+
+	for (unsigned int s = 0; s < 4; s++) {
+		m[s][MM_HS_RESIDENT] = pages[s][HV_HOST_RESIDENT];
+		m[s][MM_HS_PRESERVED] = pages[s][HV_HOST_PRESERVED];
+		m[s][MM_HS_ZERO] = pages[s][HV_HOST_ZERO];
+	}
+	mm_format_pages(m, stats_buf, sizeof(stats_buf));
+	printk("%s", stats_buf);
+}
+
+/* ---- hypercalls ---- */
 
 int64_t hint_set_state(struct vm *vm, gfn_t gfn, unsigned int state)
 {
-	return -HV_ENOSYS;
+	return mm_set_state(&vm->mm, gfn, state);
 }
 
 int64_t hint_set_range(struct vm *vm, gfn_t first, uint64_t count, unsigned int state)
 {
-	return -HV_ENOSYS;
+	return mm_set_range(&vm->mm, first, count, state);
 }
 
-int64_t hint_set_batch(struct vm *vm, uint64_t *entries, unsigned int count)
+int64_t hint_set_batch(struct vm *vm, gpa_t entries, unsigned int count)
 {
-	return -HV_ENOSYS;
+	gfn_t gfn = gpa_to_gfn(entries);
+	hfn_t hfn;
+	int64_t rc;
+
+	/* Pinned: the batch may hint its own page, and states may reclaim. */
+	if (mm_gfn_pin(&vm->mm, gfn, &hfn))
+		return -HV_EFAULT;
+	rc = mm_set_batch(&vm->mm, hpa_to_virt(hfn_to_hpa(hfn)), count);
+	mm_gfn_unpin(&vm->mm, gfn);
+	return rc;
 }
 
 int64_t hint_get_state(struct vm *vm, gfn_t gfn)
 {
-	return -HV_ENOSYS;
+	return mm_get_state(&vm->mm, gfn);
 }
 
 int64_t hint_register_table(struct vm *vm, gpa_t gpa, uint64_t nr)
 {
-	return -HV_ENOSYS;
+	uint64_t pages = ALIGN_UP(nr, PAGE_SIZE) >> PAGE_SHIFT, i;
+	gfn_t first = gpa_to_gfn(gpa);
+	uint8_t **ptrs;
+
+	if (vm->table_pages)
+		return -HV_EBUSY;
+	if (pages > PAGE_SIZE / sizeof(*ptrs))
+		return -HV_EINVAL; /* > 512 table pages: a guest of more than 8 GiB */
+	ptrs = page_alloc();
+	if (!ptrs)
+		return -HV_EFAULT;
+	for (i = 0; i < pages; i++) {
+		hfn_t hfn;
+
+		if (mm_gfn_pin(&vm->mm, _gfn(gfn_x(first) + i), &hfn))
+			break;
+		ptrs[i] = hpa_to_virt(hfn_to_hpa(hfn));
+	}
+	if (i < pages) {
+		while (i--)
+			mm_gfn_unpin(&vm->mm, _gfn(gfn_x(first) + i));
+		pages_free(ptrs, 1);
+		return -HV_EFAULT;
+	}
+	mm_vm_set_table_pages(&vm->mm, ptrs, nr);
+	vm->table_pages = ptrs;
+	vm->table_gpa = gpa_x(gpa);
+	vm->table_nr = nr;
+	return 0;
 }
 
 int64_t hint_register_ve_area(struct vcpu *v, gpa_t gpa)
 {
-	if (v->ve_area)
+	hfn_t hfn;
+
+	if (v->ve_registered)
 		return -HV_EBUSY;
+	if (mm_gfn_pin(&v->vm->mm, gpa_to_gfn(gpa), &hfn))
+		return -HV_EFAULT;
 	v->ve_area = gpa_x(gpa);
+	v->ve_registered = true;
 	return 0;
 }
 
 void hint_get_stats(struct vm *vm, struct hv_vm_stats *st)
 {
-	memset(st, 0, sizeof(*st));
+	if (!vm->mm_storage) {
+		*st = vm->final_stats;
+		return;
+	}
+	mm_vm_stats(&vm->mm, st);
 	for (unsigned int i = 0; i < ARRAY_SIZE(vm->hypercalls); i++)
 		st->hypercalls += vm->hypercalls[i];
 	for (unsigned int i = 0; i < ARRAY_SIZE(vm->exits); i++)

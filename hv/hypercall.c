@@ -49,14 +49,11 @@ static int64_t hc_set_range_state(struct vcpu *v, const struct hc_args *a)
 
 static int64_t hc_set_batch_state(struct vcpu *v, const struct hc_args *a)
 {
-	uint64_t *entries;
-
 	if (a->a0 & (PAGE_SIZE - 1) || a->a1 == 0 || a->a1 > HV_BATCH_MAX)
 		return -HV_EINVAL;
-	entries = vm_gpa_ptr(v->vm, _gpa(a->a0), a->a1 * sizeof(uint64_t));
-	if (!entries)
+	if (a->a0 >= v->vm->mem_bytes)
 		return -HV_EFAULT;
-	return hint_set_batch(v->vm, entries, (unsigned int)a->a1);
+	return hint_set_batch(v->vm, _gpa(a->a0), (unsigned int)a->a1);
 }
 
 static int64_t hc_get_page_state(struct vcpu *v, const struct hc_args *a)
@@ -98,7 +95,7 @@ static int64_t hc_get_stats(struct vcpu *v, const struct hc_args *a)
 		return -HV_EINVAL;
 	if (a->a0 & 7)
 		return -HV_EINVAL;
-	dst = vm_gpa_ptr(v->vm, _gpa(a->a0), n);
+	dst = hint_gpa_ptr(v->vm, _gpa(a->a0), n, true);
 	if (!dst)
 		return -HV_EFAULT;
 	hint_get_stats(v->vm, &st);

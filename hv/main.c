@@ -11,6 +11,7 @@
 #include <asm/vmx_cpu.h>
 #include <hv/config.h>
 #include <hv/console.h>
+#include <hv/hint.h>
 #include <hv/mem.h>
 #include <hv/stats.h>
 #include <hv/vm.h>
@@ -74,8 +75,9 @@ static void schedule(void)
 			guest_time += vm->tsc_run - before;
 			if (vm->state == VM_STOPPED) {
 				hv_io_flush(vm);
-				vmx_vcpu_destroy(&vm->vcpu);
+				vm_destroy(vm);
 			}
+			hint_balance();
 		}
 		if (interval && guest_time >= next_stats) {
 			stats_print(false);
@@ -101,6 +103,7 @@ void hv_main(struct boot_info *bi)
 		printk("hintvisor: VT-x unusable on this CPU: no guest can run\n");
 		hv_shutdown(1);
 	}
+	hint_init(&config);
 	for (unsigned int i = 0; i < config.nr_vms; i++)
 		vm_create(&config.vms[i], bi);
 	if (!nr_vms) {

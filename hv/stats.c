@@ -5,6 +5,7 @@
  */
 #include <asm/vmx_cpu.h>
 #include <hv/console.h>
+#include <hv/hint.h>
 #include <hv/stats.h>
 #include <hv/vm.h>
 
@@ -28,6 +29,27 @@ static void print_vm_table(void)
 		printk("%-12s %-8s %6d %10lu %10lu %16lu  %s\n", vm->name, state_name(vm->state),
 		       vm->exit_code, exits, calls, vm->tsc_run, vm->stop_reason);
 	}
+}
+
+/* Page states of all VMs (stopped ones as they stopped) and mm counters. */
+static void print_memory(void)
+{
+	uint64_t total[4][3] = { { 0 } };
+
+	printk("%-12s %10s %10s %9s %9s %9s %9s %10s %8s\n", "memory", "page-outs", "page-ins",
+	       "drops-U", "drops-V", "drops-P", "discards", "zero-fills", "reuse");
+	for (unsigned int i = 0; i < nr_vms; i++) {
+		struct hv_vm_stats st;
+
+		hint_get_stats(vms[i], &st);
+		printk("%-12s %10lu %10lu %9lu %9lu %9lu %9lu %10lu %8lu\n", vms[i]->name, st.page_outs,
+		       st.page_ins, st.drops_unused, st.drops_volatile, st.drops_pot_volatile,
+		       st.discard_faults, st.zero_fills, st.reuse_detected);
+		for (unsigned int s = 0; s < 4; s++)
+			for (unsigned int h = 0; h < 3; h++)
+				total[s][h] += st.pages[s][h];
+	}
+	hint_print_pages(total);
 }
 
 static void print_exit_table(void)
@@ -79,6 +101,7 @@ void stats_print(bool final)
 {
 	printk("==== hintvisor stats%s ====\n", final ? " (end of run)" : "");
 	print_vm_table();
+	print_memory();
 	if (final) {
 		print_exit_table();
 		print_hypercall_table();

@@ -8,6 +8,7 @@
 
 #include <asm/ept.h>
 #include <guest-abi/hintvisor.h>
+#include <mm/mm.h>
 #include <types.h>
 
 #define VM_NAME_LEN 32
@@ -29,7 +30,8 @@ struct vcpu {
 	void *vmcs;         /* 4 KiB VMCS region */
 	bool launched;      /* VMLAUNCH done; next entry is VMRESUME */
 	uint16_t vpid;
-	uint64_t ve_area;   /* registered #VE information area (gpa), 0 if none */
+	uint64_t ve_area;   /* registered #VE information area (gpa) */
+	bool ve_registered;
 };
 
 enum vm_state { VM_READY, VM_RUNNING, VM_STOPPED };
@@ -44,6 +46,12 @@ struct vm {
 	uint64_t nr_frames;
 	uint64_t entry;        /* guest RIP at start */
 	struct ept ept;
+	struct mm_vm mm;       /* frame table and page states (mm/) */
+	void *mm_storage;      /* host pages holding the frame table */
+	uint64_t mm_storage_pages;
+	uint8_t **table_pages; /* registered shared state table, per 4 KiB */
+	uint64_t table_gpa, table_nr;
+	struct hv_vm_stats final_stats; /* memory stats as the VM stopped */
 	struct vcpu vcpu;      /* one vCPU per VM for now */
 	char line[160];        /* COM1 output being assembled */
 	size_t line_len;

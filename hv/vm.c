@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <hv/console.h>
 #include <hv/elf.h>
+#include <hv/hint.h>
 #include <hv/mem.h>
 #include <hv/vm.h>
 #include <stdarg.h>
@@ -35,42 +36,13 @@ static void ept_page_free(void *p)
 	pages_free(p, 1);
 }
 
-/* Back gfn with a zeroed host frame; the frame pool will take this over. */
-static void *populate(struct vm *vm, gfn_t gfn)
-{
-	hfn_t h = ept_lookup(&vm->ept, gfn);
-	void *page;
-
-	if (hfn_x(h) != hfn_x(INVALID_HFN))
-		return hpa_to_virt(hfn_to_hpa(h));
-	page = page_alloc();
-	if (!page)
-		return NULL;
-	if (ept_map(&vm->ept, gfn, hpa_to_hfn(virt_to_hpa(page)))) {
-		pages_free(page, 1);
-		return NULL;
-	}
-	return page;
-}
-
-void *vm_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len)
-{
-	uint64_t a = gpa_x(gpa);
-	uint8_t *page;
-
-	if (a >= vm->mem_bytes || len > vm->mem_bytes - a || len > PAGE_SIZE - (a & ~PAGE_MASK))
-		return NULL;
-	page = populate(vm, gpa_to_gfn(gpa));
-	return page ? page + (a & ~PAGE_MASK) : NULL;
-}
-
 static int copy_to_guest(void *ctx, uint64_t gpa, const void *src, size_t n)
 {
 	struct vm *vm = ctx;
 
 	while (n) {
 		size_t chunk = MIN(n, PAGE_SIZE - (gpa & ~PAGE_MASK));
-		void *dst = vm_gpa_ptr(vm, _gpa(gpa), chunk);
+		void *dst = hint_gpa_ptr(vm, _gpa(gpa), chunk, true);
 
 		if (!dst)
 			return -ENOMEM;
@@ -142,6 +114,11 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	rc = ept_init(&vm->ept, vmx_caps.ept_ad, ept_page_alloc, ept_page_free, NULL);
 	if (rc)
 		return rc;
+	rc = hint_vm_init(vm);
+	if (rc) {
+		ept_destroy(&vm->ept);
+		return rc;
+	}
 	rc = elf_load(hpa_to_virt(_hpa(img->base)), img->len, vm->mem_bytes, copy_to_guest, vm,
 		      &vm->entry, &why);
 	if (!rc)
@@ -152,6 +129,7 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	if (rc) {
 		printk("hintvisor: VM %s: cannot load %s: %s (%d)\n", cfg->name, cfg->image,
 		       why[0] ? why : "out of memory", rc);
+		vm_destroy(vm);
 		return rc;
 	}
 	vm->state = VM_READY;
@@ -159,6 +137,13 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	printk("hintvisor: VM %s: %lu MiB RAM, image %s (%lu bytes), entry %#lx\n", vm->name,
 	       vm->mem_bytes >> 20, cfg->image, img->len, vm->entry);
 	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	vmx_vcpu_destroy(&vm->vcpu);
+	ept_destroy(&vm->ept);
+	hint_vm_destroy(vm);
 }
 
 void vm_crash(struct vm *vm, const char *fmt, ...)
@@ -192,6 +177,5 @@ void hv_ept_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint3
 			 gla_valid ? gla : 0, vm->mem_bytes >> 20);
 		return;
 	}
-	if (!populate(vm, gpa_to_gfn(gpa)))
-		vm_crash(vm, "out of host memory for gpa %#lx", gpa_x(gpa));
+	hint_fault(v, gpa, gla, gla_valid, access);
 }

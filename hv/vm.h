@@ -16,15 +16,13 @@ extern unsigned int nr_vms;
 /* Build a VM from its config entry and image module. 0 or negative errno;
  * on failure the VM is not created and the reason was printed. */
 int vm_create(const struct vm_config *cfg, const struct boot_info *bi);
+/* Free everything a stopped VM holds (vCPU, EPT, frames). */
+void vm_destroy(struct vm *vm);
 
 /* Stop a VM because of something the guest did; the run goes on. */
 void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The guest wrote value to the debug-exit port. */
 void vm_debug_exit(struct vm *vm, uint32_t value);
-
-/* Host pointer to len bytes at gpa if all of them lie in guest RAM (and in
- * one page, when len <= PAGE_SIZE - offset), else NULL. */
-void *vm_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len);
 
 /* Port I/O from the guest: returns false if the access is not handled.
  * *val holds the value written (out) or receives the value read (in). */

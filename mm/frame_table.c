@@ -62,7 +62,18 @@ int mm_vm_set_table(struct mm_vm *vm, uint8_t *bytes, uint64_t nr)
 	if (bytes != NULL && (nr == 0 || nr > vm->nr))
 		return -MM_EINVAL;
 	vm->table = bytes;
+	vm->table_pages = NULL;
 	vm->table_nr = bytes != NULL ? nr : 0;
+	return 0;
+}
+
+int mm_vm_set_table_pages(struct mm_vm *vm, uint8_t *const *pages, uint64_t nr)
+{
+	if (pages != NULL && (nr == 0 || nr > vm->nr))
+		return -MM_EINVAL;
+	vm->table = NULL;
+	vm->table_pages = pages;
+	vm->table_nr = pages != NULL ? nr : 0;
 	return 0;
 }
 

@@ -99,19 +99,25 @@ static inline unsigned int fr_vm(const struct mm_frame *f) { return (unsigned in
 /* Table mode for gfn g? (The guest may register a table shorter than RAM.) */
 static inline bool tbl_has(const struct mm_vm *vm, uint64_t g)
 {
-	return vm->table != NULL && g < vm->table_nr;
+	return vm->table_nr != 0 && g < vm->table_nr;
+}
+
+/* The table byte of g: contiguous, or one host page per 4096 gfns. */
+static inline uint8_t *tbl_ptr(const struct mm_vm *vm, uint64_t g)
+{
+	return vm->table ? &vm->table[g] : &vm->table_pages[g >> PAGE_SHIFT][g & (PAGE_SIZE - 1)];
 }
 
 /* One atomic read of a table byte: the guest may change it at any time. */
 static inline uint8_t tbl_load(const struct mm_vm *vm, uint64_t g)
 {
-	return __atomic_load_n(&vm->table[g], __ATOMIC_ACQUIRE);
+	return __atomic_load_n(tbl_ptr(vm, g), __ATOMIC_ACQUIRE);
 }
 
 /* Compare-and-swap a table byte; true if it held expect and now holds desired. */
 static inline bool tbl_cas(struct mm_vm *vm, uint64_t g, uint8_t expect, uint8_t desired)
 {
-	return __atomic_compare_exchange_n(&vm->table[g], &expect, desired, false, __ATOMIC_ACQ_REL,
+	return __atomic_compare_exchange_n(tbl_ptr(vm, g), &expect, desired, false, __ATOMIC_ACQ_REL,
 					   __ATOMIC_ACQUIRE);
 }
 

@@ -114,7 +114,8 @@ struct mm_vm {
 	uint64_t nr;     /* gfns */
 	const struct mm_arch_ops *ops;
 	void *ctx;
-	uint8_t *table;  /* shared state table (guest memory, pinned), or NULL */
+	uint8_t *table;  /* shared state table, contiguous (guest memory, pinned), or NULL */
+	uint8_t *const *table_pages; /* ... or as one host page per 4096 gfns */
 	uint64_t table_nr;
 	uint64_t pages[4][3]; /* [guest state][enum mm_hs], guest state as last seen */
 	struct mm_counters cnt;
@@ -184,6 +185,12 @@ void mm_vm_destroy(struct mm_vm *vm);
  * pinned by the caller), or unregister it with bytes == NULL. 0 or -MM_EINVAL.
  */
 int mm_vm_set_table(struct mm_vm *vm, uint8_t *bytes, uint64_t nr);
+/*
+ * The same for a table that is contiguous only in guest memory: pages[i] is
+ * the host address of table bytes [i * 4096, (i + 1) * 4096). The pointer
+ * array is the caller's and must live as long as the registration.
+ */
+int mm_vm_set_table_pages(struct mm_vm *vm, uint8_t *const *pages, uint64_t nr);
 
 /* ---- fault path (mm/fault.c) ---- */
 

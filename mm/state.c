@@ -34,7 +34,7 @@ static int set_one(struct mm_vm *vm, uint64_t g, unsigned int ns, bool *flush)
 			break;
 		if (++tries == TABLE_CAS_TRIES) {
 			/* The guest keeps changing the byte under its own hypercall: ours wins. */
-			__atomic_store_n(&vm->table[g], nb, __ATOMIC_RELEASE);
+			__atomic_store_n(tbl_ptr(vm, g), nb, __ATOMIC_RELEASE);
 			break;
 		}
 	}

@@ -15,7 +15,7 @@ void mm_vm_pages(struct mm_vm *vm, uint64_t pages[4][3])
 {
 	uint64_t g;
 
-	if (vm->table == NULL) {
+	if (vm->table_nr == 0) {
 		memcpy(pages, vm->pages, sizeof(vm->pages));
 		return;
 	}

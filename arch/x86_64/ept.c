@@ -90,7 +90,25 @@ bool ept_test_and_clear(struct ept *ept, gfn_t gfn, uint64_t bit)
 
 	if (!e)
 		return false;
-	if (!ept->ad)
-		return true;
-	return __atomic_fetch_and(e, ~bit, __ATOMIC_SEQ_CST) & bit;
+	if (ept->ad)
+		return __atomic_fetch_and(e, ~bit, __ATOMIC_SEQ_CST) & bit;
+	/*
+	 * No A/D flags. Accessed: unknown, report "not young" so that ageing
+	 * degrades to FIFO instead of rotating forever. Dirty: emulated with
+	 * write protection: W present means written since the last clear; clear
+	 * it so the next write faults into ept_write_fault().
+	 */
+	if (bit == EPT_A)
+		return false;
+	return __atomic_fetch_and(e, ~EPT_W, __ATOMIC_SEQ_CST) & EPT_W;
+}
+
+bool ept_write_fault(struct ept *ept, gfn_t gfn)
+{
+	uint64_t *e = leaf(ept, gfn);
+
+	if (ept->ad || !e || (*e & EPT_W))
+		return false;
+	__atomic_fetch_or(e, EPT_W, __ATOMIC_SEQ_CST);
+	return true;
 }

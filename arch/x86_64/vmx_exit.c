@@ -38,6 +38,14 @@ void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 	(void)v;
 }
 
+bool vmx_inject_discard_fault(struct vcpu *v)
+{
+	if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
+		return false;
+	vmx_inject_exception(v, HV_DISCARD_VECTOR, false, 0);
+	return true;
+}
+
 static void exit_unhandled(struct vcpu *v, uint64_t qual)
 {
 	unsigned int reason = (unsigned int)vmread(VMCS_EXIT_REASON) & 0xffff;

@@ -18,12 +18,14 @@ START_TEST(full_config)
 {
 	ck_assert_int_eq(parse("# comment\n"
 			       "pool = 64M\n"
+			       "swap = 1G\n"
 			       "stats_interval_ms=250   # trailing comment\n"
 			       "\n"
 			       "vm name=a image=a.elf mem=2M\n"
 			       "vm  name=b-2  image=b.elf  mem=1G cmdline=\"console=ttyS0 quiet\"\r\n"),
 			 0);
 	ck_assert_uint_eq(cfg.pool_bytes, 64ULL << 20);
+	ck_assert_uint_eq(cfg.swap_bytes, 1ULL << 30);
 	ck_assert_uint_eq(cfg.stats_interval_ms, 250);
 	ck_assert_uint_eq(cfg.nr_vms, 2);
 	ck_assert_str_eq(cfg.vms[0].name, "a");

@@ -81,10 +81,18 @@ START_TEST(accessed_dirty_test_and_clear)
 	ck_assert(!ept_test_and_clear(&ept, _gfn(1), EPT_D));
 	ck_assert(!ept_test_and_clear(&ept, _gfn(99), EPT_A)); /* unmapped */
 	ept_destroy(&ept);
-	/* Without A/D support every page counts as accessed and dirty. */
+	/* Without A/D support: never young; dirty emulated by write protection. */
 	ept_init(&ept, false, alloc_page, free_page, NULL);
 	ept_map(&ept, _gfn(1), _hfn(2));
+	leaf = pt_walk(&(struct pt_format){ EPT_RWX, EPT_RWX }, ept.root, 0x1000, 1, NULL, NULL);
+	ck_assert(!ept_test_and_clear(&ept, _gfn(1), EPT_A));
+	ck_assert(ept_test_and_clear(&ept, _gfn(1), EPT_D)); /* fresh mapping: writable */
+	ck_assert_uint_eq(*leaf & EPT_W, 0);
+	ck_assert(!ept_test_and_clear(&ept, _gfn(1), EPT_D));
+	ck_assert(ept_write_fault(&ept, _gfn(1)));  /* the guest writes */
+	ck_assert(!ept_write_fault(&ept, _gfn(1))); /* already writable */
 	ck_assert(ept_test_and_clear(&ept, _gfn(1), EPT_D));
+	ck_assert(!ept_write_fault(&ept, _gfn(5))); /* not mapped */
 	ck_assert_uint_eq(ept_pointer(&ept) & (1 << 6), 0);
 	ept_destroy(&ept);
 }

@@ -46,8 +46,15 @@ int ept_map(struct ept *ept, gfn_t gfn, hfn_t hfn);
 uint64_t ept_unmap(struct ept *ept, gfn_t gfn);
 /* Host frame gfn is mapped to, or INVALID_HFN. */
 hfn_t ept_lookup(const struct ept *ept, gfn_t gfn);
-/* Atomically clear bit (EPT_A or EPT_D) of gfn's leaf; true if it was set.
- * Without A/D support this returns true (assume accessed/dirty). */
+/*
+ * Atomically clear bit (EPT_A or EPT_D) of gfn's leaf; true if it was set.
+ * Without A/D support: EPT_A is always false (FIFO ageing) and EPT_D is
+ * emulated by write protection (W cleared; see ept_write_fault()).
+ * The caller flushes (INVEPT) before relying on the cleared state.
+ */
 bool ept_test_and_clear(struct ept *ept, gfn_t gfn, uint64_t bit);
+/* Without A/D support: a write hit a write-protected present leaf; make it
+ * writable again (the page is now dirty). false if that was not the cause. */
+bool ept_write_fault(struct ept *ept, gfn_t gfn);
 
 #endif /* ASM_EPT_H */

@@ -46,6 +46,10 @@ void vmx_dump(const struct vcpu *v);
 /* Queue a hardware exception for the next VM entry. */
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 
+/* Inject the discard fault (#VE, vector 20) for the next entry. false when
+ * another event is already being delivered (the caller stops the VM). */
+bool vmx_inject_discard_fault(struct vcpu *v);
+
 /* Names of the exit reasons, for the stats block ("?" for gaps). */
 const char *vmx_exit_name(unsigned int reason);
 
