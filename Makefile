@@ -52,8 +52,10 @@ CORE_SRCS := \
 	arch/x86_64/cpu_init.c arch/x86_64/trap_entry.S arch/x86_64/paging.c \
 	arch/x86_64/pgtable.c arch/x86_64/ept.c arch/x86_64/tsc.c \
 	arch/x86_64/vmx.c arch/x86_64/vmcs.c arch/x86_64/vmx_exit.c arch/x86_64/vmx_entry.S \
-	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c \
+	arch/x86_64/guest_cpu.c \
+	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c hv/linux.c \
 	hv/hypercall.c hv/hint.c hv/stats.c hv/libc_glue.c \
+	hv/dev/lapic.c hv/dev/pic.c hv/dev/uart.c hv/dev/pci.c hv/dev/virtio_blk.c \
 	mm/frames.c $(MM_SRCS)
 MB2_SRCS := boot/mb2_entry.S boot/mb2_main.c
 
@@ -166,6 +168,9 @@ CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/test-esp.img
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm
 	@BUILD=$(BUILD) tests/run-tests.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory mm-bench
 
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.iso

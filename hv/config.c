@@ -135,6 +135,12 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg)
 		} else if (word_is(k, kn, "mem")) {
 			if (!config_parse_size(v, vn, &vm->mem_bytes))
 				return "bad mem size";
+		} else if (word_is(k, kn, "initrd")) {
+			if (!copy_field(vm->initrd, sizeof(vm->initrd), v, vn))
+				return "initrd name too long";
+		} else if (word_is(k, kn, "disk")) {
+			if (!copy_field(vm->disk, sizeof(vm->disk), v, vn))
+				return "disk name too long";
 		} else if (word_is(k, kn, "cmdline")) {
 			if (!copy_field(vm->cmdline, sizeof(vm->cmdline), v, vn))
 				return "cmdline too long";

@@ -5,7 +5,7 @@
  *   pool = 64M                  host memory for all guest RAM (0: as much as guests have)
  *   swap = 256M                 paging device size (0: the sum of guest RAM)
  *   stats_interval_ms = 100     print stats every N ms of guest time (0: only at the end)
- *   vm name=hello image=hello.elf mem=2M cmdline="text"
+ *   vm name=hello image=hello.elf mem=2M cmdline="text" [initrd=NAME] [disk=NAME]
  * Sizes take K, M or G. Plain C, also compiled into the unit tests.
  */
 #ifndef HV_CONFIG_H
@@ -16,13 +16,15 @@
 #define CFG_MAX_VMS 16
 #define CFG_NAME_LEN 32
 #define CFG_IMAGE_LEN 64
-#define CFG_CMDLINE_LEN 128
+#define CFG_CMDLINE_LEN 256
 
 struct vm_config {
 	char name[CFG_NAME_LEN];
 	char image[CFG_IMAGE_LEN];
 	uint64_t mem_bytes;
 	char cmdline[CFG_CMDLINE_LEN];
+	char initrd[CFG_IMAGE_LEN]; /* Linux: initramfs module, "" if none */
+	char disk[CFG_IMAGE_LEN];   /* virtio-blk disk image module, "" if none */
 };
 
 struct hv_config {

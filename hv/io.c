@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest port I/O: the guest's COM1 (a 16550 that is always ready to send,
- * output forwarded line by line to the host console as "[vm] text"), the
- * debug-exit port (QEMU isa-debug-exit semantics), port 0xe9 (debugcon) and
- * POST port 0x80. Everything else reads as all ones and ignores writes.
+ * Guest port I/O dispatch: the guest's COM1 (hv/dev/uart.c), the 8259 pair,
+ * PCI configuration and devices, the debug-exit port (QEMU isa-debug-exit
+ * semantics), port 0xe9 (debugcon), and stubs for the PC ports a kernel
+ * touches (POST, CMOS/RTC, PIT, reset). Anything else reads as all ones.
  */
 #include <hv/console.h>
+#include <hv/dev/pci.h>
 #include <hv/vm.h>
 
-#define GUEST_COM1 0x3f8
-#define UART_LSR 5
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
 #define DEBUGCON 0xe9
 #define POST 0x80
+#define RTC_INDEX 0x70
+#define RTC_DATA 0x71
+#define RESET_CONTROL 0xcf9
+#define KBD_STATUS 0x64
 
 static void flush_line(struct vm *vm)
 {
@@ -21,7 +22,7 @@ static void flush_line(struct vm *vm)
 	vm->line_len = 0;
 }
 
-static void console_byte(struct vm *vm, uint8_t c)
+void vm_console_byte(struct vm *vm, uint8_t c)
 {
 	if (c == '\n') {
 		flush_line(vm);
@@ -36,43 +37,84 @@ static void console_byte(struct vm *vm, uint8_t c)
 		flush_line(vm);
 }
 
-/* Emit a partial last line, e.g. when the VM stops without a newline. */
-void hv_io_flush(struct vm *vm);
-void hv_io_flush(struct vm *vm)
+void vm_console_flush(struct vm *vm)
 {
 	if (vm->line_len)
 		flush_line(vm);
+}
+
+/* CMOS clock: a fixed, valid time (2026-01-01 00:00:00), update never in
+ * progress; binary-coded decimal, 24-hour. */
+static uint32_t rtc_read(uint8_t index)
+{
+	switch (index & 0x7f) {
+	case 0x07: /* day of month */
+	case 0x08: /* month */
+		return 0x01;
+	case 0x09:
+		return 0x26;
+	case 0x32:
+		return 0x20;
+	case 0x0a:
+		return 0x26; /* UIP clear, 32.768 kHz base */
+	case 0x0b:
+		return 0x02; /* 24-hour, BCD */
+	case 0x0d:
+		return 0x80; /* valid RAM and time */
+	default:
+		return 0;
+	}
 }
 
 bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val)
 {
 	struct vm *vm = v->vm;
 
-	if (port >= GUEST_COM1 && port < GUEST_COM1 + 8) {
-		unsigned int reg = port - GUEST_COM1;
-
-		if (in)
-			*val = reg == UART_LSR ? (LSR_THRE | LSR_TEMT) : 0;
-		else if (reg == 0)
-			console_byte(vm, (uint8_t)*val);
+	if (port >= UART_COM1_BASE && port < UART_COM1_BASE + 8) {
+		uart_io(vm, &vm->uart, port - UART_COM1_BASE, in, val);
 		return true;
 	}
+	if (pic_io(&vm->pic, port, in, val))
+		return true;
+	if (pci_io(vm, port, size, in, val))
+		return true;
 	switch (port) {
 	case HV_DEBUG_EXIT_PORT:
 		if (!in) {
-			hv_io_flush(vm);
+			vm_console_flush(vm);
 			vm_debug_exit(vm, *val);
 		}
 		return true;
 	case DEBUGCON:
 		if (!in)
-			console_byte(vm, (uint8_t)*val);
+			vm_console_byte(vm, (uint8_t)*val);
 		else
 			*val = DEBUGCON; /* Bochs/QEMU: reads back 0xe9 when present */
 		return true;
 	case POST:
 		return true;
+	case RTC_INDEX:
+		if (!in)
+			vm->rtc_index = (uint8_t)*val;
+		else
+			*val = vm->rtc_index;
+		return true;
+	case RTC_DATA:
+		if (in)
+			*val = rtc_read(vm->rtc_index);
+		return true;
+	case RESET_CONTROL:
+	case KBD_STATUS:
+		if (!in && ((port == RESET_CONTROL && (*val & 4)) ||
+			    (port == KBD_STATUS && (uint8_t)*val == 0xfe))) {
+			vm_console_flush(vm);
+			vm_crash(vm, "reset requested by the guest");
+		} else if (in) {
+			*val = port == KBD_STATUS ? 0x1c : 0; /* keyboard controller: idle */
+		}
+		return true;
 	default:
+		vm->unknown_ports++;
 		return false;
 	}
 }

@@ -20,7 +20,6 @@
 #define CONFIG_MODULE "hintvisor.cfg"
 #define SLICE_MS 10
 
-void hv_io_flush(struct vm *vm);
 static struct hv_config config;
 
 static uint64_t memory_top(const struct boot_info *bi)
@@ -56,6 +55,48 @@ static bool any_runnable(void)
 	return false;
 }
 
+/* Can vm run now? A halted vCPU wakes when an interrupt is pending for it. */
+static bool runnable(struct vm *vm, uint64_t now)
+{
+	struct vcpu *v = &vm->vcpu;
+	bool from_pic;
+
+	if (vm->state == VM_STOPPED)
+		return false;
+	if (!v->halted)
+		return true;
+	lapic_tick(&v->lapic, now);
+	if (vcpu_irq_pending(v, &from_pic) < 0)
+		return false;
+	v->halted = false;
+	return true;
+}
+
+/* Nothing can run: wait for the first timer of a halted vCPU, or stop the
+ * VMs that can never wake up. */
+static void idle(void)
+{
+	uint64_t wake = UINT64_MAX;
+
+	for (unsigned int i = 0; i < nr_vms; i++)
+		if (vms[i]->state != VM_STOPPED)
+			wake = MIN(wake, lapic_next_event(&vms[i]->vcpu.lapic));
+	if (wake == UINT64_MAX) {
+		for (unsigned int i = 0; i < nr_vms; i++)
+			if (vms[i]->state != VM_STOPPED)
+				vm_crash(vms[i], "halted with no interrupt source armed");
+		return;
+	}
+	while (rdtsc_now() < wake)
+		cpu_relax();
+}
+
+static void stop_vm(struct vm *vm)
+{
+	vm_console_flush(vm);
+	vm_destroy(vm);
+}
+
 /* Round-robin, one slice of SLICE_MS guest time each, until all stopped. */
 static void schedule(void)
 {
@@ -64,20 +105,27 @@ static void schedule(void)
 	uint64_t guest_time = 0;
 
 	while (any_runnable()) {
+		bool ran = false;
+
 		for (unsigned int i = 0; i < nr_vms; i++) {
 			struct vm *vm = vms[i];
 			uint64_t before = vm->tsc_run;
 
-			if (vm->state == VM_STOPPED)
+			if (!runnable(vm, rdtsc_now()))
 				continue;
 			vm->state = VM_RUNNING;
 			vmx_vcpu_run(&vm->vcpu, slice);
+			ran = true;
 			guest_time += vm->tsc_run - before;
-			if (vm->state == VM_STOPPED) {
-				hv_io_flush(vm);
-				vm_destroy(vm);
-			}
+			if (vm->state == VM_STOPPED)
+				stop_vm(vm);
 			hint_balance();
+		}
+		if (!ran) {
+			idle();
+			for (unsigned int i = 0; i < nr_vms; i++)
+				if (vms[i]->state == VM_STOPPED && vms[i]->mm_storage)
+					stop_vm(vms[i]);
 		}
 		if (interval && guest_time >= next_stats) {
 			stats_print(false);

@@ -7,6 +7,11 @@
 #define HV_VCPU_H
 
 #include <asm/ept.h>
+#include <hv/dev/lapic.h>
+#include <hv/dev/pci.h>
+#include <hv/dev/pic.h>
+#include <hv/dev/virtio_blk.h>
+#include <hv/dev/uart.h>
 #include <guest-abi/hintvisor.h>
 #include <mm/mm.h>
 #include <types.h>
@@ -23,6 +28,21 @@ struct guest_regs {
 
 struct vm;
 
+/* How a vCPU starts: the boot protocol of its image decides. */
+enum vcpu_mode {
+	VCPU_MODE_LONG,   /* 64-bit, paging on (hvboot, Linux 64-bit boot protocol) */
+	VCPU_MODE_PROT32, /* 32-bit protected mode, paging off (multiboot) */
+};
+
+struct vcpu_start {
+	enum vcpu_mode mode;
+	uint64_t rip, rsp, cr3; /* cr3 ignored for PROT32 */
+	uint64_t gdt_base;
+	uint16_t gdt_limit;
+	uint16_t cs, ds;        /* selectors of flat code and data descriptors */
+	struct guest_regs regs; /* initial general-purpose registers */
+};
+
 struct vcpu {
 	struct vm *vm;
 	unsigned int id;
@@ -32,6 +52,11 @@ struct vcpu {
 	uint16_t vpid;
 	uint64_t ve_area;   /* registered #VE information area (gpa) */
 	bool ve_registered;
+	bool halted;        /* HLT with interrupts enabled: waits for one */
+	struct lapic lapic;
+	/* Guest state the VMCS does not switch; loaded while this vCPU runs. */
+	uint64_t syscall_msrs[6]; /* STAR LSTAR CSTAR SFMASK KERNEL_GS_BASE TSC_AUX */
+	uint8_t fpu[512] __attribute__((aligned(16))); /* FXSAVE image */
 };
 
 enum vm_state { VM_READY, VM_RUNNING, VM_STOPPED };
@@ -53,11 +78,42 @@ struct vm {
 	uint64_t table_gpa, table_nr;
 	struct hv_vm_stats final_stats; /* memory stats as the VM stopped */
 	struct vcpu vcpu;      /* one vCPU per VM for now */
+	struct pic pic;
+	struct uart uart;
+	struct pci_bus pci;
+	struct pci_dev host_bridge;
+	struct virtio_blk blk;
+	bool has_blk;
 	char line[160];        /* COM1 output being assembled */
 	size_t line_len;
 	uint64_t exits[VM_EXIT_COUNTERS];
 	uint64_t hypercalls[HV_HC_MAX + 2]; /* last slot: unknown numbers */
 	uint64_t tsc_start, tsc_run;        /* TSC at first entry, time spent in guest */
+	uint64_t unknown_msrs, unknown_ports;
+	uint8_t rtc_index;
 };
+
+/* The interrupt the vCPU should take next (local APIC first, then the 8259
+ * through LINT0), or -1. *from_pic tells where it came from. */
+static inline int vcpu_irq_pending(const struct vcpu *v, bool *from_pic)
+{
+	int vec = lapic_pending(&v->lapic);
+
+	*from_pic = false;
+	if (vec >= 0 || !lapic_accepts_extint(&v->lapic))
+		return vec;
+	vec = pic_pending(&v->vm->pic);
+	*from_pic = vec >= 0;
+	return vec;
+}
+
+/* The pending interrupt was injected. */
+static inline void vcpu_irq_ack(struct vcpu *v, int vec, bool from_pic)
+{
+	if (from_pic)
+		pic_ack(&v->vm->pic);
+	else
+		lapic_ack(&v->lapic, (uint8_t)vec);
+}
 
 #endif /* HV_VCPU_H */

@@ -8,6 +8,7 @@
 #include <hv/console.h>
 #include <hv/elf.h>
 #include <hv/hint.h>
+#include <hv/linux.h>
 #include <hv/mem.h>
 #include <hv/vm.h>
 #include <stdarg.h>
@@ -87,20 +88,81 @@ static int build_boot_area(struct vm *vm, const struct vm_config *cfg)
 	return rc;
 }
 
+/* A 64-bit ELF test kernel with the hvboot start state (ABI.md §8). */
+static int load_hvboot(struct vm *vm, const struct vm_config *cfg, const struct boot_module *img,
+		       struct vcpu_start *start, const char **why)
+{
+	int rc = elf_load(hpa_to_virt(_hpa(img->base)), img->len, vm->mem_bytes, copy_to_guest, vm,
+			  &vm->entry, why);
+
+	rc = rc ?: build_boot_area(vm, cfg);
+	*start = (struct vcpu_start){
+		.mode = VCPU_MODE_LONG,
+		.rip = vm->entry,
+		.rsp = BOOT_STACK_TOP,
+		.cr3 = BOOT_PML4_GPA,
+		.gdt_base = BOOT_GDT_GPA,
+		.gdt_limit = 23,
+		.cs = 0x08,
+		.ds = 0x10,
+		.regs = { .rdi = HV_START_INFO_GPA },
+	};
+	return rc;
+}
+
+static const struct boot_module *find(const struct boot_info *bi, const struct vm_config *cfg,
+				      const char *name)
+{
+	const struct boot_module *m = boot_find_module(bi, name);
+
+	if (!m)
+		printk("hintvisor: VM %s: %s not found among the boot modules\n", cfg->name, name);
+	return m;
+}
+
+static int load_image(struct vm *vm, const struct vm_config *cfg, const struct boot_info *bi,
+		      struct vcpu_start *start, const char **why)
+{
+	const struct boot_module *img = find(bi, cfg, cfg->image), *rd = NULL;
+	const uint8_t *p;
+
+	if (!img)
+		return -ENOENT;
+	p = hpa_to_virt(_hpa(img->base));
+	if (!linux_is_bzimage(p, img->len))
+		return load_hvboot(vm, cfg, img, start, why);
+	if (cfg->initrd[0] && !(rd = find(bi, cfg, cfg->initrd)))
+		return -ENOENT;
+	return linux_load(vm, p, img->len, rd ? hpa_to_virt(_hpa(rd->base)) : NULL,
+			  rd ? rd->len : 0, cfg->cmdline, start, why);
+}
+
+static int attach_devices(struct vm *vm, const struct vm_config *cfg, const struct boot_info *bi)
+{
+	const struct boot_module *disk;
+
+	uart_reset(&vm->uart);
+	pic_reset(&vm->pic);
+	lapic_reset(&vm->vcpu.lapic, vm->vcpu.id);
+	pci_init(&vm->pci, &vm->host_bridge);
+	if (!cfg->disk[0])
+		return 0;
+	disk = find(bi, cfg, cfg->disk);
+	if (!disk)
+		return -ENOENT;
+	vm->has_blk = true;
+	return virtio_blk_init(vm, &vm->blk, hpa_to_virt(_hpa(disk->base)), disk->len);
+}
+
 int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 {
-	const struct boot_module *img = boot_find_module(bi, cfg->image);
+	struct vcpu_start start;
 	struct vm *vm;
 	const char *why = "";
 	int rc;
 
 	if (nr_vms == VM_MAX)
 		return -ENOSPC;
-	if (!img) {
-		printk("hintvisor: VM %s: image %s not found among the boot modules\n", cfg->name,
-		       cfg->image);
-		return -ENOENT;
-	}
 	vm = &vm_storage[nr_vms];
 	memset(vm, 0, sizeof(*vm));
 	snprintf(vm->name, sizeof(vm->name), "%s", cfg->name);
@@ -119,28 +181,27 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 		ept_destroy(&vm->ept);
 		return rc;
 	}
-	rc = elf_load(hpa_to_virt(_hpa(img->base)), img->len, vm->mem_bytes, copy_to_guest, vm,
-		      &vm->entry, &why);
-	if (!rc)
-		rc = build_boot_area(vm, cfg);
-	if (!rc)
-		rc = vmx_vcpu_init(&vm->vcpu, vm->entry, BOOT_PML4_GPA, BOOT_GDT_GPA, 23,
-				   BOOT_STACK_TOP, HV_START_INFO_GPA);
+	rc = attach_devices(vm, cfg, bi);
+	rc = rc ?: load_image(vm, cfg, bi, &start, &why);
+	rc = rc ?: vmx_vcpu_init(&vm->vcpu, &start);
 	if (rc) {
 		printk("hintvisor: VM %s: cannot load %s: %s (%d)\n", cfg->name, cfg->image,
-		       why[0] ? why : "out of memory", rc);
+		       why[0] ? why : "missing module or out of memory", rc);
 		vm_destroy(vm);
 		return rc;
 	}
+	vm->entry = start.rip;
 	vm->state = VM_READY;
 	vms[nr_vms++] = vm;
-	printk("hintvisor: VM %s: %lu MiB RAM, image %s (%lu bytes), entry %#lx\n", vm->name,
-	       vm->mem_bytes >> 20, cfg->image, img->len, vm->entry);
+	printk("hintvisor: VM %s: %lu MiB RAM, image %s, entry %#lx%s%s\n", vm->name,
+	       vm->mem_bytes >> 20, cfg->image, vm->entry, cfg->disk[0] ? ", disk " : "", cfg->disk);
 	return 0;
 }
 
 void vm_destroy(struct vm *vm)
 {
+	if (vm->has_blk)
+		virtio_blk_release(vm, &vm->blk);
 	vmx_vcpu_destroy(&vm->vcpu);
 	ept_destroy(&vm->ept);
 	hint_vm_destroy(vm);

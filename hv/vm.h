@@ -24,6 +24,11 @@ void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf,
 /* The guest wrote value to the debug-exit port. */
 void vm_debug_exit(struct vm *vm, uint32_t value);
 
+/* A byte the guest sent to its console (COM1 or port 0xe9). */
+void vm_console_byte(struct vm *vm, uint8_t c);
+/* Emit a partial last line, e.g. when the VM stops without a newline. */
+void vm_console_flush(struct vm *vm);
+
 /* Port I/O from the guest: returns false if the access is not handled.
  * *val holds the value written (out) or receives the value read (in). */
 bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val);

@@ -72,6 +72,11 @@ void cpu_init_tables(void)
 		g->off2 = (uint32_t)(h >> 32);
 	}
 
+	/* FXSAVE/FXRSTOR of guest SSE state needs OSFXSR; the host itself never
+	 * uses SSE (-mgeneral-regs-only). */
+	write_cr4(read_cr4() | (1UL << 9) | (1UL << 10));
+	write_cr0(read_cr0() & ~(X86_CR0_EM_BIT | X86_CR0_TS_BIT));
+
 	gdtr.limit = sizeof(host_gdt) - 1;
 	gdtr.base = (uint64_t)(uintptr_t)host_gdt;
 	idtr.limit = sizeof(host_idt) - 1;

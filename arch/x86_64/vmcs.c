@@ -5,6 +5,7 @@
  * fields: SDM Vol. 3C §27.2 (host state) and §27.3 (guest state).
  */
 #include <asm/cpu.h>
+#include <asm/guest_cpu.h>
 #include <asm/trap.h>
 #include <asm/vmx.h>
 #include <asm/vmx_cpu.h>
@@ -15,12 +16,13 @@
 
 /* Access rights (SDM Table 25-2): type, S, DPL, P, L, D/B, G, unusable. */
 #define AR_CODE64 0xa09b   /* execute/read accessed, S, P, L, G */
+#define AR_CODE32 0xc09b   /* execute/read accessed, S, P, D/B, G */
 #define AR_DATA 0xc093     /* read/write accessed, S, P, D/B, G */
 #define AR_TSS64_BUSY 0x8b /* busy 64-bit TSS, P */
 #define AR_UNUSABLE 0x10000
 
 extern char vmx_exit_stub[];
-static void *msr_bitmap; /* all ones: every RDMSR/WRMSR exits */
+static void *msr_bitmap; /* shared by all vCPUs: see guest_msr_bitmap_init() */
 
 static uint64_t host_tr_base(void)
 {
@@ -67,14 +69,17 @@ static void set_seg(enum seg s, uint16_t sel, uint64_t base, uint32_t limit, uin
 	vmwrite(VMCS_SEG(VMCS_GUEST_ES_AR, s), ar);
 }
 
-static void setup_guest_state(const struct vcpu *v, uint64_t rip, uint64_t cr3,
-			      uint64_t gdt_base, uint16_t gdt_limit, uint64_t rsp)
+static void setup_guest_state(const struct vcpu_start *s)
 {
-	uint64_t cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
-	uint64_t cr4 = X86_CR4_PAE;
+	bool lm = s->mode == VCPU_MODE_LONG;
+	uint64_t cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE |
+		       (lm ? X86_CR0_MP | X86_CR0_WP | X86_CR0_PG : 0);
+	uint64_t cr4 = lm ? X86_CR4_PAE : 0;
+	/* Unrestricted guest lifts the PE/PG requirement (SDM §26.3.1.1). */
+	uint64_t fixed0 = vmx_caps.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG);
 
-	vmwrite(VMCS_GUEST_CR0, (cr0 | vmx_caps.cr0_fixed0) & vmx_caps.cr0_fixed1);
-	vmwrite(VMCS_GUEST_CR3, cr3);
+	vmwrite(VMCS_GUEST_CR0, (cr0 | fixed0) & vmx_caps.cr0_fixed1);
+	vmwrite(VMCS_GUEST_CR3, lm ? s->cr3 : 0);
 	/* CR4.VMXE must stay set in VMX operation; the guest sees it clear. */
 	vmwrite(VMCS_GUEST_CR4, (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
 	vmwrite(VMCS_CR4_MASK, X86_CR4_VMXE);
@@ -82,23 +87,22 @@ static void setup_guest_state(const struct vcpu *v, uint64_t rip, uint64_t cr3,
 	vmwrite(VMCS_CR0_MASK, 0);
 	vmwrite(VMCS_CR0_SHADOW, cr0);
 
-	set_seg(SEG_CS, 0x08, 0, 0xffffffff, AR_CODE64);
-	set_seg(SEG_ES, 0x10, 0, 0xffffffff, AR_DATA);
-	set_seg(SEG_SS, 0x10, 0, 0xffffffff, AR_DATA);
-	set_seg(SEG_DS, 0x10, 0, 0xffffffff, AR_DATA);
-	set_seg(SEG_FS, 0x10, 0, 0xffffffff, AR_DATA);
-	set_seg(SEG_GS, 0x10, 0, 0xffffffff, AR_DATA);
+	set_seg(SEG_CS, s->cs, 0, 0xffffffff, lm ? AR_CODE64 : AR_CODE32);
+	for (int seg = SEG_ES; seg <= SEG_GS; seg++)
+		if (seg != SEG_CS)
+			set_seg((enum seg)seg, s->ds, 0, 0xffffffff, AR_DATA);
 	set_seg(SEG_LDTR, 0, 0, 0, AR_UNUSABLE);
 	set_seg(SEG_TR, 0, 0, 0xffff, AR_TSS64_BUSY);
-	vmwrite(VMCS_GUEST_GDTR_BASE, gdt_base);
-	vmwrite(VMCS_GUEST_GDTR_LIMIT, gdt_limit);
+	vmwrite(VMCS_GUEST_GDTR_BASE, s->gdt_base);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, s->gdt_limit);
 	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
 	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0); /* any early exception triple-faults */
 
-	vmwrite(VMCS_GUEST_IA32_EFER, X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE);
+	vmwrite(VMCS_GUEST_IA32_EFER, lm ? X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE : 0);
+	vmwrite(VMCS_GUEST_IA32_PAT, 0x0007040600070406ULL); /* power-on default */
 	vmwrite(VMCS_GUEST_DR7, 0x400);
-	vmwrite(VMCS_GUEST_RSP, rsp);
-	vmwrite(VMCS_GUEST_RIP, rip);
+	vmwrite(VMCS_GUEST_RSP, s->rsp);
+	vmwrite(VMCS_GUEST_RIP, s->rip);
 	vmwrite(VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED);
 	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
 	vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
@@ -107,17 +111,15 @@ static void setup_guest_state(const struct vcpu *v, uint64_t rip, uint64_t cr3,
 	vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
 	vmwrite(VMCS_GUEST_PENDING_DBG, 0);
 	vmwrite(VMCS_LINK_POINTER, ~0ULL);
-	(void)v;
 }
 
-int vmx_vcpu_init(struct vcpu *v, uint64_t rip, uint64_t cr3, uint64_t gdt_base,
-		  uint16_t gdt_limit, uint64_t rsp, uint64_t rdi)
+int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 {
 	if (!msr_bitmap) {
 		msr_bitmap = page_alloc();
 		if (!msr_bitmap)
 			return -ENOMEM;
-		memset(msr_bitmap, 0xff, PAGE_SIZE);
+		guest_msr_bitmap_init(msr_bitmap);
 	}
 	v->vmcs = page_alloc();
 	if (!v->vmcs)
@@ -131,7 +133,7 @@ int vmx_vcpu_init(struct vcpu *v, uint64_t rip, uint64_t cr3, uint64_t gdt_base,
 	vmwrite(VMCS_PROC_CTLS, vmx_caps.proc);
 	vmwrite(VMCS_PROC_CTLS2, vmx_caps.proc2);
 	vmwrite(VMCS_EXIT_CTLS, vmx_caps.exit);
-	vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry | ENTRY_IA32E);
+	vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry | (s->mode == VCPU_MODE_LONG ? ENTRY_IA32E : 0));
 	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
@@ -144,9 +146,10 @@ int vmx_vcpu_init(struct vcpu *v, uint64_t rip, uint64_t cr3, uint64_t gdt_base,
 		vmwrite(VMCS_VPID, v->vpid);
 
 	setup_host_state();
-	setup_guest_state(v, rip, cr3, gdt_base, gdt_limit, rsp);
-	memset(&v->regs, 0, sizeof(v->regs));
-	v->regs.rdi = rdi;
+	vmwrite(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	setup_guest_state(s);
+	v->regs = s->regs;
+	guest_cpu_init(v);
 	if (vmx_write_failures)
 		panic("vmx: %lu VMWRITEs failed while building the VMCS", vmx_write_failures);
 	return 0;

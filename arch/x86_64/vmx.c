@@ -43,6 +43,9 @@ static const struct vmx_feature features[] = {
 	{ "acknowledge interrupt on exit", W_EXIT, EXIT_ACK_INTR, NULL },
 	{ "save IA32_EFER on exit", W_EXIT, EXIT_SAVE_EFER, NULL },
 	{ "load IA32_EFER on exit", W_EXIT, EXIT_LOAD_EFER, NULL },
+	{ "save IA32_PAT on exit", W_EXIT, EXIT_SAVE_PAT, NULL },
+	{ "load IA32_PAT on exit", W_EXIT, EXIT_LOAD_PAT, NULL },
+	{ "load IA32_PAT on entry", W_ENTRY, ENTRY_LOAD_PAT, NULL },
 	{ "IA-32e mode guest", W_ENTRY, ENTRY_IA32E, NULL },
 	{ "load IA32_EFER on entry", W_ENTRY, ENTRY_LOAD_EFER, NULL },
 };

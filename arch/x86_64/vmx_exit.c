@@ -5,6 +5,7 @@
  * path that dumps the VMCS and stops that VM. VMX root, interrupts off.
  */
 #include <asm/cpu.h>
+#include <asm/guest_cpu.h>
 #include <asm/vmx.h>
 #include <asm/vmx_cpu.h>
 #include <hv/console.h>
@@ -85,28 +86,8 @@ static void exit_ud(struct vcpu *v, uint64_t qual)
 static void exit_cpuid(struct vcpu *v, uint64_t qual)
 {
 	struct guest_regs *r = &v->regs;
-	uint32_t leaf = (uint32_t)r->rax, sub = (uint32_t)r->rcx;
-	struct cpuid_regs c = cpuid(leaf, sub);
+	struct cpuid_regs c = guest_cpuid(v, (uint32_t)r->rax, (uint32_t)r->rcx);
 
-	switch (leaf) {
-	case 1:
-		c.ecx &= ~(1u << 5);  /* VMX */
-		c.ecx |= 1u << 31;    /* running under a hypervisor */
-		break;
-	case HV_CPUID_SIGNATURE:
-		c = (struct cpuid_regs){ HV_CPUID_VERSION, HV_CPUID_SIG_EBX, HV_CPUID_SIG_ECX,
-					 HV_CPUID_SIG_EDX };
-		break;
-	case HV_CPUID_VERSION:
-		c = (struct cpuid_regs){ HV_ABI_VERSION, HV_FEAT_PAGE_STATES | HV_FEAT_STATE_TABLE |
-							 HV_FEAT_DISCARD_FAULT | HV_FEAT_STATS,
-					 0, 0 };
-		break;
-	default:
-		if (leaf > HV_CPUID_SIGNATURE && leaf < 0x40010000)
-			c = (struct cpuid_regs){ 0, 0, 0, 0 };
-		break;
-	}
 	r->rax = c.eax;
 	r->rbx = c.ebx;
 	r->rcx = c.ecx;
@@ -116,9 +97,12 @@ static void exit_cpuid(struct vcpu *v, uint64_t qual)
 
 static void exit_hlt(struct vcpu *v, uint64_t qual)
 {
-	/* No interrupt sources are emulated yet: a halted vCPU never wakes. */
-	skip_instruction();
-	vm_crash(v->vm, "halted (HLT with nothing to wake it)");
+	skip_instruction(); /* Safe: HLT has no side effect to emulate */
+	if (!(vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF)) {
+		vm_crash(v->vm, "halted with interrupts disabled");
+		return;
+	}
+	v->halted = true; /* the scheduler wakes it when an interrupt is pending */
 }
 
 static void exit_vmcall(struct vcpu *v, uint64_t qual)
@@ -159,18 +143,9 @@ static void exit_rdmsr(struct vcpu *v, uint64_t qual)
 	uint32_t msr = (uint32_t)v->regs.rcx;
 	uint64_t val;
 
-	switch (msr) {
-	case MSR_IA32_EFER:
-		val = vmread(VMCS_GUEST_IA32_EFER);
-		break;
-	case MSR_FS_BASE:
-		val = vmread(VMCS_SEG(VMCS_GUEST_ES_BASE, SEG_FS));
-		break;
-	case MSR_GS_BASE:
-		val = vmread(VMCS_SEG(VMCS_GUEST_ES_BASE, SEG_GS));
-		break;
-	default:
-		vmx_inject_exception(v, 13, true, 0); /* #GP: unknown MSR */
+	if (!guest_rdmsr(v, msr, &val)) {
+		v->vm->unknown_msrs++;
+		vmx_inject_exception(v, 13, true, 0); /* #GP, as the hardware would */
 		return;
 	}
 	v->regs.rax = (uint32_t)val;
@@ -183,19 +158,8 @@ static void exit_wrmsr(struct vcpu *v, uint64_t qual)
 	uint32_t msr = (uint32_t)v->regs.rcx;
 	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
 
-	switch (msr) {
-	case MSR_IA32_EFER:
-		/* LMA follows LME and CR0.PG; only SCE and NXE may change here. */
-		vmwrite(VMCS_GUEST_IA32_EFER, (vmread(VMCS_GUEST_IA32_EFER) & ~(X86_EFER_SCE | X86_EFER_NXE)) |
-						      (val & (X86_EFER_SCE | X86_EFER_NXE)));
-		break;
-	case MSR_FS_BASE:
-		vmwrite(VMCS_SEG(VMCS_GUEST_ES_BASE, SEG_FS), val);
-		break;
-	case MSR_GS_BASE:
-		vmwrite(VMCS_SEG(VMCS_GUEST_ES_BASE, SEG_GS), val);
-		break;
-	default:
+	if (!guest_wrmsr(v, msr, val)) {
+		v->vm->unknown_msrs++;
 		vmx_inject_exception(v, 13, true, 0);
 		return;
 	}
@@ -223,6 +187,7 @@ static void exit_entry_failed(struct vcpu *v, uint64_t qual)
 static const exit_handler_t exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_EXCEPTION_NMI] = exit_nmi_or_exception,
 	[EXIT_EXT_INTR] = exit_nothing,
+	[EXIT_INTR_WINDOW] = exit_nothing,
 	[EXIT_TRIPLE_FAULT] = exit_triple_fault,
 	[EXIT_CPUID] = exit_cpuid,
 	[EXIT_HLT] = exit_hlt,
@@ -289,6 +254,29 @@ static void requeue_vectoring_event(void)
 	vmwrite(VMCS_ENTRY_INSTR_LEN, vmread(VMCS_EXIT_INSTR_LEN));
 }
 
+/*
+ * Before an entry: deliver the highest pending interrupt if the guest can
+ * take it now, else ask for an exit as soon as it can (interrupt window).
+ */
+static void deliver_interrupts(struct vcpu *v)
+{
+	uint32_t proc = (uint32_t)vmread(VMCS_PROC_CTLS) & ~PROC_INTR_WINDOW;
+	bool from_pic;
+	int vec;
+
+	if (!(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+	    (vec = vcpu_irq_pending(v, &from_pic)) >= 0) {
+		if ((vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) &&
+		    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 3)) {
+			vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
+			vcpu_irq_ack(v, vec, from_pic);
+		} else {
+			proc |= PROC_INTR_WINDOW;
+		}
+	}
+	vmwrite(VMCS_PROC_CTLS, proc);
+}
+
 void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 {
 	struct vm *vm = v->vm;
@@ -296,15 +284,19 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 
 	if (!vmptrld(virt_to_hpa(v->vmcs)))
 		panic("vmx: VMPTRLD failed for VM %s", vm->name);
-	while (vm->state == VM_RUNNING) {
-		uint64_t now = rdtsc(), t0;
+	guest_cpu_switch(v);
+	while (vm->state == VM_RUNNING && !v->halted) {
+		uint64_t now = rdtsc(), t0, until;
 		unsigned int reason;
 		uint64_t qual;
 		int rc;
 
 		if (now >= deadline)
 			break;
-		vmwrite(VMCS_PREEMPTION_TIMER, MIN((deadline - now) >> vmx_caps.timer_rate, 0xffffffffULL));
+		lapic_tick(&v->lapic, now);
+		deliver_interrupts(v);
+		until = MIN(deadline, MAX(lapic_next_event(&v->lapic), now));
+		vmwrite(VMCS_PREEMPTION_TIMER, MIN((until - now) >> vmx_caps.timer_rate, 0xffffffffULL));
 		t0 = now;
 		rc = vmx_enter(&v->regs, v->launched);
 		vm->tsc_run += rdtsc() - t0;

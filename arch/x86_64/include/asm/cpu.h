@@ -13,6 +13,8 @@
 #define X86_CR0_MP (1UL << 1)
 #define X86_CR0_ET (1UL << 4)
 #define X86_CR0_NE (1UL << 5)
+#define X86_CR0_EM_BIT (1UL << 2)
+#define X86_CR0_TS_BIT (1UL << 3)
 #define X86_CR0_WP (1UL << 16)
 #define X86_CR0_NW (1UL << 29)
 #define X86_CR0_CD (1UL << 30)

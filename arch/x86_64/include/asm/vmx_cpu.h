@@ -28,10 +28,9 @@ extern struct vmx_caps vmx_caps;
  */
 int vmx_init(void);
 
-/* Create the VMCS of a vCPU for a 64-bit guest entering at rip with the
- * given CR3 and GDT (hvboot state, guest-abi/ABI.md). 0 or -ENOMEM. */
-int vmx_vcpu_init(struct vcpu *v, uint64_t rip, uint64_t cr3, uint64_t gdt_base,
-		  uint16_t gdt_limit, uint64_t rsp, uint64_t rdi);
+/* Create the VMCS of a vCPU that starts in the state s describes.
+ * 0 or -ENOMEM. */
+int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s);
 void vmx_vcpu_destroy(struct vcpu *v);
 
 /* Run the vCPU until its VM stops or the time slice (in TSC ticks) ends. */

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest CPUID policy and MSR emulation (see guest_cpu.h). The guest is shown
+ * the host CPU minus what Hintvisor does not virtualize (VMX, SMX, machine
+ * check, performance monitoring, XSAVE, MTRRs, thermal and power control),
+ * plus x2APIC, TSC-deadline, ARAT, an invariant TSC with its frequency in
+ * leaf 0x15 (so Linux needs no PIT to calibrate), and Hintvisor's leaves.
+ * Feature bit positions: SDM Vol. 2A, CPUID.
+ */
+#include <asm/guest_cpu.h>
+#include <asm/tsc.h>
+#include <asm/vmx.h>
+#include <asm/vmx_cpu.h>
+#include <string.h>
+
+#define MSR_TSC 0x10
+#define MSR_PLATFORM_ID 0x17
+#define MSR_BIOS_SIGN 0x8b
+#define MSR_MTRRCAP 0xfe
+#define MSR_MISC_ENABLE 0x1a0
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SFMASK 0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_TSC_AUX 0xc0000103
+
+/* Switched with the vCPU, in struct vcpu's syscall_msrs[] order. */
+static const uint32_t switched_msrs[6] = { MSR_STAR,   MSR_LSTAR,	   MSR_CSTAR,
+					  MSR_SFMASK, MSR_KERNEL_GS_BASE, MSR_TSC_AUX };
+
+/* Leaf 1 ECX: SSE3 PCLMUL SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES RDRAND (no VEX:
+ * AVX, FMA and F16C need XSAVE, which guests do not get). */
+#define L1_ECX_KEEP 0x42d82203u
+/* Leaf 1 EDX: everything but MCE(7) MTRR(12) MCA(14) DS(21) ACPI(22) TM(29) PBE(31). */
+#define L1_EDX_DROP ((1u << 7) | (1u << 12) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 29) | \
+		     (1u << 31))
+#define L1_ECX_X2APIC (1u << 21)
+#define L1_ECX_TSC_DEADLINE (1u << 24)
+#define L1_ECX_HYPERVISOR (1u << 31)
+/* Leaf 7 EBX: FSGSBASE BMI1 SMEP BMI2 ERMS ADX SMAP CLFLUSHOPT. */
+#define L7_EBX_KEEP ((1u << 0) | (1u << 3) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 19) | \
+		     (1u << 20) | (1u << 23))
+
+struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
+{
+	struct cpuid_regs c = cpuid(leaf, sub), zero = { 0, 0, 0, 0 };
+	uint32_t max_basic = cpuid(0, 0).eax;
+
+	if (leaf >= HV_CPUID_SIGNATURE && leaf < 0x40010000) {
+		if (leaf == HV_CPUID_SIGNATURE)
+			return (struct cpuid_regs){ HV_CPUID_VERSION, HV_CPUID_SIG_EBX, HV_CPUID_SIG_ECX,
+						    HV_CPUID_SIG_EDX };
+		if (leaf == HV_CPUID_VERSION)
+			return (struct cpuid_regs){ HV_ABI_VERSION,
+						    HV_FEAT_PAGE_STATES | HV_FEAT_STATE_TABLE |
+							    HV_FEAT_DISCARD_FAULT | HV_FEAT_STATS,
+						    0, 0 };
+		return zero;
+	}
+	if (leaf < 0x80000000 && leaf > MAX(max_basic, 0x15u))
+		return zero;
+	switch (leaf) {
+	case 0:
+		c.eax = MAX(c.eax, 0x15u);
+		break;
+	case 1:
+		c.ebx = (c.ebx & 0xffff) | (1u << 16) | (v->id << 24); /* one logical CPU */
+		c.ecx = (c.ecx & L1_ECX_KEEP) | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE | L1_ECX_HYPERVISOR;
+		c.edx &= ~L1_EDX_DROP;
+		break;
+	case 5:  /* MONITOR/MWAIT */
+	case 0xa: /* performance monitoring */
+	case 0xd: /* XSAVE */
+	case 0x16:
+		return zero;
+	case 6:
+		return (struct cpuid_regs){ 1u << 2, 0, 0, 0 }; /* ARAT only */
+	case 7:
+		if (sub != 0)
+			return zero;
+		return (struct cpuid_regs){ 0, c.ebx & L7_EBX_KEEP, 0, 0 };
+	case 0x15: /* TSC = crystal * EBX / EAX; the crystal here is the TSC itself */
+		return (struct cpuid_regs){ 1, 1, (uint32_t)MIN(tsc_hz, 0xffffffffULL), 0 };
+	case 0x80000007:
+		return (struct cpuid_regs){ 0, 0, 0, 1u << 8 }; /* invariant TSC */
+	default:
+		if (leaf > 0x15 && leaf < 0x80000000)
+			return zero;
+		break;
+	}
+	return c;
+}
+
+bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	switch (msr) {
+	case MSR_IA32_EFER:
+		*val = vmread(VMCS_GUEST_IA32_EFER);
+		return true;
+	case MSR_IA32_PAT:
+		*val = vmread(VMCS_GUEST_IA32_PAT);
+		return true;
+	case MSR_FS_BASE:
+		*val = vmread(VMCS_SEG(VMCS_GUEST_ES_BASE, SEG_FS));
+		return true;
+	case MSR_GS_BASE:
+		*val = vmread(VMCS_SEG(VMCS_GUEST_ES_BASE, SEG_GS));
+		return true;
+	case MSR_TSC:
+		*val = rdtsc();
+		return true;
+	case MSR_PLATFORM_ID:
+	case MSR_BIOS_SIGN:
+	case MSR_MTRRCAP:
+		*val = 0;
+		return true;
+	case MSR_IA32_FEATURE_CONTROL:
+		*val = FEATURE_CONTROL_LOCKED; /* VMX locked off */
+		return true;
+	case MSR_MISC_ENABLE:
+		*val = 1; /* fast strings */
+		return true;
+	default:
+		return lapic_msr_read(v, msr, val);
+	}
+}
+
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	switch (msr) {
+	case MSR_IA32_EFER: {
+		uint64_t keep = X86_EFER_LME | X86_EFER_LMA, change = X86_EFER_SCE | X86_EFER_NXE;
+
+		if (val & ~(keep | change))
+			return false;
+		/* LME/LMA follow the mode we started the vCPU in. */
+		vmwrite(VMCS_GUEST_IA32_EFER, (vmread(VMCS_GUEST_IA32_EFER) & keep) | (val & change));
+		return true;
+	}
+	case MSR_IA32_PAT:
+		for (int i = 0; i < 8; i++) {
+			uint8_t t = (uint8_t)(val >> (8 * i));
+
+			if (t > 7 || t == 2 || t == 3)
+				return false;
+		}
+		vmwrite(VMCS_GUEST_IA32_PAT, val);
+		return true;
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+		if (!canonical(val))
+			return false;
+		vmwrite(VMCS_SEG(VMCS_GUEST_ES_BASE, msr == MSR_FS_BASE ? SEG_FS : SEG_GS), val);
+		return true;
+	case MSR_BIOS_SIGN:
+	case MSR_MISC_ENABLE:
+		return true; /* ignored */
+	default:
+		return lapic_msr_write(v, msr, val);
+	}
+}
+
+static void allow(uint8_t *bm, uint32_t msr)
+{
+	unsigned int base = msr >= 0xc0000000 ? 1024 : 0, bit = msr & 0x1fff;
+
+	bm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));        /* read */
+	bm[2048 + base + bit / 8] &= (uint8_t)~(1u << (bit % 8)); /* write */
+}
+
+void guest_msr_bitmap_init(uint8_t *bm)
+{
+	memset(bm, 0xff, PAGE_SIZE);
+	for (size_t i = 0; i < ARRAY_SIZE(switched_msrs); i++)
+		if (switched_msrs[i] != MSR_TSC_AUX || (vmx_caps.proc2 & PROC2_RDTSCP))
+			allow(bm, switched_msrs[i]);
+}
+
+static struct vcpu *hw_owner; /* whose state the MSRs and FPU hold */
+
+void guest_cpu_init(struct vcpu *v)
+{
+	memset(v->syscall_msrs, 0, sizeof(v->syscall_msrs));
+	memset(v->fpu, 0, sizeof(v->fpu));
+	v->fpu[0] = 0x7f; /* FCW = 0x037f */
+	v->fpu[1] = 0x03;
+	memcpy(v->fpu + 24, &(uint32_t){ 0x1f80 }, 4); /* MXCSR */
+	if (hw_owner == v)
+		hw_owner = NULL;
+}
+
+void guest_cpu_switch(struct vcpu *v)
+{
+	bool aux = vmx_caps.proc2 & PROC2_RDTSCP;
+
+	if (hw_owner == v)
+		return;
+	if (hw_owner) {
+		for (size_t i = 0; i < ARRAY_SIZE(switched_msrs); i++)
+			if (switched_msrs[i] != MSR_TSC_AUX || aux)
+				hw_owner->syscall_msrs[i] = rdmsr(switched_msrs[i]);
+		asm volatile("fxsave64 %0" : "=m"(hw_owner->fpu));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(switched_msrs); i++)
+		if (switched_msrs[i] != MSR_TSC_AUX || aux)
+			wrmsr(switched_msrs[i], v->syscall_msrs[i]);
+	asm volatile("fxrstor64 %0" ::"m"(v->fpu));
+	hw_owner = v;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Local APIC of a vCPU, in x2APIC mode only (MSR interface, SDM Vol. 3A
+ * §11.12), with the timer in TSC-deadline, one-shot and periodic modes. Also
+ * the vCPU's pending-interrupt state that the 8259 feeds through LINT0.
+ */
+#ifndef HV_DEV_LAPIC_H
+#define HV_DEV_LAPIC_H
+
+#include <types.h>
+
+#define MSR_IA32_APIC_BASE 0x1b
+#define MSR_IA32_TSC_DEADLINE 0x6e0
+#define MSR_X2APIC_FIRST 0x800
+#define MSR_X2APIC_LAST 0x8ff
+
+struct lapic {
+	uint64_t apic_base;
+	uint32_t tpr, svr, esr, ldr;
+	uint32_t lvt[7];          /* CMCI, timer, thermal, PMC, LINT0, LINT1, error */
+	uint32_t timer_initial, timer_divide;
+	uint64_t deadline;        /* TSC value at which the timer fires, 0: disarmed */
+	uint64_t period;          /* periodic mode: TSC ticks per period */
+	uint64_t irr[4], isr[4];  /* 256-bit vectors */
+	uint64_t timer_fired;     /* counters for the stats */
+};
+
+struct vcpu;
+
+/* Reset state: enabled in x2APIC mode by "firmware", LINT0 as ExtINT. */
+void lapic_reset(struct lapic *l, uint32_t apic_id);
+/* RDMSR/WRMSR of IA32_APIC_BASE, TSC_DEADLINE or an x2APIC register.
+ * false: not an APIC MSR, or an access the hardware would #GP. */
+bool lapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
+bool lapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
+/* Fire the timer if its time has come (now: host TSC = guest TSC). */
+void lapic_tick(struct lapic *l, uint64_t now);
+/* TSC value of the next timer event, or UINT64_MAX. */
+uint64_t lapic_next_event(const struct lapic *l);
+/* Raise a fixed interrupt. */
+void lapic_set_irr(struct lapic *l, uint8_t vector);
+/* Highest pending vector the processor priority allows, or -1. */
+int lapic_pending(const struct lapic *l);
+/* The vector was injected: move it from IRR to ISR. */
+void lapic_ack(struct lapic *l, uint8_t vector);
+/* Does LINT0 take 8259 interrupts (ExtINT, unmasked)? */
+bool lapic_accepts_extint(const struct lapic *l);
+
+#endif /* HV_DEV_LAPIC_H */

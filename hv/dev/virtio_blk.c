@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-blk, legacy PCI (see virtio_blk.h). Requests are served
+ * synchronously on the queue-notify write. Everything the guest controls
+ * (ring indices, descriptor addresses, lengths, chains) is checked: a bad
+ * request gets VIRTIO_BLK_S_IOERR, a bad ring stops the VM.
+ */
+#include <errno.h>
+#include <hv/dev/virtio_blk.h>
+#include <hv/hint.h>
+#include <hv/vm.h>
+#include <string.h>
+
+/* Legacy register offsets in BAR 0. */
+#define VIO_HOST_FEATURES 0x00
+#define VIO_GUEST_FEATURES 0x04
+#define VIO_QUEUE_PFN 0x08
+#define VIO_QUEUE_SIZE 0x0c
+#define VIO_QUEUE_SEL 0x0e
+#define VIO_QUEUE_NOTIFY 0x10
+#define VIO_STATUS 0x12
+#define VIO_ISR 0x13
+#define VIO_CONFIG 0x14 /* virtio_blk_config: capacity (u64), size_max, seg_max, ... */
+
+#define VIRTIO_BLK_F_SEG_MAX (1u << 2)
+#define VIRTIO_BLK_F_BLK_SIZE (1u << 6)
+#define VIRTIO_BLK_F_FLUSH (1u << 9)
+#define VBLK_SEG_MAX 64
+
+#define VIRTQ_DESC_F_NEXT 1
+#define VIRTQ_DESC_F_WRITE 2
+#define VIRTQ_ALIGN 4096
+
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
+
+struct vq_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags, next;
+};
+
+/* Ring layout for VBLK_QUEUE_SIZE entries (legacy, 4 KiB alignment). */
+#define DESC_OFF 0
+#define AVAIL_OFF (VBLK_QUEUE_SIZE * 16)
+#define USED_OFF ALIGN_UP(AVAIL_OFF + 4 + 2 * VBLK_QUEUE_SIZE + 2, VIRTQ_ALIGN)
+#define RING_BYTES (USED_OFF + 4 + 8 * VBLK_QUEUE_SIZE + 2)
+#define RING_PAGES (ALIGN_UP(RING_BYTES, PAGE_SIZE) / PAGE_SIZE)
+
+static uint64_t ring_gpa(const struct virtio_blk *b)
+{
+	return (uint64_t)b->queue_pfn << 12;
+}
+
+/* Host pointer into the (pinned) ring; off + len stays inside one page. */
+static void *ring(struct vm *vm, struct virtio_blk *b, uint64_t off, size_t len)
+{
+	return hint_gpa_ptr(vm, _gpa(ring_gpa(b) + off), len, true);
+}
+
+static void unpin_ring(struct vm *vm, struct virtio_blk *b)
+{
+	if (!b->pinned)
+		return;
+	for (uint64_t i = 0; i < RING_PAGES; i++)
+		mm_gfn_unpin(&vm->mm, _gfn((ring_gpa(b) >> 12) + i));
+	b->pinned = false;
+}
+
+static int set_queue(struct vm *vm, struct virtio_blk *b, uint32_t pfn)
+{
+	uint64_t i;
+
+	unpin_ring(vm, b);
+	b->queue_pfn = pfn;
+	b->last_avail = 0;
+	if (!pfn)
+		return 0;
+	if (((uint64_t)pfn << 12) + RING_PAGES * PAGE_SIZE > vm->mem_bytes)
+		return -EINVAL;
+	for (i = 0; i < RING_PAGES; i++) {
+		hfn_t h;
+
+		if (mm_gfn_pin(&vm->mm, _gfn(pfn + i), &h))
+			break;
+	}
+	if (i < RING_PAGES) {
+		while (i--)
+			mm_gfn_unpin(&vm->mm, _gfn(pfn + i));
+		return -EINVAL;
+	}
+	b->pinned = true;
+	return 0;
+}
+
+/* Copy between guest memory [gpa, gpa + n) and host buf, page by page. */
+static int guest_copy(struct vm *vm, uint64_t gpa, void *buf, size_t n, bool to_guest)
+{
+	uint8_t *h = buf;
+
+	while (n) {
+		size_t chunk = MIN(n, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
+		uint8_t *g = hint_gpa_ptr(vm, _gpa(gpa), chunk, to_guest);
+
+		if (!g)
+			return -EFAULT;
+		if (to_guest)
+			memcpy(g, h, chunk);
+		else
+			memcpy(h, g, chunk);
+		gpa += chunk;
+		h += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+/* Data transfer of one segment between the disk and guest memory. */
+static int transfer(struct vm *vm, struct virtio_blk *b, uint64_t *sector, const struct vq_desc *d,
+		    bool write)
+{
+	uint64_t off = *sector * 512;
+
+	if (d->len % 512 || off > b->sectors * 512 || d->len > b->sectors * 512 - off)
+		return -EINVAL;
+	if (guest_copy(vm, d->addr, b->disk + off, d->len, !write))
+		return -EFAULT;
+	*sector += d->len / 512;
+	return 0;
+}
+
+/* Serve the chain starting at head. Returns bytes written to the guest, or
+ * -1 if the chain itself is malformed (the VM is then stopped). */
+static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head)
+{
+	struct vq_desc d[VBLK_SEG_MAX + 2];
+	unsigned int n = 0;
+	uint16_t idx = head;
+	struct {
+		uint32_t type, reserved;
+		uint64_t sector;
+	} hdr;
+	uint8_t status = VIRTIO_BLK_S_OK;
+	uint64_t sector, written = 0;
+
+	for (;;) {
+		struct vq_desc *p;
+
+		if (idx >= VBLK_QUEUE_SIZE || n == ARRAY_SIZE(d))
+			return -1;
+		p = ring(vm, b, DESC_OFF + idx * sizeof(*p), sizeof(*p));
+		if (!p)
+			return -1;
+		d[n] = *p; /* read once */
+		if (!(d[n++].flags & VIRTQ_DESC_F_NEXT))
+			break;
+		idx = d[n - 1].next;
+	}
+	if (n < 2 || d[0].len < sizeof(hdr) || (d[0].flags & VIRTQ_DESC_F_WRITE) ||
+	    !(d[n - 1].flags & VIRTQ_DESC_F_WRITE) || d[n - 1].len < 1)
+		return -1;
+	if (guest_copy(vm, d[0].addr, &hdr, sizeof(hdr), false))
+		return -1;
+	sector = hdr.sector;
+	for (unsigned int i = 1; i + 1 < n && status == VIRTIO_BLK_S_OK; i++) {
+		bool dev_writes = d[i].flags & VIRTQ_DESC_F_WRITE;
+
+		switch (hdr.type) {
+		case VIRTIO_BLK_T_IN:
+			if (!dev_writes || transfer(vm, b, &sector, &d[i], false))
+				status = VIRTIO_BLK_S_IOERR;
+			else
+				written += d[i].len;
+			break;
+		case VIRTIO_BLK_T_OUT:
+			if (dev_writes || transfer(vm, b, &sector, &d[i], true))
+				status = VIRTIO_BLK_S_IOERR;
+			break;
+		case VIRTIO_BLK_T_GET_ID: {
+			char id[20] = "hintvisor-disk";
+
+			if (!dev_writes ||
+			    guest_copy(vm, d[i].addr, id, MIN(d[i].len, sizeof(id)), true))
+				status = VIRTIO_BLK_S_IOERR;
+			else
+				written += MIN(d[i].len, sizeof(id));
+			break;
+		}
+		default:
+			status = VIRTIO_BLK_S_UNSUPP;
+			break;
+		}
+	}
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN: b->reads++; break;
+	case VIRTIO_BLK_T_OUT: b->writes++; break;
+	case VIRTIO_BLK_T_FLUSH: b->flushes++; break;
+	default: break;
+	}
+	if (status != VIRTIO_BLK_S_OK)
+		b->errors++;
+	if (guest_copy(vm, d[n - 1].addr, &status, 1, true))
+		return -1;
+	return (int64_t)written + 1;
+}
+
+static void notify(struct vm *vm, struct virtio_blk *b)
+{
+	volatile uint16_t *avail_idx, *used_idx;
+	bool done = false;
+
+	if (!b->queue_pfn)
+		return;
+	avail_idx = ring(vm, b, AVAIL_OFF + 2, 2);
+	used_idx = ring(vm, b, USED_OFF + 2, 2);
+	if (!avail_idx || !used_idx)
+		return;
+	while (b->last_avail != *avail_idx) {
+		uint16_t *slot = ring(vm, b, AVAIL_OFF + 4 + 2 * (b->last_avail % VBLK_QUEUE_SIZE), 2);
+		uint16_t head = slot ? *slot : 0xffff;
+		uint32_t *used;
+		int64_t len;
+
+		len = slot ? serve(vm, b, head) : -1;
+		if (len < 0) {
+			vm_crash(vm, "virtio-blk: malformed descriptor chain at head %u", head);
+			return;
+		}
+		used = ring(vm, b, USED_OFF + 4 + 8 * (*used_idx % VBLK_QUEUE_SIZE), 8);
+		used_idx = ring(vm, b, USED_OFF + 2, 2); /* serve() may have moved frames */
+		if (!used || !used_idx)
+			return;
+		used[0] = head;
+		used[1] = (uint32_t)len;
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		*used_idx = (uint16_t)(*used_idx + 1);
+		b->last_avail++;
+		avail_idx = ring(vm, b, AVAIL_OFF + 2, 2);
+		done = true;
+	}
+	if (done) {
+		b->isr |= 1;
+		pic_set_irq(&vm->pic, VBLK_IRQ, true);
+	}
+}
+
+static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int size, bool in,
+		   uint32_t *val)
+{
+	struct virtio_blk *b = d->priv;
+
+	if (in) {
+		uint8_t cfg[24] = { 0 };
+
+		*val = 0;
+		switch (off) {
+		case VIO_HOST_FEATURES:
+			*val = VIRTIO_BLK_F_SEG_MAX | VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH;
+			return;
+		case VIO_GUEST_FEATURES:
+			*val = b->guest_features;
+			return;
+		case VIO_QUEUE_PFN:
+			*val = b->queue_sel == 0 ? b->queue_pfn : 0;
+			return;
+		case VIO_QUEUE_SIZE:
+			*val = b->queue_sel == 0 ? VBLK_QUEUE_SIZE : 0;
+			return;
+		case VIO_QUEUE_SEL:
+			*val = b->queue_sel;
+			return;
+		case VIO_STATUS:
+			*val = b->status;
+			return;
+		case VIO_ISR:
+			*val = b->isr;
+			b->isr = 0; /* read clears, and lowers INTx */
+			pic_set_irq(&vm->pic, VBLK_IRQ, false);
+			return;
+		default:
+			break;
+		}
+		if (off >= VIO_CONFIG && off + size <= VIO_CONFIG + sizeof(cfg)) {
+			uint32_t seg_max = VBLK_SEG_MAX, blk_size = 512;
+
+			memcpy(cfg, &b->sectors, 8);      /* capacity */
+			memcpy(cfg + 12, &seg_max, 4);    /* size_max at 8 is 0: no limit */
+			memcpy(cfg + 20, &blk_size, 4);   /* geometry at 16 is 0 */
+			memcpy(val, cfg + off - VIO_CONFIG, size);
+		}
+		return;
+	}
+	switch (off) {
+	case VIO_GUEST_FEATURES:
+		b->guest_features = *val;
+		break;
+	case VIO_QUEUE_PFN:
+		if (b->queue_sel == 0 && set_queue(vm, b, *val))
+			vm_crash(vm, "virtio-blk: queue at pfn %#x outside guest RAM", *val);
+		break;
+	case VIO_QUEUE_SEL:
+		b->queue_sel = (uint16_t)*val;
+		break;
+	case VIO_QUEUE_NOTIFY:
+		if ((uint16_t)*val == 0)
+			notify(vm, b);
+		break;
+	case VIO_STATUS:
+		b->status = (uint8_t)*val;
+		if (!b->status) { /* reset */
+			set_queue(vm, b, 0);
+			b->guest_features = 0;
+			b->isr = 0;
+			pic_set_irq(&vm->pic, VBLK_IRQ, false);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+int virtio_blk_init(struct vm *vm, struct virtio_blk *b, uint8_t *disk, uint64_t len)
+{
+	memset(b, 0, sizeof(*b));
+	b->disk = disk;
+	b->sectors = len / 512;
+	/* Legacy virtio block: 1af4:1001, subsystem device 2, mass storage class. */
+	pci_set_ids(&b->pci, 0x1af4, 0x1001, 0x01800000, 0x1af4, 2);
+	b->pci.cfg[0x3c] = VBLK_IRQ; /* interrupt line */
+	b->pci.cfg[0x3d] = 1;        /* INTA# */
+	b->pci.bar0_size = 0x40;
+	b->pci.bar0_io = bar_io;
+	b->pci.priv = b;
+	return pci_add(&vm->pci, &b->pci) < 0 ? -ENOSPC : 0;
+}
+
+void virtio_blk_release(struct vm *vm, struct virtio_blk *b)
+{
+	unpin_ring(vm, b);
+}

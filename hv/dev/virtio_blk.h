@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A virtio block device, legacy PCI transport (virtio 0.9.5 / virtio 1.0
+ * §4.1.4.8 "legacy interfaces"): one I/O BAR, no MSI-X, INTx on an 8259
+ * line. Chosen over virtio-mmio because port I/O exits carry the port,
+ * size and value decoded, so no instruction decoder is needed. Backed by a
+ * disk image in host memory (a boot module): writes persist for the run.
+ */
+#ifndef HV_DEV_VIRTIO_BLK_H
+#define HV_DEV_VIRTIO_BLK_H
+
+#include <hv/dev/pci.h>
+
+#define VBLK_QUEUE_SIZE 128
+#define VBLK_IRQ 11
+
+struct virtio_blk {
+	struct pci_dev pci;
+	uint8_t *disk;           /* host memory of the image */
+	uint64_t sectors;        /* 512-byte sectors */
+	uint32_t guest_features;
+	uint32_t queue_pfn;      /* 0: queue not set up */
+	uint16_t queue_sel;
+	uint16_t last_avail;     /* next avail ring index to process */
+	uint8_t status, isr;
+	bool pinned;             /* ring pages pinned in the frame pool */
+	uint64_t reads, writes, flushes, errors;
+};
+
+struct vm;
+
+/* Attach a device over disk (len bytes) to the VM's PCI bus. 0 or -ENOSPC. */
+int virtio_blk_init(struct vm *vm, struct virtio_blk *b, uint8_t *disk, uint64_t len);
+/* Release what the device holds in the frame pool (before the VM's mm goes). */
+void virtio_blk_release(struct vm *vm, struct virtio_blk *b);
+
+#endif /* HV_DEV_VIRTIO_BLK_H */

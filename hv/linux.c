@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Linux x86 64-bit boot protocol loader (see linux.h). Offsets of the setup
+ * header and boot_params fields: Documentation/x86/boot.rst and
+ * Documentation/x86/zero-page.rst. The MP table layout: Intel MultiProcessor
+ * Specification 1.4, chapter 4.
+ */
+#include <errno.h>
+#include <hv/hint.h>
+#include <hv/linux.h>
+#include <hv/vm.h>
+#include <string.h>
+
+/* Guest-physical layout for Linux guests. */
+#define LX_GDT 0x0500
+#define LX_BOOT_PARAMS 0x7000
+#define LX_PML4 0x10000
+#define LX_PDPT 0x11000
+#define LX_PD 0x12000 /* four PDs: 4 GiB identity, 2 MiB pages */
+#define LX_CMDLINE 0x20000
+#define LX_MPTABLE 0xf0000
+#define LX_EBDA 0x9fc00
+#define LX_KERNEL_MIN 0x1000000 /* 16 MiB: where non-relocatable kernels go */
+
+/* Setup header fields (offsets in the bzImage / boot_params). */
+#define HDR_SETUP_SECTS 0x1f1
+#define HDR_BOOT_FLAG 0x1fe
+#define HDR_JUMP 0x200
+#define HDR_MAGIC 0x202
+#define HDR_VERSION 0x206
+#define HDR_TYPE_OF_LOADER 0x210
+#define HDR_LOADFLAGS 0x211
+#define HDR_RAMDISK_IMAGE 0x218
+#define HDR_RAMDISK_SIZE 0x21c
+#define HDR_CMD_LINE_PTR 0x228
+#define HDR_INITRD_ADDR_MAX 0x22c
+#define HDR_KERNEL_ALIGNMENT 0x230
+#define HDR_RELOCATABLE 0x234
+#define HDR_XLOADFLAGS 0x236
+#define HDR_CMDLINE_SIZE 0x238
+#define HDR_PREF_ADDRESS 0x258
+#define HDR_INIT_SIZE 0x260
+#define BP_EXT_RAMDISK_IMAGE 0x0c0
+#define BP_EXT_RAMDISK_SIZE 0x0c4
+#define BP_EXT_CMD_LINE_PTR 0x0c8
+#define BP_E820_ENTRIES 0x1e8
+#define BP_E820_TABLE 0x2d0
+#define E820_MAX 128
+#define E820_RAM 1
+#define E820_RESERVED 2
+#define XLF_KERNEL_64 (1u << 0)
+#define LOADED_HIGH (1u << 0)
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t rd32(const uint8_t *p) { return rd16(p) | (uint32_t)rd16(p + 2) << 16; }
+static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
+bool linux_is_bzimage(const uint8_t *img, size_t len)
+{
+	return len > 0x300 && rd16(img + HDR_BOOT_FLAG) == 0xaa55 &&
+	       memcmp(img + HDR_MAGIC, "HdrS", 4) == 0;
+}
+
+static int put(struct vm *vm, uint64_t gpa, const void *src, size_t n)
+{
+	const uint8_t *s = src;
+
+	while (n) {
+		size_t chunk = MIN(n, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
+		uint8_t *d = hint_gpa_ptr(vm, _gpa(gpa), chunk, true);
+
+		if (!d)
+			return -ENOMEM;
+		memcpy(d, s, chunk);
+		gpa += chunk;
+		s += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+static uint8_t checksum(const uint8_t *p, size_t n)
+{
+	uint8_t sum = 0;
+
+	while (n--)
+		sum = (uint8_t)(sum + *p++);
+	return (uint8_t)-sum;
+}
+
+/* One processor (the BSP, APIC ID 0) and an ISA bus; no I/O APIC: Linux
+ * then keeps the 8259 for ISA interrupts through LINT0 (virtual wire). */
+static int write_mptable(struct vm *vm)
+{
+	uint8_t t[16 + 44 + 20 + 8] = { 0 };
+	uint8_t *fp = t, *ct = t + 16, *cpu = ct + 44, *bus = cpu + 20;
+	uint32_t ct_gpa = LX_MPTABLE + 16;
+	uint16_t ct_len = 44 + 20 + 8;
+
+	memcpy(fp, "_MP_", 4);
+	memcpy(fp + 4, &ct_gpa, 4);
+	fp[8] = 1;   /* length in 16-byte units */
+	fp[9] = 4;   /* spec revision 1.4 */
+	memcpy(ct, "PCMP", 4);
+	memcpy(ct + 4, &ct_len, 2);
+	ct[6] = 4;
+	memcpy(ct + 8, "HINTVSR ", 8);
+	memcpy(ct + 16, "VIRTUAL PC  ", 12);
+	ct[34] = 2;  /* entry count */
+	ct[36] = 0x00; ct[37] = 0x00; ct[38] = 0xe0; ct[39] = 0xfe; /* LAPIC at 0xfee00000 */
+	cpu[0] = 0;  /* processor */
+	cpu[1] = 0;  /* APIC ID */
+	cpu[2] = 0x14;
+	cpu[3] = 0x3; /* enabled, bootstrap processor */
+	bus[0] = 1;  /* bus */
+	memcpy(bus + 2, "ISA   ", 6);
+	ct[7] = checksum(ct, ct_len);
+	fp[10] = checksum(fp, 16);
+	return put(vm, LX_MPTABLE, t, sizeof(t));
+}
+
+static void e820_add(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
+{
+	uint8_t n = bp[BP_E820_ENTRIES];
+	uint8_t *e = bp + BP_E820_TABLE + 20 * n;
+
+	if (n == E820_MAX)
+		return;
+	memcpy(e, &addr, 8);
+	memcpy(e + 8, &size, 8);
+	memcpy(e + 16, &type, 4);
+	bp[BP_E820_ENTRIES] = (uint8_t)(n + 1);
+}
+
+static int write_page_tables(struct vm *vm)
+{
+	uint64_t e = LX_PDPT | 3;
+	int rc = put(vm, LX_PML4, &e, 8);
+
+	for (uint64_t i = 0; i < 4 && !rc; i++) {
+		e = (LX_PD + i * PAGE_SIZE) | 3;
+		rc = put(vm, LX_PDPT + i * 8, &e, 8);
+	}
+	for (uint64_t i = 0; i < 4 * 512 && !rc; i++) {
+		e = (i << 21) | 0x83;
+		rc = put(vm, LX_PD + i * 8, &e, 8);
+	}
+	return rc;
+}
+
+int linux_load(struct vm *vm, const uint8_t *img, size_t len, const uint8_t *initrd,
+	       size_t initrd_len, const char *cmdline, struct vcpu_start *start, const char **why)
+{
+	static uint8_t bp[PAGE_SIZE]; /* boot_params, built here then copied */
+	uint64_t setup_sects = img[HDR_SETUP_SECTS] ? img[HDR_SETUP_SECTS] : 4;
+	uint64_t koff = (setup_sects + 1) * 512, ksize, init_size, align, load, rd = 0;
+	uint64_t mem = vm->mem_bytes;
+	uint64_t gdt[4] = { 0, 0, 0x00af9a000000ffffULL, 0x00cf92000000ffffULL };
+	size_t hdr_end;
+	int rc;
+
+	if (!linux_is_bzimage(img, len) || rd16(img + HDR_VERSION) < 0x020c ||
+	    !(img[HDR_XLOADFLAGS] & XLF_KERNEL_64) || koff >= len) {
+		*why = "not a bzImage with a 64-bit entry point (boot protocol >= 2.12)";
+		return -EINVAL;
+	}
+	ksize = len - koff;
+	init_size = rd32(img + HDR_INIT_SIZE);
+	align = MAX(rd32(img + HDR_KERNEL_ALIGNMENT), (uint32_t)PAGE_SIZE);
+	load = rd64(img + HDR_PREF_ADDRESS);
+	if (img[HDR_RELOCATABLE] && (load + init_size > mem || load < LX_KERNEL_MIN))
+		load = ALIGN_UP(LX_KERNEL_MIN, align);
+	if (load < LX_KERNEL_MIN || load + MAX(init_size, ksize) > mem) {
+		*why = "guest RAM too small for the kernel";
+		return -ERANGE;
+	}
+	if (initrd) {
+		uint64_t max = MIN(mem, (uint64_t)rd32(img + HDR_INITRD_ADDR_MAX) + 1);
+
+		rd = ALIGN_DOWN(max - initrd_len, (uint64_t)PAGE_SIZE);
+		if (initrd_len > max || rd < load + init_size) {
+			*why = "guest RAM too small for kernel and initramfs";
+			return -ERANGE;
+		}
+	}
+	if (strlen(cmdline) + 1 > MAX(rd32(img + HDR_CMDLINE_SIZE), 256u)) {
+		*why = "command line too long for this kernel";
+		return -EINVAL;
+	}
+
+	memset(bp, 0, sizeof(bp));
+	hdr_end = HDR_JUMP + 2 + img[HDR_JUMP + 1]; /* the jump skips the header */
+	memcpy(bp + HDR_SETUP_SECTS, img + HDR_SETUP_SECTS, MIN(hdr_end, 0x290u) - HDR_SETUP_SECTS);
+	bp[HDR_TYPE_OF_LOADER] = 0xff;
+	bp[HDR_LOADFLAGS] |= LOADED_HIGH;
+	memcpy(bp + HDR_CMD_LINE_PTR, &(uint32_t){ LX_CMDLINE }, 4);
+	memcpy(bp + HDR_RAMDISK_IMAGE, &(uint32_t){ (uint32_t)rd }, 4);
+	memcpy(bp + HDR_RAMDISK_SIZE, &(uint32_t){ (uint32_t)initrd_len }, 4);
+	memcpy(bp + BP_EXT_RAMDISK_IMAGE, &(uint32_t){ (uint32_t)(rd >> 32) }, 4);
+	memcpy(bp + BP_EXT_RAMDISK_SIZE, &(uint32_t){ (uint32_t)((uint64_t)initrd_len >> 32) }, 4);
+	e820_add(bp, 0, LX_EBDA, E820_RAM);
+	e820_add(bp, LX_EBDA, 0x100000 - LX_EBDA, E820_RESERVED); /* EBDA, VGA, BIOS, MP table */
+	e820_add(bp, 0x100000, MIN(mem, 0xe0000000ULL) - 0x100000, E820_RAM);
+
+	rc = put(vm, load, img + koff, ksize);
+	rc = rc ?: initrd ? put(vm, rd, initrd, initrd_len) : 0;
+	rc = rc ?: put(vm, LX_CMDLINE, cmdline, strlen(cmdline) + 1);
+	rc = rc ?: put(vm, LX_BOOT_PARAMS, bp, sizeof(bp));
+	rc = rc ?: put(vm, LX_GDT, gdt, sizeof(gdt));
+	rc = rc ?: write_page_tables(vm);
+	rc = rc ?: write_mptable(vm);
+	if (rc) {
+		*why = "out of memory while loading";
+		return rc;
+	}
+	*start = (struct vcpu_start){
+		.mode = VCPU_MODE_LONG,
+		.rip = load + 0x200, /* 64-bit entry: startup_64 */
+		.rsp = 0,
+		.cr3 = LX_PML4,
+		.gdt_base = LX_GDT,
+		.gdt_limit = sizeof(gdt) - 1,
+		.cs = 0x10, /* __BOOT_CS */
+		.ds = 0x18, /* __BOOT_DS */
+		.regs = { .rsi = LX_BOOT_PARAMS },
+	};
+	return 0;
+}
