@@ -54,6 +54,7 @@ CORE_SRCS := \
 	arch/x86_64/vmx.c arch/x86_64/vmcs.c arch/x86_64/vmx_exit.c arch/x86_64/vmx_entry.S \
 	arch/x86_64/guest_cpu.c \
 	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c hv/linux.c \
+	hv/multiboot.c \
 	hv/hypercall.c hv/hint.c hv/stats.c hv/libc_glue.c \
 	hv/dev/lapic.c hv/dev/pic.c hv/dev/uart.c hv/dev/pci.c hv/dev/virtio_blk.c \
 	mm/frames.c $(MM_SRCS)
@@ -144,6 +145,19 @@ $(BUILD)/guest/%.elf: $$(call kobj,$$(wildcard tests/guest/%/*.c)) $(GUEST_LIB_O
 .PHONY: guests
 guests: $(GUEST_ELFS)
 
+# A multiboot (v1) ELF32 test kernel, for the multiboot loader.
+MB32_CFLAGS := -m32 -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-stack-protector \
+	-fcf-protection=none -fno-asynchronous-unwind-tables -nostdinc -isystem $(GCCINC) $(WARN)
+$(BUILD)/guest/multiboot.elf: tests/multiboot/boot.S tests/multiboot/main.c tests/multiboot/mb.ld
+	@mkdir -p $(BUILD)/mb32 $(@D)
+	@echo "  CC32    tests/multiboot"
+	@$(CC) -m32 -c tests/multiboot/boot.S -o $(BUILD)/mb32/boot.o
+	@$(CC) $(MB32_CFLAGS) -c tests/multiboot/main.c -o $(BUILD)/mb32/main.o
+	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T tests/multiboot/mb.ld \
+		-o $@ $(BUILD)/mb32/boot.o $(BUILD)/mb32/main.o
+
+GUEST_ELFS += $(BUILD)/guest/multiboot.elf
+
 # ---- boot images ----------------------------------------------------------
 $(BUILD)/hintvisor.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) run.cfg scripts/mkiso.sh
 	@echo "  ISO     $@"
@@ -157,6 +171,10 @@ $(BUILD)/esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) run.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
 	@scripts/mkesp.sh run.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
 
+$(BUILD)/platform.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/platform.cfg scripts/mkiso.sh
+	@echo "  ISO     $@"
+	@scripts/mkiso.sh tests/platform.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
 	@scripts/mkesp.sh tests/uefi.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
@@ -164,7 +182,7 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- the two commands -------------------------------------------------------
-CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/test-esp.img
+CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm
 	@BUILD=$(BUILD) tests/run-tests.sh

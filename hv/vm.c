@@ -9,6 +9,7 @@
 #include <hv/elf.h>
 #include <hv/hint.h>
 #include <hv/linux.h>
+#include <hv/multiboot.h>
 #include <hv/mem.h>
 #include <hv/vm.h>
 #include <stdarg.h>
@@ -129,6 +130,8 @@ static int load_image(struct vm *vm, const struct vm_config *cfg, const struct b
 	if (!img)
 		return -ENOENT;
 	p = hpa_to_virt(_hpa(img->base));
+	if (multiboot_find_header(p, img->len) >= 0 && img->len > 4 && p[4] == 1 /* ELF32 */)
+		return multiboot_load(vm, p, img->len, cfg->cmdline, start, why);
 	if (!linux_is_bzimage(p, img->len))
 		return load_hvboot(vm, cfg, img, start, why);
 	if (cfg->initrd[0] && !(rd = find(bi, cfg, cfg->initrd)))

@@ -70,6 +70,10 @@ echo "== test guests under Bochs (corei7_skylake_x, multiboot2)"
 boot skylake scripts/bochs-run.sh -t 600 "$BUILD/test.iso"
 check_guests "" tests/guests.cfg "$LOGS/skylake.log"
 
+echo "== platform: other boot protocols and Linux (Bochs, multiboot2)"
+boot platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
+check_guests "" tests/platform.cfg "$LOGS/platform.log"
+
 echo "== test guests under Bochs + OVMF (UEFI path)"
 boot uefi scripts/bochs-run.sh -u -t 600 "$BUILD/test-esp.img"
 check_guests "uefi/" tests/uefi.cfg "$LOGS/uefi.log"

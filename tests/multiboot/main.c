@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * multiboot: proves Hintvisor's multiboot loader. Checks the boot magic,
+ * the information structure (memory sizes and map agree, command line as
+ * configured) and that we really run in 32-bit protected mode without
+ * paging, then reports through COM1 and the debug-exit port.
+ */
+#include <stdint.h>
+
+#define COM1 0x3f8
+#define EXPECTED_CMDLINE "multiboot-test arg=42"
+
+struct mb_info {
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
+	uint32_t syms[4], mmap_length, mmap_addr;
+};
+
+struct __attribute__((packed)) mb_mmap {
+	uint32_t size;
+	uint64_t addr, len;
+	uint32_t type;
+};
+
+void mb_main(uint32_t magic, const struct mb_info *mbi);
+
+static void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+
+static uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static void puts(const char *s)
+{
+	for (; *s; s++) {
+		while (!(inb(COM1 + 5) & 0x20))
+			;
+		outb(COM1, (uint8_t)*s);
+	}
+}
+
+static void putu(uint32_t v)
+{
+	char b[11];
+	int i = 10;
+
+	b[i] = 0;
+	do
+		b[--i] = (char)('0' + v % 10);
+	while ((v /= 10) && i);
+	puts(b + i);
+}
+
+static int streq(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+static unsigned int failures;
+
+static void check(int ok, const char *what)
+{
+	if (!ok) {
+		puts("FAIL: ");
+		puts(what);
+		puts("\n");
+		failures++;
+	}
+}
+
+void mb_main(uint32_t magic, const struct mb_info *mbi)
+{
+	uint32_t cr0;
+	uint64_t ram = 0;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	puts("--- multiboot: loader, information structure, 32-bit mode ---\n");
+	check(magic == 0x2badb002, "boot magic in EAX");
+	check((cr0 & 1) && !(cr0 & 0x80000000), "protected mode with paging off");
+	check((mbi->flags & 0x45) == 0x45, "flags: memory, cmdline, mmap");
+	check(mbi->mem_lower >= 600 && mbi->mem_lower <= 640, "mem_lower");
+	check(streq((const char *)(uintptr_t)mbi->cmdline, EXPECTED_CMDLINE), "command line");
+	for (uint32_t off = 0; off < mbi->mmap_length;) {
+		const struct mb_mmap *e = (const void *)(uintptr_t)(mbi->mmap_addr + off);
+
+		if (e->type == 1 && e->addr >= 0x100000)
+			ram += e->len;
+		off += e->size + 4;
+	}
+	check(ram == (uint64_t)mbi->mem_upper * 1024, "memory map agrees with mem_upper");
+	puts("mem_upper ");
+	putu(mbi->mem_upper);
+	puts(" KiB\n");
+	puts(failures ? "Test result: FAILURE\n" : "Test result: SUCCESS\n");
+	outb(0xf4, failures ? 3 : 0);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
