@@ -49,7 +49,7 @@ static void *counted_alloc(void *p)
 	return page;
 }
 
-int ept_map(struct ept *ept, gfn_t gfn, hfn_t hfn)
+int ept_map_perm(struct ept *ept, gfn_t gfn, hfn_t hfn, uint64_t perm)
 {
 	uint64_t *e = pt_walk(&ept_format, ept->root, gpa_x(gfn_to_gpa(gfn)), PT_LEVEL_4K,
 			      counted_alloc, ept);
@@ -58,8 +58,13 @@ int ept_map(struct ept *ept, gfn_t gfn, hfn_t hfn)
 		return -ENOMEM;
 	if (*e & EPT_RWX)
 		return -EEXIST;
-	*e = hpa_x(hfn_to_hpa(hfn)) | EPT_RWX | EPT_MT_WB;
+	*e = hpa_x(hfn_to_hpa(hfn)) | (perm & EPT_RWX) | EPT_MT_WB;
 	return 0;
+}
+
+int ept_map(struct ept *ept, gfn_t gfn, hfn_t hfn)
+{
+	return ept_map_perm(ept, gfn, hfn, EPT_RWX);
 }
 
 static uint64_t *leaf(const struct ept *ept, gfn_t gfn)

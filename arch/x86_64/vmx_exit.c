@@ -6,9 +6,11 @@
  */
 #include <asm/cpu.h>
 #include <asm/guest_cpu.h>
+#include <asm/mmio.h>
 #include <asm/vmx.h>
 #include <asm/vmx_cpu.h>
 #include <hv/console.h>
+#include <hv/hint.h>
 #include <hv/mem.h>
 #include <hv/vm.h>
 
@@ -166,8 +168,88 @@ static void exit_wrmsr(struct vcpu *v, uint64_t qual)
 	skip_instruction(); /* Safe: WRMSR emulated */
 }
 
+/* Guest register by its instruction-encoding number (RSP lives in the VMCS). */
+static uint64_t *gpr(struct vcpu *v, unsigned int n, uint64_t *rsp)
+{
+	struct guest_regs *r = &v->regs;
+	uint64_t *const map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, rsp,	&r->rbp,
+				    &r->rsi, &r->rdi, &r->r8,  &r->r9,	&r->r10, &r->r11,
+				    &r->r12, &r->r13, &r->r14, &r->r15 };
+
+	return map[n & 15];
+}
+
+/* Guest-linear to guest-physical through the guest's own page tables
+ * (64-bit or paging off). false if not mapped. */
+static bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa)
+{
+	uint64_t table = vmread(VMCS_GUEST_CR3) & PT_ADDR_MASK;
+
+	if (!(vmread(VMCS_GUEST_CR0) & X86_CR0_PG)) {
+		*pa = va;
+		return true;
+	}
+	if (!(vmread(VMCS_GUEST_IA32_EFER) & X86_EFER_LMA))
+		return false; /* 32-bit paging: not needed by any guest we run */
+	for (int level = 4; level >= 1; level--) {
+		uint64_t *e = hint_gpa_ptr(v->vm, _gpa(table + 8 * pt_index(va, level)), 8, false);
+		uint64_t ent;
+
+		if (!e || !((ent = *e) & 1))
+			return false;
+		if (level == 1 || (level <= 3 && (ent & PT_LARGE))) {
+			uint64_t size = pt_level_size(level);
+
+			*pa = (ent & PT_ADDR_MASK & ~(size - 1)) | (va & (size - 1));
+			return true;
+		}
+		table = ent & PT_ADDR_MASK;
+	}
+	return false;
+}
+
+/* The guest touched the xAPIC page: decode the MOV at RIP and do it. */
+static void emulate_apic_mmio(struct vcpu *v, uint64_t gpa)
+{
+	uint64_t rip = vmread(VMCS_GUEST_RIP), rsp = vmread(VMCS_GUEST_RSP), val, *reg;
+	uint8_t insn[15];
+	struct mmio_insn d;
+	unsigned int n = 0;
+
+	for (; n < sizeof(insn); n++) {
+		uint64_t pa;
+		uint8_t *b;
+
+		if (!guest_walk(v, rip + n, &pa) || !(b = hint_gpa_ptr(v->vm, _gpa(pa), 1, false)))
+			break;
+		insn[n] = *b;
+	}
+	if (mmio_decode(insn, n, &d)) {
+		vm_crash(v->vm, "APIC access at gpa %#lx by an instruction not emulated (%02x %02x %02x)",
+			 gpa, insn[0], insn[1], insn[2]);
+		return;
+	}
+	reg = gpr(v, d.reg, &rsp);
+	val = d.has_imm ? d.imm : *reg;
+	if (!lapic_mmio(v, gpa, d.size, d.write, &val)) {
+		vm_crash(v->vm, "malformed APIC access at gpa %#lx (%u bytes)", gpa, d.size);
+		return;
+	}
+	if (!d.write)
+		*reg = d.size == 4 ? (uint32_t)val : val; /* 32-bit loads zero-extend */
+	vmwrite(VMCS_GUEST_RSP, rsp);
+	vmwrite(VMCS_GUEST_RIP, rip + d.len); /* Safe: access emulated */
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ULL);
+}
+
 static void exit_ept_violation(struct vcpu *v, uint64_t qual)
 {
+	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+
+	if (lapic_mmio_owns(&v->lapic, gpa)) {
+		emulate_apic_mmio(v, gpa);
+		return;
+	}
 	hv_ept_fault(v, _gpa(vmread(VMCS_GUEST_PHYS_ADDR)), vmread(VMCS_GUEST_LINEAR_ADDR),
 		     qual & EPTQ_GLA_VALID, (uint32_t)(qual & (EPTQ_READ | EPTQ_WRITE | EPTQ_FETCH)));
 }

@@ -19,6 +19,7 @@
 #define REG_PPR 0x0a
 #define REG_EOI 0x0b
 #define REG_LDR 0x0d
+#define REG_DFR 0x0e
 #define REG_SVR 0x0f
 #define REG_ISR0 0x10
 #define REG_TMR0 0x18
@@ -54,13 +55,16 @@ static int highest(const uint64_t *bm)
 void lapic_reset(struct lapic *l, uint32_t apic_id)
 {
 	memset(l, 0, sizeof(*l));
-	l->apic_base = APIC_DEFAULT_BASE | APIC_BASE_BSP | APIC_BASE_EN | APIC_BASE_EXTD;
+	/* xAPIC mode, as firmware leaves it: Linux 6.1 without ACPI cannot start
+	 * with x2APIC already on (its MP-table path reads the APIC ID through
+	 * the xAPIC page before it picks an x2APIC driver). */
+	l->apic_base = APIC_DEFAULT_BASE | APIC_BASE_BSP | APIC_BASE_EN;
+	l->dfr = 0xffffffff;
 	l->svr = 0xff;
 	for (int i = 0; i < 7; i++)
 		l->lvt[i] = LVT_MASKED;
 	/* As firmware leaves it: virtual-wire mode, 8259 through LINT0. */
 	l->lvt[LVT_LINT0] = DM_EXTINT;
-	l->ldr = apic_id; /* x2APIC LDR is derived from the ID (cluster 0) */
 }
 
 static uint32_t ppr(const struct lapic *l)
@@ -151,21 +155,16 @@ static void eoi(struct lapic *l)
 		l->isr[v / 64] &= ~(1ULL << (v % 64));
 }
 
-bool lapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+static bool x2apic(const struct lapic *l)
+{
+	return (l->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
+}
+
+/* Register reg (xAPIC offset >> 4) as both interfaces share it. */
+static bool reg_read(struct vcpu *v, uint32_t reg, uint64_t *val)
 {
 	struct lapic *l = &v->lapic;
-	uint32_t reg = msr - MSR_X2APIC_FIRST;
 
-	if (msr == MSR_IA32_APIC_BASE) {
-		*val = l->apic_base;
-		return true;
-	}
-	if (msr == MSR_IA32_TSC_DEADLINE) {
-		*val = LVT_TIMER_MODE(l->lvt[LVT_TIMER]) == TIMER_DEADLINE ? l->deadline : 0;
-		return true;
-	}
-	if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST)
-		return false;
 	if (reg >= REG_ISR0 && reg < REG_ISR0 + 8) {
 		*val = (uint32_t)(l->isr[(reg - REG_ISR0) / 2] >> (32 * ((reg - REG_ISR0) % 2)));
 		return true;
@@ -184,7 +183,7 @@ bool lapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	}
 	switch (reg) {
 	case REG_ID:
-		*val = v->id;
+		*val = x2apic(l) ? v->id : v->id << 24;
 		return true;
 	case REG_VERSION:
 		*val = 0x00050014; /* version 0x14, 6 LVT entries */
@@ -205,8 +204,14 @@ bool lapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		*val = l->esr;
 		return true;
 	case REG_ICR:
-		*val = 0;
+		*val = l->icr_low;
 		return true;
+	case REG_ICR + 1:
+		*val = x2apic(l) ? 0 : l->icr_high;
+		return x2apic(l) ? false : true;
+	case REG_DFR:
+		*val = x2apic(l) ? 0 : l->dfr;
+		return !x2apic(l);
 	case REG_TIMER_INITIAL:
 		*val = l->timer_initial;
 		return true;
@@ -226,22 +231,10 @@ bool lapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	}
 }
 
-bool lapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+static bool reg_write(struct vcpu *v, uint32_t reg, uint64_t val)
 {
 	struct lapic *l = &v->lapic;
-	uint32_t reg = msr - MSR_X2APIC_FIRST;
 
-	if (msr == MSR_IA32_APIC_BASE) {
-		/* Only x2APIC mode is emulated: the mode bits cannot change. */
-		return (val & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
-	}
-	if (msr == MSR_IA32_TSC_DEADLINE) {
-		if (LVT_TIMER_MODE(l->lvt[LVT_TIMER]) == TIMER_DEADLINE)
-			l->deadline = val;
-		return true;
-	}
-	if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST)
-		return false;
 	if (reg >= REG_LVT_CMCI && reg <= REG_LVT_ERROR && reg != REG_ICR && reg != REG_ICR + 1) {
 		unsigned int i = reg == REG_LVT_CMCI ? LVT_CMCI : reg - REG_LVT_TIMER + LVT_TIMER;
 		uint32_t old = l->lvt[i];
@@ -271,13 +264,34 @@ bool lapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	case REG_ESR:
 		l->esr = 0;
 		return true;
-	case REG_ICR:
+	case REG_ICR: {
 		/* Fixed interrupts to ourselves (self shorthand or our ID). */
-		if (((val >> 18) & 3) == 1 || (((val >> 18) & 3) == 0 && (val >> 32) == v->id)) {
+		uint32_t dest = x2apic(l) ? (uint32_t)(val >> 32) : l->icr_high >> 24;
+
+		l->icr_low = (uint32_t)val & ~(1u << 12); /* delivered at once: never pending */
+		if (((val >> 18) & 3) == 1 || (((val >> 18) & 3) == 0 && dest == v->id)) {
 			if (((val >> 8) & 7) == 0)
 				lapic_set_irr(l, (uint8_t)val);
 		}
 		return true;
+	}
+	case REG_ICR + 1:
+		if (x2apic(l))
+			return false;
+		l->icr_high = (uint32_t)val & 0xff000000;
+		return true;
+	case REG_LDR:
+		if (x2apic(l))
+			return false;
+		l->ldr = (uint32_t)val & 0xff000000;
+		return true;
+	case REG_DFR:
+		if (x2apic(l))
+			return false;
+		l->dfr = (uint32_t)val | 0x0fffffff;
+		return true;
+	case REG_ID:
+		return !x2apic(l); /* writable in xAPIC mode; we keep the ID */
 	case REG_TIMER_INITIAL:
 		l->timer_initial = (uint32_t)val;
 		arm_count(l, rdtsc_now());
@@ -286,9 +300,78 @@ bool lapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		l->timer_divide = (uint32_t)val & 0xb;
 		return true;
 	case REG_SELF_IPI:
+		if (!x2apic(l))
+			return false;
 		lapic_set_irr(l, (uint8_t)val);
 		return true;
 	default:
 		return false;
 	}
+}
+
+bool lapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	struct lapic *l = &v->lapic;
+
+	if (msr == MSR_IA32_APIC_BASE) {
+		*val = l->apic_base;
+		return true;
+	}
+	if (msr == MSR_IA32_TSC_DEADLINE) {
+		*val = LVT_TIMER_MODE(l->lvt[LVT_TIMER]) == TIMER_DEADLINE ? l->deadline : 0;
+		return true;
+	}
+	if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST || !x2apic(l))
+		return false;
+	if (msr - MSR_X2APIC_FIRST == REG_ICR) {
+		*val = l->icr_low;
+		return true;
+	}
+	return reg_read(v, msr - MSR_X2APIC_FIRST, val);
+}
+
+bool lapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	struct lapic *l = &v->lapic;
+
+	if (msr == MSR_IA32_APIC_BASE) {
+		uint64_t mode = val & (APIC_BASE_EN | APIC_BASE_EXTD);
+
+		/* xAPIC -> x2APIC is allowed; leaving x2APIC or disabling is not emulated. */
+		if ((val & ~(APIC_BASE_EN | APIC_BASE_EXTD | APIC_BASE_BSP)) != APIC_DEFAULT_BASE ||
+		    !(mode & APIC_BASE_EN) || (x2apic(l) && mode != (APIC_BASE_EN | APIC_BASE_EXTD)))
+			return false;
+		if (mode & APIC_BASE_EXTD && !x2apic(l))
+			l->ldr = v->id; /* x2APIC LDR is derived from the ID */
+		l->apic_base = (l->apic_base & ~(APIC_BASE_EN | APIC_BASE_EXTD)) | mode;
+		return true;
+	}
+	if (msr == MSR_IA32_TSC_DEADLINE) {
+		if (LVT_TIMER_MODE(l->lvt[LVT_TIMER]) == TIMER_DEADLINE)
+			l->deadline = val;
+		return true;
+	}
+	if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST || !x2apic(l))
+		return false;
+	return reg_write(v, msr - MSR_X2APIC_FIRST, val);
+}
+
+bool lapic_mmio_owns(const struct lapic *l, uint64_t gpa)
+{
+	return (l->apic_base & APIC_BASE_EN) && !(l->apic_base & APIC_BASE_EXTD) &&
+	       (gpa & ~0xfffULL) == (l->apic_base & ~0xfffULL);
+}
+
+bool lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
+{
+	uint32_t off = (uint32_t)(gpa & 0xfff);
+
+	/* Registers are 32 bits wide on 16-byte boundaries (SDM §11.4.1). */
+	if (size != 4 || (off & 0xf))
+		return false;
+	if (write)
+		return reg_write(v, off >> 4, *val & 0xffffffff) || true; /* writes to junk: ignored */
+	if (!reg_read(v, off >> 4, val))
+		*val = 0;
+	return true;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Local APIC of a vCPU, in x2APIC mode only (MSR interface, SDM Vol. 3A
- * §11.12), with the timer in TSC-deadline, one-shot and periodic modes. Also
- * the vCPU's pending-interrupt state that the 8259 feeds through LINT0.
+ * Local APIC of a vCPU: xAPIC (MMIO page at 0xfee00000, SDM Vol. 3A §11.4)
+ * or x2APIC (MSRs, §11.12) interface, the timer in TSC-deadline, one-shot and
+ * periodic modes, and the vCPU's pending-interrupt state that the 8259 feeds
+ * through LINT0.
  */
 #ifndef HV_DEV_LAPIC_H
 #define HV_DEV_LAPIC_H
@@ -16,7 +17,7 @@
 
 struct lapic {
 	uint64_t apic_base;
-	uint32_t tpr, svr, esr, ldr;
+	uint32_t tpr, svr, esr, ldr, dfr, icr_low, icr_high;
 	uint32_t lvt[7];          /* CMCI, timer, thermal, PMC, LINT0, LINT1, error */
 	uint32_t timer_initial, timer_divide;
 	uint64_t deadline;        /* TSC value at which the timer fires, 0: disarmed */
@@ -27,12 +28,16 @@ struct lapic {
 
 struct vcpu;
 
-/* Reset state: enabled in x2APIC mode by "firmware", LINT0 as ExtINT. */
+/* Reset state: enabled in xAPIC mode by "firmware", LINT0 as ExtINT. */
 void lapic_reset(struct lapic *l, uint32_t apic_id);
 /* RDMSR/WRMSR of IA32_APIC_BASE, TSC_DEADLINE or an x2APIC register.
  * false: not an APIC MSR, or an access the hardware would #GP. */
 bool lapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 bool lapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
+/* Is gpa in the xAPIC register page (xAPIC mode only)? */
+bool lapic_mmio_owns(const struct lapic *l, uint64_t gpa);
+/* A 32-bit access to the register page; false: malformed access. */
+bool lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val);
 /* Fire the timer if its time has come (now: host TSC = guest TSC). */
 void lapic_tick(struct lapic *l, uint64_t now);
 /* TSC value of the next timer event, or UINT64_MAX. */

@@ -42,6 +42,8 @@ void ept_destroy(struct ept *ept);
 uint64_t ept_pointer(const struct ept *ept);
 /* Map one 4 KiB guest frame read/write/execute, write-back. -EEXIST if mapped. */
 int ept_map(struct ept *ept, gfn_t gfn, hfn_t hfn);
+/* The same with the given permissions (EPT_R/W/X), e.g. read-only. */
+int ept_map_perm(struct ept *ept, gfn_t gfn, hfn_t hfn, uint64_t perm);
 /* Remove the mapping of gfn; returns the old entry (0 if none). Caller flushes. */
 uint64_t ept_unmap(struct ept *ept, gfn_t gfn);
 /* Host frame gfn is mapped to, or INVALID_HFN. */
