@@ -151,6 +151,41 @@ void *hint_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write)
 	return (uint8_t *)hpa_to_virt(hfn_to_hpa(hfn)) + (a & ~PAGE_MASK);
 }
 
+static int copy_guest(struct vm *vm, uint64_t gpa, uint8_t *buf, const uint8_t *src, size_t n,
+		      bool to_guest)
+{
+	while (n) {
+		size_t chunk = MIN(n, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
+		uint8_t *g = hint_gpa_ptr(vm, _gpa(gpa), chunk, to_guest);
+
+		if (!g)
+			return -EFAULT;
+		if (!to_guest)
+			memcpy(buf, g, chunk);
+		else if (src)
+			memcpy(g, src, chunk);
+		else
+			memset(g, 0, chunk);
+		gpa += chunk;
+		n -= chunk;
+		if (buf)
+			buf += chunk;
+		if (src)
+			src += chunk;
+	}
+	return 0;
+}
+
+int hint_copy_to_guest(struct vm *vm, uint64_t gpa, const void *src, size_t n)
+{
+	return copy_guest(vm, gpa, NULL, src, n, true);
+}
+
+int hint_copy_from_guest(struct vm *vm, void *dst, uint64_t gpa, size_t n)
+{
+	return copy_guest(vm, gpa, dst, NULL, n, false);
+}
+
 /* Deliver a discard fault: #VE with the vCPU's information area filled in. */
 static void discard_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, uint32_t access)
 {

@@ -26,6 +26,11 @@ void hint_vm_destroy(struct vm *vm);
  * will modify it. Valid until the next call that may reclaim. */
 void *hint_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write);
 
+/* Copy to guest memory (src NULL: zeros) / from it, page by page. 0 or
+ * -EFAULT (outside RAM, discarded page, out of memory). */
+int hint_copy_to_guest(struct vm *vm, uint64_t gpa, const void *src, size_t n);
+int hint_copy_from_guest(struct vm *vm, void *dst, uint64_t gpa, size_t n);
+
 /* EPT violation inside guest RAM: map, or inject a discard fault, or stop. */
 void hint_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access);
 /* Periodic: reclaim down to the watermarks. */

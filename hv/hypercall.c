@@ -89,17 +89,14 @@ static int64_t hc_get_stats(struct vcpu *v, const struct hc_args *a)
 {
 	struct hv_vm_stats st;
 	size_t n = MIN(a->a1, sizeof(st));
-	void *dst;
 
-	if (a->a1 == 0)
+	if (a->a1 == 0 || a->a0 & 7)
 		return -HV_EINVAL;
-	if (a->a0 & 7)
-		return -HV_EINVAL;
-	dst = hint_gpa_ptr(v->vm, _gpa(a->a0), n, true);
-	if (!dst)
+	if (a->a0 >= v->vm->mem_bytes || n > v->vm->mem_bytes - a->a0)
 		return -HV_EFAULT;
 	hint_get_stats(v->vm, &st);
-	memcpy(dst, &st, n);
+	if (hint_copy_to_guest(v->vm, a->a0, &st, n))
+		return -HV_EFAULT;
 	return (int64_t)n;
 }
 

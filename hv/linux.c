@@ -63,20 +63,7 @@ bool linux_is_bzimage(const uint8_t *img, size_t len)
 
 static int put(struct vm *vm, uint64_t gpa, const void *src, size_t n)
 {
-	const uint8_t *s = src;
-
-	while (n) {
-		size_t chunk = MIN(n, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
-		uint8_t *d = hint_gpa_ptr(vm, _gpa(gpa), chunk, true);
-
-		if (!d)
-			return -ENOMEM;
-		memcpy(d, s, chunk);
-		gpa += chunk;
-		s += chunk;
-		n -= chunk;
-	}
-	return 0;
+	return hint_copy_to_guest(vm, gpa, src, n);
 }
 
 static uint8_t checksum(const uint8_t *p, size_t n)

@@ -50,24 +50,7 @@ long multiboot_find_header(const uint8_t *img, size_t len)
 
 static int put(struct vm *vm, uint64_t gpa, const void *src, size_t n)
 {
-	const uint8_t *s = src;
-
-	while (n) {
-		size_t chunk = MIN(n, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
-		uint8_t *d = hint_gpa_ptr(vm, _gpa(gpa), chunk, true);
-
-		if (!d)
-			return -ENOMEM;
-		if (s) {
-			memcpy(d, s, chunk);
-			s += chunk;
-		} else {
-			memset(d, 0, chunk);
-		}
-		gpa += chunk;
-		n -= chunk;
-	}
-	return 0;
+	return hint_copy_to_guest(vm, gpa, src, n);
 }
 
 static int load_elf32(struct vm *vm, const uint8_t *img, size_t len, uint32_t *entry,

@@ -40,24 +40,7 @@ static void ept_page_free(void *p)
 
 static int copy_to_guest(void *ctx, uint64_t gpa, const void *src, size_t n)
 {
-	struct vm *vm = ctx;
-
-	while (n) {
-		size_t chunk = MIN(n, PAGE_SIZE - (gpa & ~PAGE_MASK));
-		void *dst = hint_gpa_ptr(vm, _gpa(gpa), chunk, true);
-
-		if (!dst)
-			return -ENOMEM;
-		if (src) {
-			memcpy(dst, src, chunk);
-			src = (const uint8_t *)src + chunk;
-		} else {
-			memset(dst, 0, chunk);
-		}
-		gpa += chunk;
-		n -= chunk;
-	}
-	return 0;
+	return hint_copy_to_guest(ctx, gpa, src, n);
 }
 
 /* Start info, GDT and identity page tables for a 64-bit guest. */

@@ -58,6 +58,7 @@ int ept_map_perm(struct ept *ept, gfn_t gfn, hfn_t hfn, uint64_t perm)
 		return -ENOMEM;
 	if (*e & EPT_RWX)
 		return -EEXIST;
+	/* A fresh mapping: no accessed/dirty history from the previous one. */
 	*e = hpa_x(hfn_to_hpa(hfn)) | (perm & EPT_RWX) | EPT_MT_WB;
 	return 0;
 }
@@ -67,19 +68,36 @@ int ept_map(struct ept *ept, gfn_t gfn, hfn_t hfn)
 	return ept_map_perm(ept, gfn, hfn, EPT_RWX);
 }
 
+/* The leaf entry slot of gfn, present or not, or NULL without a table. */
+static uint64_t *slot(const struct ept *ept, gfn_t gfn)
+{
+	return pt_walk(&ept_format, ept->root, gpa_x(gfn_to_gpa(gfn)), PT_LEVEL_4K, NULL, NULL);
+}
+
 static uint64_t *leaf(const struct ept *ept, gfn_t gfn)
 {
-	uint64_t *e = pt_walk(&ept_format, ept->root, gpa_x(gfn_to_gpa(gfn)), PT_LEVEL_4K, NULL,
-			      NULL);
+	uint64_t *e = slot(ept, gfn);
 
 	return e && (*e & EPT_RWX) ? e : NULL;
 }
 
+/*
+ * Unmapping clears only the permission bits: the accessed/dirty state of
+ * the last mapping stays in the entry for a later ept_test_and_clear(), so
+ * that a write just before the unmap is not lost (reclaim unmaps, flushes,
+ * then asks whether the page is dirty). Without A/D flags, the emulated
+ * dirty bit (W) is moved to EPT_SOFT_DIRTY for the same reason.
+ */
 uint64_t ept_unmap(struct ept *ept, gfn_t gfn)
 {
-	uint64_t *e = leaf(ept, gfn);
+	uint64_t *e = leaf(ept, gfn), old;
 
-	return e ? __atomic_exchange_n(e, 0, __ATOMIC_SEQ_CST) : 0;
+	if (!e)
+		return 0;
+	old = __atomic_fetch_and(e, ~EPT_RWX, __ATOMIC_SEQ_CST);
+	if (!ept->ad && (old & EPT_W))
+		__atomic_fetch_or(e, EPT_SOFT_DIRTY, __ATOMIC_SEQ_CST);
+	return old;
 }
 
 hfn_t ept_lookup(const struct ept *ept, gfn_t gfn)
@@ -91,9 +109,9 @@ hfn_t ept_lookup(const struct ept *ept, gfn_t gfn)
 
 bool ept_test_and_clear(struct ept *ept, gfn_t gfn, uint64_t bit)
 {
-	uint64_t *e = leaf(ept, gfn);
+	uint64_t *e = slot(ept, gfn);
 
-	if (!e)
+	if (!e || !*e)
 		return false;
 	if (ept->ad)
 		return __atomic_fetch_and(e, ~bit, __ATOMIC_SEQ_CST) & bit;
@@ -105,7 +123,8 @@ bool ept_test_and_clear(struct ept *ept, gfn_t gfn, uint64_t bit)
 	 */
 	if (bit == EPT_A)
 		return false;
-	return __atomic_fetch_and(e, ~EPT_W, __ATOMIC_SEQ_CST) & EPT_W;
+	return __atomic_fetch_and(e, ~(EPT_W | EPT_SOFT_DIRTY), __ATOMIC_SEQ_CST) &
+	       (EPT_W | EPT_SOFT_DIRTY);
 }
 
 bool ept_write_fault(struct ept *ept, gfn_t gfn)

@@ -98,26 +98,9 @@ static int set_queue(struct vm *vm, struct virtio_blk *b, uint32_t pfn)
 	return 0;
 }
 
-/* Copy between guest memory [gpa, gpa + n) and host buf, page by page. */
 static int guest_copy(struct vm *vm, uint64_t gpa, void *buf, size_t n, bool to_guest)
 {
-	uint8_t *h = buf;
-
-	while (n) {
-		size_t chunk = MIN(n, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
-		uint8_t *g = hint_gpa_ptr(vm, _gpa(gpa), chunk, to_guest);
-
-		if (!g)
-			return -EFAULT;
-		if (to_guest)
-			memcpy(g, h, chunk);
-		else
-			memcpy(h, g, chunk);
-		gpa += chunk;
-		h += chunk;
-		n -= chunk;
-	}
-	return 0;
+	return to_guest ? hint_copy_to_guest(vm, gpa, buf, n) : hint_copy_from_guest(vm, buf, gpa, n);
 }
 
 /* Data transfer of one segment between the disk and guest memory. */

@@ -59,6 +59,7 @@ START_TEST(refuses_remap_and_unmaps)
 	ck_assert_int_eq(ept_map(&ept, _gfn(7), _hfn(101)), -EEXIST);
 	ck_assert_uint_eq(ept_unmap(&ept, _gfn(7)) & PT_ADDR_MASK, 100ULL << 12);
 	ck_assert_uint_eq(ept_unmap(&ept, _gfn(7)), 0);
+	ck_assert_uint_eq(hfn_x(ept_lookup(&ept, _gfn(7))), hfn_x(INVALID_HFN));
 	ck_assert_int_eq(ept_map(&ept, _gfn(7), _hfn(101)), 0);
 	ept_destroy(&ept);
 	ck_assert_int_eq(live_pages, 0);
@@ -79,7 +80,12 @@ START_TEST(accessed_dirty_test_and_clear)
 	ck_assert(!ept_test_and_clear(&ept, _gfn(1), EPT_A));
 	ck_assert(ept_test_and_clear(&ept, _gfn(1), EPT_D));
 	ck_assert(!ept_test_and_clear(&ept, _gfn(1), EPT_D));
-	ck_assert(!ept_test_and_clear(&ept, _gfn(99), EPT_A)); /* unmapped */
+	ck_assert(!ept_test_and_clear(&ept, _gfn(99), EPT_A)); /* never mapped */
+	/* A write just before the unmap stays visible after it (reclaim order). */
+	*leaf |= EPT_D;
+	ept_unmap(&ept, _gfn(1));
+	ck_assert(ept_test_and_clear(&ept, _gfn(1), EPT_D));
+	ck_assert(!ept_test_and_clear(&ept, _gfn(1), EPT_D));
 	ept_destroy(&ept);
 	/* Without A/D support: never young; dirty emulated by write protection. */
 	ept_init(&ept, false, alloc_page, free_page, NULL);
@@ -93,6 +99,10 @@ START_TEST(accessed_dirty_test_and_clear)
 	ck_assert(!ept_write_fault(&ept, _gfn(1))); /* already writable */
 	ck_assert(ept_test_and_clear(&ept, _gfn(1), EPT_D));
 	ck_assert(!ept_write_fault(&ept, _gfn(5))); /* not mapped */
+	ck_assert(ept_write_fault(&ept, _gfn(1)));   /* written, then unmapped: */
+	ept_unmap(&ept, _gfn(1));
+	ck_assert(ept_test_and_clear(&ept, _gfn(1), EPT_D)); /* still dirty */
+	ck_assert(!ept_test_and_clear(&ept, _gfn(1), EPT_D));
 	ck_assert_uint_eq(ept_pointer(&ept) & (1 << 6), 0);
 	ept_destroy(&ept);
 }

@@ -19,6 +19,7 @@
 #define EPT_IGNORE_PAT (1ULL << 6)
 #define EPT_A (1ULL << 8)
 #define EPT_D (1ULL << 9)
+#define EPT_SOFT_DIRTY (1ULL << 52) /* ignored by the CPU; see ept_unmap() */
 
 /* EPTP (SDM §25.6.11): memory type, walk length - 1, A/D enable. */
 #define EPTP_MT_WB 6ULL
@@ -44,12 +45,14 @@ uint64_t ept_pointer(const struct ept *ept);
 int ept_map(struct ept *ept, gfn_t gfn, hfn_t hfn);
 /* The same with the given permissions (EPT_R/W/X), e.g. read-only. */
 int ept_map_perm(struct ept *ept, gfn_t gfn, hfn_t hfn, uint64_t perm);
-/* Remove the mapping of gfn; returns the old entry (0 if none). Caller flushes. */
+/* Remove the mapping of gfn, keeping its accessed/dirty state for
+ * ept_test_and_clear(); returns the old entry (0 if not mapped). Caller flushes. */
 uint64_t ept_unmap(struct ept *ept, gfn_t gfn);
 /* Host frame gfn is mapped to, or INVALID_HFN. */
 hfn_t ept_lookup(const struct ept *ept, gfn_t gfn);
 /*
- * Atomically clear bit (EPT_A or EPT_D) of gfn's leaf; true if it was set.
+ * Atomically clear bit (EPT_A or EPT_D) of gfn's leaf, mapped or unmapped
+ * since its last mapping; true if it was set.
  * Without A/D support: EPT_A is always false (FIFO ageing) and EPT_D is
  * emulated by write protection (W cleared; see ept_write_fault()).
  * The caller flushes (INVEPT) before relying on the cleared state.
