@@ -13,6 +13,7 @@
 const struct hv_start_info *start_info;
 volatile uint64_t last_fault_vector, last_fault_error;
 static unsigned int failures;
+static discard_handler_t discard_handler;
 
 struct trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
@@ -154,6 +155,20 @@ void user_mode_init(void)
 void guest_trap(struct trap_frame *f);
 void guest_trap(struct trap_frame *f)
 {
+	if (f->vector == HV_DISCARD_VECTOR && discard_handler) {
+		volatile struct hv_ve_info *ve = ve_area;
+
+		ve_count++;
+		if (ve->reason != HV_VE_REASON_DISCARD || ve->busy != 0xffffffffu)
+			test_fail("#VE %lu: reason %#x busy %#x (expected %#x, 0xffffffff)", ve_count,
+				  ve->reason, ve->busy, HV_VE_REASON_DISCARD);
+		discard_handler(ve);
+		if (ve->busy != 0) {
+			test_fail("#VE %lu: the handler left busy = %#x", ve_count, ve->busy);
+			ve->busy = 0;
+		}
+		return; /* the faulting instruction restarts */
+	}
 	for (const struct ex_entry *e = __ex_table_start; e < __ex_table_end; e++) {
 		if (e->insn == f->rip) {
 			last_fault_vector = f->vector;
@@ -166,6 +181,178 @@ void guest_trap(struct trap_frame *f)
 	gprintf("unexpected exception %lu, error %#lx, at RIP %#lx (RSP %#lx)\n", f->vector,
 		f->error, f->rip, f->rsp);
 	test_end(TEST_ERROR, NULL);
+}
+
+/* ---- guest page hinting helpers ---- */
+
+extern char __guest_end[];
+static uint64_t next_free_gfn;
+uint64_t hv_batch_page[HV_BATCH_MAX] __attribute__((aligned(4096)));
+uint8_t *hv_table;
+static struct hv_ve_info ve_storage __attribute__((aligned(64)));
+volatile struct hv_ve_info *ve_area;
+volatile uint64_t ve_count;
+/* Never across a page: the stats buffer must be one piece of guest RAM. */
+static struct hv_vm_stats stats_buf __attribute__((aligned(256)));
+
+uint64_t alloc_frames(uint64_t n)
+{
+	uint64_t g;
+
+	if (!next_free_gfn)
+		next_free_gfn = ((uint64_t)__guest_end + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	if (n > ram_frames() - next_free_gfn) {
+		gprintf("alloc_frames(%lu): only %lu frames left\n", n, free_frames());
+		test_end(TEST_ERROR, "guest RAM too small for this test");
+	}
+	g = next_free_gfn;
+	next_free_gfn += n;
+	return g;
+}
+
+uint64_t free_frames(void)
+{
+	if (!next_free_gfn)
+		next_free_gfn = ((uint64_t)__guest_end + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	return ram_frames() - next_free_gfn;
+}
+
+int64_t hv_batch(uint64_t *entries, unsigned int n)
+{
+	int64_t r;
+
+	for (unsigned int i = 0; i < n; i++)
+		hv_batch_page[i] = entries[i];
+	r = (int64_t)hypercall(HV_HC_SET_BATCH_STATE, (uint64_t)hv_batch_page, n, 0, 0);
+	for (unsigned int i = 0; i < n; i++)
+		entries[i] = hv_batch_page[i];
+	return r;
+}
+
+void stats_get(struct hv_vm_stats *st)
+{
+	uint64_t r = hypercall(HV_HC_GET_STATS, (uint64_t)&stats_buf, sizeof(stats_buf), 0, 0);
+
+	if (r != sizeof(stats_buf)) {
+		gprintf("HV_HC_GET_STATS returned %#lx\n", r);
+		test_end(TEST_ERROR, "cannot read the statistics");
+	}
+	*st = stats_buf;
+}
+
+void stats_print(const char *what, const struct hv_vm_stats *st)
+{
+	gprintf("%s: page-outs %lu page-ins %lu drops U/V/P %lu/%lu/%lu discard-faults %lu "
+		"zero-fills %lu reuse %lu\n", what, st->page_outs, st->page_ins, st->drops_unused,
+		st->drops_volatile, st->drops_pot_volatile, st->discard_faults, st->zero_fills,
+		st->reuse_detected);
+}
+
+void table_register(void)
+{
+	uint64_t frames = ram_frames(), pages = (frames + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	uint64_t g = alloc_frames(pages), r;
+
+	hv_table = (uint8_t *)gfn_ptr(g);
+	memset(hv_table, 0, pages << PAGE_SHIFT);
+	r = hypercall(HV_HC_REGISTER_TABLE, (uint64_t)hv_table, frames, 0, 0);
+	if (r != 0) {
+		gprintf("HV_HC_REGISTER_TABLE returned %#lx\n", r);
+		test_end(TEST_ERROR, "cannot register the state table");
+	}
+}
+
+void set_discard_handler(discard_handler_t fn)
+{
+	discard_handler = fn;
+}
+
+void ve_register(discard_handler_t fn)
+{
+	uint64_t r;
+
+	ve_area = &ve_storage;
+	r = hypercall(HV_HC_REGISTER_VE_AREA, (uint64_t)&ve_storage, 0, 0, 0);
+	if (r != 0) {
+		gprintf("HV_HC_REGISTER_VE_AREA returned %#lx\n", r);
+		test_end(TEST_ERROR, "cannot register the #VE area");
+	}
+	set_discard_handler(fn);
+}
+
+void page_fill(uint64_t gfn, uint64_t gen)
+{
+	volatile uint64_t *w = gfn_ptr(gfn);
+
+	for (unsigned int i = 0; i < WORDS_PER_PAGE; i++)
+		w[i] = page_word(gfn, i, gen);
+}
+
+unsigned int page_diff(uint64_t gfn, uint64_t gen)
+{
+	volatile uint64_t *w = gfn_ptr(gfn);
+	unsigned int bad = 0;
+
+	for (unsigned int i = 0; i < WORDS_PER_PAGE; i++)
+		bad += w[i] != page_word(gfn, i, gen);
+	return bad;
+}
+
+bool page_is_zero(uint64_t gfn)
+{
+	volatile uint64_t *w = gfn_ptr(gfn);
+
+	for (unsigned int i = 0; i < WORDS_PER_PAGE; i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+void hog_init(struct hog *h, uint64_t first, uint64_t n)
+{
+	h->first = first;
+	h->n = n;
+	h->next = 0;
+	h->stamp = 0;
+}
+
+void hog_touch(struct hog *h, uint64_t n)
+{
+	while (n--) {
+		volatile uint64_t *w = gfn_ptr(h->first + h->next);
+		uint64_t stamp = h->stamp++;
+
+		w[(stamp & 63) * 8] = stamp;
+		if (++h->next == h->n)
+			h->next = 0;
+	}
+}
+
+bool range_host_in(uint64_t first, uint64_t n, unsigned int mask)
+{
+	for (uint64_t g = first; g < first + n; g++) {
+		int64_t r = hv_get_state(g);
+
+		if (r < 0 || !(mask & (1u << HV_RES_HOST_STATE((uint64_t)r))))
+			return false;
+	}
+	return true;
+}
+
+bool hog_until(struct hog *h, const uint64_t (*ranges)[2], unsigned int nr, unsigned int mask,
+	       uint64_t step, uint64_t max)
+{
+	for (uint64_t done = 0;; done += step) {
+		unsigned int i;
+
+		for (i = 0; i < nr && range_host_in(ranges[i][0], ranges[i][1], mask); i++)
+			;
+		if (i == nr)
+			return true;
+		if (done >= max)
+			return false;
+		hog_touch(h, step);
+	}
 }
 
 int probe_read64(const volatile uint64_t *p, uint64_t *val)
