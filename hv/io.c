@@ -11,6 +11,8 @@
 
 #define DEBUGCON 0xe9
 #define POST 0x80
+#define IMCR_INDEX 0x22
+#define IMCR_DATA 0x23
 #define RTC_INDEX 0x70
 #define RTC_DATA 0x71
 #define RESET_CONTROL 0xcf9
@@ -92,7 +94,9 @@ bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *
 			*val = DEBUGCON; /* Bochs/QEMU: reads back 0xe9 when present */
 		return true;
 	case POST:
-		return true;
+	case IMCR_INDEX:
+	case IMCR_DATA:
+		return true; /* the IMCR routes nothing here: the 8259 always reaches LINT0 */
 	case RTC_INDEX:
 		if (!in)
 			vm->rtc_index = (uint8_t)*val;

@@ -76,7 +76,7 @@ static uint8_t checksum(const uint8_t *p, size_t n)
 }
 
 /* One processor (the BSP, APIC ID 0) and an ISA bus; no I/O APIC: Linux
- * then keeps the 8259 for ISA interrupts through LINT0 (virtual wire). */
+ * then keeps the 8259 for ISA interrupts, delivered through LINT0. */
 static int write_mptable(struct vm *vm)
 {
 	uint8_t t[16 + 44 + 20 + 8] = { 0 };
@@ -88,6 +88,9 @@ static int write_mptable(struct vm *vm)
 	memcpy(fp + 4, &ct_gpa, 4);
 	fp[8] = 1;   /* length in 16-byte units */
 	fp[9] = 4;   /* spec revision 1.4 */
+	/* IMCR present: "PIC mode". Linux then keeps LINT0 as an unmasked
+	 * ExtINT input, the path by which the 8259 reaches the CPU here. */
+	fp[12] = 0x80;
 	memcpy(ct, "PCMP", 4);
 	memcpy(ct + 4, &ct_len, 2);
 	ct[6] = 4;
