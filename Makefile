@@ -135,7 +135,10 @@ GUEST_ELFS := $(GUEST_NAMES:%=$(BUILD)/guest/%.elf)
 
 $(BUILD)/k/tests/guest/%: KCFLAGS += -Itests/guest/lib
 
-.SECONDARY:
+# Guest objects are named here so that make does not treat them as
+# intermediate files and delete them after linking.
+GUEST_OBJS := $(call kobj,$(wildcard tests/guest/*/*.c))
+$(GUEST_ELFS): | $(GUEST_OBJS)
 .SECONDEXPANSION:
 $(BUILD)/guest/%.elf: $$(call kobj,$$(wildcard tests/guest/%/*.c)) $(GUEST_LIB_OBJS) tests/guest/lib/guest.ld
 	@mkdir -p $(@D)
@@ -158,6 +161,24 @@ $(BUILD)/guest/multiboot.elf: tests/multiboot/boot.S tests/multiboot/main.c test
 
 GUEST_ELFS += $(BUILD)/guest/multiboot.elf
 
+# The Linux 6.1 guest: kernel (cached outside the tree), initramfs with the
+# test script, ext2 disk image. See linux-guest-patch/ and docs/linux-guest.md.
+LINUX_DIR := $(BUILD)/linux
+LINUX_INPUTS := linux-guest-patch/build-kernel.sh linux-guest-patch/guest.config \
+	linux-guest-patch/series $(wildcard linux-guest-patch/patches/*)
+$(LINUX_DIR)/bzImage: $(LINUX_INPUTS) | deps
+	@linux-guest-patch/build-kernel.sh $(LINUX_DIR)
+$(LINUX_DIR)/initramfs.cpio.gz: linux-guest-patch/build-initramfs.sh linux-guest-patch/test-fs.sh
+	@linux-guest-patch/build-initramfs.sh $(LINUX_DIR) linux-guest-patch/test-fs.sh
+$(LINUX_DIR)/disk.img: linux-guest-patch/build-disk.sh
+	@linux-guest-patch/build-disk.sh $(LINUX_DIR) 16
+$(BUILD)/guest/%: $(LINUX_DIR)/%
+	@mkdir -p $(@D)
+	@cp $< $@
+LINUX_IMAGES := $(addprefix $(BUILD)/guest/,bzImage initramfs.cpio.gz disk.img)
+.PHONY: linux
+linux: $(LINUX_IMAGES)
+
 # ---- boot images ----------------------------------------------------------
 $(BUILD)/hintvisor.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) run.cfg scripts/mkiso.sh
 	@echo "  ISO     $@"
@@ -171,7 +192,7 @@ $(BUILD)/esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) run.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
 	@scripts/mkesp.sh run.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
 
-$(BUILD)/platform.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/platform.cfg scripts/mkiso.sh
+$(BUILD)/platform.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) $(LINUX_IMAGES) tests/platform.cfg scripts/mkiso.sh
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/platform.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 
