@@ -35,7 +35,7 @@ KASFLAGS := -g -fpic -Iinclude -Iarch/x86_64/include -I. -D__ASSEMBLY__
 HCFLAGS := -std=gnu11 -O2 -g -Iinclude -I. $(WARN)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all deps run run-uefi run-qemu check bench clean help
+.PHONY: all deps run run-linux run-uefi run-qemu check bench clean help
 all: hypervisor guests
 
 deps:
@@ -148,6 +148,16 @@ $(BUILD)/guest/%.elf: $$(call kobj,$$(wildcard tests/guest/%/*.c)) $(GUEST_LIB_O
 .PHONY: guests
 guests: $(GUEST_ELFS)
 
+# The benchmark/demo workload guest (tests/bench/workload), same runtime.
+WORKLOAD_OBJS := $(call kobj,$(wildcard tests/bench/workload/*.c))
+$(BUILD)/k/tests/bench/%: KCFLAGS += -Itests/guest/lib
+$(BUILD)/guest/workload.elf: $(WORKLOAD_OBJS) $(GUEST_LIB_OBJS) tests/guest/lib/guest.ld
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(LD) $(KLDFLAGS) --no-warn-rwx-segments -static -T tests/guest/lib/guest.ld -o $@ \
+		$(filter %.o,$^) $(KLIBS)
+GUEST_ELFS += $(BUILD)/guest/workload.elf
+
 # A multiboot (v1) ELF32 test kernel, for the multiboot loader.
 MB32_CFLAGS := -m32 -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-stack-protector \
 	-fcf-protection=none -fno-asynchronous-unwind-tables -nostdinc -isystem $(GCCINC) $(WARN)
@@ -209,12 +219,22 @@ check: deps
 	@BUILD=$(BUILD) tests/run-tests.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory mm-bench
+	@$(MAKE) --no-print-directory mm-bench $(BUILD)/hintvisor.elf $(GUEST_ELFS)
+	@scripts/bench-guests.sh $(BUILD)
 
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.iso
 	@echo "Booting Hintvisor under Bochs (corei7_skylake_x); serial console follows."
 	@scripts/bochs-run.sh -f -t 900 $(BUILD)/hintvisor.iso $(BUILD)/run-serial.log
+
+$(BUILD)/linux.iso: $(BUILD)/hintvisor.elf $(LINUX_IMAGES) run-linux.cfg scripts/mkiso.sh
+	@echo "  ISO     $@"
+	@scripts/mkiso.sh run-linux.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
+run-linux: deps
+	@$(MAKE) --no-print-directory $(BUILD)/linux.iso
+	@echo "Booting Linux 6.1 under Hintvisor under Bochs; serial console follows."
+	@scripts/bochs-run.sh -f -t 900 $(BUILD)/linux.iso $(BUILD)/run-linux-serial.log
 
 run-uefi: deps
 	@$(MAKE) --no-print-directory $(BUILD)/esp.img

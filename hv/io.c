@@ -27,16 +27,22 @@ static void flush_line(struct vm *vm)
 void vm_console_byte(struct vm *vm, uint8_t c)
 {
 	if (c == '\n') {
-		flush_line(vm);
+		/* A newline right after a wrap ends the wrapped line: no empty line. */
+		if (vm->line_len || !vm->line_wrapped)
+			flush_line(vm);
+		vm->line_wrapped = false;
 		return;
 	}
+	vm->line_wrapped = false;
 	if (c == '\r')
 		return;
 	if (c < 0x20 && c != '\t')
 		c = '?'; /* keep the host console free of guest control codes */
 	vm->line[vm->line_len++] = (char)c;
-	if (vm->line_len == sizeof(vm->line))
+	if (vm->line_len == sizeof(vm->line)) {
 		flush_line(vm);
+		vm->line_wrapped = true;
+	}
 }
 
 void vm_console_flush(struct vm *vm)

@@ -1,0 +1,45 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Guest-level benchmark under Bochs: the workload guest (tests/bench/workload)
+# with hinting off, free-page hints only, and full hinting (by batch, single
+# hypercalls and the shared table), each alone in one Hintvisor run with the
+# same guest size and host pool. Prints one table of counts; with Bochs'
+# clock: sync=none, TSC ticks are instruction counts.
+# Usage: scripts/bench-guests.sh BUILD_DIR
+set -eu
+
+build=$1
+out=$build/bench
+mkdir -p "$out"
+pool=${BENCH_POOL:-6M} mem=${BENCH_MEM:-24M} rounds=${BENCH_ROUNDS:-3}
+
+runs="none:batch unused:batch full:batch full:single full:table"
+for r in $runs; do
+	hint=${r%%:*} api=${r##*:}
+	cfg=$out/$hint-$api.cfg
+	printf 'pool = %s\nvm name=w image=workload.elf mem=%s cmdline="hint=%s api=%s rounds=%s"\n' \
+		"$pool" "$mem" "$hint" "$api" "$rounds" >"$cfg"
+	scripts/mkiso.sh "$cfg" "$out/$hint-$api.iso" "$build/guest" "$build/hintvisor.elf"
+	if ! scripts/bochs-run.sh -t 900 "$out/$hint-$api.iso" "$out/$hint-$api.log" ||
+		! grep -q '^\[w\] Test result: SUCCESS' "$out/$hint-$api.log"; then
+		echo "bench: run $hint/$api failed, see $out/$hint-$api.log" >&2
+		exit 1
+	fi
+done
+
+echo
+echo "Workload guest: $mem RAM, host pool $pool, $rounds rounds of cache scan + anonymous set + heap churn"
+printf '%-7s %-6s %10s %9s %9s %8s %8s %9s %9s %8s %10s %12s\n' hint api page-outs \
+	page-ins drops-U drops-V discards re-reads exits hinted exits/hint guest-tsc
+for r in $runs; do
+	hint=${r%%:*} api=${r##*:}
+	line=$(tr -d '\r' <"$out/$hint-$api.log" | sed -n 's/^\[w\] BENCH hint=//p')
+	get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+	hinted=$(get hinted) calls=$(get hint_calls)
+	eph=$(awk -v c="$calls" -v h="$hinted" 'BEGIN { if (h > 0) printf "%.4f", c / h; else print "-" }')
+	printf '%-7s %-6s %10s %9s %9s %8s %8s %9s %9s %8s %10s %12s\n' "$hint" "$api" \
+		"$(get page_outs)" "$(get page_ins)" "$(get drops_u)" "$(get drops_v)" \
+		"$(get discards)" "$(get rereads)" "$(get exits)" "$hinted" "$eph" "$(get tsc)"
+done
+echo
+echo "Null hypercall round trip (GET_VERSION, mean of 1000): $(tr -d '\r' <"$out/full-batch.log" | sed -n 's/^\[w\] BENCH null_hypercall_tsc=//p') TSC ticks"
