@@ -136,7 +136,7 @@ if [ ! -f "$tree/.hintvisor-tree" ]; then
 	# Leftovers of interrupted unpacks.
 	rm -rf "$root"/tmp.linux-src-*
 	tmp=$(mktemp -d "$root/tmp.linux-src-$tree_key.XXXXXX")
-	echo "linux: unpacking $tarball (under a minute) ..."
+	echo "linux: unpacking $tarball (a minute or two) ..."
 	nice -n 10 tar -xJf "$tarball" -C "$tmp" >>"$log" 2>&1 || fail "cannot unpack $tarball"
 	[ -f "$tmp/$topdir/Makefile" ] || fail "$tarball does not unpack into $topdir/"
 	for p in $patches; do

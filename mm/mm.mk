@@ -23,28 +23,34 @@ MM_K_DIR := $(BUILD)/mm-k
 # Sanitized objects (unit tests), plain -O2 objects (simulator, benchmark).
 $(MM_SAN_DIR)/%.o: %.c $(MM_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(HCFLAGS) $(SANITIZE) $(CHECK_CFLAGS) -c $< -o $@
+	@echo "  HOSTCC  $<"
+	@$(CC) $(HCFLAGS) $(SANITIZE) $(CHECK_CFLAGS) -c $< -o $@
 
 $(MM_HOST_DIR)/%.o: %.c $(MM_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(HCFLAGS) -c $< -o $@
+	@echo "  HOSTCC  $<"
+	@$(CC) $(HCFLAGS) -c $< -o $@
 
 $(MM_K_DIR)/%.o: mm/%.c $(MM_HDRS)
 	@test -d $(NEWLIB)/include || { echo "mm-kcheck: $(NEWLIB)/include missing (scripts/newlib.sh not run yet)"; exit 1; }
 	@mkdir -p $(@D)
-	$(CC) $(KCFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -c $< -o $@
 
 $(BUILD)/tests/unit/test_mm: $(patsubst %.c,$(MM_SAN_DIR)/%.o,$(MM_SRCS) $(MM_FAKE) $(MM_TEST_SRCS))
 	@mkdir -p $(@D)
-	$(CC) $(SANITIZE) -o $@ $^ $(CHECK_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(SANITIZE) -o $@ $^ $(CHECK_LIBS)
 
 $(BUILD)/hvsim: $(patsubst %.c,$(MM_HOST_DIR)/%.o,$(MM_SRCS) $(MM_FAKE) $(HVSIM_SRCS))
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ -lm
+	@echo "  LD      $@"
+	@$(CC) -o $@ $^ -lm
 
 $(BUILD)/mm-bench: $(patsubst %.c,$(MM_HOST_DIR)/%.o,$(MM_SRCS) $(MM_FAKE) $(MM_BENCH_SRCS))
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ -lm
+	@echo "  LD      $@"
+	@$(CC) -o $@ $^ -lm
 
 .PHONY: mm-unit mm-bench mm-kcheck
 mm-unit: $(BUILD)/tests/unit/test_mm

@@ -11,5 +11,7 @@ Suite *config_suite(void);
 Suite *boot_suite(void);
 Suite *ept_suite(void);
 Suite *elf_suite(void);
+Suite *mmio_suite(void);
+Suite *hypercall_suite(void);
 
 #endif /* UNIT_H */
