@@ -16,8 +16,8 @@ static const char *state_name(enum vm_state s)
 
 static void print_vm_table(void)
 {
-	printk("%-12s %-8s %6s %10s %10s %16s  %s\n", "vm", "state", "exit", "exits", "hypercalls",
-	       "guest-tsc", "reason");
+	printk("%-12s %-8s %6s %10s %10s %16s %7s %6s  %s\n", "vm", "state", "exit", "exits",
+	       "hypercalls", "guest-tsc", "#GP-msr", "?port", "reason");
 	for (unsigned int i = 0; i < nr_vms; i++) {
 		const struct vm *vm = vms[i];
 		uint64_t exits = 0, calls = 0;
@@ -26,8 +26,9 @@ static void print_vm_table(void)
 			exits += vm->exits[r];
 		for (unsigned int c = 0; c < ARRAY_SIZE(vm->hypercalls); c++)
 			calls += vm->hypercalls[c];
-		printk("%-12s %-8s %6d %10lu %10lu %16lu  %s\n", vm->name, state_name(vm->state),
-		       vm->exit_code, exits, calls, vm->tsc_run, vm->stop_reason);
+		printk("%-12s %-8s %6d %10lu %10lu %16lu %7lu %6lu  %s\n", vm->name,
+		       state_name(vm->state), vm->exit_code, exits, calls, vm->tsc_run, vm->unknown_msrs,
+		       vm->unknown_ports, vm->stop_reason);
 	}
 }
 
