@@ -14,9 +14,7 @@
 /* Guest-physical layout for Linux guests. */
 #define LX_GDT 0x0500
 #define LX_BOOT_PARAMS 0x7000
-#define LX_PML4 0x10000
-#define LX_PDPT 0x11000
-#define LX_PD 0x12000 /* four PDs: 4 GiB identity, 2 MiB pages */
+#define LX_PML4 0x10000 /* + PDPT + four PDs: 4 GiB identity (vm_identity_tables) */
 #define LX_CMDLINE 0x20000
 #define LX_MPTABLE 0xf0000
 #define LX_EBDA 0x9fc00
@@ -122,22 +120,6 @@ static void e820_add(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
 	bp[BP_E820_ENTRIES] = (uint8_t)(n + 1);
 }
 
-static int write_page_tables(struct vm *vm)
-{
-	uint64_t e = LX_PDPT | 3;
-	int rc = put(vm, LX_PML4, &e, 8);
-
-	for (uint64_t i = 0; i < 4 && !rc; i++) {
-		e = (LX_PD + i * PAGE_SIZE) | 3;
-		rc = put(vm, LX_PDPT + i * 8, &e, 8);
-	}
-	for (uint64_t i = 0; i < 4 * 512 && !rc; i++) {
-		e = (i << 21) | 0x83;
-		rc = put(vm, LX_PD + i * 8, &e, 8);
-	}
-	return rc;
-}
-
 int linux_load(struct vm *vm, const uint8_t *img, size_t len, const uint8_t *initrd,
 	       size_t initrd_len, const char *cmdline, struct vcpu_start *start, const char **why)
 {
@@ -197,7 +179,7 @@ int linux_load(struct vm *vm, const uint8_t *img, size_t len, const uint8_t *ini
 	rc = rc ?: put(vm, LX_CMDLINE, cmdline, strlen(cmdline) + 1);
 	rc = rc ?: put(vm, LX_BOOT_PARAMS, bp, sizeof(bp));
 	rc = rc ?: put(vm, LX_GDT, gdt, sizeof(gdt));
-	rc = rc ?: write_page_tables(vm);
+	rc = rc ?: vm_identity_tables(vm, LX_PML4);
 	rc = rc ?: write_mptable(vm);
 	if (rc) {
 		*why = "out of memory while loading";

@@ -20,8 +20,6 @@
 #define BOOT_GDT_GPA 0x1800
 #define BOOT_CMDLINE_GPA 0x1c00
 #define BOOT_PML4_GPA 0x2000
-#define BOOT_PDPT_GPA 0x3000
-#define BOOT_PD_GPA 0x4000 /* four PDs: 4 GiB identity, 2 MiB pages */
 #define BOOT_STACK_TOP 0x80000
 
 struct vm *vms[VM_MAX];
@@ -43,12 +41,27 @@ static int copy_to_guest(void *ctx, uint64_t gpa, const void *src, size_t n)
 	return hint_copy_to_guest(ctx, gpa, src, n);
 }
 
+int vm_identity_tables(struct vm *vm, uint64_t pml4)
+{
+	uint64_t pdpt = pml4 + PAGE_SIZE, pd = pml4 + 2 * PAGE_SIZE, e = pdpt | 0x3;
+	int rc = hint_copy_to_guest(vm, pml4, &e, sizeof(e));
+
+	for (uint64_t i = 0; i < 4 && !rc; i++) {
+		e = (pd + i * PAGE_SIZE) | 0x3;
+		rc = hint_copy_to_guest(vm, pdpt + i * 8, &e, sizeof(e));
+	}
+	for (uint64_t i = 0; i < 4 * 512 && !rc; i++) {
+		e = (i << 21) | 0x83; /* present, writable, 2 MiB */
+		rc = hint_copy_to_guest(vm, pd + i * 8, &e, sizeof(e));
+	}
+	return rc;
+}
+
 /* Start info, GDT and identity page tables for a 64-bit guest. */
 static int build_boot_area(struct vm *vm, const struct vm_config *cfg)
 {
 	struct hv_start_info si = { 0 };
 	uint64_t gdt[3] = { 0, 0x00af9a000000ffffULL, 0x00cf92000000ffffULL };
-	uint64_t pml4e = BOOT_PDPT_GPA | 0x3, pdpte[4];
 	int rc;
 
 	si.magic = HV_START_MAGIC;
@@ -60,16 +73,7 @@ static int build_boot_area(struct vm *vm, const struct vm_config *cfg)
 	rc = copy_to_guest(vm, HV_START_INFO_GPA, &si, sizeof(si));
 	rc = rc ?: copy_to_guest(vm, BOOT_GDT_GPA, gdt, sizeof(gdt));
 	rc = rc ?: copy_to_guest(vm, BOOT_CMDLINE_GPA, cfg->cmdline, strlen(cfg->cmdline) + 1);
-	rc = rc ?: copy_to_guest(vm, BOOT_PML4_GPA, &pml4e, sizeof(pml4e));
-	for (unsigned int i = 0; i < 4; i++)
-		pdpte[i] = (BOOT_PD_GPA + i * PAGE_SIZE) | 0x3;
-	rc = rc ?: copy_to_guest(vm, BOOT_PDPT_GPA, pdpte, sizeof(pdpte));
-	for (uint64_t i = 0; i < 4 * 512 && !rc; i++) {
-		uint64_t pde = (i << 21) | 0x83; /* present, writable, 2 MiB */
-
-		rc = copy_to_guest(vm, BOOT_PD_GPA + i * 8, &pde, sizeof(pde));
-	}
-	return rc;
+	return rc ?: vm_identity_tables(vm, BOOT_PML4_GPA);
 }
 
 /* A 64-bit ELF test kernel with the hvboot start state (ABI.md §8). */

@@ -16,6 +16,9 @@ extern unsigned int nr_vms;
 /* Build a VM from its config entry and image module. 0 or negative errno;
  * on failure the VM is not created and the reason was printed. */
 int vm_create(const struct vm_config *cfg, const struct boot_info *bi);
+/* Write page tables identity-mapping the first 4 GiB with 2 MiB pages into
+ * guest memory: PML4 at pml4, PDPT at pml4 + 4K, four PDs after it. */
+int vm_identity_tables(struct vm *vm, uint64_t pml4);
 /* Free everything a stopped VM holds (vCPU, EPT, frames). */
 void vm_destroy(struct vm *vm);
 
