@@ -2,7 +2,8 @@
 /*
  * Invariant checker for mm/: list structure, pool accounting, a one-to-one
  * map between resident gfns and used frames, paging slots, state counters,
- * and the drop audit (no STABLE page dropped). O(frames + gfns); debug use.
+ * hint bookkeeping (no hinted page left on the paging device) and the drop
+ * audit (no STABLE page dropped). O(frames + gfns); debug use.
  */
 #include <stdio.h>
 
@@ -61,6 +62,14 @@ static int check_vm(struct mm *mm, struct mm_vm *vm, uint64_t *resident, uint64_
 			     (unsigned long long)e);
 		if (e & ENT_OBS)
 			FAIL("vm %u gfn %llx: observation mark outside reclaim", vm->id, (unsigned long long)g);
+		/* DCLR = a hint the host has taken in; a STABLE page has none. */
+		if ((e & ENT_DCLR) && ent_gs(e) == HV_PAGE_STABLE)
+			FAIL("vm %u gfn %llx: STABLE with the D bit cleared for a hint", vm->id,
+			     (unsigned long long)g);
+		/* A hint taken in on a paged-out page frees its slot (U) or drops it (V, P). */
+		if ((e & ENT_DCLR) && ent_hs(e) == MM_HS_PRESERVED)
+			FAIL("vm %u gfn %llx: D bit cleared for a hint, yet paged out", vm->id,
+			     (unsigned long long)g);
 		if (ent_pins(e) && ent_hs(e) != MM_HS_RESIDENT)
 			FAIL("vm %u gfn %llx: pinned but not resident", vm->id, (unsigned long long)g);
 		switch (ent_hs(e)) {

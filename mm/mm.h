@@ -100,7 +100,7 @@ struct mm_counters {
 	uint64_t reuse_detected;  /* hinted page found dirty: made STABLE */
 	uint64_t table_races;     /* discard CAS lost against the guest: paged out instead */
 	uint64_t hints;           /* hypercall state changes applied */
-	uint64_t hint_frees;      /* UNUSED hint on a PRESERVED page: slot freed */
+	uint64_t hint_frees;      /* U/V/P hint on a PRESERVED page: slot freed (V/P: dropped) */
 	uint64_t lru_scanned;     /* inactive-list frames looked at by reclaim */
 	uint64_t lru_rotated;     /* ... and put back (young, or table hint seen first) */
 	uint64_t lru_deactivated; /* active -> inactive */

@@ -10,7 +10,8 @@ MM_SRCS := mm/pool.c mm/lru.c mm/frame_table.c mm/reclaim.c mm/fault.c mm/state.
 	mm/swap.c mm/stats.c mm/check.c
 MM_HDRS := mm/mm.h mm/internal.h mm/fake_arch.h include/types.h guest-abi/hintvisor.h
 MM_FAKE := mm/fake_arch.c
-MM_TEST_SRCS := $(sort $(wildcard tests/unit/test_mm*.c))
+# The suites (test_mm.c has main(); not test_mmio.c, a core unit test) and their shared fixture.
+MM_TEST_SRCS := tests/unit/test_mm.c $(sort $(wildcard tests/unit/test_mm_*.c)) tests/unit/mm_test.c
 HVSIM_SRCS := $(sort $(wildcard tools/hvsim/*.c))
 MM_BENCH_SRCS := $(sort $(wildcard tools/bench/*.c))
 CHECK_CFLAGS ?= $(shell pkg-config --cflags check)
@@ -36,6 +37,8 @@ $(MM_K_DIR)/%.o: mm/%.c $(MM_HDRS)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(KCFLAGS) -c $< -o $@
+
+$(patsubst %.c,$(MM_SAN_DIR)/%.o,$(MM_TEST_SRCS)): tests/unit/mm_test.h
 
 $(BUILD)/tests/unit/test_mm: $(patsubst %.c,$(MM_SAN_DIR)/%.o,$(MM_SRCS) $(MM_FAKE) $(MM_TEST_SRCS))
 	@mkdir -p $(@D)

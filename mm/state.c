@@ -9,17 +9,21 @@
 #define TABLE_CAS_TRIES 8
 
 /*
- * Set g to ns. Returns the result word. A hint clears the D bit of a resident
- * page (*flush: INVEPT needed before the guest runs again) so that a later
- * write shows up as reuse; UNUSED and VOLATILE pages move to the reclaim end
- * of the LRU. UNUSED on a preserved page frees its slot at once.
+ * Set g to ns. Returns the result word (the state before the call). A hint
+ * clears the D bit of a resident page (*flush: INVEPT needed before the guest
+ * runs again) so that a later write shows up as reuse; UNUSED and VOLATILE
+ * pages move to the reclaim end of the LRU. A hint on a preserved page frees
+ * its slot at once: UNUSED leaves it ZERO; VOLATILE and POT_VOLATILE drop it
+ * as reclaim would (ZERO, discarded, counted in drops[ns]), since the guest
+ * can re-create the content and cannot have written it since the hint (it is
+ * not mapped).
  */
 static int set_one(struct mm_vm *vm, uint64_t g, unsigned int ns, bool *flush)
 {
 	struct mm *mm = vm->mm;
 	unsigned int old, hs, tries = 0;
+	bool disc, vol = ns == HV_PAGE_VOLATILE || ns == HV_PAGE_POT_VOLATILE, drop;
 	uint64_t e, ne;
-	bool disc;
 	uint8_t raw, nb;
 	int res;
 
@@ -27,8 +31,9 @@ static int set_one(struct mm_vm *vm, uint64_t g, unsigned int ns, bool *flush)
 		old = ft_refresh_gs(vm, g, &raw);
 		e = vm->ent[g];
 		disc = (e & ENT_DISC) != 0;
+		drop = vol && ent_hs(e) == MM_HS_PRESERVED;
 		nb = (uint8_t)ns;
-		if (disc && (ns == HV_PAGE_VOLATILE || ns == HV_PAGE_POT_VOLATILE))
+		if (vol && (disc || drop))
 			nb |= HV_TABLE_DISCARDED;
 		if (!tbl_has(vm, g) || tbl_cas(vm, g, raw, nb))
 			break;
@@ -44,12 +49,16 @@ static int set_one(struct mm_vm *vm, uint64_t g, unsigned int ns, bool *flush)
 	if (ns == HV_PAGE_STABLE) {
 		ne &= ~(ENT_DISC | ENT_DCLR);
 	} else {
-		if (ns == HV_PAGE_UNUSED) {
+		if (ns == HV_PAGE_UNUSED)
 			ne &= ~ENT_DISC;
-			if (hs == MM_HS_PRESERVED) {
-				swap_free(mm->swap, ent_ref(e));
-				ne = ent_with_hs(ne, MM_HS_ZERO, 0);
-				MM_COUNT(vm, hint_frees, 1);
+		if (hs == MM_HS_PRESERVED) {
+			/* Not STABLE: the content on the paging device is not needed. */
+			swap_free(mm->swap, ent_ref(e));
+			ne = ent_with_hs(ne, MM_HS_ZERO, 0);
+			MM_COUNT(vm, hint_frees, 1);
+			if (drop) {
+				ne |= ENT_DISC;
+				MM_COUNT(vm, drops[ns], 1);
 			}
 		}
 		if (hs == MM_HS_RESIDENT) {

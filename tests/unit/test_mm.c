@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mm/fake_arch.h"
+#include "tests/unit/mm_test.h"
 
 Suite *mm_basic_suite(void);
 Suite *mm_state_suite(void);
@@ -17,24 +17,6 @@ Suite *mm_reclaim_suite(void);
 Suite *mm_fault_suite(void);
 Suite *mm_table_suite(void);
 Suite *mm_random_suite(void);
-
-static struct fake_world w;
-
-static void check_ok(void)
-{
-	char why[256];
-
-	ck_assert_msg(mm_check(&w.mm, why, sizeof(why)) == 0, "mm_check: %s", why);
-}
-
-static void world(uint32_t frames, uint32_t slots, uint64_t gfns)
-{
-	struct fake_world_cfg cfg = { .host_frames = frames, .swap_slots = slots, .store = true,
-				      .nvms = 1, .gfns = gfns };
-
-	ck_assert_int_eq(fake_world_init(&w, &cfg), 0);
-	check_ok();
-}
 
 START_TEST(sizes)
 {

@@ -7,43 +7,10 @@
 #include <check.h>
 #include <string.h>
 
-#include "mm/fake_arch.h"
 #include "mm/internal.h"
+#include "tests/unit/mm_test.h"
 
 Suite *mm_fault_suite(void);
-
-static struct fake_world w;
-static struct fake_vm *fv;
-
-static void check_ok(void)
-{
-	char why[256];
-
-	ck_assert_msg(mm_check(&w.mm, why, sizeof(why)) == 0, "mm_check: %s", why);
-}
-
-static void world(uint32_t frames, uint32_t slots, uint64_t gfns)
-{
-	struct fake_world_cfg cfg = { .host_frames = frames, .swap_slots = slots, .store = true,
-				      .nvms = 1, .gfns = gfns };
-
-	ck_assert_int_eq(fake_world_init(&w, &cfg), 0);
-	fv = &w.vms[0];
-}
-
-static void put(uint64_t g, uint64_t v)
-{
-	ck_assert_int_eq(fake_access(fv, g, true, &v), FAKE_OK);
-}
-
-static unsigned int hs_of(uint64_t g) { return ent_hs(fv->vm.ent[g]); }
-
-static void evict(uint64_t g)
-{
-	for (int i = 0; i < 20 && hs_of(g) == MM_HS_RESIDENT; i++)
-		mm_reclaim(&w.mm, w.host_frames);
-	ck_assert_uint_ne(hs_of(g), MM_HS_RESIDENT);
-}
 
 START_TEST(range)
 {

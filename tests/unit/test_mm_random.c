@@ -178,7 +178,9 @@ static void do_hint(unsigned int i, uint64_t g)
 		check_result(&model[i][g], mm_set_state(&fv->vm, _gfn(g), st), st);
 		break;
 	case 1:
-		n = (unsigned int)MIN(rnd() % 4 + 1, RNR - g);
+		/* One draw: MIN() evaluates its arguments twice. */
+		n = (unsigned int)(rnd() % 4 + 1);
+		n = (unsigned int)MIN(n, RNR - g);
 		for (k = 0; k < n; k++)
 			if (model[i][g + k].pinned)
 				return;

@@ -7,44 +7,10 @@
 #include <check.h>
 #include <string.h>
 
-#include "mm/fake_arch.h"
 #include "mm/internal.h"
+#include "tests/unit/mm_test.h"
 
 Suite *mm_state_suite(void);
-
-static struct fake_world w;
-static struct fake_vm *fv;
-
-static void check_ok(void)
-{
-	char why[256];
-
-	ck_assert_msg(mm_check(&w.mm, why, sizeof(why)) == 0, "mm_check: %s", why);
-}
-
-static void world(uint32_t frames, uint32_t slots, uint64_t gfns)
-{
-	struct fake_world_cfg cfg = { .host_frames = frames, .swap_slots = slots, .store = true,
-				      .nvms = 1, .gfns = gfns };
-
-	ck_assert_int_eq(fake_world_init(&w, &cfg), 0);
-	fv = &w.vms[0];
-}
-
-static void put(uint64_t g, uint64_t v)
-{
-	ck_assert_int_eq(fake_access(fv, g, true, &v), FAKE_OK);
-}
-
-static unsigned int hs_of(uint64_t g) { return ent_hs(fv->vm.ent[g]); }
-
-/* Reclaim until g is not resident. */
-static void evict(uint64_t g)
-{
-	for (int i = 0; i < 20 && hs_of(g) == MM_HS_RESIDENT; i++)
-		mm_reclaim(&w.mm, w.host_frames);
-	ck_assert_uint_ne(hs_of(g), MM_HS_RESIDENT);
-}
 
 START_TEST(matrix_resident)
 {
@@ -69,9 +35,16 @@ START_TEST(matrix_resident)
 }
 END_TEST
 
+/*
+ * Hints on a paged-out page, then each new state. Any hint but STABLE frees
+ * the slot at once: UNUSED leaves the page ZERO; VOLATILE and POT_VOLATILE
+ * drop it (ZERO, discarded, counted as a drop of that state).
+ */
 START_TEST(matrix_preserved)
 {
 	unsigned int from = (unsigned int)_i / 4, to = (unsigned int)_i % 4;
+	bool from_vol = from == HV_PAGE_VOLATILE || from == HV_PAGE_POT_VOLATILE;
+	bool to_vol = to == HV_PAGE_VOLATILE || to == HV_PAGE_POT_VOLATILE;
 	uint64_t v = 0;
 	int r;
 
@@ -80,21 +53,109 @@ START_TEST(matrix_preserved)
 	evict(3);
 	ck_assert_uint_eq(hs_of(3), MM_HS_PRESERVED);
 	if (from != HV_PAGE_STABLE) {
-		/* Hint while preserved; UNUSED frees the slot. */
+		/* Hint while preserved: the slot is freed at once. */
 		r = mm_set_state(&fv->vm, _gfn(3), from);
-		ck_assert_int_eq(HV_RES_HOST_STATE(r), HV_HOST_PRESERVED);
+		ck_assert_int_eq(r, HV_PAGE_STABLE | HV_HOST_PRESERVED << 2);
+		ck_assert_uint_eq(hs_of(3), MM_HS_ZERO);
+		ck_assert_uint_eq(w.swap.nfree, 16);
 	}
 	r = mm_set_state(&fv->vm, _gfn(3), to);
-	ck_assert_int_eq(HV_RES_OLD_STATE(r), from);
-	if (from == HV_PAGE_UNUSED || to == HV_PAGE_UNUSED) {
-		ck_assert_uint_eq(hs_of(3), MM_HS_ZERO);
-		ck_assert_int_eq(fake_access(fv, 3, false, &v), FAKE_OK);
-		ck_assert_uint_eq(v, 0);
-	} else {
+	ck_assert_int_eq(r, (int)(from | (from == HV_PAGE_STABLE ? HV_HOST_PRESERVED : HV_HOST_ZERO) << 2 |
+				  (from_vol ? HV_RES_DISCARDED : 0)));
+	for (unsigned int st = HV_PAGE_UNUSED; st <= HV_PAGE_POT_VOLATILE; st++)
+		ck_assert_uint_eq(fv->vm.cnt.drops[st], st != HV_PAGE_UNUSED &&
+								(from == st || (from == HV_PAGE_STABLE && to == st)));
+	ck_assert_uint_eq(fv->vm.cnt.hint_frees, from != HV_PAGE_STABLE || to != HV_PAGE_STABLE);
+	if (from == HV_PAGE_STABLE && to == HV_PAGE_STABLE) {
 		ck_assert_uint_eq(hs_of(3), MM_HS_PRESERVED);
 		ck_assert_int_eq(fake_access(fv, 3, false, &v), FAKE_OK);
 		ck_assert_uint_eq(v, 0x33);
+	} else if (to_vol && from != HV_PAGE_UNUSED) {
+		/* Dropped by this hint or the first one: discarded until STABLE or UNUSED. */
+		ck_assert_uint_eq(hs_of(3), MM_HS_ZERO);
+		ck_assert(fv->vm.ent[3] & ENT_DISC);
+		ck_assert_uint_eq(w.swap.nfree, 16);
+		ck_assert_int_eq(fake_access(fv, 3, false, &v), FAKE_DISCARD);
+	} else {
+		ck_assert_uint_eq(hs_of(3), MM_HS_ZERO);
+		ck_assert(!(fv->vm.ent[3] & ENT_DISC));
+		ck_assert_uint_eq(w.swap.nfree, 16);
+		ck_assert_int_eq(fake_access(fv, 3, false, &v), FAKE_OK);
+		ck_assert_uint_eq(v, 0);
 	}
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+/*
+ * VOLATILE or POT_VOLATILE on a page the host has paged out, by each call
+ * (single, range, batch), next to a resident page: the paged-out page is
+ * dropped at once, without an INVEPT, and the next access is a discard
+ * fault; the resident one only gets its D bit cleared.
+ */
+START_TEST(preserved_volatile_dropped_at_hint)
+{
+	unsigned int st = _i % 2 ? HV_PAGE_POT_VOLATILE : HV_PAGE_VOLATILE, api = (unsigned int)_i / 2;
+	uint64_t e[2] = { HV_BATCH_ENTRY(3, st), HV_BATCH_ENTRY(4, st) }, v = 0;
+	unsigned int flushes;
+	struct hv_vm_stats vs;
+	int r;
+
+	world(4, 16, 16);
+	put(3, 0x33);
+	evict(3);
+	put(4, 0x44);
+	ck_assert_uint_eq(hs_of(3), MM_HS_PRESERVED);
+	ck_assert_uint_eq(hs_of(4), MM_HS_RESIDENT);
+	ck_assert_uint_eq(w.swap.nfree, 15);
+	flushes = fv->ops[FAKE_OP_FLUSH];
+	switch (api) {
+	case 0:
+		r = mm_set_state(&fv->vm, _gfn(3), st);
+		ck_assert_int_eq(r, HV_PAGE_STABLE | HV_HOST_PRESERVED << 2); /* the state before */
+		ck_assert_uint_eq(fv->ops[FAKE_OP_FLUSH], flushes); /* nothing resident: no INVEPT */
+		ck_assert_int_ge(mm_set_state(&fv->vm, _gfn(4), st), 0);
+		break;
+	case 1:
+		ck_assert_int_eq(mm_set_range(&fv->vm, _gfn(3), 2, st), 2);
+		break;
+	default:
+		ck_assert_int_eq(mm_set_batch(&fv->vm, e, 2), 2);
+		ck_assert_uint_eq(e[0] & ~PAGE_MASK, HV_PAGE_STABLE | HV_HOST_PRESERVED << 2);
+		ck_assert_uint_eq(e[1] & ~PAGE_MASK, HV_PAGE_STABLE | HV_HOST_RESIDENT << 2);
+	}
+	/* Dropped: slot free, ZERO, discarded, counted as a drop of st. */
+	ck_assert_uint_eq(hs_of(3), MM_HS_ZERO);
+	ck_assert_uint_eq(gs_of(3), st);
+	ck_assert(fv->vm.ent[3] & ENT_DISC);
+	ck_assert_uint_eq(w.swap.nfree, 16);
+	ck_assert_uint_eq(fv->vm.cnt.drops[st], 1);
+	ck_assert_uint_eq(w.mm.cnt.drops[st], 1);
+	ck_assert_uint_eq(fv->vm.cnt.drops[st ^ 1], 0);
+	ck_assert_uint_eq(fv->vm.cnt.hint_frees, 1);
+	ck_assert_int_eq(mm_get_state(&fv->vm, _gfn(3)), (int)(st | HV_HOST_ZERO << 2 | HV_RES_DISCARDED));
+	mm_vm_stats(&fv->vm, &vs);
+	ck_assert_uint_eq(vs.pages[st][HV_HOST_ZERO], 1);
+	ck_assert_uint_eq(vs.pages[st][HV_HOST_PRESERVED], 0);
+	ck_assert_uint_eq(st == HV_PAGE_VOLATILE ? vs.drops_volatile : vs.drops_pot_volatile, 1);
+	ck_assert_uint_eq(vs.drops_unused, 0);
+	/* The resident page keeps its content and waits for reclaim (D cleared). */
+	ck_assert_uint_eq(hs_of(4), MM_HS_RESIDENT);
+	ck_assert(!(fv->vm.ent[4] & ENT_DISC));
+	ck_assert(fv->vm.ent[4] & ENT_DCLR);
+	ck_assert_uint_eq(peek(4), 0x44);
+	check_ok();
+	/* The next access is a discard fault; made STABLE, the page reads zeros. */
+	ck_assert_int_eq(fake_access(fv, 3, false, &v), FAKE_DISCARD);
+	ck_assert_uint_eq(fv->vm.cnt.discard_faults, 1);
+	r = mm_set_state(&fv->vm, _gfn(3), HV_PAGE_STABLE);
+	ck_assert_int_eq(r, (int)(st | HV_HOST_ZERO << 2 | HV_RES_DISCARDED));
+	v = 1;
+	ck_assert_int_eq(fake_access(fv, 3, false, &v), FAKE_OK);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_uint_eq(get(4), 0x44);
+	ck_assert_uint_eq(fv->vm.cnt.page_ins, 0); /* nothing was read back from the device */
 	check_ok();
 	fake_world_fini(&w);
 }
@@ -246,6 +307,7 @@ Suite *mm_state_suite(void)
 
 	tcase_add_loop_test(tc, matrix_resident, 0, 16);
 	tcase_add_loop_test(tc, matrix_preserved, 0, 16);
+	tcase_add_loop_test(tc, preserved_volatile_dropped_at_hint, 0, 6);
 	tcase_add_loop_test(tc, matrix_discarded, 0, 4);
 	tcase_add_test(tc, never_touched);
 	tcase_add_test(tc, bad_arguments);

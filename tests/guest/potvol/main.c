@@ -12,9 +12,10 @@
  * PRESERVED, B and D discarded, and every page is read once: A and C read
  * what was written after the hint without a fault; B and D fault exactly
  * once and are re-created by the handler. (The other guests reclaim all the
- * time: a B/D page paged out before its hint is never dropped and must read
- * back intact; an A/C page dropped before its second write is counted
- * apart.) The stats must count every P drop we were told of, no more.
+ * time: a B page paged out before its hint is dropped at the hint and
+ * faults like the others; a D page paged out before its table hint is seen
+ * only at its page-in and reads back intact; an A/C page dropped before its
+ * second write is counted apart.) The stats must count every P drop we were told of, no more.
  */
 #include "hvtest.h"
 
@@ -136,8 +137,9 @@ void test_main(void)
 	 * 4 pages at a time. The other guests reclaim all the time: a page the
 	 * host dropped (clean) before our second write raises a discard fault in
 	 * that write; it is then STABLE and tells nothing about dirty P pages,
-	 * so it is counted apart. A page paged out before its hint is never
-	 * dropped (it is not in host memory): B pages like that read back intact.
+	 * so it is counted apart. A table-hinted D page paged out before its hint
+	 * is not dropped (the host sees the byte only at page-in): it reads back
+	 * intact. A hypercall-hinted B page is dropped at the hint.
 	 */
 	for (unsigned int api = 0; api < 3; api++) {
 		for (uint64_t k = 0; k < SUB; k += 4) {
@@ -236,8 +238,8 @@ void test_main(void)
 	for (unsigned int s = 0; s < 4; s++)
 		gprintf("%s: %lu pages, %lu discard faults, %lu with wrong content, %lu in an "
 			"unexpected state\n", set_name[s], set_size[s], faults[s], bad[s], wrong_state[s]);
-	gprintf("dropped before the second write: A %lu, C %lu (not counted above); B/D pages "
-		"paged out before the hint (never dropped): %lu\n", early[SET_A], early[SET_C], nout);
+	gprintf("dropped before the second write: A %lu, C %lu (not counted above); pages "
+		"paged out before the hint: %lu\n", early[SET_A], early[SET_C], nout);
 	gprintf("stats: drops_pot_volatile +%lu, discard_faults +%lu (seen %lu), page-outs +%lu, "
 		"reuse_detected +%lu\n", s1.drops_pot_volatile - s0.drops_pot_volatile,
 		s1.discard_faults - s0.discard_faults, ve_count - ve_s0, s1.page_outs - s0.page_outs,

@@ -220,8 +220,8 @@ static bool calls_quarter(void)
 /*
  * Hypercall hints interleaved by chunks of 4, so partial pressure hits every
  * API. Each chunk is written right before its hint, so that it is resident
- * then (a page the host paged out before the hint stays on the paging
- * device, and is never dropped).
+ * then and the drop happens under pressure (a hypercall hint on a page the
+ * host already paged out drops it at once).
  */
 static void hint_calls(void)
 {
@@ -255,7 +255,8 @@ static void vround(int nr, bool all)
 	/*
 	 * Table hints need two reclaim passes (seen, then dropped): give them a
 	 * head start. Pages are written right before their hint, so that they
-	 * are resident (a page already paged out stays on the paging device).
+	 * are resident (a byte-only hint on a page already paged out is seen
+	 * at its page-in, which keeps the content).
 	 */
 	uint64_t ve_s0 = ve_count;
 	hint_table(vbase + TABLE_GROUP * GROUP, GROUP / 2);
