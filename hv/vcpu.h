@@ -53,6 +53,7 @@ struct vcpu {
 	uint64_t ve_area;   /* registered #VE information area (gpa) */
 	bool ve_registered;
 	bool halted;        /* HLT with interrupts enabled: waits for one */
+	bool intr_window;   /* interrupt-window exiting is on */
 	struct lapic lapic;
 	/* Guest state the VMCS does not switch; loaded while this vCPU runs. */
 	uint64_t syscall_msrs[6]; /* STAR LSTAR CSTAR SFMASK KERNEL_GS_BASE TSC_AUX */

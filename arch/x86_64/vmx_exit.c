@@ -342,21 +342,24 @@ static void requeue_vectoring_event(void)
  */
 static void deliver_interrupts(struct vcpu *v)
 {
-	uint32_t proc = (uint32_t)vmread(VMCS_PROC_CTLS) & ~PROC_INTR_WINDOW;
-	bool from_pic;
-	int vec;
+	bool from_pic, window = false;
+	int vec = vcpu_irq_pending(v, &from_pic); /* no VMCS access when idle */
 
-	if (!(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
-	    (vec = vcpu_irq_pending(v, &from_pic)) >= 0) {
+	if (vec >= 0 && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
 		if ((vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) &&
 		    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 3)) {
 			vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
 			vcpu_irq_ack(v, vec, from_pic);
 		} else {
-			proc |= PROC_INTR_WINDOW;
+			window = true;
 		}
 	}
-	vmwrite(VMCS_PROC_CTLS, proc);
+	if (window != v->intr_window) {
+		uint32_t proc = (uint32_t)vmread(VMCS_PROC_CTLS);
+
+		vmwrite(VMCS_PROC_CTLS, window ? proc | PROC_INTR_WINDOW : proc & ~PROC_INTR_WINDOW);
+		v->intr_window = window;
+	}
 }
 
 void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
