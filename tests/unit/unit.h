@@ -13,5 +13,6 @@ Suite *ept_suite(void);
 Suite *elf_suite(void);
 Suite *mmio_suite(void);
 Suite *hypercall_suite(void);
+Suite *pic_suite(void);
 
 #endif /* UNIT_H */
