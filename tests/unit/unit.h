@@ -14,5 +14,6 @@ Suite *elf_suite(void);
 Suite *mmio_suite(void);
 Suite *hypercall_suite(void);
 Suite *pic_suite(void);
+Suite *lapic_suite(void);
 
 #endif /* UNIT_H */
