@@ -123,6 +123,7 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg)
 		return "too many VMs";
 	vm = &cfg->vms[cfg->nr_vms];
 	memset(vm, 0, sizeof(*vm));
+	vm->after = -1;
 	while (token(c, &k, &kn, true)) {
 		if (!expect_eq(c) || !token(c, &v, &vn, false))
 			return "expected key=value";
@@ -141,6 +142,13 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg)
 		} else if (word_is(k, kn, "disk")) {
 			if (!copy_field(vm->disk, sizeof(vm->disk), v, vn))
 				return "disk name too long";
+		} else if (word_is(k, kn, "after")) {
+			vm->after = -1;
+			for (unsigned int i = 0; i < cfg->nr_vms; i++)
+				if (word_is(v, vn, cfg->vms[i].name))
+					vm->after = (int)i;
+			if (vm->after < 0)
+				return "after= names no VM defined before this one";
 		} else if (word_is(k, kn, "cmdline")) {
 			if (!copy_field(vm->cmdline, sizeof(vm->cmdline), v, vn))
 				return "cmdline too long";

@@ -6,6 +6,7 @@
  *   swap = 256M                 paging device size (0: the sum of guest RAM)
  *   stats_interval_ms = 100     print stats every N ms of guest time (0: only at the end)
  *   vm name=hello image=hello.elf mem=2M cmdline="text" [initrd=NAME] [disk=NAME]
+ *      [after=VM]               start only once the VM named (defined earlier) has stopped
  * Sizes take K, M or G. Plain C, also compiled into the unit tests.
  */
 #ifndef HV_CONFIG_H
@@ -25,6 +26,7 @@ struct vm_config {
 	char cmdline[CFG_CMDLINE_LEN];
 	char initrd[CFG_IMAGE_LEN]; /* Linux: initramfs module, "" if none */
 	char disk[CFG_IMAGE_LEN];   /* virtio-blk disk image module, "" if none */
+	int after;                  /* index of the VM to wait for, or -1 */
 };
 
 struct hv_config {

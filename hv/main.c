@@ -15,6 +15,7 @@
 #include <hv/mem.h>
 #include <hv/stats.h>
 #include <hv/vm.h>
+#include <string.h>
 
 #define HV_VERSION "0.1"
 #define CONFIG_MODULE "hintvisor.cfg"
@@ -47,6 +48,14 @@ static void load_config(const struct boot_info *bi)
 	}
 }
 
+static struct vm *find_vm(const char *name)
+{
+	for (unsigned int i = 0; i < nr_vms; i++)
+		if (strcmp(vms[i]->name, name) == 0)
+			return vms[i];
+	return NULL; /* its creation failed: nothing to wait for */
+}
+
 static bool any_runnable(void)
 {
 	for (unsigned int i = 0; i < nr_vms; i++)
@@ -61,7 +70,7 @@ static bool runnable(struct vm *vm, uint64_t now)
 	struct vcpu *v = &vm->vcpu;
 	bool from_pic;
 
-	if (vm->state == VM_STOPPED)
+	if (vm->state == VM_STOPPED || (vm->after && vm->after->state != VM_STOPPED))
 		return false;
 	if (!v->halted)
 		return true;
@@ -152,8 +161,12 @@ void hv_main(struct boot_info *bi)
 		hv_shutdown(1);
 	}
 	hint_init(&config);
-	for (unsigned int i = 0; i < config.nr_vms; i++)
-		vm_create(&config.vms[i], bi);
+	for (unsigned int i = 0; i < config.nr_vms; i++) {
+		const struct vm_config *c = &config.vms[i];
+
+		if (vm_create(c, bi) == 0 && c->after >= 0)
+			vms[nr_vms - 1]->after = find_vm(config.vms[c->after].name);
+	}
 	if (!nr_vms) {
 		printk("hintvisor: no VM could be created\n");
 		hv_shutdown(1);

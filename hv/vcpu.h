@@ -71,6 +71,7 @@ struct vm {
 	uint64_t mem_bytes;
 	uint64_t nr_frames;
 	uint64_t entry;        /* guest RIP at start */
+	struct vm *after;      /* does not start before this VM has stopped */
 	struct ept ept;
 	struct mm_vm mm;       /* frame table and page states (mm/) */
 	void *mm_storage;      /* host pages holding the frame table */

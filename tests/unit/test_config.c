@@ -22,12 +22,15 @@ START_TEST(full_config)
 			       "stats_interval_ms=250   # trailing comment\n"
 			       "\n"
 			       "vm name=a image=a.elf mem=2M\n"
-			       "vm  name=b-2  image=b.elf  mem=1G cmdline=\"console=ttyS0 quiet\"\r\n"),
+			       "vm  name=b-2  image=b.elf  mem=1G cmdline=\"console=ttyS0 quiet\"\r\n"
+			       "vm name=c image=c.elf mem=1M after=b-2\n"),
 			 0);
 	ck_assert_uint_eq(cfg.pool_bytes, 64ULL << 20);
 	ck_assert_uint_eq(cfg.swap_bytes, 1ULL << 30);
 	ck_assert_uint_eq(cfg.stats_interval_ms, 250);
-	ck_assert_uint_eq(cfg.nr_vms, 2);
+	ck_assert_uint_eq(cfg.nr_vms, 3);
+	ck_assert_int_eq(cfg.vms[0].after, -1);
+	ck_assert_int_eq(cfg.vms[2].after, 1);
 	ck_assert_str_eq(cfg.vms[0].name, "a");
 	ck_assert_str_eq(cfg.vms[0].image, "a.elf");
 	ck_assert_uint_eq(cfg.vms[0].mem_bytes, 2ULL << 20);
@@ -59,6 +62,8 @@ static const struct {
 	{ "vm name=a image=a mem=2M color=red\n", "line 1: unknown VM key" },
 	{ "vm name=a image=a mem=2M cmdline=\"open\n", "line 1: expected key=value" },
 	{ "pool = 1M extra\n", "line 1: trailing text" },
+	{ "vm name=a image=a mem=2M after=b\nvm name=b image=b mem=2M\n",
+	  "line 1: after= names no VM defined before this one" },
 	{ "vm name=a image=a mem=99999999999999999999\n", "line 1: bad mem size" },
 };
 
