@@ -286,7 +286,7 @@ static void vround(int nr, bool all)
 			uint8_t b = tbl_get(g);
 			bool disc = b == (HV_PAGE_VOLATILE | HV_TABLE_DISCARDED);
 			enum access acc = i % 8 == 3 ? ACC_FETCH : i % 8 == 6 ? ACC_WRITE : ACC_READ;
-			unsigned int f, d;
+			unsigned int f, d, nf0;
 
 			if (done[i] || (pass == 0 && disc))
 				continue;
@@ -308,10 +308,17 @@ static void vround(int nr, bool all)
 			else if (b != HV_PAGE_VOLATILE && !disc)
 				test_fail("gfn %#lx: table byte %#x before the touch", g, b);
 			predicted += disc;
+			nf0 = nfaults[i];
 			f = touch(i, acc);
-			d = page_diff(g, gen);
-			if (f > 1 || nfaults[i] != f)
+			if (f > 1 || nfaults[i] - nf0 != f)
 				test_fail("gfn %#lx: %u discard faults for one access", g, f);
+			/*
+			 * The host may drop the page again right after the touch
+			 * (e.g. the time slice ends and reclaim runs; with FIFO
+			 * ageing even a page just used): the check below then
+			 * takes a fault of its own and re-creates the page.
+			 */
+			d = page_diff(g, gen);
 			if (disc && f == 0)
 				test_fail("gfn %#lx: reported discarded, but the access did not fault", g);
 			if (d)
