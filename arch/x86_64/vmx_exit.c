@@ -250,7 +250,7 @@ static void exit_ept_violation(struct vcpu *v, uint64_t qual)
 		emulate_apic_mmio(v, gpa);
 		return;
 	}
-	hv_ept_fault(v, _gpa(vmread(VMCS_GUEST_PHYS_ADDR)), vmread(VMCS_GUEST_LINEAR_ADDR),
+	hv_ept_fault(v, _gpa(gpa), vmread(VMCS_GUEST_LINEAR_ADDR),
 		     qual & EPTQ_GLA_VALID, (uint32_t)(qual & (EPTQ_READ | EPTQ_WRITE | EPTQ_FETCH)));
 }
 
@@ -391,8 +391,8 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 				 v->launched ? "RESUME" : "LAUNCH", rc == 2 ? vmread(VMCS_INSTR_ERROR) : 0);
 			break;
 		}
+		/* A successful entry cleared the valid bit of the injected event. */
 		v->launched = true;
-		vmwrite(VMCS_ENTRY_INTR_INFO, 0);
 		reason = (unsigned int)vmread(VMCS_EXIT_REASON);
 		qual = vmread(VMCS_EXIT_QUAL);
 		if (reason & EXIT_REASON_ENTRY_FAIL) {
