@@ -219,6 +219,8 @@ struct hog {
 	uint64_t first, n, next, stamp;
 };
 void hog_init(struct hog *h, uint64_t first, uint64_t n);
+/* A hog over every frame not yet allocated. */
+void hog_init_rest(struct hog *h);
 void hog_touch(struct hog *h, uint64_t n);
 
 /* Host states as a mask for range_host_in(). */

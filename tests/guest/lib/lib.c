@@ -316,6 +316,13 @@ void hog_init(struct hog *h, uint64_t first, uint64_t n)
 	h->stamp = 0;
 }
 
+void hog_init_rest(struct hog *h)
+{
+	uint64_t n = free_frames();
+
+	hog_init(h, alloc_frames(n), n);
+}
+
 void hog_touch(struct hog *h, uint64_t n)
 {
 	while (n--) {

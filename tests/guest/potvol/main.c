@@ -110,7 +110,7 @@ static void hint_pv(unsigned int api, uint64_t first, uint64_t n)
 
 void test_main(void)
 {
-	uint64_t a = 0, b, c, d, n, faults[4] = { 0 }, bad[4] = { 0 }, wrong_state[4] = { 0 };
+	uint64_t a = 0, b, c, d, faults[4] = { 0 }, bad[4] = { 0 }, wrong_state[4] = { 0 };
 	uint64_t early[4] = { 0 }, nout = 0;
 	static bool was_out[NPAGES];
 	uint64_t watch[1][2];
@@ -119,8 +119,7 @@ void test_main(void)
 	table_register();
 	ve_register(on_discard);
 	base = alloc_frames(NPAGES);
-	n = free_frames();
-	hog_init(&hog, alloc_frames(n), n);
+	hog_init_rest(&hog);
 	a = base;
 	b = a + NA;
 	c = b + NB;

@@ -43,15 +43,14 @@ void test_main(void)
 	static const char *const how[4] = { "table -> table", "call -> table", "table -> call",
 					    "call -> call" };
 	static uint16_t order[NPAGES];
-	uint64_t survived[4] = { 0 }, discarded[4] = { 0 }, wrong = 0, n, seed = 0x5eed5eedULL;
+	uint64_t survived[4] = { 0 }, discarded[4] = { 0 }, wrong = 0, seed = 0x5eed5eedULL;
 	uint64_t made_stable = 0;
 	struct hv_vm_stats s0, s1;
 
 	table_register();
 	ve_register(on_discard);
 	base = alloc_frames(NPAGES);
-	n = free_frames();
-	hog_init(&hog, alloc_frames(n), n);
+	hog_init_rest(&hog);
 	gprintf("%u pages x %u rounds, hog of %lu frames (%lu MiB)\n", NPAGES, ROUNDS, hog.n,
 		hog.n >> 8);
 	stats_get(&s0);

@@ -300,14 +300,13 @@ static void phase2(uint64_t base)
 
 void test_main(void)
 {
-	uint64_t base1, base2, n;
+	uint64_t base1, base2;
 	struct hv_vm_stats st;
 
 	table_register();
 	base1 = alloc_frames(8 * GROUP);
 	base2 = alloc_frames(6 * RGROUP + 2 * GROUP);
-	n = free_frames();
-	hog_init(&hog, alloc_frames(n), n);
+	hog_init_rest(&hog);
 	gprintf("test pages %#lx-%#lx, hog of %lu frames (%lu MiB)\n", base1,
 		base2 + 6 * RGROUP + 2 * GROUP, hog.n, hog.n >> 8);
 	phase1(base1);

@@ -358,14 +358,12 @@ static void vround(int nr, bool all)
 
 void test_main(void)
 {
-	uint64_t n;
 	struct hv_vm_stats st;
 
 	table_register();
 	ve_register(on_discard);
 	vbase = alloc_frames(NPAGES);
-	n = free_frames();
-	hog_init(&hog, alloc_frames(n), n);
+	hog_init_rest(&hog);
 	gprintf("volatile pages %#lx-%#lx, hog of %lu frames (%lu MiB)\n", vbase, vbase + NPAGES,
 		hog.n, hog.n >> 8);
 	vround(1, false);
