@@ -2,7 +2,8 @@
 /*
  * Hintvisor guest ABI, version 1.0: everything a guest needs to detect
  * Hintvisor, call it, and take part in guest page hinting. Needs only
- * <stdint.h>. The prose that goes with it is guest-abi/ABI.md.
+ * <stdint.h> (<linux/types.h> in a Linux kernel). The prose that goes with
+ * it is guest-abi/ABI.md.
  *
  * Calling convention (as KVM): VMCALL at CPL 0, call number in RAX,
  * arguments in RBX, RCX, RDX, RSI; the result comes back in RAX. A negative
@@ -11,7 +12,11 @@
 #ifndef HINTVISOR_ABI_H
 #define HINTVISOR_ABI_H
 
+#ifdef __KERNEL__
+#include <linux/types.h> /* the Linux guest kernel: its uint*_t */
+#else
 #include <stdint.h>
+#endif
 
 #define HV_ABI_MAJOR 1
 #define HV_ABI_MINOR 0
