@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Build the Hintvisor guest kernel: Debian's linux-source-6.1 plus the patches
-# in series, configured as tinyconfig + guest.config, cached under
-# $HINTVISOR_CACHE by a hash of every input; a cache hit builds nothing.
+# in series and the guest ABI header (guest-abi/hintvisor.h, installed as
+# arch/x86/include/asm/hintvisor_abi.h: one source of truth), configured as
+# tinyconfig + guest.config, cached under $HINTVISOR_CACHE by a hash of every
+# input; a cache hit builds nothing.
 # Usage: linux-guest-patch/build-kernel.sh OUTDIR  (writes OUTDIR/bzImage, OUTDIR/linux.config)
 set -eu
 
@@ -16,6 +18,8 @@ self=$here/$(basename "$0")
 fragment=$here/guest.config
 series=$here/series
 patchdir=$here/patches
+abi_header=$here/../guest-abi/hintvisor.h
+abi_dest=arch/x86/include/asm/hintvisor_abi.h
 tarball=/usr/src/linux-source-6.1.tar.xz
 topdir=linux-source-6.1
 jobs=${HINTVISOR_JOBS:-2}
@@ -23,6 +27,7 @@ jobs=${HINTVISOR_JOBS:-2}
 [ -f "$tarball" ] || die "$tarball missing: install linux-source-6.1 (scripts/deps.sh)"
 [ -f "$fragment" ] || die "$fragment missing"
 [ -f "$series" ] || die "$series missing"
+[ -f "$abi_header" ] || die "$abi_header missing"
 
 # The patch file names listed in series, in order (comments and blanks dropped).
 patches=$(sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e 's/^[[:space:]]*//' "$series" | grep -v '^$' || true)
@@ -34,12 +39,14 @@ done
 # and the patches (names in order, and contents; not the comments of series),
 # so a change of guest.config reuses it and rebuilds incrementally. The
 # result depends on everything, this script included.
-tree_format=1 # bump when the unpacking or patching below changes
+tree_format=2 # bump when the unpacking or patching below changes
 patch_ids=$(
 	for p in $patches; do
 		printf '%s ' "$p"
 		sha256sum <"$patchdir/$p"
 	done
+	printf 'abi '
+	sha256sum <"$abi_header"
 )
 tarball_id=$(sha256sum <"$tarball")
 tree_key=$(printf 'tree %s\n%s\n%s\n' "$tree_format" "$tarball_id" "$patch_ids" |
@@ -146,6 +153,7 @@ if [ ! -f "$tree/.hintvisor-tree" ]; then
 			-d "$tmp/$topdir" -i "$patchdir/$p" >>"$log" 2>&1 ||
 			fail "patch $p does not apply"
 	done
+	cp "$abi_header" "$tmp/$topdir/$abi_dest"
 	printf 'tarball %s\npatches:\n%s\n' "$tarball_id" "$patches" >"$tmp/$topdir/.hintvisor-tree"
 	mv -T "$tmp/$topdir" "$tree"
 	rm -rf "$tmp"
