@@ -177,18 +177,33 @@ GUEST_ELFS += $(BUILD)/guest/multiboot.elf
 # The Linux 6.1 guest: kernel (cached outside the tree), initramfs with the
 # test script, ext2 disk image. See linux-guest-patch/ and docs/linux-guest.md.
 LINUX_DIR := $(BUILD)/linux
-LINUX_INPUTS := linux-guest-patch/build-kernel.sh linux-guest-patch/guest.config \
+LINUX_INPUTS := linux-guest-patch/build-kernel.sh linux-guest-patch/guest.config guest-abi/hintvisor.h \
 	linux-guest-patch/series $(wildcard linux-guest-patch/patches/*)
 $(LINUX_DIR)/bzImage: $(LINUX_INPUTS) | deps
 	@linux-guest-patch/build-kernel.sh $(LINUX_DIR)
-$(LINUX_DIR)/initramfs.cpio.gz: linux-guest-patch/build-initramfs.sh linux-guest-patch/test-fs.sh
-	@linux-guest-patch/build-initramfs.sh $(LINUX_DIR) linux-guest-patch/test-fs.sh
+# The initramfs: test-fs.sh is the default test, the others are chosen with
+# hv.test=/NAME on the kernel command line.
+LINUX_TESTS := linux-guest-patch/test-fs.sh linux-guest-patch/test-overcommit.sh \
+	linux-guest-patch/test-seed.sh linux-guest-patch/test-bench.sh
+$(LINUX_DIR)/initramfs.cpio.gz: linux-guest-patch/build-initramfs.sh linux-guest-patch/memtouch.c \
+		$(LINUX_TESTS)
+	@linux-guest-patch/build-initramfs.sh $(LINUX_DIR) $(LINUX_TESTS)
+# Disks: generated files (disk.img); with the kernel/ and mm/ directories of
+# the Linux source (disk-src.img, the overcommit test and the benchmark); with
+# 214 MiB of large Linux headers, over twice the seed guest's RAM
+# (disk-seed.img).
 $(LINUX_DIR)/disk.img: linux-guest-patch/build-disk.sh
 	@linux-guest-patch/build-disk.sh $(LINUX_DIR) 16
+$(LINUX_DIR)/disk-src.img: linux-guest-patch/build-disk.sh
+	@linux-guest-patch/build-disk.sh $(LINUX_DIR) 56 disk-src.img kernel mm
+$(LINUX_DIR)/disk-seed.img: linux-guest-patch/build-disk.sh
+	@linux-guest-patch/build-disk.sh $(LINUX_DIR) 260 disk-seed.img \
+		drivers/gpu/drm/amd/include/asic_reg/dcn drivers/gpu/drm/amd/include/asic_reg/nbio
 $(BUILD)/guest/%: $(LINUX_DIR)/%
 	@mkdir -p $(@D)
 	@cp $< $@
-LINUX_IMAGES := $(addprefix $(BUILD)/guest/,bzImage initramfs.cpio.gz disk.img)
+LINUX_IMAGES := $(addprefix $(BUILD)/guest/,bzImage initramfs.cpio.gz disk.img disk-src.img \
+	disk-seed.img)
 .PHONY: linux
 linux: $(LINUX_IMAGES)
 
@@ -209,6 +224,11 @@ $(BUILD)/platform.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) $(LINUX_IMAGES) test
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/platform.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 
+# The Linux hinting tests, each in a Hintvisor boot of its own (tests/linux-*.cfg).
+$(BUILD)/linux-%.iso: $(BUILD)/hintvisor.elf $(LINUX_IMAGES) tests/linux-%.cfg scripts/mkiso.sh
+	@echo "  ISO     $@"
+	@scripts/mkiso.sh tests/linux-$*.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
 	@scripts/mkesp.sh tests/uefi.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
@@ -216,7 +236,8 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- the two commands -------------------------------------------------------
-CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso
+CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso \
+	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm
 	@BUILD=$(BUILD) tests/run-tests.sh

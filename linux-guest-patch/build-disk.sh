@@ -1,18 +1,25 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Make the test disk of the Hintvisor Linux guest: an ext2 image of generated
-# text files (about 7 MiB, sizes chosen around block boundaries) with a
-# SHA256SUMS of them all, byte-for-byte the same on every run and machine.
-# Usage: linux-guest-patch/build-disk.sh OUTDIR SIZE_MB  (writes OUTDIR/disk.img)
+# Make a test disk of the Hintvisor Linux guest: an ext2 image (4 KiB blocks)
+# of generated text files (about 7 MiB, sizes chosen around block
+# boundaries), optionally with directories of the Linux 6.1 source tree under
+# src/ (from Debian's linux-source-6.1), and a SHA256SUMS of every file,
+# byte-for-byte the same on every run and machine.
+# Usage: linux-guest-patch/build-disk.sh OUTDIR SIZE_MB [NAME [SRCDIR...]]
+#   writes OUTDIR/NAME (default disk.img); SRCDIR: e.g. fs net (of the tree)
 set -eu
 
 die() { echo "disk: $*" >&2; exit 1; }
 
-[ $# -eq 2 ] || die "usage: $0 OUTDIR SIZE_MB"
-out=$1 size_mb=$2
+[ $# -ge 2 ] || die "usage: $0 OUTDIR SIZE_MB [NAME [SRCDIR...]]"
+out=$1 size_mb=$2 name=${3:-disk.img}
+shift 2
+[ $# -gt 0 ] && shift
 case $size_mb in
 '' | *[!0-9]*) die "SIZE_MB must be a number of MiB, not '$size_mb'" ;;
 esac
+tarball=/usr/src/linux-source-6.1.tar.xz
+topdir=linux-source-6.1
 
 # Fixed identity and time: the UUID, the directory hash seed, and the time
 # of every inode and of the superblock (2024-01-01 00:00:00 UTC).
@@ -77,6 +84,22 @@ done
 mkdir -p "$root/deep/a/b/c/d/e/f/g/h"
 text 99 3000 >"$root/deep/a/b/c/d/e/f/g/h/leaf.txt"
 
+# A slice of the Linux source tree: many small, real text files.
+if [ $# -gt 0 ]; then
+	[ -f "$tarball" ] || die "$tarball missing: install linux-source-6.1 (scripts/deps.sh)"
+	mkdir "$root/src"
+	srcdirs=""
+	for d in "$@"; do
+		srcdirs="$srcdirs $topdir/$d"
+	done
+	# shellcheck disable=SC2086
+	tar -xJf "$tarball" -C "$tmp" $srcdirs || die "cannot extract$srcdirs from $tarball"
+	for d in "$@"; do
+		mkdir -p "$root/src/$(dirname "$d")"
+		mv "$tmp/$topdir/$d" "$root/src/$d"
+	done
+fi
+
 (
 	cd "$root"
 	find . -type f | sed 's|^\./||' | sort | xargs sha256sum >"$tmp/SHA256SUMS"
@@ -131,7 +154,7 @@ if grep -v '^debugfs' "$tmp/debugfs.log" | grep -q .; then
 fi
 
 mkdir -p "$out"
-if ! cmp -s "$tmp/disk.img" "$out/disk.img"; then
-	cp "$tmp/disk.img" "$out/disk.img.tmp.$$"
-	mv -f "$out/disk.img.tmp.$$" "$out/disk.img"
+if ! cmp -s "$tmp/disk.img" "$out/$name"; then
+	cp "$tmp/disk.img" "$out/$name.tmp.$$"
+	mv -f "$out/$name.tmp.$$" "$out/$name"
 fi

@@ -3,16 +3,21 @@
 # Make the initramfs of the Hintvisor Linux guest: Debian's static busybox,
 # an sh /init that runs a test script and then ends the VM, as a gzip'ed
 # newc cpio. The same inputs give the same bytes (sorted, fixed times/owners).
-# Usage: linux-guest-patch/build-initramfs.sh OUTDIR SCRIPT  (writes OUTDIR/initramfs.cpio.gz)
+# Usage: linux-guest-patch/build-initramfs.sh OUTDIR SCRIPT [MORE...]
+#   writes OUTDIR/initramfs.cpio.gz; SCRIPT becomes /test.sh, the default
+#   test; each MORE script goes in as /NAME, chosen with hv.test=/NAME
 set -eu
 
 die() { echo "initramfs: $*" >&2; exit 1; }
 
-[ $# -eq 2 ] || die "usage: $0 OUTDIR SCRIPT"
+[ $# -ge 2 ] || die "usage: $0 OUTDIR SCRIPT [MORE...]"
 out=$1 script=$2
+shift 2
 busybox=/bin/busybox
 
-[ -f "$script" ] || die "no test script $script"
+for s in "$script" "$@"; do
+	[ -f "$s" ] || die "no test script $s"
+done
 [ -x "$busybox" ] || die "$busybox missing: install busybox-static (scripts/deps.sh)"
 # Debian's dynamic "busybox" package installs the same path; it would need a
 # loader and a libc that the initramfs does not have.
@@ -36,8 +41,16 @@ chmod 0755 "$root/bin/busybox"
 for applet in $("$busybox" --list); do
 	[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 done
+# memtouch: the allocate-touch-free cycle of anonymous memory (benchmarks).
+gcc -static -O2 -o "$root/bin/memtouch" "$(dirname "$0")/memtouch.c" ||
+	die "cannot build memtouch (needs gcc and libc6-dev)"
+strip "$root/bin/memtouch"
 cp "$script" "$root/test.sh"
 chmod 0755 "$root/test.sh"
+for s in "$@"; do
+	cp "$s" "$root/$(basename "$s")"
+	chmod 0755 "$root/$(basename "$s")"
+done
 chmod 1777 "$root/tmp"
 
 cat >"$root/init" <<'EOF'

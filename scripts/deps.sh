@@ -11,7 +11,8 @@ bochs bochsbios vgabios bochs-term
 grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools dosfstools
 qemu-system-x86 ovmf
 file xz-utils
-linux-source-6.1 busybox-static e2fsprogs cpio bc flex bison libelf-dev libssl-dev"
+linux-source-6.1 busybox-static e2fsprogs cpio bc flex bison libelf-dev libssl-dev
+python3-ply"
 
 missing=""
 for p in $PKGS; do

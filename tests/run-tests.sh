@@ -74,6 +74,34 @@ echo "== platform: other boot protocols and Linux (Bochs, multiboot2)"
 boot platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
 check_guests "" tests/platform.cfg "$LOGS/platform.log"
 
+echo "== Linux hinting series: checkpatch --strict"
+if linux-guest-patch/checkpatch.sh >"$LOGS/checkpatch.log" 2>&1; then
+	ok "linux/checkpatch"
+else
+	ko "linux/checkpatch" "$(grep -v 'total: 0 errors, 0 warnings, 0 checks' "$LOGS/checkpatch.log" | head -n 2 | tr '\n' ' ')"
+fi
+
+echo "== Linux under overcommit (Bochs; host pool 1/3 of guest RAM)"
+boot linux-overcommit scripts/bochs-run.sh -t 1800 "$BUILD/linux-overcommit.iso"
+check_guests "" tests/linux-overcommit.cfg "$LOGS/linux-overcommit.log"
+
+echo "== the s390 hinting experiment with Linux (Bochs)"
+boot linux-seed scripts/bochs-run.sh -t 1800 "$BUILD/linux-seed.iso"
+check_guests "" tests/linux-seed.cfg "$LOGS/linux-seed.log"
+
+echo "== the same Linux without a hypervisor (QEMU/TCG): hinting stays off"
+if scripts/qemu-linux.sh -t 600 "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz" \
+	"$BUILD/guest/disk.img" "$LOGS/qemu-linux.log" >"$LOGS/qemu-linux.out" 2>&1 &&
+	grep -q '^Test result: SUCCESS' "$LOGS/qemu-linux.log"; then
+	if grep -q 'hintvisor: page state table\|Hypervisor detected: Hintvisor' "$LOGS/qemu-linux.log"; then
+		ko "qemu-tcg/linux-native" "hinting came on without Hintvisor; see $LOGS/qemu-linux.log"
+	else
+		ok "qemu-tcg/linux-native"
+	fi
+else
+	ko "qemu-tcg/linux-native" "$(grep -m1 'Test result' "$LOGS/qemu-linux.log" || echo "no result; see $LOGS/qemu-linux.log")"
+fi
+
 echo "== test guests under Bochs + OVMF (UEFI path)"
 boot uefi scripts/bochs-run.sh -u -t 600 "$BUILD/test-esp.img"
 check_guests "uefi/" tests/uefi.cfg "$LOGS/uefi.log"
