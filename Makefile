@@ -243,8 +243,9 @@ check: deps
 	@BUILD=$(BUILD) tests/run-tests.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory mm-bench $(BUILD)/hintvisor.elf $(GUEST_ELFS)
+	@$(MAKE) --no-print-directory mm-bench $(BUILD)/hintvisor.elf $(GUEST_ELFS) $(LINUX_IMAGES)
 	@scripts/bench-guests.sh $(BUILD)
+	@scripts/bench-linux.sh $(BUILD)
 
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.iso
