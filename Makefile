@@ -130,6 +130,12 @@ $(BUILD)/tests/unit/test_core: $(UNIT_OBJS)
 unit: $(BUILD)/tests/unit/test_core
 	@$(BUILD)/tests/unit/test_core
 
+# ---- model check of the shared state table (SPIN, tests/model) -------------
+.PHONY: model
+model:
+	@for m in "table-1vcpu" "table-2vcpu -DNCPU=2"; do \
+		tests/model/check.sh $(BUILD)/model $$m || exit 1; done
+
 # ---- test guests -------------------------------------------------------------
 GUEST_NAMES := $(sort $(patsubst tests/guest/%/,%,$(dir $(wildcard tests/guest/*/main.c))))
 GUEST_LIB_SRCS := tests/guest/lib/entry.S tests/guest/lib/lib.c
