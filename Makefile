@@ -45,6 +45,7 @@ $(LIBC): scripts/newlib.sh | deps
 	@./scripts/newlib.sh $(NEWLIB)
 
 -include mm/mm.mk
+-include tests/fuzz/fuzz.mk
 
 # ---- the hypervisor -------------------------------------------------------
 CORE_SRCS := \
@@ -224,8 +225,9 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 # ---- the two commands -------------------------------------------------------
 CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso
 check: deps
-	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm
-	@BUILD=$(BUILD) tests/run-tests.sh
+	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \
+		fuzz-build
+	@BUILD=$(BUILD) FUZZERS="$(FUZZERS)" FUZZ_CHECK_RUNS=$(FUZZ_CHECK_RUNS) tests/run-tests.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory mm-bench $(BUILD)/hintvisor.elf $(GUEST_ELFS)

@@ -91,6 +91,15 @@ run_model mutant-no-first-sighting 1 -DMUTANT_NO_FIRST_SIGHTING
 run_model mutant-no-flush 1 -DNCPU=2 -DMUTANT_NO_FLUSH
 run_model mutant-map-refuses-present 1 -DNCPU=2 -DMUTANT_MAP_REFUSES_PRESENT
 
+echo "== fuzzers (libFuzzer, ASan/UBSan; ${FUZZ_CHECK_RUNS:-30000} inputs each from the seed corpus)"
+for f in ${FUZZERS:-hypercall mmio config elf multiboot bzimage}; do
+	line=$(BUILD=$BUILD tests/fuzz/run.sh runs "${FUZZ_CHECK_RUNS:-30000}" "$f")
+	case $line in
+	"PASS "*) ok "${line#PASS }" ;;
+	*) line=${line#FAIL }; ko "${line%% (*}" "${line#* (}" ;;
+	esac
+done
+
 echo "== test guests under Bochs (corei7_skylake_x, multiboot2)"
 boot skylake scripts/bochs-run.sh -t 600 "$BUILD/test.iso"
 check_guests "" tests/guests.cfg "$LOGS/skylake.log"
