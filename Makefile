@@ -45,6 +45,7 @@ $(LIBC): scripts/newlib.sh | deps
 	@./scripts/newlib.sh $(NEWLIB)
 
 -include mm/mm.mk
+-include tests/fuzz/fuzz.mk
 
 # ---- the hypervisor -------------------------------------------------------
 CORE_SRCS := \
@@ -129,6 +130,12 @@ $(BUILD)/tests/unit/test_core: $(UNIT_OBJS)
 .PHONY: unit
 unit: $(BUILD)/tests/unit/test_core
 	@$(BUILD)/tests/unit/test_core
+
+# ---- model check of the shared state table (SPIN, tests/model) -------------
+.PHONY: model
+model:
+	@for m in "table-1vcpu" "table-2vcpu -DNCPU=2"; do \
+		tests/model/check.sh $(BUILD)/model $$m || exit 1; done
 
 # ---- test guests -------------------------------------------------------------
 GUEST_NAMES := $(sort $(patsubst tests/guest/%/,%,$(dir $(wildcard tests/guest/*/main.c))))
@@ -239,8 +246,9 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso \
 	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso
 check: deps
-	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm
-	@BUILD=$(BUILD) tests/run-tests.sh
+	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \
+		fuzz-build
+	@BUILD=$(BUILD) FUZZERS="$(FUZZERS)" FUZZ_CHECK_RUNS=$(FUZZ_CHECK_RUNS) tests/run-tests.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory mm-bench $(BUILD)/hintvisor.elf $(GUEST_ELFS) $(LINUX_IMAGES)

@@ -29,9 +29,18 @@ static bool op_dirty(void *ctx, gfn_t gfn)
 	return ept_test_and_clear(&((struct vm *)ctx)->ept, gfn, EPT_D);
 }
 
+/*
+ * mm/ maps a resident page again when a fault finds it resident (another
+ * vCPU's fault or a failed page-out got there first): a leaf already
+ * pointing at that frame stays as it is, with its A/D bits.
+ */
 static int op_map(void *ctx, gfn_t gfn, hfn_t hfn)
 {
-	return ept_map(&((struct vm *)ctx)->ept, gfn, hfn);
+	struct ept *ept = &((struct vm *)ctx)->ept;
+
+	if (hfn_x(ept_lookup(ept, gfn)) == hfn_x(hfn))
+		return 0;
+	return ept_map(ept, gfn, hfn);
 }
 
 static void op_unmap(void *ctx, gfn_t gfn)

@@ -11,6 +11,7 @@ bochs bochsbios vgabios bochs-term
 grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools dosfstools
 qemu-system-x86 ovmf
 file xz-utils
+spin clang-14 libfuzzer-14-dev
 linux-source-6.1 busybox-static e2fsprogs cpio bc flex bison libelf-dev libssl-dev
 python3-ply"
 

@@ -66,6 +66,40 @@ echo "== unit tests"
 run_unit unit-core "$BUILD/tests/unit/test_core"
 run_unit unit-mm "$BUILD/tests/unit/test_mm"
 
+# run_model NAME WANT [-D...]: the SPIN check of tests/model/table.pml; WANT 0
+# (no counterexample) or 1 (a mutant: a counterexample must be found).
+run_model() {
+	name=$1 want=$2
+	shift 2
+	line=$(tests/model/check.sh "$LOGS/model" "$name" "$@" 2>&1)
+	rc=$?
+	echo "$line" | sed 's/^/  /'
+	if [ "$rc" -eq "$want" ]; then
+		ok "model/$name"
+	elif [ "$want" -eq 1 ] && [ "$rc" -eq 0 ]; then
+		ko "model/$name" "mutant not caught"
+	else
+		ko "model/$name" "$(echo "$line" | tail -n 1)"
+	fi
+}
+
+echo "== model check of the shared state table (SPIN)"
+run_model table-1vcpu 0
+run_model table-2vcpu 0 -DNCPU=2
+run_model mutant-no-host-cas 1 -DMUTANT_NO_HOST_CAS
+run_model mutant-no-first-sighting 1 -DMUTANT_NO_FIRST_SIGHTING
+run_model mutant-no-flush 1 -DNCPU=2 -DMUTANT_NO_FLUSH
+run_model mutant-map-refuses-present 1 -DNCPU=2 -DMUTANT_MAP_REFUSES_PRESENT
+
+echo "== fuzzers (libFuzzer, ASan/UBSan; ${FUZZ_CHECK_RUNS:-30000} inputs each from the seed corpus)"
+for f in ${FUZZERS:-hypercall mmio config elf multiboot bzimage}; do
+	line=$(BUILD=$BUILD tests/fuzz/run.sh runs "${FUZZ_CHECK_RUNS:-30000}" "$f")
+	case $line in
+	"PASS "*) ok "${line#PASS }" ;;
+	*) line=${line#FAIL }; ko "${line%% (*}" "${line#* (}" ;;
+	esac
+done
+
 echo "== test guests under Bochs (corei7_skylake_x, multiboot2)"
 boot skylake scripts/bochs-run.sh -t 600 "$BUILD/test.iso"
 check_guests "" tests/guests.cfg "$LOGS/skylake.log"

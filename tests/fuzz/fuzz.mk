@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: MIT
+# libFuzzer harnesses (tests/fuzz): host builds of the real hypervisor code
+# with ASan/UBSan, clang-14. Included by the top Makefile.
+#   make fuzz                 every fuzzer for FUZZ_TIME seconds each (default 60)
+#   make fuzz FUZZERS=config  only the named ones
+# make check runs each for FUZZ_CHECK_RUNS inputs on top of its seed corpus
+# (tests/fuzz/run.sh).
+
+FUZZ_CC := clang-14
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Iinclude -Iarch/x86_64/include -I. -Itests/fuzz \
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wno-gnu-statement-expression \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TIME ?= 60
+FUZZ_CHECK_RUNS ?= 30000
+
+# The hypervisor code under a fuzzer: the hinting glue, EPT, mm/.
+FUZZ_HV_SRCS := tests/fuzz/shim.c hv/hint.c hv/hypercall.c arch/x86_64/ept.c \
+	arch/x86_64/pgtable.c mm/frames.c $(MM_SRCS)
+
+FUZZ_SRCS_hypercall := tests/fuzz/fuzz_hypercall.c $(FUZZ_HV_SRCS)
+FUZZ_SRCS_mmio := tests/fuzz/fuzz_mmio.c arch/x86_64/mmio_decode.c
+FUZZ_SRCS_config := tests/fuzz/fuzz_config.c hv/config.c
+FUZZ_SRCS_elf := tests/fuzz/fuzz_elf.c hv/elf.c
+FUZZ_SRCS_multiboot := tests/fuzz/fuzz_multiboot.c hv/multiboot.c $(FUZZ_HV_SRCS)
+FUZZ_SRCS_bzimage := tests/fuzz/fuzz_bzimage.c hv/linux.c $(FUZZ_HV_SRCS)
+
+FUZZERS ?= hypercall mmio config elf multiboot bzimage
+fuzz_objs = $(patsubst %,$(FUZZ_DIR)/o/%.o,$(1))
+FUZZ_BINS := $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%)
+
+$(FUZZ_DIR)/o/%.c.o: %.c
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+.PRECIOUS: $(FUZZ_DIR)/o/%.o
+.SECONDEXPANSION:
+$(FUZZ_DIR)/fuzz_%: $$(call fuzz_objs,$$(FUZZ_SRCS_$$*))
+	@echo "  LD      $@"
+	@$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps fuzz-build
+	@BUILD=$(BUILD) tests/fuzz/run.sh time $(FUZZ_TIME) $(FUZZERS)

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer harness: a guest driving the hypercall ABI. The input is a
+ * program of operations: hypercalls with arguments biased towards the
+ * interesting values, guest loads and stores (through the real EPT, faults
+ * into hv/hint.c and mm/), table bytes, #VE handling and host reclaim.
+ * Checked: ASan/UBSan, error codes of the ABI, mm_check() after every step,
+ * and the content of every page the guest holds STABLE.
+ */
+#include "shim.h"
+
+#include <hv/console.h>
+#include <hv/hint.h>
+#include <string.h>
+
+#define MAX_FRAMES 512
+
+static struct vm vm;
+/* The guest's view of each page: STABLE with a known first byte, or not. */
+static bool stable[MAX_FRAMES], known[MAX_FRAMES];
+static uint8_t want[MAX_FRAMES];
+static unsigned int req[HV_BATCH_MAX]; /* states of the batch being built */
+
+/* Pages the host writes itself: the table (its CASes) and the #VE area. */
+static bool host_written(uint64_t gpa)
+{
+	return (vm.table_pages && gpa >= (vm.table_gpa & PAGE_MASK) &&
+		gpa < vm.table_gpa + vm.table_nr) ||
+	       (vm.vcpu.ve_registered && gpa >> PAGE_SHIFT == vm.vcpu.ve_area >> PAGE_SHIFT);
+}
+
+static void forget(uint64_t g)
+{
+	if (g < vm.nr_frames)
+		known[g] = false;
+}
+
+/* The guest gave page g a state, by call or table byte. */
+static void set_view(uint64_t g, bool to_stable)
+{
+	if (g >= vm.nr_frames)
+		return;
+	stable[g] = to_stable;
+	known[g] = false; /* until the guest writes it again */
+}
+
+static void forget_range(uint64_t gpa, uint64_t n)
+{
+	for (uint64_t a = gpa & PAGE_MASK; a < gpa + n && a < vm.mem_bytes; a += PAGE_SIZE)
+		forget(a >> PAGE_SHIFT);
+}
+
+/* A table byte of value b for page g (mm/internal.h tbl_state()). */
+static void table_byte(uint64_t g, uint8_t b)
+{
+	set_view(g, !(b == 1 || b == 2 || b == 3 || b == 0x82 || b == 0x83));
+}
+
+static uint64_t arg(struct fz_in *in)
+{
+	switch (fz_take(in, 1) % 8) {
+	case 0:
+		return fz_take(in, 1);
+	case 1:
+		return fz_take(in, 2) % (vm.nr_frames + 2);
+	case 2:
+		return (fz_take(in, 2) % (vm.nr_frames + 1)) << PAGE_SHIFT;
+	case 3:
+		return vm.nr_frames;
+	case 4:
+		return vm.mem_bytes - (fz_take(in, 1) & 0x78);
+	case 5:
+		return fz_take(in, 1) % 4;
+	default:
+		return fz_take(in, 8);
+	}
+}
+
+static bool abi_error(int64_t r)
+{
+	return r == -HV_EPERM || r == -HV_EFAULT || r == -HV_EBUSY || r == -HV_EINVAL ||
+	       r == -HV_ERANGE || r == -HV_ENOSYS;
+}
+
+static int64_t call(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, unsigned int cpl)
+{
+	int64_t r;
+
+	vm.vcpu.regs = (struct guest_regs){ .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2, .rsi = a2 };
+	r = (int64_t)hv_hypercall(&vm.vcpu, cpl);
+	if (r < 0 && r >= -4095 && !abi_error(r))
+		panic("hypercall %#lx returned %ld, not an ABI error code", nr, r);
+	return r;
+}
+
+/* Side effects of a successful call on the guest's view. */
+static void after_call(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, int64_t r)
+{
+	uint64_t *ent;
+
+	if (r < 0)
+		return;
+	switch (nr) {
+	case HV_HC_SET_PAGE_STATE:
+		set_view(a0, a1 == HV_PAGE_STABLE);
+		break;
+	case HV_HC_SET_RANGE_STATE:
+		for (uint64_t g = a0; g < a0 + a1; g++)
+			set_view(g, a2 == HV_PAGE_STABLE);
+		break;
+	case HV_HC_SET_BATCH_STATE:
+		/* The batch page holds the results now; read them back as the guest.
+		 * req[] has the states if the harness built the batch, else any. */
+		forget(a0 >> PAGE_SHIFT);
+		ent = (uint64_t *)fz_guest_access(&vm, a0, false);
+		for (uint64_t i = 0; ent && i < a1; i++)
+			if (!(ent[i] & HV_BATCH_ERR))
+				set_view(HV_BATCH_GFN(ent[i]), a2 == 1 && req[i] == HV_PAGE_STABLE);
+		break;
+	case HV_HC_REGISTER_TABLE:
+		for (uint64_t g = 0; g < vm.nr_frames; g++) {
+			uint8_t *b = fz_guest_access(&vm, a0 + g, false);
+
+			if (b)
+				table_byte(g, *b);
+		}
+		break;
+	case HV_HC_REGISTER_VE_AREA:
+		forget(a0 >> PAGE_SHIFT);
+		break;
+	case HV_HC_GET_STATS:
+		forget_range(a0, (uint64_t)r);
+		break;
+	}
+}
+
+static void store(uint64_t gpa, uint8_t val)
+{
+	uint64_t g = gpa >> PAGE_SHIFT;
+	uint8_t *p = fz_guest_access(&vm, gpa, true);
+
+	if (!p)
+		return;
+	*p = val;
+	if (vm.table_pages && gpa >= vm.table_gpa && gpa - vm.table_gpa < vm.table_nr)
+		table_byte(gpa - vm.table_gpa, val);
+	if (stable[g] && (gpa & (PAGE_SIZE - 1)) == 0 && !host_written(gpa)) {
+		known[g] = true;
+		want[g] = val;
+	}
+}
+
+static void load(uint64_t gpa)
+{
+	uint64_t g = gpa >> PAGE_SHIFT;
+	uint8_t *p = fz_guest_access(&vm, gpa & PAGE_MASK, false);
+
+	if (vm.state == VM_STOPPED)
+		return;
+	if (known[g] && stable[g] && !host_written(gpa)) {
+		if (!p)
+			panic("stable gfn %#lx: no content (discard fault)", g);
+		if (*p != want[g])
+			panic("stable gfn %#lx reads %#x, wrote %#x", g, *p, want[g]);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz_in in = { data, size };
+	uint64_t nr, a0, a1, a2, g;
+	unsigned int op, steps = 0;
+	int64_t r;
+	uint8_t cfg = (uint8_t)fz_take(&in, 1);
+
+	fz_vm_create(&vm, (uint64_t)(16 + (cfg & 0x1f) * 16) << PAGE_SHIFT, !(cfg & 0x80));
+	memset(stable, 1, sizeof(stable));
+	memset(known, 0, sizeof(known));
+	while (in.n > 0 && vm.state != VM_STOPPED && steps++ < 2000) {
+		op = (unsigned int)fz_take(&in, 1);
+		switch (op % 8) {
+		case 0:
+		case 1:
+			nr = op & 0x80 ? fz_take(&in, 8) : fz_take(&in, 1) % (HV_HC_MAX + 2);
+			a0 = arg(&in);
+			a1 = arg(&in);
+			a2 = arg(&in);
+			r = call(nr, a0, a1, a2, (op & 0x70) == 0x70 ? 3 : 0);
+			after_call(nr, a0, a1, nr == HV_HC_SET_BATCH_STATE ? 0 : a2, r);
+			break;
+		case 2: /* a batch the guest writes, then submits */
+			a0 = (fz_take(&in, 2) % vm.nr_frames) << PAGE_SHIFT;
+			a1 = fz_take(&in, 1) % 16 + 1;
+			for (uint64_t i = 0; i < a1; i++) {
+				uint64_t e;
+
+				req[i] = (unsigned int)fz_take(&in, 1) % 5;
+				e = HV_BATCH_ENTRY(fz_take(&in, 2) % (vm.nr_frames + 1), req[i]);
+				for (unsigned int b = 0; b < 8; b++)
+					store(a0 + i * 8 + b, (uint8_t)(e >> (8 * b)));
+			}
+			r = call(HV_HC_SET_BATCH_STATE, a0, a1, 0, 0);
+			after_call(HV_HC_SET_BATCH_STATE, a0, a1, 1, r);
+			break;
+		case 3:
+		case 4:
+			g = fz_take(&in, 2) % vm.nr_frames;
+			store(g << PAGE_SHIFT | (op & 0x80 ? fz_take(&in, 2) & 0xfff : 0),
+			      (uint8_t)fz_take(&in, 1));
+			break;
+		case 5:
+			load((fz_take(&in, 2) % vm.nr_frames) << PAGE_SHIFT);
+			break;
+		case 6: /* table byte, as the guest's CAS would leave it */
+			if (vm.table_pages) {
+				g = fz_take(&in, 2) % vm.nr_frames;
+				store(vm.table_gpa + g, (uint8_t)fz_take(&in, 1));
+			}
+			break;
+		default: /* the host: reclaim, or the guest's #VE handler is done */
+			if (op & 0x80 && vm.vcpu.ve_registered)
+				for (unsigned int b = 0; b < 4; b++)
+					store(vm.vcpu.ve_area + 4 + b, 0);
+			else
+				mm_reclaim(&hv_mm, (uint32_t)fz_take(&in, 1) % 64 + 1);
+			break;
+		}
+		fz_mm_check();
+	}
+	fz_vm_destroy(&vm);
+	return 0;
+}
