@@ -191,7 +191,7 @@ $(LINUX_DIR)/bzImage: $(LINUX_INPUTS) | deps
 # The initramfs: test-fs.sh is the default test, the others are chosen with
 # hv.test=/NAME on the kernel command line.
 LINUX_TESTS := linux-guest-patch/test-fs.sh linux-guest-patch/test-overcommit.sh \
-	linux-guest-patch/test-seed.sh linux-guest-patch/test-bench.sh
+	linux-guest-patch/test-seed.sh linux-guest-patch/test-bench.sh linux-guest-patch/test-batch.sh
 $(LINUX_DIR)/initramfs.cpio.gz: linux-guest-patch/build-initramfs.sh linux-guest-patch/memtouch.c \
 		$(LINUX_TESTS)
 	@linux-guest-patch/build-initramfs.sh $(LINUX_DIR) $(LINUX_TESTS)

@@ -52,6 +52,15 @@ exits() {
 		e && /^[a-z]/ { e = 0 }
 		e && $1 == r { print $(NF - n + k); found = 1 } END { if (!found) print 0 }' "$log"
 }
+# state_calls VM: hypercalls that change page states (numbers 3, 4 and 5).
+state_calls() {
+	awk -v vm="$1" '/^==== hintvisor stats \(end of run\)/ { end = 1 }
+		end && /^  reason/ { n = NF - 1; for (i = 2; i <= NF; i++) if ($i == vm) k = i - 1; next }
+		end && /^hypercalls by number:/ { h = 1; next }
+		h && /^[a-z=]/ { h = 0 }
+		h && ($1 == 3 || $1 == 4 || $1 == 5) { sum += $(NF - n + k) }
+		END { print sum + 0 }' "$log"
+}
 total_exits() {
 	awk -v vm="$1" '/^==== hintvisor stats \(end of run\)/ { end = 1 }
 		end && $1 == vm && $2 == "stopped" { print $4; exit }' "$log"
@@ -62,18 +71,19 @@ echo
 echo "Linux 6.1, two guests of $mem side by side on a host pool of $pool; workload:"
 echo "grep -r through the kernel/ and mm/ sources twice, 2 x 24 MiB anonymous"
 echo "allocate-touch-free, sha256sum -c of every file of the disk"
-printf '%-8s %-6s %9s %9s %8s %8s %8s %9s %8s %8s %8s %9s %9s %11s\n' vm mode page-outs page-ins \
-	drops-U drops-V discards exits vmcall ept io hinted exits/hint workload-tsc
+printf '%-8s %-6s %9s %9s %8s %8s %8s %9s %8s %8s %8s %9s %11s %9s %11s\n' vm mode page-outs page-ins \
+	drops-U drops-V discards exits vmcall ept io hinted state-calls exits/hint workload-tsc
 for vm in hinting blind; do
 	hinted=$(($(bench "$vm" made_unused) + $(bench "$vm" made_volatile)))
 	calls=$(exits "$vm" 18)
 	eph=$(awk -v c="$calls" -v h="$hinted" 'BEGIN { if (h > 0) printf "%.5f", c / h; else print "-" }')
-	printf '%-8s %-6s %9s %9s %8s %8s %8s %9s %8s %8s %8s %9s %9s %11s\n' "$vm" "$(bench "$vm" mode)" \
+	printf '%-8s %-6s %9s %9s %8s %8s %8s %9s %8s %8s %8s %9s %11s %9s %11s\n' "$vm" "$(bench "$vm" mode)" \
 		"$(memory "$vm" 2)" "$(memory "$vm" 3)" "$(memory "$vm" 4)" "$(memory "$vm" 5)" \
 		"$(memory "$vm" 7)" "$(total_exits "$vm")" "$calls" "$(exits "$vm" 48)" "$(exits "$vm" 30)" \
-		"$hinted" "$eph" "$(($(bench "$vm" workload_cs) * 1000000))"
+		"$hinted" "$(state_calls "$vm")" "$eph" "$(($(bench "$vm" workload_cs) * 1000000))"
 done
 h=$(memory hinting 2) b=$(memory blind 2)
 awk -v h="$h" -v b="$b" 'BEGIN { if (h > 0) printf "page-outs blind/hinting: %.1fx\n", b / h; else print "page-outs blind/hinting: hinting had none" }'
 echo "(vmcall: VMCALL exits, all hypercalls of the guest; hinted: pages the guest made unused or"
-echo " volatile; exits/hint: VMCALL exits per hinted page; workload-tsc: guest time of the workload)"
+echo " volatile; state-calls: hypercalls that change page states; exits/hint: VMCALL exits per"
+echo " hinted page; workload-tsc: guest time of the workload)"
