@@ -218,6 +218,14 @@ void vm_debug_exit(struct vm *vm, uint32_t value)
 	printk("hintvisor: VM %s exited with code %d\n", vm->name, vm->exit_code);
 }
 
+void hv_before_entry(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	if (vm->has_blk)
+		virtio_blk_poll(vm, &vm->blk);
+}
+
 void hv_ept_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)
 {
 	struct vm *vm = v->vm;

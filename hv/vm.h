@@ -36,6 +36,10 @@ void vm_console_flush(struct vm *vm);
  * *val holds the value written (out) or receives the value read (in). */
 bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val);
 
+/* Before each VM entry: device work left from earlier exits (a bounded
+ * amount per call). May stop the VM. */
+void hv_before_entry(struct vcpu *v);
+
 /* VMCALL: regs hold the call; returns the value for RAX. cpl: guest CPL. */
 uint64_t hv_hypercall(struct vcpu *v, unsigned int cpl);
 

@@ -378,6 +378,9 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 
 		if (now >= deadline)
 			break;
+		hv_before_entry(v);
+		if (vm->state != VM_RUNNING)
+			break;
 		lapic_tick(&v->lapic, now);
 		deliver_interrupts(v);
 		until = MIN(deadline, MAX(lapic_next_event(&v->lapic), now));
