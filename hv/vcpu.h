@@ -57,6 +57,7 @@ struct vcpu {
 	struct lapic lapic;
 	/* Guest state the VMCS does not switch; loaded while this vCPU runs. */
 	uint64_t syscall_msrs[6]; /* STAR LSTAR CSTAR SFMASK KERNEL_GS_BASE TSC_AUX */
+	uint64_t cr2, dr[4], dr6; /* neither in the VMCS nor trapped (MOV DR does not exit) */
 	uint8_t fpu[512] __attribute__((aligned(16))); /* FXSAVE image */
 };
 

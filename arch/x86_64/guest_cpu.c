@@ -182,7 +182,32 @@ void guest_msr_bitmap_init(uint8_t *bm)
 			allow(bm, switched_msrs[i]);
 }
 
-static struct vcpu *hw_owner; /* whose state the MSRs and FPU hold */
+static struct vcpu *hw_owner; /* whose state the MSRs, FPU, CR2 and DRs hold */
+
+/*
+ * CR2 and DR0-DR3/DR6 keep the guest's values across VM exits (the VMCS holds
+ * only DR7, SDM §27.3.1) and the host never uses them, so they are switched
+ * here with the vCPU, like the syscall MSRs.
+ */
+static void save_debug_state(struct vcpu *v)
+{
+	asm volatile("mov %%cr2, %0" : "=r"(v->cr2));
+	asm volatile("mov %%db0, %0" : "=r"(v->dr[0]));
+	asm volatile("mov %%db1, %0" : "=r"(v->dr[1]));
+	asm volatile("mov %%db2, %0" : "=r"(v->dr[2]));
+	asm volatile("mov %%db3, %0" : "=r"(v->dr[3]));
+	asm volatile("mov %%db6, %0" : "=r"(v->dr6));
+}
+
+static void load_debug_state(const struct vcpu *v)
+{
+	asm volatile("mov %0, %%cr2" ::"r"(v->cr2));
+	asm volatile("mov %0, %%db0" ::"r"(v->dr[0]));
+	asm volatile("mov %0, %%db1" ::"r"(v->dr[1]));
+	asm volatile("mov %0, %%db2" ::"r"(v->dr[2]));
+	asm volatile("mov %0, %%db3" ::"r"(v->dr[3]));
+	asm volatile("mov %0, %%db6" ::"r"(v->dr6));
+}
 
 void guest_cpu_init(struct vcpu *v)
 {
@@ -191,6 +216,9 @@ void guest_cpu_init(struct vcpu *v)
 	v->fpu[0] = 0x7f; /* FCW = 0x037f */
 	v->fpu[1] = 0x03;
 	memcpy(v->fpu + 24, &(uint32_t){ 0x1f80 }, 4); /* MXCSR */
+	v->cr2 = 0;
+	memset(v->dr, 0, sizeof(v->dr));
+	v->dr6 = 0xffff0ff0; /* reset value (SDM §17.2.3) */
 	if (hw_owner == v)
 		hw_owner = NULL;
 }
@@ -206,7 +234,9 @@ void guest_cpu_switch(struct vcpu *v)
 			if (switched_msrs[i] != MSR_TSC_AUX || aux)
 				hw_owner->syscall_msrs[i] = rdmsr(switched_msrs[i]);
 		asm volatile("fxsave64 %0" : "=m"(hw_owner->fpu));
+		save_debug_state(hw_owner);
 	}
+	load_debug_state(v);
 	for (size_t i = 0; i < ARRAY_SIZE(switched_msrs); i++)
 		if (switched_msrs[i] != MSR_TSC_AUX || aux)
 			wrmsr(switched_msrs[i], v->syscall_msrs[i]);
