@@ -144,7 +144,7 @@ void *hint_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write)
 	uint64_t a = gpa_x(gpa);
 	hfn_t hfn;
 
-	if (a >= vm->mem_bytes || len > vm->mem_bytes - a || len > PAGE_SIZE - (a & ~PAGE_MASK))
+	if (!vm_is_ram(vm, a, len) || len > PAGE_SIZE - (a & ~PAGE_MASK))
 		return NULL;
 	if (mm_gfn_get(&vm->mm, gpa_to_gfn(gpa), write, &hfn))
 		return NULL;

@@ -22,7 +22,7 @@ int hint_vm_init(struct vm *vm);
 void hint_vm_destroy(struct vm *vm);
 
 /* Host pointer to [gpa, gpa + len) (within one page), made resident, or NULL
- * (outside RAM, discarded volatile page, out of memory). write: the host
+ * (not RAM, discarded volatile page, out of memory). write: the host
  * will modify it. Valid until the next call that may reclaim. */
 void *hint_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write);
 

@@ -13,6 +13,18 @@
 extern struct vm *vms[VM_MAX];
 extern unsigned int nr_vms;
 
+/*
+ * Is [gpa, gpa + len) guest RAM? RAM is [0, mem) minus the local APIC page
+ * at 0xfee00000, a hole for guests that large (ABI §8): the APIC cannot be
+ * moved, so no host access may map RAM there behind the guest's APIC.
+ */
+static inline bool vm_is_ram(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= vm->mem_bytes || len > vm->mem_bytes - gpa)
+		return false;
+	return len == 0 || gpa + len <= APIC_DEFAULT_BASE || gpa >= APIC_DEFAULT_BASE + PAGE_SIZE;
+}
+
 /* Build a VM from its config entry and image module. 0 or negative errno;
  * on failure the VM is not created and the reason was printed. */
 int vm_create(const struct vm_config *cfg, const struct boot_info *bi);

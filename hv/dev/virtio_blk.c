@@ -88,7 +88,7 @@ static int set_queue(struct vm *vm, struct virtio_blk *b, uint32_t pfn)
 	b->kicked = false;
 	if (!pfn)
 		return 0;
-	if (((uint64_t)pfn << 12) + RING_PAGES * PAGE_SIZE > vm->mem_bytes)
+	if (!vm_is_ram(vm, (uint64_t)pfn << 12, RING_PAGES * PAGE_SIZE))
 		return -EINVAL;
 	for (i = 0; i < RING_PAGES; i++) {
 		hfn_t h;

@@ -143,6 +143,28 @@ START_TEST(buffer_arguments)
 }
 END_TEST
 
+/* A guest over 4 GiB: the APIC page is a hole, never a hypercall buffer. */
+START_TEST(apic_page_is_a_hole)
+{
+	const uint64_t apic = 0xfee00000;
+
+	vm.mem_bytes = 5ULL << 30;
+	vm.nr_frames = vm.mem_bytes >> 12;
+	ck_assert(!vm_is_ram(&vm, apic, 1));
+	ck_assert(!vm_is_ram(&vm, apic - 8, 16));
+	ck_assert(vm_is_ram(&vm, apic - 4096, 4096));
+	ck_assert(vm_is_ram(&vm, apic + 4096, 4096));
+	ck_assert_int_eq(call(0, HV_HC_SET_BATCH_STATE, apic, 1, 0), -HV_EFAULT);
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_VE_AREA, apic + 0xfc0, 0, 0), -HV_EFAULT);
+	ck_assert_int_eq(call(0, HV_HC_GET_STATS, apic - 8, 16, 0), -HV_EFAULT);
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, apic - 0x10000, vm.nr_frames, 0),
+			 -HV_EFAULT);
+	ck_assert_uint_eq(passed, 0);
+	ck_assert_int_eq(call(0, HV_HC_GET_STATS, apic + 4096, 16, 0), 16);
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, apic + 4096, vm.nr_frames, 0), 0);
+}
+END_TEST
+
 Suite *hypercall_suite(void)
 {
 	Suite *s = suite_create("hypercall");
@@ -152,6 +174,7 @@ Suite *hypercall_suite(void)
 	tcase_add_test(t, numbers_and_privilege);
 	tcase_add_test(t, page_and_range_arguments);
 	tcase_add_test(t, buffer_arguments);
+	tcase_add_test(t, apic_page_is_a_hole);
 	suite_add_tcase(s, t);
 	return s;
 }
