@@ -232,8 +232,19 @@ static void emulate_apic_mmio(struct vcpu *v, uint64_t gpa)
 		insn[n] = *b;
 	}
 	if (mmio_decode(insn, n, &d)) {
-		vm_crash(v->vm, "APIC access at gpa %#lx by an instruction not emulated (%02x %02x %02x)",
-			 gpa, insn[0], insn[1], insn[2]);
+		char hex[3 * 4 + 1] = "";
+
+		/* Only the bytes that could be fetched: the rest of insn[] is junk. */
+		for (unsigned int k = 0; k < MIN(n, 4u); k++) {
+			static const char digits[] = "0123456789abcdef";
+
+			hex[3 * k] = ' ';
+			hex[3 * k + 1] = digits[insn[k] >> 4];
+			hex[3 * k + 2] = digits[insn[k] & 15];
+			hex[3 * k + 3] = 0;
+		}
+		vm_crash(v->vm, "APIC access at gpa %#lx by an instruction not emulated (%u bytes "
+			 "fetched:%s)", gpa, n, n ? hex : " none");
 		return;
 	}
 	reg = gpr(v, d.reg, &rsp);
