@@ -205,7 +205,7 @@ $(BUILD)/test.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/guests.cfg scripts
 ISOLATION_DISKS := $(BUILD)/guest/vblk-ring.disk $(BUILD)/guest/vblk-sector.disk
 $(ISOLATION_DISKS):
 	@mkdir -p $(@D)
-	@truncate -s 2M $@
+	@truncate -s 4M $@
 
 $(BUILD)/isolation.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) $(ISOLATION_DISKS) tests/isolation.cfg scripts/mkiso.sh
 	@echo "  ISO     $@"
