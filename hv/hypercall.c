@@ -112,18 +112,30 @@ static const hc_fn hypercalls[HV_HC_MAX + 1] = {
 	[HV_HC_GET_STATS] = hc_get_stats,
 };
 
-uint64_t hv_hypercall(struct vcpu *v, unsigned int cpl)
+static uint64_t dispatch(struct vcpu *v, struct vm *vm, const struct hc_args *a, unsigned int cpl)
+{
+	if (a->nr > HV_HC_MAX || !hypercalls[a->nr]) {
+		vm->hypercalls[HV_HC_MAX + 1]++;
+		return (uint64_t)-HV_ENOSYS;
+	}
+	vm->hypercalls[a->nr]++;
+	if (cpl != 0)
+		return (uint64_t)-HV_EPERM;
+	return (uint64_t)hypercalls[a->nr](v, a);
+}
+
+uint64_t hv_hypercall(struct vcpu *v, unsigned int cpl, bool long_mode)
 {
 	const struct guest_regs *r = &v->regs;
 	struct hc_args a = { r->rax, r->rbx, r->rcx, r->rdx, r->rsi };
 	struct vm *vm = v->vm;
 
-	if (a.nr > HV_HC_MAX || !hypercalls[a.nr]) {
-		vm->hypercalls[HV_HC_MAX + 1]++;
-		return (uint64_t)-HV_ENOSYS;
+	/* Outside 64-bit mode the upper register halves are undefined (SDM Vol. 1
+	 * §3.4.1.1): a 32-bit guest's call uses the low halves only. */
+	if (!long_mode) {
+		a = (struct hc_args){ (uint32_t)a.nr, (uint32_t)a.a0, (uint32_t)a.a1, (uint32_t)a.a2,
+				      (uint32_t)a.a3 };
+		return (uint32_t)dispatch(v, vm, &a, cpl);
 	}
-	vm->hypercalls[a.nr]++;
-	if (cpl != 0)
-		return (uint64_t)-HV_EPERM;
-	return (uint64_t)hypercalls[a.nr](v, &a);
+	return dispatch(v, vm, &a, cpl);
 }

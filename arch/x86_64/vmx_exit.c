@@ -107,9 +107,16 @@ static void exit_hlt(struct vcpu *v, uint64_t qual)
 	v->halted = true; /* the scheduler wakes it when an interrupt is pending */
 }
 
+/* 64-bit mode: IA-32e active and CS.L set (SDM Vol. 3A §5.2.1). */
+static bool guest_long_mode(void)
+{
+	return (vmread(VMCS_GUEST_IA32_EFER) & X86_EFER_LMA) &&
+	       (vmread(VMCS_SEG(VMCS_GUEST_ES_AR, SEG_CS)) & (1u << 13));
+}
+
 static void exit_vmcall(struct vcpu *v, uint64_t qual)
 {
-	v->regs.rax = hv_hypercall(v, guest_cpl());
+	v->regs.rax = hv_hypercall(v, guest_cpl(), guest_long_mode());
 	skip_instruction(); /* Safe: hypercalls report errors in RAX */
 }
 

@@ -71,7 +71,7 @@ int hint_copy_to_guest(struct vm *m, uint64_t gpa, const void *src, size_t n)
 static int64_t call(unsigned int cpl, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
 	v->regs = (struct guest_regs){ .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2 };
-	return (int64_t)hv_hypercall(v, cpl);
+	return (int64_t)hv_hypercall(v, cpl, true);
 }
 
 static void setup(void)
@@ -143,6 +143,22 @@ START_TEST(buffer_arguments)
 }
 END_TEST
 
+/* Not in 64-bit mode: only the low halves of the registers count, as KVM. */
+START_TEST(not_long_mode_truncates)
+{
+	v->regs = (struct guest_regs){ .rax = 0xdead000000000000ULL | HV_HC_SET_PAGE_STATE,
+				       .rbx = 0xffffffff00000005ULL, .rcx = 0x1234567800000002ULL };
+	ck_assert_uint_eq(hv_hypercall(v, 0, false), HV_PAGE_UNUSED);
+	ck_assert_uint_eq(last[0], 5);
+	ck_assert_uint_eq(last[1], 2);
+	/* The same registers in 64-bit mode: an unknown number. */
+	ck_assert_uint_eq(hv_hypercall(v, 0, true), (uint64_t)-HV_ENOSYS);
+	/* Errors are 32-bit values then. */
+	v->regs = (struct guest_regs){ .rax = HV_HC_SET_PAGE_STATE, .rbx = vm.nr_frames };
+	ck_assert_uint_eq(hv_hypercall(v, 0, false), (uint32_t)-HV_ERANGE);
+}
+END_TEST
+
 /* A guest over 4 GiB: the APIC page is a hole, never a hypercall buffer. */
 START_TEST(apic_page_is_a_hole)
 {
@@ -175,6 +191,7 @@ Suite *hypercall_suite(void)
 	tcase_add_test(t, page_and_range_arguments);
 	tcase_add_test(t, buffer_arguments);
 	tcase_add_test(t, apic_page_is_a_hole);
+	tcase_add_test(t, not_long_mode_truncates);
 	suite_add_tcase(s, t);
 	return s;
 }
