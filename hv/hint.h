@@ -26,6 +26,13 @@ void hint_vm_destroy(struct vm *vm);
  * will modify it. Valid until the next call that may reclaim. */
 void *hint_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write);
 
+/*
+ * Write n bytes to guest RAM [gpa, gpa + n) (checked by the caller) all or
+ * nothing: every page is made resident and pinned first. 0, -HV_EFAULT (a
+ * discarded volatile page) or -HV_ENOMEM; on error nothing was written.
+ */
+int64_t hint_write_guest_all(struct vm *vm, uint64_t gpa, const void *src, size_t n);
+
 /* Copy to guest memory (src NULL: zeros) / from it, page by page. 0 or
  * -EFAULT (outside RAM, discarded page, out of memory). */
 int hint_copy_to_guest(struct vm *vm, uint64_t gpa, const void *src, size_t n);

@@ -51,7 +51,7 @@ static int64_t hc_set_batch_state(struct vcpu *v, const struct hc_args *a)
 {
 	if (a->a0 & (PAGE_SIZE - 1) || a->a1 == 0 || a->a1 > HV_BATCH_MAX)
 		return -HV_EINVAL;
-	if (!vm_is_ram(v->vm, a->a0, a->a1 * 8))
+	if (!vm_is_ram(v->vm, a->a0, a->a1 * 8) || vm_on_table(v->vm, a->a0, a->a1 * 8))
 		return -HV_EFAULT;
 	return hint_set_batch(v->vm, _gpa(a->a0), (unsigned int)a->a1);
 }
@@ -69,7 +69,8 @@ static int64_t hc_register_table(struct vcpu *v, const struct hc_args *a)
 
 	if (a->a0 & (PAGE_SIZE - 1) || a->a1 != vm->nr_frames)
 		return -HV_EINVAL;
-	if (!vm_is_ram(vm, a->a0, a->a1))
+	if (!vm_is_ram(vm, a->a0, a->a1) ||
+	    (v->ve_registered && ranges_overlap(a->a0, a->a1, v->ve_area, sizeof(struct hv_ve_info))))
 		return -HV_EFAULT;
 	return hint_register_table(vm, _gpa(a->a0), a->a1);
 }
@@ -80,7 +81,8 @@ static int64_t hc_register_ve_area(struct vcpu *v, const struct hc_args *a)
 
 	if (a->a0 & 63)
 		return -HV_EINVAL;
-	if (!vm_is_ram(vm, a->a0, sizeof(struct hv_ve_info)))
+	if (!vm_is_ram(vm, a->a0, sizeof(struct hv_ve_info)) ||
+	    vm_on_table(vm, a->a0, sizeof(struct hv_ve_info)))
 		return -HV_EFAULT;
 	return hint_register_ve_area(v, _gpa(a->a0));
 }
@@ -89,15 +91,15 @@ static int64_t hc_get_stats(struct vcpu *v, const struct hc_args *a)
 {
 	struct hv_vm_stats st;
 	size_t n = MIN(a->a1, sizeof(st));
+	int64_t rc;
 
 	if (a->a1 == 0 || a->a0 & 7)
 		return -HV_EINVAL;
-	if (!vm_is_ram(v->vm, a->a0, n))
+	if (!vm_is_ram(v->vm, a->a0, n) || vm_on_table(v->vm, a->a0, n))
 		return -HV_EFAULT;
 	hint_get_stats(v->vm, &st);
-	if (hint_copy_to_guest(v->vm, a->a0, &st, n))
-		return -HV_EFAULT;
-	return (int64_t)n;
+	rc = hint_write_guest_all(v->vm, a->a0, &st, n);
+	return rc ? rc : (int64_t)n;
 }
 
 static const hc_fn hypercalls[HV_HC_MAX + 1] = {

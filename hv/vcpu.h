@@ -79,6 +79,7 @@ struct vm {
 	uint64_t mm_storage_pages;
 	uint8_t **table_pages; /* registered shared state table, per 4 KiB */
 	uint64_t table_gpa, table_nr;
+	uint64_t table_ptr_pages; /* host pages of table_pages[] */
 	struct hv_vm_stats final_stats; /* memory stats as the VM stopped */
 	struct vcpu vcpu;      /* one vCPU per VM for now */
 	struct pic pic;

@@ -25,6 +25,21 @@ static inline bool vm_is_ram(const struct vm *vm, uint64_t gpa, uint64_t len)
 	return len == 0 || gpa + len <= APIC_DEFAULT_BASE || gpa >= APIC_DEFAULT_BASE + PAGE_SIZE;
 }
 
+static inline bool ranges_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+	return an && bn && a < b + bn && b < a + an;
+}
+
+/*
+ * Does [gpa, gpa + len) overlap the registered state table? The host changes
+ * table bytes only by CAS (ABI §6), so it never writes a buffer there (#VE
+ * area, stats, batch results, virtio data): such buffers are refused.
+ */
+static inline bool vm_on_table(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	return vm->table_pages && ranges_overlap(gpa, len, vm->table_gpa, vm->table_nr);
+}
+
 /* Build a VM from its config entry and image module. 0 or negative errno;
  * on failure the VM is not created and the reason was printed. */
 int vm_create(const struct vm_config *cfg, const struct boot_info *bi);

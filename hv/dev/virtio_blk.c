@@ -124,8 +124,8 @@ static int guest_copy(struct vm *vm, struct virtio_blk *b, uint64_t gpa, void *b
 {
 	if (!to_guest)
 		return hint_copy_from_guest(vm, buf, gpa, n);
-	if (on_ring(b, gpa, n) || gpa + n < gpa)
-		return -EFAULT;
+	if (on_ring(b, gpa, n) || gpa + n < gpa || vm_on_table(vm, gpa, n))
+		return -EFAULT; /* nor into the state table: the guest CASes its bytes */
 	return hint_copy_to_guest(vm, gpa, buf, n);
 }
 

@@ -62,7 +62,7 @@ void hint_get_stats(struct vm *m, struct hv_vm_stats *st)
 	memset(st, 0, sizeof(*st));
 }
 
-int hint_copy_to_guest(struct vm *m, uint64_t gpa, const void *src, size_t n)
+int64_t hint_write_guest_all(struct vm *m, uint64_t gpa, const void *src, size_t n)
 {
 	passed++;
 	return 0;
@@ -143,6 +143,29 @@ START_TEST(buffer_arguments)
 }
 END_TEST
 
+/* Buffers the host writes may not overlap the registered table. */
+START_TEST(buffers_off_the_table)
+{
+	vm.table_pages = (uint8_t **)&vm; /* registered: any non-NULL pointer */
+	vm.table_gpa = 0x40000;
+	vm.table_nr = vm.nr_frames; /* one page */
+	ck_assert(vm_on_table(&vm, 0x40fff, 1));
+	ck_assert(!vm_on_table(&vm, 0x41000, 8));
+	ck_assert_int_eq(call(0, HV_HC_GET_STATS, 0x40ff8, 16, 0), -HV_EFAULT);
+	ck_assert_int_eq(call(0, HV_HC_SET_BATCH_STATE, 0x40000, 1, 0), -HV_EFAULT);
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_VE_AREA, 0x40040, 0, 0), -HV_EFAULT);
+	ck_assert_uint_eq(passed, 0);
+	ck_assert_int_eq(call(0, HV_HC_GET_STATS, 0x3ff00, 256, 0), (int64_t)sizeof(struct hv_vm_stats));
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_VE_AREA, 0x41000, 0, 0), 0);
+	vm.table_pages = NULL;
+	/* And a table may not cover the vCPU's #VE area. */
+	v->ve_registered = true;
+	v->ve_area = 0x50000;
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x50000, vm.nr_frames, 0), -HV_EFAULT);
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x51000, vm.nr_frames, 0), 0);
+}
+END_TEST
+
 /* Not in 64-bit mode: only the low halves of the registers count, as KVM. */
 START_TEST(not_long_mode_truncates)
 {
@@ -192,6 +215,7 @@ Suite *hypercall_suite(void)
 	tcase_add_test(t, buffer_arguments);
 	tcase_add_test(t, apic_page_is_a_hole);
 	tcase_add_test(t, not_long_mode_truncates);
+	tcase_add_test(t, buffers_off_the_table);
 	suite_add_tcase(s, t);
 	return s;
 }
