@@ -74,6 +74,20 @@ static uint32_t rtc_read(uint8_t index)
 	}
 }
 
+/* Count an access to a port nothing answers, per port for the stats. */
+static void count_unknown_port(struct vm *vm, uint16_t port)
+{
+	vm->unknown_ports++;
+	for (unsigned int i = 0; i < VM_PORT_SLOTS; i++) {
+		if (vm->port_counts[i].count && vm->port_counts[i].port != port)
+			continue;
+		vm->port_counts[i].port = port;
+		vm->port_counts[i].count++;
+		return;
+	}
+	/* More distinct ports than slots: only the total counts them. */
+}
+
 bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val)
 {
 	struct vm *vm = v->vm;
@@ -124,7 +138,7 @@ bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *
 		}
 		return true;
 	default:
-		vm->unknown_ports++;
+		count_unknown_port(vm, port);
 		return false;
 	}
 }

@@ -19,6 +19,7 @@
 #define VM_NAME_LEN 32
 #define VM_MAX 16
 #define VM_EXIT_COUNTERS 80 /* >= EXIT_REASON_MAX */
+#define VM_PORT_SLOTS 16    /* distinct unhandled ports counted one by one */
 
 /* Guest GPRs not held in the VMCS; layout known to vmx_entry.S. */
 struct guest_regs {
@@ -95,6 +96,10 @@ struct vm {
 	uint64_t hypercalls[HV_HC_MAX + 2]; /* last slot: unknown numbers */
 	uint64_t tsc_start, tsc_run;        /* TSC at first entry, time spent in guest */
 	uint64_t unknown_msrs, unknown_ports;
+	struct {                 /* the unhandled ports, by port (first VM_PORT_SLOTS seen) */
+		uint16_t port;
+		uint64_t count;
+	} port_counts[VM_PORT_SLOTS];
 	uint8_t rtc_index;
 };
 
