@@ -4,7 +4,8 @@
  * the host CPU minus what Hintvisor does not virtualize (VMX, SMX, machine
  * check, performance monitoring, XSAVE, MTRRs, thermal and power control),
  * plus x2APIC, TSC-deadline, ARAT, an invariant TSC with its frequency in
- * leaf 0x15 (so Linux needs no PIT to calibrate), and Hintvisor's leaves.
+ * leaves 0x15 and 0x16 (so Linux needs no PIT to calibrate), and Hintvisor's
+ * leaves.
  * Feature bit positions: SDM Vol. 2A, CPUID.
  */
 #include <asm/guest_cpu.h>
@@ -58,11 +59,11 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 						    0, 0 };
 		return zero;
 	}
-	if (leaf < 0x80000000 && leaf > MAX(max_basic, 0x15u))
+	if (leaf < 0x80000000 && leaf > MAX(max_basic, 0x16u))
 		return zero;
 	switch (leaf) {
 	case 0:
-		c.eax = MAX(c.eax, 0x15u);
+		c.eax = MAX(c.eax, 0x16u);
 		break;
 	case 1:
 		c.ebx = (c.ebx & 0xffff) | (1u << 16) | (v->id << 24); /* one logical CPU */
@@ -72,8 +73,12 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 	case 5:  /* MONITOR/MWAIT */
 	case 0xa: /* performance monitoring */
 	case 0xd: /* XSAVE */
-	case 0x16:
 		return zero;
+	case 0x16: /* base = max frequency in MHz: the TSC's, so Linux needs no PIT
+		    * to calibrate the CPU clock (quick_pit_calibrate() polls port
+		    * 0x42 100,000 times when this leaf is zero) */
+		return (struct cpuid_regs){ (uint32_t)MIN(tsc_hz / 1000000, 0xffffULL),
+					    (uint32_t)MIN(tsc_hz / 1000000, 0xffffULL), 0, 0 };
 	case 6:
 		return (struct cpuid_regs){ 1u << 2, 0, 0, 0 }; /* ARAT only */
 	case 7:
@@ -85,7 +90,7 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 	case 0x80000007:
 		return (struct cpuid_regs){ 0, 0, 0, 1u << 8 }; /* invariant TSC */
 	default:
-		if (leaf > 0x15 && leaf < 0x80000000)
+		if (leaf > 0x16 && leaf < 0x80000000)
 			return zero;
 		break;
 	}
