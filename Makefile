@@ -139,7 +139,7 @@ model:
 
 # ---- test guests -------------------------------------------------------------
 GUEST_NAMES := $(sort $(patsubst tests/guest/%/,%,$(dir $(wildcard tests/guest/*/main.c))))
-GUEST_LIB_SRCS := tests/guest/lib/entry.S tests/guest/lib/lib.c
+GUEST_LIB_SRCS := tests/guest/lib/entry.S tests/guest/lib/lib.c tests/guest/lib/vblk.c
 GUEST_LIB_OBJS := $(call kobj,$(GUEST_LIB_SRCS)) $(BUILD)/k/hv/libc_glue.c.o
 GUEST_ELFS := $(GUEST_NAMES:%=$(BUILD)/guest/%.elf)
 
@@ -223,6 +223,16 @@ $(BUILD)/test.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/guests.cfg scripts
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/guests.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 
+# Blank virtio-blk disks of the isolation tests (tests/isolation.cfg).
+ISOLATION_DISKS := $(BUILD)/guest/vblk-ring.disk $(BUILD)/guest/vblk-sector.disk
+$(ISOLATION_DISKS):
+	@mkdir -p $(@D)
+	@truncate -s 4M $@
+
+$(BUILD)/isolation.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) $(ISOLATION_DISKS) tests/isolation.cfg scripts/mkiso.sh
+	@echo "  ISO     $@"
+	@scripts/mkiso.sh tests/isolation.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
 $(BUILD)/esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) run.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
 	@scripts/mkesp.sh run.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
@@ -243,7 +253,7 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- the two commands -------------------------------------------------------
-CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso \
+CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso \
 	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \

@@ -96,6 +96,7 @@ struct hv_ve_info {
 
 /* Guest-visible error codes (returned negated). Fixed forever. */
 #define HV_EPERM 1    /* called from CPL > 0 */
+#define HV_ENOMEM 12  /* the host is out of memory for this call; nothing changed */
 #define HV_EFAULT 14  /* a guest-physical argument is not in guest RAM */
 #define HV_EBUSY 16   /* already registered / area in use */
 #define HV_EINVAL 22  /* malformed argument (alignment, state value, count) */

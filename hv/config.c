@@ -160,9 +160,14 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg)
 		return "a VM needs name=, image= and mem=";
 	if (vm->mem_bytes < MIN_VM_MEM || vm->mem_bytes > MAX_VM_MEM || vm->mem_bytes % PAGE_SIZE)
 		return "mem must be a multiple of 4K between 1M and 64G";
-	for (unsigned int i = 0; i < cfg->nr_vms; i++)
+	for (unsigned int i = 0; i < cfg->nr_vms; i++) {
 		if (strcmp(cfg->vms[i].name, vm->name) == 0)
 			return "duplicate VM name";
+		/* A disk module is the disk itself, written in place: two VMs on
+		 * one module would see each other's writes. */
+		if (vm->disk[0] && strcmp(cfg->vms[i].disk, vm->disk) == 0)
+			return "disk= module already used by another VM (one disk per VM)";
+	}
 	cfg->nr_vms++;
 	return NULL;
 }

@@ -143,7 +143,7 @@ void hint_vm_destroy(struct vm *vm)
 	pages_free(vm->mm_storage, vm->mm_storage_pages);
 	vm->mm_storage = NULL;
 	if (vm->table_pages) {
-		pages_free(vm->table_pages, 1);
+		pages_free(vm->table_pages, vm->table_ptr_pages);
 		vm->table_pages = NULL;
 	}
 }
@@ -153,7 +153,7 @@ void *hint_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write)
 	uint64_t a = gpa_x(gpa);
 	hfn_t hfn;
 
-	if (a >= vm->mem_bytes || len > vm->mem_bytes - a || len > PAGE_SIZE - (a & ~PAGE_MASK))
+	if (!vm_is_ram(vm, a, len) || len > PAGE_SIZE - (a & ~PAGE_MASK))
 		return NULL;
 	if (mm_gfn_get(&vm->mm, gpa_to_gfn(gpa), write, &hfn))
 		return NULL;
@@ -272,6 +272,36 @@ void hint_print_pages(const uint64_t pages[4][3])
 
 /* ---- hypercalls ---- */
 
+/* An mm error from making a guest page resident, as the ABI names it. */
+static int64_t pin_error(int rc)
+{
+	return rc == -MM_ENOMEM || rc == -MM_EBUSY ? -HV_ENOMEM : -HV_EFAULT;
+}
+
+/* Pin gfns [first, first + n); on failure none stays pinned. 0 or -HV_E*. */
+static int64_t pin_range(struct vm *vm, uint64_t first, uint64_t n, uint8_t **ptrs)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		hfn_t hfn;
+		int rc = mm_gfn_pin(&vm->mm, _gfn(first + i), &hfn);
+
+		if (rc) {
+			while (i--)
+				mm_gfn_unpin(&vm->mm, _gfn(first + i));
+			return pin_error(rc);
+		}
+		if (ptrs)
+			ptrs[i] = hpa_to_virt(hfn_to_hpa(hfn));
+	}
+	return 0;
+}
+
+static void unpin_range(struct vm *vm, uint64_t first, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		mm_gfn_unpin(&vm->mm, _gfn(first + i));
+}
+
 int64_t hint_set_state(struct vm *vm, gfn_t gfn, unsigned int state)
 {
 	return mm_set_state(&vm->mm, gfn, state);
@@ -289,8 +319,9 @@ int64_t hint_set_batch(struct vm *vm, gpa_t entries, unsigned int count)
 	int64_t rc;
 
 	/* Pinned: the batch may hint its own page, and states may reclaim. */
-	if (mm_gfn_pin(&vm->mm, gfn, &hfn))
-		return -HV_EFAULT;
+	rc = mm_gfn_pin(&vm->mm, gfn, &hfn);
+	if (rc)
+		return pin_error((int)rc);
 	rc = mm_set_batch(&vm->mm, hpa_to_virt(hfn_to_hpa(hfn)), count);
 	mm_gfn_unpin(&vm->mm, gfn);
 	return rc;
@@ -303,32 +334,26 @@ int64_t hint_get_state(struct vm *vm, gfn_t gfn)
 
 int64_t hint_register_table(struct vm *vm, gpa_t gpa, uint64_t nr)
 {
-	uint64_t pages = ALIGN_UP(nr, PAGE_SIZE) >> PAGE_SHIFT, i;
+	uint64_t pages = ALIGN_UP(nr, PAGE_SIZE) >> PAGE_SHIFT;
+	/* One pointer per table page: 4 KiB per 8 GiB of guest RAM. */
+	uint64_t ptr_pages = ALIGN_UP(pages * sizeof(uint8_t *), PAGE_SIZE) >> PAGE_SHIFT;
 	gfn_t first = gpa_to_gfn(gpa);
 	uint8_t **ptrs;
+	int64_t rc;
 
 	if (vm->table_pages)
 		return -HV_EBUSY;
-	if (pages > PAGE_SIZE / sizeof(*ptrs))
-		return -HV_EINVAL; /* > 512 table pages: a guest of more than 8 GiB */
-	ptrs = page_alloc();
+	ptrs = pages_alloc(ptr_pages);
 	if (!ptrs)
-		return -HV_EFAULT;
-	for (i = 0; i < pages; i++) {
-		hfn_t hfn;
-
-		if (mm_gfn_pin(&vm->mm, _gfn(gfn_x(first) + i), &hfn))
-			break;
-		ptrs[i] = hpa_to_virt(hfn_to_hpa(hfn));
-	}
-	if (i < pages) {
-		while (i--)
-			mm_gfn_unpin(&vm->mm, _gfn(gfn_x(first) + i));
-		pages_free(ptrs, 1);
-		return -HV_EFAULT;
+		return -HV_ENOMEM;
+	rc = pin_range(vm, gfn_x(first), pages, ptrs);
+	if (rc) {
+		pages_free(ptrs, ptr_pages);
+		return rc;
 	}
 	mm_vm_set_table_pages(&vm->mm, ptrs, nr);
 	vm->table_pages = ptrs;
+	vm->table_ptr_pages = ptr_pages;
 	vm->table_gpa = gpa_x(gpa);
 	vm->table_nr = nr;
 	return 0;
@@ -338,13 +363,28 @@ int64_t hint_register_ve_area(struct vcpu *v, gpa_t gpa)
 {
 	hfn_t hfn;
 
+	int rc;
+
 	if (v->ve_registered)
 		return -HV_EBUSY;
-	if (mm_gfn_pin(&v->vm->mm, gpa_to_gfn(gpa), &hfn))
-		return -HV_EFAULT;
+	rc = mm_gfn_pin(&v->vm->mm, gpa_to_gfn(gpa), &hfn);
+	if (rc)
+		return pin_error(rc);
 	v->ve_area = gpa_x(gpa);
 	v->ve_registered = true;
 	return 0;
+}
+
+int64_t hint_write_guest_all(struct vm *vm, uint64_t gpa, const void *src, size_t n)
+{
+	uint64_t first = gpa >> PAGE_SHIFT, pages = ((gpa + n + PAGE_SIZE - 1) >> PAGE_SHIFT) - first;
+	int64_t rc = pin_range(vm, first, pages, NULL);
+
+	if (rc)
+		return rc;
+	rc = hint_copy_to_guest(vm, gpa, src, n) ? -HV_EFAULT : 0; /* pinned: cannot fail */
+	unpin_range(vm, first, pages);
+	return rc;
 }
 
 void hint_get_stats(struct vm *vm, struct hv_vm_stats *st)

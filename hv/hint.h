@@ -22,9 +22,16 @@ int hint_vm_init(struct vm *vm);
 void hint_vm_destroy(struct vm *vm);
 
 /* Host pointer to [gpa, gpa + len) (within one page), made resident, or NULL
- * (outside RAM, discarded volatile page, out of memory). write: the host
+ * (not RAM, discarded volatile page, out of memory). write: the host
  * will modify it. Valid until the next call that may reclaim. */
 void *hint_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write);
+
+/*
+ * Write n bytes to guest RAM [gpa, gpa + n) (checked by the caller) all or
+ * nothing: every page is made resident and pinned first. 0, -HV_EFAULT (a
+ * discarded volatile page) or -HV_ENOMEM; on error nothing was written.
+ */
+int64_t hint_write_guest_all(struct vm *vm, uint64_t gpa, const void *src, size_t n);
 
 /* Copy to guest memory (src NULL: zeros) / from it, page by page. 0 or
  * -EFAULT (outside RAM, discarded page, out of memory). */

@@ -51,7 +51,7 @@ static int64_t hc_set_batch_state(struct vcpu *v, const struct hc_args *a)
 {
 	if (a->a0 & (PAGE_SIZE - 1) || a->a1 == 0 || a->a1 > HV_BATCH_MAX)
 		return -HV_EINVAL;
-	if (a->a0 >= v->vm->mem_bytes)
+	if (!vm_is_ram(v->vm, a->a0, a->a1 * 8) || vm_on_table(v->vm, a->a0, a->a1 * 8))
 		return -HV_EFAULT;
 	return hint_set_batch(v->vm, _gpa(a->a0), (unsigned int)a->a1);
 }
@@ -69,7 +69,8 @@ static int64_t hc_register_table(struct vcpu *v, const struct hc_args *a)
 
 	if (a->a0 & (PAGE_SIZE - 1) || a->a1 != vm->nr_frames)
 		return -HV_EINVAL;
-	if (a->a0 >= vm->mem_bytes || a->a1 > vm->mem_bytes - a->a0)
+	if (!vm_is_ram(vm, a->a0, a->a1) ||
+	    (v->ve_registered && ranges_overlap(a->a0, a->a1, v->ve_area, sizeof(struct hv_ve_info))))
 		return -HV_EFAULT;
 	return hint_register_table(vm, _gpa(a->a0), a->a1);
 }
@@ -80,7 +81,8 @@ static int64_t hc_register_ve_area(struct vcpu *v, const struct hc_args *a)
 
 	if (a->a0 & 63)
 		return -HV_EINVAL;
-	if (a->a0 >= vm->mem_bytes)
+	if (!vm_is_ram(vm, a->a0, sizeof(struct hv_ve_info)) ||
+	    vm_on_table(vm, a->a0, sizeof(struct hv_ve_info)))
 		return -HV_EFAULT;
 	return hint_register_ve_area(v, _gpa(a->a0));
 }
@@ -89,15 +91,15 @@ static int64_t hc_get_stats(struct vcpu *v, const struct hc_args *a)
 {
 	struct hv_vm_stats st;
 	size_t n = MIN(a->a1, sizeof(st));
+	int64_t rc;
 
 	if (a->a1 == 0 || a->a0 & 7)
 		return -HV_EINVAL;
-	if (a->a0 >= v->vm->mem_bytes || n > v->vm->mem_bytes - a->a0)
+	if (!vm_is_ram(v->vm, a->a0, n) || vm_on_table(v->vm, a->a0, n))
 		return -HV_EFAULT;
 	hint_get_stats(v->vm, &st);
-	if (hint_copy_to_guest(v->vm, a->a0, &st, n))
-		return -HV_EFAULT;
-	return (int64_t)n;
+	rc = hint_write_guest_all(v->vm, a->a0, &st, n);
+	return rc ? rc : (int64_t)n;
 }
 
 static const hc_fn hypercalls[HV_HC_MAX + 1] = {
@@ -112,18 +114,30 @@ static const hc_fn hypercalls[HV_HC_MAX + 1] = {
 	[HV_HC_GET_STATS] = hc_get_stats,
 };
 
-uint64_t hv_hypercall(struct vcpu *v, unsigned int cpl)
+static uint64_t dispatch(struct vcpu *v, struct vm *vm, const struct hc_args *a, unsigned int cpl)
+{
+	if (a->nr > HV_HC_MAX || !hypercalls[a->nr]) {
+		vm->hypercalls[HV_HC_MAX + 1]++;
+		return (uint64_t)-HV_ENOSYS;
+	}
+	vm->hypercalls[a->nr]++;
+	if (cpl != 0)
+		return (uint64_t)-HV_EPERM;
+	return (uint64_t)hypercalls[a->nr](v, a);
+}
+
+uint64_t hv_hypercall(struct vcpu *v, unsigned int cpl, bool long_mode)
 {
 	const struct guest_regs *r = &v->regs;
 	struct hc_args a = { r->rax, r->rbx, r->rcx, r->rdx, r->rsi };
 	struct vm *vm = v->vm;
 
-	if (a.nr > HV_HC_MAX || !hypercalls[a.nr]) {
-		vm->hypercalls[HV_HC_MAX + 1]++;
-		return (uint64_t)-HV_ENOSYS;
+	/* Outside 64-bit mode the upper register halves are undefined (SDM Vol. 1
+	 * §3.4.1.1): a 32-bit guest's call uses the low halves only. */
+	if (!long_mode) {
+		a = (struct hc_args){ (uint32_t)a.nr, (uint32_t)a.a0, (uint32_t)a.a1, (uint32_t)a.a2,
+				      (uint32_t)a.a3 };
+		return (uint32_t)dispatch(v, vm, &a, cpl);
 	}
-	vm->hypercalls[a.nr]++;
-	if (cpl != 0)
-		return (uint64_t)-HV_EPERM;
-	return (uint64_t)hypercalls[a.nr](v, &a);
+	return dispatch(v, vm, &a, cpl);
 }

@@ -17,6 +17,9 @@
 #define RTC_DATA 0x71
 #define RESET_CONTROL 0xcf9
 #define KBD_STATUS 0x64
+#define PIT_FIRST 0x40
+#define PIT_LAST 0x43
+#define PORT_B 0x61 /* NMI status and control: PIT channel 2 gate, speaker */
 
 static void flush_line(struct vm *vm)
 {
@@ -74,6 +77,20 @@ static uint32_t rtc_read(uint8_t index)
 	}
 }
 
+/* Count an access to a port nothing answers, per port for the stats. */
+static void count_unknown_port(struct vm *vm, uint16_t port)
+{
+	vm->unknown_ports++;
+	for (unsigned int i = 0; i < VM_PORT_SLOTS; i++) {
+		if (vm->port_counts[i].count && vm->port_counts[i].port != port)
+			continue;
+		vm->port_counts[i].port = port;
+		vm->port_counts[i].count++;
+		return;
+	}
+	/* More distinct ports than slots: only the total counts them. */
+}
+
 bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val)
 {
 	struct vm *vm = v->vm;
@@ -98,6 +115,14 @@ bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *
 			vm_console_byte(vm, (uint8_t)*val);
 		else
 			*val = DEBUGCON; /* Bochs/QEMU: reads back 0xe9 when present */
+		return true;
+	case PIT_FIRST ... PIT_LAST:
+	case PORT_B:
+		/* A stopped 8254: counters and port B read 0, writes are ignored.
+		 * Guests get their timer from the local APIC and the frequencies
+		 * from CPUID, so nothing needs a running PIT. */
+		if (in)
+			*val = 0;
 		return true;
 	case POST:
 	case IMCR_INDEX:
@@ -124,7 +149,7 @@ bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *
 		}
 		return true;
 	default:
-		vm->unknown_ports++;
+		count_unknown_port(vm, port);
 		return false;
 	}
 }

@@ -140,9 +140,11 @@ int linux_load(struct vm *vm, const uint8_t *img, size_t len, const uint8_t *ini
 	init_size = rd32(img + HDR_INIT_SIZE);
 	align = MAX(rd32(img + HDR_KERNEL_ALIGNMENT), (uint32_t)PAGE_SIZE);
 	load = rd64(img + HDR_PREF_ADDRESS);
-	if (img[HDR_RELOCATABLE] && (load + init_size > mem || load < LX_KERNEL_MIN))
+	/* pref_address is the image's 64-bit word: compare without load + size,
+	 * which can wrap. */
+	if (img[HDR_RELOCATABLE] && (load > mem || init_size > mem - load || load < LX_KERNEL_MIN))
 		load = ALIGN_UP(LX_KERNEL_MIN, align);
-	if (load < LX_KERNEL_MIN || load + MAX(init_size, ksize) > mem) {
+	if (load < LX_KERNEL_MIN || load > mem || MAX(init_size, ksize) > mem - load) {
 		*why = "guest RAM too small for the kernel";
 		return -ERANGE;
 	}

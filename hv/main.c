@@ -81,23 +81,39 @@ static bool runnable(struct vm *vm, uint64_t now)
 	return true;
 }
 
-/* Nothing can run: wait for the first timer of a halted vCPU, or stop the
- * VMs that can never wake up. */
+/*
+ * Nothing can run: every VM left is halted or waits for another (after=).
+ * Wait for the first timer of a halted vCPU. With none armed nothing can
+ * ever change (no device raises an interrupt by itself, no VM wakes
+ * another), so stop the halted VMs, which can never wake; the VMs that
+ * waited for them get their turn. Never stop a VM that has not started.
+ */
 static void idle(void)
 {
 	uint64_t wake = UINT64_MAX;
+	bool any = false;
 
 	for (unsigned int i = 0; i < nr_vms; i++)
-		if (vms[i]->state != VM_STOPPED)
+		if (vms[i]->state != VM_STOPPED && vms[i]->vcpu.halted)
 			wake = MIN(wake, lapic_next_event(&vms[i]->vcpu.lapic));
-	if (wake == UINT64_MAX) {
-		for (unsigned int i = 0; i < nr_vms; i++)
-			if (vms[i]->state != VM_STOPPED)
-				vm_crash(vms[i], "halted with no interrupt source armed");
+	if (wake != UINT64_MAX) {
+		while (rdtsc_now() < wake)
+			cpu_relax();
 		return;
 	}
-	while (rdtsc_now() < wake)
-		cpu_relax();
+	for (unsigned int i = 0; i < nr_vms; i++) {
+		if (vms[i]->state != VM_STOPPED && vms[i]->vcpu.halted) {
+			vm_crash(vms[i], "halted with no interrupt source armed");
+			any = true;
+		}
+	}
+	if (any)
+		return;
+	/* Only waiters left, none of them able to start: cannot happen while
+	 * after= names an earlier VM, but never spin for ever. */
+	for (unsigned int i = 0; i < nr_vms; i++)
+		if (vms[i]->state != VM_STOPPED)
+			vm_crash(vms[i], "waits for a VM that never stops");
 }
 
 static void stop_vm(struct vm *vm)

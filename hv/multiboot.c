@@ -121,11 +121,12 @@ int multiboot_load(struct vm *vm, const uint8_t *img, size_t len, const char *cm
 	if (rc)
 		return rc;
 
+	/* RAM ends at the APIC page at the latest (a hole there, ABI §8). */
 	mmap[0] = (typeof(mmap[0])){ 20, 0, 0x9fc00, 1 };
-	mmap[1] = (typeof(mmap[1])){ 20, 0x100000, MIN(vm->mem_bytes, 0xffffffffULL) - 0x100000, 1 };
+	mmap[1] = (typeof(mmap[1])){ 20, 0x100000, MIN(vm->mem_bytes, APIC_DEFAULT_BASE) - 0x100000, 1 };
 	info[0] = MB_INFO_MEM | MB_INFO_CMDLINE | MB_INFO_MMAP;
 	info[1] = 639;                                                     /* mem_lower, KiB */
-	info[2] = (uint32_t)((MIN(vm->mem_bytes, 0xffffffffULL) - 0x100000) >> 10); /* mem_upper */
+	info[2] = (uint32_t)((MIN(vm->mem_bytes, APIC_DEFAULT_BASE) - 0x100000) >> 10); /* mem_upper */
 	info[4] = MB_CMDLINE;
 	info[11] = sizeof(mmap); /* mmap_length at +44, mmap_addr at +48 */
 	rc = put(vm, MB_INFO, info, sizeof(info));

@@ -32,6 +32,21 @@ static void print_vm_table(void)
 	}
 }
 
+/* Per VM, the ports that were accessed but not handled (the ?port column). */
+static void print_port_table(void)
+{
+	for (unsigned int i = 0; i < nr_vms; i++) {
+		const struct vm *vm = vms[i];
+
+		if (!vm->unknown_ports)
+			continue;
+		printk("unhandled ports of %s:", vm->name);
+		for (unsigned int p = 0; p < VM_PORT_SLOTS && vm->port_counts[p].count; p++)
+			printk(" %#x:%lu", vm->port_counts[p].port, vm->port_counts[p].count);
+		printk("\n");
+	}
+}
+
 /* Page states of all VMs (stopped ones as they stopped) and mm counters. */
 static void print_memory(void)
 {
@@ -106,6 +121,7 @@ void stats_print(bool final)
 	if (final) {
 		print_exit_table();
 		print_hypercall_table();
+		print_port_table();
 	}
 	printk("==== end of stats ====\n");
 }

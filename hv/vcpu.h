@@ -19,6 +19,7 @@
 #define VM_NAME_LEN 32
 #define VM_MAX 16
 #define VM_EXIT_COUNTERS 80 /* >= EXIT_REASON_MAX */
+#define VM_PORT_SLOTS 16    /* distinct unhandled ports counted one by one */
 
 /* Guest GPRs not held in the VMCS; layout known to vmx_entry.S. */
 struct guest_regs {
@@ -57,6 +58,7 @@ struct vcpu {
 	struct lapic lapic;
 	/* Guest state the VMCS does not switch; loaded while this vCPU runs. */
 	uint64_t syscall_msrs[6]; /* STAR LSTAR CSTAR SFMASK KERNEL_GS_BASE TSC_AUX */
+	uint64_t cr2, dr[4], dr6; /* neither in the VMCS nor trapped (MOV DR does not exit) */
 	uint8_t fpu[512] __attribute__((aligned(16))); /* FXSAVE image */
 };
 
@@ -78,6 +80,7 @@ struct vm {
 	uint64_t mm_storage_pages;
 	uint8_t **table_pages; /* registered shared state table, per 4 KiB */
 	uint64_t table_gpa, table_nr;
+	uint64_t table_ptr_pages; /* host pages of table_pages[] */
 	struct hv_vm_stats final_stats; /* memory stats as the VM stopped */
 	struct vcpu vcpu;      /* one vCPU per VM for now */
 	struct pic pic;
@@ -93,6 +96,10 @@ struct vm {
 	uint64_t hypercalls[HV_HC_MAX + 2]; /* last slot: unknown numbers */
 	uint64_t tsc_start, tsc_run;        /* TSC at first entry, time spent in guest */
 	uint64_t unknown_msrs, unknown_ports;
+	struct {                 /* the unhandled ports, by port (first VM_PORT_SLOTS seen) */
+		uint16_t port;
+		uint64_t count;
+	} port_counts[VM_PORT_SLOTS];
 	uint8_t rtc_index;
 };
 

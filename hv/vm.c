@@ -218,11 +218,21 @@ void vm_debug_exit(struct vm *vm, uint32_t value)
 	printk("hintvisor: VM %s exited with code %d\n", vm->name, vm->exit_code);
 }
 
+void hv_before_entry(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	if (vm->has_blk)
+		virtio_blk_poll(vm, &vm->blk);
+}
+
 void hv_ept_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)
 {
 	struct vm *vm = v->vm;
 
-	if (gpa_x(gpa) >= vm->mem_bytes) {
+	/* The APIC page reaches here only when the APIC does not own it (x2APIC
+	 * mode): it is still a hole in RAM (ABI §8). */
+	if (!vm_is_ram(vm, gpa_x(gpa), 1)) {
 		vm_crash(vm, "EPT violation: %s at gpa %#lx (linear %#lx), outside guest RAM (%lu MiB)",
 			 access & 2 ? "write" : access & 4 ? "fetch" : "read", gpa_x(gpa),
 			 gla_valid ? gla : 0, vm->mem_bytes >> 20);

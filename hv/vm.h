@@ -13,6 +13,33 @@
 extern struct vm *vms[VM_MAX];
 extern unsigned int nr_vms;
 
+/*
+ * Is [gpa, gpa + len) guest RAM? RAM is [0, mem) minus the local APIC page
+ * at 0xfee00000, a hole for guests that large (ABI §8): the APIC cannot be
+ * moved, so no host access may map RAM there behind the guest's APIC.
+ */
+static inline bool vm_is_ram(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= vm->mem_bytes || len > vm->mem_bytes - gpa)
+		return false;
+	return len == 0 || gpa + len <= APIC_DEFAULT_BASE || gpa >= APIC_DEFAULT_BASE + PAGE_SIZE;
+}
+
+static inline bool ranges_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+	return an && bn && a < b + bn && b < a + an;
+}
+
+/*
+ * Does [gpa, gpa + len) overlap the registered state table? The host changes
+ * table bytes only by CAS (ABI §6), so it never writes a buffer there (#VE
+ * area, stats, batch results, virtio data): such buffers are refused.
+ */
+static inline bool vm_on_table(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	return vm->table_pages && ranges_overlap(gpa, len, vm->table_gpa, vm->table_nr);
+}
+
 /* Build a VM from its config entry and image module. 0 or negative errno;
  * on failure the VM is not created and the reason was printed. */
 int vm_create(const struct vm_config *cfg, const struct boot_info *bi);
@@ -36,8 +63,14 @@ void vm_console_flush(struct vm *vm);
  * *val holds the value written (out) or receives the value read (in). */
 bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val);
 
-/* VMCALL: regs hold the call; returns the value for RAX. cpl: guest CPL. */
-uint64_t hv_hypercall(struct vcpu *v, unsigned int cpl);
+/* Before each VM entry: device work left from earlier exits (a bounded
+ * amount per call). May stop the VM. */
+void hv_before_entry(struct vcpu *v);
+
+/* VMCALL: regs hold the call; returns the value for RAX. cpl: guest CPL;
+ * long_mode: the guest is in 64-bit mode (else only the low 32 bits of the
+ * registers count, and of the result, as KVM does). */
+uint64_t hv_hypercall(struct vcpu *v, unsigned int cpl, bool long_mode);
 
 /* Guest touched a guest-physical address without a mapping. */
 void hv_ept_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access);

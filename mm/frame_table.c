@@ -57,6 +57,26 @@ void mm_vm_destroy(struct mm_vm *vm)
 	vm->mm = NULL;
 }
 
+/*
+ * A newly registered table takes over the states we hold: whatever the guest
+ * left in it, every byte gets the page's current guest state, with the
+ * discard mark of a dropped volatile page (ABI §6). A zeroed table would
+ * otherwise make a discarded page STABLE and let it read zeros without a
+ * discard fault. DCLR stays valid: the state itself does not change.
+ */
+static void table_take_over(struct mm_vm *vm)
+{
+	for (uint64_t g = 0; g < vm->table_nr; g++) {
+		uint64_t e = vm->ent[g];
+		unsigned int gs = ent_gs(e);
+		uint8_t b = (uint8_t)gs;
+
+		if ((e & ENT_DISC) && (gs == HV_PAGE_VOLATILE || gs == HV_PAGE_POT_VOLATILE))
+			b |= HV_TABLE_DISCARDED;
+		__atomic_store_n(tbl_ptr(vm, g), b, __ATOMIC_RELEASE);
+	}
+}
+
 int mm_vm_set_table(struct mm_vm *vm, uint8_t *bytes, uint64_t nr)
 {
 	if (bytes != NULL && (nr == 0 || nr > vm->nr))
@@ -64,6 +84,7 @@ int mm_vm_set_table(struct mm_vm *vm, uint8_t *bytes, uint64_t nr)
 	vm->table = bytes;
 	vm->table_pages = NULL;
 	vm->table_nr = bytes != NULL ? nr : 0;
+	table_take_over(vm);
 	return 0;
 }
 
@@ -74,6 +95,7 @@ int mm_vm_set_table_pages(struct mm_vm *vm, uint8_t *const *pages, uint64_t nr)
 	vm->table = NULL;
 	vm->table_pages = pages;
 	vm->table_nr = pages != NULL ? nr : 0;
+	table_take_over(vm);
 	return 0;
 }
 

@@ -183,6 +183,8 @@ void mm_vm_destroy(struct mm_vm *vm);
 /*
  * Register the guest's shared state table (host pointer to nr bytes, pages
  * pinned by the caller), or unregister it with bytes == NULL. 0 or -MM_EINVAL.
+ * Every byte is overwritten with the page's current state (HV_PAGE_*, with
+ * HV_TABLE_DISCARDED for a discarded volatile page): the table takes over.
  */
 int mm_vm_set_table(struct mm_vm *vm, uint8_t *bytes, uint64_t nr);
 /*

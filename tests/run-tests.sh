@@ -104,6 +104,10 @@ echo "== test guests under Bochs (corei7_skylake_x, multiboot2)"
 boot skylake scripts/bochs-run.sh -t 600 "$BUILD/test.iso"
 check_guests "" tests/guests.cfg "$LOGS/skylake.log"
 
+echo "== hostile guests beside a neighbour (Bochs corei7_skylake_x)"
+boot isolation scripts/bochs-run.sh -t 600 "$BUILD/isolation.iso"
+check_guests "" tests/isolation.cfg "$LOGS/isolation.log"
+
 echo "== platform: other boot protocols and Linux (Bochs, multiboot2)"
 boot platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
 check_guests "" tests/platform.cfg "$LOGS/platform.log"

@@ -4,7 +4,8 @@
  * the host CPU minus what Hintvisor does not virtualize (VMX, SMX, machine
  * check, performance monitoring, XSAVE, MTRRs, thermal and power control),
  * plus x2APIC, TSC-deadline, ARAT, an invariant TSC with its frequency in
- * leaf 0x15 (so Linux needs no PIT to calibrate), and Hintvisor's leaves.
+ * leaves 0x15 and 0x16 (so Linux needs no PIT to calibrate), and Hintvisor's
+ * leaves.
  * Feature bit positions: SDM Vol. 2A, CPUID.
  */
 #include <asm/guest_cpu.h>
@@ -58,11 +59,11 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 						    0, 0 };
 		return zero;
 	}
-	if (leaf < 0x80000000 && leaf > MAX(max_basic, 0x15u))
+	if (leaf < 0x80000000 && leaf > MAX(max_basic, 0x16u))
 		return zero;
 	switch (leaf) {
 	case 0:
-		c.eax = MAX(c.eax, 0x15u);
+		c.eax = MAX(c.eax, 0x16u);
 		break;
 	case 1:
 		c.ebx = (c.ebx & 0xffff) | (1u << 16) | (v->id << 24); /* one logical CPU */
@@ -72,8 +73,12 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 	case 5:  /* MONITOR/MWAIT */
 	case 0xa: /* performance monitoring */
 	case 0xd: /* XSAVE */
-	case 0x16:
 		return zero;
+	case 0x16: /* base = max frequency in MHz: the TSC's, so Linux needs no PIT
+		    * to calibrate the CPU clock (quick_pit_calibrate() polls port
+		    * 0x42 100,000 times when this leaf is zero) */
+		return (struct cpuid_regs){ (uint32_t)MIN(tsc_hz / 1000000, 0xffffULL),
+					    (uint32_t)MIN(tsc_hz / 1000000, 0xffffULL), 0, 0 };
 	case 6:
 		return (struct cpuid_regs){ 1u << 2, 0, 0, 0 }; /* ARAT only */
 	case 7:
@@ -85,7 +90,7 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 	case 0x80000007:
 		return (struct cpuid_regs){ 0, 0, 0, 1u << 8 }; /* invariant TSC */
 	default:
-		if (leaf > 0x15 && leaf < 0x80000000)
+		if (leaf > 0x16 && leaf < 0x80000000)
 			return zero;
 		break;
 	}
@@ -182,7 +187,32 @@ void guest_msr_bitmap_init(uint8_t *bm)
 			allow(bm, switched_msrs[i]);
 }
 
-static struct vcpu *hw_owner; /* whose state the MSRs and FPU hold */
+static struct vcpu *hw_owner; /* whose state the MSRs, FPU, CR2 and DRs hold */
+
+/*
+ * CR2 and DR0-DR3/DR6 keep the guest's values across VM exits (the VMCS holds
+ * only DR7, SDM §27.3.1) and the host never uses them, so they are switched
+ * here with the vCPU, like the syscall MSRs.
+ */
+static void save_debug_state(struct vcpu *v)
+{
+	asm volatile("mov %%cr2, %0" : "=r"(v->cr2));
+	asm volatile("mov %%db0, %0" : "=r"(v->dr[0]));
+	asm volatile("mov %%db1, %0" : "=r"(v->dr[1]));
+	asm volatile("mov %%db2, %0" : "=r"(v->dr[2]));
+	asm volatile("mov %%db3, %0" : "=r"(v->dr[3]));
+	asm volatile("mov %%db6, %0" : "=r"(v->dr6));
+}
+
+static void load_debug_state(const struct vcpu *v)
+{
+	asm volatile("mov %0, %%cr2" ::"r"(v->cr2));
+	asm volatile("mov %0, %%db0" ::"r"(v->dr[0]));
+	asm volatile("mov %0, %%db1" ::"r"(v->dr[1]));
+	asm volatile("mov %0, %%db2" ::"r"(v->dr[2]));
+	asm volatile("mov %0, %%db3" ::"r"(v->dr[3]));
+	asm volatile("mov %0, %%db6" ::"r"(v->dr6));
+}
 
 void guest_cpu_init(struct vcpu *v)
 {
@@ -191,6 +221,9 @@ void guest_cpu_init(struct vcpu *v)
 	v->fpu[0] = 0x7f; /* FCW = 0x037f */
 	v->fpu[1] = 0x03;
 	memcpy(v->fpu + 24, &(uint32_t){ 0x1f80 }, 4); /* MXCSR */
+	v->cr2 = 0;
+	memset(v->dr, 0, sizeof(v->dr));
+	v->dr6 = 0xffff0ff0; /* reset value (SDM §17.2.3) */
 	if (hw_owner == v)
 		hw_owner = NULL;
 }
@@ -206,7 +239,9 @@ void guest_cpu_switch(struct vcpu *v)
 			if (switched_msrs[i] != MSR_TSC_AUX || aux)
 				hw_owner->syscall_msrs[i] = rdmsr(switched_msrs[i]);
 		asm volatile("fxsave64 %0" : "=m"(hw_owner->fpu));
+		save_debug_state(hw_owner);
 	}
+	load_debug_state(v);
 	for (size_t i = 0; i < ARRAY_SIZE(switched_msrs); i++)
 		if (switched_msrs[i] != MSR_TSC_AUX || aux)
 			wrmsr(switched_msrs[i], v->syscall_msrs[i]);

@@ -23,9 +23,22 @@ int mmio_decode(const uint8_t *p, size_t n, struct mmio_insn *out)
 	}
 	if (i < n && (p[i] & 0xf0) == 0x40)
 		rex = p[i++];
-	if (i + 2 > n)
+	if (i + 1 > n)
 		return -EINVAL;
 	op = p[i++];
+	if (op >= 0xa0 && op <= 0xa3) {
+		/* MOV AL/rAX <-> moffs: a 64-bit absolute address follows, what
+		 * compilers emit for a constant address (movabs). */
+		out->size = !(op & 1) ? 1 : rex & 8 ? 8 : opsize16 ? 2 : 4;
+		out->write = op >= 0xa2;
+		out->reg = 0;
+		if (i + 8 > n)
+			return -EINVAL;
+		out->len = (unsigned int)(i + 8);
+		return 0;
+	}
+	if (i + 1 > n)
+		return -EINVAL;
 	modrm = p[i++];
 	mod = modrm >> 6;
 	rm = modrm & 7;

@@ -80,9 +80,11 @@ static void setup_guest_state(const struct vcpu_start *s)
 
 	vmwrite(VMCS_GUEST_CR0, (cr0 | fixed0) & vmx_caps.cr0_fixed1);
 	vmwrite(VMCS_GUEST_CR3, lm ? s->cr3 : 0);
-	/* CR4.VMXE must stay set in VMX operation; the guest sees it clear. */
+	/* CR4.VMXE must stay set in VMX operation; the guest sees it clear. The
+	 * guest may set only GUEST_CR4_ALLOWED: every other bit is owned by us
+	 * with a shadow of 0, so a MOV to CR4 that sets one exits (#GP then). */
 	vmwrite(VMCS_GUEST_CR4, (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
-	vmwrite(VMCS_CR4_MASK, X86_CR4_VMXE);
+	vmwrite(VMCS_CR4_MASK, ~GUEST_CR4_ALLOWED);
 	vmwrite(VMCS_CR4_SHADOW, cr4);
 	vmwrite(VMCS_CR0_MASK, 0);
 	vmwrite(VMCS_CR0_SHADOW, cr0);

@@ -32,6 +32,7 @@ static const struct vmx_feature features[] = {
 	{ "NMI exiting", W_PIN, PIN_NMI, NULL },
 	{ "VMX-preemption timer", W_PIN, PIN_PREEMPT_TIMER, NULL },
 	{ "HLT exiting", W_PROC, PROC_HLT, NULL },
+	{ "RDPMC exiting", W_PROC, PROC_RDPMC, NULL }, /* no counters are offered */
 	{ "unconditional I/O exiting", W_PROC, PROC_UNCOND_IO, NULL },
 	{ "MSR bitmaps", W_PROC, PROC_MSR_BITMAPS, NULL },
 	{ "secondary controls", W_PROC, PROC_SECONDARY, NULL },
@@ -39,6 +40,7 @@ static const struct vmx_feature features[] = {
 	{ "unrestricted guest", W_PROC2, PROC2_UNRESTRICTED, NULL },
 	{ "VPID", W_PROC2, PROC2_VPID, "TLB flushed on every VM entry and exit" },
 	{ "RDTSCP", W_PROC2, PROC2_RDTSCP, "RDTSCP raises #UD in guests" },
+	{ "save debug controls", W_EXIT, EXIT_SAVE_DEBUG, NULL }, /* guest DR7 in the VMCS */
 	{ "host address-space size", W_EXIT, EXIT_HOST_64, NULL },
 	{ "acknowledge interrupt on exit", W_EXIT, EXIT_ACK_INTR, NULL },
 	{ "save IA32_EFER on exit", W_EXIT, EXIT_SAVE_EFER, NULL },
@@ -46,6 +48,7 @@ static const struct vmx_feature features[] = {
 	{ "save IA32_PAT on exit", W_EXIT, EXIT_SAVE_PAT, NULL },
 	{ "load IA32_PAT on exit", W_EXIT, EXIT_LOAD_PAT, NULL },
 	{ "load IA32_PAT on entry", W_ENTRY, ENTRY_LOAD_PAT, NULL },
+	{ "load debug controls", W_ENTRY, ENTRY_LOAD_DEBUG, NULL },
 	{ "IA-32e mode guest", W_ENTRY, ENTRY_IA32E, NULL },
 	{ "load IA32_EFER on entry", W_ENTRY, ENTRY_LOAD_EFER, NULL },
 };

@@ -107,9 +107,16 @@ static void exit_hlt(struct vcpu *v, uint64_t qual)
 	v->halted = true; /* the scheduler wakes it when an interrupt is pending */
 }
 
+/* 64-bit mode: IA-32e active and CS.L set (SDM Vol. 3A §5.2.1). */
+static bool guest_long_mode(void)
+{
+	return (vmread(VMCS_GUEST_IA32_EFER) & X86_EFER_LMA) &&
+	       (vmread(VMCS_SEG(VMCS_GUEST_ES_AR, SEG_CS)) & (1u << 13));
+}
+
 static void exit_vmcall(struct vcpu *v, uint64_t qual)
 {
-	v->regs.rax = hv_hypercall(v, guest_cpl());
+	v->regs.rax = hv_hypercall(v, guest_cpl(), guest_long_mode());
 	skip_instruction(); /* Safe: hypercalls report errors in RAX */
 }
 
@@ -138,6 +145,13 @@ static void exit_io(struct vcpu *v, uint64_t qual)
 		v->regs.rax = size == 4 ? (val & mask) : ((v->regs.rax & ~mask) | (val & mask));
 	}
 	skip_instruction(); /* Safe: port access emulated */
+}
+
+/* RDPMC: no performance counters are offered (CPUID leaf 0xa is zero), so
+ * every counter index is invalid: #GP, as on hardware. */
+static void exit_rdpmc(struct vcpu *v, uint64_t qual)
+{
+	vmx_inject_exception(v, 13, true, 0);
 }
 
 static void exit_rdmsr(struct vcpu *v, uint64_t qual)
@@ -225,8 +239,19 @@ static void emulate_apic_mmio(struct vcpu *v, uint64_t gpa)
 		insn[n] = *b;
 	}
 	if (mmio_decode(insn, n, &d)) {
-		vm_crash(v->vm, "APIC access at gpa %#lx by an instruction not emulated (%02x %02x %02x)",
-			 gpa, insn[0], insn[1], insn[2]);
+		char hex[3 * 4 + 1] = "";
+
+		/* Only the bytes that could be fetched: the rest of insn[] is junk. */
+		for (unsigned int k = 0; k < MIN(n, 4u); k++) {
+			static const char digits[] = "0123456789abcdef";
+
+			hex[3 * k] = ' ';
+			hex[3 * k + 1] = digits[insn[k] >> 4];
+			hex[3 * k + 2] = digits[insn[k] & 15];
+			hex[3 * k + 3] = 0;
+		}
+		vm_crash(v->vm, "APIC access at gpa %#lx by an instruction not emulated (%u bytes "
+			 "fetched:%s)", gpa, n, n ? hex : " none");
 		return;
 	}
 	reg = gpr(v, d.reg, &rsp);
@@ -240,6 +265,31 @@ static void emulate_apic_mmio(struct vcpu *v, uint64_t gpa)
 	vmwrite(VMCS_GUEST_RSP, rsp);
 	vmwrite(VMCS_GUEST_RIP, rip + d.len); /* Safe: access emulated */
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ULL);
+}
+
+/*
+ * MOV to CR4 that sets a bit of ~GUEST_CR4_ALLOWED (the only CR access that
+ * exits: CR0 and the other CR4 bits are the guest's, CR3 does not exit with
+ * EPT). Qualification: SDM Table 28-3.
+ */
+static void exit_cr_access(struct vcpu *v, uint64_t qual)
+{
+	unsigned int cr = qual & 15, type = (qual >> 4) & 3;
+	uint64_t rsp = vmread(VMCS_GUEST_RSP), val;
+
+	if (cr != 4 || type != 0) {
+		exit_unhandled(v, qual);
+		return;
+	}
+	val = *gpr(v, (unsigned int)(qual >> 8) & 15, &rsp);
+	if (val & ~GUEST_CR4_ALLOWED) {
+		vmx_inject_exception(v, 13, true, 0); /* reserved for this guest: #GP(0) */
+		return;
+	}
+	/* Not reached while every owned bit's shadow is 0; kept correct anyway. */
+	vmwrite(VMCS_GUEST_CR4, (val | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
+	vmwrite(VMCS_CR4_SHADOW, val);
+	skip_instruction(); /* Safe: MOV to CR4 emulated */
 }
 
 static void exit_ept_violation(struct vcpu *v, uint64_t qual)
@@ -287,6 +337,8 @@ static const exit_handler_t exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_INVVPID] = exit_ud,
 	[EXIT_VMFUNC] = exit_ud,
 	[EXIT_IO] = exit_io,
+	[EXIT_RDPMC] = exit_rdpmc,
+	[EXIT_CR_ACCESS] = exit_cr_access,
 	[EXIT_RDMSR] = exit_rdmsr,
 	[EXIT_WRMSR] = exit_wrmsr,
 	[EXIT_INVALID_STATE] = exit_entry_failed,
@@ -377,6 +429,9 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		int rc;
 
 		if (now >= deadline)
+			break;
+		hv_before_entry(v);
+		if (vm->state != VM_RUNNING)
 			break;
 		lapic_tick(&v->lapic, now);
 		deliver_interrupts(v);

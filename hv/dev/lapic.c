@@ -11,7 +11,6 @@
 #define APIC_BASE_BSP (1ULL << 8)
 #define APIC_BASE_EXTD (1ULL << 10)
 #define APIC_BASE_EN (1ULL << 11)
-#define APIC_DEFAULT_BASE 0xfee00000ULL
 
 #define REG_ID 0x02
 #define REG_VERSION 0x03

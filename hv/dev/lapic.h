@@ -11,6 +11,8 @@
 #include <types.h>
 
 #define MSR_IA32_APIC_BASE 0x1b
+/* The xAPIC page; IA32_APIC_BASE cannot move it, so it is a hole in guest RAM. */
+#define APIC_DEFAULT_BASE 0xfee00000ULL
 #define MSR_IA32_TSC_DEADLINE 0x6e0
 #define MSR_X2APIC_FIRST 0x800
 #define MSR_X2APIC_LAST 0x8ff

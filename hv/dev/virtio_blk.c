@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio-blk, legacy PCI (see virtio_blk.h). Requests are served
- * synchronously on the queue-notify write. Everything the guest controls
- * (ring indices, descriptor addresses, lengths, chains) is checked: a bad
- * request gets VIRTIO_BLK_S_IOERR, a bad ring stops the VM.
+ * virtio-blk, legacy PCI (see virtio_blk.h). A queue-notify write only marks
+ * the queue kicked; requests are served before the vCPU's next entries, at
+ * most VBLK_BUDGET_REQS requests or VBLK_BUDGET_BYTES bytes per entry, so
+ * that no ring content can keep the hypervisor in one exit. Everything the
+ * guest controls (ring indices, descriptor addresses, lengths, chains) is
+ * checked: a bad request gets VIRTIO_BLK_S_IOERR, a bad ring stops the VM.
  */
 #include <errno.h>
 #include <hv/dev/virtio_blk.h>
@@ -26,6 +28,10 @@
 #define VIRTIO_BLK_F_BLK_SIZE (1u << 6)
 #define VIRTIO_BLK_F_FLUSH (1u << 9)
 #define VBLK_SEG_MAX 64
+/* Work per VM entry: a request is never split, so one entry may exceed the
+ * byte budget by one request (at most the disk size). */
+#define VBLK_BUDGET_REQS 16
+#define VBLK_BUDGET_BYTES (256u << 10)
 
 #define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
@@ -79,9 +85,10 @@ static int set_queue(struct vm *vm, struct virtio_blk *b, uint32_t pfn)
 	unpin_ring(vm, b);
 	b->queue_pfn = pfn;
 	b->last_avail = 0;
+	b->kicked = false;
 	if (!pfn)
 		return 0;
-	if (((uint64_t)pfn << 12) + RING_PAGES * PAGE_SIZE > vm->mem_bytes)
+	if (!vm_is_ram(vm, (uint64_t)pfn << 12, RING_PAGES * PAGE_SIZE))
 		return -EINVAL;
 	for (i = 0; i < RING_PAGES; i++) {
 		hfn_t h;
@@ -98,28 +105,50 @@ static int set_queue(struct vm *vm, struct virtio_blk *b, uint32_t pfn)
 	return 0;
 }
 
-static int guest_copy(struct vm *vm, uint64_t gpa, void *buf, size_t n, bool to_guest)
+/*
+ * Does [gpa, gpa + n) touch the ring pages? The device never writes guest
+ * data there: a transfer into the ring would let the data rewrite the very
+ * indices the device is following (avail->idx kept ahead for ever).
+ */
+static bool on_ring(const struct virtio_blk *b, uint64_t gpa, uint64_t n)
 {
-	return to_guest ? hint_copy_to_guest(vm, gpa, buf, n) : hint_copy_from_guest(vm, buf, gpa, n);
+	uint64_t r = ring_gpa(b);
+
+	return b->queue_pfn && n && gpa < r + RING_PAGES * PAGE_SIZE && gpa + n > r &&
+	       gpa + n > gpa;
+}
+
+/* Copy between guest memory and buf; device writes into the ring are refused. */
+static int guest_copy(struct vm *vm, struct virtio_blk *b, uint64_t gpa, void *buf, size_t n,
+		      bool to_guest)
+{
+	if (!to_guest)
+		return hint_copy_from_guest(vm, buf, gpa, n);
+	if (on_ring(b, gpa, n) || gpa + n < gpa || vm_on_table(vm, gpa, n))
+		return -EFAULT; /* nor into the state table: the guest CASes its bytes */
+	return hint_copy_to_guest(vm, gpa, buf, n);
 }
 
 /* Data transfer of one segment between the disk and guest memory. */
 static int transfer(struct vm *vm, struct virtio_blk *b, uint64_t *sector, const struct vq_desc *d,
 		    bool write)
 {
-	uint64_t off = *sector * 512;
+	uint64_t off;
 
-	if (d->len % 512 || off > b->sectors * 512 || d->len > b->sectors * 512 - off)
+	/* In sectors first: sector * 512 wraps for sector >= 2^55. */
+	if (d->len % 512 || *sector > b->sectors || d->len / 512 > b->sectors - *sector)
 		return -EINVAL;
-	if (guest_copy(vm, d->addr, b->disk + off, d->len, !write))
+	off = *sector * 512;
+	if (guest_copy(vm, b, d->addr, b->disk + off, d->len, !write))
 		return -EFAULT;
 	*sector += d->len / 512;
 	return 0;
 }
 
-/* Serve the chain starting at head. Returns bytes written to the guest, or
- * -1 if the chain itself is malformed (the VM is then stopped). */
-static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head)
+/* Serve the chain starting at head; *bytes grows by the data moved. Returns
+ * bytes written to the guest, or -1 if the chain itself is malformed (the VM
+ * is then stopped). */
+static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head, uint64_t *bytes)
 {
 	struct vq_desc d[VBLK_SEG_MAX + 2];
 	unsigned int n = 0;
@@ -147,7 +176,7 @@ static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head)
 	if (n < 2 || d[0].len < sizeof(hdr) || (d[0].flags & VIRTQ_DESC_F_WRITE) ||
 	    !(d[n - 1].flags & VIRTQ_DESC_F_WRITE) || d[n - 1].len < 1)
 		return -1;
-	if (guest_copy(vm, d[0].addr, &hdr, sizeof(hdr), false))
+	if (guest_copy(vm, b, d[0].addr, &hdr, sizeof(hdr), false))
 		return -1;
 	sector = hdr.sector;
 	for (unsigned int i = 1; i + 1 < n && status == VIRTIO_BLK_S_OK; i++) {
@@ -159,16 +188,19 @@ static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head)
 				status = VIRTIO_BLK_S_IOERR;
 			else
 				written += d[i].len;
+			*bytes += d[i].len;
 			break;
 		case VIRTIO_BLK_T_OUT:
 			if (dev_writes || transfer(vm, b, &sector, &d[i], true))
 				status = VIRTIO_BLK_S_IOERR;
+			else
+				*bytes += d[i].len;
 			break;
 		case VIRTIO_BLK_T_GET_ID: {
 			char id[20] = "hintvisor-disk";
 
 			if (!dev_writes ||
-			    guest_copy(vm, d[i].addr, id, MIN(d[i].len, sizeof(id)), true))
+			    guest_copy(vm, b, d[i].addr, id, MIN(d[i].len, sizeof(id)), true))
 				status = VIRTIO_BLK_S_IOERR;
 			else
 				written += MIN(d[i].len, sizeof(id));
@@ -187,17 +219,20 @@ static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head)
 	}
 	if (status != VIRTIO_BLK_S_OK)
 		b->errors++;
-	if (guest_copy(vm, d[n - 1].addr, &status, 1, true))
+	/* A status byte that cannot be written (outside RAM, in the ring): a bad chain. */
+	if (guest_copy(vm, b, d[n - 1].addr, &status, 1, true))
 		return -1;
 	return (int64_t)written + 1;
 }
 
-static void notify(struct vm *vm, struct virtio_blk *b)
+/* Serve available requests within one entry's budget (see the file comment). */
+void virtio_blk_poll(struct vm *vm, struct virtio_blk *b)
 {
 	volatile uint16_t *avail_idx, *used_idx;
-	bool done = false;
+	unsigned int reqs = 0;
+	uint64_t bytes = 0;
 
-	if (!b->queue_pfn)
+	if (!b->kicked || !b->queue_pfn)
 		return;
 	avail_idx = ring(vm, b, AVAIL_OFF + 2, 2);
 	used_idx = ring(vm, b, USED_OFF + 2, 2);
@@ -209,7 +244,9 @@ static void notify(struct vm *vm, struct virtio_blk *b)
 		uint32_t *used;
 		int64_t len;
 
-		len = slot ? serve(vm, b, head) : -1;
+		if (reqs == VBLK_BUDGET_REQS || bytes >= VBLK_BUDGET_BYTES)
+			break; /* the rest before the next entry; still kicked */
+		len = slot ? serve(vm, b, head, &bytes) : -1;
 		if (len < 0) {
 			vm_crash(vm, "virtio-blk: malformed descriptor chain at head %u", head);
 			return;
@@ -223,10 +260,14 @@ static void notify(struct vm *vm, struct virtio_blk *b)
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 		*used_idx = (uint16_t)(*used_idx + 1);
 		b->last_avail++;
+		reqs++;
 		avail_idx = ring(vm, b, AVAIL_OFF + 2, 2);
-		done = true;
+		if (!avail_idx)
+			return;
 	}
-	if (done) {
+	if (b->last_avail == *avail_idx)
+		b->kicked = false;
+	if (reqs) {
 		b->isr |= 1;
 		pic_set_irq(&vm->pic, VBLK_IRQ, true);
 	}
@@ -291,7 +332,7 @@ static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int 
 		break;
 	case VIO_QUEUE_NOTIFY:
 		if ((uint16_t)*val == 0)
-			notify(vm, b);
+			b->kicked = true; /* served by virtio_blk_poll() before the next entry */
 		break;
 	case VIO_STATUS:
 		b->status = (uint8_t)*val;

@@ -24,6 +24,7 @@ struct virtio_blk {
 	uint16_t last_avail;     /* next avail ring index to process */
 	uint8_t status, isr;
 	bool pinned;             /* ring pages pinned in the frame pool */
+	bool kicked;             /* notified, and requests may be left to serve */
 	uint64_t reads, writes, flushes, errors;
 };
 
@@ -33,5 +34,11 @@ struct vm;
 int virtio_blk_init(struct vm *vm, struct virtio_blk *b, uint8_t *disk, uint64_t len);
 /* Release what the device holds in the frame pool (before the VM's mm goes). */
 void virtio_blk_release(struct vm *vm, struct virtio_blk *b);
+/*
+ * Serve the queue after a notify, before the vCPU's next entry: at most a
+ * fixed budget of requests and bytes per call, the rest on later calls.
+ * Raises the interrupt when a request completed. May stop the VM.
+ */
+void virtio_blk_poll(struct vm *vm, struct virtio_blk *b);
 
 #endif /* HV_DEV_VIRTIO_BLK_H */

@@ -65,6 +65,8 @@ static const struct {
 	{ "vm name=a image=a mem=2M after=b\nvm name=b image=b mem=2M\n",
 	  "line 1: after= names no VM defined before this one" },
 	{ "vm name=a image=a mem=99999999999999999999\n", "line 1: bad mem size" },
+	{ "vm name=a image=a mem=2M disk=d.img\nvm name=b image=a mem=2M disk=d.img\n",
+	  "line 2: disk= module already used by another VM (one disk per VM)" },
 };
 
 START_TEST(rejects_with_line_numbers)

@@ -62,7 +62,7 @@ void hint_get_stats(struct vm *m, struct hv_vm_stats *st)
 	memset(st, 0, sizeof(*st));
 }
 
-int hint_copy_to_guest(struct vm *m, uint64_t gpa, const void *src, size_t n)
+int64_t hint_write_guest_all(struct vm *m, uint64_t gpa, const void *src, size_t n)
 {
 	passed++;
 	return 0;
@@ -71,7 +71,7 @@ int hint_copy_to_guest(struct vm *m, uint64_t gpa, const void *src, size_t n)
 static int64_t call(unsigned int cpl, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
 	v->regs = (struct guest_regs){ .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2 };
-	return (int64_t)hv_hypercall(v, cpl);
+	return (int64_t)hv_hypercall(v, cpl, true);
 }
 
 static void setup(void)
@@ -143,6 +143,67 @@ START_TEST(buffer_arguments)
 }
 END_TEST
 
+/* Buffers the host writes may not overlap the registered table. */
+START_TEST(buffers_off_the_table)
+{
+	vm.table_pages = (uint8_t **)&vm; /* registered: any non-NULL pointer */
+	vm.table_gpa = 0x40000;
+	vm.table_nr = vm.nr_frames; /* one page */
+	ck_assert(vm_on_table(&vm, 0x40fff, 1));
+	ck_assert(!vm_on_table(&vm, 0x41000, 8));
+	ck_assert_int_eq(call(0, HV_HC_GET_STATS, 0x40ff8, 16, 0), -HV_EFAULT);
+	ck_assert_int_eq(call(0, HV_HC_SET_BATCH_STATE, 0x40000, 1, 0), -HV_EFAULT);
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_VE_AREA, 0x40040, 0, 0), -HV_EFAULT);
+	ck_assert_uint_eq(passed, 0);
+	ck_assert_int_eq(call(0, HV_HC_GET_STATS, 0x3ff00, 256, 0), (int64_t)sizeof(struct hv_vm_stats));
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_VE_AREA, 0x41000, 0, 0), 0);
+	vm.table_pages = NULL;
+	/* And a table may not cover the vCPU's #VE area. */
+	v->ve_registered = true;
+	v->ve_area = 0x50000;
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x50000, vm.nr_frames, 0), -HV_EFAULT);
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x51000, vm.nr_frames, 0), 0);
+}
+END_TEST
+
+/* Not in 64-bit mode: only the low halves of the registers count, as KVM. */
+START_TEST(not_long_mode_truncates)
+{
+	v->regs = (struct guest_regs){ .rax = 0xdead000000000000ULL | HV_HC_SET_PAGE_STATE,
+				       .rbx = 0xffffffff00000005ULL, .rcx = 0x1234567800000002ULL };
+	ck_assert_uint_eq(hv_hypercall(v, 0, false), HV_PAGE_UNUSED);
+	ck_assert_uint_eq(last[0], 5);
+	ck_assert_uint_eq(last[1], 2);
+	/* The same registers in 64-bit mode: an unknown number. */
+	ck_assert_uint_eq(hv_hypercall(v, 0, true), (uint64_t)-HV_ENOSYS);
+	/* Errors are 32-bit values then. */
+	v->regs = (struct guest_regs){ .rax = HV_HC_SET_PAGE_STATE, .rbx = vm.nr_frames };
+	ck_assert_uint_eq(hv_hypercall(v, 0, false), (uint32_t)-HV_ERANGE);
+}
+END_TEST
+
+/* A guest over 4 GiB: the APIC page is a hole, never a hypercall buffer. */
+START_TEST(apic_page_is_a_hole)
+{
+	const uint64_t apic = 0xfee00000;
+
+	vm.mem_bytes = 5ULL << 30;
+	vm.nr_frames = vm.mem_bytes >> 12;
+	ck_assert(!vm_is_ram(&vm, apic, 1));
+	ck_assert(!vm_is_ram(&vm, apic - 8, 16));
+	ck_assert(vm_is_ram(&vm, apic - 4096, 4096));
+	ck_assert(vm_is_ram(&vm, apic + 4096, 4096));
+	ck_assert_int_eq(call(0, HV_HC_SET_BATCH_STATE, apic, 1, 0), -HV_EFAULT);
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_VE_AREA, apic + 0xfc0, 0, 0), -HV_EFAULT);
+	ck_assert_int_eq(call(0, HV_HC_GET_STATS, apic - 8, 16, 0), -HV_EFAULT);
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, apic - 0x10000, vm.nr_frames, 0),
+			 -HV_EFAULT);
+	ck_assert_uint_eq(passed, 0);
+	ck_assert_int_eq(call(0, HV_HC_GET_STATS, apic + 4096, 16, 0), 16);
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, apic + 4096, vm.nr_frames, 0), 0);
+}
+END_TEST
+
 Suite *hypercall_suite(void)
 {
 	Suite *s = suite_create("hypercall");
@@ -152,6 +213,9 @@ Suite *hypercall_suite(void)
 	tcase_add_test(t, numbers_and_privilege);
 	tcase_add_test(t, page_and_range_arguments);
 	tcase_add_test(t, buffer_arguments);
+	tcase_add_test(t, apic_page_is_a_hole);
+	tcase_add_test(t, not_long_mode_truncates);
+	tcase_add_test(t, buffers_off_the_table);
 	suite_add_tcase(s, t);
 	return s;
 }

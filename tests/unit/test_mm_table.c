@@ -44,6 +44,34 @@ START_TEST(set_table_args)
 }
 END_TEST
 
+/* Registration takes over the states: a discard mark set before the table
+ * existed survives a table the guest zeroed (or filled with junk). */
+START_TEST(register_takes_over_states)
+{
+	uint64_t v;
+
+	world(4, 16, NR);
+	put(1, 0x11);
+	put(2, 0x22);
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(1), HV_PAGE_VOLATILE), HV_PAGE_STABLE);
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(3), HV_PAGE_UNUSED) & 3, HV_PAGE_STABLE);
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(4), HV_PAGE_POT_VOLATILE) & 3, HV_PAGE_STABLE);
+	evict(1);
+	ck_assert(mm_get_state(&fv->vm, _gfn(1)) & HV_RES_DISCARDED);
+	memset(tbl, 0x5c, sizeof(tbl));
+	ck_assert_int_eq(mm_vm_set_table(&fv->vm, tbl, NR), 0);
+	ck_assert_uint_eq(tbl[1], HV_PAGE_VOLATILE | HV_TABLE_DISCARDED);
+	ck_assert_uint_eq(tbl[2], HV_PAGE_STABLE);
+	ck_assert_uint_eq(tbl[3], HV_PAGE_UNUSED);
+	ck_assert_uint_eq(tbl[4], HV_PAGE_POT_VOLATILE);
+	ck_assert_uint_eq(tbl[NR], 0x5c); /* nothing beyond the table */
+	ck_assert_int_eq(fake_access(fv, 1, false, &v), FAKE_DISCARD);
+	ck_assert_uint_eq(get(2), 0x22);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
 START_TEST(unused_byte_dropped)
 {
 	table_world(4, 16);
@@ -338,6 +366,7 @@ Suite *mm_table_suite(void)
 	TCase *tc = tcase_create("table");
 
 	tcase_add_test(tc, set_table_args);
+	tcase_add_test(tc, register_takes_over_states);
 	tcase_add_test(tc, unused_byte_dropped);
 	tcase_add_test(tc, volatile_byte_discard_mark);
 	tcase_add_test(tc, potvol_byte_discard_mark);

@@ -38,6 +38,9 @@ START_TEST(addressing_forms)
 		unsigned int len, size, reg;
 		bool write;
 	} c[] = {
+		{ { 0xa1, 0x30, 0, 0xe0, 0xfe, 0, 0, 0, 0 }, 9, 9, 4, 0, false }, /* movabs moffs,%eax */
+		{ { 0xa3, 0x80, 0, 0xe0, 0xfe, 0, 0, 0, 0 }, 9, 9, 4, 0, true },  /* movabs %eax,moffs */
+		{ { 0x48, 0xa1, 0, 0, 0xe0, 0xfe, 0, 0, 0, 0 }, 10, 10, 8, 0, false }, /* REX.W */
 		{ { 0x8b, 0x00 }, 2, 2, 4, 0, false },                         /* mov (%rax),%eax */
 		{ { 0x8b, 0x40, 0x10 }, 3, 3, 4, 0, false },                   /* disp8 */
 		{ { 0x8b, 0x04, 0x24 }, 3, 3, 4, 0, false },                   /* SIB (%rsp) */

@@ -31,7 +31,8 @@ const char test_title[] = "abuse: random and hostile hypercalls get legal answer
 
 /* The table (one byte per frame) and the #VE area share this page. */
 static uint8_t tblpage[4096] __attribute__((aligned(4096)));
-#define VE_OFFSET 0x40
+/* The #VE area: never inside the table, whose bytes the host only CASes. */
+static uint8_t vebuf[64] __attribute__((aligned(64)));
 
 #define HOG_FRAMES 1536 /* 6 MiB at the top of RAM: our own memory pressure */
 
@@ -409,8 +410,8 @@ static void do_register_ve(void)
 	r = call(HV_HC_REGISTER_VE_AREA, gpa, rnd(), rnd(), rnd());
 	if (gpa & 63)
 		EXPECT_RET(8, gpa, 0, 0, r, ERR(HV_EINVAL));
-	else if (gpa >= mem)
-		EXPECT_RET(8, gpa, 0, 0, r, ERR(HV_EFAULT));
+	else if (gpa >= mem || (gpa >= (uint64_t)tblpage && gpa < (uint64_t)tblpage + frames))
+		EXPECT_RET(8, gpa, 0, 0, r, ERR(HV_EFAULT)); /* not RAM, or on the table */
 	else
 		EXPECT_RET(8, gpa, 0, 0, r, ERR(HV_EBUSY));
 }
@@ -562,13 +563,15 @@ static void on_discard(volatile struct hv_ve_info *ve)
 /* Deterministic edge cases, once each. */
 static void edge_cases(void)
 {
-	uint64_t r, ve = (uint64_t)tblpage + VE_OFFSET;
+	uint64_t r, ve = (uint64_t)vebuf;
 
-	/* #VE area first, then the table over it (same page): both legal. */
+	/* #VE area first; a table over it is refused (the host would write #VE
+	 * information into table bytes), one beside it is fine. */
 	r = hypercall(HV_HC_REGISTER_VE_AREA, ve, 0, 0, 0);
 	EXPECT_EQ(r, 0);
 	ve_area = (volatile struct hv_ve_info *)ve;
 	set_discard_handler(on_discard);
+	EXPECT_EQ(hypercall(HV_HC_REGISTER_TABLE, ve & ~0xfffULL, frames, 0, 0), ERR(HV_EFAULT));
 	r = hypercall(HV_HC_REGISTER_TABLE, (uint64_t)tblpage, frames, 0, 0);
 	EXPECT_EQ(r, 0);
 	hv_table = tblpage;
@@ -599,7 +602,7 @@ static void edge_cases(void)
 		test_fail("GET_STATS into RAM across a page boundary (gpa %#lx, %lu bytes) = %#lx, "
 			  "expected %lu", (sb_first << PAGE_SHIFT) + PAGE_SIZE - 64, STATS_SIZE, r,
 			  STATS_SIZE);
-	ncalls += 14;
+	ncalls += 15;
 }
 
 void test_main(void)

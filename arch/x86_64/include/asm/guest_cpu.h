@@ -10,6 +10,18 @@
 #include <asm/cpu.h>
 #include <hv/vcpu.h>
 
+/*
+ * CR4 bits a guest may set: those whose state is either in the VMCS or
+ * switched by guest_cpu_switch(), and whose features CPUID shows. Not
+ * allowed, because the state behind them is not switched: PCE (RDPMC at
+ * CPL 3; no counters are offered), OSXSAVE (XCR0 and XSAVE state), PKE
+ * (PKRU), CET, and what CPUID hides (UMIP, PCIDE, LA57, VMXE, SMXE, ...).
+ */
+#define GUEST_CR4_ALLOWED                                                              \
+	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
+	 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | X86_CR4_FSGSBASE | \
+	 X86_CR4_SMEP | X86_CR4_SMAP)
+
 /* The filtered CPUID of a guest. */
 struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf);
 /* Emulated MSR access; false: unknown MSR or bad value (the caller injects #GP). */
@@ -18,7 +30,7 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val);
 /* Set up the MSR bitmap page: everything exits but the MSRs that are
  * switched with the vCPU (see guest_cpu_switch()). */
 void guest_msr_bitmap_init(uint8_t *bitmap);
-/* Make v's non-VMCS state (syscall MSRs, FPU/SSE) the hardware's. */
+/* Make v's non-VMCS state (syscall MSRs, FPU/SSE, CR2, DR0-DR3, DR6) the hardware's. */
 void guest_cpu_switch(struct vcpu *v);
 /* Initial FPU image and MSRs for a new vCPU. */
 void guest_cpu_init(struct vcpu *v);
