@@ -78,8 +78,8 @@ static uint64_t arg(struct fz_in *in)
 
 static bool abi_error(int64_t r)
 {
-	return r == -HV_EPERM || r == -HV_EFAULT || r == -HV_EBUSY || r == -HV_EINVAL ||
-	       r == -HV_ERANGE || r == -HV_ENOSYS;
+	return r == -HV_EPERM || r == -HV_ENOMEM || r == -HV_EFAULT || r == -HV_EBUSY ||
+	       r == -HV_EINVAL || r == -HV_ERANGE || r == -HV_ENOSYS;
 }
 
 static int64_t call(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, unsigned int cpl)
@@ -87,7 +87,7 @@ static int64_t call(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, unsigned
 	int64_t r;
 
 	vm.vcpu.regs = (struct guest_regs){ .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2, .rsi = a2 };
-	r = (int64_t)hv_hypercall(&vm.vcpu, cpl);
+	r = (int64_t)hv_hypercall(&vm.vcpu, cpl, true); /* a 64-bit guest */
 	if (r < 0 && r >= -4095 && !abi_error(r))
 		panic("hypercall %#lx returned %ld, not an ABI error code", nr, r);
 	return r;
