@@ -5,22 +5,24 @@
  * random arguments: gfns in and out of range, any state value, batches with
  * random entries in our own page or in a page they may hint away, ranges,
  * registration attempts for a table and a #VE area (both registered first),
- * statistics into random buffers. Between the calls, random bytes go into
- * the shared table (any value, by plain store or CAS, also over 0x82).
+ * statistics into random buffers, hints on the pinned pages of the table
+ * and the #VE area. Between the calls, random bytes go into the shared
+ * table (any value, by plain store or CAS, also over 0x82).
  *
- * RAM holds, above the image and the table, a set of STABLE pages with
- * known content that the guest never hints and never names in a call, and
- * "chaos": the rest of RAM up to the top, larger than the host pool, which
- * takes every hint and is also our hog (hog_touch() keeps up the pressure;
- * a discard fault there is made STABLE by call 3 and touched again). The
- * stable pages are checked at the end, and one at random every so often.
+ * RAM above the image and the table: a set of STABLE pages with known
+ * content; a hog of STABLE pages larger than the host pool (hog_touch()),
+ * so that everything not in use is paged out, the stable set too; and at
+ * the top "chaos", the only pages the calls and table bytes name, touched
+ * now and then (a discard fault there is made STABLE by call 3). The stable
+ * set is never hinted and never named in a call: all of it is checked at
+ * the end, and one page at random every so often.
  *
  * Every result must be legal: the error the ABI names for the arguments (in
  * the ABI's order), or a result that the ABI allows given what the guest
  * read in the table just before the call. No model of the page states: the
  * random table bytes make any state possible; the abuse guest does the exact
- * model at a smaller scale. The PRNG seed is fixed (printed); "seed=N" on
- * the VM's command line picks another.
+ * model at a smaller scale. The PRNG seed is fixed (printed); "seed=N
+ * calls=N" on the VM's command line picks another seed or run length.
  */
 #include "hvtest.h"
 #include <stdio.h>
@@ -482,6 +484,33 @@ static void do_register_ve(void)
 		EXPECT_RET(8, gpa, 0, 0, r, ERR(HV_EBUSY));
 }
 
+/*
+ * The table's pages and the page of the #VE area are pinned while
+ * registered (ABI 5.7, 5.8): a hint by call changes their guest state, never
+ * their residence. Taken back to STABLE at once (we write them).
+ */
+static void do_pinned(void)
+{
+	uint64_t g = below(2) ? tbl_gfn + below(st_first - tbl_gfn) : (uint64_t)ve_area >> PAGE_SHIFT;
+	uint64_t s = below(4), r;
+	const char *why;
+	uint8_t b = tbl_get(g);
+
+	r = call(HV_HC_SET_PAGE_STATE, g, s, rnd(), rnd());
+	why = word_ok(r, b);
+	if (!*why && HV_RES_HOST_STATE(r) != HV_HOST_RESIDENT)
+		why = "a pinned page is not resident";
+	if (*why)
+		bad(3, 3, g, s, b, r, why);
+	b = tbl_get(g);
+	r = call(HV_HC_SET_PAGE_STATE, g, HV_PAGE_STABLE, rnd(), rnd());
+	why = word_ok(r, b);
+	if (!*why && (HV_RES_HOST_STATE(r) != HV_HOST_RESIDENT || (r & HV_RES_DISCARDED)))
+		why = "a pinned page taken back is not resident, or discarded";
+	if (*why)
+		bad(3, 3, g, 0, b, r, why);
+}
+
 /* Statistics in our own buffer: do they add up? */
 static void check_stats(const struct hv_vm_stats *st, uint64_t n)
 {
@@ -780,6 +809,8 @@ void test_main(void)
 			do_register_ve();
 		else if (k < 666)
 			do_get_stats(); /* rare: with a table it walks all of it */
+		else if (k < 676)
+			do_pinned();
 		else if (k < 770)
 			do_unknown();
 		else if (k < 800)
