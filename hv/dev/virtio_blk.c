@@ -107,10 +107,12 @@ static int guest_copy(struct vm *vm, uint64_t gpa, void *buf, size_t n, bool to_
 static int transfer(struct vm *vm, struct virtio_blk *b, uint64_t *sector, const struct vq_desc *d,
 		    bool write)
 {
-	uint64_t off = *sector * 512;
+	uint64_t off;
 
-	if (d->len % 512 || off > b->sectors * 512 || d->len > b->sectors * 512 - off)
+	/* In sectors first: sector * 512 wraps for sector >= 2^55. */
+	if (d->len % 512 || *sector > b->sectors || d->len / 512 > b->sectors - *sector)
 		return -EINVAL;
+	off = *sector * 512;
 	if (guest_copy(vm, d->addr, b->disk + off, d->len, !write))
 		return -EFAULT;
 	*sector += d->len / 512;
