@@ -448,9 +448,14 @@ static void do_register_table(void)
 		gpa = outside_gpa();
 		n = below(2) ? frames : rnd();
 		break;
-	default: /* well-formed, anywhere in RAM: a table is registered already */
-		gpa = below(frames) << PAGE_SHIFT;
+	default: { /* well-formed, anywhere in RAM but over the #VE area: one is registered */
+		uint64_t g = below(frames), ve = (uint64_t)ve_area >> PAGE_SHIFT;
+
+		if (g <= ve && ve < g + (st_first - tbl_gfn))
+			g = ve + 1;
+		gpa = g << PAGE_SHIFT;
 		n = frames;
+	}
 	}
 	r = call(HV_HC_REGISTER_TABLE, gpa, n, rnd(), rnd());
 	if ((gpa & 0xfff) || n != frames)
@@ -472,8 +477,13 @@ static void do_register_ve(void)
 	case 1:
 		gpa = chaos_gpa(below(2) ? 64 : 0);
 		break;
-	default:
-		gpa = (below(frames) << PAGE_SHIFT) + below(64) * 64;
+	default: { /* anywhere in RAM but in the table */
+		uint64_t g = below(frames);
+
+		if (g >= tbl_gfn && g < st_first)
+			g = st_first;
+		gpa = (g << PAGE_SHIFT) + below(64) * 64;
+	}
 	}
 	r = call(HV_HC_REGISTER_VE_AREA, gpa, rnd(), rnd(), rnd());
 	if (gpa & 63)
@@ -558,12 +568,9 @@ static void do_get_stats(void)
 	case 1:
 		gpa = outside_gpa() & (below(4) ? ~7ULL : ~0ULL);
 		break;
-	case 2: { /* into the table bytes of chaos pages: random table bytes written by the host */
-		uint64_t first = (cz_first + 7) & ~7ULL;
-
-		gpa = (tbl_gfn << PAGE_SHIFT) + first + below((cz_end - first - n) / 8 + 1) * 8;
+	case 2: /* the last bytes of RAM, just fitting */
+		gpa = (mem - n) & ~7ULL;
 		break;
-	}
 	default: /* chaos, maybe across a page end (the last one is the end of RAM) */
 		gpa = chaos_gpa(below(16) ? 8 : 0);
 		chaos = true;
