@@ -315,7 +315,7 @@ static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int 
 			memcpy(cfg, &b->sectors, 8);      /* capacity */
 			memcpy(cfg + 12, &seg_max, 4);    /* size_max at 8 is 0: no limit */
 			memcpy(cfg + 20, &blk_size, 4);   /* geometry at 16 is 0 */
-			memcpy(val, cfg + off - VIO_CONFIG, size);
+			memcpy(val, cfg + (off - VIO_CONFIG), size);
 		}
 		return;
 	}

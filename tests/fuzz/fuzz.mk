@@ -24,8 +24,10 @@ FUZZ_SRCS_config := tests/fuzz/fuzz_config.c hv/config.c
 FUZZ_SRCS_elf := tests/fuzz/fuzz_elf.c hv/elf.c
 FUZZ_SRCS_multiboot := tests/fuzz/fuzz_multiboot.c hv/multiboot.c $(FUZZ_HV_SRCS)
 FUZZ_SRCS_bzimage := tests/fuzz/fuzz_bzimage.c hv/linux.c $(FUZZ_HV_SRCS)
+FUZZ_SRCS_virtio := tests/fuzz/fuzz_virtio.c hv/dev/virtio_blk.c hv/dev/pci.c hv/dev/pic.c \
+	$(FUZZ_HV_SRCS)
 
-FUZZERS ?= hypercall mmio config elf multiboot bzimage
+FUZZERS ?= hypercall mmio config elf multiboot bzimage virtio
 fuzz_objs = $(patsubst %,$(FUZZ_DIR)/o/%.o,$(1))
 FUZZ_BINS := $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%)
 
