@@ -88,6 +88,10 @@ static int load_elf32(struct vm *vm, const uint8_t *img, size_t len, uint32_t *e
 	}
 	if (!loads)
 		goto bad;
+	if (eh.entry >= vm->mem_bytes) {
+		*why = "entry point outside guest RAM";
+		return -ERANGE;
+	}
 	*entry = eh.entry;
 	return 0;
 bad:

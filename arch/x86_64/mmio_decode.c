@@ -32,8 +32,8 @@ int mmio_decode(const uint8_t *p, size_t n, struct mmio_insn *out)
 		out->size = !(op & 1) ? 1 : rex & 8 ? 8 : opsize16 ? 2 : 4;
 		out->write = op >= 0xa2;
 		out->reg = 0;
-		if (i + 8 > n)
-			return -EINVAL;
+		if (i + 8 > n || i + 8 > 15)
+			return -EINVAL; /* 15 bytes at most, or the CPU raises #GP */
 		out->len = (unsigned int)(i + 8);
 		return 0;
 	}

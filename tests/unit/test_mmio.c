@@ -90,6 +90,9 @@ START_TEST(rejects_the_rest)
 	static const uint8_t c7_1[] = { 0xc7, 0x08, 0, 0, 0, 0 }; /* C7 /1 */
 	static const uint8_t trunc[] = { 0x8b, 0x80, 0x00 }; /* disp32 cut short */
 	static const uint8_t addr32[] = { 0x67, 0x8b, 0x00 };
+	/* movabs with 7 operand-size prefixes: 16 bytes, over the 15-byte limit. */
+	static const uint8_t movabs16[] = { 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0xa3,
+					    0, 0, 0xe0, 0xfe, 0, 0, 0, 0 };
 
 	ck_assert_int_eq(dec(regreg, sizeof(regreg)), -EINVAL);
 	ck_assert_int_eq(dec(add, sizeof(add)), -EINVAL);
@@ -97,6 +100,8 @@ START_TEST(rejects_the_rest)
 	ck_assert_int_eq(dec(trunc, sizeof(trunc)), -EINVAL);
 	ck_assert_int_eq(dec(addr32, sizeof(addr32)), -EINVAL);
 	ck_assert_int_eq(dec(regreg, 0), -EINVAL);
+	ck_assert_int_eq(dec(movabs16, sizeof(movabs16)), -EINVAL);
+	ck_assert_int_eq(dec(movabs16 + 6, sizeof(movabs16) - 6), 0); /* 10 bytes: fine */
 }
 END_TEST
 
