@@ -62,8 +62,29 @@ if [ "$follow" = 1 ]; then
 	tail -n +1 -f "$log" &
 	tailpid=$!
 fi
+# The term display draws the guest's screen into a pseudo-terminal that it
+# opens itself (/dev/ptmx). Nobody reads that terminal, so once its buffer is
+# full (a few minutes into a run) Bochs blocks for good. Read it away.
+drain_screen() {
+	n=0
+	while [ $n -lt 600 ]; do
+		pid=$(pgrep -P "$1" -x bochs-bin || true)
+		for fd in /proc/${pid:-none}/fd/*; do
+			[ "$(readlink "$fd" 2>/dev/null)" = /dev/ptmx ] || continue
+			idx=$(sed -n 's/^tty-index:[[:space:]]*//p' "/proc/$pid/fdinfo/${fd##*/}")
+			[ -n "$idx" ] && exec cat "/dev/pts/$idx" >/dev/null 2>&1
+		done
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
 rc=0
-(cd "$dir" && timeout -s KILL "$timeout" bochs -q -f bochsrc -rc rc </dev/null >"$dir/stdout" 2>&1) || rc=$?
+(cd "$dir" && exec timeout -s KILL "$timeout" bochs -q -f bochsrc -rc rc </dev/null >"$dir/stdout" 2>&1) &
+runner=$!
+drain_screen "$runner" &
+drainer=$!
+wait "$runner" || rc=$?
+kill "$drainer" 2>/dev/null || true
 if [ "$follow" = 1 ]; then
 	sleep 1
 	kill "$tailpid" 2>/dev/null || true
