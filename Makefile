@@ -50,7 +50,8 @@ $(LIBC): scripts/newlib.sh | deps
 CORE_SRCS := \
 	boot/boot_info.c boot/mb2.c \
 	arch/x86_64/cpu_init.c arch/x86_64/trap_entry.S arch/x86_64/paging.c \
-	arch/x86_64/pgtable.c arch/x86_64/ept.c arch/x86_64/tsc.c \
+	arch/x86_64/pgtable.c arch/x86_64/gpt.c arch/x86_64/tsc.c \
+	arch/x86_64/virt.c arch/x86_64/vexit.c arch/x86_64/emulate.c \
 	arch/x86_64/vmx.c arch/x86_64/vmcs.c arch/x86_64/vmx_exit.c arch/x86_64/vmx_entry.S \
 	arch/x86_64/guest_cpu.c arch/x86_64/mmio_decode.c \
 	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c hv/linux.c \
@@ -108,11 +109,11 @@ hypervisor: $(BUILD)/hintvisor.efi
 CHECK_CFLAGS ?= $(shell pkg-config --cflags check)
 CHECK_LIBS ?= $(shell pkg-config --libs check)
 UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c \
-	tests/unit/test_boot.c tests/unit/test_ept.c tests/unit/test_elf.c \
+	tests/unit/test_boot.c tests/unit/test_gpt.c tests/unit/test_elf.c \
 	tests/unit/test_mmio.c tests/unit/test_hypercall.c tests/unit/test_pic.c \
 	tests/unit/test_lapic.c \
 	mm/frames.c hv/config.c boot/mb2.c boot/boot_info.c arch/x86_64/pgtable.c \
-	arch/x86_64/ept.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
+	arch/x86_64/gpt.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
 	hv/dev/lapic.c
 UNIT_OBJS := $(UNIT_SRCS:%=$(BUILD)/u/%.o)
 

@@ -31,7 +31,8 @@ void *hint_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write);
 int hint_copy_to_guest(struct vm *vm, uint64_t gpa, const void *src, size_t n);
 int hint_copy_from_guest(struct vm *vm, void *dst, uint64_t gpa, size_t n);
 
-/* EPT violation inside guest RAM: map, or inject a discard fault, or stop. */
+/* Guest-physical fault (EPT violation, nested page fault) inside guest RAM:
+ * map, or inject a discard fault, or stop. */
 void hint_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access);
 /* Periodic: reclaim down to the watermarks. */
 void hint_balance(void);

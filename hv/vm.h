@@ -36,10 +36,11 @@ void vm_console_flush(struct vm *vm);
  * *val holds the value written (out) or receives the value read (in). */
 bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val);
 
-/* VMCALL: regs hold the call; returns the value for RAX. cpl: guest CPL. */
+/* VMCALL/VMMCALL: regs hold the call; returns the value for RAX. cpl: guest CPL. */
 uint64_t hv_hypercall(struct vcpu *v, unsigned int cpl);
 
-/* Guest touched a guest-physical address without a mapping. */
-void hv_ept_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access);
+/* Guest touched a guest-physical address without a mapping (EPT violation,
+ * nested page fault). access: VEXIT_ACCESS_* bits. */
+void hv_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access);
 
 #endif /* HV_VM_H */

@@ -62,6 +62,13 @@ boot() {
 	fi
 }
 
+echo "== source layout: include directions (scripts/check-includes.sh)"
+if scripts/check-includes.sh >"$LOGS/includes.log" 2>&1; then
+	ok "layout/includes"
+else
+	ko "layout/includes" "$(head -n 2 "$LOGS/includes.log" | tr '\n' ' ')"
+fi
+
 echo "== unit tests"
 run_unit unit-core "$BUILD/tests/unit/test_core"
 run_unit unit-mm "$BUILD/tests/unit/test_mm"

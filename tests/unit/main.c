@@ -10,7 +10,7 @@ int main(void)
 
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, boot_suite());
-	srunner_add_suite(sr, ept_suite());
+	srunner_add_suite(sr, gpt_suite());
 	srunner_add_suite(sr, elf_suite());
 	srunner_add_suite(sr, mmio_suite());
 	srunner_add_suite(sr, hypercall_suite());

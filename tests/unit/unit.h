@@ -9,7 +9,7 @@
 Suite *frames_suite(void);
 Suite *config_suite(void);
 Suite *boot_suite(void);
-Suite *ept_suite(void);
+Suite *gpt_suite(void);
 Suite *elf_suite(void);
 Suite *mmio_suite(void);
 Suite *hypercall_suite(void);
