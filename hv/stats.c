@@ -66,7 +66,7 @@ static void print_exit_table(void)
 			total += vms[i]->exits[r];
 		if (!total)
 			continue;
-		printk("  %2u %-23s", r, virt->exit_name(r));
+		printk("  %3u %-22s", r, virt->exit_name(r));
 		for (unsigned int i = 0; i < nr_vms; i++)
 			printk(" %10lu", vms[i]->exits[r]);
 		printk(" %10lu\n", total);

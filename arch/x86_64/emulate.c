@@ -67,6 +67,14 @@ unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned in
 	return i;
 }
 
+bool guest_hypercall_insn(struct vcpu *v, uint64_t rip)
+{
+	uint8_t b[3];
+
+	return guest_fetch(v, rip, b, 3) == 3 && b[0] == 0x0f && b[1] == 0x01 &&
+	       (b[2] == 0xc1 || b[2] == 0xd9);
+}
+
 enum vexit_action emulate_apic_mmio(struct vcpu *v, struct vexit *e, uint64_t gpa)
 {
 	uint64_t val, *reg;

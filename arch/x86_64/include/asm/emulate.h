@@ -23,6 +23,11 @@ bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa);
  * many could be read (stops at the first unmapped byte). */
 unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned int n);
 
+/* Is the instruction at guest-linear rip a hypercall instruction of either
+ * vendor (VMCALL 0F 01 C1, VMMCALL 0F 01 D9)? For #UD intercepts: the CPU
+ * raises #UD for the other vendor's one, and guests may use either. */
+bool guest_hypercall_insn(struct vcpu *v, uint64_t rip);
+
 /* The guest touched the xAPIC page at gpa: decode the MOV at e->rip and do
  * it. VEXIT_SKIP with e->insn_len set, or VEXIT_STOP after vm_crash. */
 enum vexit_action emulate_apic_mmio(struct vcpu *v, struct vexit *e, uint64_t gpa);

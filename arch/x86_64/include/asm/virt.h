@@ -54,7 +54,7 @@ struct virt_ops {
 
 /* The back end in use (valid after virt_init()). */
 extern const struct virt_ops *virt;
-extern const struct virt_ops vmx_ops;
+extern const struct virt_ops vmx_ops, svm_ops;
 
 /* Choose the back end from CPUID (SVM if the CPU reports it, else VT-x)
  * and initialize it. 0, or -1 after the back end printed why not. */
