@@ -7,6 +7,7 @@
  * path that dumps the VMCS and stops that VM. VMX root, interrupts off.
  */
 #include <asm/cpu.h>
+#include <asm/emulate.h>
 #include <asm/guest_cpu.h>
 #include <asm/vexit.h>
 #include <asm/virt.h>
@@ -82,8 +83,27 @@ static const uint8_t exit_kinds[EXIT_REASON_MAX] = {
 	[EXIT_PREEMPT_TIMER] = VEXIT_NOTHING,
 };
 
+/*
+ * Exception or NMI exit. NMIs belong to the host (we have no NMI sources of
+ * our own). #UD is intercepted for VMMCALL, the AMD hypercall instruction,
+ * which raises #UD on VT-x: it is a hypercall too; any other #UD goes back
+ * to the guest. Other exceptions are not intercepted.
+ */
+static void decode_exception(struct vcpu *v, struct vexit *e)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+
+	if ((info & (7u << 8)) == INTR_TYPE_NMI) {
+		e->kind = VEXIT_NOTHING;
+	} else if ((info & (7u << 8)) == INTR_TYPE_HW_EXCEPTION && (info & 0xff) == 6) {
+		e->kind = guest_hypercall_insn(v, e->rip) ? VEXIT_HYPERCALL : VEXIT_UD;
+		e->cpl = guest_cpl();
+		e->insn_len = 3;
+	}
+}
+
 /* Fill the neutral record of a basic exit reason from the VMCS. */
-static void decode(unsigned int reason, uint64_t qual, struct vexit *e)
+static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct vexit *e)
 {
 	*e = (struct vexit){
 		.kind = reason < EXIT_REASON_MAX ? exit_kinds[reason] : VEXIT_UNHANDLED,
@@ -93,10 +113,8 @@ static void decode(unsigned int reason, uint64_t qual, struct vexit *e)
 	};
 	switch (e->kind) {
 	case VEXIT_UNHANDLED:
-		/* NMIs belong to the host; we have no NMI sources of our own. */
-		if (reason == EXIT_EXCEPTION_NMI &&
-		    (vmread(VMCS_EXIT_INTR_INFO) & (7u << 8)) == INTR_TYPE_NMI)
-			e->kind = VEXIT_NOTHING;
+		if (reason == EXIT_EXCEPTION_NMI)
+			decode_exception(v, e);
 		break;
 	case VEXIT_HLT:
 		e->rflags = vmread(VMCS_GUEST_RFLAGS);
@@ -120,7 +138,8 @@ static void decode(unsigned int reason, uint64_t qual, struct vexit *e)
 	default:
 		break;
 	}
-	if (e->kind != VEXIT_GPT_FAULT && e->kind != VEXIT_NOTHING && e->kind != VEXIT_UNHANDLED)
+	if (e->kind != VEXIT_GPT_FAULT && e->kind != VEXIT_NOTHING && e->kind != VEXIT_UNHANDLED &&
+	    reason != EXIT_EXCEPTION_NMI)
 		e->insn_len = (unsigned int)vmread(VMCS_EXIT_INSTR_LEN);
 }
 
@@ -255,7 +274,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 			break;
 		}
 		rsp = v->regs.rsp = vmread(VMCS_GUEST_RSP);
-		decode(reason, qual, &e);
+		decode(v, reason, qual, &e);
 		apply(v, &e, vexit_handle(v, &e));
 		if (v->regs.rsp != rsp)
 			vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
