@@ -112,10 +112,10 @@ CHECK_LIBS ?= $(shell pkg-config --libs check)
 UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c \
 	tests/unit/test_boot.c tests/unit/test_gpt.c tests/unit/test_elf.c \
 	tests/unit/test_mmio.c tests/unit/test_hypercall.c tests/unit/test_pic.c \
-	tests/unit/test_lapic.c \
+	tests/unit/test_lapic.c tests/unit/test_vexit.c \
 	mm/frames.c hv/config.c boot/mb2.c boot/boot_info.c arch/x86_64/pgtable.c \
 	arch/x86_64/gpt.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
-	hv/dev/lapic.c
+	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/emulate.c
 UNIT_OBJS := $(UNIT_SRCS:%=$(BUILD)/u/%.o)
 
 $(BUILD)/u/%.c.o: %.c
@@ -268,6 +268,7 @@ run-uefi: deps
 
 run-qemu: deps
 	@$(MAKE) --no-print-directory $(BUILD)/esp.img
+	@echo "Booting Hintvisor under QEMU + OVMF (TCG with AMD SVM, or nested KVM); serial console follows."
 	@scripts/qemu-run.sh -f -t 900 $(BUILD)/esp.img $(BUILD)/run-qemu-serial.log || true
 
 clean:
