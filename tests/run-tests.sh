@@ -141,6 +141,12 @@ echo "== test guests under QEMU/TCG with SVM + OVMF (UEFI path)"
 boot qemu-svm-uefi scripts/qemu-run.sh -t 900 "$BUILD/test-esp.img"
 check_guests "$(qemu_machine qemu-svm-uefi)/uefi/" tests/uefi.cfg "$LOGS/qemu-svm-uefi.log"
 
+echo "== platform (multiboot, Linux) and the Linux hinting tests under QEMU/TCG with SVM"
+for t in platform linux-overcommit linux-seed; do
+	boot "qemu-svm-$t" scripts/qemu-run.sh -i -t 900 "$BUILD/$t.iso"
+	check_guests "$(qemu_machine "qemu-svm-$t")/" "tests/$t.cfg" "$LOGS/qemu-svm-$t.log"
+done
+
 echo "== QEMU/TCG with SVM but without nested paging (max,-npt)"
 scripts/qemu-run.sh -i -c max,-npt -t 300 "$BUILD/test.iso" "$LOGS/qemu-nonpt.log" >"$LOGS/qemu-nonpt.out" 2>&1
 if grep -q '^svm: missing feature: nested paging' "$LOGS/qemu-nonpt.log" &&
