@@ -59,8 +59,10 @@ int host_timer_init(void)
 
 	if (!(cpuid(1, 0).edx & (1u << 9)))
 		return -1;
-	if (!(base & APIC_BASE_EN))
-		wrmsr(MSR_APIC_BASE, base |= APIC_BASE_EN);
+	if (!(base & APIC_BASE_EN)) {
+		base |= APIC_BASE_EN;
+		wrmsr(MSR_APIC_BASE, base);
+	}
 	/* Identity-mapped by paging_init (below 4 GiB). */
 	mmio = base & APIC_BASE_X2 ? NULL : (volatile uint32_t *)(uintptr_t)(base & 0xfffff000ULL);
 	/* Nothing but our timer may interrupt: the 8259s stay masked. */

@@ -76,13 +76,13 @@ static void msrpm_allow(uint8_t *pm, uint32_t msr)
 
 static int enable_svm(void)
 {
-	unsigned int i;
+	void *hsave;
 
 	/* NXE: nested page faults report instruction fetches (EXITINFO1 bit 4)
 	 * only with no-execute enabled in the host (APM §15.25.6). */
 	wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | X86_EFER_SVME | X86_EFER_NXE);
 	svm_host_save = page_alloc();
-	void *hsave = page_alloc();
+	hsave = page_alloc();
 	iopm = pages_alloc(IOPM_PAGES);
 	msrpm = pages_alloc(MSRPM_PAGES);
 	if (!svm_host_save || !hsave || !iopm || !msrpm)
@@ -92,7 +92,7 @@ static int enable_svm(void)
 	 * VMLOAD/VMSAVE move STAR..KERNEL_GS_BASE, guest_cpu_switch() TSC_AUX. */
 	memset(iopm, 0xff, IOPM_PAGES * PAGE_SIZE);
 	memset(msrpm, 0xff, MSRPM_PAGES * PAGE_SIZE);
-	for (i = 0; i < GUEST_SWITCHED_MSRS; i++)
+	for (size_t i = 0; i < GUEST_SWITCHED_MSRS; i++)
 		if (guest_switched_msrs[i] != MSR_TSC_AUX || guest_rdtscp)
 			msrpm_allow(msrpm, guest_switched_msrs[i]);
 	if (host_timer_init())
