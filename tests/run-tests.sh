@@ -175,6 +175,10 @@ else
 fi
 check_guests "$m/" tests/guests.cfg "$LOGS/qemu-svm.log"
 
+echo "== hostile guests beside a neighbour under QEMU/TCG with SVM"
+boot qemu-svm-isolation scripts/qemu-run.sh -i -t 900 "$BUILD/isolation.iso"
+check_guests "$(qemu_machine qemu-svm-isolation)/" tests/isolation.cfg "$LOGS/qemu-svm-isolation.log"
+
 echo "== test guests under QEMU/TCG with SVM + OVMF (UEFI path)"
 boot qemu-svm-uefi scripts/qemu-run.sh -t 900 "$BUILD/test-esp.img"
 check_guests "$(qemu_machine qemu-svm-uefi)/uefi/" tests/uefi.cfg "$LOGS/qemu-svm-uefi.log"
