@@ -51,8 +51,10 @@ $(LIBC): scripts/newlib.sh | deps
 CORE_SRCS := \
 	boot/boot_info.c boot/mb2.c \
 	arch/x86_64/cpu_init.c arch/x86_64/trap_entry.S arch/x86_64/paging.c \
-	arch/x86_64/pgtable.c arch/x86_64/ept.c arch/x86_64/tsc.c \
+	arch/x86_64/pgtable.c arch/x86_64/gpt.c arch/x86_64/tsc.c \
+	arch/x86_64/virt.c arch/x86_64/vexit.c arch/x86_64/emulate.c \
 	arch/x86_64/vmx.c arch/x86_64/vmcs.c arch/x86_64/vmx_exit.c arch/x86_64/vmx_entry.S \
+	arch/x86_64/svm.c arch/x86_64/svm_exit.c arch/x86_64/svm_entry.S arch/x86_64/host_timer.c \
 	arch/x86_64/guest_cpu.c arch/x86_64/mmio_decode.c \
 	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c hv/linux.c \
 	hv/multiboot.c \
@@ -109,12 +111,12 @@ hypervisor: $(BUILD)/hintvisor.efi
 CHECK_CFLAGS ?= $(shell pkg-config --cflags check)
 CHECK_LIBS ?= $(shell pkg-config --libs check)
 UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c \
-	tests/unit/test_boot.c tests/unit/test_ept.c tests/unit/test_elf.c \
+	tests/unit/test_boot.c tests/unit/test_gpt.c tests/unit/test_elf.c \
 	tests/unit/test_mmio.c tests/unit/test_hypercall.c tests/unit/test_pic.c \
-	tests/unit/test_lapic.c \
+	tests/unit/test_lapic.c tests/unit/test_vexit.c \
 	mm/frames.c hv/config.c boot/mb2.c boot/boot_info.c arch/x86_64/pgtable.c \
-	arch/x86_64/ept.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
-	hv/dev/lapic.c
+	arch/x86_64/gpt.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
+	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/emulate.c
 UNIT_OBJS := $(UNIT_SRCS:%=$(BUILD)/u/%.o)
 
 $(BUILD)/u/%.c.o: %.c
@@ -285,6 +287,7 @@ run-uefi: deps
 
 run-qemu: deps
 	@$(MAKE) --no-print-directory $(BUILD)/esp.img
+	@echo "Booting Hintvisor under QEMU + OVMF (TCG with AMD SVM, or nested KVM); serial console follows."
 	@scripts/qemu-run.sh -f -t 900 $(BUILD)/esp.img $(BUILD)/run-qemu-serial.log || true
 
 clean:

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest page hinting glue (see hint.h): mm/ on top of EPT. VMX root, one
+ * Guest page hinting glue (see hint.h): mm/ on top of the nested page
+ * tables (EPT or NPT, struct gpt). Hypervisor context, one
  * host CPU, so the "mm lock" of mm/ is implicit: nothing here is re-entered.
  */
-#include <asm/vmx_cpu.h>
+#include <asm/virt.h>
 #include <errno.h>
 #include <hv/console.h>
 #include <hv/hint.h>
@@ -11,7 +12,7 @@
 #include <hv/vm.h>
 #include <string.h>
 
-#define RESERVE_FRAMES 4096 /* 16 MiB kept for EPT tables, VMCSs, tables */
+#define RESERVE_FRAMES 4096 /* 16 MiB kept for nested tables, VMCSs/VMCBs, tables */
 
 struct mm hv_mm;
 static struct swap_mem hv_swap;
@@ -21,12 +22,12 @@ static char stats_buf[4096];
 
 static bool op_young(void *ctx, gfn_t gfn)
 {
-	return ept_test_and_clear(&((struct vm *)ctx)->ept, gfn, EPT_A);
+	return gpt_test_and_clear(&((struct vm *)ctx)->gpt, gfn, GPT_ACCESSED);
 }
 
 static bool op_dirty(void *ctx, gfn_t gfn)
 {
-	return ept_test_and_clear(&((struct vm *)ctx)->ept, gfn, EPT_D);
+	return gpt_test_and_clear(&((struct vm *)ctx)->gpt, gfn, GPT_DIRTY);
 }
 
 /*
@@ -36,24 +37,24 @@ static bool op_dirty(void *ctx, gfn_t gfn)
  */
 static int op_map(void *ctx, gfn_t gfn, hfn_t hfn)
 {
-	struct ept *ept = &((struct vm *)ctx)->ept;
+	struct gpt *g = &((struct vm *)ctx)->gpt;
 
-	if (hfn_x(ept_lookup(ept, gfn)) == hfn_x(hfn))
+	if (hfn_x(gpt_lookup(g, gfn)) == hfn_x(hfn))
 		return 0;
-	return ept_map(ept, gfn, hfn);
+	return gpt_map(g, gfn, hfn);
 }
 
 static void op_unmap(void *ctx, gfn_t gfn)
 {
-	ept_unmap(&((struct vm *)ctx)->ept, gfn);
+	gpt_unmap(&((struct vm *)ctx)->gpt, gfn);
 }
 
 static void op_flush(void *ctx)
 {
-	vmx_flush_ept(&((struct vm *)ctx)->ept);
+	virt->flush_gpt(ctx);
 }
 
-static const struct mm_arch_ops ept_ops = {
+static const struct mm_arch_ops gpt_ops = {
 	.test_clear_young = op_young,
 	.test_clear_dirty = op_dirty,
 	.map = op_map,
@@ -126,7 +127,7 @@ int hint_vm_init(struct vm *vm)
 	vm->mm_storage = pages_alloc(vm->mm_storage_pages);
 	if (!vm->mm_storage)
 		return -ENOMEM;
-	if (mm_vm_init(&hv_mm, &vm->mm, vm->mm_storage, bytes, vm->nr_frames, &ept_ops, vm)) {
+	if (mm_vm_init(&hv_mm, &vm->mm, vm->mm_storage, bytes, vm->nr_frames, &gpt_ops, vm)) {
 		pages_free(vm->mm_storage, vm->mm_storage_pages);
 		vm->mm_storage = NULL;
 		return -ENOMEM;
@@ -210,7 +211,7 @@ static void discard_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, uint32_t acce
 		vm_crash(vm, "discard fault at gpa %#lx while the #VE area is busy", gpa_x(gpa));
 		return;
 	}
-	if (!vmx_inject_discard_fault(v)) {
+	if (!virt->inject_discard_fault(v)) {
 		vm_crash(vm, "discard fault at gpa %#lx during event delivery", gpa_x(gpa));
 		return;
 	}
@@ -227,9 +228,9 @@ void hint_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_
 	struct vm *vm = v->vm;
 	gfn_t gfn = gpa_to_gfn(gpa);
 
-	/* EPT without A/D flags: a write to a write-protected page marks it dirty. */
-	if ((access & 2) && ept_write_fault(&vm->ept, gfn)) {
-		vmx_flush_ept(&vm->ept);
+	/* Tables without A/D flags: a write to a write-protected page marks it dirty. */
+	if ((access & 2) && gpt_write_fault(&vm->gpt, gfn)) {
+		virt->flush_gpt(vm);
 		return;
 	}
 	switch (mm_fault(&vm->mm, gfn, access & 2)) {

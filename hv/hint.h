@@ -38,7 +38,8 @@ int64_t hint_write_guest_all(struct vm *vm, uint64_t gpa, const void *src, size_
 int hint_copy_to_guest(struct vm *vm, uint64_t gpa, const void *src, size_t n);
 int hint_copy_from_guest(struct vm *vm, void *dst, uint64_t gpa, size_t n);
 
-/* EPT violation inside guest RAM: map, or inject a discard fault, or stop. */
+/* Guest-physical fault (EPT violation, nested page fault) inside guest RAM:
+ * map, or inject a discard fault, or stop. */
 void hint_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access);
 /* Periodic: reclaim down to the watermarks. */
 void hint_balance(void);

@@ -5,10 +5,13 @@
  * Documentation/x86/zero-page.rst. The MP table layout: Intel MultiProcessor
  * Specification 1.4, chapter 4.
  */
+#include <asm/cpu.h>
+#include <asm/tsc.h>
 #include <errno.h>
 #include <hv/hint.h>
 #include <hv/linux.h>
 #include <hv/vm.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Guest-physical layout for Linux guests. */
@@ -120,6 +123,27 @@ static void e820_add(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
 	bp[BP_E820_ENTRIES] = (uint8_t)(n + 1);
 }
 
+/*
+ * Linux takes the TSC frequency from CPUID leaf 0x15 only on Intel CPUs
+ * (native_calibrate_tsc()); elsewhere it calibrates against the PIT, which
+ * Hintvisor does not model (and timing loops of port reads, each an exit,
+ * could not pass Linux's accuracy checks anyway). Hintvisor knows the
+ * frequency: on other CPUs it appends tsc_early_khz= unless the configured
+ * command line sets it.
+ */
+static const char *with_tsc_khz(const char *cmdline)
+{
+	static char line[1024];
+	struct cpuid_regs v = cpuid(0, 0);
+	bool intel = v.ebx == 0x756e6547 && v.edx == 0x49656e69 && v.ecx == 0x6c65746e;
+
+	if (intel || strstr(cmdline, "tsc_early_khz="))
+		return cmdline;
+	snprintf(line, sizeof(line), "%s%stsc_early_khz=%lu", cmdline, cmdline[0] ? " " : "",
+		 tsc_hz / 1000);
+	return line;
+}
+
 int linux_load(struct vm *vm, const uint8_t *img, size_t len, const uint8_t *initrd,
 	       size_t initrd_len, const char *cmdline, struct vcpu_start *start, const char **why)
 {
@@ -157,6 +181,7 @@ int linux_load(struct vm *vm, const uint8_t *img, size_t len, const uint8_t *ini
 			return -ERANGE;
 		}
 	}
+	cmdline = with_tsc_khz(cmdline);
 	if (strlen(cmdline) + 1 > MAX(rd32(img + HDR_CMDLINE_SIZE), 256u)) {
 		*why = "command line too long for this kernel";
 		return -EINVAL;

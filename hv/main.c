@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hv_main: the common path after either boot loader. Brings up the host
- * (tables, paging, frames), VT-x, the VMs of the config, then runs them
+ * (tables, paging, frames), VT-x or SVM, the VMs of the config, then runs them
  * round-robin until every one has stopped. BSP only, interrupts off.
  */
 #include <asm/cpu.h>
 #include <asm/paging.h>
 #include <asm/trap.h>
 #include <asm/tsc.h>
-#include <asm/vmx_cpu.h>
+#include <asm/virt.h>
 #include <hv/config.h>
 #include <hv/console.h>
 #include <hv/hint.h>
@@ -139,7 +139,7 @@ static void schedule(void)
 			if (!runnable(vm, rdtsc_now()))
 				continue;
 			vm->state = VM_RUNNING;
-			vmx_vcpu_run(&vm->vcpu, slice);
+			virt->vcpu_run(&vm->vcpu, slice);
 			ran = true;
 			guest_time += vm->tsc_run - before;
 			if (vm->state == VM_STOPPED)
@@ -172,8 +172,8 @@ void hv_main(struct boot_info *bi)
 	       (host_frames.nr_free << PAGE_SHIFT) >> 20, bi->nr_modules, tsc_hz / 1000);
 	load_config(bi);
 
-	if (vmx_init()) {
-		printk("hintvisor: VT-x unusable on this CPU: no guest can run\n");
+	if (virt_init()) {
+		printk("hintvisor: %s unusable on this CPU: no guest can run\n", virt->name);
 		hv_shutdown(1);
 	}
 	hint_init(&config);

@@ -3,7 +3,7 @@
  * Serial stats. Columns are fixed width so that tests and people can read
  * them; every number is a count (exits, calls, TSC ticks), never wall time.
  */
-#include <asm/vmx_cpu.h>
+#include <asm/virt.h>
 #include <hv/console.h>
 #include <hv/hint.h>
 #include <hv/stats.h>
@@ -81,7 +81,7 @@ static void print_exit_table(void)
 			total += vms[i]->exits[r];
 		if (!total)
 			continue;
-		printk("  %2u %-23s", r, vmx_exit_name(r));
+		printk("  %3u %-22s", r, virt->exit_name(r));
 		for (unsigned int i = 0; i < nr_vms; i++)
 			printk(" %10lu", vms[i]->exits[r]);
 		printk(" %10lu\n", total);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Virtual CPUs and VMs: the architecture-neutral view. The VT-x specifics of
- * a vCPU (its VMCS) sit behind struct vmx_vcpu in arch/x86_64.
+ * Virtual CPUs and VMs: the architecture-neutral view. The back end's state
+ * of a vCPU (VMCS or VMCB) sits in struct vcpu_arch, its nested page tables
+ * in struct gpt.
  */
 #ifndef HV_VCPU_H
 #define HV_VCPU_H
 
-#include <asm/ept.h>
+#include <asm/gpt.h>
+#include <asm/vcpu_arch.h>
 #include <hv/dev/lapic.h>
 #include <hv/dev/pci.h>
 #include <hv/dev/pic.h>
@@ -18,13 +20,16 @@
 
 #define VM_NAME_LEN 32
 #define VM_MAX 16
-#define VM_EXIT_COUNTERS 80 /* >= EXIT_REASON_MAX */
-#define VM_PORT_SLOTS 16    /* distinct unhandled ports counted one by one */
+#define VM_EXIT_COUNTERS 192 /* >= every back end's counter indices */
+#define VM_PORT_SLOTS 16     /* distinct unhandled ports counted one by one */
 
-/* Guest GPRs not held in the VMCS; layout known to vmx_entry.S. */
+/* Guest GPRs; layout of the first 15 known to vmx_entry.S and svm_entry.S.
+ * RSP (and on SVM RAX) live in the VMCS/VMCB while the guest runs; the back
+ * end copies them here after an exit and back before the next entry. */
 struct guest_regs {
 	uint64_t rax, rcx, rdx, rbx, rbp, rsi, rdi;
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rsp;
 };
 
 struct vm;
@@ -48,13 +53,10 @@ struct vcpu {
 	struct vm *vm;
 	unsigned int id;
 	struct guest_regs regs;
-	void *vmcs;         /* 4 KiB VMCS region */
-	bool launched;      /* VMLAUNCH done; next entry is VMRESUME */
-	uint16_t vpid;
+	struct vcpu_arch arch; /* back-end state: see asm/vcpu_arch.h */
 	uint64_t ve_area;   /* registered #VE information area (gpa) */
 	bool ve_registered;
 	bool halted;        /* HLT with interrupts enabled: waits for one */
-	bool intr_window;   /* interrupt-window exiting is on */
 	struct lapic lapic;
 	/* Guest state the VMCS does not switch; loaded while this vCPU runs. */
 	uint64_t syscall_msrs[6]; /* STAR LSTAR CSTAR SFMASK KERNEL_GS_BASE TSC_AUX */
@@ -74,7 +76,7 @@ struct vm {
 	uint64_t nr_frames;
 	uint64_t entry;        /* guest RIP at start */
 	struct vm *after;      /* does not start before this VM has stopped */
-	struct ept ept;
+	struct gpt gpt;        /* guest-physical (nested) page tables */
 	struct mm_vm mm;       /* frame table and page states (mm/) */
 	void *mm_storage;      /* host pages holding the frame table */
 	uint64_t mm_storage_pages;

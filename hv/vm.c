@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VM life cycle: creation from a config entry (RAM, EPT, image, hvboot start
- * state), lazy population of guest RAM, the ways a VM stops. VMX root, BSP.
+ * VM life cycle: creation from a config entry (RAM, nested page tables,
+ * image, hvboot start state), lazy population of guest RAM, the ways a VM
+ * stops. Hypervisor context, BSP.
  */
-#include <asm/vmx_cpu.h>
+#include <asm/virt.h>
 #include <errno.h>
 #include <hv/console.h>
 #include <hv/elf.h>
@@ -26,12 +27,12 @@ struct vm *vms[VM_MAX];
 unsigned int nr_vms;
 static struct vm vm_storage[VM_MAX];
 
-static void *ept_page_alloc(void *ctx)
+static void *gpt_page_alloc(void *ctx)
 {
 	return page_alloc();
 }
 
-static void ept_page_free(void *p)
+static void gpt_page_free(void *p)
 {
 	pages_free(p, 1);
 }
@@ -161,19 +162,18 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	vm->nr_frames = cfg->mem_bytes >> PAGE_SHIFT;
 	vm->exit_code = -1;
 	vm->vcpu.vm = vm;
-	vm->vcpu.vpid = (uint16_t)(nr_vms + 1);
 
-	rc = ept_init(&vm->ept, vmx_caps.ept_ad, ept_page_alloc, ept_page_free, NULL);
+	rc = virt->gpt_init(&vm->gpt, gpt_page_alloc, gpt_page_free, NULL);
 	if (rc)
 		return rc;
 	rc = hint_vm_init(vm);
 	if (rc) {
-		ept_destroy(&vm->ept);
+		gpt_destroy(&vm->gpt);
 		return rc;
 	}
 	rc = attach_devices(vm, cfg, bi);
 	rc = rc ?: load_image(vm, cfg, bi, &start, &why);
-	rc = rc ?: vmx_vcpu_init(&vm->vcpu, &start);
+	rc = rc ?: virt->vcpu_init(&vm->vcpu, &start);
 	if (rc) {
 		printk("hintvisor: VM %s: cannot load %s: %s (%d)\n", cfg->name, cfg->image,
 		       why[0] ? why : "missing module or out of memory", rc);
@@ -192,8 +192,8 @@ void vm_destroy(struct vm *vm)
 {
 	if (vm->has_blk)
 		virtio_blk_release(vm, &vm->blk);
-	vmx_vcpu_destroy(&vm->vcpu);
-	ept_destroy(&vm->ept);
+	virt->vcpu_destroy(&vm->vcpu);
+	gpt_destroy(&vm->gpt);
 	hint_vm_destroy(vm);
 }
 
@@ -226,15 +226,15 @@ void hv_before_entry(struct vcpu *v)
 		virtio_blk_poll(vm, &vm->blk);
 }
 
-void hv_ept_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)
+void hv_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)
 {
 	struct vm *vm = v->vm;
 
 	/* The APIC page reaches here only when the APIC does not own it (x2APIC
 	 * mode): it is still a hole in RAM (ABI §8). */
 	if (!vm_is_ram(vm, gpa_x(gpa), 1)) {
-		vm_crash(vm, "EPT violation: %s at gpa %#lx (linear %#lx), outside guest RAM (%lu MiB)",
-			 access & 2 ? "write" : access & 4 ? "fetch" : "read", gpa_x(gpa),
+		vm_crash(vm, "%s: %s at gpa %#lx (linear %#lx), outside guest RAM (%lu MiB)",
+			 virt->fault_name, access & 2 ? "write" : access & 4 ? "fetch" : "read", gpa_x(gpa),
 			 gla_valid ? gla : 0, vm->mem_bytes >> 20);
 		return;
 	}

@@ -67,12 +67,13 @@ bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *
  * amount per call). May stop the VM. */
 void hv_before_entry(struct vcpu *v);
 
-/* VMCALL: regs hold the call; returns the value for RAX. cpl: guest CPL;
- * long_mode: the guest is in 64-bit mode (else only the low 32 bits of the
- * registers count, and of the result, as KVM does). */
+/* VMCALL/VMMCALL: regs hold the call; returns the value for RAX. cpl: guest
+ * CPL; long_mode: the guest is in 64-bit mode (else only the low 32 bits of
+ * the registers count, and of the result, as KVM does). */
 uint64_t hv_hypercall(struct vcpu *v, unsigned int cpl, bool long_mode);
 
-/* Guest touched a guest-physical address without a mapping. */
-void hv_ept_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access);
+/* Guest touched a guest-physical address without a mapping (EPT violation,
+ * nested page fault). access: VEXIT_ACCESS_* bits. */
+void hv_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access);
 
 #endif /* HV_VM_H */

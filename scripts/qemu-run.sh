@@ -1,14 +1,21 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Boot the ESP image under QEMU with OVMF. With /dev/kvm and nested VMX the
-# guests run as under Bochs (-enable-kvm -cpu host); under TCG there is no
-# VMX and Hintvisor must stop, naming the missing feature.
-# Usage: scripts/qemu-run.sh [-t SECONDS] [-f] ESP_IMAGE SERIAL_LOG
+# Boot Hintvisor under QEMU: an ESP image through OVMF (UEFI path), or with
+# -i the hybrid GRUB ISO as a CD through SeaBIOS (multiboot2 path). The CPU:
+# with /dev/kvm offering nested virtualization, -enable-kvm -cpu host;
+# otherwise TCG with -cpu max, which emulates AMD SVM with nested paging, so
+# the guests run for real. -c CPU forces TCG with that CPU model (e.g.
+# qemu64,-svm: no SVM and no VMX, Hintvisor must stop naming the missing
+# feature). The serial console goes to SERIAL_LOG; the guests end the run
+# through isa-debug-exit.
+# Usage: scripts/qemu-run.sh [-c CPU] [-i] [-t SECONDS] [-f] IMAGE SERIAL_LOG
 set -eu
 
-timeout=300 follow=0
-while getopts t:f opt; do
+timeout=300 follow=0 cpu= iso=0
+while getopts c:it:f opt; do
 	case $opt in
+	c) cpu=$OPTARG ;;
+	i) iso=1 ;;
 	t) timeout=$OPTARG ;;
 	f) follow=1 ;;
 	*) exit 2 ;;
@@ -18,13 +25,22 @@ shift $((OPTIND - 1))
 image=$1 log=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-cp /usr/share/OVMF/OVMF_VARS.fd "$dir/vars.fd"
-cp --sparse=always "$image" "$dir/esp.img"
 
-accel="-accel tcg -cpu max"
-if [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
-	grep -qsE '^(Y|1)$' /sys/module/kvm_intel/parameters/nested; then
+if [ -n "$cpu" ]; then
+	accel="-accel tcg -cpu $cpu"
+elif [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
+	grep -qsE '^(Y|1)$' /sys/module/kvm_intel/parameters/nested /sys/module/kvm_amd/parameters/nested; then
 	accel="-enable-kvm -cpu host"
+else
+	accel="-accel tcg -cpu max"
+fi
+if [ "$iso" = 1 ]; then
+	boot="-cdrom $image"
+else
+	cp /usr/share/OVMF/OVMF_VARS.fd "$dir/vars.fd"
+	cp --sparse=always "$image" "$dir/esp.img"
+	boot="-drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd
+		-drive if=pflash,format=raw,file=$dir/vars.fd -drive format=raw,file=$dir/esp.img"
 fi
 echo "qemu-run: $accel"
 : >"$log"
@@ -35,13 +51,13 @@ fi
 rc=0
 # shellcheck disable=SC2086
 timeout -s KILL "$timeout" qemu-system-x86_64 -machine q35 -m 512M $accel \
-	-display none -monitor none -no-reboot -net none \
-	-drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd \
-	-drive if=pflash,format=raw,file="$dir/vars.fd" \
-	-drive format=raw,file="$dir/esp.img" \
+	-display none -monitor none -no-reboot -net none $boot \
 	-serial file:"$log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 || rc=$?
 if [ "$follow" = 1 ]; then
 	sleep 1
 	kill "$tailpid" 2>/dev/null || true
+fi
+if [ "$rc" = 137 ]; then
+	echo "qemu-run: killed after ${timeout}s" >&2
 fi
 grep -q 'hintvisor: end of run' "$log"

@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Run every test of Hintvisor: the host unit tests, then the test guests
-# booted under Bochs (multiboot2 and UEFI, two CPU models) and QEMU. Prints
+# booted under Bochs (VT-x; multiboot2 and UEFI, two CPU models) and QEMU/TCG
+# (AMD SVM with nested paging; multiboot2 and UEFI), and the feature stops
+# of CPUs without VT-x/SVM or without nested paging. Prints
 # one "PASS name" / "FAIL name (reason)" line per test and a summary, and
 # exits non-zero on any failure. Called by `make check` after the build.
 #
@@ -55,12 +57,19 @@ check_guests() {
 boot() {
 	name=$1
 	shift
-	if "$@" "$LOGS/$name.log" 2>"$LOGS/$name.err"; then
+	if "$@" "$LOGS/$name.log" >"$LOGS/$name.out" 2>"$LOGS/$name.err"; then
 		ok "boot/$name"
 	else
 		ko "boot/$name" "no end-of-run marker; see $LOGS/$name.log"
 	fi
 }
+
+echo "== source layout: include directions (scripts/check-includes.sh)"
+if scripts/check-includes.sh >"$LOGS/includes.log" 2>&1; then
+	ok "layout/includes"
+else
+	ko "layout/includes" "$(head -n 2 "$LOGS/includes.log" | tr '\n' ' ')"
+fi
 
 echo "== unit tests"
 run_unit unit-core "$BUILD/tests/unit/test_core"
@@ -153,11 +162,45 @@ else
 fi
 check_guests "sandybridge/" tests/guests.cfg "$LOGS/sandybridge.log"
 
-echo "== QEMU + OVMF (UEFI path; TCG has no VMX)"
-scripts/qemu-run.sh -t 300 "$BUILD/test-esp.img" "$LOGS/qemu.log" >"$LOGS/qemu.out" 2>&1
-if grep -q -- '-enable-kvm' "$LOGS/qemu.out"; then
-	check_guests "qemu-kvm/" tests/uefi.cfg "$LOGS/qemu.log"
-elif grep -q '^vmx: missing feature: VMX (CPUID.1:ECX.VMX\[bit 5\] = 0)' "$LOGS/qemu.log" &&
+# The QEMU machine prefix: TCG emulates SVM; with nested KVM it is the host CPU.
+qemu_machine() { if grep -q -- '-enable-kvm' "$LOGS/$1.out"; then echo qemu-kvm; else echo qemu-svm; fi; }
+
+echo "== test guests under QEMU/TCG with SVM and nested paging (-cpu max, multiboot2)"
+boot qemu-svm scripts/qemu-run.sh -i -t 900 "$BUILD/test.iso"
+m=$(qemu_machine qemu-svm)
+if grep -q '^svm: revision' "$LOGS/qemu-svm.log" || [ "$m" = qemu-kvm ]; then
+	ok "$m/backend"
+else
+	ko "$m/backend" "no SVM back end line; see $LOGS/qemu-svm.log"
+fi
+check_guests "$m/" tests/guests.cfg "$LOGS/qemu-svm.log"
+
+echo "== hostile guests beside a neighbour under QEMU/TCG with SVM"
+boot qemu-svm-isolation scripts/qemu-run.sh -i -t 900 "$BUILD/isolation.iso"
+check_guests "$(qemu_machine qemu-svm-isolation)/" tests/isolation.cfg "$LOGS/qemu-svm-isolation.log"
+
+echo "== test guests under QEMU/TCG with SVM + OVMF (UEFI path)"
+boot qemu-svm-uefi scripts/qemu-run.sh -t 900 "$BUILD/test-esp.img"
+check_guests "$(qemu_machine qemu-svm-uefi)/uefi/" tests/uefi.cfg "$LOGS/qemu-svm-uefi.log"
+
+echo "== platform (multiboot, Linux) and the Linux hinting tests under QEMU/TCG with SVM"
+for t in platform linux-overcommit linux-seed; do
+	boot "qemu-svm-$t" scripts/qemu-run.sh -i -t 900 "$BUILD/$t.iso"
+	check_guests "$(qemu_machine "qemu-svm-$t")/" "tests/$t.cfg" "$LOGS/qemu-svm-$t.log"
+done
+
+echo "== QEMU/TCG with SVM but without nested paging (max,-npt)"
+scripts/qemu-run.sh -i -c max,-npt -t 300 "$BUILD/test.iso" "$LOGS/qemu-nonpt.log" >"$LOGS/qemu-nonpt.out" 2>&1
+if grep -q '^svm: missing feature: nested paging' "$LOGS/qemu-nonpt.log" &&
+	grep -q 'hintvisor: end of run (status 1)' "$LOGS/qemu-nonpt.log"; then
+	ok "qemu-tcg/missing-npt-message"
+else
+	ko "qemu-tcg/missing-npt-message" "see $LOGS/qemu-nonpt.log"
+fi
+
+echo "== QEMU/TCG + OVMF without SVM (qemu64,-svm; TCG has no VMX either)"
+scripts/qemu-run.sh -c qemu64,-svm -t 300 "$BUILD/test-esp.img" "$LOGS/qemu.log" >"$LOGS/qemu.out" 2>&1
+if grep -q '^vmx: missing feature: VMX (CPUID.1:ECX.VMX\[bit 5\] = 0)' "$LOGS/qemu.log" &&
 	grep -q 'hintvisor: end of run (status 1)' "$LOGS/qemu.log"; then
 	ok "qemu-tcg/missing-vmx-message"
 else

@@ -48,6 +48,23 @@ static void set_tss_desc(uint64_t *d, uint64_t base, uint32_t limit)
 	d[1] = base >> 32;
 }
 
+static void set_gate(unsigned int v, uint64_t h)
+{
+	struct idt_gate *g = &host_idt[v];
+
+	g->off0 = (uint16_t)h;
+	g->sel = HOST_CS;
+	g->ist = (v == 2 || v == 8 || v == 18) ? 1 : 0;
+	g->type = GATE_INTERRUPT;
+	g->off1 = (uint16_t)(h >> 16);
+	g->off2 = (uint32_t)(h >> 32);
+}
+
+void cpu_set_irq_gate(unsigned int vector, void (*handler)(void))
+{
+	set_gate(vector & 0xff, (uint64_t)(uintptr_t)handler);
+}
+
 void cpu_init_tables(void)
 {
 	struct desc_ptr gdtr, idtr;
@@ -60,17 +77,8 @@ void cpu_init_tables(void)
 	host_tss.ist[0] = (uint64_t)(uintptr_t)(ist_stack + IST_STACK_SIZE);
 	set_tss_desc(&host_gdt[3], (uint64_t)(uintptr_t)&host_tss, sizeof(host_tss) - 1);
 
-	for (unsigned int v = 0; v < 32; v++) {
-		uint64_t h = trap_stubs[v];
-		struct idt_gate *g = &host_idt[v];
-
-		g->off0 = (uint16_t)h;
-		g->sel = HOST_CS;
-		g->ist = (v == 2 || v == 8 || v == 18) ? 1 : 0;
-		g->type = GATE_INTERRUPT;
-		g->off1 = (uint16_t)(h >> 16);
-		g->off2 = (uint32_t)(h >> 32);
-	}
+	for (unsigned int v = 0; v < 32; v++)
+		set_gate(v, trap_stubs[v]);
 
 	/* FXSAVE/FXRSTOR of guest SSE state needs OSFXSR; the host itself never
 	 * uses SSE (-mgeneral-regs-only). */

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest CPUID policy and MSR emulation (see guest_cpu.h). The guest is shown
- * the host CPU minus what Hintvisor does not virtualize (VMX, SMX, machine
+ * the host CPU minus what Hintvisor does not virtualize (VMX, SVM, SMX, machine
  * check, performance monitoring, XSAVE, MTRRs, thermal and power control),
  * plus x2APIC, TSC-deadline, ARAT, an invariant TSC with its frequency in
  * leaves 0x15 and 0x16 (so Linux needs no PIT to calibrate), and Hintvisor's
  * leaves.
- * Feature bit positions: SDM Vol. 2A, CPUID.
+ * Feature bit positions: SDM Vol. 2A, CPUID. For either back end; MSRs the
+ * VMCS/VMCB holds are reached through virt->get_msr/set_msr.
  */
 #include <asm/guest_cpu.h>
 #include <asm/tsc.h>
-#include <asm/vmx.h>
-#include <asm/vmx_cpu.h>
+#include <asm/virt.h>
 #include <string.h>
 
 #define MSR_TSC 0x10
@@ -24,10 +24,11 @@
 #define MSR_CSTAR 0xc0000083
 #define MSR_SFMASK 0xc0000084
 #define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_TSC_AUX 0xc0000103
+
+bool guest_rdtscp;
 
 /* Switched with the vCPU, in struct vcpu's syscall_msrs[] order. */
-static const uint32_t switched_msrs[6] = { MSR_STAR,   MSR_LSTAR,	   MSR_CSTAR,
+const uint32_t guest_switched_msrs[GUEST_SWITCHED_MSRS] = { MSR_STAR,   MSR_LSTAR,	   MSR_CSTAR,
 					  MSR_SFMASK, MSR_KERNEL_GS_BASE, MSR_TSC_AUX };
 
 /* Leaf 1 ECX: SSE3 PCLMUL SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES RDRAND (no VEX:
@@ -40,6 +41,8 @@ static const uint32_t switched_msrs[6] = { MSR_STAR,   MSR_LSTAR,	   MSR_CSTAR,
 #define L1_ECX_TSC_DEADLINE (1u << 24)
 #define L1_ECX_HYPERVISOR (1u << 31)
 /* Leaf 7 EBX: FSGSBASE BMI1 SMEP BMI2 ERMS ADX SMAP CLFLUSHOPT. */
+/* Leaf 80000001h ECX: SVM(2) and SKINIT(12) are not offered. */
+#define L81_ECX_DROP ((1u << 2) | (1u << 12))
 #define L7_EBX_KEEP ((1u << 0) | (1u << 3) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 19) | \
 		     (1u << 20) | (1u << 23))
 
@@ -87,6 +90,11 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 		return (struct cpuid_regs){ 0, c.ebx & L7_EBX_KEEP, 0, 0 };
 	case 0x15: /* TSC = crystal * EBX / EAX; the crystal here is the TSC itself */
 		return (struct cpuid_regs){ 1, 1, (uint32_t)MIN(tsc_hz, 0xffffffffULL), 0 };
+	case 0x80000001:
+		c.ecx &= ~L81_ECX_DROP;
+		break;
+	case 0x8000000a: /* SVM features */
+		return zero;
 	case 0x80000007:
 		return (struct cpuid_regs){ 0, 0, 0, 1u << 8 }; /* invariant TSC */
 	default:
@@ -101,16 +109,10 @@ bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	switch (msr) {
 	case MSR_IA32_EFER:
-		*val = vmread(VMCS_GUEST_IA32_EFER);
-		return true;
 	case MSR_IA32_PAT:
-		*val = vmread(VMCS_GUEST_IA32_PAT);
-		return true;
 	case MSR_FS_BASE:
-		*val = vmread(VMCS_SEG(VMCS_GUEST_ES_BASE, SEG_FS));
-		return true;
 	case MSR_GS_BASE:
-		*val = vmread(VMCS_SEG(VMCS_GUEST_ES_BASE, SEG_GS));
+		*val = virt->get_msr(v, msr);
 		return true;
 	case MSR_TSC:
 		*val = rdtsc();
@@ -145,7 +147,7 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 		if (val & ~(keep | change))
 			return false;
 		/* LME/LMA follow the mode we started the vCPU in. */
-		vmwrite(VMCS_GUEST_IA32_EFER, (vmread(VMCS_GUEST_IA32_EFER) & keep) | (val & change));
+		virt->set_msr(v, msr, (virt->get_msr(v, msr) & keep) | (val & change));
 		return true;
 	}
 	case MSR_IA32_PAT:
@@ -155,13 +157,13 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 			if (t > 7 || t == 2 || t == 3)
 				return false;
 		}
-		vmwrite(VMCS_GUEST_IA32_PAT, val);
+		virt->set_msr(v, msr, val);
 		return true;
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
 		if (!canonical(val))
 			return false;
-		vmwrite(VMCS_SEG(VMCS_GUEST_ES_BASE, msr == MSR_FS_BASE ? SEG_FS : SEG_GS), val);
+		virt->set_msr(v, msr, val);
 		return true;
 	case MSR_BIOS_SIGN:
 	case MSR_MISC_ENABLE:
@@ -171,20 +173,11 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 	}
 }
 
-static void allow(uint8_t *bm, uint32_t msr)
+/* Is switched MSR i moved by guest_cpu_switch()? TSC_AUX only with RDTSCP;
+ * the others only when the back end does not switch them itself. */
+static bool switched(size_t i, bool syscall_msrs, bool aux)
 {
-	unsigned int base = msr >= 0xc0000000 ? 1024 : 0, bit = msr & 0x1fff;
-
-	bm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));        /* read */
-	bm[2048 + base + bit / 8] &= (uint8_t)~(1u << (bit % 8)); /* write */
-}
-
-void guest_msr_bitmap_init(uint8_t *bm)
-{
-	memset(bm, 0xff, PAGE_SIZE);
-	for (size_t i = 0; i < ARRAY_SIZE(switched_msrs); i++)
-		if (switched_msrs[i] != MSR_TSC_AUX || (vmx_caps.proc2 & PROC2_RDTSCP))
-			allow(bm, switched_msrs[i]);
+	return guest_switched_msrs[i] == MSR_TSC_AUX ? aux : syscall_msrs;
 }
 
 static struct vcpu *hw_owner; /* whose state the MSRs, FPU, CR2 and DRs hold */
@@ -192,7 +185,9 @@ static struct vcpu *hw_owner; /* whose state the MSRs, FPU, CR2 and DRs hold */
 /*
  * CR2 and DR0-DR3/DR6 keep the guest's values across VM exits (the VMCS holds
  * only DR7, SDM §27.3.1) and the host never uses them, so they are switched
- * here with the vCPU, like the syscall MSRs.
+ * here with the vCPU, like the syscall MSRs. On SVM the VMCB holds CR2, DR6
+ * and DR7 and VMRUN loads them over what is set here, but not DR0-DR3 (APM
+ * Vol. 2 §15.5.1): the same switch covers both back ends.
  */
 static void save_debug_state(struct vcpu *v)
 {
@@ -228,23 +223,23 @@ void guest_cpu_init(struct vcpu *v)
 		hw_owner = NULL;
 }
 
-void guest_cpu_switch(struct vcpu *v)
+void guest_cpu_switch(struct vcpu *v, bool syscall_msrs)
 {
-	bool aux = vmx_caps.proc2 & PROC2_RDTSCP;
+	bool aux = guest_rdtscp;
 
 	if (hw_owner == v)
 		return;
 	if (hw_owner) {
-		for (size_t i = 0; i < ARRAY_SIZE(switched_msrs); i++)
-			if (switched_msrs[i] != MSR_TSC_AUX || aux)
-				hw_owner->syscall_msrs[i] = rdmsr(switched_msrs[i]);
+		for (size_t i = 0; i < GUEST_SWITCHED_MSRS; i++)
+			if (switched(i, syscall_msrs, aux))
+				hw_owner->syscall_msrs[i] = rdmsr(guest_switched_msrs[i]);
 		asm volatile("fxsave64 %0" : "=m"(hw_owner->fpu));
 		save_debug_state(hw_owner);
 	}
 	load_debug_state(v);
-	for (size_t i = 0; i < ARRAY_SIZE(switched_msrs); i++)
-		if (switched_msrs[i] != MSR_TSC_AUX || aux)
-			wrmsr(switched_msrs[i], v->syscall_msrs[i]);
+	for (size_t i = 0; i < GUEST_SWITCHED_MSRS; i++)
+		if (switched(i, syscall_msrs, aux))
+			wrmsr(guest_switched_msrs[i], v->syscall_msrs[i]);
 	asm volatile("fxrstor64 %0" ::"m"(v->fpu));
 	hw_owner = v;
 }

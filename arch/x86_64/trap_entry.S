@@ -75,6 +75,44 @@ trap_common:
 	hlt
 	jmp 1b
 
+
+/*
+ * The host's only interrupt (the SVM back end's time-slice timer, taken at
+ * STGI after a #VMEXIT): save the caller-saved registers, call
+ * host_timer_irq(), return. The CPU aligned RSP to 16 before its 5-word
+ * frame; 9 pushes keep the call aligned.
+ */
+	.balign 16
+	.globl host_timer_stub
+host_timer_stub:
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	cld
+	call host_timer_irq
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rax
+	iretq
+
+/* The local APIC's spurious vector: no EOI (SDM Vol. 3A §11.9). */
+	.balign 16
+	.globl host_spurious_stub
+host_spurious_stub:
+	iretq
+
 	/* .data, not .rodata: the EFI build relocates these at load time. */
 	.data
 	.balign 8

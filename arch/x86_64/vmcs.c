@@ -8,6 +8,7 @@
 #include <asm/guest_cpu.h>
 #include <asm/trap.h>
 #include <asm/vmx.h>
+#include <asm/virt.h>
 #include <asm/vmx_cpu.h>
 #include <errno.h>
 #include <hv/console.h>
@@ -22,7 +23,25 @@
 #define AR_UNUSABLE 0x10000
 
 extern char vmx_exit_stub[];
-static void *msr_bitmap; /* shared by all vCPUs: see guest_msr_bitmap_init() */
+static void *msr_bitmap; /* shared by all vCPUs: see msr_bitmap_init() */
+
+static void allow(uint8_t *bm, uint32_t msr)
+{
+	unsigned int base = msr >= 0xc0000000 ? 1024 : 0, bit = msr & 0x1fff;
+
+	bm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));        /* read */
+	bm[2048 + base + bit / 8] &= (uint8_t)~(1u << (bit % 8)); /* write */
+}
+
+/* The MSR bitmap (SDM §25.6.9): everything exits but the MSRs that are
+ * switched with the vCPU (see guest_cpu_switch()). */
+static void msr_bitmap_init(uint8_t *bm)
+{
+	memset(bm, 0xff, PAGE_SIZE);
+	for (size_t i = 0; i < GUEST_SWITCHED_MSRS; i++)
+		if (guest_switched_msrs[i] != MSR_TSC_AUX || guest_rdtscp)
+			allow(bm, guest_switched_msrs[i]);
+}
 
 static uint64_t host_tr_base(void)
 {
@@ -117,40 +136,45 @@ static void setup_guest_state(const struct vcpu_start *s)
 
 int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 {
+	struct vmx_vcpu *x = &v->arch.vmx;
+
 	if (!msr_bitmap) {
 		msr_bitmap = page_alloc();
 		if (!msr_bitmap)
 			return -ENOMEM;
-		guest_msr_bitmap_init(msr_bitmap);
+		msr_bitmap_init(msr_bitmap);
 	}
-	v->vmcs = page_alloc();
-	if (!v->vmcs)
+	x->vmcs = page_alloc();
+	if (!x->vmcs)
 		return -ENOMEM;
-	*(uint32_t *)v->vmcs = vmx_caps.revision;
-	if (!vmclear(virt_to_hpa(v->vmcs)) || !vmptrld(virt_to_hpa(v->vmcs)))
+	*(uint32_t *)x->vmcs = vmx_caps.revision;
+	if (!vmclear(virt_to_hpa(x->vmcs)) || !vmptrld(virt_to_hpa(x->vmcs)))
 		panic("vmx: VMCLEAR/VMPTRLD of a fresh VMCS failed");
-	v->launched = false;
+	x->launched = false;
+	x->intr_window = false;
+	x->vpid = (uint16_t)(v->vm->id + 1);
 
 	vmwrite(VMCS_PIN_CTLS, vmx_caps.pin);
 	vmwrite(VMCS_PROC_CTLS, vmx_caps.proc);
 	vmwrite(VMCS_PROC_CTLS2, vmx_caps.proc2);
 	vmwrite(VMCS_EXIT_CTLS, vmx_caps.exit);
 	vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry | (s->mode == VCPU_MODE_LONG ? ENTRY_IA32E : 0));
-	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+	vmwrite(VMCS_EXCEPTION_BITMAP, 1u << 6); /* #UD: VMMCALL (vmx_exit.c) */
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
 	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
 	vmwrite(VMCS_MSR_BITMAP, hpa_x(virt_to_hpa(msr_bitmap)));
-	vmwrite(VMCS_EPT_POINTER, ept_pointer(&v->vm->ept));
+	vmwrite(VMCS_EPT_POINTER, gpt_eptp(&v->vm->gpt));
 	if (vmx_caps.vpid)
-		vmwrite(VMCS_VPID, v->vpid);
+		vmwrite(VMCS_VPID, x->vpid);
 
 	setup_host_state();
 	vmwrite(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
 	setup_guest_state(s);
 	v->regs = s->regs;
+	v->regs.rsp = s->rsp;
 	guest_cpu_init(v);
 	if (vmx_write_failures)
 		panic("vmx: %lu VMWRITEs failed while building the VMCS", vmx_write_failures);
@@ -159,9 +183,11 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 
 void vmx_vcpu_destroy(struct vcpu *v)
 {
-	if (!v->vmcs)
+	struct vmx_vcpu *x = &v->arch.vmx;
+
+	if (!x->vmcs)
 		return;
-	vmclear(virt_to_hpa(v->vmcs));
-	pages_free(v->vmcs, 1);
-	v->vmcs = NULL;
+	vmclear(virt_to_hpa(x->vmcs));
+	pages_free(x->vmcs, 1);
+	x->vmcs = NULL;
 }

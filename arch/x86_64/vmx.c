@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VT-x bring-up: feature checks, IA32_FEATURE_CONTROL, VMXON. Runs once on
- * the BSP, interrupts off. Capability MSRs: SDM Vol. 3D appendix A; enabling
+ * VT-x bring-up: feature checks, IA32_FEATURE_CONTROL, VMXON, and vmx_ops,
+ * the back end's entry in the seam (asm/virt.h). Runs once on the BSP,
+ * interrupts off. Capability MSRs: SDM Vol. 3D appendix A; enabling
  * VMX: Vol. 3C §24.7 (VMXON region, CR0/CR4 fixed bits, feature control).
  */
 #include <asm/cpu.h>
+#include <asm/guest_cpu.h>
+#include <asm/virt.h>
 #include <asm/vmx.h>
 #include <asm/vmx_cpu.h>
 #include <hv/console.h>
@@ -191,6 +194,72 @@ int vmx_init(void)
 	vmx_caps.timer_rate = VMX_MISC_TIMER_RATE(rdmsr(MSR_IA32_VMX_MISC));
 	if (check_ept())
 		return -1;
+	guest_rdtscp = vmx_caps.proc2 & PROC2_RDTSCP;
 	print_features();
 	return enable_vmx();
 }
+
+static int vmx_gpt_init(struct gpt *g, pt_alloc_fn alloc, void (*free_fn)(void *), void *ctx)
+{
+	return gpt_init(g, &gpt_ept_format, vmx_caps.ept_ad, alloc, free_fn, ctx);
+}
+
+/* VMCS fields of the MSRs the VMCS switches (SDM §25.4.1, §25.4.2). */
+static uint32_t msr_field(uint32_t msr)
+{
+	switch (msr) {
+	case MSR_IA32_EFER:
+		return VMCS_GUEST_IA32_EFER;
+	case MSR_IA32_PAT:
+		return VMCS_GUEST_IA32_PAT;
+	case MSR_FS_BASE:
+		return VMCS_SEG(VMCS_GUEST_ES_BASE, SEG_FS);
+	default:
+		return VMCS_SEG(VMCS_GUEST_ES_BASE, SEG_GS);
+	}
+}
+
+static uint64_t vmx_get_msr(struct vcpu *v, uint32_t msr)
+{
+	return vmread(msr_field(msr));
+}
+
+static void vmx_set_msr(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	vmwrite(msr_field(msr), val);
+}
+
+static void vmx_get_paging(struct vcpu *v, struct guest_paging *p)
+{
+	p->cr0 = vmread(VMCS_GUEST_CR0);
+	p->cr3 = vmread(VMCS_GUEST_CR3);
+	p->efer = vmread(VMCS_GUEST_IA32_EFER);
+}
+
+/* Reached only for a write within GUEST_CR4_ALLOWED whose owned bits differ
+ * from the shadow, which cannot happen while every owned bit's shadow is 0;
+ * kept correct anyway. */
+static void vmx_set_cr4(struct vcpu *v, uint64_t val)
+{
+	vmwrite(VMCS_GUEST_CR4, (val | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
+	vmwrite(VMCS_CR4_SHADOW, val);
+}
+
+const struct virt_ops vmx_ops = {
+	.name = "VT-x",
+	.fault_name = "EPT violation",
+	.init = vmx_init,
+	.gpt_init = vmx_gpt_init,
+	.vcpu_init = vmx_vcpu_init,
+	.vcpu_destroy = vmx_vcpu_destroy,
+	.vcpu_run = vmx_vcpu_run,
+	.inject_exception = vmx_inject_exception,
+	.inject_discard_fault = vmx_inject_discard_fault,
+	.flush_gpt = vmx_flush_ept,
+	.get_msr = vmx_get_msr,
+	.set_msr = vmx_set_msr,
+	.get_paging = vmx_get_paging,
+	.set_cr4 = vmx_set_cr4,
+	.exit_name = vmx_exit_name,
+	.dump = vmx_dump,
+};

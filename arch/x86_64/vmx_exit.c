@@ -1,28 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The vCPU run loop and the VM-exit dispatch table, indexed by the basic exit
- * reason (SDM Vol. 3D appendix C) and bounds checked; empty slots go to one
+ * The VT-x run loop and exit decoding: a table indexed by the basic exit
+ * reason (SDM Vol. 3D appendix C), bounds checked, turns each exit into a
+ * neutral struct vexit for the handlers in vexit.c; this file then carries
+ * out the action they return. Empty slots go to the one "unhandled exit"
  * path that dumps the VMCS and stops that VM. VMX root, interrupts off.
  */
 #include <asm/cpu.h>
+#include <asm/emulate.h>
 #include <asm/guest_cpu.h>
-#include <asm/mmio.h>
+#include <asm/vexit.h>
+#include <asm/virt.h>
 #include <asm/vmx.h>
 #include <asm/vmx_cpu.h>
 #include <hv/console.h>
-#include <hv/hint.h>
 #include <hv/mem.h>
 #include <hv/vm.h>
-
-typedef void (*exit_handler_t)(struct vcpu *v, uint64_t qual);
 
 int vmx_enter(struct guest_regs *regs, int launched);
 
 /* Advance RIP past the instruction that exited. Only after it was fully
  * emulated: never on a path that injects a fault instead. */
-static void skip_instruction(void)
+static void skip_instruction(unsigned int len)
 {
-	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTR_LEN));
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + len);
 	/* Blocking by STI / MOV SS ends with the instruction (SDM §25.4.2). */
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ULL);
 }
@@ -49,63 +50,39 @@ bool vmx_inject_discard_fault(struct vcpu *v)
 	return true;
 }
 
-static void exit_unhandled(struct vcpu *v, uint64_t qual)
-{
-	unsigned int reason = (unsigned int)vmread(VMCS_EXIT_REASON) & 0xffff;
-
-	vmx_dump(v);
-	vm_crash(v->vm, "unhandled VM exit %u (%s), qualification %#lx", reason,
-		 vmx_exit_name(reason), qual);
-}
-
-static void exit_nmi_or_exception(struct vcpu *v, uint64_t qual)
-{
-	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
-
-	/* NMIs belong to the host; we have no NMI sources of our own. */
-	if ((info & (7u << 8)) == INTR_TYPE_NMI)
-		return;
-	exit_unhandled(v, qual);
-}
-
-static void exit_nothing(struct vcpu *v, uint64_t qual)
-{
-	/* External interrupt (acknowledged on exit) or end of time slice. */
-}
-
-static void exit_triple_fault(struct vcpu *v, uint64_t qual)
+static void exit_entry_failed(struct vcpu *v, uint64_t qual)
 {
 	vmx_dump(v);
-	vm_crash(v->vm, "triple fault");
+	vm_crash(v->vm, "VM entry failed: invalid guest state (qualification %lu)", qual);
 }
 
-static void exit_ud(struct vcpu *v, uint64_t qual)
-{
-	/* VMX instructions: the guest sees CR4.VMXE = 0, so they raise #UD. */
-	vmx_inject_exception(v, 6, false, 0);
-}
-
-static void exit_cpuid(struct vcpu *v, uint64_t qual)
-{
-	struct guest_regs *r = &v->regs;
-	struct cpuid_regs c = guest_cpuid(v, (uint32_t)r->rax, (uint32_t)r->rcx);
-
-	r->rax = c.eax;
-	r->rbx = c.ebx;
-	r->rcx = c.ecx;
-	r->rdx = c.edx;
-	skip_instruction(); /* Safe: CPUID emulated */
-}
-
-static void exit_hlt(struct vcpu *v, uint64_t qual)
-{
-	skip_instruction(); /* Safe: HLT has no side effect to emulate */
-	if (!(vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF)) {
-		vm_crash(v->vm, "halted with interrupts disabled");
-		return;
-	}
-	v->halted = true; /* the scheduler wakes it when an interrupt is pending */
-}
+/* What each basic exit reason means; reasons not listed are unhandled. */
+static const uint8_t exit_kinds[EXIT_REASON_MAX] = {
+	[EXIT_EXT_INTR] = VEXIT_NOTHING,
+	[EXIT_INTR_WINDOW] = VEXIT_INTR_WINDOW,
+	[EXIT_TRIPLE_FAULT] = VEXIT_SHUTDOWN,
+	[EXIT_CPUID] = VEXIT_CPUID,
+	[EXIT_HLT] = VEXIT_HLT,
+	[EXIT_VMCALL] = VEXIT_HYPERCALL,
+	[EXIT_VMCLEAR] = VEXIT_UD,
+	[EXIT_VMLAUNCH] = VEXIT_UD,
+	[EXIT_VMPTRLD] = VEXIT_UD,
+	[EXIT_VMPTRST] = VEXIT_UD,
+	[EXIT_VMREAD] = VEXIT_UD,
+	[EXIT_VMRESUME] = VEXIT_UD,
+	[EXIT_VMWRITE] = VEXIT_UD,
+	[EXIT_VMXOFF] = VEXIT_UD,
+	[EXIT_VMXON] = VEXIT_UD,
+	[EXIT_INVEPT] = VEXIT_UD,
+	[EXIT_INVVPID] = VEXIT_UD,
+	[EXIT_VMFUNC] = VEXIT_UD,
+	[EXIT_IO] = VEXIT_IO,
+	[EXIT_RDPMC] = VEXIT_RDPMC,
+	[EXIT_RDMSR] = VEXIT_RDMSR,
+	[EXIT_WRMSR] = VEXIT_WRMSR,
+	[EXIT_EPT_VIOLATION] = VEXIT_GPT_FAULT,
+	[EXIT_PREEMPT_TIMER] = VEXIT_NOTHING,
+};
 
 /* 64-bit mode: IA-32e active and CS.L set (SDM Vol. 3A §5.2.1). */
 static bool guest_long_mode(void)
@@ -114,239 +91,89 @@ static bool guest_long_mode(void)
 	       (vmread(VMCS_SEG(VMCS_GUEST_ES_AR, SEG_CS)) & (1u << 13));
 }
 
-static void exit_vmcall(struct vcpu *v, uint64_t qual)
-{
-	v->regs.rax = hv_hypercall(v, guest_cpl(), guest_long_mode());
-	skip_instruction(); /* Safe: hypercalls report errors in RAX */
-}
-
-static void exit_io(struct vcpu *v, uint64_t qual)
-{
-	unsigned int size = IOQ_SIZE(qual);
-	bool in = qual & IOQ_IN;
-	uint32_t val = in ? 0 : (uint32_t)v->regs.rax;
-
-	if (qual & IOQ_STRING) {
-		vm_crash(v->vm, "string I/O on port %#x is not emulated", IOQ_PORT(qual));
-		return;
-	}
-	if (size == 3 || size > 4) {
-		vm_crash(v->vm, "malformed I/O exit qualification %#lx", qual);
-		return;
-	}
-	if (v->vm->state == VM_STOPPED)
-		return;
-	if (!hv_io(v, IOQ_PORT(qual), size, in, &val) && in)
-		val = 0xffffffff; /* nothing there: floating bus */
-	if (in) {
-		uint64_t mask = size == 4 ? 0xffffffffULL : (1ULL << (size * 8)) - 1;
-
-		/* A 32-bit IN zero-extends into RAX; 8/16-bit ones merge. */
-		v->regs.rax = size == 4 ? (val & mask) : ((v->regs.rax & ~mask) | (val & mask));
-	}
-	skip_instruction(); /* Safe: port access emulated */
-}
-
-/* RDPMC: no performance counters are offered (CPUID leaf 0xa is zero), so
- * every counter index is invalid: #GP, as on hardware. */
-static void exit_rdpmc(struct vcpu *v, uint64_t qual)
-{
-	vmx_inject_exception(v, 13, true, 0);
-}
-
-static void exit_rdmsr(struct vcpu *v, uint64_t qual)
-{
-	uint32_t msr = (uint32_t)v->regs.rcx;
-	uint64_t val;
-
-	if (!guest_rdmsr(v, msr, &val)) {
-		v->vm->unknown_msrs++;
-		vmx_inject_exception(v, 13, true, 0); /* #GP, as the hardware would */
-		return;
-	}
-	v->regs.rax = (uint32_t)val;
-	v->regs.rdx = val >> 32;
-	skip_instruction(); /* Safe: RDMSR emulated */
-}
-
-static void exit_wrmsr(struct vcpu *v, uint64_t qual)
-{
-	uint32_t msr = (uint32_t)v->regs.rcx;
-	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
-
-	if (!guest_wrmsr(v, msr, val)) {
-		v->vm->unknown_msrs++;
-		vmx_inject_exception(v, 13, true, 0);
-		return;
-	}
-	skip_instruction(); /* Safe: WRMSR emulated */
-}
-
-/* Guest register by its instruction-encoding number (RSP lives in the VMCS). */
-static uint64_t *gpr(struct vcpu *v, unsigned int n, uint64_t *rsp)
-{
-	struct guest_regs *r = &v->regs;
-	uint64_t *const map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, rsp,	&r->rbp,
-				    &r->rsi, &r->rdi, &r->r8,  &r->r9,	&r->r10, &r->r11,
-				    &r->r12, &r->r13, &r->r14, &r->r15 };
-
-	return map[n & 15];
-}
-
-/* Guest-linear to guest-physical through the guest's own page tables
- * (64-bit or paging off). false if not mapped. */
-static bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa)
-{
-	uint64_t table = vmread(VMCS_GUEST_CR3) & PT_ADDR_MASK;
-
-	if (!(vmread(VMCS_GUEST_CR0) & X86_CR0_PG)) {
-		*pa = va;
-		return true;
-	}
-	if (!(vmread(VMCS_GUEST_IA32_EFER) & X86_EFER_LMA))
-		return false; /* 32-bit paging: not needed by any guest we run */
-	for (int level = 4; level >= 1; level--) {
-		uint64_t *e = hint_gpa_ptr(v->vm, _gpa(table + 8 * pt_index(va, level)), 8, false);
-		uint64_t ent;
-
-		if (!e || !((ent = *e) & 1))
-			return false;
-		if (level == 1 || (level <= 3 && (ent & PT_LARGE))) {
-			uint64_t size = pt_level_size(level);
-
-			*pa = (ent & PT_ADDR_MASK & ~(size - 1)) | (va & (size - 1));
-			return true;
-		}
-		table = ent & PT_ADDR_MASK;
-	}
-	return false;
-}
-
-/* The guest touched the xAPIC page: decode the MOV at RIP and do it. */
-static void emulate_apic_mmio(struct vcpu *v, uint64_t gpa)
-{
-	uint64_t rip = vmread(VMCS_GUEST_RIP), rsp = vmread(VMCS_GUEST_RSP), val, *reg;
-	uint8_t insn[15];
-	struct mmio_insn d;
-	unsigned int n = 0;
-
-	for (; n < sizeof(insn); n++) {
-		uint64_t pa;
-		uint8_t *b;
-
-		if (!guest_walk(v, rip + n, &pa) || !(b = hint_gpa_ptr(v->vm, _gpa(pa), 1, false)))
-			break;
-		insn[n] = *b;
-	}
-	if (mmio_decode(insn, n, &d)) {
-		char hex[3 * 4 + 1] = "";
-
-		/* Only the bytes that could be fetched: the rest of insn[] is junk. */
-		for (unsigned int k = 0; k < MIN(n, 4u); k++) {
-			static const char digits[] = "0123456789abcdef";
-
-			hex[3 * k] = ' ';
-			hex[3 * k + 1] = digits[insn[k] >> 4];
-			hex[3 * k + 2] = digits[insn[k] & 15];
-			hex[3 * k + 3] = 0;
-		}
-		vm_crash(v->vm, "APIC access at gpa %#lx by an instruction not emulated (%u bytes "
-			 "fetched:%s)", gpa, n, n ? hex : " none");
-		return;
-	}
-	reg = gpr(v, d.reg, &rsp);
-	val = d.has_imm ? d.imm : *reg;
-	if (!lapic_mmio(v, gpa, d.size, d.write, &val)) {
-		vm_crash(v->vm, "malformed APIC access at gpa %#lx (%u bytes)", gpa, d.size);
-		return;
-	}
-	if (!d.write)
-		*reg = d.size == 4 ? (uint32_t)val : val; /* 32-bit loads zero-extend */
-	vmwrite(VMCS_GUEST_RSP, rsp);
-	vmwrite(VMCS_GUEST_RIP, rip + d.len); /* Safe: access emulated */
-	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ULL);
-}
-
 /*
- * MOV to CR4 that sets a bit of ~GUEST_CR4_ALLOWED (the only CR access that
- * exits: CR0 and the other CR4 bits are the guest's, CR3 does not exit with
- * EPT). Qualification: SDM Table 28-3.
+ * Exception or NMI exit. NMIs belong to the host (we have no NMI sources of
+ * our own). #UD is intercepted for VMMCALL, the AMD hypercall instruction,
+ * which raises #UD on VT-x: it is a hypercall too; any other #UD goes back
+ * to the guest. Other exceptions are not intercepted.
  */
-static void exit_cr_access(struct vcpu *v, uint64_t qual)
+static void decode_exception(struct vcpu *v, struct vexit *e)
 {
-	unsigned int cr = qual & 15, type = (qual >> 4) & 3;
-	uint64_t rsp = vmread(VMCS_GUEST_RSP), val;
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 
-	if (cr != 4 || type != 0) {
-		exit_unhandled(v, qual);
-		return;
+	if ((info & (7u << 8)) == INTR_TYPE_NMI) {
+		e->kind = VEXIT_NOTHING;
+	} else if ((info & (7u << 8)) == INTR_TYPE_HW_EXCEPTION && (info & 0xff) == 6) {
+		e->kind = guest_hypercall_insn(v, e->rip) ? VEXIT_HYPERCALL : VEXIT_UD;
+		e->cpl = guest_cpl();
+		e->long_mode = guest_long_mode();
+		e->insn_len = 3;
 	}
-	val = *gpr(v, (unsigned int)(qual >> 8) & 15, &rsp);
-	if (val & ~GUEST_CR4_ALLOWED) {
-		vmx_inject_exception(v, 13, true, 0); /* reserved for this guest: #GP(0) */
-		return;
+}
+
+/* Fill the neutral record of a basic exit reason from the VMCS. */
+static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct vexit *e)
+{
+	*e = (struct vexit){
+		.kind = reason < EXIT_REASON_MAX ? exit_kinds[reason] : VEXIT_UNHANDLED,
+		.reason = reason,
+		.info = qual,
+		.rip = vmread(VMCS_GUEST_RIP),
+	};
+	switch (e->kind) {
+	case VEXIT_UNHANDLED:
+		if (reason == EXIT_EXCEPTION_NMI)
+			decode_exception(v, e);
+		/* MOV to CR4 that sets a bit of ~GUEST_CR4_ALLOWED: the only CR
+		 * access that exits (CR3 does not with EPT). SDM Table 28-3. */
+		if (reason == EXIT_CR_ACCESS && (qual & 15) == 4 && ((qual >> 4) & 3) == 0) {
+			e->kind = VEXIT_CR4_WRITE;
+			e->cr4.val = *guest_gpr(v, (unsigned int)(qual >> 8) & 15);
+		}
+		break;
+	case VEXIT_HLT:
+		e->rflags = vmread(VMCS_GUEST_RFLAGS);
+		break;
+	case VEXIT_HYPERCALL:
+		e->cpl = guest_cpl();
+		e->long_mode = guest_long_mode();
+		break;
+	case VEXIT_IO:
+		e->io.port = (uint16_t)IOQ_PORT(qual);
+		e->io.size = (uint8_t)IOQ_SIZE(qual);
+		e->io.in = qual & IOQ_IN;
+		e->io.string = qual & IOQ_STRING;
+		break;
+	case VEXIT_GPT_FAULT:
+		e->fault.gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+		e->fault.gla_valid = qual & EPTQ_GLA_VALID;
+		e->fault.gla = e->fault.gla_valid ? vmread(VMCS_GUEST_LINEAR_ADDR) : 0;
+		/* EPTQ read/write/fetch are bits 0..2, as VEXIT_ACCESS_*. */
+		e->fault.access = (uint32_t)(qual & (EPTQ_READ | EPTQ_WRITE | EPTQ_FETCH));
+		break;
+	default:
+		break;
 	}
-	/* Not reached while every owned bit's shadow is 0; kept correct anyway. */
-	vmwrite(VMCS_GUEST_CR4, (val | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
-	vmwrite(VMCS_CR4_SHADOW, val);
-	skip_instruction(); /* Safe: MOV to CR4 emulated */
+	if (e->kind != VEXIT_GPT_FAULT && e->kind != VEXIT_NOTHING && e->kind != VEXIT_UNHANDLED &&
+	    reason != EXIT_EXCEPTION_NMI)
+		e->insn_len = (unsigned int)vmread(VMCS_EXIT_INSTR_LEN);
 }
 
-static void exit_ept_violation(struct vcpu *v, uint64_t qual)
+/* Carry out what the handler decided. */
+static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 {
-	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
-
-	if (lapic_mmio_owns(&v->lapic, gpa)) {
-		emulate_apic_mmio(v, gpa);
-		return;
+	switch (act) {
+	case VEXIT_SKIP:
+		skip_instruction(e->insn_len);
+		break;
+	case VEXIT_INJECT:
+		vmx_inject_exception(v, e->vector, e->has_error, e->error);
+		break;
+	case VEXIT_RESUME:
+	case VEXIT_STOP:
+		break;
 	}
-	hv_ept_fault(v, _gpa(gpa), vmread(VMCS_GUEST_LINEAR_ADDR),
-		     qual & EPTQ_GLA_VALID, (uint32_t)(qual & (EPTQ_READ | EPTQ_WRITE | EPTQ_FETCH)));
 }
-
-static void exit_ept_misconfig(struct vcpu *v, uint64_t qual)
-{
-	vmx_dump(v);
-	vm_crash(v->vm, "EPT misconfiguration at gpa %#lx", vmread(VMCS_GUEST_PHYS_ADDR));
-}
-
-static void exit_entry_failed(struct vcpu *v, uint64_t qual)
-{
-	vmx_dump(v);
-	vm_crash(v->vm, "VM entry failed: invalid guest state (qualification %lu)", qual);
-}
-
-static const exit_handler_t exit_handlers[EXIT_REASON_MAX] = {
-	[EXIT_EXCEPTION_NMI] = exit_nmi_or_exception,
-	[EXIT_EXT_INTR] = exit_nothing,
-	[EXIT_INTR_WINDOW] = exit_nothing,
-	[EXIT_TRIPLE_FAULT] = exit_triple_fault,
-	[EXIT_CPUID] = exit_cpuid,
-	[EXIT_HLT] = exit_hlt,
-	[EXIT_VMCALL] = exit_vmcall,
-	[EXIT_VMCLEAR] = exit_ud,
-	[EXIT_VMLAUNCH] = exit_ud,
-	[EXIT_VMPTRLD] = exit_ud,
-	[EXIT_VMPTRST] = exit_ud,
-	[EXIT_VMREAD] = exit_ud,
-	[EXIT_VMRESUME] = exit_ud,
-	[EXIT_VMWRITE] = exit_ud,
-	[EXIT_VMXOFF] = exit_ud,
-	[EXIT_VMXON] = exit_ud,
-	[EXIT_INVEPT] = exit_ud,
-	[EXIT_INVVPID] = exit_ud,
-	[EXIT_VMFUNC] = exit_ud,
-	[EXIT_IO] = exit_io,
-	[EXIT_RDPMC] = exit_rdpmc,
-	[EXIT_CR_ACCESS] = exit_cr_access,
-	[EXIT_RDMSR] = exit_rdmsr,
-	[EXIT_WRMSR] = exit_wrmsr,
-	[EXIT_INVALID_STATE] = exit_entry_failed,
-	[EXIT_MSR_LOADING] = exit_entry_failed,
-	[EXIT_EPT_VIOLATION] = exit_ept_violation,
-	[EXIT_EPT_MISCONFIG] = exit_ept_misconfig,
-	[EXIT_PREEMPT_TIMER] = exit_nothing,
-};
 
 static const char *const exit_names[EXIT_REASON_MAX] = {
 	[EXIT_EXCEPTION_NMI] = "exception/NMI", [EXIT_EXT_INTR] = "external interrupt",
@@ -406,26 +233,27 @@ static void deliver_interrupts(struct vcpu *v)
 			window = true;
 		}
 	}
-	if (window != v->intr_window) {
+	if (window != v->arch.vmx.intr_window) {
 		uint32_t proc = (uint32_t)vmread(VMCS_PROC_CTLS);
 
 		vmwrite(VMCS_PROC_CTLS, window ? proc | PROC_INTR_WINDOW : proc & ~PROC_INTR_WINDOW);
-		v->intr_window = window;
+		v->arch.vmx.intr_window = window;
 	}
 }
 
 void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 {
 	struct vm *vm = v->vm;
+	struct vmx_vcpu *x = &v->arch.vmx;
 	uint64_t start = rdtsc(), deadline = start + slice;
 
-	if (!vmptrld(virt_to_hpa(v->vmcs)))
+	if (!vmptrld(virt_to_hpa(x->vmcs)))
 		panic("vmx: VMPTRLD failed for VM %s", vm->name);
-	guest_cpu_switch(v);
+	guest_cpu_switch(v, true);
 	while (vm->state == VM_RUNNING && !v->halted) {
-		uint64_t now = rdtsc(), t0, until;
+		uint64_t now = rdtsc(), t0, until, qual, rsp;
 		unsigned int reason;
-		uint64_t qual;
+		struct vexit e;
 		int rc;
 
 		if (now >= deadline)
@@ -438,16 +266,16 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		until = MIN(deadline, MAX(lapic_next_event(&v->lapic), now));
 		vmwrite(VMCS_PREEMPTION_TIMER, MIN((until - now) >> vmx_caps.timer_rate, 0xffffffffULL));
 		t0 = now;
-		rc = vmx_enter(&v->regs, v->launched);
+		rc = vmx_enter(&v->regs, x->launched);
 		vm->tsc_run += rdtsc() - t0;
 		if (rc) {
 			vmx_dump(v);
 			vm_crash(vm, "VM%s failed: VM-instruction error %lu",
-				 v->launched ? "RESUME" : "LAUNCH", rc == 2 ? vmread(VMCS_INSTR_ERROR) : 0);
+				 x->launched ? "RESUME" : "LAUNCH", rc == 2 ? vmread(VMCS_INSTR_ERROR) : 0);
 			break;
 		}
 		/* A successful entry cleared the valid bit of the injected event. */
-		v->launched = true;
+		x->launched = true;
 		reason = (unsigned int)vmread(VMCS_EXIT_REASON);
 		qual = vmread(VMCS_EXIT_QUAL);
 		if (reason & EXIT_REASON_ENTRY_FAIL) {
@@ -459,16 +287,22 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		reason &= 0xffff;
 		vm->exits[MIN(reason, VM_EXIT_COUNTERS - 1)]++;
 		requeue_vectoring_event();
-		if (reason < EXIT_REASON_MAX && exit_handlers[reason])
-			exit_handlers[reason](v, qual);
-		else
-			exit_unhandled(v, qual);
+		if (reason == EXIT_EPT_MISCONFIG) {
+			vmx_dump(v);
+			vm_crash(vm, "EPT misconfiguration at gpa %#lx", vmread(VMCS_GUEST_PHYS_ADDR));
+			break;
+		}
+		rsp = v->regs.rsp = vmread(VMCS_GUEST_RSP);
+		decode(v, reason, qual, &e);
+		apply(v, &e, vexit_handle(v, &e));
+		if (v->regs.rsp != rsp)
+			vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
 	}
 }
 
-void vmx_flush_ept(const struct ept *ept)
+void vmx_flush_ept(struct vm *vm)
 {
-	if (!invept(vmx_caps.invept_type, ept_pointer(ept)))
+	if (!invept(vmx_caps.invept_type, gpt_eptp(&vm->gpt)))
 		panic("vmx: INVEPT failed");
 }
 

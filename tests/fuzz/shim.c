@@ -5,7 +5,7 @@
  */
 #include "shim.h"
 
-#include <asm/vmx_cpu.h>
+#include <asm/virt.h>
 #include <hv/console.h>
 #include <hv/hint.h>
 #include <hv/mem.h>
@@ -20,7 +20,6 @@
 #define FZ_HOST_FRAMES (4096 + 1024 + FZ_POOL_FRAMES + FZ_SWAP_SLOTS)
 
 struct frames host_frames;
-struct vmx_caps vmx_caps;
 unsigned int fz_discard_faults;
 static uint64_t frames_bitmap[(FZ_HOST_BASE / PAGE_SIZE + FZ_HOST_FRAMES) / 64 + 1];
 
@@ -63,16 +62,27 @@ void vm_crash(struct vm *vm, const char *fmt, ...)
 	vm->state = VM_STOPPED;
 }
 
-void vmx_flush_ept(const struct ept *ept)
+uint64_t tsc_hz = 2000000000; /* what the Linux loader passes as tsc_early_khz= */
+
+static void fz_flush_gpt(struct vm *vm)
 {
-	(void)ept; /* no TLB here: the harness accesses memory through the EPT */
+	(void)vm; /* no TLB here: the harness accesses memory through the EPT */
 }
 
-bool vmx_inject_discard_fault(struct vcpu *v)
+static bool fz_inject_discard_fault(struct vcpu *v)
 {
 	fz_discard_faults++;
 	return true;
 }
+
+/* The back end as the code under test sees it: the EPT format, no TLB. */
+static const struct virt_ops fz_ops = {
+	.name = "fuzz",
+	.fault_name = "EPT violation",
+	.inject_discard_fault = fz_inject_discard_fault,
+	.flush_gpt = fz_flush_gpt,
+};
+const struct virt_ops *virt = &fz_ops;
 
 int vm_identity_tables(struct vm *vm, uint64_t pml4)
 {
@@ -99,12 +109,12 @@ void pages_free(void *p, uint64_t n)
 	free(p);
 }
 
-static void *ept_alloc(void *ctx)
+static void *gpt_alloc(void *ctx)
 {
 	return page_alloc();
 }
 
-static void ept_free(void *p)
+static void gpt_free(void *p)
 {
 	free(p);
 }
@@ -140,7 +150,7 @@ void fz_vm_create(struct vm *vm, uint64_t mem_bytes, bool ad)
 	vm->exit_code = -1;
 	vm->vcpu.vm = vm;
 	fz_discard_faults = 0;
-	if (ept_init(&vm->ept, ad, ept_alloc, ept_free, NULL) || hint_vm_init(vm))
+	if (gpt_init(&vm->gpt, &gpt_ept_format, ad, gpt_alloc, gpt_free, NULL) || hint_vm_init(vm))
 		panic("fuzz shim: cannot create the VM");
 }
 
@@ -155,7 +165,7 @@ void fz_mm_check(void)
 void fz_vm_destroy(struct vm *vm)
 {
 	fz_mm_check();
-	ept_destroy(&vm->ept);
+	gpt_destroy(&vm->gpt);
 	hint_vm_destroy(vm);
 	if (mm_pool_free(&hv_mm) != FZ_POOL_FRAMES)
 		panic("fuzz shim: %u of %u pool frames free after the VM", mm_pool_free(&hv_mm),
@@ -163,12 +173,12 @@ void fz_vm_destroy(struct vm *vm)
 	fz_mm_check();
 }
 
-/* The EPT leaf of gfn, present or not (the walk of arch/x86_64/ept.c). */
+/* The EPT leaf of gfn, present or not (the walk of arch/x86_64/gpt.c). */
 static uint64_t *ept_leaf(struct vm *vm, uint64_t gfn)
 {
 	static const struct pt_format fmt = { .present = EPT_RWX, .table_flags = EPT_RWX };
 
-	return pt_walk(&fmt, vm->ept.root, gfn << PAGE_SHIFT, PT_LEVEL_4K, NULL, NULL);
+	return pt_walk(&fmt, vm->gpt.root, gfn << PAGE_SHIFT, PT_LEVEL_4K, NULL, NULL);
 }
 
 uint8_t *fz_guest_access(struct vm *vm, uint64_t gpa, bool write)
@@ -181,7 +191,7 @@ uint8_t *fz_guest_access(struct vm *vm, uint64_t gpa, bool write)
 		e = ept_leaf(vm, gpa >> PAGE_SHIFT);
 		if (e && (*e & EPT_R) && (!write || (*e & EPT_W))) {
 			/* The CPU's walk: A always, D on a write (with A/D enabled). */
-			if (vm->ept.ad)
+			if (vm->gpt.ad)
 				*e |= EPT_A | (write ? EPT_D : 0);
 			return (uint8_t *)(uintptr_t)(*e & PT_ADDR_MASK) + (gpa & (PAGE_SIZE - 1));
 		}

@@ -2,8 +2,8 @@
 /*
  * Host build of hypervisor code for the libFuzzer harnesses: host frames in
  * a fixed low mapping (host-virtual == host-physical, as in the hypervisor),
- * the console and VMX entry points the code calls, and one VM with a real
- * EPT (arch/x86_64/ept.c) and frame table (mm/ through hv/hint.c).
+ * the console and back-end entry points the code calls, and one VM with a
+ * real EPT (arch/x86_64/gpt.c) and frame table (mm/ through hv/hint.c).
  */
 #ifndef FUZZ_SHIM_H
 #define FUZZ_SHIM_H

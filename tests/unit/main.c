@@ -10,12 +10,13 @@ int main(void)
 
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, boot_suite());
-	srunner_add_suite(sr, ept_suite());
+	srunner_add_suite(sr, gpt_suite());
 	srunner_add_suite(sr, elf_suite());
 	srunner_add_suite(sr, mmio_suite());
 	srunner_add_suite(sr, hypercall_suite());
 	srunner_add_suite(sr, pic_suite());
 	srunner_add_suite(sr, lapic_suite());
+	srunner_add_suite(sr, vexit_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

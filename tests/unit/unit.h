@@ -9,11 +9,12 @@
 Suite *frames_suite(void);
 Suite *config_suite(void);
 Suite *boot_suite(void);
-Suite *ept_suite(void);
+Suite *gpt_suite(void);
 Suite *elf_suite(void);
 Suite *mmio_suite(void);
 Suite *hypercall_suite(void);
 Suite *pic_suite(void);
 Suite *lapic_suite(void);
+Suite *vexit_suite(void);
 
 #endif /* UNIT_H */

@@ -52,6 +52,19 @@ static inline uint64_t hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t
 	return ret;
 }
 
+/* The same with VMMCALL, the AMD instruction (ABI.md §3: both work). */
+static inline uint64_t hypercall_vmmcall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+					 uint64_t a3)
+{
+	uint64_t ret;
+
+	asm volatile("vmmcall"
+		     : "=a"(ret)
+		     : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
+		     : "memory");
+	return ret;
+}
+
 static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
 {
 	asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));

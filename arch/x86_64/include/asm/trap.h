@@ -16,6 +16,8 @@ struct trap_frame {
 #define HOST_DS 0x10
 #define HOST_TR 0x18
 
+/* Point IDT vector (32..255) at an interrupt handler stub (assembly, ends in IRETQ). */
+void cpu_set_irq_gate(unsigned int vector, void (*handler)(void));
 /* Load our own GDT (with a TSS), IDT and segment registers. */
 void cpu_init_tables(void);
 /* Called by the entry stubs; prints the frame and a backtrace, then stops. */

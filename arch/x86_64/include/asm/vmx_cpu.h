@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VT-x bring-up and the vCPU run loop: the interface between hv/ and the
- * VMX code. VMX root, BSP, interrupts off.
+ * VT-x bring-up and the vCPU run loop: the functions behind vmx_ops
+ * (asm/virt.h), shared by the vmx*.c files only. VMX root, BSP, interrupts off.
  */
 #ifndef ASM_VMX_CPU_H
 #define ASM_VMX_CPU_H
@@ -36,8 +36,8 @@ void vmx_vcpu_destroy(struct vcpu *v);
 /* Run the vCPU until its VM stops or the time slice (in TSC ticks) ends. */
 void vmx_vcpu_run(struct vcpu *v, uint64_t slice);
 
-/* Flush all guest-physical mappings of this EPT (after unmapping). */
-void vmx_flush_ept(const struct ept *ept);
+/* Flush all guest-physical mappings of vm's EPT (after unmapping). */
+void vmx_flush_ept(struct vm *vm);
 
 /* Dump VMCS guest state and registers of the current vCPU to the console. */
 void vmx_dump(const struct vcpu *v);

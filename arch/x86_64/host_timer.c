@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host local APIC one-shot timer (see host_timer.h). Register offsets and
+ * the x2APIC MSR mapping: SDM Vol. 3A §11.4.1 table 11-1, §11.5.4 (timer),
+ * §11.12.1. BSP, boot time and the SVM run loop.
+ */
+#include <asm/cpu.h>
+#include <asm/host_timer.h>
+#include <asm/trap.h>
+#include <asm/tsc.h>
+#include <hv/console.h>
+
+#define MSR_APIC_BASE 0x1b
+#define APIC_BASE_EN (1ULL << 11)
+#define APIC_BASE_X2 (1ULL << 10)
+#define APIC_EOI 0xb0
+#define APIC_SVR 0xf0
+#define APIC_SVR_ENABLE (1u << 8)
+#define APIC_LVT_TIMER 0x320
+#define APIC_LVT_MASKED (1u << 16)
+#define APIC_TIMER_INIT 0x380
+#define APIC_TIMER_CUR 0x390
+#define APIC_TIMER_DIV 0x3e0
+#define APIC_DIV_1 0xb
+#define PIC1_DATA 0x21
+#define PIC2_DATA 0xa1
+
+extern void host_timer_stub(void);
+extern void host_spurious_stub(void);
+void host_timer_irq(void);
+
+uint64_t host_timer_irqs;
+static volatile uint32_t *mmio; /* xAPIC registers, NULL in x2APIC mode */
+static uint64_t apic_per_tsc;   /* APIC ticks per TSC tick, 32.32 fixed point */
+
+static uint32_t apic_read(uint32_t reg)
+{
+	return mmio ? mmio[reg / 4] : (uint32_t)rdmsr(0x800 + (reg >> 4));
+}
+
+static void apic_write(uint32_t reg, uint32_t val)
+{
+	if (mmio)
+		mmio[reg / 4] = val;
+	else
+		wrmsr(0x800 + (reg >> 4), val);
+}
+
+void host_timer_irq(void)
+{
+	host_timer_irqs++;
+	apic_write(APIC_EOI, 0);
+}
+
+int host_timer_init(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE), t0, t1;
+	uint32_t c0, c1;
+
+	if (!(cpuid(1, 0).edx & (1u << 9)))
+		return -1;
+	if (!(base & APIC_BASE_EN)) {
+		base |= APIC_BASE_EN;
+		wrmsr(MSR_APIC_BASE, base);
+	}
+	/* Identity-mapped by paging_init (below 4 GiB). */
+	mmio = base & APIC_BASE_X2 ? NULL : (volatile uint32_t *)(uintptr_t)(base & 0xfffff000ULL);
+	/* Nothing but our timer may interrupt: the 8259s stay masked. */
+	outb(PIC1_DATA, 0xff);
+	outb(PIC2_DATA, 0xff);
+	cpu_set_irq_gate(HOST_TIMER_VECTOR, host_timer_stub);
+	cpu_set_irq_gate(HOST_SPURIOUS_VECTOR, host_spurious_stub);
+	apic_write(APIC_SVR, APIC_SVR_ENABLE | HOST_SPURIOUS_VECTOR);
+	apic_write(APIC_TIMER_DIV, APIC_DIV_1);
+	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | HOST_TIMER_VECTOR);
+
+	/* Calibrate over 2 ms of TSC time, counting down from the top. */
+	apic_write(APIC_TIMER_INIT, 0xffffffff);
+	c0 = apic_read(APIC_TIMER_CUR);
+	t0 = rdtsc();
+	while ((t1 = rdtsc()) - t0 < tsc_hz / 500)
+		cpu_relax();
+	c1 = apic_read(APIC_TIMER_CUR);
+	apic_write(APIC_TIMER_INIT, 0);
+	if (c1 >= c0)
+		return -1; /* the timer does not count */
+	apic_per_tsc = ((uint64_t)(c0 - c1) << 32) / (t1 - t0);
+	apic_write(APIC_LVT_TIMER, HOST_TIMER_VECTOR); /* one-shot, unmasked */
+	printk("host timer: local APIC (%s), %lu kHz\n", mmio ? "xAPIC" : "x2APIC",
+	       (uint64_t)((apic_per_tsc * (tsc_hz / 1000)) >> 32));
+	return 0;
+}
+
+void host_timer_arm(uint64_t tsc_ticks)
+{
+	uint64_t count = (uint64_t)(((unsigned __int128)tsc_ticks * apic_per_tsc) >> 32);
+
+	apic_write(APIC_TIMER_INIT, (uint32_t)MIN(MAX(count, 1), 0xffffffffULL));
+}
+
+void host_timer_stop(void)
+{
+	apic_write(APIC_TIMER_INIT, 0);
+}

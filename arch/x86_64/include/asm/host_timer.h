@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host's local APIC timer in one-shot mode: the time slice of a back end
+ * without a preemption timer (SVM). Its interrupt makes the running guest
+ * exit (INTR intercept) and is then taken and acknowledged by the host.
+ * BSP, interrupts off except inside the back end's VMRUN window.
+ */
+#ifndef ASM_HOST_TIMER_H
+#define ASM_HOST_TIMER_H
+
+#include <types.h>
+
+#define HOST_TIMER_VECTOR 0xf0
+#define HOST_SPURIOUS_VECTOR 0xff
+
+/* Enable the local APIC (xAPIC or x2APIC, as firmware left it), mask the
+ * 8259s, install the vectors, calibrate against the TSC. 0, or -1 without a
+ * usable APIC. */
+int host_timer_init(void);
+/* Fire once, tsc_ticks TSC ticks from now (at least one APIC tick). */
+void host_timer_arm(uint64_t tsc_ticks);
+/* Disarm; an interrupt already pending is still taken at the next window. */
+void host_timer_stop(void);
+/* Interrupts taken so far (for the stats). */
+extern uint64_t host_timer_irqs;
+
+#endif /* ASM_HOST_TIMER_H */

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * AMD SVM back end: the functions behind svm_ops (asm/virt.h), shared by
+ * the svm*.c files only. Host context, BSP, interrupts off.
+ */
+#ifndef ASM_SVM_CPU_H
+#define ASM_SVM_CPU_H
+
+#include <hv/vcpu.h>
+
+/* Host state that VMRUN does not save (FS, GS, TR, LDTR, syscall MSRs):
+ * VMSAVE'd before and VMLOAD'ed after each guest run. */
+extern void *svm_host_save;
+
+/* Check the SVM features Hintvisor relies on, print what was found, enable
+ * SVM. 0, or -1 after "svm: missing feature: <name>". */
+int svm_init(void);
+/* Create the VMCB of a vCPU that starts in the state s describes. 0 or -ENOMEM. */
+int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s);
+void svm_vcpu_destroy(struct vcpu *v);
+/* Run the vCPU until its VM stops, it halts, or the slice (TSC ticks) ends. */
+void svm_vcpu_run(struct vcpu *v, uint64_t slice);
+void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+/* The discard fault through EVENTINJ; false while another event is pending. */
+bool svm_inject_discard_fault(struct vcpu *v);
+/* Flush vm's nested translations at its next VMRUN (TLB_CONTROL). */
+void svm_flush_gpt(struct vm *vm);
+const char *svm_exit_name(unsigned int counter);
+void svm_dump(const struct vcpu *v);
+
+#endif /* ASM_SVM_CPU_H */

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-vCPU state of the virtualization back end: VT-x (VMCS) or AMD SVM
+ * (VMCB). Only the back end that owns the vCPU touches its half; the rest of
+ * the hypervisor treats struct vcpu_arch as opaque.
+ */
+#ifndef ASM_VCPU_ARCH_H
+#define ASM_VCPU_ARCH_H
+
+#include <types.h>
+
+struct vmx_vcpu {
+	void *vmcs;       /* 4 KiB VMCS region */
+	bool launched;    /* VMLAUNCH done; next entry is VMRESUME */
+	uint16_t vpid;
+	bool intr_window; /* interrupt-window exiting is on */
+};
+
+struct svm_vcpu {
+	void *vmcb;       /* 4 KiB VMCB: control area, then the state save area */
+	uint32_t asid;
+	bool vintr;       /* a virtual interrupt is requested (interrupt window) */
+};
+
+struct vcpu_arch {
+	union {
+		struct vmx_vcpu vmx;
+		struct svm_vcpu svm;
+	};
+};
+
+#endif /* ASM_VCPU_ARCH_H */

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A VM exit as the vendor-neutral handlers see it. A back end decodes its
+ * own format (VMCS exit reason and qualification, VMCB exit code and
+ * EXITINFO) into a struct vexit, calls vexit_handle(), and carries out the
+ * action it returns. The handlers never touch a VMCS or VMCB: guest GPRs,
+ * including RAX and RSP, are in struct vcpu's regs, everything else the
+ * back end put in the record or offers through struct virt_ops.
+ */
+#ifndef ASM_VEXIT_H
+#define ASM_VEXIT_H
+
+#include <types.h>
+
+struct vcpu;
+
+enum vexit_kind {
+	VEXIT_UNHANDLED,   /* 0: what a zeroed decode table slot means */
+	VEXIT_NOTHING,     /* external interrupt, NMI, end of the slice: just resume */
+	VEXIT_INTR_WINDOW, /* the guest can take an interrupt now */
+	VEXIT_CPUID,
+	VEXIT_HLT,
+	VEXIT_HYPERCALL,   /* VMCALL or VMMCALL */
+	VEXIT_IO,
+	VEXIT_RDMSR,       /* MSR number in RCX */
+	VEXIT_WRMSR,
+	VEXIT_GPT_FAULT,   /* EPT violation / nested page fault */
+	VEXIT_UD,          /* a virtualization instruction the guest is not offered */
+	VEXIT_SHUTDOWN,    /* triple fault */
+	VEXIT_RDPMC,       /* no counters are offered: #GP */
+	VEXIT_CR4_WRITE,   /* MOV to CR4, value in cr4.val */
+	VEXIT_KINDS
+};
+
+/* What the back end does after the handler (Xen's "update RIP only if emulated"). */
+enum vexit_action {
+	VEXIT_RESUME, /* enter the guest as it is */
+	VEXIT_SKIP,   /* advance RIP by insn_len, end STI/MOV SS blocking, enter */
+	VEXIT_INJECT, /* deliver exception vector (error code if has_error), enter */
+	VEXIT_STOP,   /* the VM was stopped (vm_crash, debug exit): do not enter */
+};
+
+/* Access bits of a guest-physical fault, as in the #VE information area. */
+#define VEXIT_ACCESS_READ 1u
+#define VEXIT_ACCESS_WRITE 2u
+#define VEXIT_ACCESS_FETCH 4u
+
+struct vexit {
+	enum vexit_kind kind;
+	unsigned int reason;   /* back end's exit counter index (virt->exit_name) */
+	uint64_t info;         /* raw vendor qualification, for messages */
+	uint64_t rip, rflags;
+	unsigned int cpl;
+	bool long_mode;        /* 64-bit mode (hypercalls: else 32-bit registers) */
+	unsigned int insn_len; /* length of the exiting instruction; a handler that
+				  emulates another one (MMIO) sets it */
+	union {
+		struct {
+			uint16_t port;
+			uint8_t size; /* 1, 2 or 4 (anything else is malformed) */
+			bool in, string;
+		} io;
+		struct {
+			uint64_t gpa, gla;
+			bool gla_valid;
+			uint32_t access; /* VEXIT_ACCESS_* */
+		} fault;
+		struct {
+			uint64_t val; /* the value the guest writes */
+		} cr4;
+	};
+	/* Out, for VEXIT_INJECT. */
+	uint8_t vector;
+	bool has_error;
+	uint32_t error;
+};
+
+/*
+ * Decide what an exit means and do the neutral part of it (registers,
+ * devices, memory). Returns the action; VEXIT_STOP only when the VM is
+ * stopped. May not be called with a VM that is already stopped.
+ */
+enum vexit_action vexit_handle(struct vcpu *v, struct vexit *e);
+
+/* Name of a neutral exit kind (for messages and tests). */
+const char *vexit_kind_name(enum vexit_kind k);
+
+#endif /* ASM_VEXIT_H */

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The seam between the vendor-neutral hypervisor and a virtualization back
+ * end (VT-x in vmx*.c, AMD SVM in svm*.c): one ops table, chosen at boot
+ * from CPUID. The core calls only these; a back end decodes its exits into
+ * a struct vexit (asm/vexit.h) and carries out what the neutral handlers
+ * decide. Hypervisor context, BSP, interrupts off.
+ */
+#ifndef ASM_VIRT_H
+#define ASM_VIRT_H
+
+#include <asm/gpt.h>
+#include <types.h>
+
+struct vcpu;
+struct vcpu_start;
+struct vm;
+
+/* Guest control state a page walk needs. */
+struct guest_paging {
+	uint64_t cr0, cr3, efer;
+};
+
+struct virt_ops {
+	const char *name;       /* "VT-x", "AMD SVM" */
+	const char *fault_name; /* its guest-physical fault: "EPT violation" */
+	/* Check every feature the back end relies on, print what was found,
+	 * enable it. 0, or -1 after "<vendor>: missing feature: <name>". */
+	int (*init)(void);
+	/* The guest-physical tables of a new VM in this back end's format. */
+	int (*gpt_init)(struct gpt *g, pt_alloc_fn alloc, void (*free_fn)(void *), void *ctx);
+	/* Create the vCPU's VMCS/VMCB for the start state s. 0 or -ENOMEM. */
+	int (*vcpu_init)(struct vcpu *v, const struct vcpu_start *s);
+	void (*vcpu_destroy)(struct vcpu *v);
+	/* Run the vCPU until its VM stops, it halts, or the slice (TSC ticks) ends. */
+	void (*vcpu_run)(struct vcpu *v, uint64_t slice);
+	/* Queue a hardware exception for the next entry. */
+	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+	/* Queue the discard fault (vector 20) for the next entry; false when
+	 * another event is already being delivered (the caller stops the VM). */
+	bool (*inject_discard_fault)(struct vcpu *v);
+	/* Flush the guest-physical translations of vm (after unmapping). */
+	void (*flush_gpt)(struct vm *vm);
+	/* Guest MSRs held in the VMCS/VMCB (EFER, PAT, FS/GS base), as the
+	 * guest sees them. set_msr takes an already validated value. */
+	uint64_t (*get_msr)(struct vcpu *v, uint32_t msr);
+	void (*set_msr)(struct vcpu *v, uint32_t msr, uint64_t val);
+	void (*get_paging)(struct vcpu *v, struct guest_paging *p);
+	/* Make val the guest's CR4 (already checked against GUEST_CR4_ALLOWED). */
+	void (*set_cr4)(struct vcpu *v, uint64_t val);
+	/* Name of an exit counter index ("?" for gaps). */
+	const char *(*exit_name)(unsigned int reason);
+	/* Dump the vCPU's guest state and registers to the console. */
+	void (*dump)(const struct vcpu *v);
+};
+
+/* The back end in use (valid after virt_init()). */
+extern const struct virt_ops *virt;
+extern const struct virt_ops vmx_ops, svm_ops;
+
+/* Choose the back end from CPUID (SVM if the CPU reports it, else VT-x)
+ * and initialize it. 0, or -1 after the back end printed why not. */
+int virt_init(void);
+
+#endif /* ASM_VIRT_H */

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SVM run loop and #VMEXIT decoding: each exit code (AMD APM Vol. 2
+ * appendix C) becomes a neutral struct vexit for the handlers in vexit.c;
+ * this file then carries out the action they return, injects interrupts
+ * through EVENTINJ or waits for the guest to accept one (VINTR), and ends
+ * the time slice with the host's local APIC timer (no preemption timer on
+ * AMD). Host context, interrupts off but inside svm_enter().
+ */
+#include <asm/cpu.h>
+#include <asm/emulate.h>
+#include <asm/guest_cpu.h>
+#include <asm/host_timer.h>
+#include <asm/svm.h>
+#include <asm/svm_cpu.h>
+#include <asm/vexit.h>
+#include <asm/virt.h>
+#include <hv/console.h>
+#include <hv/mem.h>
+#include <hv/vm.h>
+
+void svm_enter(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_save_pa);
+
+static const struct vcpu *last_run; /* whose translations the shared ASIDs hold */
+
+static struct vmcb *vmcb_of(const struct vcpu *v)
+{
+	return v->arch.svm.vmcb;
+}
+
+void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	struct vmcb_control *c = &vmcb_of(v)->ctl;
+
+	c->event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_EXCEPTION | vector | (has_error ? SVM_EVT_ERROR : 0);
+	c->event_inj_err = error;
+}
+
+bool svm_inject_discard_fault(struct vcpu *v)
+{
+	if (vmcb_of(v)->ctl.event_inj & SVM_EVT_VALID)
+		return false;
+	/* Vector 20 as a hardware exception without error code, the same
+	 * event as on VT-x; the information area says why (ABI.md §7). */
+	svm_inject_exception(v, HV_DISCARD_VECTOR, false, 0);
+	return true;
+}
+
+void svm_flush_gpt(struct vm *vm)
+{
+	vmcb_of(&vm->vcpu)->ctl.tlb_ctl = svm_caps.flush_by_asid ? SVM_TLB_FLUSH_ASID : SVM_TLB_FLUSH_ALL;
+}
+
+/* Exit code to counter index (asm/svm.h). */
+static unsigned int counter(uint64_t code)
+{
+	if (code < SVM_CTR_NPF)
+		return (unsigned int)code;
+	if (code == SVM_EXIT_NPF)
+		return SVM_CTR_NPF;
+	return code == SVM_EXIT_INVALID ? SVM_CTR_INVALID : SVM_CTR_OTHER;
+}
+
+static const char *const exit_names[SVM_CTR_MAX] = {
+	[SVM_EXIT_WRITE_CR4] = "CR4 write", [SVM_EXIT_RDPMC] = "RDPMC",
+	[SVM_EXIT_EXCP_BASE + 6] = "#UD intercept", [SVM_EXIT_INTR] = "INTR",
+	[SVM_EXIT_NMI] = "NMI", [SVM_EXIT_VINTR] = "VINTR", [SVM_EXIT_CPUID] = "CPUID",
+	[SVM_EXIT_INVD] = "INVD", [SVM_EXIT_HLT] = "HLT", [SVM_EXIT_IOIO] = "IOIO",
+	[SVM_EXIT_MSR] = "MSR", [SVM_EXIT_SHUTDOWN] = "shutdown", [SVM_EXIT_VMRUN] = "VMRUN",
+	[SVM_EXIT_VMMCALL] = "VMMCALL", [SVM_EXIT_VMLOAD] = "VMLOAD", [SVM_EXIT_VMSAVE] = "VMSAVE",
+	[SVM_EXIT_STGI] = "STGI", [SVM_EXIT_CLGI] = "CLGI", [SVM_EXIT_SKINIT] = "SKINIT",
+	[SVM_CTR_NPF] = "nested page fault", [SVM_CTR_INVALID] = "VMRUN: invalid state",
+	[SVM_CTR_OTHER] = "other",
+};
+
+const char *svm_exit_name(unsigned int c)
+{
+	return c < SVM_CTR_MAX && exit_names[c] ? exit_names[c] : "?";
+}
+
+/* Length of the instruction that exited, for the exits that skip one.
+ * Without NRIP-save: the fixed encodings (CPUID 0F A2, RDMSR 0F 32, WRMSR
+ * 0F 30, HLT F4, VMMCALL 0F 01 D9); a prefixed one would be mis-skipped,
+ * which no guest we run emits. IOIO always has the next RIP in EXITINFO2. */
+static unsigned int insn_len(const struct vmcb *vmcb, uint64_t code, unsigned int fixed)
+{
+	if (code == SVM_EXIT_IOIO)
+		return (unsigned int)(vmcb->ctl.exit_info2 - vmcb->save.rip);
+	if (svm_caps.nrips && vmcb->ctl.next_rip > vmcb->save.rip)
+		return (unsigned int)(vmcb->ctl.next_rip - vmcb->save.rip);
+	return fixed;
+}
+
+/* 64-bit mode: EFER.LMA and CS.L (attribute bit 9, descriptor bit 53). */
+static bool guest_long_mode(const struct vmcb *vmcb)
+{
+	return (vmcb->save.efer & X86_EFER_LMA) && (vmcb->save.cs.attrib & (1u << 9));
+}
+
+/*
+ * The source of an intercepted MOV to CR4. With decode assists EXITINFO1
+ * names the GPR; without (QEMU/TCG), decode the instruction: an optional
+ * REX, 0F 22 /r with mod 11 and reg 4. false: not such an instruction (the
+ * exit then stays unhandled and the VM is stopped).
+ */
+static bool decode_cr4_write(struct vcpu *v, const struct vmcb *vmcb, struct vexit *e)
+{
+	uint8_t b[4];
+	unsigned int n = guest_fetch(v, e->rip, b, sizeof(b)), i = 0, rex = 0, gpr;
+
+	if (svm_caps.decode_assists && (vmcb->ctl.exit_info1 & SVM_CR_VALID)) {
+		gpr = SVM_CR_GPR(vmcb->ctl.exit_info1);
+		e->insn_len = insn_len(vmcb, SVM_EXIT_WRITE_CR4, 0);
+	} else {
+		if (n && (b[0] & 0xf0) == 0x40)
+			rex = b[i++];
+		if (n < i + 3 || b[i] != 0x0f || b[i + 1] != 0x22 || (b[i + 2] & 0xf8) != 0xe0 ||
+		    (rex & 4))
+			return false;
+		gpr = (b[i + 2] & 7) | (rex & 1 ? 8 : 0);
+		e->insn_len = insn_len(vmcb, SVM_EXIT_WRITE_CR4, i + 3);
+	}
+	if (!e->insn_len)
+		return false;
+	e->kind = VEXIT_CR4_WRITE;
+	e->cr4.val = *guest_gpr(v, gpr);
+	return true;
+}
+
+/* Fill the neutral record of an exit from the VMCB. */
+static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
+{
+	struct vmcb *vmcb = vmcb_of(v);
+	uint64_t info1 = vmcb->ctl.exit_info1;
+
+	*e = (struct vexit){
+		.kind = VEXIT_UNHANDLED,
+		.reason = counter(code),
+		.info = info1,
+		.rip = vmcb->save.rip,
+		.rflags = vmcb->save.rflags,
+		.cpl = vmcb->save.cpl,
+		.long_mode = guest_long_mode(vmcb),
+	};
+	switch (code) {
+	case SVM_EXIT_INTR:
+	case SVM_EXIT_NMI:
+		e->kind = VEXIT_NOTHING;
+		break;
+	case SVM_EXIT_VINTR:
+		e->kind = VEXIT_INTR_WINDOW;
+		break;
+	case SVM_EXIT_CPUID:
+		e->kind = VEXIT_CPUID;
+		e->insn_len = insn_len(vmcb, code, 2);
+		break;
+	case SVM_EXIT_HLT:
+		e->kind = VEXIT_HLT;
+		e->insn_len = insn_len(vmcb, code, 1);
+		break;
+	case SVM_EXIT_VMMCALL:
+		e->kind = VEXIT_HYPERCALL;
+		e->insn_len = insn_len(vmcb, code, 3);
+		break;
+	case SVM_EXIT_EXCP_BASE + 6:
+		/* VMCALL, the VT-x hypercall instruction, raises #UD here; it is a
+		 * hypercall too. Anything else gets its #UD back. */
+		if (guest_hypercall_insn(v, e->rip)) {
+			e->kind = VEXIT_HYPERCALL;
+			e->insn_len = 3; /* an exception intercept has no next RIP */
+		} else {
+			e->kind = VEXIT_UD;
+		}
+		break;
+	case SVM_EXIT_IOIO:
+		e->kind = VEXIT_IO;
+		e->io.port = SVM_IOIO_PORT(info1);
+		e->io.size = info1 & SVM_IOIO_SZ32 ? 4 : info1 & SVM_IOIO_SZ16 ? 2 :
+			     info1 & SVM_IOIO_SZ8  ? 1 : 0;
+		e->io.in = info1 & SVM_IOIO_IN;
+		e->io.string = info1 & SVM_IOIO_STR;
+		e->insn_len = insn_len(vmcb, code, 0);
+		break;
+	case SVM_EXIT_MSR:
+		e->kind = info1 ? VEXIT_WRMSR : VEXIT_RDMSR;
+		e->insn_len = insn_len(vmcb, code, 2);
+		break;
+	case SVM_EXIT_NPF:
+		e->kind = VEXIT_GPT_FAULT;
+		e->fault.gpa = vmcb->ctl.exit_info2;
+		e->fault.access = info1 & SVM_NPF_WRITE ? VEXIT_ACCESS_WRITE :
+				  info1 & SVM_NPF_FETCH ? VEXIT_ACCESS_FETCH : VEXIT_ACCESS_READ;
+		break;
+	case SVM_EXIT_SHUTDOWN:
+		e->kind = VEXIT_SHUTDOWN;
+		break;
+	case SVM_EXIT_RDPMC:
+		e->kind = VEXIT_RDPMC;
+		break;
+	case SVM_EXIT_WRITE_CR4:
+		decode_cr4_write(v, vmcb, e);
+		break;
+	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI:
+	case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT:
+		e->kind = VEXIT_UD;
+		break;
+	default:
+		break;
+	}
+}
+
+static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
+{
+	struct vmcb *vmcb = vmcb_of(v);
+
+	switch (act) {
+	case VEXIT_SKIP:
+		vmcb->save.rip += e->insn_len;
+		/* Blocking by STI / MOV SS ends with the instruction. */
+		vmcb->ctl.int_state &= ~SVM_INT_SHADOW;
+		break;
+	case VEXIT_INJECT:
+		svm_inject_exception(v, e->vector, e->has_error, e->error);
+		break;
+	case VEXIT_RESUME:
+	case VEXIT_STOP:
+		break;
+	}
+}
+
+/*
+ * Before VMRUN: deliver the highest pending interrupt if the guest can take
+ * it now, else request a virtual interrupt (V_IRQ) with the VINTR
+ * intercept, which exits as soon as the guest could take it (APM §15.21.4).
+ */
+static void deliver_interrupts(struct vcpu *v)
+{
+	struct vmcb *vmcb = vmcb_of(v);
+	struct svm_vcpu *sv = &v->arch.svm;
+	bool from_pic, window = false;
+	int vec = vcpu_irq_pending(v, &from_pic);
+
+	if (vec >= 0 && !(vmcb->ctl.event_inj & SVM_EVT_VALID)) {
+		if ((vmcb->save.rflags & X86_RFLAGS_IF) && !(vmcb->ctl.int_state & SVM_INT_SHADOW)) {
+			vmcb->ctl.event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_INTR | (uint32_t)vec;
+			vcpu_irq_ack(v, vec, from_pic);
+		} else {
+			window = true;
+		}
+	}
+	if (window == sv->vintr)
+		return;
+	if (window) {
+		vmcb->ctl.int_ctl |= SVM_V_IRQ | SVM_V_IGN_TPR | (0xfu << SVM_V_INTR_PRIO_SHIFT);
+		vmcb->ctl.intercept3 |= SVM_INT3_VINTR;
+	} else {
+		vmcb->ctl.int_ctl &= ~(SVM_V_IRQ | SVM_V_IGN_TPR | (0xfu << SVM_V_INTR_PRIO_SHIFT));
+		vmcb->ctl.intercept3 &= ~SVM_INT3_VINTR;
+	}
+	vmcb->ctl.clean &= ~(SVM_CLEAN_INTERCEPTS | SVM_CLEAN_TPR);
+	sv->vintr = window;
+}
+
+/* An exit during event delivery: deliver the event again on the next
+ * VMRUN (APM §15.7.2), unless the handler replaces it. */
+static void requeue_vectoring_event(struct vmcb *vmcb)
+{
+	if (!(vmcb->ctl.exit_int_info & SVM_EVT_VALID))
+		return;
+	vmcb->ctl.event_inj = vmcb->ctl.exit_int_info;
+	vmcb->ctl.event_inj_err = vmcb->ctl.exit_int_info_err;
+}
+
+void svm_vcpu_run(struct vcpu *v, uint64_t slice)
+{
+	struct vm *vm = v->vm;
+	struct vmcb *vmcb = vmcb_of(v);
+	uint64_t start = rdtsc(), deadline = start + slice;
+	uint64_t vmcb_pa = hpa_x(virt_to_hpa(vmcb)), host_pa = hpa_x(virt_to_hpa(svm_host_save));
+
+	guest_cpu_switch(v, false);
+	if (last_run != v && svm_caps.nr_asids - 1 < VM_MAX)
+		svm_flush_gpt(vm); /* the ASID may hold another VM's translations */
+	last_run = v;
+	while (vm->state == VM_RUNNING && !v->halted) {
+		uint64_t now = rdtsc(), t0, until, code;
+		struct vexit e;
+
+		if (now >= deadline)
+			break;
+		hv_before_entry(v);
+		if (vm->state != VM_RUNNING)
+			break;
+		lapic_tick(&v->lapic, now);
+		deliver_interrupts(v);
+		until = MIN(deadline, MAX(lapic_next_event(&v->lapic), now));
+		vmcb->save.rax = v->regs.rax;
+		vmcb->save.rsp = v->regs.rsp;
+		host_timer_arm(until - now);
+		t0 = rdtsc();
+		svm_enter(&v->regs, vmcb_pa, host_pa);
+		vm->tsc_run += rdtsc() - t0;
+		/* What the CPU may keep cached from now on (APM §15.15.3); an
+		 * event or TLB flush is consumed by VMRUN. */
+		vmcb->ctl.clean = svm_caps.clean ? SVM_CLEAN_ALL : 0;
+		vmcb->ctl.tlb_ctl = 0;
+		v->regs.rax = vmcb->save.rax;
+		v->regs.rsp = vmcb->save.rsp;
+		code = vmcb->ctl.exit_code;
+		vm->exits[MIN(counter(code), VM_EXIT_COUNTERS - 1)]++;
+		if (code == SVM_EXIT_INVALID) {
+			svm_dump(v);
+			vm_crash(vm, "VMRUN failed: invalid guest state in the VMCB");
+			break;
+		}
+		vmcb->ctl.event_inj = 0;
+		requeue_vectoring_event(vmcb);
+		decode(v, code, &e);
+		apply(v, &e, vexit_handle(v, &e));
+	}
+	host_timer_stop();
+}
+
+void svm_dump(const struct vcpu *v)
+{
+	const struct guest_regs *r = &v->regs;
+	const struct vmcb *vmcb = vmcb_of(v);
+	const struct vmcb_save *g = &vmcb->save;
+	const struct vmcb_control *c = &vmcb->ctl;
+
+	printk("--- VM %s vCPU %u state ---\n", v->vm->name, v->id);
+	printk("RIP %016lx RSP %016lx RFLAGS %08lx CS %04x SS %04x CPL %u\n", g->rip, g->rsp,
+	       g->rflags, g->cs.sel, g->ss.sel, g->cpl);
+	printk("RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", g->rax, r->rbx, r->rcx, r->rdx);
+	printk("RSI %016lx RDI %016lx RBP %016lx R8  %016lx\n", r->rsi, r->rdi, r->rbp, r->r8);
+	printk("R9  %016lx R10 %016lx R11 %016lx R12 %016lx\n", r->r9, r->r10, r->r11, r->r12);
+	printk("R13 %016lx R14 %016lx R15 %016lx\n", r->r13, r->r14, r->r15);
+	printk("CR0 %016lx CR3 %016lx CR4 %016lx EFER %lx\n", g->cr0, g->cr3, g->cr4, g->efer);
+	printk("GDTR %lx/%x IDTR %lx/%x exit code %#lx info %#lx/%#lx exitintinfo %#x\n",
+	       g->gdtr.base, g->gdtr.limit, g->idtr.base, g->idtr.limit, c->exit_code, c->exit_info1,
+	       c->exit_info2, c->exit_int_info);
+}

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vendor-neutral exit handlers: what CPUID, HLT, hypercalls, port I/O,
+ * MSR accesses, RDPMC, CR4 writes and guest-physical faults mean, for either back end. Each
+ * returns the action the back end carries out, so that "advance RIP only
+ * after the instruction was emulated" is a value, decided here once.
+ * Hypervisor context, on an exit of the current vCPU, interrupts off.
+ */
+#include <asm/cpu.h>
+#include <asm/emulate.h>
+#include <asm/guest_cpu.h>
+#include <asm/vexit.h>
+#include <asm/virt.h>
+#include <hv/vm.h>
+
+typedef enum vexit_action (*vexit_fn)(struct vcpu *v, struct vexit *e);
+
+static enum vexit_action inject(struct vexit *e, uint8_t vector, bool has_error, uint32_t error)
+{
+	e->vector = vector;
+	e->has_error = has_error;
+	e->error = error;
+	return VEXIT_INJECT;
+}
+
+static enum vexit_action x_nothing(struct vcpu *v, struct vexit *e)
+{
+	return VEXIT_RESUME; /* interrupts are delivered before the next entry */
+}
+
+static enum vexit_action x_cpuid(struct vcpu *v, struct vexit *e)
+{
+	struct guest_regs *r = &v->regs;
+	struct cpuid_regs c = guest_cpuid(v, (uint32_t)r->rax, (uint32_t)r->rcx);
+
+	r->rax = c.eax;
+	r->rbx = c.ebx;
+	r->rcx = c.ecx;
+	r->rdx = c.edx;
+	return VEXIT_SKIP; /* Safe: CPUID emulated */
+}
+
+static enum vexit_action x_hlt(struct vcpu *v, struct vexit *e)
+{
+	if (!(e->rflags & X86_RFLAGS_IF)) {
+		vm_crash(v->vm, "halted with interrupts disabled");
+		return VEXIT_STOP;
+	}
+	v->halted = true; /* the scheduler wakes it when an interrupt is pending */
+	return VEXIT_SKIP; /* Safe: HLT has no side effect to emulate */
+}
+
+static enum vexit_action x_hypercall(struct vcpu *v, struct vexit *e)
+{
+	v->regs.rax = hv_hypercall(v, e->cpl, e->long_mode);
+	/* Safe: hypercalls report errors in RAX; a debug-exit-like stop inside
+	 * one is seen by the run loop through the VM state. */
+	return v->vm->state == VM_STOPPED ? VEXIT_STOP : VEXIT_SKIP;
+}
+
+static enum vexit_action x_io(struct vcpu *v, struct vexit *e)
+{
+	unsigned int size = e->io.size;
+	bool in = e->io.in;
+	uint32_t val = in ? 0 : (uint32_t)v->regs.rax;
+
+	if (e->io.string) {
+		vm_crash(v->vm, "string I/O on port %#x is not emulated", e->io.port);
+		return VEXIT_STOP;
+	}
+	if (size != 1 && size != 2 && size != 4) {
+		vm_crash(v->vm, "malformed I/O exit (%u bytes, info %#lx)", size, e->info);
+		return VEXIT_STOP;
+	}
+	if (!hv_io(v, e->io.port, size, in, &val) && in)
+		val = 0xffffffff; /* nothing there: floating bus */
+	if (in) {
+		uint64_t mask = size == 4 ? 0xffffffffULL : (1ULL << (size * 8)) - 1;
+
+		/* A 32-bit IN zero-extends into RAX; 8/16-bit ones merge. */
+		v->regs.rax = size == 4 ? (val & mask) : ((v->regs.rax & ~mask) | (val & mask));
+	}
+	if (v->vm->state == VM_STOPPED)
+		return VEXIT_STOP; /* debug exit, reset request */
+	return VEXIT_SKIP; /* Safe: port access emulated */
+}
+
+static enum vexit_action x_rdmsr(struct vcpu *v, struct vexit *e)
+{
+	uint32_t msr = (uint32_t)v->regs.rcx;
+	uint64_t val;
+
+	if (!guest_rdmsr(v, msr, &val)) {
+		v->vm->unknown_msrs++;
+		return inject(e, 13, true, 0); /* #GP, as the hardware would */
+	}
+	v->regs.rax = (uint32_t)val;
+	v->regs.rdx = val >> 32;
+	return VEXIT_SKIP; /* Safe: RDMSR emulated */
+}
+
+static enum vexit_action x_wrmsr(struct vcpu *v, struct vexit *e)
+{
+	uint32_t msr = (uint32_t)v->regs.rcx;
+	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+
+	if (!guest_wrmsr(v, msr, val)) {
+		v->vm->unknown_msrs++;
+		return inject(e, 13, true, 0);
+	}
+	return VEXIT_SKIP; /* Safe: WRMSR emulated */
+}
+
+/* RDPMC: no performance counters are offered (CPUID leaf 0xa is zero), so
+ * every counter index is invalid: #GP, as on hardware. Both back ends
+ * intercept it, so a guest never reads the host's or another VM's counters. */
+static enum vexit_action x_rdpmc(struct vcpu *v, struct vexit *e)
+{
+	return inject(e, 13, true, 0);
+}
+
+/*
+ * MOV to CR4. Only GUEST_CR4_ALLOWED may be set: the state behind the other
+ * bits (XCR0, PKRU, counters, ...) is not switched between VMs. On VT-x only
+ * a write that sets a denied bit exits (the CR4 mask owns those, with a
+ * shadow of 0); SVM intercepts every write.
+ */
+static enum vexit_action x_cr4_write(struct vcpu *v, struct vexit *e)
+{
+	if (e->cr4.val & ~GUEST_CR4_ALLOWED)
+		return inject(e, 13, true, 0); /* reserved for this guest: #GP(0) */
+	virt->set_cr4(v, e->cr4.val);
+	return VEXIT_SKIP; /* Safe: MOV to CR4 emulated */
+}
+
+static enum vexit_action x_gpt_fault(struct vcpu *v, struct vexit *e)
+{
+	if (lapic_mmio_owns(&v->lapic, e->fault.gpa))
+		return emulate_apic_mmio(v, e, e->fault.gpa);
+	hv_gpt_fault(v, _gpa(e->fault.gpa), e->fault.gla, e->fault.gla_valid, e->fault.access);
+	/* Mapped now, a discard fault queued, or the VM stopped: the faulting
+	 * instruction runs again (or the fault handler runs first). */
+	return v->vm->state == VM_STOPPED ? VEXIT_STOP : VEXIT_RESUME;
+}
+
+static enum vexit_action x_ud(struct vcpu *v, struct vexit *e)
+{
+	/* The guest is not offered VMX or SVM: their instructions raise #UD. */
+	return inject(e, 6, false, 0);
+}
+
+static enum vexit_action x_shutdown(struct vcpu *v, struct vexit *e)
+{
+	virt->dump(v);
+	vm_crash(v->vm, "triple fault");
+	return VEXIT_STOP;
+}
+
+static enum vexit_action x_unhandled(struct vcpu *v, struct vexit *e)
+{
+	virt->dump(v);
+	vm_crash(v->vm, "unhandled VM exit %u (%s), qualification %#lx", e->reason,
+		 virt->exit_name(e->reason), e->info);
+	return VEXIT_STOP;
+}
+
+static const vexit_fn handlers[VEXIT_KINDS] = {
+	[VEXIT_NOTHING] = x_nothing,	   [VEXIT_INTR_WINDOW] = x_nothing,
+	[VEXIT_CPUID] = x_cpuid,	   [VEXIT_HLT] = x_hlt,
+	[VEXIT_HYPERCALL] = x_hypercall,   [VEXIT_IO] = x_io,
+	[VEXIT_RDMSR] = x_rdmsr,	   [VEXIT_WRMSR] = x_wrmsr,
+	[VEXIT_GPT_FAULT] = x_gpt_fault,   [VEXIT_UD] = x_ud,
+	[VEXIT_SHUTDOWN] = x_shutdown,	   [VEXIT_UNHANDLED] = x_unhandled,
+	[VEXIT_RDPMC] = x_rdpmc,	   [VEXIT_CR4_WRITE] = x_cr4_write,
+};
+
+static const char *const kind_names[VEXIT_KINDS] = {
+	[VEXIT_NOTHING] = "nothing",	  [VEXIT_INTR_WINDOW] = "interrupt window",
+	[VEXIT_CPUID] = "CPUID",	  [VEXIT_HLT] = "HLT",
+	[VEXIT_HYPERCALL] = "hypercall",  [VEXIT_IO] = "I/O",
+	[VEXIT_RDMSR] = "RDMSR",	  [VEXIT_WRMSR] = "WRMSR",
+	[VEXIT_GPT_FAULT] = "guest-physical fault", [VEXIT_UD] = "#UD",
+	[VEXIT_SHUTDOWN] = "shutdown",	  [VEXIT_UNHANDLED] = "unhandled",
+	[VEXIT_RDPMC] = "RDPMC",	  [VEXIT_CR4_WRITE] = "MOV to CR4",
+};
+
+const char *vexit_kind_name(enum vexit_kind k)
+{
+	return (unsigned int)k < VEXIT_KINDS && kind_names[k] ? kind_names[k] : "?";
+}
+
+enum vexit_action vexit_handle(struct vcpu *v, struct vexit *e)
+{
+	vexit_fn fn = (unsigned int)e->kind < VEXIT_KINDS ? handlers[e->kind] : NULL;
+
+	return (fn ? fn : x_unhandled)(v, e);
+}

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests: the vendor-neutral exit handlers (arch/x86_64/vexit.c and the
+ * xAPIC path of emulate.c), fed neutral exit records; no VMCS or VMCB. The
+ * back end is a fake ops table, the devices and the fault path below are
+ * recording stubs, guest RAM is a small array.
+ */
+#include "unit.h"
+#include <asm/cpu.h>
+#include <asm/guest_cpu.h>
+#include <asm/vexit.h>
+#include <asm/virt.h>
+#include <hv/hint.h>
+#include <hv/vm.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct vm vm;
+static struct vcpu *v = &vm.vcpu;
+static uint8_t ram[4 * PAGE_SIZE];
+static struct {
+	unsigned int io, faults, crashes;
+	uint16_t port;
+	unsigned int size;
+	bool in;
+	uint32_t out_val;
+	uint64_t gpa;
+	uint32_t access;
+	unsigned int cr4_writes;
+	uint64_t cr4;
+} seen;
+
+/* ---- the fake back end ---- */
+
+static void fake_get_paging(struct vcpu *c, struct guest_paging *p)
+{
+	*p = (struct guest_paging){ 0, 0, 0 }; /* paging off: linear == physical */
+}
+
+static const char *fake_exit_name(unsigned int reason)
+{
+	return "fake";
+}
+
+static void fake_dump(const struct vcpu *c)
+{
+}
+
+static void fake_set_cr4(struct vcpu *c, uint64_t val)
+{
+	seen.cr4_writes++;
+	seen.cr4 = val;
+}
+
+static const struct virt_ops fake_ops = {
+	.name = "fake",
+	.get_paging = fake_get_paging,
+	.set_cr4 = fake_set_cr4,
+	.exit_name = fake_exit_name,
+	.dump = fake_dump,
+};
+
+const struct virt_ops *virt = &fake_ops;
+
+/* ---- what the handlers call ---- */
+
+void vm_crash(struct vm *m, const char *fmt, ...)
+{
+	seen.crashes++;
+	snprintf(m->stop_reason, sizeof(m->stop_reason), "%s", fmt);
+	m->state = VM_STOPPED;
+}
+
+bool hv_io(struct vcpu *c, uint16_t port, unsigned int size, bool in, uint32_t *val)
+{
+	seen.io++;
+	seen.port = port;
+	seen.size = size;
+	seen.in = in;
+	if (port == HV_DEBUG_EXIT_PORT) {
+		c->vm->state = VM_STOPPED;
+		return true;
+	}
+	if (port == 0x3f8) {
+		if (in)
+			*val = 0xa5;
+		else
+			seen.out_val = *val;
+		return true;
+	}
+	return false;
+}
+
+void hv_gpt_fault(struct vcpu *c, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)
+{
+	seen.faults++;
+	seen.gpa = gpa_x(gpa);
+	seen.access = access;
+}
+
+void *hint_gpa_ptr(struct vm *m, gpa_t gpa, size_t len, bool write)
+{
+	return gpa_x(gpa) + len <= sizeof(ram) ? ram + gpa_x(gpa) : NULL;
+}
+
+struct cpuid_regs guest_cpuid(struct vcpu *c, uint32_t leaf, uint32_t subleaf)
+{
+	return (struct cpuid_regs){ leaf, subleaf, 0x1234, 0x5678 };
+}
+
+bool guest_rdmsr(struct vcpu *c, uint32_t msr, uint64_t *val)
+{
+	if (msr != 0x10)
+		return false;
+	*val = 0x1122334455667788ULL;
+	return true;
+}
+
+bool guest_wrmsr(struct vcpu *c, uint32_t msr, uint64_t val)
+{
+	return msr == 0x10 && val == 0xaabbccdd00112233ULL;
+}
+
+static void setup(void)
+{
+	memset(&vm, 0, sizeof(vm));
+	memset(&seen, 0, sizeof(seen));
+	memset(ram, 0, sizeof(ram));
+	v->vm = &vm;
+	vm.mem_bytes = sizeof(ram);
+	vm.nr_frames = sizeof(ram) >> PAGE_SHIFT;
+	vm.state = VM_RUNNING;
+	lapic_reset(&v->lapic, 0);
+}
+
+static struct vexit rec(enum vexit_kind kind, unsigned int len)
+{
+	return (struct vexit){ .kind = kind, .insn_len = len, .rflags = X86_RFLAGS_IF };
+}
+
+START_TEST(cpuid_fills_registers_and_skips)
+{
+	struct vexit e = rec(VEXIT_CPUID, 2);
+
+	v->regs.rax = 7;
+	v->regs.rcx = 1;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, 7);
+	ck_assert_uint_eq(v->regs.rbx, 1);
+	ck_assert_uint_eq(v->regs.rcx, 0x1234);
+	ck_assert_uint_eq(v->regs.rdx, 0x5678);
+	ck_assert_uint_eq(e.insn_len, 2);
+}
+END_TEST
+
+START_TEST(hlt_halts_or_stops)
+{
+	struct vexit e = rec(VEXIT_HLT, 1);
+
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(v->halted);
+	v->halted = false;
+	e.rflags = X86_RFLAGS_FIXED; /* IF clear: nothing could ever wake it */
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
+	ck_assert(!v->halted);
+	ck_assert_uint_eq(seen.crashes, 1);
+	ck_assert_int_eq(vm.state, VM_STOPPED);
+}
+END_TEST
+
+START_TEST(hypercall_result_in_rax)
+{
+	struct vexit e = rec(VEXIT_HYPERCALL, 3);
+
+	e.long_mode = true;
+	v->regs.rax = HV_HC_GET_VERSION;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, HV_ABI_VERSION);
+	e.cpl = 3;
+	v->regs.rax = HV_HC_GET_VERSION;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP); /* the error is the result */
+	ck_assert_int_eq((int64_t)v->regs.rax, -HV_EPERM);
+	/* Not in 64-bit mode: the low 32 bits of RAX, a 32-bit result. */
+	e.long_mode = false;
+	v->regs.rax = 0xffffffff00000000ULL | HV_HC_GET_VERSION;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, (uint32_t)-HV_EPERM);
+}
+END_TEST
+
+START_TEST(port_io_sizes_and_floating_bus)
+{
+	struct vexit e = rec(VEXIT_IO, 1);
+
+	e.io.port = 0x3f8;
+	e.io.size = 1;
+	v->regs.rax = 0xffffff41;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(!seen.in);
+	ck_assert_uint_eq(seen.out_val, 0xffffff41); /* the device masks by size */
+	e.io.in = true;
+	v->regs.rax = 0x1111111111111111ULL;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, 0x11111111111111a5ULL); /* 8-bit IN merges */
+	e.io.size = 4;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, 0xa5); /* 32-bit IN zero-extends */
+	e.io.port = 0x1234;
+	e.io.size = 2;
+	v->regs.rax = 0;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, 0xffff); /* nothing there */
+	ck_assert_uint_eq(seen.io, 4);
+	ck_assert_uint_eq(seen.crashes, 0);
+}
+END_TEST
+
+START_TEST(port_io_malformed_and_debug_exit)
+{
+	struct vexit e = rec(VEXIT_IO, 1);
+
+	e.io.port = 0x3f8;
+	e.io.size = 3;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
+	ck_assert_uint_eq(seen.io, 0);
+	setup();
+	e.io.size = 1;
+	e.io.string = true;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
+	ck_assert_uint_eq(seen.crashes, 1);
+	setup();
+	e.io.string = false;
+	e.io.port = HV_DEBUG_EXIT_PORT;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP); /* stopped: never skip into it */
+	ck_assert_uint_eq(seen.crashes, 0);
+}
+END_TEST
+
+START_TEST(msr_known_skips_unknown_injects_gp)
+{
+	struct vexit e = rec(VEXIT_RDMSR, 2);
+
+	v->regs.rcx = 0x10;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, 0x55667788);
+	ck_assert_uint_eq(v->regs.rdx, 0x11223344);
+	v->regs.rcx = 0x999;
+	v->regs.rax = 1;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+	ck_assert_uint_eq(e.vector, 13);
+	ck_assert(e.has_error);
+	ck_assert_uint_eq(e.error, 0);
+	ck_assert_uint_eq(v->regs.rax, 1); /* untouched on #GP */
+	e = rec(VEXIT_WRMSR, 2);
+	v->regs.rcx = 0x10;
+	v->regs.rdx = 0xaabbccdd;
+	v->regs.rax = 0xffffffff00112233ULL; /* the upper half of RAX is ignored */
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	v->regs.rax = 0;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+	ck_assert_uint_eq(vm.unknown_msrs, 2);
+}
+END_TEST
+
+START_TEST(guest_physical_fault_goes_to_memory)
+{
+	struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+
+	e.fault.gpa = 0x2018;
+	e.fault.access = VEXIT_ACCESS_WRITE;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_RESUME); /* the access runs again */
+	ck_assert_uint_eq(seen.faults, 1);
+	ck_assert_uint_eq(seen.gpa, 0x2018);
+	ck_assert_uint_eq(seen.access, VEXIT_ACCESS_WRITE);
+}
+END_TEST
+
+START_TEST(xapic_access_is_emulated)
+{
+	struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+	uint64_t tpr = 0;
+
+	/* mov %ecx,(%rax) at RIP 0x1000, paging off, to the xAPIC TPR. */
+	ram[0x1000] = 0x89;
+	ram[0x1001] = 0x08;
+	e.rip = 0x1000;
+	e.fault.gpa = 0xfee00080;
+	e.fault.access = VEXIT_ACCESS_WRITE;
+	v->regs.rax = 0xfee00080;
+	v->regs.rcx = 0x20;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(e.insn_len, 2);
+	ck_assert_uint_eq(seen.faults, 0);
+	ck_assert(lapic_mmio(v, 0xfee00080, 4, false, &tpr));
+	ck_assert_uint_eq(tpr, 0x20);
+	/* mov (%rax),%edx reads it back, zero-extended into RDX. */
+	ram[0x1001] = 0x8b;
+	ram[0x1002] = 0x10;
+	e.rip = 0x1001;
+	e.insn_len = 0;
+	v->regs.rdx = ~0ULL;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(e.insn_len, 2);
+	ck_assert_uint_eq(v->regs.rdx, 0x20);
+	/* An instruction the decoder does not know stops the VM. */
+	ram[0x1001] = 0xf3;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
+	ck_assert_uint_eq(seen.crashes, 1);
+}
+END_TEST
+
+START_TEST(other_kinds)
+{
+	struct vexit e = rec(VEXIT_UD, 3);
+
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+	ck_assert_uint_eq(e.vector, 6);
+	ck_assert(!e.has_error);
+	e = rec(VEXIT_NOTHING, 0);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_RESUME);
+	e = rec(VEXIT_INTR_WINDOW, 0);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_RESUME);
+	ck_assert_uint_eq(seen.crashes, 0);
+	e = rec(VEXIT_SHUTDOWN, 0);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
+	setup();
+	e = rec(VEXIT_UNHANDLED, 0);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
+	ck_assert(strstr(vm.stop_reason, "unhandled"));
+	setup();
+	e = rec((enum vexit_kind)VEXIT_KINDS, 0); /* out of range: unhandled too */
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
+	ck_assert_str_eq(vexit_kind_name(VEXIT_GPT_FAULT), "guest-physical fault");
+	ck_assert_str_eq(vexit_kind_name(VEXIT_CR4_WRITE), "MOV to CR4");
+	ck_assert_str_eq(vexit_kind_name((enum vexit_kind)99), "?");
+}
+END_TEST
+
+START_TEST(rdpmc_and_cr4_denied_bits_gp)
+{
+	struct vexit e = rec(VEXIT_RDPMC, 2);
+
+	/* No counters are offered: #GP(0), RIP stays. */
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+	ck_assert_uint_eq(e.vector, 13);
+	ck_assert(e.has_error);
+	ck_assert_uint_eq(e.error, 0);
+	/* CR4 bits of state that is not switched (OSXSAVE, PKE, PCE) are #GP. */
+	e = rec(VEXIT_CR4_WRITE, 3);
+	e.cr4.val = X86_CR4_PAE | (1UL << 18);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+	ck_assert_uint_eq(e.vector, 13);
+	e = rec(VEXIT_CR4_WRITE, 3);
+	e.cr4.val = X86_CR4_PAE | (1UL << 22);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+	e = rec(VEXIT_CR4_WRITE, 3);
+	e.cr4.val = X86_CR4_PAE | (1UL << 8);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+	ck_assert_uint_eq(seen.cr4_writes, 0);
+	/* Allowed bits are written and the MOV is skipped. */
+	e = rec(VEXIT_CR4_WRITE, 3);
+	e.cr4.val = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(seen.cr4_writes, 1);
+	ck_assert_uint_eq(seen.cr4, X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR);
+	ck_assert_uint_eq(seen.crashes, 0);
+}
+END_TEST
+
+Suite *vexit_suite(void)
+{
+	Suite *s = suite_create("vexit");
+	TCase *t = tcase_create("handlers");
+
+	tcase_add_checked_fixture(t, setup, NULL);
+	tcase_add_test(t, cpuid_fills_registers_and_skips);
+	tcase_add_test(t, hlt_halts_or_stops);
+	tcase_add_test(t, hypercall_result_in_rax);
+	tcase_add_test(t, port_io_sizes_and_floating_bus);
+	tcase_add_test(t, port_io_malformed_and_debug_exit);
+	tcase_add_test(t, msr_known_skips_unknown_injects_gp);
+	tcase_add_test(t, guest_physical_fault_goes_to_memory);
+	tcase_add_test(t, xapic_access_is_emulated);
+	tcase_add_test(t, other_kinds);
+	tcase_add_test(t, rdpmc_and_cr4_denied_bits_gp);
+	suite_add_tcase(s, t);
+	return s;
+}
