@@ -229,6 +229,11 @@ $(BUILD)/linux-%.iso: $(BUILD)/hintvisor.elf $(LINUX_IMAGES) tests/linux-%.cfg s
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/linux-$*.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 
+# Host out of memory (tests/oom.cfg): pool and paging device of 4 MiB each.
+$(BUILD)/oom.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/oom.cfg scripts/mkiso.sh
+	@echo "  ISO     $@"
+	@scripts/mkiso.sh tests/oom.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
 	@scripts/mkesp.sh tests/uefi.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
@@ -236,7 +241,7 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- the two commands -------------------------------------------------------
-CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso \
+CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/oom.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso \
 	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm

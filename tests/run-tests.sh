@@ -70,6 +70,10 @@ echo "== test guests under Bochs (corei7_skylake_x, multiboot2)"
 boot skylake scripts/bochs-run.sh -t 600 "$BUILD/test.iso"
 check_guests "" tests/guests.cfg "$LOGS/skylake.log"
 
+echo "== host out of memory (Bochs; pool and paging device of 4 MiB each, tests/oom.cfg)"
+boot oom scripts/bochs-run.sh -t 600 "$BUILD/oom.iso"
+check_guests "oom/" tests/oom.cfg "$LOGS/oom.log"
+
 echo "== platform: other boot protocols and Linux (Bochs, multiboot2)"
 boot platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
 check_guests "" tests/platform.cfg "$LOGS/platform.log"
