@@ -72,6 +72,7 @@ struct vm {
 	uint64_t nr_frames;
 	uint64_t entry;        /* guest RIP at start */
 	struct vm *after;      /* does not start before this VM has stopped */
+	uint64_t start_at;     /* ... nor before this TSC (config delay_ms=) */
 	struct ept ept;
 	struct mm_vm mm;       /* frame table and page states (mm/) */
 	void *mm_storage;      /* host pages holding the frame table */
