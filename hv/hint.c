@@ -8,6 +8,7 @@
 #include <hv/console.h>
 #include <hv/hint.h>
 #include <hv/mem.h>
+#include <hv/stats.h>
 #include <hv/vm.h>
 #include <string.h>
 
@@ -130,6 +131,8 @@ void hint_vm_destroy(struct vm *vm)
 	if (!vm->mm_storage)
 		return;
 	hint_get_stats(vm, &vm->final_stats);
+	if (vm->state == VM_STOPPED)
+		stats_print_line(vm); /* its last line, with the numbers as it stopped */
 	mm_vm_destroy(&vm->mm);
 	pages_free(vm->mm_storage, vm->mm_storage_pages);
 	vm->mm_storage = NULL;
