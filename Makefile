@@ -2,7 +2,7 @@
 # Hintvisor build. Plain GNU Make, one object list per folder.
 #   make run     install what is missing, build, boot under Bochs, print the console
 #   make check   install what is missing, build, run every test
-#   make bench   benchmarks (counts and ratios, never wall time)
+#   make bench   benchmarks (counts and ratios, never wall time), incl. bench-consolidation
 # Everything lands in build/; nothing is written outside it except the
 # dependency cache (newlib, guest kernel) under $(HINTVISOR_CACHE).
 
@@ -184,7 +184,8 @@ $(LINUX_DIR)/bzImage: $(LINUX_INPUTS) | deps
 # The initramfs: test-fs.sh is the default test, the others are chosen with
 # hv.test=/NAME on the kernel command line.
 LINUX_TESTS := linux-guest-patch/test-fs.sh linux-guest-patch/test-overcommit.sh \
-	linux-guest-patch/test-seed.sh linux-guest-patch/test-bench.sh
+	linux-guest-patch/test-seed.sh linux-guest-patch/test-bench.sh \
+	linux-guest-patch/test-consolidate.sh
 $(LINUX_DIR)/initramfs.cpio.gz: linux-guest-patch/build-initramfs.sh linux-guest-patch/memtouch.c \
 		$(LINUX_TESTS)
 	@linux-guest-patch/build-initramfs.sh $(LINUX_DIR) $(LINUX_TESTS)
@@ -250,6 +251,14 @@ check: deps
 bench: deps
 	@$(MAKE) --no-print-directory mm-bench $(BUILD)/hintvisor.elf $(GUEST_ELFS)
 	@scripts/bench-guests.sh $(BUILD)
+	@$(MAKE) --no-print-directory bench-consolidation
+
+# How many Linux guests fit on one host, hinting vs hintvisor=off, with plots
+# (scripts/bench-consolidation.sh; tables and PNGs in build/bench/consolidation).
+.PHONY: bench-consolidation
+bench-consolidation: deps
+	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.elf $(LINUX_IMAGES)
+	@scripts/bench-consolidation.sh $(BUILD)
 
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.iso

@@ -12,7 +12,8 @@ grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools dosfstools
 qemu-system-x86 ovmf
 file xz-utils
 linux-source-6.1 busybox-static e2fsprogs cpio bc flex bison libelf-dev libssl-dev
-python3-ply"
+python3-ply
+gnuplot-nox"
 
 missing=""
 for p in $PKGS; do
