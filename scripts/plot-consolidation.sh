@@ -34,21 +34,22 @@ set key top left
 set grid
 set xlabel "guests started (N)"
 set xtics 1
+set xrange [0.5:$nmax + 0.5]
 set output "$dir/sweep.png"
 set ylabel "guests completed"
 set yrange [0:$nmax + 0.5]
 set title "Consolidation: guests that completed, same host pool and paging device"
-plot x lc rgb "#bbbbbb" dt 2 title "all N", \
-     "$dir/sweep.dat" u 1:2 w linespoints lw 2 pt 7 title "hinting", \
-     "$dir/sweep.dat" u 1:5 w linespoints lw 2 pt 5 title "blind (hintvisor=off)"
+plot x w lines lc rgb "#999999" dt 2 title "all N", \
+     "$dir/sweep.dat" u 1:2 w linespoints lw 3 pt 7 ps 1.5 lc rgb "#1f77b4" title "hinting", \
+     "$dir/sweep.dat" u 1:5 w linespoints lw 2 dt 4 pt 5 lc rgb "#d62728" title "blind (hintvisor=off)"
 set output "$dir/pageio.png"
 set ylabel "pages (sum over the guests of a run)"
 set yrange [0:*]
 set title "Paging device traffic per run"
-plot "$dir/sweep.dat" u 1:3 w linespoints lw 2 pt 7 title "page-outs, hinting", \
-     "$dir/sweep.dat" u 1:4 w linespoints lw 2 pt 6 title "page-ins, hinting", \
-     "$dir/sweep.dat" u 1:6 w linespoints lw 2 pt 5 title "page-outs, blind", \
-     "$dir/sweep.dat" u 1:7 w linespoints lw 2 pt 4 title "page-ins, blind"
+plot "$dir/sweep.dat" u 1:3 w linespoints lw 2 pt 7 lc rgb "#1f77b4" title "page-outs, hinting", \
+     "$dir/sweep.dat" u 1:4 w linespoints lw 2 dt 2 pt 6 lc rgb "#1f77b4" title "page-ins, hinting", \
+     "$dir/sweep.dat" u 1:6 w linespoints lw 2 pt 5 lc rgb "#d62728" title "page-outs, blind", \
+     "$dir/sweep.dat" u 1:7 w linespoints lw 2 dt 2 pt 4 lc rgb "#d62728" title "page-ins, blind"
 EOF
 
 n=$((fit + 1))
