@@ -138,6 +138,14 @@ struct mm {
 	struct mm_vm *vms[MM_MAX_VMS];
 	struct mm_counters cnt;
 	bool in_reclaim;
+	/*
+	 * The last reclaim freed nothing because the paging device is full: do
+	 * not scan again on every allocation of the reserve below the low
+	 * watermark, only once a slot was freed (swap->frees moved) or the pool
+	 * is empty.
+	 */
+	bool futile;
+	uint64_t futile_frees;
 };
 
 enum mm_fault_result {

@@ -224,15 +224,23 @@ uint32_t mm_reclaim(struct mm *mm, uint32_t nr)
 	freed = reclaim_lru(mm, nr);
 	if (freed < nr && mm->cnt.pageout_errors != errors && mm_reclaim_slots(mm) > 0)
 		freed += reclaim_lru(mm, nr - freed);
+	mm->futile = freed == 0 && mm->cnt.pageout_errors != errors;
+	if (mm->futile && mm->swap != NULL)
+		mm->futile_frees = mm->swap->frees;
 	mm->in_reclaim = false;
 	return freed;
+}
+
+bool reclaim_futile(const struct mm *mm)
+{
+	return mm->futile && (mm->swap == NULL || mm->swap->frees == mm->futile_frees);
 }
 
 uint32_t mm_balance(struct mm *mm)
 {
 	uint32_t nfree = mm_pool_free(mm);
 
-	if (nfree > mm->wmark_low)
+	if (nfree > mm->wmark_low || reclaim_futile(mm))
 		return 0;
 	return mm_reclaim(mm, mm->wmark_high > nfree ? mm->wmark_high - nfree : 1);
 }

@@ -159,6 +159,51 @@ START_TEST(no_table_no_scan)
 }
 END_TEST
 
+/*
+ * Paging device full, nothing to drop: after one futile reclaim the frames
+ * below the low watermark are handed out without scanning the LRU again for
+ * each (that made a full host crawl towards out of memory), the empty pool
+ * scans once more, and a freed slot makes reclaim worth trying again.
+ */
+START_TEST(full_device_no_rescan_per_frame)
+{
+	struct fake_world_cfg cfg = { .host_frames = 16, .swap_slots = 4, .store = true, .nvms = 1,
+				      .gfns = NR, .wmark_low = 6, .wmark_high = 8 };
+	uint64_t scanned, v;
+	uint64_t g = 0;
+
+	ck_assert_int_eq(fake_world_init(&w, &cfg), 0);
+	fv = &w.vms[0];
+	/* Until a reclaim pages nothing out any more. */
+	while (!w.mm.futile) {
+		put(g, 0x100 + g);
+		g++;
+		ck_assert_uint_lt(g, 16);
+	}
+	ck_assert_uint_gt(mm_pool_free(&w.mm), 0);
+	scanned = w.mm.cnt.lru_scanned;
+	while (mm_pool_free(&w.mm) > 0) {
+		put(g, 0x100 + g);
+		g++;
+	}
+	ck_assert_uint_eq(w.mm.cnt.lru_scanned, scanned);
+	ck_assert_uint_eq(mm_balance(&w.mm), 0);
+	ck_assert_uint_eq(w.mm.cnt.lru_scanned, scanned);
+	/* Empty pool: one more try, then out of memory. */
+	v = 1;
+	ck_assert_int_eq(fake_access(fv, g, true, &v), FAKE_NOMEM);
+	ck_assert_uint_gt(w.mm.cnt.lru_scanned, scanned);
+	/* A slot freed by a hint: the next allocation reclaims into it. */
+	ck_assert_int_ge(mm_set_state(&fv->vm, _gfn(0), HV_PAGE_UNUSED), 0);
+	ck_assert(!reclaim_futile(&w.mm));
+	ck_assert_int_eq(fake_access(fv, g, true, &v), FAKE_OK);
+	for (uint64_t k = 1; k < g; k++)
+		ck_assert_uint_eq(peek(k), 0x100 + k);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
 static struct fake_world ow;
 
 static void oom_world(void)
@@ -225,6 +270,7 @@ Suite *mm_oom_suite(void)
 	tcase_add_test(tc, stable_bytes_keep_slots);
 	tcase_add_test(tc, one_hint_one_page);
 	tcase_add_test(tc, no_table_no_scan);
+	tcase_add_test(tc, full_device_no_rescan_per_frame);
 	tcase_add_test(tc, victim_is_largest_footprint);
 	tcase_add_test(tc, victim_tie_goes_to_highest_id);
 	suite_add_tcase(s, tc);
