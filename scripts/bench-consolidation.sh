@@ -10,7 +10,8 @@
 # where not every guest completed (CONS_ALL=1: runs every N up to NMAX).
 # Writes, in BUILD/bench/consolidation: per run MODE-N.log (console),
 # MODE-N.stats (its STATS lines, time in s), results.txt (the tables) and the
-# plots (gnuplot): sweep.png, pageio.png, states-MODE-N.png.
+# plots (gnuplot): sweep.png, pageio.png, states-MODE-N.png. CONS_REPORT=1
+# only makes the tables and plots again from the files of an earlier run.
 # Usage: scripts/bench-consolidation.sh BUILD_DIR
 set -eu
 
@@ -20,13 +21,15 @@ img=$out/images
 pool=${CONS_POOL:-32M} swap=${CONS_SWAP:-68M} mem=${CONS_MEM:-48M} files=${CONS_FILES:-96}
 delay=${CONS_DELAY_MS:-4000} idle=${CONS_IDLE:-1} nmax=${CONS_NMAX:-6}
 interval=${CONS_INTERVAL_MS:-1000} all=${CONS_ALL:-0} timeout=${CONS_TIMEOUT:-1500}
+report=${CONS_REPORT:-0}
 mkdir -p "$img"
-rm -f "$out"/*.log "$out"/*.stats "$out"/*.row "$out"/*.png "$out"/*.dat
-
-cp "$build/guest/bzImage" "$build/guest/initramfs.cpio.gz" "$img/"
-for i in $(seq 1 "$nmax"); do
-	cp "$build/guest/disk.img" "$img/disk-$i.img"
-done
+if [ "$report" != 1 ]; then
+	rm -f "$out"/*.log "$out"/*.stats "$out"/*.row "$out"/*.png "$out"/*.dat
+	cp "$build/guest/bzImage" "$build/guest/initramfs.cpio.gz" "$img/"
+	for i in $(seq 1 "$nmax"); do
+		cp "$build/guest/disk.img" "$img/disk-$i.img"
+	done
+fi
 base="console=ttyS0 tsc=reliable panic=-1 noapic hv.test=/test-consolidate.sh hv.files=$files"
 
 # run MODE N: one Hintvisor run of N guests; writes MODE-N.{log,stats,row}.
@@ -94,15 +97,17 @@ rows() {
 	return 0
 }
 
-sweep hinting >"$out/hinting.out" 2>&1 &
-hpid=$!
-sweep blind >"$out/blind.out" 2>&1 &
-bpid=$!
-st=0
-wait "$hpid" || st=1
-wait "$bpid" || st=1
-cat "$out/hinting.out" "$out/blind.out" >&2
-[ "$st" -eq 0 ] || { echo "bench: a consolidation run failed" >&2; exit 1; }
+if [ "$report" != 1 ]; then
+	sweep hinting >"$out/hinting.out" 2>&1 &
+	hpid=$!
+	sweep blind >"$out/blind.out" 2>&1 &
+	bpid=$!
+	st=0
+	wait "$hpid" || st=1
+	wait "$bpid" || st=1
+	cat "$out/hinting.out" "$out/blind.out" >&2
+	[ "$st" -eq 0 ] || { echo "bench: a consolidation run failed" >&2; exit 1; }
+fi
 
 # ---- tables ----
 fit() { # largest N such that every run up to it completed
@@ -137,8 +142,8 @@ hfit=$(fit hinting) bfit=$(fit blind)
 		if [ "$(cut -d' ' -f2 "$last")" -eq "$n" ]; then
 			echo "  $mode: N=$n completed (largest N run)"
 		else
-			grep -E '^hintvisor: (host out of memory|VM g[0-9]+ stopped)' "$out/$mode-$n.log" |
-				sed "s/^/  $mode N=$n: /"
+			grep -E '^hintvisor: (host out of memory|VM g[0-9]+ stopped)|^\[g[0-9]+\] (Test result: FAILURE|.*segfault|Killed)' \
+				"$out/$mode-$n.log" | sed "s/^/  $mode N=$n: /"
 		fi
 	done
 } >"$out/results.txt"
