@@ -2,7 +2,7 @@
 # Hintvisor build. Plain GNU Make, one object list per folder.
 #   make run     install what is missing, build, boot under Bochs, print the console
 #   make check   install what is missing, build, run every test
-#   make bench   benchmarks (counts and ratios, never wall time)
+#   make bench   benchmarks (counts and ratios, never wall time), incl. bench-consolidation
 # Everything lands in build/; nothing is written outside it except the
 # dependency cache (newlib, guest kernel) under $(HINTVISOR_CACHE).
 
@@ -193,7 +193,8 @@ $(LINUX_DIR)/bzImage: $(LINUX_INPUTS) | deps
 # The initramfs: test-fs.sh is the default test, the others are chosen with
 # hv.test=/NAME on the kernel command line.
 LINUX_TESTS := linux-guest-patch/test-fs.sh linux-guest-patch/test-overcommit.sh \
-	linux-guest-patch/test-seed.sh linux-guest-patch/test-bench.sh linux-guest-patch/test-batch.sh
+	linux-guest-patch/test-seed.sh linux-guest-patch/test-bench.sh linux-guest-patch/test-batch.sh \
+	linux-guest-patch/test-consolidate.sh
 $(LINUX_DIR)/initramfs.cpio.gz: linux-guest-patch/build-initramfs.sh linux-guest-patch/memtouch.c \
 		$(LINUX_TESTS)
 	@linux-guest-patch/build-initramfs.sh $(LINUX_DIR) $(LINUX_TESTS)
@@ -248,6 +249,11 @@ $(BUILD)/linux-%.iso: $(BUILD)/hintvisor.elf $(LINUX_IMAGES) tests/linux-%.cfg s
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/linux-$*.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 
+# Host out of memory (tests/oom.cfg): pool and paging device of 4 MiB each.
+$(BUILD)/oom.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/oom.cfg scripts/mkiso.sh
+	@echo "  ISO     $@"
+	@scripts/mkiso.sh tests/oom.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
 	@scripts/mkesp.sh tests/uefi.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
@@ -255,7 +261,8 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- the two commands -------------------------------------------------------
-CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso \
+CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/test-esp.img \
+	$(BUILD)/platform.iso \
 	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \
@@ -266,6 +273,14 @@ bench: deps
 	@$(MAKE) --no-print-directory mm-bench $(BUILD)/hintvisor.elf $(GUEST_ELFS) $(LINUX_IMAGES)
 	@scripts/bench-guests.sh $(BUILD)
 	@scripts/bench-linux.sh $(BUILD)
+	@$(MAKE) --no-print-directory bench-consolidation
+
+# How many Linux guests fit on one host, hinting vs hintvisor=off, with plots
+# (scripts/bench-consolidation.sh; tables and PNGs in build/bench/consolidation).
+.PHONY: bench-consolidation
+bench-consolidation: deps
+	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.elf $(LINUX_IMAGES)
+	@scripts/bench-consolidation.sh $(BUILD)
 
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.iso

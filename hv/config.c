@@ -149,6 +149,9 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg)
 					vm->after = (int)i;
 			if (vm->after < 0)
 				return "after= names no VM defined before this one";
+		} else if (word_is(k, kn, "delay_ms")) {
+			if (!config_parse_size(v, vn, &vm->delay_ms) || vm->delay_ms > 3600000)
+				return "bad delay_ms (at most 3600000)";
 		} else if (word_is(k, kn, "cmdline")) {
 			if (!copy_field(vm->cmdline, sizeof(vm->cmdline), v, vn))
 				return "cmdline too long";

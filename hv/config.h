@@ -7,6 +7,7 @@
  *   stats_interval_ms = 100     print stats every N ms of guest time (0: only at the end)
  *   vm name=hello image=hello.elf mem=2M cmdline="text" [initrd=NAME] [disk=NAME]
  *      [after=VM]               start only once the VM named (defined earlier) has stopped
+ *      [delay_ms=N]             start N ms (host time) after the run has started
  * Sizes take K, M or G. Plain C, also compiled into the unit tests.
  */
 #ifndef HV_CONFIG_H
@@ -27,6 +28,7 @@ struct vm_config {
 	char initrd[CFG_IMAGE_LEN]; /* Linux: initramfs module, "" if none */
 	char disk[CFG_IMAGE_LEN];   /* virtio-blk disk image module, "" if none */
 	int after;                  /* index of the VM to wait for, or -1 */
+	uint64_t delay_ms;          /* start this long after the run started */
 };
 
 struct hv_config {

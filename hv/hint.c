@@ -9,6 +9,7 @@
 #include <hv/console.h>
 #include <hv/hint.h>
 #include <hv/mem.h>
+#include <hv/stats.h>
 #include <hv/vm.h>
 #include <string.h>
 
@@ -140,6 +141,8 @@ void hint_vm_destroy(struct vm *vm)
 	if (!vm->mm_storage)
 		return;
 	hint_get_stats(vm, &vm->final_stats);
+	if (vm->state == VM_STOPPED)
+		stats_print_line(vm); /* its last line, with the numbers as it stopped */
 	mm_vm_destroy(&vm->mm);
 	pages_free(vm->mm_storage, vm->mm_storage_pages);
 	vm->mm_storage = NULL;
@@ -149,6 +152,51 @@ void hint_vm_destroy(struct vm *vm)
 	}
 }
 
+/*
+ * Host out of memory (docs/mm.md): a frame for vm at gpa could not be had,
+ * even after reclaim took back the slots of hinted pages. Stop the VM with
+ * the largest host footprint, resident + paged-out frames (mm_oom_victim()).
+ * Another VM is destroyed at once, its frames and slots freed, and the
+ * caller retries (true). If vm itself is the victim it is only stopped: the
+ * scheduler destroys it when this exit is over, and the caller fails.
+ */
+static bool host_oom(struct vm *vm, uint64_t gpa, const char *who)
+{
+	struct mm_vm *mv = mm_oom_victim(&hv_mm);
+	uint64_t res = 0, out = 0;
+	struct vm *victim;
+
+	if (!mv)
+		return false;
+	victim = mv->ctx;
+	for (unsigned int s = 0; s < 4; s++) {
+		res += mv->pages[s][MM_HS_RESIDENT];
+		out += mv->pages[s][MM_HS_PRESERVED];
+	}
+	printk("hintvisor: host out of memory: %s of VM %s at gpa %#lx; pool of %u frames and "
+	       "paging device of %u slots full\n", who, vm->name, gpa, hv_mm.nr, hv_swap.nslots);
+	vm_crash(victim, "out of host memory: largest footprint (%lu resident + %lu paged-out frames)",
+		 res, out);
+	if (victim == vm)
+		return false;
+	vm_console_flush(victim);
+	vm_destroy(victim);
+	return true;
+}
+
+/* mm_gfn_get() or mm_gfn_pin() for the hypervisor's own access; OOM as above. */
+static int gfn_get(struct vm *vm, gfn_t gfn, bool write, bool pin, hfn_t *hfn)
+{
+	int rc;
+
+	if (vm->state == VM_STOPPED)
+		return -MM_EINVAL; /* stopped for host memory, say: allocate nothing more */
+	do
+		rc = pin ? mm_gfn_pin(&vm->mm, gfn, hfn) : mm_gfn_get(&vm->mm, gfn, write, hfn);
+	while (rc == -MM_ENOMEM && host_oom(vm, gpa_x(gfn_to_gpa(gfn)), "a hypervisor access"));
+	return rc;
+}
+
 void *hint_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write)
 {
 	uint64_t a = gpa_x(gpa);
@@ -156,7 +204,7 @@ void *hint_gpa_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write)
 
 	if (!vm_is_ram(vm, a, len) || len > PAGE_SIZE - (a & ~PAGE_MASK))
 		return NULL;
-	if (mm_gfn_get(&vm->mm, gpa_to_gfn(gpa), write, &hfn))
+	if (gfn_get(vm, gpa_to_gfn(gpa), write, false, &hfn))
 		return NULL;
 	return (uint8_t *)hpa_to_virt(hfn_to_hpa(hfn)) + (a & ~PAGE_MASK);
 }
@@ -240,8 +288,10 @@ void hint_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_
 		discard_fault(v, gpa, gla_valid ? gla : 0, access);
 		return;
 	case MM_FAULT_NOMEM:
-		vm_crash(vm, "no host memory for gpa %#lx: frame pool and paging device full",
-			 gpa_x(gpa));
+		/* Another VM was stopped: the guest retries its access when it resumes. */
+		if (!host_oom(vm, gpa_x(gpa), "a guest access"))
+			vm_crash(vm, "no host memory for gpa %#lx: frame pool and paging device full",
+				 gpa_x(gpa));
 		return;
 	case MM_FAULT_IOERR:
 		vm_crash(vm, "paging device read error for gpa %#lx", gpa_x(gpa));
@@ -320,7 +370,7 @@ int64_t hint_set_batch(struct vm *vm, gpa_t entries, unsigned int count)
 	int64_t rc;
 
 	/* Pinned: the batch may hint its own page, and states may reclaim. */
-	rc = mm_gfn_pin(&vm->mm, gfn, &hfn);
+	rc = gfn_get(vm, gfn, true, true, &hfn);
 	if (rc)
 		return pin_error((int)rc);
 	rc = mm_set_batch(&vm->mm, hpa_to_virt(hfn_to_hpa(hfn)), count);
@@ -368,7 +418,7 @@ int64_t hint_register_ve_area(struct vcpu *v, gpa_t gpa)
 
 	if (v->ve_registered)
 		return -HV_EBUSY;
-	rc = mm_gfn_pin(&v->vm->mm, gpa_to_gfn(gpa), &hfn);
+	rc = gfn_get(v->vm, gpa_to_gfn(gpa), true, true, &hfn);
 	if (rc)
 		return pin_error(rc);
 	v->ve_area = gpa_x(gpa);

@@ -70,7 +70,8 @@ static bool runnable(struct vm *vm, uint64_t now)
 	struct vcpu *v = &vm->vcpu;
 	bool from_pic;
 
-	if (vm->state == VM_STOPPED || (vm->after && vm->after->state != VM_STOPPED))
+	if (vm->state == VM_STOPPED || (vm->after && vm->after->state != VM_STOPPED) ||
+	    now < vm->start_at)
 		return false;
 	if (!v->halted)
 		return true;
@@ -93,9 +94,14 @@ static void idle(void)
 	uint64_t wake = UINT64_MAX;
 	bool any = false;
 
-	for (unsigned int i = 0; i < nr_vms; i++)
-		if (vms[i]->state != VM_STOPPED && vms[i]->vcpu.halted)
+	for (unsigned int i = 0; i < nr_vms; i++) {
+		if (vms[i]->state == VM_STOPPED)
+			continue;
+		if (vms[i]->vcpu.halted)
 			wake = MIN(wake, lapic_next_event(&vms[i]->vcpu.lapic));
+		if (vms[i]->start_at > rdtsc_now())
+			wake = MIN(wake, vms[i]->start_at); /* not started yet (delay_ms=) */
+	}
 	if (wake != UINT64_MAX) {
 		while (rdtsc_now() < wake)
 			cpu_relax();
@@ -183,6 +189,9 @@ void hv_main(struct boot_info *bi)
 		if (vm_create(c, bi) == 0 && c->after >= 0)
 			vms[nr_vms - 1]->after = find_vm(config.vms[c->after].name);
 	}
+	for (unsigned int i = 0, k = 0; i < config.nr_vms && k < nr_vms; i++)
+		if (strcmp(config.vms[i].name, vms[k]->name) == 0)
+			vms[k++]->start_at = rdtsc_now() + ms_to_tsc(config.vms[i].delay_ms);
 	if (!nr_vms) {
 		printk("hintvisor: no VM could be created\n");
 		hv_shutdown(1);

@@ -3,6 +3,7 @@
  * Serial stats. Columns are fixed width so that tests and people can read
  * them; every number is a count (exits, calls, TSC ticks), never wall time.
  */
+#include <asm/tsc.h>
 #include <asm/virt.h>
 #include <hv/console.h>
 #include <hv/hint.h>
@@ -113,6 +114,32 @@ static void print_hypercall_table(void)
 	}
 }
 
+/*
+ * The machine-readable form (README, "Stats lines"): one line per VM,
+ * comma-separated, fields never reordered (new ones go at the end). The
+ * header line, printed once before the first, names them.
+ */
+void stats_print_line(struct vm *vm)
+{
+	static bool header;
+	struct hv_vm_stats st;
+
+	if (!header) {
+		printk("STATS,tsc,vm,state,S_r,S_p,S_z,U_r,U_p,U_z,V_r,V_p,V_z,P_r,P_p,P_z,page_outs,"
+		       "page_ins,drops_u,drops_v,drops_p,discards,zero_fills,reuse,exits,hypercalls,"
+		       "guest_tsc\n");
+		header = true;
+	}
+	hint_get_stats(vm, &st);
+	printk("STATS,%lu,%s,%s", rdtsc_now(), vm->name, state_name(vm->state));
+	for (unsigned int s = 0; s < 4; s++)
+		printk(",%lu,%lu,%lu", st.pages[s][HV_HOST_RESIDENT], st.pages[s][HV_HOST_PRESERVED],
+		       st.pages[s][HV_HOST_ZERO]);
+	printk(",%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu\n", st.page_outs, st.page_ins,
+	       st.drops_unused, st.drops_volatile, st.drops_pot_volatile, st.discard_faults,
+	       st.zero_fills, st.reuse_detected, st.exits, st.hypercalls, vm->tsc_run);
+}
+
 void stats_print(bool final)
 {
 	printk("==== hintvisor stats%s ====\n", final ? " (end of run)" : "");
@@ -124,4 +151,7 @@ void stats_print(bool final)
 		print_port_table();
 	}
 	printk("==== end of stats ====\n");
+	for (unsigned int i = 0; !final && i < nr_vms; i++)
+		if (vms[i]->state != VM_STOPPED)
+			stats_print_line(vms[i]);
 }

@@ -7,4 +7,8 @@
  * end-of-run block (the periodic one is shorter). */
 void stats_print(bool final);
 
+struct vm;
+/* One "STATS,..." line for vm (the machine-readable form; README). */
+void stats_print_line(struct vm *vm);
+
 #endif /* HV_STATS_H */

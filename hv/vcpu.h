@@ -76,6 +76,7 @@ struct vm {
 	uint64_t nr_frames;
 	uint64_t entry;        /* guest RIP at start */
 	struct vm *after;      /* does not start before this VM has stopped */
+	uint64_t start_at;     /* ... nor before this TSC (config delay_ms=) */
 	struct gpt gpt;        /* guest-physical (nested) page tables */
 	struct mm_vm mm;       /* frame table and page states (mm/) */
 	void *mm_storage;      /* host pages holding the frame table */

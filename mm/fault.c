@@ -58,7 +58,14 @@ static int make_resident(struct mm_vm *vm, uint64_t g, bool remap, uint32_t *out
 	idx = pool_alloc(mm);
 	if (idx == MM_NIL)
 		return -MM_ENOMEM;
+	/* The reclaim in pool_alloc() may have taken back g's own slot (mm/oom.c). */
 	e = vm->ent[g];
+	hs = ent_hs(e);
+	gs = ent_gs(e);
+	if (e & ENT_DISC) {
+		pool_free(mm, idx);
+		return -MM_EDISCARDED;
+	}
 	p = pool_ptr(mm, idx);
 	if (hs == MM_HS_PRESERVED) {
 		if (swap_read(mm->swap, ent_ref(e), p) != 0) {

@@ -148,6 +148,9 @@ uint32_t pool_alloc(struct mm *mm);
 void pool_free(struct mm *mm, uint32_t idx);
 void *pool_ptr(struct mm *mm, uint32_t idx);
 
+/* reclaim.c */
+bool reclaim_futile(const struct mm *mm);
+
 /* lru.c */
 void lru_add(struct mm *mm, unsigned int list, uint32_t idx, bool at_head);
 void lru_del(struct mm *mm, uint32_t idx);

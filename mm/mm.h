@@ -101,6 +101,8 @@ struct mm_counters {
 	uint64_t table_races;     /* discard CAS lost against the guest: paged out instead */
 	uint64_t hints;           /* hypercall state changes applied */
 	uint64_t hint_frees;      /* U/V/P hint on a PRESERVED page: slot freed (V/P: dropped) */
+	uint64_t slot_reclaims;   /* U/V/P table byte on a PRESERVED page, seen with the device full */
+	uint64_t slot_scans;      /* mm_reclaim_slots() runs (global count only) */
 	uint64_t lru_scanned;     /* inactive-list frames looked at by reclaim */
 	uint64_t lru_rotated;     /* ... and put back (young, or table hint seen first) */
 	uint64_t lru_deactivated; /* active -> inactive */
@@ -136,6 +138,14 @@ struct mm {
 	struct mm_vm *vms[MM_MAX_VMS];
 	struct mm_counters cnt;
 	bool in_reclaim;
+	/*
+	 * The last reclaim freed nothing because the paging device is full: do
+	 * not scan again on every allocation of the reserve below the low
+	 * watermark, only once a slot was freed (swap->frees moved) or the pool
+	 * is empty.
+	 */
+	bool futile;
+	uint64_t futile_frees;
 };
 
 enum mm_fault_result {
@@ -231,6 +241,24 @@ int mm_get_state(struct mm_vm *vm, gfn_t gfn);
 uint32_t mm_reclaim(struct mm *mm, uint32_t nr);
 /* Reclaim up to the high watermark if free frames are at or below the low one. */
 uint32_t mm_balance(struct mm *mm);
+
+/* ---- host out of memory (mm/oom.c) ---- */
+
+/*
+ * Free the paging-device slots of paged-out pages whose shared-table byte
+ * now says UNUSED (the page becomes ZERO) or VOLATILE / POT_VOLATILE (CAS to
+ * byte | HV_TABLE_DISCARDED; the page becomes ZERO and discarded). mm_reclaim()
+ * calls it by itself when the paging device is full; O(guest frames with a
+ * table). Returns slots freed.
+ */
+uint64_t mm_reclaim_slots(struct mm *mm);
+/* Host frames a VM holds: resident + preserved pages. */
+uint64_t mm_vm_footprint(const struct mm_vm *vm);
+/*
+ * The VM to stop when an allocation fails even after reclaim: the largest
+ * footprint; ties go to the highest VM id. NULL if no VM holds anything.
+ */
+struct mm_vm *mm_oom_victim(struct mm *mm);
 
 /* ---- statistics (mm/stats.c) ---- */
 

@@ -7,7 +7,7 @@
 
 # Files that go into the hypervisor (not the fake, not mm/frames.c).
 MM_SRCS := mm/pool.c mm/lru.c mm/frame_table.c mm/reclaim.c mm/fault.c mm/state.c \
-	mm/swap.c mm/stats.c mm/check.c
+	mm/swap.c mm/stats.c mm/check.c mm/oom.c
 MM_HDRS := mm/mm.h mm/internal.h mm/fake_arch.h include/types.h guest-abi/hintvisor.h
 MM_FAKE := mm/fake_arch.c
 # The suites (test_mm.c has main(); not test_mmio.c, a core unit test) and their shared fixture.

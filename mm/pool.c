@@ -65,15 +65,22 @@ void mm_swap_attach(struct mm *mm, struct swap_dev *dev)
 }
 
 /*
- * Take a free frame; reclaims first when at or below the low watermark.
- * Returns the pool index (frame on no list), or MM_NIL.
+ * Take a free frame; reclaims first when at or below the low watermark, and
+ * once more when that left none (its scan cleared the A bits that saved
+ * pages the first time). After a futile reclaim (paging device full, nothing
+ * freed) the frames below the watermark are handed out without a scan each,
+ * until a slot is freed or none is left. Returns the pool index (frame on
+ * no list), or MM_NIL: the caller is out of host memory.
  */
 uint32_t pool_alloc(struct mm *mm)
 {
 	uint32_t idx, nfree = mm_pool_free(mm);
 
-	if (nfree <= mm->wmark_low && !mm->in_reclaim)
+	if (nfree <= mm->wmark_low && !mm->in_reclaim && (nfree == 0 || !reclaim_futile(mm))) {
 		mm_reclaim(mm, mm->wmark_high > nfree ? mm->wmark_high - nfree : 1);
+		if (mm_pool_free(mm) == 0)
+			mm_reclaim(mm, 1);
+	}
 	idx = mm->lists[FR_FREE].head;
 	if (idx == MM_NIL)
 		return MM_NIL;

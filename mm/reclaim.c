@@ -178,7 +178,8 @@ static bool reclaim_one(struct mm *mm, const struct victim *v)
 	return page_out(mm, vm, g, v->idx);
 }
 
-uint32_t mm_reclaim(struct mm *mm, uint32_t nr)
+/* The LRU part of mm_reclaim(): up to nr frames within one scan budget. */
+static uint32_t reclaim_lru(struct mm *mm, uint32_t nr)
 {
 	struct pass p;
 	uint64_t budget;
@@ -186,9 +187,6 @@ uint32_t mm_reclaim(struct mm *mm, uint32_t nr)
 	unsigned int i;
 	struct mm_vm *vm;
 
-	if (mm->in_reclaim)
-		return 0;
-	mm->in_reclaim = true;
 	budget = 2 * (mm->lists[FR_ACTIVE].len + mm->lists[FR_INACTIVE].len) + MM_RECLAIM_BATCH;
 	while (freed < nr && budget > 0) {
 		isolate(mm, &p, MIN(nr - freed, (uint32_t)MM_RECLAIM_BATCH), &budget);
@@ -207,15 +205,42 @@ uint32_t mm_reclaim(struct mm *mm, uint32_t nr)
 		if (p.n == 0 && p.nobs == 0)
 			break;
 	}
+	return freed;
+}
+
+/*
+ * Reclaim from the LRU. If that falls short because the paging device is
+ * full, take back the slots of pages the guest has hinted in its table since
+ * they were paged out (mm_reclaim_slots()) and try once more.
+ */
+uint32_t mm_reclaim(struct mm *mm, uint32_t nr)
+{
+	uint64_t errors = mm->cnt.pageout_errors;
+	uint32_t freed;
+
+	if (mm->in_reclaim)
+		return 0;
+	mm->in_reclaim = true;
+	freed = reclaim_lru(mm, nr);
+	if (freed < nr && mm->cnt.pageout_errors != errors && mm_reclaim_slots(mm) > 0)
+		freed += reclaim_lru(mm, nr - freed);
+	mm->futile = freed == 0 && mm->cnt.pageout_errors != errors;
+	if (mm->futile && mm->swap != NULL)
+		mm->futile_frees = mm->swap->frees;
 	mm->in_reclaim = false;
 	return freed;
+}
+
+bool reclaim_futile(const struct mm *mm)
+{
+	return mm->futile && (mm->swap == NULL || mm->swap->frees == mm->futile_frees);
 }
 
 uint32_t mm_balance(struct mm *mm)
 {
 	uint32_t nfree = mm_pool_free(mm);
 
-	if (nfree > mm->wmark_low)
+	if (nfree > mm->wmark_low || reclaim_futile(mm))
 		return 0;
 	return mm_reclaim(mm, mm->wmark_high > nfree ? mm->wmark_high - nfree : 1);
 }

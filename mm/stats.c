@@ -132,6 +132,8 @@ int mm_format_counters(const struct mm_counters *c, char *buf, size_t len)
 	C("table_races", c->table_races);
 	C("hints", c->hints);
 	C("hint_frees", c->hint_frees);
+	C("slot_reclaims", c->slot_reclaims);
+	C("slot_scans", c->slot_scans);
 	C("lru_scanned", c->lru_scanned);
 	C("lru_rotated", c->lru_rotated);
 	C("lru_deactivated", c->lru_deactivated);

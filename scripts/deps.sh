@@ -13,7 +13,8 @@ qemu-system-x86 ovmf
 file xz-utils
 spin clang-14 libfuzzer-14-dev
 linux-source-6.1 busybox-static e2fsprogs cpio bc flex bison libelf-dev libssl-dev
-python3-ply"
+python3-ply
+gnuplot-nox"
 
 missing=""
 for p in $PKGS; do

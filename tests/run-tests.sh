@@ -117,6 +117,10 @@ echo "== hostile guests beside a neighbour (Bochs corei7_skylake_x)"
 boot isolation scripts/bochs-run.sh -t 600 "$BUILD/isolation.iso"
 check_guests "" tests/isolation.cfg "$LOGS/isolation.log"
 
+echo "== host out of memory (Bochs; pool and paging device of 4 MiB each, tests/oom.cfg)"
+boot oom scripts/bochs-run.sh -t 600 "$BUILD/oom.iso"
+check_guests "oom/" tests/oom.cfg "$LOGS/oom.log"
+
 echo "== platform: other boot protocols and Linux (Bochs, multiboot2)"
 boot platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
 check_guests "" tests/platform.cfg "$LOGS/platform.log"

@@ -17,6 +17,7 @@ Suite *mm_reclaim_suite(void);
 Suite *mm_fault_suite(void);
 Suite *mm_table_suite(void);
 Suite *mm_random_suite(void);
+Suite *mm_oom_suite(void);
 
 START_TEST(sizes)
 {
@@ -212,6 +213,7 @@ int main(void)
 	srunner_add_suite(sr, mm_fault_suite());
 	srunner_add_suite(sr, mm_table_suite());
 	srunner_add_suite(sr, mm_random_suite());
+	srunner_add_suite(sr, mm_oom_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host out of memory. When the pool is exhausted and the paging device is
+ * full, two steps: first take back the paging-device slots of pages whose
+ * shared-table byte now says the content is not needed (a hint the guest set
+ * without an exit on a page that was already paged out, which reclaim never
+ * sees again); then, if still short, the caller stops one VM, chosen here:
+ * the largest host footprint. Under the mm lock.
+ */
+#include "internal.h"
+
+/*
+ * Slot reclaim of one paged-out gfn whose table byte is not STABLE. UNUSED:
+ * the slot is freed, the page reads as zeros. VOLATILE and POT_VOLATILE:
+ * CAS to byte | HV_TABLE_DISCARDED first (ABI section 6); if the guest
+ * changed the byte meanwhile the page keeps its slot; else the slot is
+ * freed and the next access is a discard fault, as a hypercall hint on a
+ * preserved page would have done it.
+ */
+static bool reclaim_slot(struct mm_vm *vm, uint64_t g)
+{
+	unsigned int gs;
+	uint64_t e;
+	uint8_t raw;
+
+	gs = ft_refresh_gs(vm, g, &raw);
+	if (gs == HV_PAGE_STABLE)
+		return false;
+	if (gs != HV_PAGE_UNUSED && !tbl_cas(vm, g, raw, (uint8_t)(raw | HV_TABLE_DISCARDED)))
+		return false;
+	e = vm->ent[g];
+	swap_free(vm->mm->swap, ent_ref(e));
+	e = ent_with_hs(e, MM_HS_ZERO, 0) & ~(ENT_DCLR | ENT_DISC);
+	if (gs != HV_PAGE_UNUSED) {
+		e |= ENT_DISC;
+		MM_COUNT(vm, drops[gs], 1);
+	}
+	ent_store(vm, g, e);
+	MM_COUNT(vm, slot_reclaims, 1);
+	return true;
+}
+
+uint64_t mm_reclaim_slots(struct mm *mm)
+{
+	uint64_t g, freed = 0;
+	unsigned int i;
+	struct mm_vm *vm;
+
+	if (mm->swap == NULL)
+		return 0;
+	for (i = 0; i < MM_MAX_VMS; i++) {
+		vm = mm->vms[i];
+		if (vm == NULL || vm->table_nr == 0)
+			continue;
+		for (g = 0; g < vm->table_nr; g++)
+			if (ent_hs(vm->ent[g]) == MM_HS_PRESERVED)
+				freed += reclaim_slot(vm, g);
+	}
+	mm->cnt.slot_scans++;
+	return freed;
+}
+
+uint64_t mm_vm_footprint(const struct mm_vm *vm)
+{
+	uint64_t n = 0;
+	unsigned int s;
+
+	for (s = 0; s < 4; s++)
+		n += vm->pages[s][MM_HS_RESIDENT] + vm->pages[s][MM_HS_PRESERVED];
+	return n;
+}
+
+struct mm_vm *mm_oom_victim(struct mm *mm)
+{
+	struct mm_vm *best = NULL;
+	uint64_t most = 0, n;
+	unsigned int i;
+
+	for (i = 0; i < MM_MAX_VMS; i++) {
+		if (mm->vms[i] == NULL)
+			continue;
+		n = mm_vm_footprint(mm->vms[i]);
+		/* Ties go to the VM registered last (the highest id). */
+		if (n > 0 && n >= most) {
+			best = mm->vms[i];
+			most = n;
+		}
+	}
+	return best;
+}
