@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "hvtest.h"
+
 #define VBLK_QSIZE 128
 #define VBLK_T_IN 0
 #define VBLK_T_OUT 1
@@ -44,24 +46,6 @@ struct vblk {
 	uint16_t avail_idx;             /* next avail slot the driver fills */
 	uint64_t capacity;              /* sectors */
 };
-
-static inline void outw(uint16_t port, uint16_t v)
-{
-	asm volatile("outw %0, %1" ::"a"(v), "Nd"(port));
-}
-
-static inline void outl(uint16_t port, uint32_t v)
-{
-	asm volatile("outl %0, %1" ::"a"(v), "Nd"(port));
-}
-
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-
-	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 /* Find the device and set up its queue in two fresh frames. Ends the test
  * with ERROR if there is no virtio-blk device. */
