@@ -4,6 +4,8 @@
  * call's arguments are decoded from the registers into one struct and
  * validated here, before any subsystem sees them. VMX root, on a VMCALL exit.
  */
+#include <errno.h>
+#include <hv/gmem.h>
 #include <hv/hint.h>
 #include <hv/vm.h>
 #include <string.h>
@@ -98,8 +100,10 @@ static int64_t hc_get_stats(struct vcpu *v, const struct hc_args *a)
 	if (!vm_is_ram(v->vm, a->a0, n) || vm_on_table(v->vm, a->a0, n))
 		return -HV_EFAULT;
 	hint_get_stats(v->vm, &st);
-	rc = hint_write_guest_all(v->vm, a->a0, &st, n);
-	return rc ? rc : (int64_t)n;
+	rc = gmem_write_all(v->vm, a->a0, &st, n);
+	if (rc) /* a page the host could not keep, or could not use */
+		return rc == -ENOMEM ? -HV_ENOMEM : -HV_EFAULT;
+	return (int64_t)n;
 }
 
 static const hc_fn hypercalls[HV_HC_MAX + 1] = {

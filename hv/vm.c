@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <hv/console.h>
 #include <hv/elf.h>
+#include <hv/gmem.h>
 #include <hv/hint.h>
 #include <hv/linux.h>
-#include <hv/multiboot.h>
 #include <hv/mem.h>
+#include <hv/multiboot.h>
+#include <hv/pool.h>
 #include <hv/vm.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,21 +41,21 @@ static void gpt_page_free(void *p)
 
 static int copy_to_guest(void *ctx, uint64_t gpa, const void *src, size_t n)
 {
-	return hint_copy_to_guest(ctx, gpa, src, n);
+	return gmem_write(ctx, gpa, src, n);
 }
 
 int vm_identity_tables(struct vm *vm, uint64_t pml4)
 {
 	uint64_t pdpt = pml4 + PAGE_SIZE, pd = pml4 + 2 * PAGE_SIZE, e = pdpt | 0x3;
-	int rc = hint_copy_to_guest(vm, pml4, &e, sizeof(e));
+	int rc = gmem_write(vm, pml4, &e, sizeof(e));
 
 	for (uint64_t i = 0; i < 4 && !rc; i++) {
 		e = (pd + i * PAGE_SIZE) | 0x3;
-		rc = hint_copy_to_guest(vm, pdpt + i * 8, &e, sizeof(e));
+		rc = gmem_write(vm, pdpt + i * 8, &e, sizeof(e));
 	}
 	for (uint64_t i = 0; i < 4 * 512 && !rc; i++) {
 		e = (i << 21) | 0x83; /* present, writable, 2 MiB */
-		rc = hint_copy_to_guest(vm, pd + i * 8, &e, sizeof(e));
+		rc = gmem_write(vm, pd + i * 8, &e, sizeof(e));
 	}
 	return rc;
 }
@@ -166,7 +168,7 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	rc = virt->gpt_init(&vm->gpt, gpt_page_alloc, gpt_page_free, NULL);
 	if (rc)
 		return rc;
-	rc = hint_vm_init(vm);
+	rc = pool_vm_init(vm);
 	if (rc) {
 		gpt_destroy(&vm->gpt);
 		return rc;
@@ -238,5 +240,6 @@ void hv_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint3
 			 gla_valid ? gla : 0, vm->mem_bytes >> 20);
 		return;
 	}
-	hint_fault(v, gpa, gla, gla_valid, access);
+	if (pool_fault(v, gpa, access) == -MM_EDISCARDED)
+		hint_discard_fault(v, gpa, gla_valid ? gla : 0, access);
 }

@@ -5,6 +5,7 @@
  * exactly which calls got through validation and with which arguments.
  */
 #include "unit.h"
+#include <hv/gmem.h>
 #include <hv/hint.h>
 #include <hv/vm.h>
 #include <string.h>
@@ -62,7 +63,7 @@ void hint_get_stats(struct vm *m, struct hv_vm_stats *st)
 	memset(st, 0, sizeof(*st));
 }
 
-int64_t hint_write_guest_all(struct vm *m, uint64_t gpa, const void *src, size_t n)
+int gmem_write_all(struct vm *m, uint64_t gpa, const void *src, size_t n)
 {
 	passed++;
 	return 0;
