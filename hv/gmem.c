@@ -3,7 +3,7 @@
  * Guest memory (see gmem.h): checked accesses to a VM's RAM through its
  * frame table. Hypervisor context, BSP; nothing here is re-entered.
  */
-#include <errno.h>
+#include <errcode.h>
 #include <hv/gmem.h>
 #include <hv/mem.h>
 #include <hv/pool.h>

@@ -5,7 +5,7 @@
  * delivery of discard faults. Hypervisor context, one host CPU.
  */
 #include <asm/virt.h>
-#include <errno.h>
+#include <errcode.h>
 #include <hv/console.h>
 #include <hv/gmem.h>
 #include <hv/hint.h>

@@ -7,7 +7,7 @@
  */
 #include <asm/cpu.h>
 #include <asm/tsc.h>
-#include <errno.h>
+#include <errcode.h>
 #include <hv/gmem.h>
 #include <hv/linux.h>
 #include <hv/vm.h>

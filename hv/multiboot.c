@@ -4,7 +4,7 @@
  * layout: the Multiboot Specification 0.6.96, §3.1 and §3.3. Only ELF
  * kernels are loaded (the a.out kludge, flag 16, is refused).
  */
-#include <errno.h>
+#include <errcode.h>
 #include <hv/gmem.h>
 #include <hv/multiboot.h>
 #include <hv/vm.h>

@@ -5,7 +5,7 @@
  * of mm/ is implicit: nothing here is re-entered.
  */
 #include <asm/virt.h>
-#include <errno.h>
+#include <errcode.h>
 #include <hv/console.h>
 #include <hv/mem.h>
 #include <hv/pool.h>
@@ -184,7 +184,7 @@ int pool_gfn_get(struct vm *vm, gfn_t gfn, bool write, bool pin, hfn_t *hfn)
 		return -EINVAL; /* stopped for host memory, say: allocate nothing more */
 	do
 		rc = pin ? mm_gfn_pin(&vm->mm, gfn, hfn) : mm_gfn_get(&vm->mm, gfn, write, hfn);
-	while (rc == -MM_ENOMEM && host_oom(vm, gpa_x(gfn_to_gpa(gfn)), "a hypervisor access"));
+	while (rc == -ENOMEM && host_oom(vm, gpa_x(gfn_to_gpa(gfn)), "a hypervisor access"));
 	return rc;
 }
 
@@ -202,7 +202,7 @@ int pool_fault(struct vcpu *v, gpa_t gpa, uint32_t access)
 	case MM_FAULT_MAPPED:
 		return 0;
 	case MM_FAULT_DISCARD:
-		return -MM_EDISCARDED;
+		return -EDISCARDED;
 	case MM_FAULT_NOMEM:
 		/* Another VM was stopped: the guest retries its access when it resumes. */
 		if (!host_oom(vm, gpa_x(gpa), "a guest access"))

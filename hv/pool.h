@@ -26,12 +26,12 @@ void pool_vm_destroy(struct vm *vm);
  * The frame backing gfn for a hypervisor access (pin: kept resident until
  * mm_gfn_unpin()), made resident; on host out of memory another VM may be
  * stopped and the access retried (docs/mm.md). 0, -ERANGE, -ENOMEM, -EBUSY
- * (pin count overflow), -MM_EDISCARDED, -EIO, or -EINVAL if vm has stopped.
+ * (pin count overflow), -EDISCARDED, -EIO, or -EINVAL if vm has stopped.
  */
 int pool_gfn_get(struct vm *vm, gfn_t gfn, bool write, bool pin, hfn_t *hfn);
 
 /* Guest-physical fault (EPT violation, nested page fault) inside guest RAM:
- * map the page, or stop a VM. 0, or -MM_EDISCARDED: the page was a dropped
+ * map the page, or stop a VM. 0, or -EDISCARDED: the page was a dropped
  * volatile page and the guest gets a discard fault (the caller delivers it). */
 int pool_fault(struct vcpu *v, gpa_t gpa, uint32_t access);
 /* Periodic: reclaim down to the watermarks. */

@@ -5,7 +5,7 @@
  * stops. Hypervisor context, BSP.
  */
 #include <asm/virt.h>
-#include <errno.h>
+#include <errcode.h>
 #include <hv/console.h>
 #include <hv/elf.h>
 #include <hv/gmem.h>
@@ -240,6 +240,6 @@ void hv_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint3
 			 gla_valid ? gla : 0, vm->mem_bytes >> 20);
 		return;
 	}
-	if (pool_fault(v, gpa, access) == -MM_EDISCARDED)
+	if (pool_fault(v, gpa, access) == -EDISCARDED)
 		hint_discard_fault(v, gpa, gla_valid ? gla : 0, access);
 }

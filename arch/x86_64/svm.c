@@ -13,7 +13,7 @@
 #include <asm/svm.h>
 #include <asm/svm_cpu.h>
 #include <asm/virt.h>
-#include <errno.h>
+#include <errcode.h>
 #include <hv/console.h>
 #include <hv/mem.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 #include <asm/vmx.h>
 #include <asm/virt.h>
 #include <asm/vmx_cpu.h>
-#include <errno.h>
+#include <errcode.h>
 #include <hv/console.h>
 #include <hv/mem.h>
 #include <string.h>

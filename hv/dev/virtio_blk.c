@@ -7,7 +7,7 @@
  * guest controls (ring indices, descriptor addresses, lengths, chains) is
  * checked: a bad request gets VIRTIO_BLK_S_IOERR, a bad ring stops the VM.
  */
-#include <errno.h>
+#include <errcode.h>
 #include <hv/dev/virtio_blk.h>
 #include <hv/gmem.h>
 #include <hv/vm.h>

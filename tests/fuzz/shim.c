@@ -214,7 +214,7 @@ uint8_t *fz_guest_access(struct vm *vm, uint64_t gpa, bool write)
 				*e |= EPT_A | (write ? EPT_D : 0);
 			return (uint8_t *)(uintptr_t)(*e & PT_ADDR_MASK) + (gpa & (PAGE_SIZE - 1));
 		}
-		if (pool_fault(&vm->vcpu, _gpa(gpa), write ? 2 : 1) == -MM_EDISCARDED)
+		if (pool_fault(&vm->vcpu, _gpa(gpa), write ? 2 : 1) == -EDISCARDED)
 			hint_discard_fault(&vm->vcpu, _gpa(gpa), gpa, write ? 2 : 1);
 	}
 	return NULL;
