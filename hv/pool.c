@@ -22,12 +22,12 @@ static char stats_buf[4096];
 
 static bool op_young(void *ctx, gfn_t gfn)
 {
-	return gpt_test_and_clear(&((struct vm *)ctx)->gpt, gfn, GPT_ACCESSED);
+	return gpt_test_and_clear(&((struct vm *)ctx)->arch.gpt, gfn, GPT_ACCESSED);
 }
 
 static bool op_dirty(void *ctx, gfn_t gfn)
 {
-	return gpt_test_and_clear(&((struct vm *)ctx)->gpt, gfn, GPT_DIRTY);
+	return gpt_test_and_clear(&((struct vm *)ctx)->arch.gpt, gfn, GPT_DIRTY);
 }
 
 /*
@@ -37,7 +37,7 @@ static bool op_dirty(void *ctx, gfn_t gfn)
  */
 static int op_map(void *ctx, gfn_t gfn, hfn_t hfn)
 {
-	struct gpt *g = &((struct vm *)ctx)->gpt;
+	struct gpt *g = &((struct vm *)ctx)->arch.gpt;
 
 	if (hfn_x(gpt_lookup(g, gfn)) == hfn_x(hfn))
 		return 0;
@@ -46,7 +46,7 @@ static int op_map(void *ctx, gfn_t gfn, hfn_t hfn)
 
 static void op_unmap(void *ctx, gfn_t gfn)
 {
-	gpt_unmap(&((struct vm *)ctx)->gpt, gfn);
+	gpt_unmap(&((struct vm *)ctx)->arch.gpt, gfn);
 }
 
 static void op_flush(void *ctx)
@@ -194,7 +194,7 @@ int pool_fault(struct vcpu *v, gpa_t gpa, uint32_t access)
 	gfn_t gfn = gpa_to_gfn(gpa);
 
 	/* Tables without A/D flags: a write to a write-protected page marks it dirty. */
-	if ((access & 2) && gpt_write_fault(&vm->gpt, gfn)) {
+	if ((access & 2) && gpt_write_fault(&vm->arch.gpt, gfn)) {
 		virt->flush_gpt(vm);
 		return 0;
 	}

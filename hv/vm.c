@@ -165,12 +165,12 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	vm->exit_code = -1;
 	vm->vcpu.vm = vm;
 
-	rc = virt->gpt_init(&vm->gpt, gpt_page_alloc, gpt_page_free, NULL);
+	rc = virt->gpt_init(&vm->arch.gpt, gpt_page_alloc, gpt_page_free, NULL);
 	if (rc)
 		return rc;
 	rc = pool_vm_init(vm);
 	if (rc) {
-		gpt_destroy(&vm->gpt);
+		gpt_destroy(&vm->arch.gpt);
 		return rc;
 	}
 	rc = attach_devices(vm, cfg, bi);
@@ -195,7 +195,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->has_blk)
 		virtio_blk_release(vm, &vm->blk);
 	virt->vcpu_destroy(&vm->vcpu);
-	gpt_destroy(&vm->gpt);
+	gpt_destroy(&vm->arch.gpt);
 	hint_vm_destroy(vm);
 }
 

@@ -169,7 +169,7 @@ void fz_vm_create(struct vm *vm, uint64_t mem_bytes, bool ad)
 	vm->exit_code = -1;
 	vm->vcpu.vm = vm;
 	fz_discard_faults = 0;
-	if (gpt_init(&vm->gpt, &gpt_ept_format, ad, gpt_alloc, gpt_free, NULL) || pool_vm_init(vm))
+	if (gpt_init(&vm->arch.gpt, &gpt_ept_format, ad, gpt_alloc, gpt_free, NULL) || pool_vm_init(vm))
 		panic("fuzz shim: cannot create the VM");
 }
 
@@ -184,7 +184,7 @@ void fz_mm_check(void)
 void fz_vm_destroy(struct vm *vm)
 {
 	fz_mm_check();
-	gpt_destroy(&vm->gpt);
+	gpt_destroy(&vm->arch.gpt);
 	hint_vm_destroy(vm);
 	if (mm_pool_free(&hv_mm) != FZ_POOL_FRAMES)
 		panic("fuzz shim: %u of %u pool frames free after the VM", mm_pool_free(&hv_mm),
@@ -197,7 +197,7 @@ static uint64_t *ept_leaf(struct vm *vm, uint64_t gfn)
 {
 	static const struct pt_format fmt = { .present = EPT_RWX, .table_flags = EPT_RWX };
 
-	return pt_walk(&fmt, vm->gpt.root, gfn << PAGE_SHIFT, PT_LEVEL_4K, NULL, NULL);
+	return pt_walk(&fmt, vm->arch.gpt.root, gfn << PAGE_SHIFT, PT_LEVEL_4K, NULL, NULL);
 }
 
 uint8_t *fz_guest_access(struct vm *vm, uint64_t gpa, bool write)
@@ -210,7 +210,7 @@ uint8_t *fz_guest_access(struct vm *vm, uint64_t gpa, bool write)
 		e = ept_leaf(vm, gpa >> PAGE_SHIFT);
 		if (e && (*e & EPT_R) && (!write || (*e & EPT_W))) {
 			/* The CPU's walk: A always, D on a write (with A/D enabled). */
-			if (vm->gpt.ad)
+			if (vm->arch.gpt.ad)
 				*e |= EPT_A | (write ? EPT_D : 0);
 			return (uint8_t *)(uintptr_t)(*e & PT_ADDR_MASK) + (gpa & (PAGE_SIZE - 1));
 		}
