@@ -58,7 +58,7 @@ CORE_SRCS := \
 	arch/x86_64/guest_cpu.c arch/x86_64/mmio_decode.c \
 	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c hv/linux.c \
 	hv/multiboot.c \
-	hv/hypercall.c hv/hint.c hv/stats.c hv/libc_glue.c \
+	hv/hypercall.c hv/hint.c hv/pool.c hv/gmem.c hv/stats.c hv/libc_glue.c \
 	hv/dev/lapic.c hv/dev/pic.c hv/dev/uart.c hv/dev/pci.c hv/dev/virtio_blk.c \
 	mm/frames.c $(MM_SRCS)
 MB2_SRCS := boot/mb2_entry.S boot/mb2_main.c
@@ -113,7 +113,7 @@ CHECK_LIBS ?= $(shell pkg-config --libs check)
 UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c \
 	tests/unit/test_boot.c tests/unit/test_gpt.c tests/unit/test_elf.c \
 	tests/unit/test_mmio.c tests/unit/test_hypercall.c tests/unit/test_pic.c \
-	tests/unit/test_lapic.c tests/unit/test_vexit.c \
+	tests/unit/test_lapic.c tests/unit/test_vexit.c tests/unit/test_gmem.c \
 	mm/frames.c hv/config.c boot/mb2.c boot/boot_info.c arch/x86_64/pgtable.c \
 	arch/x86_64/gpt.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
 	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/emulate.c

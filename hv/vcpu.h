@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Virtual CPUs and VMs: the architecture-neutral view. The back end's state
- * of a vCPU (VMCS or VMCB) sits in struct vcpu_arch, its nested page tables
- * in struct gpt.
+ * of a vCPU (VMCS or VMCB) sits in struct vcpu_arch, that of a VM (its
+ * nested page tables) in struct vm_arch.
  */
 #ifndef HV_VCPU_H
 #define HV_VCPU_H
 
-#include <asm/gpt.h>
 #include <asm/vcpu_arch.h>
+#include <asm/vm_arch.h>
 #include <hv/dev/lapic.h>
 #include <hv/dev/pci.h>
 #include <hv/dev/pic.h>
@@ -77,7 +77,7 @@ struct vm {
 	uint64_t entry;        /* guest RIP at start */
 	struct vm *after;      /* does not start before this VM has stopped */
 	uint64_t start_at;     /* ... nor before this TSC (config delay_ms=) */
-	struct gpt gpt;        /* guest-physical (nested) page tables */
+	struct vm_arch arch;   /* back-end state: see asm/vm_arch.h */
 	struct mm_vm mm;       /* frame table and page states (mm/) */
 	void *mm_storage;      /* host pages holding the frame table */
 	uint64_t mm_storage_pages;

@@ -9,7 +9,7 @@
 #include <asm/mmio.h>
 #include <asm/pgtable.h>
 #include <asm/virt.h>
-#include <hv/hint.h>
+#include <hv/gmem.h>
 #include <hv/vm.h>
 
 uint64_t *guest_gpr(struct vcpu *v, unsigned int n)
@@ -36,7 +36,7 @@ bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa)
 		return false; /* 32-bit paging: not needed by any guest we run */
 	table = p.cr3 & PT_ADDR_MASK;
 	for (int level = 4; level >= 1; level--) {
-		uint64_t *e = hint_gpa_ptr(v->vm, _gpa(table + 8 * pt_index(va, level)), 8, false);
+		uint64_t *e = gmem_ptr(v->vm, _gpa(table + 8 * pt_index(va, level)), 8, false);
 		uint64_t ent;
 
 		if (!e || !((ent = *e) & 1))
@@ -60,7 +60,7 @@ unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned in
 		uint64_t pa;
 		uint8_t *b;
 
-		if (!guest_walk(v, rip + i, &pa) || !(b = hint_gpa_ptr(v->vm, _gpa(pa), 1, false)))
+		if (!guest_walk(v, rip + i, &pa) || !(b = gmem_ptr(v->vm, _gpa(pa), 1, false)))
 			break;
 		buf[i] = *b;
 	}

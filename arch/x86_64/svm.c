@@ -13,7 +13,7 @@
 #include <asm/svm.h>
 #include <asm/svm_cpu.h>
 #include <asm/virt.h>
-#include <errno.h>
+#include <errcode.h>
 #include <hv/console.h>
 #include <hv/mem.h>
 #include <string.h>
@@ -175,7 +175,7 @@ int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	/* Physical interrupts exit (INTR) instead of reaching the guest's IF. */
 	c->int_ctl = SVM_V_INTR_MASKING;
 	c->nested_ctl = SVM_NESTED_NP;
-	c->nested_cr3 = gpt_root(&v->vm->gpt);
+	c->nested_cr3 = gpt_root(&v->vm->arch.gpt);
 	c->clean = 0;
 
 	set_seg(&g->cs, s->cs, 0xffffffff, lm ? SVM_ATTR_CODE64 : SVM_ATTR_CODE32);

@@ -10,7 +10,7 @@
 #include <asm/vmx.h>
 #include <asm/virt.h>
 #include <asm/vmx_cpu.h>
-#include <errno.h>
+#include <errcode.h>
 #include <hv/console.h>
 #include <hv/mem.h>
 #include <string.h>
@@ -166,7 +166,7 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
 	vmwrite(VMCS_MSR_BITMAP, hpa_x(virt_to_hpa(msr_bitmap)));
-	vmwrite(VMCS_EPT_POINTER, gpt_eptp(&v->vm->gpt));
+	vmwrite(VMCS_EPT_POINTER, gpt_eptp(&v->vm->arch.gpt));
 	if (vmx_caps.vpid)
 		vmwrite(VMCS_VPID, x->vpid);
 

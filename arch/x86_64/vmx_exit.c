@@ -302,7 +302,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 
 void vmx_flush_ept(struct vm *vm)
 {
-	if (!invept(vmx_caps.invept_type, gpt_eptp(&vm->gpt)))
+	if (!invept(vmx_caps.invept_type, gpt_eptp(&vm->arch.gpt)))
 		panic("vmx: INVEPT failed");
 }
 

@@ -10,7 +10,7 @@
 #include <asm/guest_cpu.h>
 #include <asm/vexit.h>
 #include <asm/virt.h>
-#include <hv/hint.h>
+#include <hv/gmem.h>
 #include <hv/vm.h>
 #include <stdio.h>
 #include <string.h>
@@ -98,7 +98,7 @@ void hv_gpt_fault(struct vcpu *c, gpa_t gpa, uint64_t gla, bool gla_valid, uint3
 	seen.access = access;
 }
 
-void *hint_gpa_ptr(struct vm *m, gpa_t gpa, size_t len, bool write)
+void *gmem_ptr(struct vm *m, gpa_t gpa, size_t len, bool write)
 {
 	return gpa_x(gpa) + len <= sizeof(ram) ? ram + gpa_x(gpa) : NULL;
 }

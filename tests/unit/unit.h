@@ -16,5 +16,6 @@ Suite *hypercall_suite(void);
 Suite *pic_suite(void);
 Suite *lapic_suite(void);
 Suite *vexit_suite(void);
+Suite *gmem_suite(void);
 
 #endif /* UNIT_H */
