@@ -298,11 +298,6 @@ static void svm_set_cr(struct vcpu *v, unsigned int cr, uint64_t val)
 	vmcb->ctl.clean &= ~SVM_CLEAN_CRX;
 }
 
-/* Nested paging reads legacy-PAE PDPTEs with the walk: none are cached. */
-static void svm_set_pdptes(struct vcpu *v, const uint64_t pdpte[4])
-{
-}
-
 const struct virt_ops svm_ops = {
 	.name = "AMD SVM",
 	.fault_name = "nested page fault",
@@ -319,7 +314,7 @@ const struct virt_ops svm_ops = {
 	.get_paging = svm_get_paging,
 	.get_cr = svm_get_cr,
 	.set_cr = svm_set_cr,
-	.set_pdptes = svm_set_pdptes,
+	.set_pdptes = NULL, /* nested paging walks legacy-PAE PDPTEs from memory */
 	.exit_name = svm_exit_name,
 	.dump = svm_dump,
 };

@@ -73,12 +73,16 @@ static bool pae_paging(uint64_t cr0, uint64_t cr4, uint64_t efer)
 
 /* PAE paging: read the four PDPTEs at cr3 and hand them to the back end;
  * false (the MOV raises #GP) if one that is present has a reserved bit set
- * or they are not in RAM. */
+ * or they are not in RAM. A back end without set_pdptes (SVM: the nested
+ * walk reads them from memory, and sets their A bit) needs none of this. */
 static bool load_pdptes(struct vcpu *v, uint64_t cr3)
 {
-	const uint64_t *p = hint_gpa_ptr(v->vm, _gpa(cr3 & 0xffffffe0ULL), 32, false);
+	const uint64_t *p;
 	uint64_t pdpte[4];
 
+	if (!virt->set_pdptes)
+		return true;
+	p = hint_gpa_ptr(v->vm, _gpa(cr3 & 0xffffffe0ULL), 32, false);
 	if (!p)
 		return false;
 	for (int i = 0; i < 4; i++) {

@@ -56,7 +56,8 @@ struct virt_ops {
 	void (*set_cr)(struct vcpu *v, unsigned int cr, uint64_t val);
 	/* PAE paging: the four PDPTEs the guest's CR3 names, read and checked
 	 * after an emulated MOV to CR0/CR3/CR4 (VT-x loads them from the VMCS
-	 * at entry, SDM §26.3.2.4; SVM walks them from memory: nothing to do). */
+	 * at entry, SDM §26.3.2.4). NULL: the CPU walks them from memory and
+	 * nothing is loaded or checked (SVM; the walk sets their A bits). */
 	void (*set_pdptes)(struct vcpu *v, const uint64_t pdpte[4]);
 	/* Name of an exit counter index ("?" for gaps). */
 	const char *(*exit_name)(unsigned int reason);
