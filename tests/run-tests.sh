@@ -190,6 +190,10 @@ echo "== platform: other boot protocols and Linux (Bochs, multiboot2)"
 boot platform
 check_guests "" tests/platform.cfg "$LOGS/platform.log"
 
+echo "== the virtual CPU: mode switches, control registers (Bochs, tests/cpu.cfg)"
+boot cpu scripts/bochs-run.sh -t 600 "$BUILD/cpu.iso"
+check_guests "" tests/cpu.cfg "$LOGS/cpu.log"
+
 echo "== Linux hinting series: checkpatch --strict"
 if linux-guest-patch/checkpatch.sh >"$LOGS/checkpatch.log" 2>&1; then
 	ok "linux/checkpatch"
@@ -256,6 +260,10 @@ for t in platform linux-overcommit linux-seed; do
 	boot "qemu-svm-$t"
 	check_guests "$(qemu_machine "qemu-svm-$t")/" "tests/$t.cfg" "$LOGS/qemu-svm-$t.log"
 done
+
+echo "== the virtual CPU under QEMU/TCG with SVM (tests/cpu.cfg)"
+boot qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
+check_guests "$(qemu_machine qemu-svm-cpu)/" tests/cpu.cfg "$LOGS/qemu-svm-cpu.log"
 
 echo "== QEMU/TCG with SVM but without nested paging (max,-npt)"
 await qemu-nonpt

@@ -11,6 +11,7 @@
  */
 #include <asm/guest_cpu.h>
 #include <asm/tsc.h>
+#include <asm/vcr.h>
 #include <asm/virt.h>
 #include <string.h>
 
@@ -141,15 +142,8 @@ static bool canonical(uint64_t a)
 bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	switch (msr) {
-	case MSR_IA32_EFER: {
-		uint64_t keep = X86_EFER_LME | X86_EFER_LMA, change = X86_EFER_SCE | X86_EFER_NXE;
-
-		if (val & ~(keep | change))
-			return false;
-		/* LME/LMA follow the mode we started the vCPU in. */
-		virt->set_msr(v, msr, (virt->get_msr(v, msr) & keep) | (val & change));
-		return true;
-	}
+	case MSR_IA32_EFER:
+		return vcr_set_efer(v, val); /* LME, and the mode switches: vcr.c */
 	case MSR_IA32_PAT:
 		for (int i = 0; i < 8; i++) {
 			uint8_t t = (uint8_t)(val >> (8 * i));

@@ -160,9 +160,13 @@ int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 
 	/* #UD: VMCALL from guests written for VT-x (see svm_exit.c). */
 	c->intercept_exc = 1u << 6;
-	/* RDPMC: no counters are offered (#GP). CR4 writes: only
-	 * GUEST_CR4_ALLOWED (the state behind the other bits is not switched). */
-	c->intercept_cr = SVM_INTCR_WRITE_CR4;
+	/* RDPMC: no counters are offered (#GP). CR4 writes: only the bits
+	 * vcr_cr4_allowed() gives (state that is switched, features CPUID
+	 * shows). CR8 writes: the emulated APIC's TPR (vcr.c); reads return
+	 * V_TPR, which svm_exit.c keeps equal to it. CR0, CR3 and EFER.LMA are
+	 * the hardware's own (the guest switches modes as on bare metal; EFER
+	 * writes exit through the MSR map). */
+	c->intercept_cr = SVM_INTCR_WRITE_CR4 | SVM_INTCR_WRITE_CR8;
 	c->intercept3 = SVM_INT3_INTR | SVM_INT3_NMI | SVM_INT3_RDPMC | SVM_INT3_CPUID |
 			SVM_INT3_HLT | SVM_INT3_IOIO | SVM_INT3_MSR | SVM_INT3_SHUTDOWN;
 	/* VMRUN must be intercepted (§15.5.1); the guest gets no SVM at all. */
@@ -267,19 +271,31 @@ static void svm_get_paging(struct vcpu *v, struct guest_paging *p)
 
 	p->cr0 = vmcb->save.cr0;
 	p->cr3 = vmcb->save.cr3;
+	p->cr4 = vmcb->save.cr4;
 	p->efer = vmcb->save.efer;
 }
 
-/* Every MOV to CR4 exits (there is no CR4 mask on SVM). A change of PGE,
- * PAE or PSE flushes the TLB on hardware, and guests rely on that (Linux
- * toggles PGE to drop global entries): flush the guest's ASID. */
-static void svm_set_cr4(struct vcpu *v, uint64_t val)
+static uint64_t svm_get_cr(struct vcpu *v, unsigned int cr)
+{
+	const struct vmcb *vmcb = v->arch.svm.vmcb;
+	const struct vmcb_save *g = &vmcb->save;
+
+	return cr == 0 ? g->cr0 : cr == 3 ? g->cr3 : g->cr4;
+}
+
+/* Only CR4 writes reach here on SVM (CR0 and CR3 are not intercepted);
+ * vcr.c flushes the ASID where hardware would flush the TLB. */
+static void svm_set_cr(struct vcpu *v, unsigned int cr, uint64_t val)
 {
 	struct vmcb *vmcb = v->arch.svm.vmcb;
 
-	vmcb->save.cr4 = val;
+	if (cr == 0)
+		vmcb->save.cr0 = val;
+	else if (cr == 3)
+		vmcb->save.cr3 = val;
+	else
+		vmcb->save.cr4 = val;
 	vmcb->ctl.clean &= ~SVM_CLEAN_CRX;
-	svm_flush_gpt(v->vm);
 }
 
 const struct virt_ops svm_ops = {
@@ -296,7 +312,9 @@ const struct virt_ops svm_ops = {
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.get_paging = svm_get_paging,
-	.set_cr4 = svm_set_cr4,
+	.get_cr = svm_get_cr,
+	.set_cr = svm_set_cr,
+	.set_pdptes = NULL, /* nested paging walks legacy-PAE PDPTEs from memory */
 	.exit_name = svm_exit_name,
 	.dump = svm_dump,
 };

@@ -62,7 +62,8 @@ static unsigned int counter(uint64_t code)
 }
 
 static const char *const exit_names[SVM_CTR_MAX] = {
-	[SVM_EXIT_WRITE_CR4] = "CR4 write", [SVM_EXIT_RDPMC] = "RDPMC",
+	[SVM_EXIT_WRITE_CR4] = "CR4 write", [SVM_EXIT_WRITE_CR8] = "CR8 write",
+	[SVM_EXIT_RDPMC] = "RDPMC",
 	[SVM_EXIT_EXCP_BASE + 6] = "#UD intercept", [SVM_EXIT_INTR] = "INTR",
 	[SVM_EXIT_NMI] = "NMI", [SVM_EXIT_VINTR] = "VINTR", [SVM_EXIT_CPUID] = "CPUID",
 	[SVM_EXIT_INVD] = "INVD", [SVM_EXIT_HLT] = "HLT", [SVM_EXIT_IOIO] = "IOIO",
@@ -98,32 +99,43 @@ static bool guest_long_mode(const struct vmcb *vmcb)
 }
 
 /*
- * The source of an intercepted MOV to CR4. With decode assists EXITINFO1
- * names the GPR; without (QEMU/TCG), decode the instruction: an optional
- * REX, 0F 22 /r with mod 11 and reg 4. false: not such an instruction (the
+ * The source of an intercepted MOV to CR4 or CR8. With decode assists
+ * EXITINFO1 names the GPR; without (QEMU/TCG), decode the instruction:
+ * 0F 22 /r with mod 11, after a REX prefix in 64-bit mode (REX.R: CR8) or
+ * a LOCK prefix (AMD's alternative encoding of CR8 outside 64-bit mode,
+ * CPUID 8000_0001h:ECX.CR8Legacy). false: not such an instruction (the
  * exit then stays unhandled and the VM is stopped).
  */
-static bool decode_cr4_write(struct vcpu *v, const struct vmcb *vmcb, struct vexit *e)
+static bool decode_cr_write(struct vcpu *v, const struct vmcb *vmcb, uint64_t code,
+			    unsigned int cr, struct vexit *e)
 {
-	uint8_t b[4];
-	unsigned int n = guest_fetch(v, e->rip, b, sizeof(b)), i = 0, rex = 0, gpr;
+	uint8_t b[5];
+	unsigned int n = guest_fetch(v, e->rip, b, sizeof(b)), i = 0, rex = 0, gpr, crn;
+	bool lock = false;
 
 	if (svm_caps.decode_assists && (vmcb->ctl.exit_info1 & SVM_CR_VALID)) {
 		gpr = SVM_CR_GPR(vmcb->ctl.exit_info1);
-		e->insn_len = insn_len(vmcb, SVM_EXIT_WRITE_CR4, 0);
+		e->insn_len = insn_len(vmcb, code, 0);
 	} else {
-		if (n && (b[0] & 0xf0) == 0x40)
+		if (i < n && b[i] == 0xf0)
+			lock = b[i++];
+		if (e->long_mode && i < n && (b[i] & 0xf0) == 0x40)
 			rex = b[i++];
-		if (n < i + 3 || b[i] != 0x0f || b[i + 1] != 0x22 || (b[i + 2] & 0xf8) != 0xe0 ||
-		    (rex & 4))
+		if (n < i + 3 || b[i] != 0x0f || b[i + 1] != 0x22 || (b[i + 2] & 0xc0) != 0xc0)
+			return false;
+		crn = ((b[i + 2] >> 3) & 7) | (rex & 4 ? 8 : 0) | (lock ? 8 : 0);
+		if (crn != cr)
 			return false;
 		gpr = (b[i + 2] & 7) | (rex & 1 ? 8 : 0);
-		e->insn_len = insn_len(vmcb, SVM_EXIT_WRITE_CR4, i + 3);
+		e->insn_len = insn_len(vmcb, code, i + 3);
 	}
 	if (!e->insn_len)
 		return false;
-	e->kind = VEXIT_CR4_WRITE;
-	e->cr4.val = *guest_gpr(v, gpr);
+	e->kind = VEXIT_CR_WRITE;
+	e->cr.n = cr;
+	e->cr.val = *guest_gpr(v, gpr);
+	if (!e->long_mode)
+		e->cr.val = (uint32_t)e->cr.val;
 	return true;
 }
 
@@ -198,7 +210,10 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 		e->kind = VEXIT_RDPMC;
 		break;
 	case SVM_EXIT_WRITE_CR4:
-		decode_cr4_write(v, vmcb, e);
+		decode_cr_write(v, vmcb, code, 4, e);
+		break;
+	case SVM_EXIT_WRITE_CR8:
+		decode_cr_write(v, vmcb, code, 8, e);
 		break;
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD:
@@ -265,6 +280,21 @@ static void deliver_interrupts(struct vcpu *v)
 	sv->vintr = window;
 }
 
+/* With V_INTR_MASKING the guest's CR8 is V_TPR (APM §15.21.1). CR8 writes
+ * exit and go to the emulated APIC (vcr.c), as do TPR writes through the
+ * APIC page or MSR: before each VMRUN, V_TPR = TPR[7:4], so that MOV from
+ * CR8, which does not exit, reads the APIC's TPR. */
+static void sync_tpr(struct vcpu *v)
+{
+	struct vmcb *vmcb = vmcb_of(v);
+	uint32_t tpr = (uint32_t)lapic_tpr(&v->lapic) >> 4;
+
+	if ((vmcb->ctl.int_ctl & SVM_V_TPR_MASK) == tpr)
+		return;
+	vmcb->ctl.int_ctl = (vmcb->ctl.int_ctl & ~SVM_V_TPR_MASK) | tpr;
+	vmcb->ctl.clean &= ~SVM_CLEAN_TPR;
+}
+
 /* An exit during event delivery: deliver the event again on the next
  * VMRUN (APM §15.7.2), unless the handler replaces it. */
 static void requeue_vectoring_event(struct vmcb *vmcb)
@@ -297,6 +327,7 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 			break;
 		lapic_tick(&v->lapic, now);
 		deliver_interrupts(v);
+		sync_tpr(v);
 		until = MIN(deadline, MAX(lapic_next_event(&v->lapic), now));
 		vmcb->save.rax = v->regs.rax;
 		vmcb->save.rsp = v->regs.rsp;

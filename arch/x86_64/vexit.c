@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The vendor-neutral exit handlers: what CPUID, HLT, hypercalls, port I/O,
- * MSR accesses, RDPMC, CR4 writes and guest-physical faults mean, for either back end. Each
+ * MSR accesses, RDPMC, MOV CR (vcr.c) and guest-physical faults mean, for either back end. Each
  * returns the action the back end carries out, so that "advance RIP only
  * after the instruction was emulated" is a value, decided here once.
  * Hypervisor context, on an exit of the current vCPU, interrupts off.
@@ -9,6 +9,7 @@
 #include <asm/cpu.h>
 #include <asm/emulate.h>
 #include <asm/guest_cpu.h>
+#include <asm/vcr.h>
 #include <asm/vexit.h>
 #include <asm/virt.h>
 #include <hv/vm.h>
@@ -119,20 +120,6 @@ static enum vexit_action x_rdpmc(struct vcpu *v, struct vexit *e)
 	return inject(e, 13, true, 0);
 }
 
-/*
- * MOV to CR4. Only GUEST_CR4_ALLOWED may be set: the state behind the other
- * bits (XCR0, PKRU, counters, ...) is not switched between VMs. On VT-x only
- * a write that sets a denied bit exits (the CR4 mask owns those, with a
- * shadow of 0); SVM intercepts every write.
- */
-static enum vexit_action x_cr4_write(struct vcpu *v, struct vexit *e)
-{
-	if (e->cr4.val & ~GUEST_CR4_ALLOWED)
-		return inject(e, 13, true, 0); /* reserved for this guest: #GP(0) */
-	virt->set_cr4(v, e->cr4.val);
-	return VEXIT_SKIP; /* Safe: MOV to CR4 emulated */
-}
-
 static enum vexit_action x_gpt_fault(struct vcpu *v, struct vexit *e)
 {
 	if (lapic_mmio_owns(&v->lapic, e->fault.gpa))
@@ -171,7 +158,8 @@ static const vexit_fn handlers[VEXIT_KINDS] = {
 	[VEXIT_RDMSR] = x_rdmsr,	   [VEXIT_WRMSR] = x_wrmsr,
 	[VEXIT_GPT_FAULT] = x_gpt_fault,   [VEXIT_UD] = x_ud,
 	[VEXIT_SHUTDOWN] = x_shutdown,	   [VEXIT_UNHANDLED] = x_unhandled,
-	[VEXIT_RDPMC] = x_rdpmc,	   [VEXIT_CR4_WRITE] = x_cr4_write,
+	[VEXIT_RDPMC] = x_rdpmc,	   [VEXIT_CR_WRITE] = vcr_write,
+	[VEXIT_CR_READ] = vcr_read,
 };
 
 static const char *const kind_names[VEXIT_KINDS] = {
@@ -181,7 +169,8 @@ static const char *const kind_names[VEXIT_KINDS] = {
 	[VEXIT_RDMSR] = "RDMSR",	  [VEXIT_WRMSR] = "WRMSR",
 	[VEXIT_GPT_FAULT] = "guest-physical fault", [VEXIT_UD] = "#UD",
 	[VEXIT_SHUTDOWN] = "shutdown",	  [VEXIT_UNHANDLED] = "unhandled",
-	[VEXIT_RDPMC] = "RDPMC",	  [VEXIT_CR4_WRITE] = "MOV to CR4",
+	[VEXIT_RDPMC] = "RDPMC",	  [VEXIT_CR_WRITE] = "MOV to CR",
+	[VEXIT_CR_READ] = "MOV from CR",
 };
 
 const char *vexit_kind_name(enum vexit_kind k)

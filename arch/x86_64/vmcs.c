@@ -7,6 +7,7 @@
 #include <asm/cpu.h>
 #include <asm/guest_cpu.h>
 #include <asm/trap.h>
+#include <asm/vcr.h>
 #include <asm/vmx.h>
 #include <asm/virt.h>
 #include <asm/vmx_cpu.h>
@@ -88,25 +89,24 @@ static void set_seg(enum seg s, uint16_t sel, uint64_t base, uint32_t limit, uin
 	vmwrite(VMCS_SEG(VMCS_GUEST_ES_AR, s), ar);
 }
 
-static void setup_guest_state(const struct vcpu_start *s)
+static void setup_guest_state(struct vcpu *v, const struct vcpu_start *s)
 {
 	bool lm = s->mode == VCPU_MODE_LONG;
 	uint64_t cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE |
 		       (lm ? X86_CR0_MP | X86_CR0_WP | X86_CR0_PG : 0);
 	uint64_t cr4 = lm ? X86_CR4_PAE : 0;
-	/* Unrestricted guest lifts the PE/PG requirement (SDM §26.3.1.1). */
-	uint64_t fixed0 = vmx_caps.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG);
 
-	vmwrite(VMCS_GUEST_CR0, (cr0 | fixed0) & vmx_caps.cr0_fixed1);
-	vmwrite(VMCS_GUEST_CR3, lm ? s->cr3 : 0);
-	/* CR4.VMXE must stay set in VMX operation; the guest sees it clear. The
-	 * guest may set only GUEST_CR4_ALLOWED: every other bit is owned by us
-	 * with a shadow of 0, so a MOV to CR4 that sets one exits (#GP then). */
-	vmwrite(VMCS_GUEST_CR4, (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
-	vmwrite(VMCS_CR4_MASK, ~GUEST_CR4_ALLOWED);
-	vmwrite(VMCS_CR4_SHADOW, cr4);
-	vmwrite(VMCS_CR0_MASK, 0);
+	/* The guest/host masks own the CR0 bits of vmx_cr0_owned() and every
+	 * CR4 bit the guest may not set (VMXE among them, which VMX operation
+	 * forces to 1): a MOV that changes one exits, and vcr.c emulates it or
+	 * raises #GP. The guest reads its own values from the shadows. */
+	vmwrite(VMCS_GUEST_CR0, (cr0 | vmx_cr0_fixed0()) & vmx_caps.cr0_fixed1);
+	vmwrite(VMCS_CR0_MASK, vmx_cr0_owned());
 	vmwrite(VMCS_CR0_SHADOW, cr0);
+	vmwrite(VMCS_GUEST_CR3, lm ? s->cr3 : 0);
+	vmwrite(VMCS_GUEST_CR4, (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
+	vmwrite(VMCS_CR4_MASK, ~vcr_cr4_allowed(v));
+	vmwrite(VMCS_CR4_SHADOW, cr4);
 
 	set_seg(SEG_CS, s->cs, 0, 0xffffffff, lm ? AR_CODE64 : AR_CODE32);
 	for (int seg = SEG_ES; seg <= SEG_GS; seg++)
@@ -172,7 +172,7 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 
 	setup_host_state();
 	vmwrite(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
-	setup_guest_state(s);
+	setup_guest_state(v, s);
 	v->regs = s->regs;
 	v->regs.rsp = s->rsp;
 	guest_cpu_init(v);

@@ -111,6 +111,28 @@ static void decode_exception(struct vcpu *v, struct vexit *e)
 	}
 }
 
+/*
+ * MOV to/from CRn (SDM Table 28-3: CR number in bits 3:0, access type in
+ * 5:4, register in 11:8). What exits: CR0 and CR4 writes that change a bit
+ * the guest/host masks own, and every MOV to/from CR8 (CR8-load/store
+ * exiting); CR3 only where the CPU forces CR3 exiting. CLTS and LMSW touch
+ * no owned bit and do not exit; they stay unhandled.
+ */
+static void decode_cr_access(struct vcpu *v, uint64_t qual, struct vexit *e)
+{
+	unsigned int type = (qual >> 4) & 3, gpr = (qual >> 8) & 15;
+
+	if (type > 1)
+		return;
+	e->kind = type == 0 ? VEXIT_CR_WRITE : VEXIT_CR_READ;
+	e->long_mode = guest_long_mode();
+	e->cr.n = qual & 15;
+	e->cr.gpr = gpr;
+	e->cr.val = *guest_gpr(v, gpr);
+	if (!e->long_mode)
+		e->cr.val = (uint32_t)e->cr.val;
+}
+
 /* Fill the neutral record of a basic exit reason from the VMCS. */
 static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct vexit *e)
 {
@@ -124,12 +146,8 @@ static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct ve
 	case VEXIT_UNHANDLED:
 		if (reason == EXIT_EXCEPTION_NMI)
 			decode_exception(v, e);
-		/* MOV to CR4 that sets a bit of ~GUEST_CR4_ALLOWED: the only CR
-		 * access that exits (CR3 does not with EPT). SDM Table 28-3. */
-		if (reason == EXIT_CR_ACCESS && (qual & 15) == 4 && ((qual >> 4) & 3) == 0) {
-			e->kind = VEXIT_CR4_WRITE;
-			e->cr4.val = *guest_gpr(v, (unsigned int)(qual >> 8) & 15);
-		}
+		if (reason == EXIT_CR_ACCESS)
+			decode_cr_access(v, qual, e);
 		break;
 	case VEXIT_HLT:
 		e->rflags = vmread(VMCS_GUEST_RFLAGS);

@@ -11,11 +11,12 @@
 #include <hv/vcpu.h>
 
 /*
- * CR4 bits a guest may set: those whose state is either in the VMCS/VMCB or
- * switched by guest_cpu_switch(), and whose features CPUID shows. Not
- * allowed, because the state behind them is not switched: PCE (RDPMC at
- * CPL 3; no counters are offered), OSXSAVE (XCR0 and XSAVE state), PKE
- * (PKRU), CET, and what CPUID hides (UMIP, PCIDE, LA57, VMXE, SMXE, ...).
+ * CR4 bits a guest may ever set: those whose state is either in the
+ * VMCS/VMCB or switched by guest_cpu_switch(). vcr_cr4_allowed() narrows
+ * them further to the features the guest's CPUID shows. Never allowed,
+ * because the state behind them is not switched: PCE (RDPMC at CPL 3; no
+ * counters are offered), OSXSAVE (XCR0 and XSAVE state), PKE (PKRU), CET,
+ * and what CPUID always hides (UMIP, PCIDE, LA57, VMXE, SMXE, ...).
  */
 #define GUEST_CR4_ALLOWED                                                              \
 	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \

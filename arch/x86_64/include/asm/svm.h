@@ -24,6 +24,7 @@
 
 /* CR intercepts (VMCB offset 000h): reads in bits 0..15, writes 16..31. */
 #define SVM_INTCR_WRITE_CR4 (1u << 20)
+#define SVM_INTCR_WRITE_CR8 (1u << 24)
 
 /* Intercept vector 3 (VMCB offset 00Ch) and 4 (010h). */
 #define SVM_INT3_INTR (1u << 0)
@@ -45,6 +46,7 @@
 #define SVM_INT4_SKINIT (1u << 6)
 
 /* int_ctl (VMCB offset 060h). */
+#define SVM_V_TPR_MASK 0xfu /* bits 3:0: the guest's CR8 with V_INTR_MASKING */
 #define SVM_V_IRQ (1u << 8)
 #define SVM_V_INTR_PRIO_SHIFT 16
 #define SVM_V_IGN_TPR (1u << 20)
@@ -100,6 +102,7 @@
 
 /* Exit codes (APM appendix C). */
 #define SVM_EXIT_WRITE_CR4 0x014
+#define SVM_EXIT_WRITE_CR8 0x018
 #define SVM_EXIT_EXCP_BASE 0x040
 #define SVM_EXIT_INTR 0x060
 #define SVM_EXIT_NMI 0x061

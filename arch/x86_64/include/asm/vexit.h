@@ -28,7 +28,8 @@ enum vexit_kind {
 	VEXIT_UD,          /* a virtualization instruction the guest is not offered */
 	VEXIT_SHUTDOWN,    /* triple fault */
 	VEXIT_RDPMC,       /* no counters are offered: #GP */
-	VEXIT_CR4_WRITE,   /* MOV to CR4, value in cr4.val */
+	VEXIT_CR_WRITE,    /* MOV to CRn: cr.n, the value in cr.val */
+	VEXIT_CR_READ,     /* MOV from CRn: cr.n, the destination in cr.gpr */
 	VEXIT_KINDS
 };
 
@@ -66,8 +67,11 @@ struct vexit {
 			uint32_t access; /* VEXIT_ACCESS_* */
 		} fault;
 		struct {
-			uint64_t val; /* the value the guest writes */
-		} cr4;
+			unsigned int n;   /* 0, 3, 4 or 8 */
+			unsigned int gpr; /* MOV from CR: register number (emulate.h) */
+			uint64_t val;     /* MOV to CR: the operand (32 bits outside
+					     64-bit mode) */
+		} cr;
 	};
 	/* Out, for VEXIT_INJECT. */
 	uint8_t vector;

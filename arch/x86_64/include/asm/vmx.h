@@ -22,6 +22,7 @@
 #define VMCS_LINK_POINTER 0x2800
 #define VMCS_GUEST_IA32_PAT 0x2804
 #define VMCS_GUEST_IA32_EFER 0x2806
+#define VMCS_GUEST_PDPTE0 0x280a /* PDPTE0..3: +2 each */
 #define VMCS_HOST_IA32_PAT 0x2c00
 #define VMCS_HOST_IA32_EFER 0x2c02
 /* 32-bit fields */
@@ -102,6 +103,8 @@ enum seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
 #define PROC_RDPMC (1u << 11)
 #define PROC_CR3_LOAD (1u << 15)
 #define PROC_CR3_STORE (1u << 16)
+#define PROC_CR8_LOAD (1u << 19)
+#define PROC_CR8_STORE (1u << 20)
 #define PROC_UNCOND_IO (1u << 24)
 #define PROC_IO_BITMAPS (1u << 25)
 #define PROC_MSR_BITMAPS (1u << 28)
