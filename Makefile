@@ -55,7 +55,7 @@ CORE_SRCS := \
 	arch/x86_64/virt.c arch/x86_64/vexit.c arch/x86_64/emulate.c \
 	arch/x86_64/vmx.c arch/x86_64/vmcs.c arch/x86_64/vmx_exit.c arch/x86_64/vmx_entry.S \
 	arch/x86_64/svm.c arch/x86_64/svm_exit.c arch/x86_64/svm_entry.S arch/x86_64/host_timer.c \
-	arch/x86_64/guest_cpu.c arch/x86_64/mmio_decode.c \
+	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c arch/x86_64/mmio_decode.c \
 	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c hv/linux.c \
 	hv/multiboot.c \
 	hv/hypercall.c hv/hint.c hv/stats.c hv/libc_glue.c \
@@ -116,7 +116,7 @@ UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c
 	tests/unit/test_lapic.c tests/unit/test_vexit.c \
 	mm/frames.c hv/config.c boot/mb2.c boot/boot_info.c arch/x86_64/pgtable.c \
 	arch/x86_64/gpt.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
-	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/emulate.c
+	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/emulate.c arch/x86_64/guest_tsc.c
 UNIT_OBJS := $(UNIT_SRCS:%=$(BUILD)/u/%.o)
 
 $(BUILD)/u/%.c.o: %.c

@@ -45,6 +45,9 @@ struct virt_ops {
 	 * guest sees them. set_msr takes an already validated value. */
 	uint64_t (*get_msr)(struct vcpu *v, uint32_t msr);
 	void (*set_msr)(struct vcpu *v, uint32_t msr, uint64_t val);
+	/* Make the guest's TSC (RDTSC, RDTSCP) the host's plus offset; on an
+	 * exit of v. */
+	void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
 	void (*get_paging)(struct vcpu *v, struct guest_paging *p);
 	/* Make val the guest's CR4 (already checked against GUEST_CR4_ALLOWED). */
 	void (*set_cr4)(struct vcpu *v, uint64_t val);
