@@ -117,6 +117,10 @@ echo "== hostile guests beside a neighbour (Bochs corei7_skylake_x)"
 boot isolation scripts/bochs-run.sh -t 600 "$BUILD/isolation.iso"
 check_guests "" tests/isolation.cfg "$LOGS/isolation.log"
 
+echo "== the virtual CPU: instructions, MSRs, events (Bochs corei7_skylake_x, tests/insn.cfg)"
+boot insn scripts/bochs-run.sh -t 600 "$BUILD/insn.iso"
+check_guests "insn/" tests/insn.cfg "$LOGS/insn.log"
+
 echo "== host out of memory (Bochs; pool and paging device of 4 MiB each, tests/oom.cfg)"
 boot oom scripts/bochs-run.sh -t 600 "$BUILD/oom.iso"
 check_guests "oom/" tests/oom.cfg "$LOGS/oom.log"
@@ -182,6 +186,10 @@ check_guests "$m/" tests/guests.cfg "$LOGS/qemu-svm.log"
 echo "== hostile guests beside a neighbour under QEMU/TCG with SVM"
 boot qemu-svm-isolation scripts/qemu-run.sh -i -t 900 "$BUILD/isolation.iso"
 check_guests "$(qemu_machine qemu-svm-isolation)/" tests/isolation.cfg "$LOGS/qemu-svm-isolation.log"
+
+echo "== the virtual CPU under QEMU/TCG with SVM (tests/insn.cfg)"
+boot qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
+check_guests "$(qemu_machine qemu-svm-insn)/insn/" tests/insn.cfg "$LOGS/qemu-svm-insn.log"
 
 echo "== test guests under QEMU/TCG with SVM + OVMF (UEFI path)"
 boot qemu-svm-uefi scripts/qemu-run.sh -t 900 "$BUILD/test-esp.img"

@@ -175,6 +175,7 @@ int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	c->intercept4 = SVM_INT4_VMRUN | SVM_INT4_VMMCALL | SVM_INT4_VMLOAD | SVM_INT4_VMSAVE |
 			SVM_INT4_STGI | SVM_INT4_CLGI | SVM_INT4_SKINIT | SVM_INT4_WBINVD |
 			SVM_INT4_MONITOR | SVM_INT4_MWAIT | SVM_INT4_MWAIT_COND | SVM_INT4_XSETBV;
+	c->intercept5 = SVM_INT5_INVPCID; /* not offered by CPUID: #UD, as on VT-x */
 	c->iopm_pa = hpa_x(virt_to_hpa(iopm));
 	c->msrpm_pa = hpa_x(virt_to_hpa(msrpm));
 	c->asid = sv->asid;

@@ -217,6 +217,7 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 	case SVM_EXIT_MWAIT:
 	case SVM_EXIT_MWAIT_COND:
 	case SVM_EXIT_XSETBV:
+	case SVM_EXIT_INVPCID:
 		e->kind = VEXIT_UD;
 		break;
 	default:

@@ -48,6 +48,7 @@
 #define SVM_INT4_MWAIT (1u << 11)
 #define SVM_INT4_MWAIT_COND (1u << 12)
 #define SVM_INT4_XSETBV (1u << 13)
+#define SVM_INT5_INVPCID (1u << 2)
 
 /* int_ctl (VMCB offset 060h). */
 #define SVM_V_IRQ (1u << 8)
@@ -128,6 +129,7 @@
 #define SVM_EXIT_MWAIT 0x08b
 #define SVM_EXIT_MWAIT_COND 0x08c
 #define SVM_EXIT_XSETBV 0x08d
+#define SVM_EXIT_INVPCID 0x0a2
 #define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_INVALID 0xffffffffffffffffULL
 
