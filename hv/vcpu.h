@@ -61,6 +61,10 @@ struct vcpu {
 	/* Guest state the VMCS does not switch; loaded while this vCPU runs. */
 	uint64_t syscall_msrs[6]; /* STAR LSTAR CSTAR SFMASK KERNEL_GS_BASE TSC_AUX */
 	uint64_t cr2, dr[4], dr6; /* neither in the VMCS nor trapped (MOV DR does not exit) */
+	/* Guest TSC = host TSC + tsc_offset (in the VMCS/VMCB); tsc_adjust is
+	 * IA32_TSC_ADJUST, what the guest's own writes added (SDM §17.17.3). */
+	uint64_t tsc_offset, tsc_adjust;
+	uint64_t misc_enable;     /* IA32_MISC_ENABLE as the guest wrote it */
 	uint8_t fpu[512] __attribute__((aligned(16))); /* FXSAVE image */
 };
 

@@ -115,11 +115,15 @@ queue platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
 queue isolation scripts/bochs-run.sh -t 600 "$BUILD/isolation.iso"
 queue oom scripts/bochs-run.sh -t 600 "$BUILD/oom.iso"
 queue uefi scripts/bochs-run.sh -u -t 600 "$BUILD/test-esp.img"
+queue insn scripts/bochs-run.sh -t 600 "$BUILD/insn.iso"
+queue cpu scripts/bochs-run.sh -t 600 "$BUILD/cpu.iso"
 queue qemu-linux scripts/qemu-linux.sh -t 600 "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz" \
 	"$BUILD/guest/disk.img"
 queue qemu-svm scripts/qemu-run.sh -i -t 900 "$BUILD/test.iso"
 queue qemu-svm-isolation scripts/qemu-run.sh -i -t 900 "$BUILD/isolation.iso"
 queue qemu-svm-uefi scripts/qemu-run.sh -t 900 "$BUILD/test-esp.img"
+queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
+queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
 for t in platform linux-overcommit linux-seed; do
 	queue "qemu-svm-$t" scripts/qemu-run.sh -i -t 900 "$BUILD/$t.iso"
 done
@@ -182,6 +186,10 @@ echo "== hostile guests beside a neighbour (Bochs corei7_skylake_x)"
 boot isolation
 check_guests "" tests/isolation.cfg "$LOGS/isolation.log"
 
+echo "== the virtual CPU: instructions, MSRs, events (Bochs corei7_skylake_x, tests/insn.cfg)"
+boot insn
+check_guests "insn/" tests/insn.cfg "$LOGS/insn.log"
+
 echo "== host out of memory (Bochs; pool and paging device of 4 MiB each, tests/oom.cfg)"
 boot oom
 check_guests "oom/" tests/oom.cfg "$LOGS/oom.log"
@@ -191,7 +199,7 @@ boot platform
 check_guests "" tests/platform.cfg "$LOGS/platform.log"
 
 echo "== the virtual CPU: mode switches, control registers (Bochs, tests/cpu.cfg)"
-boot cpu scripts/bochs-run.sh -t 600 "$BUILD/cpu.iso"
+boot cpu
 check_guests "" tests/cpu.cfg "$LOGS/cpu.log"
 
 echo "== Linux hinting series: checkpatch --strict"
@@ -251,6 +259,10 @@ echo "== hostile guests beside a neighbour under QEMU/TCG with SVM"
 boot qemu-svm-isolation
 check_guests "$(qemu_machine qemu-svm-isolation)/" tests/isolation.cfg "$LOGS/qemu-svm-isolation.log"
 
+echo "== the virtual CPU under QEMU/TCG with SVM (tests/insn.cfg)"
+boot qemu-svm-insn
+check_guests "$(qemu_machine qemu-svm-insn)/insn/" tests/insn.cfg "$LOGS/qemu-svm-insn.log"
+
 echo "== test guests under QEMU/TCG with SVM + OVMF (UEFI path)"
 boot qemu-svm-uefi
 check_guests "$(qemu_machine qemu-svm-uefi)/uefi/" tests/uefi.cfg "$LOGS/qemu-svm-uefi.log"
@@ -262,7 +274,7 @@ for t in platform linux-overcommit linux-seed; do
 done
 
 echo "== the virtual CPU under QEMU/TCG with SVM (tests/cpu.cfg)"
-boot qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
+boot qemu-svm-cpu
 check_guests "$(qemu_machine qemu-svm-cpu)/" tests/cpu.cfg "$LOGS/qemu-svm-cpu.log"
 
 echo "== QEMU/TCG with SVM but without nested paging (max,-npt)"

@@ -95,6 +95,8 @@ static int enable_svm(void)
 	for (size_t i = 0; i < GUEST_SWITCHED_MSRS; i++)
 		if (guest_switched_msrs[i] != MSR_TSC_AUX || guest_rdtscp)
 			msrpm_allow(msrpm, guest_switched_msrs[i]);
+	for (size_t i = 0; i < GUEST_HW_SWITCHED_MSRS; i++)
+		msrpm_allow(msrpm, guest_hw_switched_msrs[i]); /* VMLOAD/VMSAVE: SYSENTER */
 	if (host_timer_init())
 		return missing("local APIC timer (the time slice)");
 	return 0;
@@ -167,11 +169,17 @@ int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	 * the hardware's own (the guest switches modes as on bare metal; EFER
 	 * writes exit through the MSR map). */
 	c->intercept_cr = SVM_INTCR_WRITE_CR4 | SVM_INTCR_WRITE_CR8;
+	/* INVD must never reach the hardware (it drops the host's dirty cache
+	 * lines); WBINVD is emulated too. MONITOR/MWAIT and XSETBV: not
+	 * offered by CPUID, #UD. */
 	c->intercept3 = SVM_INT3_INTR | SVM_INT3_NMI | SVM_INT3_RDPMC | SVM_INT3_CPUID |
-			SVM_INT3_HLT | SVM_INT3_IOIO | SVM_INT3_MSR | SVM_INT3_SHUTDOWN;
+			SVM_INT3_INVD | SVM_INT3_HLT | SVM_INT3_IOIO | SVM_INT3_MSR |
+			SVM_INT3_SHUTDOWN;
 	/* VMRUN must be intercepted (§15.5.1); the guest gets no SVM at all. */
 	c->intercept4 = SVM_INT4_VMRUN | SVM_INT4_VMMCALL | SVM_INT4_VMLOAD | SVM_INT4_VMSAVE |
-			SVM_INT4_STGI | SVM_INT4_CLGI | SVM_INT4_SKINIT;
+			SVM_INT4_STGI | SVM_INT4_CLGI | SVM_INT4_SKINIT | SVM_INT4_WBINVD |
+			SVM_INT4_MONITOR | SVM_INT4_MWAIT | SVM_INT4_MWAIT_COND | SVM_INT4_XSETBV;
+	c->intercept5 = SVM_INT5_INVPCID; /* not offered by CPUID: #UD, as on VT-x */
 	c->iopm_pa = hpa_x(virt_to_hpa(iopm));
 	c->msrpm_pa = hpa_x(virt_to_hpa(msrpm));
 	c->asid = sv->asid;
@@ -265,6 +273,14 @@ static void svm_set_msr(struct vcpu *v, uint32_t msr, uint64_t val)
 	}
 }
 
+static void svm_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+	struct vmcb *vmcb = v->arch.svm.vmcb;
+
+	vmcb->ctl.tsc_offset = offset;
+	vmcb->ctl.clean &= ~SVM_CLEAN_INTERCEPTS; /* the TSC offset is in that group */
+}
+
 static void svm_get_paging(struct vcpu *v, struct guest_paging *p)
 {
 	struct vmcb *vmcb = v->arch.svm.vmcb;
@@ -311,6 +327,7 @@ const struct virt_ops svm_ops = {
 	.flush_gpt = svm_flush_gpt,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
+	.set_tsc_offset = svm_set_tsc_offset,
 	.get_paging = svm_get_paging,
 	.get_cr = svm_get_cr,
 	.set_cr = svm_set_cr,

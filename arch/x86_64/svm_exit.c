@@ -70,6 +70,8 @@ static const char *const exit_names[SVM_CTR_MAX] = {
 	[SVM_EXIT_MSR] = "MSR", [SVM_EXIT_SHUTDOWN] = "shutdown", [SVM_EXIT_VMRUN] = "VMRUN",
 	[SVM_EXIT_VMMCALL] = "VMMCALL", [SVM_EXIT_VMLOAD] = "VMLOAD", [SVM_EXIT_VMSAVE] = "VMSAVE",
 	[SVM_EXIT_STGI] = "STGI", [SVM_EXIT_CLGI] = "CLGI", [SVM_EXIT_SKINIT] = "SKINIT",
+	[SVM_EXIT_WBINVD] = "WBINVD", [SVM_EXIT_MONITOR] = "MONITOR", [SVM_EXIT_MWAIT] = "MWAIT",
+	[SVM_EXIT_MWAIT_COND] = "MWAIT (conditional)", [SVM_EXIT_XSETBV] = "XSETBV",
 	[SVM_CTR_NPF] = "nested page fault", [SVM_CTR_INVALID] = "VMRUN: invalid state",
 	[SVM_CTR_OTHER] = "other",
 };
@@ -81,7 +83,7 @@ const char *svm_exit_name(unsigned int c)
 
 /* Length of the instruction that exited, for the exits that skip one.
  * Without NRIP-save: the fixed encodings (CPUID 0F A2, RDMSR 0F 32, WRMSR
- * 0F 30, HLT F4, VMMCALL 0F 01 D9); a prefixed one would be mis-skipped,
+ * 0F 30, HLT F4, VMMCALL 0F 01 D9, INVD 0F 08, WBINVD 0F 09); a prefixed one would be mis-skipped,
  * which no guest we run emits. IOIO always has the next RIP in EXITINFO2. */
 static unsigned int insn_len(const struct vmcb *vmcb, uint64_t code, unsigned int fixed)
 {
@@ -215,12 +217,22 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 	case SVM_EXIT_WRITE_CR8:
 		decode_cr_write(v, vmcb, code, 8, e);
 		break;
+	case SVM_EXIT_INVD:
+	case SVM_EXIT_WBINVD:
+		e->kind = VEXIT_CACHE_FLUSH;
+		e->insn_len = insn_len(vmcb, code, 2);
+		break;
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD:
 	case SVM_EXIT_VMSAVE:
 	case SVM_EXIT_STGI:
 	case SVM_EXIT_CLGI:
 	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT:
+	case SVM_EXIT_MWAIT_COND:
+	case SVM_EXIT_XSETBV:
+	case SVM_EXIT_INVPCID:
 		e->kind = VEXIT_UD;
 		break;
 	default:
@@ -237,6 +249,14 @@ static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 		vmcb->save.rip += e->insn_len;
 		/* Blocking by STI / MOV SS ends with the instruction. */
 		vmcb->ctl.int_state &= ~SVM_INT_SHADOW;
+		/* The single-step trap of the emulated instruction: #DB at the
+		 * next RIP with DR6.BS, injected, so it comes before any
+		 * interrupt (which then waits for VINTR). */
+		if (e->single_step) {
+			vmcb->save.dr6 |= X86_DR6_BS;
+			vmcb->ctl.clean &= ~SVM_CLEAN_DRX;
+			svm_inject_exception(v, 1, false, 0);
+		}
 		break;
 	case VEXIT_INJECT:
 		svm_inject_exception(v, e->vector, e->has_error, e->error);
@@ -295,11 +315,20 @@ static void sync_tpr(struct vcpu *v)
 	vmcb->ctl.clean &= ~SVM_CLEAN_TPR;
 }
 
-/* An exit during event delivery: deliver the event again on the next
- * VMRUN (APM §15.7.2), unless the handler replaces it. */
+/*
+ * An exit during event delivery: deliver the event again on the next
+ * VMRUN (APM §15.7.2), unless the handler replaces it. Not a software
+ * interrupt (INT n) or software exception (INT3, INTO, reported as
+ * exceptions 3 and 4): RIP still points at the instruction, and an injected
+ * event would push that RIP as the return address (the guest would run INT
+ * twice); executing the instruction again delivers it exactly once.
+ */
 static void requeue_vectoring_event(struct vmcb *vmcb)
 {
-	if (!(vmcb->ctl.exit_int_info & SVM_EVT_VALID))
+	uint32_t info = vmcb->ctl.exit_int_info, type = info & SVM_EVT_TYPE_MASK;
+
+	if (!(info & SVM_EVT_VALID) || type == SVM_EVT_TYPE_SOFT ||
+	    (type == SVM_EVT_TYPE_EXCEPTION && ((info & 0xff) == 3 || (info & 0xff) == 4)))
 		return;
 	vmcb->ctl.event_inj = vmcb->ctl.exit_int_info;
 	vmcb->ctl.event_inj_err = vmcb->ctl.exit_int_info_err;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The vendor-neutral exit handlers: what CPUID, HLT, hypercalls, port I/O,
- * MSR accesses, RDPMC, MOV CR (vcr.c) and guest-physical faults mean, for either back end. Each
+ * MSR accesses, RDPMC, MOV CR (vcr.c), INVD/WBINVD, PAUSE, instructions the
+ * guest is not offered and guest-physical faults mean, for either back end. Each
  * returns the action the back end carries out, so that "advance RIP only
  * after the instruction was emulated" is a value, decided here once.
  * Hypervisor context, on an exit of the current vCPU, interrupts off.
@@ -43,11 +44,15 @@ static enum vexit_action x_cpuid(struct vcpu *v, struct vexit *e)
 
 static enum vexit_action x_hlt(struct vcpu *v, struct vexit *e)
 {
-	if (!(e->rflags & X86_RFLAGS_IF)) {
+	if (!(e->rflags & (X86_RFLAGS_IF | X86_RFLAGS_TF))) {
 		vm_crash(v->vm, "halted with interrupts disabled");
 		return VEXIT_STOP;
 	}
-	v->halted = true; /* the scheduler wakes it when an interrupt is pending */
+	/* Under TF the single-step #DB after HLT is pending: it is delivered
+	 * at once (vexit_handle() marks it), and a pending event ends the halt
+	 * as an interrupt would. Otherwise the scheduler wakes the vCPU when an
+	 * interrupt is pending. */
+	v->halted = !(e->rflags & X86_RFLAGS_TF);
 	return VEXIT_SKIP; /* Safe: HLT has no side effect to emulate */
 }
 
@@ -132,8 +137,28 @@ static enum vexit_action x_gpt_fault(struct vcpu *v, struct vexit *e)
 
 static enum vexit_action x_ud(struct vcpu *v, struct vexit *e)
 {
-	/* The guest is not offered VMX or SVM: their instructions raise #UD. */
+	/* CPUID does not offer VMX, SVM, SMX, XSAVE or MONITOR/MWAIT: their
+	 * instructions raise #UD, as on a CPU without them (SDM Vol. 2). */
 	return inject(e, 6, false, 0);
+}
+
+/*
+ * INVD and WBINVD. Guest memory is write-back behind EPT/NPT and no device
+ * does non-coherent DMA, so there is nothing to write back for the guest;
+ * INVD must never reach the hardware (it would drop the host's dirty lines).
+ * Both are privileged: #GP(0) outside ring 0 (the CPU checks that before the
+ * exit; this is for the record).
+ */
+static enum vexit_action x_cache_flush(struct vcpu *v, struct vexit *e)
+{
+	if (e->cpl)
+		return inject(e, 13, true, 0);
+	return VEXIT_SKIP; /* Safe: nothing to emulate */
+}
+
+static enum vexit_action x_pause(struct vcpu *v, struct vexit *e)
+{
+	return VEXIT_SKIP; /* Safe: PAUSE is a hint */
 }
 
 static enum vexit_action x_shutdown(struct vcpu *v, struct vexit *e)
@@ -160,6 +185,7 @@ static const vexit_fn handlers[VEXIT_KINDS] = {
 	[VEXIT_SHUTDOWN] = x_shutdown,	   [VEXIT_UNHANDLED] = x_unhandled,
 	[VEXIT_RDPMC] = x_rdpmc,	   [VEXIT_CR_WRITE] = vcr_write,
 	[VEXIT_CR_READ] = vcr_read,
+	[VEXIT_CACHE_FLUSH] = x_cache_flush, [VEXIT_PAUSE] = x_pause,
 };
 
 static const char *const kind_names[VEXIT_KINDS] = {
@@ -171,6 +197,7 @@ static const char *const kind_names[VEXIT_KINDS] = {
 	[VEXIT_SHUTDOWN] = "shutdown",	  [VEXIT_UNHANDLED] = "unhandled",
 	[VEXIT_RDPMC] = "RDPMC",	  [VEXIT_CR_WRITE] = "MOV to CR",
 	[VEXIT_CR_READ] = "MOV from CR",
+	[VEXIT_CACHE_FLUSH] = "INVD/WBINVD", [VEXIT_PAUSE] = "PAUSE",
 };
 
 const char *vexit_kind_name(enum vexit_kind k)
@@ -181,6 +208,11 @@ const char *vexit_kind_name(enum vexit_kind k)
 enum vexit_action vexit_handle(struct vcpu *v, struct vexit *e)
 {
 	vexit_fn fn = (unsigned int)e->kind < VEXIT_KINDS ? handlers[e->kind] : NULL;
+	enum vexit_action act = (fn ? fn : x_unhandled)(v, e);
 
-	return (fn ? fn : x_unhandled)(v, e);
+	/* An instruction emulated under RFLAGS.TF ends with the single-step
+	 * trap the hardware would have raised (SDM §17.3.1.4); one that
+	 * faults instead does not (the fault comes first, TF is then saved). */
+	e->single_step = act == VEXIT_SKIP && (e->rflags & X86_RFLAGS_TF);
+	return act;
 }

@@ -35,13 +35,15 @@ static void allow(uint8_t *bm, uint32_t msr)
 }
 
 /* The MSR bitmap (SDM §25.6.9): everything exits but the MSRs that are
- * switched with the vCPU (see guest_cpu_switch()). */
+ * switched with the vCPU (see guest_cpu_switch()) or by the VMCS. */
 static void msr_bitmap_init(uint8_t *bm)
 {
 	memset(bm, 0xff, PAGE_SIZE);
 	for (size_t i = 0; i < GUEST_SWITCHED_MSRS; i++)
 		if (guest_switched_msrs[i] != MSR_TSC_AUX || guest_rdtscp)
 			allow(bm, guest_switched_msrs[i]);
+	for (size_t i = 0; i < GUEST_HW_SWITCHED_MSRS; i++)
+		allow(bm, guest_hw_switched_msrs[i]); /* in the guest-state area */
 }
 
 static uint64_t host_tr_base(void)
@@ -165,6 +167,7 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
 	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+	vmwrite(VMCS_TSC_OFFSET, 0); /* guest TSC = host TSC + offset (IA32_TSC writes) */
 	vmwrite(VMCS_MSR_BITMAP, hpa_x(virt_to_hpa(msr_bitmap)));
 	vmwrite(VMCS_EPT_POINTER, gpt_eptp(&v->vm->arch.gpt));
 	if (vmx_caps.vpid)

@@ -35,6 +35,9 @@ static const struct vmx_feature features[] = {
 	{ "NMI exiting", W_PIN, PIN_NMI, NULL },
 	{ "VMX-preemption timer", W_PIN, PIN_PREEMPT_TIMER, NULL },
 	{ "HLT exiting", W_PROC, PROC_HLT, NULL },
+	{ "use TSC offsetting", W_PROC, PROC_TSC_OFFSET, NULL }, /* guest writes to IA32_TSC */
+	{ "MWAIT exiting", W_PROC, PROC_MWAIT, NULL },     /* MONITOR/MWAIT are not offered: #UD */
+	{ "MONITOR exiting", W_PROC, PROC_MONITOR, NULL },
 	{ "RDPMC exiting", W_PROC, PROC_RDPMC, NULL }, /* no counters are offered */
 	/* MOV to/from CR8 reaches the emulated APIC's TPR, never the CPU's. */
 	{ "CR8-load exiting", W_PROC, PROC_CR8_LOAD, NULL },
@@ -46,6 +49,7 @@ static const struct vmx_feature features[] = {
 	{ "unrestricted guest", W_PROC2, PROC2_UNRESTRICTED, NULL },
 	{ "VPID", W_PROC2, PROC2_VPID, "TLB flushed on every VM entry and exit" },
 	{ "RDTSCP", W_PROC2, PROC2_RDTSCP, "RDTSCP raises #UD in guests" },
+	{ "WBINVD exiting", W_PROC2, PROC2_WBINVD, "a guest's WBINVD writes back the host's caches" },
 	{ "save debug controls", W_EXIT, EXIT_SAVE_DEBUG, NULL }, /* guest DR7 in the VMCS */
 	{ "host address-space size", W_EXIT, EXIT_HOST_64, NULL },
 	{ "acknowledge interrupt on exit", W_EXIT, EXIT_ACK_INTR, NULL },
@@ -287,6 +291,13 @@ static void vmx_set_pdptes(struct vcpu *v, const uint64_t pdpte[4])
 		vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
 }
 
+/* The current VMCS is v's (called on an exit of v). */
+static void vmx_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+	vmwrite(VMCS_TSC_OFFSET, offset);
+	(void)v;
+}
+
 const struct virt_ops vmx_ops = {
 	.name = "VT-x",
 	.fault_name = "EPT violation",
@@ -300,6 +311,7 @@ const struct virt_ops vmx_ops = {
 	.flush_gpt = vmx_flush_ept,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
+	.set_tsc_offset = vmx_set_tsc_offset,
 	.get_paging = vmx_get_paging,
 	.get_cr = vmx_get_cr,
 	.set_cr = vmx_set_cr,

@@ -62,7 +62,14 @@ static const uint8_t exit_kinds[EXIT_REASON_MAX] = {
 	[EXIT_INTR_WINDOW] = VEXIT_INTR_WINDOW,
 	[EXIT_TRIPLE_FAULT] = VEXIT_SHUTDOWN,
 	[EXIT_CPUID] = VEXIT_CPUID,
+	[EXIT_GETSEC] = VEXIT_UD, /* no SMX offered (CR4.SMXE stays 0) */
 	[EXIT_HLT] = VEXIT_HLT,
+	[EXIT_INVD] = VEXIT_CACHE_FLUSH,
+	[EXIT_WBINVD] = VEXIT_CACHE_FLUSH,
+	[EXIT_PAUSE] = VEXIT_PAUSE,
+	[EXIT_MONITOR] = VEXIT_UD, /* CPUID.1:ECX.MONITOR = 0 */
+	[EXIT_MWAIT] = VEXIT_UD,
+	[EXIT_XSETBV] = VEXIT_UD, /* no XSAVE offered (CR4.OSXSAVE stays 0) */
 	[EXIT_VMCALL] = VEXIT_HYPERCALL,
 	[EXIT_VMCLEAR] = VEXIT_UD,
 	[EXIT_VMLAUNCH] = VEXIT_UD,
@@ -141,6 +148,7 @@ static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct ve
 		.reason = reason,
 		.info = qual,
 		.rip = vmread(VMCS_GUEST_RIP),
+		.rflags = vmread(VMCS_GUEST_RFLAGS),
 	};
 	switch (e->kind) {
 	case VEXIT_UNHANDLED:
@@ -149,8 +157,8 @@ static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct ve
 		if (reason == EXIT_CR_ACCESS)
 			decode_cr_access(v, qual, e);
 		break;
-	case VEXIT_HLT:
-		e->rflags = vmread(VMCS_GUEST_RFLAGS);
+	case VEXIT_CACHE_FLUSH:
+		e->cpl = guest_cpl();
 		break;
 	case VEXIT_HYPERCALL:
 		e->cpl = guest_cpl();
@@ -183,6 +191,21 @@ static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 	switch (act) {
 	case VEXIT_SKIP:
 		skip_instruction(e->insn_len);
+		/* The single-step trap of the emulated instruction: #DB at the
+		 * next RIP with DR6.BS set. The guest's DR6 is the hardware's
+		 * while it runs (guest_cpu_switch()); injection does not touch
+		 * it (SDM §26.6.1.2). As an injected event it comes before any
+		 * interrupt, which waits for the window. */
+		if (e->single_step) {
+			uint64_t dr6;
+
+			asm volatile("mov %%db6, %0" : "=r"(dr6));
+			asm volatile("mov %0, %%db6" ::"r"(dr6 | X86_DR6_BS));
+			vmx_inject_exception(v, 1, false, 0);
+			/* A BS the exit saved (instruction in a MOV SS shadow) is
+			 * this same trap: deliver it once. */
+			vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) & ~X86_DR6_BS);
+		}
 		break;
 	case VEXIT_INJECT:
 		vmx_inject_exception(v, e->vector, e->has_error, e->error);

@@ -574,6 +574,125 @@ START_TEST(cr8_is_the_apic_tpr)
 }
 END_TEST
 
+START_TEST(cache_flush_pause_and_absent_insns)
+{
+	struct vexit e = rec(VEXIT_CACHE_FLUSH, 2);
+
+	/* INVD/WBINVD at CPL 0: nothing to do, the instruction is skipped. */
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(!e.single_step);
+	/* Privileged: #GP(0) elsewhere, RIP stays. */
+	e = rec(VEXIT_CACHE_FLUSH, 2);
+	e.cpl = 3;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+	ck_assert_uint_eq(e.vector, 13);
+	ck_assert(e.has_error);
+	ck_assert_uint_eq(e.error, 0);
+	e = rec(VEXIT_PAUSE, 1);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_str_eq(vexit_kind_name(VEXIT_CACHE_FLUSH), "INVD/WBINVD");
+	ck_assert_uint_eq(seen.crashes, 0);
+}
+END_TEST
+
+START_TEST(single_step_after_emulated_insn_only)
+{
+	struct vexit e = rec(VEXIT_CPUID, 2);
+
+	/* TF over an emulated instruction: the skip ends with the trap. */
+	e.rflags |= X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(e.single_step);
+	e = rec(VEXIT_IO, 1);
+	e.io.port = 0x3f8;
+	e.io.size = 1;
+	e.rflags |= X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(e.single_step);
+	/* Without TF: none. */
+	e = rec(VEXIT_CPUID, 2);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(!e.single_step);
+	/* An instruction that faults instead has no trap (the fault wins). */
+	e = rec(VEXIT_RDPMC, 2);
+	e.rflags |= X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+	ck_assert(!e.single_step);
+	e = rec(VEXIT_UD, 3);
+	e.rflags |= X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+	ck_assert(!e.single_step);
+	/* Nor does an exit that did not complete an instruction. */
+	e = rec(VEXIT_GPT_FAULT, 0);
+	e.rflags |= X86_RFLAGS_TF;
+	e.fault.gpa = 0x2000;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_RESUME);
+	ck_assert(!e.single_step);
+	e = rec(VEXIT_INTR_WINDOW, 0);
+	e.rflags |= X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_RESUME);
+	ck_assert(!e.single_step);
+}
+END_TEST
+
+START_TEST(hlt_under_tf_keeps_the_trap)
+{
+	struct vexit e = rec(VEXIT_HLT, 1);
+
+	/* STI; HLT under TF: the #DB after HLT is delivered, the vCPU does
+	 * not sleep through it. */
+	e.rflags |= X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(e.single_step);
+	ck_assert(!v->halted);
+	/* Even with IF clear: the trap wakes it, nothing is stuck. */
+	e = rec(VEXIT_HLT, 1);
+	e.rflags = X86_RFLAGS_FIXED | X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(e.single_step);
+	ck_assert(!v->halted);
+	ck_assert_uint_eq(seen.crashes, 0);
+}
+END_TEST
+
+START_TEST(tsc_write_offset_and_adjust)
+{
+	/* IA32_TSC := 1000 at host 5000: RDTSC continues from 1000. */
+	guest_tsc_write(v, 5000, 1000);
+	ck_assert_uint_eq(5000 + v->tsc_offset, 1000);
+	ck_assert_uint_eq(7000 + v->tsc_offset, 3000);
+	/* TSC_ADJUST records what the write added (SDM §17.17.3). */
+	ck_assert_int_eq((int64_t)v->tsc_adjust, -4000);
+	/* A second write adds its own difference. */
+	guest_tsc_write(v, 8000, 10000);
+	ck_assert_uint_eq(8000 + v->tsc_offset, 10000);
+	ck_assert_int_eq((int64_t)v->tsc_adjust, 2000);
+	/* Writing TSC_ADJUST moves the TSC by the change. */
+	guest_tsc_adjust_write(v, 0);
+	ck_assert_uint_eq(8000 + v->tsc_offset, 8000);
+	ck_assert_uint_eq(v->tsc_adjust, 0);
+	guest_tsc_adjust_write(v, 500);
+	ck_assert_uint_eq(9000 + v->tsc_offset, 9500);
+}
+END_TEST
+
+START_TEST(tsc_deadline_in_host_terms)
+{
+	guest_tsc_write(v, 1000000, 100); /* guest TSC 999,900 behind the host */
+	ck_assert_uint_eq(guest_tsc_deadline_to_host(v, 1000000, 0), 0); /* disarm */
+	ck_assert_uint_eq(guest_tsc_deadline_to_host(v, 1000000, 600), 1000500);
+	/* Due now or past (in guest terms): due at once, never far away. */
+	ck_assert_uint_eq(guest_tsc_deadline_to_host(v, 1000000, 100), 1000000);
+	ck_assert_uint_eq(guest_tsc_deadline_to_host(v, 1000000, 50), 1000000);
+	/* Guest TSC ahead of the host: a deadline below the host's TSC is
+	 * still in the guest's future. */
+	v->tsc_offset = v->tsc_adjust = 0;
+	guest_tsc_write(v, 100, 1ULL << 40);
+	ck_assert_uint_eq(guest_tsc_deadline_to_host(v, 100, (1ULL << 40) + 5), 105);
+	ck_assert_uint_eq(guest_tsc_deadline_to_host(v, 100, 50), 100);
+}
+END_TEST
+
 Suite *vexit_suite(void)
 {
 	Suite *s = suite_create("vexit");
@@ -595,6 +714,11 @@ Suite *vexit_suite(void)
 	tcase_add_test(t, long_mode_in_and_out);
 	tcase_add_test(t, pae_paging_loads_pdptes);
 	tcase_add_test(t, cr8_is_the_apic_tpr);
+	tcase_add_test(t, cache_flush_pause_and_absent_insns);
+	tcase_add_test(t, single_step_after_emulated_insn_only);
+	tcase_add_test(t, hlt_under_tf_keeps_the_trap);
+	tcase_add_test(t, tsc_write_offset_and_adjust);
+	tcase_add_test(t, tsc_deadline_in_host_terms);
 	suite_add_tcase(s, t);
 	return s;
 }

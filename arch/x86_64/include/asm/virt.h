@@ -47,6 +47,9 @@ struct virt_ops {
 	 * "IA-32e mode guest" control). */
 	uint64_t (*get_msr)(struct vcpu *v, uint32_t msr);
 	void (*set_msr)(struct vcpu *v, uint32_t msr, uint64_t val);
+	/* Make the guest's TSC (RDTSC, RDTSCP) the host's plus offset; on an
+	 * exit of v. */
+	void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
 	void (*get_paging)(struct vcpu *v, struct guest_paging *p);
 	/* Guest CR0, CR3 or CR4 as the guest reads it (VT-x: owned bits from
 	 * the read shadow). */
