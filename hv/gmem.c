@@ -95,7 +95,9 @@ int gmem_pin(struct vm *vm, uint64_t gpa, uint64_t len)
 	for (uint64_t i = 0; i < n; i++) {
 		hfn_t hfn;
 
-		rc = mm_gfn_pin(&vm->mm, _gfn(first + i), &hfn);
+		/* Through the memory module: a pin that needs a frame when the
+		 * host is out of memory takes the host OOM path like any access. */
+		rc = pool_gfn_get(vm, _gfn(first + i), true, true, &hfn);
 		if (rc) {
 			unpin_pages(vm, first, i);
 			return rc == -EBUSY ? -ENOMEM : rc; /* pin count full: cannot keep it */

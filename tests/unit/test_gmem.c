@@ -23,11 +23,18 @@ static uint8_t *ram;              /* NPAGES host pages, page aligned */
 static int pins[NPAGES];
 static uint64_t discarded_gfn;    /* pool_gfn_get / mm_gfn_pin: -EDISCARDED */
 static uint64_t busy_gfn;         /* mm_gfn_pin: -EBUSY (pin count full) */
+static uint64_t nomem_gfn;        /* mm_gfn_pin: -ENOMEM (host out of memory) */
 static unsigned int gets;         /* pool_gfn_get calls */
+
+static unsigned int pin_gets;     /* of them with pin (the host OOM path) */
 
 int pool_gfn_get(struct vm *m, gfn_t gfn, bool write, bool pin, hfn_t *hfn)
 {
 	gets++;
+	if (pin) {
+		pin_gets++;
+		return mm_gfn_pin(&m->mm, gfn, hfn);
+	}
 	if (gfn_x(gfn) == discarded_gfn)
 		return -EDISCARDED;
 	*hfn = hpa_to_hfn(virt_to_hpa(ram + (gfn_x(gfn) % NPAGES) * PAGE_SIZE));
@@ -36,6 +43,8 @@ int pool_gfn_get(struct vm *m, gfn_t gfn, bool write, bool pin, hfn_t *hfn)
 
 int mm_gfn_pin(struct mm_vm *m, gfn_t gfn, hfn_t *hfn)
 {
+	if (gfn_x(gfn) == nomem_gfn)
+		return -ENOMEM;
 	if (gfn_x(gfn) == discarded_gfn)
 		return -EDISCARDED;
 	if (gfn_x(gfn) == busy_gfn)
@@ -59,8 +68,8 @@ static void setup(void)
 	ram = aligned_alloc(PAGE_SIZE, NPAGES * PAGE_SIZE);
 	memset(ram, 0xaa, NPAGES * PAGE_SIZE);
 	memset(pins, 0, sizeof(pins));
-	discarded_gfn = busy_gfn = UINT64_MAX;
-	gets = 0;
+	discarded_gfn = busy_gfn = nomem_gfn = UINT64_MAX;
+	gets = pin_gets = 0;
 }
 
 static void teardown(void)
@@ -141,6 +150,21 @@ START_TEST(pins_all_or_nothing)
 }
 END_TEST
 
+/* Device pins (the virtio ring) go through the memory module, whose retry
+ * takes the host out-of-memory path (stop a victim, try again); a pin that
+ * still finds no frame fails cleanly with nothing left pinned. */
+START_TEST(pins_take_the_host_oom_path)
+{
+	ck_assert_int_eq(gmem_pin(&vm, 0x2000, 2 * 4096), 0);
+	ck_assert_uint_eq(pin_gets, 2);
+	gmem_unpin(&vm, 0x2000, 2 * 4096);
+	nomem_gfn = 3;
+	ck_assert_int_eq(gmem_pin(&vm, 0x2000, 2 * 4096), -ENOMEM);
+	ck_assert_uint_eq(pin_gets, 4);
+	ck_assert_int_eq(pins[2], 0);
+}
+END_TEST
+
 Suite *gmem_suite(void)
 {
 	Suite *s = suite_create("gmem");
@@ -150,6 +174,7 @@ Suite *gmem_suite(void)
 	tcase_add_test(t, range_hole_and_table);
 	tcase_add_test(t, copies_across_pages);
 	tcase_add_test(t, pins_all_or_nothing);
+	tcase_add_test(t, pins_take_the_host_oom_path);
 	suite_add_tcase(s, t);
 	return s;
 }
