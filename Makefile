@@ -239,7 +239,8 @@ $(BUILD)/test.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/guests.cfg scripts
 	@scripts/mkiso.sh tests/guests.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 
 # Blank virtio-blk disks of the isolation tests (tests/isolation.cfg).
-ISOLATION_DISKS := $(BUILD)/guest/vblk-ring.disk $(BUILD)/guest/vblk-sector.disk
+ISOLATION_DISKS := $(BUILD)/guest/vblk-ring.disk $(BUILD)/guest/vblk-sector.disk \
+	$(BUILD)/guest/vblk-table.disk
 $(ISOLATION_DISKS):
 	@mkdir -p $(@D)
 	@truncate -s 4M $@

@@ -69,6 +69,11 @@ static void *ring(struct vm *vm, struct virtio_blk *b, uint64_t off, size_t len)
 	return gmem_ptr(vm, _gpa(ring_gpa(b) + off), len, true);
 }
 
+bool virtio_blk_ring_overlaps(const struct virtio_blk *b, uint64_t gpa, uint64_t len)
+{
+	return b->pinned && ranges_overlap(gpa, len, ring_gpa(b), RING_PAGES * PAGE_SIZE);
+}
+
 static void unpin_ring(struct vm *vm, struct virtio_blk *b)
 {
 	if (!b->pinned)
@@ -85,6 +90,8 @@ static int set_queue(struct vm *vm, struct virtio_blk *b, uint32_t pfn)
 	b->kicked = false;
 	if (!pfn)
 		return 0;
+	if (vm_on_table(vm, (uint64_t)pfn << 12, RING_PAGES * PAGE_SIZE))
+		return -EACCES; /* used ring writes would be plain stores into the table */
 	if (gmem_pin(vm, (uint64_t)pfn << 12, RING_PAGES * PAGE_SIZE))
 		return -EINVAL;
 	b->pinned = true;
@@ -263,6 +270,7 @@ static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int 
 		   uint32_t *val)
 {
 	struct virtio_blk *b = d->priv;
+	int rc;
 
 	if (in) {
 		uint8_t cfg[24] = { 0 };
@@ -310,8 +318,9 @@ static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int 
 		b->guest_features = *val;
 		break;
 	case VIO_QUEUE_PFN:
-		if (b->queue_sel == 0 && set_queue(vm, b, *val))
-			vm_crash(vm, "virtio-blk: queue at pfn %#x outside guest RAM", *val);
+		if (b->queue_sel == 0 && (rc = set_queue(vm, b, *val)))
+			vm_crash(vm, "virtio-blk: queue at pfn %#x %s", *val,
+				 rc == -EACCES ? "on the page state table" : "outside guest RAM");
 		break;
 	case VIO_QUEUE_SEL:
 		b->queue_sel = (uint16_t)*val;

@@ -32,6 +32,10 @@ struct vm;
 
 /* Attach a device over disk (len bytes) to the VM's PCI bus. 0 or -ENOSPC. */
 int virtio_blk_init(struct vm *vm, struct virtio_blk *b, uint8_t *disk, uint64_t len);
+/* Does [gpa, gpa + len) overlap the queue the guest set up (its pinned
+ * ring)? The state table may not lie there: the device writes the used
+ * ring with plain stores, the host changes table bytes only by CAS. */
+bool virtio_blk_ring_overlaps(const struct virtio_blk *b, uint64_t gpa, uint64_t len);
 /* Release what the device holds in the frame pool (before the VM's mm goes). */
 void virtio_blk_release(struct vm *vm, struct virtio_blk *b);
 /*

@@ -6,12 +6,6 @@
 
 #define PCI_ADDR 0xcf8
 #define PCI_DATA 0xcfc
-#define VIO_QUEUE_PFN 0x08
-#define VIO_QUEUE_SIZE 0x0c
-#define VIO_QUEUE_SEL 0x0e
-#define VIO_QUEUE_NOTIFY 0x10
-#define VIO_STATUS 0x12
-#define VIO_CONFIG 0x14
 
 static uint32_t pci_read(unsigned int dev, unsigned int off)
 {

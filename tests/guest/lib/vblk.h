@@ -12,6 +12,13 @@
 #include "hvtest.h"
 
 #define VBLK_QSIZE 128
+/* Registers in BAR 0 (legacy virtio PCI). */
+#define VIO_QUEUE_PFN 0x08
+#define VIO_QUEUE_SIZE 0x0c
+#define VIO_QUEUE_SEL 0x0e
+#define VIO_QUEUE_NOTIFY 0x10
+#define VIO_STATUS 0x12
+#define VIO_CONFIG 0x14
 #define VBLK_T_IN 0
 #define VBLK_T_OUT 1
 #define VBLK_T_FLUSH 4
