@@ -58,7 +58,8 @@ check_guests() {
 # cores) in the background, longest first, while the tests below run; every
 # result is still reported in the order of this script.
 #   queue NAME RUNNER-ARGS...  run RUNNER-ARGS LOGS/NAME.log (exit status in
-#                              LOGS/NAME.rc, its stdout/stderr in .out/.err)
+#                              LOGS/NAME.rc, its stdout/stderr in .out/.err,
+#                              its wall time in .seconds, for the budget only)
 #   await NAME                 wait until that run has ended
 #   boot NAME                  await it and report boot/NAME
 JOBS=${CHECK_JOBS:-$(nproc)}
@@ -83,9 +84,12 @@ run_queue() {
 			sleep 1
 		done
 		(
+			t0=$(date +%s)
 			# shellcheck disable=SC2086
 			eval $cmd '"$LOGS/$name.log"' >"$LOGS/$name.out" 2>"$LOGS/$name.err"
-			echo $? >"$LOGS/$name.rc.tmp" && mv "$LOGS/$name.rc.tmp" "$LOGS/$name.rc"
+			rc=$?
+			echo "$(($(date +%s) - t0))" >"$LOGS/$name.seconds"
+			echo $rc >"$LOGS/$name.rc.tmp" && mv "$LOGS/$name.rc.tmp" "$LOGS/$name.rc"
 		) &
 		pids="$pids $!"
 	done <"$QUEUE"
