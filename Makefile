@@ -60,6 +60,7 @@ CORE_SRCS := \
 	hv/multiboot.c \
 	hv/hypercall.c hv/hint.c hv/stats.c hv/libc_glue.c \
 	hv/dev/lapic.c hv/dev/pic.c hv/dev/uart.c hv/dev/pci.c hv/dev/virtio_blk.c \
+	hv/bus.c hv/dev/ioapic.c hv/dev/platform.c \
 	mm/frames.c $(MM_SRCS)
 MB2_SRCS := boot/mb2_entry.S boot/mb2_main.c
 
@@ -116,7 +117,7 @@ UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c
 	tests/unit/test_lapic.c tests/unit/test_vexit.c \
 	mm/frames.c hv/config.c boot/mb2.c boot/boot_info.c arch/x86_64/pgtable.c \
 	arch/x86_64/gpt.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
-	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/emulate.c
+	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/emulate.c hv/bus.c hv/dev/ioapic.c
 UNIT_OBJS := $(UNIT_SRCS:%=$(BUILD)/u/%.o)
 
 $(BUILD)/u/%.c.o: %.c

@@ -132,10 +132,17 @@ static int attach_devices(struct vm *vm, const struct vm_config *cfg, const stru
 {
 	const struct boot_module *disk;
 
+	int rc;
+
 	uart_reset(&vm->uart);
 	pic_reset(&vm->pic);
+	ioapic_reset(&vm->ioapic, 1u << VBLK_IRQ); /* the PCI INTA# line: active low */
+	platform_reset(&vm->plat);
 	lapic_reset(&vm->vcpu.lapic, vm->vcpu.id);
 	pci_init(&vm->pci, &vm->host_bridge);
+	rc = vm_bus_setup(vm);
+	if (rc)
+		return rc;
 	if (!cfg->disk[0])
 		return 0;
 	disk = find(bi, cfg, cfg->disk);
