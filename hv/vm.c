@@ -6,6 +6,7 @@
  */
 #include <asm/virt.h>
 #include <errno.h>
+#include <hv/acpi.h>
 #include <hv/console.h>
 #include <hv/elf.h>
 #include <hv/hint.h>
@@ -180,6 +181,8 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	}
 	rc = attach_devices(vm, cfg, bi);
 	rc = rc ?: load_image(vm, cfg, bi, &start, &why);
+	if (!rc && (rc = acpi_build(vm)))
+		why = "out of memory while writing the ACPI tables";
 	rc = rc ?: virt->vcpu_init(&vm->vcpu, &start);
 	if (rc) {
 		printk("hintvisor: VM %s: cannot load %s: %s (%d)\n", cfg->name, cfg->image,

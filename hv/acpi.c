@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ACPI tables (see acpi.h). Field offsets: ACPI 6.4 §5.2.5.3 (RSDP), §5.2.6
+ * (table header), §5.2.9 (FADT), §5.2.10 (FACS), §5.2.12 (MADT).
+ */
+#include <errno.h>
+#include <hv/acpi.h>
+#include <hv/dev/platform.h>
+#include <hv/hint.h>
+#include <hv/vm.h>
+#include <string.h>
+
+/* Offsets inside the tables page. */
+#define OFF_RSDP 0x000
+#define OFF_RSDT 0x040
+#define OFF_XSDT 0x080
+#define OFF_FACS 0x0c0 /* 64-byte aligned */
+#define OFF_FADT 0x100
+#define OFF_MADT 0x200
+#define OFF_DSDT 0x300
+
+#define HDR_LEN 36
+#define FADT_LEN 244
+#define FACS_LEN 64
+#define GAS_IO 1
+
+static uint8_t page[PAGE_SIZE];
+
+static void put8(unsigned int off, uint8_t v) { page[off] = v; }
+static void put16(unsigned int off, uint16_t v) { memcpy(page + off, &v, 2); }
+static void put32(unsigned int off, uint32_t v) { memcpy(page + off, &v, 4); }
+static void put64(unsigned int off, uint64_t v) { memcpy(page + off, &v, 8); }
+
+static uint8_t sum(unsigned int off, unsigned int len)
+{
+	uint8_t s = 0;
+
+	for (unsigned int i = 0; i < len; i++)
+		s = (uint8_t)(s + page[off + i]);
+	return s;
+}
+
+static void header(unsigned int off, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(page + off, sig, 4);
+	put32(off + 4, len);
+	put8(off + 8, rev);
+	memcpy(page + off + 10, "HINTVR", 6);
+	memcpy(page + off + 16, "HINTVSR ", 8);
+	memcpy(page + off + 16 + 4, sig, 4); /* OEM table ID: "HINT" + signature */
+	put32(off + 24, 1);
+	memcpy(page + off + 28, "HVSR", 4);
+	put32(off + 32, 1);
+}
+
+static void finish(unsigned int off)
+{
+	uint32_t len;
+
+	memcpy(&len, page + off + 4, 4);
+	put8(off + 9, (uint8_t)-sum(off, len));
+}
+
+/* Generic address structure of an I/O port block. */
+static void gas_io(unsigned int off, uint16_t port, uint8_t bits, uint8_t access)
+{
+	put8(off, GAS_IO);
+	put8(off + 1, bits);
+	put8(off + 2, 0);
+	put8(off + 3, access);
+	put64(off + 4, port);
+}
+
+static unsigned int madt(unsigned int off)
+{
+	unsigned int p = off + HDR_LEN + 8;
+	/* IRQ 0 -> GSI 2 (bus default: edge, high), the SCI level/high, the
+	 * PCI INTA# line level/low. */
+	static const struct { uint8_t irq; uint8_t gsi; uint16_t flags; } isos[] = {
+		{ 0, 2, 0x0000 }, { PLAT_SCI_IRQ, PLAT_SCI_IRQ, 0x000d }, { VBLK_IRQ, VBLK_IRQ, 0x000f },
+	};
+
+	put32(off + HDR_LEN, (uint32_t)APIC_DEFAULT_BASE);
+	put32(off + HDR_LEN + 4, 1); /* PCAT_COMPAT: the 8259s are there too */
+	/* Processor local APIC: UID 0, APIC ID 0, enabled. */
+	put8(p, 0); put8(p + 1, 8); put8(p + 2, 0); put8(p + 3, 0); put32(p + 4, 1);
+	p += 8;
+	/* I/O APIC: ID, address, GSI base 0. */
+	put8(p, 1); put8(p + 1, 12); put8(p + 2, IOAPIC_ID); put8(p + 3, 0);
+	put32(p + 4, (uint32_t)IOAPIC_BASE); put32(p + 8, 0);
+	p += 12;
+	for (unsigned int i = 0; i < sizeof(isos) / sizeof(isos[0]); i++) {
+		put8(p, 2); put8(p + 1, 10); put8(p + 2, 0); put8(p + 3, isos[i].irq);
+		put32(p + 4, isos[i].gsi); put16(p + 8, isos[i].flags);
+		p += 10;
+	}
+	/* Local APIC NMI: all processors, LINT1, bus-default polarity/trigger. */
+	put8(p, 4); put8(p + 1, 6); put8(p + 2, 0xff); put16(p + 3, 0); put8(p + 5, 1);
+	p += 6;
+	header(off, "APIC", p - off, 3);
+	finish(off);
+	return p - off;
+}
+
+static void fadt(unsigned int off)
+{
+	header(off, "FACP", FADT_LEN, 4);
+	put32(off + 36, (uint32_t)(ACPI_TABLES_GPA + OFF_FACS));
+	put32(off + 40, (uint32_t)(ACPI_TABLES_GPA + OFF_DSDT));
+	put16(off + 46, PLAT_SCI_IRQ);
+	put32(off + 56, PLAT_PM1A_EVT);
+	put32(off + 64, PLAT_PM1A_CNT);
+	put32(off + 76, PLAT_PM_TMR);
+	put8(off + 88, 4); /* PM1_EVT_LEN */
+	put8(off + 89, 2); /* PM1_CNT_LEN */
+	put8(off + 91, 4); /* PM_TMR_LEN */
+	put16(off + 96, 101);  /* P_LVL2_LAT > 100: no C2 */
+	put16(off + 98, 1001); /* P_LVL3_LAT > 1000: no C3 */
+	put8(off + 108, 0x32); /* CMOS century register */
+	/* IA-PC boot architecture: legacy (ISA) devices; no 8042, no VGA. */
+	put16(off + 109, 1u << 0 | 1u << 2);
+	/* WBINVD, C1 (HLT), no fixed power/sleep buttons, reset register. */
+	put32(off + 112, 1u << 0 | 1u << 2 | 1u << 4 | 1u << 5 | 1u << 10);
+	gas_io(off + 116, 0xcf9, 8, 1);
+	put8(off + 128, 0x06); /* reset value: RST | SYS_RST */
+	put64(off + 132, ACPI_TABLES_GPA + OFF_FACS);
+	put64(off + 140, ACPI_TABLES_GPA + OFF_DSDT);
+	gas_io(off + 148, PLAT_PM1A_EVT, 32, 2);
+	gas_io(off + 172, PLAT_PM1A_CNT, 16, 2);
+	gas_io(off + 208, PLAT_PM_TMR, 32, 3);
+	finish(off);
+}
+
+int acpi_build(struct vm *vm)
+{
+	unsigned int madt_len;
+
+	memset(page, 0, sizeof(page));
+	memcpy(page + OFF_FACS, "FACS", 4);
+	put32(OFF_FACS + 4, FACS_LEN);
+	put8(OFF_FACS + 32, 2); /* version */
+	header(OFF_DSDT, "DSDT", HDR_LEN, 2); /* no AML: no devices to describe */
+	finish(OFF_DSDT);
+	fadt(OFF_FADT);
+	madt_len = madt(OFF_MADT);
+	if (OFF_MADT + madt_len > OFF_DSDT)
+		return -ENOSPC;
+	header(OFF_RSDT, "RSDT", HDR_LEN + 2 * 4, 1);
+	put32(OFF_RSDT + HDR_LEN, (uint32_t)(ACPI_TABLES_GPA + OFF_FADT));
+	put32(OFF_RSDT + HDR_LEN + 4, (uint32_t)(ACPI_TABLES_GPA + OFF_MADT));
+	finish(OFF_RSDT);
+	header(OFF_XSDT, "XSDT", HDR_LEN + 2 * 8, 1);
+	put64(OFF_XSDT + HDR_LEN, ACPI_TABLES_GPA + OFF_FADT);
+	put64(OFF_XSDT + HDR_LEN + 8, ACPI_TABLES_GPA + OFF_MADT);
+	finish(OFF_XSDT);
+
+	memcpy(page + OFF_RSDP, "RSD PTR ", 8);
+	memcpy(page + OFF_RSDP + 9, "HINTVR", 6);
+	put8(OFF_RSDP + 15, 2);
+	put32(OFF_RSDP + 16, (uint32_t)(ACPI_TABLES_GPA + OFF_RSDT));
+	put32(OFF_RSDP + 20, 36);
+	put64(OFF_RSDP + 24, ACPI_TABLES_GPA + OFF_XSDT);
+	put8(OFF_RSDP + 8, (uint8_t)-sum(OFF_RSDP, 20));
+	put8(OFF_RSDP + 32, (uint8_t)-sum(OFF_RSDP, 36));
+	return hint_copy_to_guest(vm, ACPI_TABLES_GPA, page, OFF_DSDT + HDR_LEN);
+}
