@@ -184,6 +184,18 @@ $(BUILD)/guest/multiboot.elf: tests/multiboot/boot.S tests/multiboot/main.c test
 
 GUEST_ELFS += $(BUILD)/guest/multiboot.elf
 
+# The same kind of kernel linked at 0x8000, below 1 MiB (tests/pc.cfg).
+$(BUILD)/guest/multiboot-low.elf: tests/multiboot/boot.S tests/multiboot-low/main.c \
+		tests/multiboot-low/mb-low.ld
+	@mkdir -p $(BUILD)/mb32-low $(@D)
+	@echo "  CC32    tests/multiboot-low"
+	@$(CC) -m32 -c tests/multiboot/boot.S -o $(BUILD)/mb32-low/boot.o
+	@$(CC) $(MB32_CFLAGS) -c tests/multiboot-low/main.c -o $(BUILD)/mb32-low/main.o
+	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments \
+		-T tests/multiboot-low/mb-low.ld -o $@ $(BUILD)/mb32-low/boot.o $(BUILD)/mb32-low/main.o
+
+GUEST_ELFS += $(BUILD)/guest/multiboot-low.elf
+
 # The Linux 6.1 guest: kernel (cached outside the tree), initramfs with the
 # test script, ext2 disk image. See linux-guest-patch/ and docs/linux-guest.md.
 LINUX_DIR := $(BUILD)/linux
@@ -250,6 +262,11 @@ $(BUILD)/linux-%.iso: $(BUILD)/hintvisor.elf $(LINUX_IMAGES) tests/linux-%.cfg s
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/linux-$*.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 
+# The PC platform (tests/pc.cfg): I/O APIC, ACPI, timers, reset, memory map.
+$(BUILD)/pc.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/pc.cfg scripts/mkiso.sh
+	@echo "  ISO     $@"
+	@scripts/mkiso.sh tests/pc.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
 # Host out of memory (tests/oom.cfg): pool and paging device of 4 MiB each.
 $(BUILD)/oom.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/oom.cfg scripts/mkiso.sh
 	@echo "  ISO     $@"
@@ -263,7 +280,7 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 
 # ---- the two commands -------------------------------------------------------
 CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/test-esp.img \
-	$(BUILD)/platform.iso \
+	$(BUILD)/platform.iso $(BUILD)/pc.iso \
 	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \

@@ -125,6 +125,10 @@ echo "== platform: other boot protocols and Linux (Bochs, multiboot2)"
 boot platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
 check_guests "" tests/platform.cfg "$LOGS/platform.log"
 
+echo "== the PC platform: I/O APIC, ACPI, timers, reset, memory map (Bochs, tests/pc.cfg)"
+boot pc scripts/bochs-run.sh -t 600 "$BUILD/pc.iso"
+check_guests "" tests/pc.cfg "$LOGS/pc.log"
+
 echo "== Linux hinting series: checkpatch --strict"
 if linux-guest-patch/checkpatch.sh >"$LOGS/checkpatch.log" 2>&1; then
 	ok "linux/checkpatch"
@@ -186,6 +190,10 @@ check_guests "$(qemu_machine qemu-svm-isolation)/" tests/isolation.cfg "$LOGS/qe
 echo "== test guests under QEMU/TCG with SVM + OVMF (UEFI path)"
 boot qemu-svm-uefi scripts/qemu-run.sh -t 900 "$BUILD/test-esp.img"
 check_guests "$(qemu_machine qemu-svm-uefi)/uefi/" tests/uefi.cfg "$LOGS/qemu-svm-uefi.log"
+
+echo "== the PC platform under QEMU/TCG with SVM (tests/pc.cfg)"
+boot qemu-svm-pc scripts/qemu-run.sh -i -t 900 "$BUILD/pc.iso"
+check_guests "$(qemu_machine qemu-svm-pc)/" tests/pc.cfg "$LOGS/qemu-svm-pc.log"
 
 echo "== platform (multiboot, Linux) and the Linux hinting tests under QEMU/TCG with SVM"
 for t in platform linux-overcommit linux-seed; do
