@@ -131,15 +131,116 @@ static void fadt(unsigned int off)
 	finish(off);
 }
 
+/*
+ * The DSDT's AML (ACPI 6.4 §20): the PCI root bridge, which an OS enumerates
+ * from here rather than by probing once ACPI is on:
+ *
+ *   Scope (\_SB) {
+ *     Device (PCI0) {
+ *       Name (_HID, EisaId ("PNP0A03"))
+ *       Name (_UID, Zero)
+ *       Name (_CRS, ResourceTemplate () {
+ *         WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,
+ *                        0, 0, 0xff, 0, 0x100)
+ *         IO (Decode16, 0xcf8, 0xcf8, 1, 8)
+ *         WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,
+ *                 0, 0, 0xcf7, 0, 0xcf8)
+ *         WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,
+ *                 0, 0xd00, 0xffff, 0, 0xf300)
+ *       })
+ *       Name (_PRT, Package () { Package () { 0x1ffff, 0, 0, 11 } })
+ *     }
+ *   }
+ *
+ * Device 1 (virtio-blk) INTA# is GSI 11, level triggered, active low (the
+ * _PRT default for a GSI entry), as the MADT override says.
+ */
+static unsigned int aml_word_space(uint8_t *p, uint8_t type, uint16_t min, uint16_t max)
+{
+	static const uint8_t head[] = { 0x88, 0x0d, 0x00 };
+
+	memcpy(p, head, 3);
+	p[3] = type; /* 1 I/O, 2 bus number */
+	p[4] = 0x0c; /* MinFixed, MaxFixed, PosDecode, producer */
+	p[5] = type == 1 ? 3 : 0; /* I/O: EntireRange */
+	memset(p + 6, 0, 10);
+	memcpy(p + 8, &min, 2);
+	memcpy(p + 10, &max, 2);
+	p[14] = (uint8_t)((max - min + 1) & 0xff);
+	p[15] = (uint8_t)((max - min + 1) >> 8);
+	return 16;
+}
+
+/* Wrap body[0, n) into op (1 or 2 bytes) + PkgLength (1 or 2 bytes). */
+static unsigned int aml_pkg(uint8_t *dst, const uint8_t *op, unsigned int oplen, const uint8_t *body,
+			    unsigned int n)
+{
+	unsigned int len = n + 1, k = oplen;
+
+	memcpy(dst, op, oplen);
+	if (len < 0x40) {
+		dst[k++] = (uint8_t)len;
+	} else {
+		len = n + 2;
+		dst[k++] = (uint8_t)(0x40 | (len & 0xf));
+		dst[k++] = (uint8_t)(len >> 4);
+	}
+	memmove(dst + k, body, n);
+	return k + n;
+}
+
+static unsigned int dsdt_aml(uint8_t *out)
+{
+	static const uint8_t hid[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
+	static const uint8_t uid[] = { 0x08, '_', 'U', 'I', 'D', 0x00 };
+	static const uint8_t prt[] = {
+		0x08, '_', 'P', 'R', 'T', 0x12, 0x0e, 0x01,              /* Package (1) */
+		0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x01, 0x00,          /* Package (4), 0x1ffff */
+		0x00, 0x00, 0x0a, VBLK_IRQ,                              /* pin A, GSI source, 11 */
+	};
+	static const uint8_t io_cfg[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
+	uint8_t dev[256], crs[96], buf[128], tmp[256];
+	unsigned int d = 0, c = 0, b = 0, n;
+
+	c += aml_word_space(crs + c, 2, 0, 0xff);
+	memcpy(crs + c, io_cfg, sizeof(io_cfg));
+	c += sizeof(io_cfg);
+	c += aml_word_space(crs + c, 1, 0, 0xcf7);
+	c += aml_word_space(crs + c, 1, 0xd00, 0xffff);
+	crs[c++] = 0x79; /* end tag, checksum 0: "ignore" */
+	crs[c++] = 0x00;
+	/* Buffer (c) { crs }: BufferOp, PkgLength, ByteConst size, bytes. */
+	buf[b++] = 0x0a;
+	buf[b++] = (uint8_t)c;
+	memcpy(buf + b, crs, c);
+	b += c;
+	memcpy(dev + d, "PCI0", 4);
+	d += 4;
+	memcpy(dev + d, hid, sizeof(hid));
+	d += sizeof(hid);
+	memcpy(dev + d, uid, sizeof(uid));
+	d += sizeof(uid);
+	memcpy(dev + d, (const uint8_t[]){ 0x08, '_', 'C', 'R', 'S' }, 5);
+	d += 5;
+	d += aml_pkg(dev + d, (const uint8_t[]){ 0x11 }, 1, buf, b);
+	memcpy(dev + d, prt, sizeof(prt));
+	d += sizeof(prt);
+	/* Device (PCI0) { ... } inside Scope (\_SB) { ... } */
+	memcpy(tmp, "\\_SB_", 5);
+	n = 5 + aml_pkg(tmp + 5, (const uint8_t[]){ 0x5b, 0x82 }, 2, dev, d);
+	return aml_pkg(out, (const uint8_t[]){ 0x10 }, 1, tmp, n);
+}
+
 int acpi_build(struct vm *vm)
 {
-	unsigned int madt_len;
+	unsigned int madt_len, dsdt_len;
 
 	memset(page, 0, sizeof(page));
 	memcpy(page + OFF_FACS, "FACS", 4);
 	put32(OFF_FACS + 4, FACS_LEN);
 	put8(OFF_FACS + 32, 2); /* version */
-	header(OFF_DSDT, "DSDT", HDR_LEN, 2); /* no AML: no devices to describe */
+	dsdt_len = HDR_LEN + dsdt_aml(page + OFF_DSDT + HDR_LEN);
+	header(OFF_DSDT, "DSDT", dsdt_len, 2);
 	finish(OFF_DSDT);
 	fadt(OFF_FADT);
 	madt_len = madt(OFF_MADT);
@@ -162,5 +263,5 @@ int acpi_build(struct vm *vm)
 	put64(OFF_RSDP + 24, ACPI_TABLES_GPA + OFF_XSDT);
 	put8(OFF_RSDP + 8, (uint8_t)-sum(OFF_RSDP, 20));
 	put8(OFF_RSDP + 32, (uint8_t)-sum(OFF_RSDP, 36));
-	return hint_copy_to_guest(vm, ACPI_TABLES_GPA, page, OFF_DSDT + HDR_LEN);
+	return hint_copy_to_guest(vm, ACPI_TABLES_GPA, page, OFF_DSDT + dsdt_len);
 }
