@@ -133,7 +133,8 @@ static void fadt(unsigned int off)
 
 /*
  * The DSDT's AML (ACPI 6.4 §20): the PCI root bridge, which an OS enumerates
- * from here rather than by probing once ACPI is on:
+ * from here rather than by probing once ACPI is on, and the S5 (soft off)
+ * sleep type for PM1a_CNT:
  *
  *   Scope (\_SB) {
  *     Device (PCI0) {
@@ -151,6 +152,7 @@ static void fadt(unsigned int off)
  *       Name (_PRT, Package () { Package () { 0x1ffff, 0, 0, 11 } })
  *     }
  *   }
+ *   Name (\_S5, Package () { 5, 5, 0, 0 })
  *
  * Device 1 (virtio-blk) INTA# is GSI 11, level triggered, active low (the
  * _PRT default for a GSI entry), as the MADT override says.
@@ -198,6 +200,9 @@ static unsigned int dsdt_aml(uint8_t *out)
 		0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x01, 0x00,          /* Package (4), 0x1ffff */
 		0x00, 0x00, 0x0a, VBLK_IRQ,                              /* pin A, GSI source, 11 */
 	};
+	/* Name (\_S5, Package () { 5, 5, 0, 0 }): SLP_TYP 5 is power off. */
+	static const uint8_t s5[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+				      0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
 	static const uint8_t io_cfg[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
 	uint8_t dev[256], crs[96], buf[128], tmp[256];
 	unsigned int d = 0, c = 0, b = 0, n;
@@ -228,7 +233,9 @@ static unsigned int dsdt_aml(uint8_t *out)
 	/* Device (PCI0) { ... } inside Scope (\_SB) { ... } */
 	memcpy(tmp, "\\_SB_", 5);
 	n = 5 + aml_pkg(tmp + 5, (const uint8_t[]){ 0x5b, 0x82 }, 2, dev, d);
-	return aml_pkg(out, (const uint8_t[]){ 0x10 }, 1, tmp, n);
+	n = aml_pkg(out, (const uint8_t[]){ 0x10 }, 1, tmp, n);
+	memcpy(out + n, s5, sizeof(s5));
+	return n + (unsigned int)sizeof(s5);
 }
 
 int acpi_build(struct vm *vm)

@@ -290,9 +290,14 @@ void platform_pm_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size,
 		} else {
 			p->pm1_cnt = (uint16_t)((*val & 0x1c06) | PM1_SCI_EN);
 			if (*val & PM1_SLP_EN) {
+				unsigned int typ = (unsigned int)(*val >> 10) & 7;
+
 				vm_console_flush(v->vm);
-				vm_crash(v->vm, "sleep state %u requested by the guest (PM1a_CNT)",
-					 (unsigned int)(*val >> 10) & 7);
+				if (typ == PLAT_SLP_TYP_S5)
+					vm_crash(v->vm, "powered off by the guest (ACPI S5)");
+				else
+					vm_crash(v->vm, "sleep type %u requested by the guest "
+						 "(only S5 is offered)", typ);
 			}
 		}
 		return;

@@ -10,7 +10,8 @@
  * The counters run from the TSC: the PIT at 1.193182 MHz, the PM timer at
  * 3.579545 MHz (24 bits). The PIT raises no interrupt (guests take their
  * timer from the local APIC); channel 2's output is readable in port B.
- * A reset request stops the VM with a message.
+ * A reset request, and power off (S5 through PM1a_CNT), stop the VM with a
+ * message.
  */
 #ifndef HV_DEV_PLATFORM_H
 #define HV_DEV_PLATFORM_H
@@ -25,6 +26,7 @@
 #define PLAT_PM_TMR (PLAT_PM_BASE + 8)
 #define PLAT_PM_LEN 12
 #define PLAT_SCI_IRQ 9
+#define PLAT_SLP_TYP_S5 5 /* the DSDT's \_S5 */
 
 struct pit_channel {
 	uint8_t mode;       /* 0..5 */
