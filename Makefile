@@ -114,10 +114,11 @@ CHECK_LIBS ?= $(shell pkg-config --libs check)
 UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c \
 	tests/unit/test_boot.c tests/unit/test_gpt.c tests/unit/test_elf.c \
 	tests/unit/test_mmio.c tests/unit/test_hypercall.c tests/unit/test_pic.c \
-	tests/unit/test_lapic.c tests/unit/test_vexit.c \
+	tests/unit/test_lapic.c tests/unit/test_vexit.c tests/unit/test_platform.c \
 	mm/frames.c hv/config.c boot/mb2.c boot/boot_info.c arch/x86_64/pgtable.c \
 	arch/x86_64/gpt.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
-	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/emulate.c hv/bus.c hv/dev/ioapic.c
+	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/emulate.c hv/bus.c hv/dev/ioapic.c \
+	hv/dev/platform.c hv/memmap.c
 UNIT_OBJS := $(UNIT_SRCS:%=$(BUILD)/u/%.o)
 
 $(BUILD)/u/%.c.o: %.c
