@@ -52,13 +52,13 @@ CORE_SRCS := \
 	boot/boot_info.c boot/mb2.c \
 	arch/x86_64/cpu_init.c arch/x86_64/trap_entry.S arch/x86_64/paging.c \
 	arch/x86_64/pgtable.c arch/x86_64/gpt.c arch/x86_64/tsc.c \
-	arch/x86_64/virt.c arch/x86_64/vexit.c arch/x86_64/emulate.c \
+	arch/x86_64/virt.c arch/x86_64/vexit.c arch/x86_64/vcr.c arch/x86_64/emulate.c \
 	arch/x86_64/vmx.c arch/x86_64/vmcs.c arch/x86_64/vmx_exit.c arch/x86_64/vmx_entry.S \
 	arch/x86_64/svm.c arch/x86_64/svm_exit.c arch/x86_64/svm_entry.S arch/x86_64/host_timer.c \
-	arch/x86_64/guest_cpu.c arch/x86_64/mmio_decode.c \
+	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c arch/x86_64/mmio_decode.c \
 	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c hv/linux.c \
 	hv/multiboot.c \
-	hv/hypercall.c hv/hint.c hv/stats.c hv/libc_glue.c \
+	hv/hypercall.c hv/hint.c hv/pool.c hv/gmem.c hv/stats.c hv/libc_glue.c \
 	hv/dev/lapic.c hv/dev/pic.c hv/dev/uart.c hv/dev/pci.c hv/dev/virtio_blk.c \
 	hv/bus.c hv/dev/ioapic.c hv/dev/platform.c hv/memmap.c hv/acpi.c \
 	mm/frames.c $(MM_SRCS)
@@ -114,11 +114,12 @@ CHECK_LIBS ?= $(shell pkg-config --libs check)
 UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c \
 	tests/unit/test_boot.c tests/unit/test_gpt.c tests/unit/test_elf.c \
 	tests/unit/test_mmio.c tests/unit/test_hypercall.c tests/unit/test_pic.c \
-	tests/unit/test_lapic.c tests/unit/test_vexit.c tests/unit/test_platform.c \
+	tests/unit/test_lapic.c tests/unit/test_vexit.c tests/unit/test_gmem.c \
+	tests/unit/test_platform.c \
 	mm/frames.c hv/config.c boot/mb2.c boot/boot_info.c arch/x86_64/pgtable.c \
 	arch/x86_64/gpt.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
-	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/emulate.c hv/bus.c hv/dev/ioapic.c \
-	hv/dev/platform.c hv/memmap.c
+	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/vcr.c arch/x86_64/emulate.c arch/x86_64/guest_tsc.c \
+	hv/bus.c hv/dev/ioapic.c hv/dev/platform.c hv/memmap.c
 UNIT_OBJS := $(UNIT_SRCS:%=$(BUILD)/u/%.o)
 
 $(BUILD)/u/%.c.o: %.c
@@ -151,7 +152,7 @@ $(BUILD)/k/tests/guest/%: KCFLAGS += -Itests/guest/lib
 
 # Guest objects are named here so that make does not treat them as
 # intermediate files and delete them after linking.
-GUEST_OBJS := $(call kobj,$(wildcard tests/guest/*/*.c))
+GUEST_OBJS := $(call kobj,$(filter-out tests/guest/cpu-modes/%,$(wildcard tests/guest/*/*.c)))
 $(GUEST_ELFS): | $(GUEST_OBJS)
 .SECONDEXPANSION:
 $(BUILD)/guest/%.elf: $$(call kobj,$$(wildcard tests/guest/%/*.c)) $(GUEST_LIB_OBJS) tests/guest/lib/guest.ld
@@ -196,6 +197,18 @@ $(BUILD)/guest/multiboot-low.elf: tests/multiboot/boot.S tests/multiboot-low/mai
 		-T tests/multiboot-low/mb-low.ld -o $@ $(BUILD)/mb32-low/boot.o $(BUILD)/mb32-low/main.o
 
 GUEST_ELFS += $(BUILD)/guest/multiboot-low.elf
+
+# cpu-modes: a multiboot ELF32 kernel that switches CPU modes itself
+# (tests/cpu.cfg); 32-bit code, so not one of the 64-bit GUEST_NAMES.
+$(BUILD)/guest/cpu-modes.elf: tests/guest/cpu-modes/boot.S tests/guest/cpu-modes/modes.c tests/multiboot/mb.ld
+	@mkdir -p $(BUILD)/cpu-modes32 $(@D)
+	@echo "  CC32    tests/guest/cpu-modes"
+	@$(CC) -m32 -c tests/guest/cpu-modes/boot.S -o $(BUILD)/cpu-modes32/boot.o
+	@$(CC) $(MB32_CFLAGS) -c tests/guest/cpu-modes/modes.c -o $(BUILD)/cpu-modes32/modes.o
+	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T tests/multiboot/mb.ld \
+		-o $@ $(BUILD)/cpu-modes32/boot.o $(BUILD)/cpu-modes32/modes.o
+
+GUEST_ELFS += $(BUILD)/guest/cpu-modes.elf
 
 # The Linux 6.1 guest: kernel (cached outside the tree), initramfs with the
 # test script, ext2 disk image. See linux-guest-patch/ and docs/linux-guest.md.
@@ -273,6 +286,16 @@ $(BUILD)/oom.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/oom.cfg scripts/mki
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/oom.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 
+# The virtual CPU: mode switches, control registers (tests/cpu.cfg).
+$(BUILD)/cpu.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/cpu.cfg scripts/mkiso.sh
+	@echo "  ISO     $@"
+	@scripts/mkiso.sh tests/cpu.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
+# Instruction exits, events and start-up MSRs (tests/insn.cfg).
+$(BUILD)/insn.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/insn.cfg scripts/mkiso.sh
+	@echo "  ISO     $@"
+	@scripts/mkiso.sh tests/insn.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
 	@scripts/mkesp.sh tests/uefi.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
@@ -280,8 +303,8 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- the two commands -------------------------------------------------------
-CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/test-esp.img \
-	$(BUILD)/platform.iso $(BUILD)/pc.iso \
+CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/insn.iso \
+	$(BUILD)/test-esp.img $(BUILD)/platform.iso $(BUILD)/cpu.iso $(BUILD)/pc.iso \
 	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \

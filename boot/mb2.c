@@ -4,7 +4,7 @@
  * the BSP, before anything else; plain C, also compiled into the unit tests.
  */
 #include <boot_info.h>
-#include <errno.h>
+#include <errcode.h>
 #include <string.h>
 
 #define MB2_TAG_END 0

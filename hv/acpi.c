@@ -3,10 +3,10 @@
  * ACPI tables (see acpi.h). Field offsets: ACPI 6.4 §5.2.5.3 (RSDP), §5.2.6
  * (table header), §5.2.9 (FADT), §5.2.10 (FACS), §5.2.12 (MADT).
  */
-#include <errno.h>
+#include <errcode.h>
 #include <hv/acpi.h>
 #include <hv/dev/platform.h>
-#include <hv/hint.h>
+#include <hv/gmem.h>
 #include <hv/vm.h>
 #include <string.h>
 
@@ -270,5 +270,5 @@ int acpi_build(struct vm *vm)
 	put64(OFF_RSDP + 24, ACPI_TABLES_GPA + OFF_XSDT);
 	put8(OFF_RSDP + 8, (uint8_t)-sum(OFF_RSDP, 20));
 	put8(OFF_RSDP + 32, (uint8_t)-sum(OFF_RSDP, 36));
-	return hint_copy_to_guest(vm, ACPI_TABLES_GPA, page, OFF_DSDT + dsdt_len);
+	return gmem_write(vm, ACPI_TABLES_GPA, page, OFF_DSDT + dsdt_len);
 }

@@ -3,7 +3,7 @@
  * Device bus (see bus.h): a short table of ranges per VM, searched in
  * registration order. Hypervisor context.
  */
-#include <errno.h>
+#include <errcode.h>
 #include <hv/bus.h>
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * the boot medium, not from a guest, but is still parsed defensively: every
  * field bounded, every error reported with its line number.
  */
-#include <errno.h>
+#include <errcode.h>
 #include <hv/config.h>
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * ELF64 guest loader (see elf.h). Images come from the boot medium; still
  * every offset and size is checked for overflow before use.
  */
-#include <errno.h>
+#include <errcode.h>
 #include <hv/elf.h>
 #include <string.h>
 

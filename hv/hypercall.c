@@ -2,8 +2,13 @@
 /*
  * Hypercall dispatch (ABI: guest-abi/hintvisor.h, guest-abi/ABI.md). Every
  * call's arguments are decoded from the registers into one struct and
- * validated here, before any subsystem sees them. VMX root, on a VMCALL exit.
+ * validated here, before any subsystem sees them. The calls work in the
+ * hypervisor's error space (errcode.h); dispatch() alone turns a negative
+ * result into the ABI's HV_E* code. Hypervisor context, on a VMCALL/VMMCALL
+ * exit.
  */
+#include <errcode.h>
+#include <hv/gmem.h>
 #include <hv/hint.h>
 #include <hv/vm.h>
 #include <string.h>
@@ -32,34 +37,34 @@ static bool gfn_ok(const struct vm *vm, uint64_t gfn)
 static int64_t hc_set_page_state(struct vcpu *v, const struct hc_args *a)
 {
 	if (!gfn_ok(v->vm, a->a0))
-		return -HV_ERANGE;
+		return -ERANGE;
 	if (a->a1 > HV_PAGE_POT_VOLATILE)
-		return -HV_EINVAL;
+		return -EINVAL;
 	return hint_set_state(v->vm, _gfn(a->a0), (unsigned int)a->a1);
 }
 
 static int64_t hc_set_range_state(struct vcpu *v, const struct hc_args *a)
 {
 	if (a->a2 > HV_PAGE_POT_VOLATILE || a->a1 == 0)
-		return -HV_EINVAL;
+		return -EINVAL;
 	if (!gfn_ok(v->vm, a->a0) || a->a1 > v->vm->nr_frames - a->a0)
-		return -HV_ERANGE;
+		return -ERANGE;
 	return hint_set_range(v->vm, _gfn(a->a0), a->a1, (unsigned int)a->a2);
 }
 
 static int64_t hc_set_batch_state(struct vcpu *v, const struct hc_args *a)
 {
 	if (a->a0 & (PAGE_SIZE - 1) || a->a1 == 0 || a->a1 > HV_BATCH_MAX)
-		return -HV_EINVAL;
+		return -EINVAL;
 	if (!vm_is_ram(v->vm, a->a0, a->a1 * 8) || vm_on_table(v->vm, a->a0, a->a1 * 8))
-		return -HV_EFAULT;
+		return -EFAULT;
 	return hint_set_batch(v->vm, _gpa(a->a0), (unsigned int)a->a1);
 }
 
 static int64_t hc_get_page_state(struct vcpu *v, const struct hc_args *a)
 {
 	if (!gfn_ok(v->vm, a->a0))
-		return -HV_ERANGE;
+		return -ERANGE;
 	return hint_get_state(v->vm, _gfn(a->a0));
 }
 
@@ -68,10 +73,10 @@ static int64_t hc_register_table(struct vcpu *v, const struct hc_args *a)
 	struct vm *vm = v->vm;
 
 	if (a->a0 & (PAGE_SIZE - 1) || a->a1 != vm->nr_frames)
-		return -HV_EINVAL;
+		return -EINVAL;
 	if (!vm_is_ram(vm, a->a0, a->a1) ||
 	    (v->ve_registered && ranges_overlap(a->a0, a->a1, v->ve_area, sizeof(struct hv_ve_info))))
-		return -HV_EFAULT;
+		return -EFAULT;
 	return hint_register_table(vm, _gpa(a->a0), a->a1);
 }
 
@@ -80,10 +85,10 @@ static int64_t hc_register_ve_area(struct vcpu *v, const struct hc_args *a)
 	struct vm *vm = v->vm;
 
 	if (a->a0 & 63)
-		return -HV_EINVAL;
+		return -EINVAL;
 	if (!vm_is_ram(vm, a->a0, sizeof(struct hv_ve_info)) ||
 	    vm_on_table(vm, a->a0, sizeof(struct hv_ve_info)))
-		return -HV_EFAULT;
+		return -EFAULT;
 	return hint_register_ve_area(v, _gpa(a->a0));
 }
 
@@ -94,11 +99,11 @@ static int64_t hc_get_stats(struct vcpu *v, const struct hc_args *a)
 	int64_t rc;
 
 	if (a->a1 == 0 || a->a0 & 7)
-		return -HV_EINVAL;
+		return -EINVAL;
 	if (!vm_is_ram(v->vm, a->a0, n) || vm_on_table(v->vm, a->a0, n))
-		return -HV_EFAULT;
+		return -EFAULT;
 	hint_get_stats(v->vm, &st);
-	rc = hint_write_guest_all(v->vm, a->a0, &st, n);
+	rc = gmem_write_all(v->vm, a->a0, &st, n);
 	return rc ? rc : (int64_t)n;
 }
 
@@ -114,6 +119,30 @@ static const hc_fn hypercalls[HV_HC_MAX + 1] = {
 	[HV_HC_GET_STATS] = hc_get_stats,
 };
 
+/*
+ * The one place an internal error becomes a guest-visible one (ABI.md §3).
+ * A guest-physical argument the host cannot use (a hole, the state table,
+ * a dropped page, a paging-device error) is -HV_EFAULT; a host short of
+ * frames or paging-device slots is -HV_ENOMEM.
+ */
+static int64_t abi_error(int64_t rc)
+{
+	if (rc >= 0)
+		return rc;
+	switch (-rc) {
+	case EPERM: return -HV_EPERM;
+	case ENOMEM:
+	case ENOSPC: return -HV_ENOMEM;
+	case EFAULT:
+	case EACCES:
+	case EDISCARDED:
+	case EIO: return -HV_EFAULT;
+	case EBUSY: return -HV_EBUSY;
+	case ERANGE: return -HV_ERANGE;
+	default: return -HV_EINVAL;
+	}
+}
+
 static uint64_t dispatch(struct vcpu *v, struct vm *vm, const struct hc_args *a, unsigned int cpl)
 {
 	if (a->nr > HV_HC_MAX || !hypercalls[a->nr]) {
@@ -122,8 +151,8 @@ static uint64_t dispatch(struct vcpu *v, struct vm *vm, const struct hc_args *a,
 	}
 	vm->hypercalls[a->nr]++;
 	if (cpl != 0)
-		return (uint64_t)-HV_EPERM;
-	return (uint64_t)hypercalls[a->nr](v, a);
+		return (uint64_t)abi_error(-EPERM);
+	return (uint64_t)abi_error(hypercalls[a->nr](v, a));
 }
 
 uint64_t hv_hypercall(struct vcpu *v, unsigned int cpl, bool long_mode)

@@ -7,8 +7,8 @@
  */
 #include <asm/cpu.h>
 #include <asm/tsc.h>
-#include <errno.h>
-#include <hv/hint.h>
+#include <errcode.h>
+#include <hv/gmem.h>
 #include <hv/linux.h>
 #include <hv/memmap.h>
 #include <hv/vm.h>
@@ -62,7 +62,7 @@ bool linux_is_bzimage(const uint8_t *img, size_t len)
 
 static int put(struct vm *vm, uint64_t gpa, const void *src, size_t n)
 {
-	return hint_copy_to_guest(vm, gpa, src, n);
+	return gmem_write(vm, gpa, src, n);
 }
 
 static uint8_t checksum(const uint8_t *p, size_t n)

@@ -11,8 +11,8 @@
 #include <asm/virt.h>
 #include <hv/config.h>
 #include <hv/console.h>
-#include <hv/hint.h>
 #include <hv/mem.h>
+#include <hv/pool.h>
 #include <hv/stats.h>
 #include <hv/vm.h>
 #include <string.h>
@@ -150,7 +150,7 @@ static void schedule(void)
 			guest_time += vm->tsc_run - before;
 			if (vm->state == VM_STOPPED)
 				stop_vm(vm);
-			hint_balance();
+			pool_balance();
 		}
 		if (!ran) {
 			idle();
@@ -182,7 +182,7 @@ void hv_main(struct boot_info *bi)
 		printk("hintvisor: %s unusable on this CPU: no guest can run\n", virt->name);
 		hv_shutdown(1);
 	}
-	hint_init(&config);
+	pool_init(&config);
 	for (unsigned int i = 0; i < config.nr_vms; i++) {
 		const struct vm_config *c = &config.vms[i];
 

@@ -4,8 +4,8 @@
  * layout: the Multiboot Specification 0.6.96, §3.1 and §3.3. Only ELF
  * kernels are loaded (the a.out kludge, flag 16, is refused).
  */
-#include <errno.h>
-#include <hv/hint.h>
+#include <errcode.h>
+#include <hv/gmem.h>
 #include <hv/memmap.h>
 #include <hv/multiboot.h>
 #include <hv/vm.h>
@@ -63,7 +63,7 @@ long multiboot_find_header(const uint8_t *img, size_t len)
 
 static int put(struct vm *vm, uint64_t gpa, const void *src, size_t n)
 {
-	return hint_copy_to_guest(vm, gpa, src, n);
+	return gmem_write(vm, gpa, src, n);
 }
 
 static int load_elf32(struct vm *vm, const uint8_t *img, size_t len, uint32_t *entry,
@@ -94,7 +94,7 @@ static int load_elf32(struct vm *vm, const uint8_t *img, size_t len, uint32_t *e
 		}
 		if (segs->n == MB_MAX_SEGS) {
 			*why = "too many loadable segments";
-			return -E2BIG;
+			return -ENOSPC;
 		}
 		segs->base[segs->n] = ph.paddr;
 		segs->end[segs->n++] = (uint64_t)ph.paddr + ph.memsz;

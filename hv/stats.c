@@ -7,6 +7,7 @@
 #include <asm/virt.h>
 #include <hv/console.h>
 #include <hv/hint.h>
+#include <hv/pool.h>
 #include <hv/stats.h>
 #include <hv/vm.h>
 
@@ -66,7 +67,7 @@ static void print_memory(void)
 			for (unsigned int h = 0; h < 3; h++)
 				total[s][h] += st.pages[s][h];
 	}
-	hint_print_pages(total);
+	pool_print_pages(total);
 }
 
 static void print_exit_table(void)

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Virtual CPUs and VMs: the architecture-neutral view. The back end's state
- * of a vCPU (VMCS or VMCB) sits in struct vcpu_arch, its nested page tables
- * in struct gpt.
+ * of a vCPU (VMCS or VMCB) sits in struct vcpu_arch, that of a VM (its
+ * nested page tables) in struct vm_arch.
  */
 #ifndef HV_VCPU_H
 #define HV_VCPU_H
 
-#include <asm/gpt.h>
 #include <asm/vcpu_arch.h>
+#include <asm/vm_arch.h>
 #include <hv/bus.h>
 #include <hv/dev/ioapic.h>
 #include <hv/dev/lapic.h>
@@ -64,6 +64,10 @@ struct vcpu {
 	/* Guest state the VMCS does not switch; loaded while this vCPU runs. */
 	uint64_t syscall_msrs[6]; /* STAR LSTAR CSTAR SFMASK KERNEL_GS_BASE TSC_AUX */
 	uint64_t cr2, dr[4], dr6; /* neither in the VMCS nor trapped (MOV DR does not exit) */
+	/* Guest TSC = host TSC + tsc_offset (in the VMCS/VMCB); tsc_adjust is
+	 * IA32_TSC_ADJUST, what the guest's own writes added (SDM §17.17.3). */
+	uint64_t tsc_offset, tsc_adjust;
+	uint64_t misc_enable;     /* IA32_MISC_ENABLE as the guest wrote it */
 	uint8_t fpu[512] __attribute__((aligned(16))); /* FXSAVE image */
 };
 
@@ -80,7 +84,7 @@ struct vm {
 	uint64_t entry;        /* guest RIP at start */
 	struct vm *after;      /* does not start before this VM has stopped */
 	uint64_t start_at;     /* ... nor before this TSC (config delay_ms=) */
-	struct gpt gpt;        /* guest-physical (nested) page tables */
+	struct vm_arch arch;   /* back-end state: see asm/vm_arch.h */
 	struct mm_vm mm;       /* frame table and page states (mm/) */
 	void *mm_storage;      /* host pages holding the frame table */
 	uint64_t mm_storage_pages;

@@ -5,14 +5,16 @@
  * stops. Hypervisor context, BSP.
  */
 #include <asm/virt.h>
-#include <errno.h>
+#include <errcode.h>
 #include <hv/acpi.h>
 #include <hv/console.h>
 #include <hv/elf.h>
+#include <hv/gmem.h>
 #include <hv/hint.h>
 #include <hv/linux.h>
-#include <hv/multiboot.h>
 #include <hv/mem.h>
+#include <hv/multiboot.h>
+#include <hv/pool.h>
 #include <hv/vm.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,21 +42,21 @@ static void gpt_page_free(void *p)
 
 static int copy_to_guest(void *ctx, uint64_t gpa, const void *src, size_t n)
 {
-	return hint_copy_to_guest(ctx, gpa, src, n);
+	return gmem_write(ctx, gpa, src, n);
 }
 
 int vm_identity_tables(struct vm *vm, uint64_t pml4)
 {
 	uint64_t pdpt = pml4 + PAGE_SIZE, pd = pml4 + 2 * PAGE_SIZE, e = pdpt | 0x3;
-	int rc = hint_copy_to_guest(vm, pml4, &e, sizeof(e));
+	int rc = gmem_write(vm, pml4, &e, sizeof(e));
 
 	for (uint64_t i = 0; i < 4 && !rc; i++) {
 		e = (pd + i * PAGE_SIZE) | 0x3;
-		rc = hint_copy_to_guest(vm, pdpt + i * 8, &e, sizeof(e));
+		rc = gmem_write(vm, pdpt + i * 8, &e, sizeof(e));
 	}
 	for (uint64_t i = 0; i < 4 * 512 && !rc; i++) {
 		e = (i << 21) | 0x83; /* present, writable, 2 MiB */
-		rc = hint_copy_to_guest(vm, pd + i * 8, &e, sizeof(e));
+		rc = gmem_write(vm, pd + i * 8, &e, sizeof(e));
 	}
 	return rc;
 }
@@ -171,12 +173,12 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	vm->exit_code = -1;
 	vm->vcpu.vm = vm;
 
-	rc = virt->gpt_init(&vm->gpt, gpt_page_alloc, gpt_page_free, NULL);
+	rc = virt->gpt_init(&vm->arch.gpt, gpt_page_alloc, gpt_page_free, NULL);
 	if (rc)
 		return rc;
-	rc = hint_vm_init(vm);
+	rc = pool_vm_init(vm);
 	if (rc) {
-		gpt_destroy(&vm->gpt);
+		gpt_destroy(&vm->arch.gpt);
 		return rc;
 	}
 	rc = attach_devices(vm, cfg, bi);
@@ -203,7 +205,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->has_blk)
 		virtio_blk_release(vm, &vm->blk);
 	virt->vcpu_destroy(&vm->vcpu);
-	gpt_destroy(&vm->gpt);
+	gpt_destroy(&vm->arch.gpt);
 	hint_vm_destroy(vm);
 }
 
@@ -248,5 +250,6 @@ void hv_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint3
 			 gla_valid ? gla : 0, vm->mem_bytes >> 20);
 		return;
 	}
-	hint_fault(v, gpa, gla, gla_valid, access);
+	if (pool_fault(v, gpa, access) == -EDISCARDED)
+		hint_discard_fault(v, gpa, gla_valid ? gla : 0, access);
 }

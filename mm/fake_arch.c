@@ -76,10 +76,10 @@ static int f_map(void *ctx, gfn_t gfn, hfn_t hfn)
 	log_op(fv, FAKE_OP_MAP, gfn_x(gfn));
 	if (fv->map_fail > 0) {
 		fv->map_fail--;
-		return -MM_ENOMEM;
+		return -ENOMEM;
 	}
 	if (hfn_x(hfn) > FAKE_PTE_HFN_MASK)
-		return -MM_EINVAL;
+		return -EINVAL;
 	/* Same frame again keeps A/D, as a real EPT entry rewrite should. */
 	if ((*p & FAKE_PTE_P) && (*p & FAKE_PTE_HFN_MASK) == hfn_x(hfn))
 		return 0;

@@ -23,7 +23,7 @@ uint64_t hs_to_abi(unsigned int hs)
 
 /*
  * Make g resident and mapped; *out = its pool frame. A discarded volatile
- * page is refused with -MM_EDISCARDED. A zero-filled UNUSED page was taken
+ * page is refused with -EDISCARDED. A zero-filled UNUSED page was taken
  * back into use by the guest: it becomes STABLE.
  */
 static int make_resident(struct mm_vm *vm, uint64_t g, bool remap, uint32_t *out)
@@ -46,7 +46,7 @@ static int make_resident(struct mm_vm *vm, uint64_t g, bool remap, uint32_t *out
 		 * lose the D bit doing so, a hinted page must not look clean: stable.
 		 */
 		if (vm->ops->map(vm->ctx, _gfn(g), fr_hfn(&mm->frames[idx])) != 0)
-			return -MM_ENOMEM;
+			return -ENOMEM;
 		if (ft_refresh_gs(vm, g, &raw) != HV_PAGE_STABLE)
 			ft_make_stable(vm, g, raw);
 		return 0;
@@ -54,30 +54,30 @@ static int make_resident(struct mm_vm *vm, uint64_t g, bool remap, uint32_t *out
 	MM_COUNT(vm, faults, 1);
 	gs = ft_refresh_gs(vm, g, &raw);
 	if (vm->ent[g] & ENT_DISC)
-		return -MM_EDISCARDED;
+		return -EDISCARDED;
 	idx = pool_alloc(mm);
 	if (idx == MM_NIL)
-		return -MM_ENOMEM;
+		return -ENOMEM;
 	/* The reclaim in pool_alloc() may have taken back g's own slot (mm/oom.c). */
 	e = vm->ent[g];
 	hs = ent_hs(e);
 	gs = ent_gs(e);
 	if (e & ENT_DISC) {
 		pool_free(mm, idx);
-		return -MM_EDISCARDED;
+		return -EDISCARDED;
 	}
 	p = pool_ptr(mm, idx);
 	if (hs == MM_HS_PRESERVED) {
 		if (swap_read(mm->swap, ent_ref(e), p) != 0) {
 			pool_free(mm, idx);
-			return -MM_EIO;
+			return -EIO;
 		}
 	} else {
 		memset(p, 0, PAGE_SIZE);
 	}
 	if (vm->ops->map(vm->ctx, _gfn(g), fr_hfn(&mm->frames[idx])) != 0) {
 		pool_free(mm, idx);
-		return -MM_ENOMEM;
+		return -ENOMEM;
 	}
 	if (hs == MM_HS_PRESERVED) {
 		swap_free(mm->swap, ent_ref(e));
@@ -110,10 +110,10 @@ enum mm_fault_result mm_fault(struct mm_vm *vm, gfn_t gfn, bool write)
 	switch (make_resident(vm, g, true, &idx)) {
 	case 0:
 		return MM_FAULT_MAPPED;
-	case -MM_EDISCARDED:
+	case -EDISCARDED:
 		MM_COUNT(vm, discard_faults, 1);
 		return MM_FAULT_DISCARD;
-	case -MM_EIO:
+	case -EIO:
 		return MM_FAULT_IOERR;
 	default:
 		return MM_FAULT_NOMEM;
@@ -128,7 +128,7 @@ int mm_gfn_get(struct mm_vm *vm, gfn_t gfn, bool write, hfn_t *out)
 	int r;
 
 	if (g >= vm->nr)
-		return -MM_ERANGE;
+		return -ERANGE;
 	r = make_resident(vm, g, false, &idx);
 	if (r != 0)
 		return r;
@@ -149,7 +149,7 @@ int mm_gfn_pin(struct mm_vm *vm, gfn_t gfn, hfn_t *out)
 	if (r != 0)
 		return r;
 	if (ent_pins(vm->ent[g]) == MM_PIN_MAX)
-		return -MM_EBUSY;
+		return -EBUSY;
 	idx = ent_ref(vm->ent[g]);
 	if (ent_pins(vm->ent[g]) == 0) {
 		lru_del(vm->mm, idx);

@@ -20,11 +20,11 @@ int mm_vm_init(struct mm *mm, struct mm_vm *vm, void *buf, size_t len, uint64_t 
 
 	if (nr_gfns == 0 || nr_gfns > MM_MAX_GFNS || len < mm_vm_bytes_needed(nr_gfns) ||
 	    ((uintptr_t)buf & 7) || ops == NULL)
-		return -MM_EINVAL;
+		return -EINVAL;
 	for (id = 0; id < MM_MAX_VMS && mm->vms[id] != NULL; id++)
 		;
 	if (id == MM_MAX_VMS)
-		return -MM_EBUSY;
+		return -EBUSY;
 	memset(vm, 0, sizeof(*vm));
 	memset(buf, 0, mm_vm_bytes_needed(nr_gfns));
 	vm->mm = mm;
@@ -80,7 +80,7 @@ static void table_take_over(struct mm_vm *vm)
 int mm_vm_set_table(struct mm_vm *vm, uint8_t *bytes, uint64_t nr)
 {
 	if (bytes != NULL && (nr == 0 || nr > vm->nr))
-		return -MM_EINVAL;
+		return -EINVAL;
 	vm->table = bytes;
 	vm->table_pages = NULL;
 	vm->table_nr = bytes != NULL ? nr : 0;
@@ -91,7 +91,7 @@ int mm_vm_set_table(struct mm_vm *vm, uint8_t *bytes, uint64_t nr)
 int mm_vm_set_table_pages(struct mm_vm *vm, uint8_t *const *pages, uint64_t nr)
 {
 	if (pages != NULL && (nr == 0 || nr > vm->nr))
-		return -MM_EINVAL;
+		return -EINVAL;
 	vm->table = NULL;
 	vm->table_pages = pages;
 	vm->table_nr = pages != NULL ? nr : 0;

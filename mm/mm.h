@@ -8,17 +8,9 @@
 #ifndef HV_MM_H
 #define HV_MM_H
 
+#include "errcode.h" /* errors: the hypervisor's one error space, negated */
 #include "types.h"
 #include "guest-abi/hintvisor.h"
-
-/* Internal error codes (returned negated). Numbers follow errno. */
-#define MM_EIO 5
-#define MM_ENOMEM 12
-#define MM_EBUSY 16
-#define MM_EINVAL 22
-#define MM_ENOSPC 28
-#define MM_ERANGE 34
-#define MM_EDISCARDED 200 /* content of a volatile page was dropped */
 
 #define MM_MAX_VMS 256          /* vm ids are 8..16 bits in the frame owner word */
 #define MM_NIL UINT32_MAX       /* "no frame" in a list link */
@@ -54,7 +46,7 @@ struct mm_host_ops {
 
 /*
  * Paging device: one 4 KiB slot per page. write() picks a free slot itself
- * and returns it in *slot; -MM_ENOSPC when full (the page is then kept).
+ * and returns it in *slot; -ENOSPC when full (the page is then kept).
  */
 struct swap_ops {
 	int (*write)(void *ctx, uint32_t *slot, const void *page);
@@ -162,11 +154,11 @@ enum mm_fault_result {
 size_t mm_pool_bytes_needed(uint32_t max_frames);
 /*
  * Set up mm with frame storage buf (len >= mm_pool_bytes_needed(max_frames),
- * 8-byte aligned). The pool starts empty. Returns 0 or -MM_EINVAL.
+ * 8-byte aligned). The pool starts empty. Returns 0 or -EINVAL.
  */
 int mm_init(struct mm *mm, void *buf, size_t len, uint32_t max_frames,
 	    const struct mm_host_ops *hops, void *hctx);
-/* Give one host frame to the pool. 0, -MM_ENOSPC (pool storage full), -MM_EINVAL. */
+/* Give one host frame to the pool. 0, -ENOSPC (pool storage full), -EINVAL. */
 int mm_pool_add_frame(struct mm *mm, hfn_t hfn);
 /* Allocation reclaims when free <= low, up to high free frames. low <= high. */
 void mm_pool_set_watermarks(struct mm *mm, uint32_t low, uint32_t high);
@@ -181,7 +173,7 @@ void mm_swap_attach(struct mm *mm, struct swap_dev *dev);
 size_t mm_vm_bytes_needed(uint64_t nr_gfns);
 /*
  * Create the VM's frame table in buf (8-byte aligned): every gfn STABLE and
- * ZERO. 0, -MM_EINVAL (size), -MM_EBUSY (MM_MAX_VMS reached).
+ * ZERO. 0, -EINVAL (size), -EBUSY (MM_MAX_VMS reached).
  */
 int mm_vm_init(struct mm *mm, struct mm_vm *vm, void *buf, size_t len, uint64_t nr_gfns,
 	       const struct mm_arch_ops *ops, void *ctx);
@@ -192,7 +184,7 @@ int mm_vm_init(struct mm *mm, struct mm_vm *vm, void *buf, size_t len, uint64_t 
 void mm_vm_destroy(struct mm_vm *vm);
 /*
  * Register the guest's shared state table (host pointer to nr bytes, pages
- * pinned by the caller), or unregister it with bytes == NULL. 0 or -MM_EINVAL.
+ * pinned by the caller), or unregister it with bytes == NULL. 0 or -EINVAL.
  * Every byte is overwritten with the page's current state (HV_PAGE_*, with
  * HV_TABLE_DISCARDED for a discarded volatile page): the table takes over.
  */
@@ -212,27 +204,27 @@ enum mm_fault_result mm_fault(struct mm_vm *vm, gfn_t gfn, bool write);
  * Host access to guest memory: make gfn resident and return its frame. write
  * means the host will modify it (then a hint on it no longer allows a drop).
  * The frame stays valid until the next mm call that may allocate or reclaim.
- * 0, -MM_ERANGE, -MM_ENOMEM, -MM_EDISCARDED, -MM_EIO.
+ * 0, -ERANGE, -ENOMEM, -EDISCARDED, -EIO.
  */
 int mm_gfn_get(struct mm_vm *vm, gfn_t gfn, bool write, hfn_t *out);
-/* As mm_gfn_get(write) and keep it resident until unpinned (nests). -MM_EBUSY on overflow. */
+/* As mm_gfn_get(write) and keep it resident until unpinned (nests). -EBUSY on overflow. */
 int mm_gfn_pin(struct mm_vm *vm, gfn_t gfn, hfn_t *out);
 /* Undo one mm_gfn_pin(). gfn must be pinned. */
 void mm_gfn_unpin(struct mm_vm *vm, gfn_t gfn);
 
 /* ---- guest state changes (mm/state.c) ---- */
 
-/* Set one gfn to state (HV_PAGE_*). Result word, or -HV_ERANGE / -HV_EINVAL. */
+/* Set one gfn to state (HV_PAGE_*). Result word, or -ERANGE / -EINVAL. */
 int mm_set_state(struct mm_vm *vm, gfn_t gfn, unsigned int state);
-/* Set [first, first + count). Pages changed, or -HV_ERANGE / -HV_EINVAL (nothing done). */
+/* Set [first, first + count). Pages changed, or -ERANGE / -EINVAL (nothing done). */
 int64_t mm_set_range(struct mm_vm *vm, gfn_t first, uint64_t count, unsigned int state);
 /*
  * Apply a batch in the HV_BATCH format (host copy of the guest's page, up to
  * HV_BATCH_MAX entries): each entry is read once and rewritten with its result
- * word or HV_BATCH_ERR | HV_E*. Entries processed, or -HV_EINVAL if n is too big.
+ * word or HV_BATCH_ERR | HV_E* (ABI words). Entries processed, or -EINVAL if n is too big.
  */
 int mm_set_batch(struct mm_vm *vm, uint64_t *entries, unsigned int n);
-/* HV_HC_GET_PAGE_STATE: state | host state << 2 | HV_RES_DISCARDED, or -HV_ERANGE. */
+/* HV_HC_GET_PAGE_STATE: state | host state << 2 | HV_RES_DISCARDED, or -ERANGE. */
 int mm_get_state(struct mm_vm *vm, gfn_t gfn);
 
 /* ---- reclaim (mm/reclaim.c) ---- */
@@ -298,7 +290,7 @@ struct swap_mem {
 };
 /* Bytes swap_mem_init() needs; store = false keeps no page data (simulation). */
 size_t swap_mem_bytes_needed(uint32_t nslots, bool store);
-/* Set up sm over buf (8-byte aligned); sm->dev is the device. 0 or -MM_EINVAL. */
+/* Set up sm over buf (8-byte aligned); sm->dev is the device. 0 or -EINVAL. */
 int swap_mem_init(struct swap_mem *sm, void *buf, size_t len, uint32_t nslots, bool store);
 
 #endif /* HV_MM_H */

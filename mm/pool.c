@@ -20,7 +20,7 @@ int mm_init(struct mm *mm, void *buf, size_t len, uint32_t max_frames,
 
 	if (max_frames == MM_NIL || len < mm_pool_bytes_needed(max_frames) || hops == NULL ||
 	    hops->frame_ptr == NULL || ((uintptr_t)buf & 7))
-		return -MM_EINVAL;
+		return -EINVAL;
 	memset(mm, 0, sizeof(*mm));
 	mm->frames = buf;
 	mm->cap = max_frames;
@@ -36,9 +36,9 @@ int mm_pool_add_frame(struct mm *mm, hfn_t hfn)
 	struct mm_frame *f;
 
 	if (mm->nr == mm->cap)
-		return -MM_ENOSPC;
+		return -ENOSPC;
 	if (hfn_x(hfn) > FR_HFN_MASK)
-		return -MM_EINVAL;
+		return -EINVAL;
 	f = &mm->frames[mm->nr];
 	f->word = hfn_x(hfn) | ((uint64_t)FR_UNSET << FR_LIST_SHIFT);
 	f->owner = 0;

@@ -80,9 +80,9 @@ int mm_set_state(struct mm_vm *vm, gfn_t gfn, unsigned int state)
 	int res;
 
 	if (gfn_x(gfn) >= vm->nr)
-		return -HV_ERANGE;
+		return -ERANGE;
 	if (state > HV_PAGE_POT_VOLATILE)
-		return -HV_EINVAL;
+		return -EINVAL;
 	res = set_one(vm, gfn_x(gfn), state, &flush);
 	if (flush)
 		vm->ops->flush(vm->ctx);
@@ -96,9 +96,9 @@ int64_t mm_set_range(struct mm_vm *vm, gfn_t first, uint64_t count, unsigned int
 	int64_t changed = 0;
 
 	if (f >= vm->nr || count > vm->nr - f)
-		return -HV_ERANGE;
+		return -ERANGE;
 	if (state > HV_PAGE_POT_VOLATILE)
-		return -HV_EINVAL;
+		return -EINVAL;
 	for (g = f; g < f + count; g++)
 		changed += HV_RES_OLD_STATE((unsigned int)set_one(vm, g, state, &flush)) != state;
 	if (flush)
@@ -113,7 +113,7 @@ int mm_set_batch(struct mm_vm *vm, uint64_t *entries, unsigned int n)
 	uint64_t ent, g;
 
 	if (n > HV_BATCH_MAX)
-		return -HV_EINVAL;
+		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		/* The guest may be rewriting its page: read each entry once. */
 		ent = __atomic_load_n(&entries[i], __ATOMIC_RELAXED);
@@ -140,7 +140,7 @@ int mm_get_state(struct mm_vm *vm, gfn_t gfn)
 	uint8_t raw;
 
 	if (g >= vm->nr)
-		return -HV_ERANGE;
+		return -ERANGE;
 	gs = ft_refresh_gs(vm, g, &raw);
 	e = vm->ent[g];
 	return (int)(gs | hs_to_abi(ent_hs(e)) << 2 | ((e & ENT_DISC) ? HV_RES_DISCARDED : 0));

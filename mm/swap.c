@@ -57,7 +57,7 @@ static int sm_write(void *ctx, uint32_t *slot, const void *page)
 	uint32_t s;
 
 	if (sm->nfree == 0)
-		return -MM_ENOSPC;
+		return -ENOSPC;
 	s = sm->stack[--sm->nfree];
 	sm_mark(sm, s, true);
 	if (sm->data != NULL)
@@ -71,7 +71,7 @@ static int sm_read(void *ctx, uint32_t slot, void *page)
 	struct swap_mem *sm = ctx;
 
 	if (slot >= sm->nslots || !sm_busy(sm, slot))
-		return -MM_EIO;
+		return -EIO;
 	if (sm->data != NULL)
 		memcpy(page, sm->data + (size_t)slot * PAGE_SIZE, PAGE_SIZE);
 	return 0;
@@ -116,7 +116,7 @@ int swap_mem_init(struct swap_mem *sm, void *buf, size_t len, uint32_t nslots, b
 	uint32_t i;
 
 	if (len < swap_mem_bytes_needed(nslots, store) || ((uintptr_t)buf & 7))
-		return -MM_EINVAL;
+		return -EINVAL;
 	memset(sm, 0, sizeof(*sm));
 	sm->stack = buf;
 	sm->inuse = b + (size_t)nslots * sizeof(uint32_t);

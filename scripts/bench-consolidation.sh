@@ -12,6 +12,7 @@
 # MODE-N.stats (its STATS lines, time in s), results.txt (the tables) and the
 # plots (gnuplot): sweep.png, pageio.png, states-MODE-N.png. CONS_REPORT=1
 # only makes the tables and plots again from the files of an earlier run.
+# CONS_RUN="MODE N" does that one run only (e.g. "hinting 5") and prints its row.
 # Usage: scripts/bench-consolidation.sh BUILD_DIR
 set -eu
 
@@ -96,6 +97,13 @@ rows() {
 	done
 	return 0
 }
+
+if [ -n "${CONS_RUN:-}" ]; then
+	# shellcheck disable=SC2086
+	run $CONS_RUN
+	cat "$out/$(echo "$CONS_RUN" | tr ' ' -).row"
+	exit 0
+fi
 
 if [ "$report" != 1 ]; then
 	sweep hinting >"$out/hinting.out" 2>&1 &

@@ -8,7 +8,16 @@
 #     files build into the unit tests and the simulator;
 #   - the vendor-neutral files of arch/x86_64 include no back end's headers,
 #     and the two back ends do not include each other's;
-#   - guest-abi/ includes only the C library's fixed-width types.
+#   - guest-abi/ includes only the C library's fixed-width types;
+#   - memory: only the memory module (hv/pool.c, hv/gmem.c) and the hinting
+#     back ends (hv/hint.c) call into mm/; nothing outside mm/ includes its
+#     internals; devices, loaders and the arch code reach guest RAM only
+#     through the guest-memory module (hv/gmem.h), never hv/pool.h, hv/hint.h
+#     or a VM's frame table;
+#   - errors: the hypervisor's codes come from include/errcode.h, not the C
+#     library's <errno.h> (hv/libc_glue.c excepted, it serves newlib), and
+#     the ABI's HV_E* codes appear only in hv/hypercall.c (and as the batch
+#     result words mm/state.c writes for the guest).
 # Prints every violation as FILE:LINE: TEXT (rule) and exits 1 if any.
 # Usage: scripts/check-includes.sh [ROOT]
 set -u
@@ -22,12 +31,26 @@ check() {
 	[ $# -gt 0 ] || return 0
 	out=$(grep -nE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[<\"]($pattern)" "$@" 2>/dev/null)
 	if [ -n "$out" ]; then
-		echo "$out" | sed "s/\$/  ($rule)/"
+		echo "$out" | sed "s|\$|  ($rule)|"
 		bad=1
 	fi
 }
 
 src() { find "$@" -name '*.[chS]' 2>/dev/null | sort; }
+
+# code RULE PATTERN EXEMPT FILES...: like check, on code lines (comments
+# skipped), except lines matching EXEMPT.
+code() {
+	rule=$1 pattern=$2 exempt=$3
+	shift 3
+	[ $# -gt 0 ] || return 0
+	out=$(grep -nE "$pattern" "$@" 2>/dev/null | grep -vE '^[^:]*:[0-9]+:[[:space:]]*(\*|/\*|//)' |
+		grep -vE "$exempt")
+	if [ -n "$out" ]; then
+		echo "$out" | sed "s|\$|  ($rule)|"
+		bad=1
+	fi
+}
 
 # shellcheck disable=SC2046
 check "core includes a back end" 'asm/(vmx|svm)[^/]*\.h' $(src hv boot mm)
@@ -43,6 +66,30 @@ check "neutral arch code includes a back end" 'asm/(vmx|svm)[^/]*\.h' \
 check "VT-x includes SVM" 'asm/svm[^/]*\.h' $(src arch/x86_64 | grep -E "$VMX_FILES")
 # shellcheck disable=SC2046
 check "SVM includes VT-x" 'asm/vmx[^/]*\.h' $(src arch/x86_64 | grep -E "$SVM_FILES")
+# Memory: who may use mm/, the pool, and a VM's frame table.
+MEMORY='^hv/(pool|gmem|hint)\.c$'
+# shellcheck disable=SC2046
+check "mm/ internals outside mm/" 'mm/(internal|fake_arch)\.h' $(src hv boot arch)
+# shellcheck disable=SC2046
+check "mm/ included outside the memory module" 'mm/' \
+	$(src hv boot arch | grep -vE '^hv/(vcpu|mem)\.h$')
+# shellcheck disable=SC2046
+code "mm/ called outside the memory module" '\bmm_[a-z_]+\(' '^$' \
+	$(src hv boot arch | grep -vE "$MEMORY")
+# Devices, loaders and the arch code: guest RAM through hv/gmem.h only.
+GUEST_RAM_USERS=$(src hv/dev arch/x86_64; echo hv/elf.c hv/linux.c hv/multiboot.c)
+# shellcheck disable=SC2086
+check "guest RAM not through hv/gmem.h" 'hv/(pool|hint)\.h' $GUEST_RAM_USERS
+# shellcheck disable=SC2086
+code "guest RAM not through hv/gmem.h" '\bpool_(init|vm_init|vm_destroy|gfn_get|fault|balance|print_pages)\(|hv_mm\b|(->|\.)mm\b' '^$' \
+	$GUEST_RAM_USERS
+# Errors: one internal error space, HV_E* only at the hypercall boundary.
+# shellcheck disable=SC2046
+check "the C library's errno.h, not errcode.h" 'errno\.h' \
+	$(src hv boot arch mm | grep -vE '^hv/libc_glue\.c$')
+# shellcheck disable=SC2046
+code "HV_E* outside the hypercall boundary" '\bHV_E[A-Z]+\b' 'HV_BATCH_ERR \| HV_E' \
+	$(src hv boot arch mm include | grep -vE '^hv/hypercall\.c$')
 out=$(grep -nE '^[[:space:]]*#[[:space:]]*include' guest-abi/*.h |
 	grep -vE '<(stdint\.h|linux/types\.h)>')
 if [ -n "$out" ]; then

@@ -53,16 +53,87 @@ check_guests() {
 	done
 }
 
-# boot NAME RUNNER-ARGS...: boot and keep the log; reports the boot itself.
+# The emulator runs take most of the time and each uses one core, so they
+# are all queued first and run CHECK_JOBS at a time (default: the number of
+# cores) in the background, longest first, while the tests below run; every
+# result is still reported in the order of this script.
+#   queue NAME RUNNER-ARGS...  run RUNNER-ARGS LOGS/NAME.log (exit status in
+#                              LOGS/NAME.rc, its stdout/stderr in .out/.err)
+#   await NAME                 wait until that run has ended
+#   boot NAME                  await it and report boot/NAME
+JOBS=${CHECK_JOBS:-$(nproc)}
+QUEUE=$LOGS/queue
+: >"$QUEUE"
+queue() {
+	rm -f "$LOGS/$1.rc"
+	printf '%s\n' "$*" >>"$QUEUE"
+}
+
+run_queue() {
+	pids=
+	while read -r name cmd; do
+		while :; do
+			jobs >/dev/null # reaps the runs that ended
+			alive= n=0
+			for p in $pids; do
+				if kill -0 "$p" 2>/dev/null; then alive="$alive $p" n=$((n + 1)); fi
+			done
+			pids=$alive
+			[ "$n" -lt "$JOBS" ] && break
+			sleep 1
+		done
+		(
+			# shellcheck disable=SC2086
+			eval $cmd '"$LOGS/$name.log"' >"$LOGS/$name.out" 2>"$LOGS/$name.err"
+			echo $? >"$LOGS/$name.rc.tmp" && mv "$LOGS/$name.rc.tmp" "$LOGS/$name.rc"
+		) &
+		pids="$pids $!"
+	done <"$QUEUE"
+	wait
+}
+
+await() {
+	while [ ! -f "$LOGS/$1.rc" ]; do sleep 1; done
+}
+
 boot() {
-	name=$1
-	shift
-	if "$@" "$LOGS/$name.log" >"$LOGS/$name.out" 2>"$LOGS/$name.err"; then
-		ok "boot/$name"
+	await "$1"
+	if [ "$(cat "$LOGS/$1.rc")" -eq 0 ]; then
+		ok "boot/$1"
 	else
-		ko "boot/$name" "no end-of-run marker; see $LOGS/$name.log"
+		ko "boot/$1" "no end-of-run marker; see $LOGS/$1.log"
 	fi
 }
+
+# Longest first. Bochs (VT-x): the Linux tests take minutes; QEMU/TCG (SVM)
+# runs take seconds each.
+queue linux-overcommit scripts/bochs-run.sh -t 1800 "$BUILD/linux-overcommit.iso"
+queue linux-seed scripts/bochs-run.sh -t 1800 "$BUILD/linux-seed.iso"
+queue skylake scripts/bochs-run.sh -t 600 "$BUILD/test.iso"
+queue sandybridge scripts/bochs-run.sh -m corei7_sandy_bridge_2600k -t 600 "$BUILD/test.iso"
+queue platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
+queue isolation scripts/bochs-run.sh -t 600 "$BUILD/isolation.iso"
+queue oom scripts/bochs-run.sh -t 600 "$BUILD/oom.iso"
+queue uefi scripts/bochs-run.sh -u -t 600 "$BUILD/test-esp.img"
+queue insn scripts/bochs-run.sh -t 600 "$BUILD/insn.iso"
+queue cpu scripts/bochs-run.sh -t 600 "$BUILD/cpu.iso"
+queue pc scripts/bochs-run.sh -t 600 "$BUILD/pc.iso"
+queue qemu-linux scripts/qemu-linux.sh -t 600 "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz" \
+	"$BUILD/guest/disk.img"
+queue qemu-svm scripts/qemu-run.sh -i -t 900 "$BUILD/test.iso"
+queue qemu-svm-isolation scripts/qemu-run.sh -i -t 900 "$BUILD/isolation.iso"
+queue qemu-svm-uefi scripts/qemu-run.sh -t 900 "$BUILD/test-esp.img"
+queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
+queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
+queue qemu-svm-pc scripts/qemu-run.sh -i -t 900 "$BUILD/pc.iso"
+for t in platform linux-overcommit linux-seed; do
+	queue "qemu-svm-$t" scripts/qemu-run.sh -i -t 900 "$BUILD/$t.iso"
+done
+queue qemu-nonpt scripts/qemu-run.sh -i -c max,-npt -t 300 "$BUILD/test.iso"
+queue qemu scripts/qemu-run.sh -c qemu64,-svm -t 300 "$BUILD/test-esp.img"
+run_queue &
+queue_pid=$!
+trap 'kill "$queue_pid" 2>/dev/null' EXIT
 
 echo "== source layout: include directions (scripts/check-includes.sh)"
 if scripts/check-includes.sh >"$LOGS/includes.log" 2>&1; then
@@ -110,23 +181,31 @@ for f in ${FUZZERS:-hypercall mmio config elf multiboot bzimage virtio}; do
 done
 
 echo "== test guests under Bochs (corei7_skylake_x, multiboot2)"
-boot skylake scripts/bochs-run.sh -t 600 "$BUILD/test.iso"
+boot skylake
 check_guests "" tests/guests.cfg "$LOGS/skylake.log"
 
 echo "== hostile guests beside a neighbour (Bochs corei7_skylake_x)"
-boot isolation scripts/bochs-run.sh -t 600 "$BUILD/isolation.iso"
+boot isolation
 check_guests "" tests/isolation.cfg "$LOGS/isolation.log"
 
+echo "== the virtual CPU: instructions, MSRs, events (Bochs corei7_skylake_x, tests/insn.cfg)"
+boot insn
+check_guests "insn/" tests/insn.cfg "$LOGS/insn.log"
+
 echo "== host out of memory (Bochs; pool and paging device of 4 MiB each, tests/oom.cfg)"
-boot oom scripts/bochs-run.sh -t 600 "$BUILD/oom.iso"
+boot oom
 check_guests "oom/" tests/oom.cfg "$LOGS/oom.log"
 
 echo "== platform: other boot protocols and Linux (Bochs, multiboot2)"
-boot platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
+boot platform
 check_guests "" tests/platform.cfg "$LOGS/platform.log"
 
+echo "== the virtual CPU: mode switches, control registers (Bochs, tests/cpu.cfg)"
+boot cpu
+check_guests "" tests/cpu.cfg "$LOGS/cpu.log"
+
 echo "== the PC platform: I/O APIC, ACPI, timers, reset, memory map (Bochs, tests/pc.cfg)"
-boot pc scripts/bochs-run.sh -t 600 "$BUILD/pc.iso"
+boot pc
 check_guests "" tests/pc.cfg "$LOGS/pc.log"
 
 echo "== Linux hinting series: checkpatch --strict"
@@ -137,17 +216,16 @@ else
 fi
 
 echo "== Linux under overcommit (Bochs; host pool 1/3 of guest RAM)"
-boot linux-overcommit scripts/bochs-run.sh -t 1800 "$BUILD/linux-overcommit.iso"
+boot linux-overcommit
 check_guests "" tests/linux-overcommit.cfg "$LOGS/linux-overcommit.log"
 
 echo "== the s390 hinting experiment with Linux (Bochs)"
-boot linux-seed scripts/bochs-run.sh -t 1800 "$BUILD/linux-seed.iso"
+boot linux-seed
 check_guests "" tests/linux-seed.cfg "$LOGS/linux-seed.log"
 
 echo "== the same Linux without a hypervisor (QEMU/TCG): hinting stays off"
-if scripts/qemu-linux.sh -t 600 "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz" \
-	"$BUILD/guest/disk.img" "$LOGS/qemu-linux.log" >"$LOGS/qemu-linux.out" 2>&1 &&
-	grep -q '^Test result: SUCCESS' "$LOGS/qemu-linux.log"; then
+await qemu-linux
+if [ "$(cat "$LOGS/qemu-linux.rc")" -eq 0 ] && grep -q '^Test result: SUCCESS' "$LOGS/qemu-linux.log"; then
 	if grep -q 'hintvisor: page state table\|Hypervisor detected: Hintvisor' "$LOGS/qemu-linux.log"; then
 		ko "qemu-tcg/linux-native" "hinting came on without Hintvisor; see $LOGS/qemu-linux.log"
 	else
@@ -158,11 +236,11 @@ else
 fi
 
 echo "== test guests under Bochs + OVMF (UEFI path)"
-boot uefi scripts/bochs-run.sh -u -t 600 "$BUILD/test-esp.img"
+boot uefi
 check_guests "uefi/" tests/uefi.cfg "$LOGS/uefi.log"
 
 echo "== Bochs corei7_sandy_bridge_2600k (EPT without A/D bits)"
-boot sandybridge scripts/bochs-run.sh -m corei7_sandy_bridge_2600k -t 600 "$BUILD/test.iso"
+boot sandybridge
 if grep -q '^vmx: EPT accessed/dirty flags absent' "$LOGS/sandybridge.log"; then
 	ok "sandybridge/no-ad-detected"
 else
@@ -174,7 +252,7 @@ check_guests "sandybridge/" tests/guests.cfg "$LOGS/sandybridge.log"
 qemu_machine() { if grep -q -- '-enable-kvm' "$LOGS/$1.out"; then echo qemu-kvm; else echo qemu-svm; fi; }
 
 echo "== test guests under QEMU/TCG with SVM and nested paging (-cpu max, multiboot2)"
-boot qemu-svm scripts/qemu-run.sh -i -t 900 "$BUILD/test.iso"
+boot qemu-svm
 m=$(qemu_machine qemu-svm)
 if grep -q '^svm: revision' "$LOGS/qemu-svm.log" || [ "$m" = qemu-kvm ]; then
 	ok "$m/backend"
@@ -184,25 +262,33 @@ fi
 check_guests "$m/" tests/guests.cfg "$LOGS/qemu-svm.log"
 
 echo "== hostile guests beside a neighbour under QEMU/TCG with SVM"
-boot qemu-svm-isolation scripts/qemu-run.sh -i -t 900 "$BUILD/isolation.iso"
+boot qemu-svm-isolation
 check_guests "$(qemu_machine qemu-svm-isolation)/" tests/isolation.cfg "$LOGS/qemu-svm-isolation.log"
 
+echo "== the virtual CPU under QEMU/TCG with SVM (tests/insn.cfg)"
+boot qemu-svm-insn
+check_guests "$(qemu_machine qemu-svm-insn)/insn/" tests/insn.cfg "$LOGS/qemu-svm-insn.log"
+
 echo "== test guests under QEMU/TCG with SVM + OVMF (UEFI path)"
-boot qemu-svm-uefi scripts/qemu-run.sh -t 900 "$BUILD/test-esp.img"
+boot qemu-svm-uefi
 check_guests "$(qemu_machine qemu-svm-uefi)/uefi/" tests/uefi.cfg "$LOGS/qemu-svm-uefi.log"
 
 echo "== the PC platform under QEMU/TCG with SVM (tests/pc.cfg)"
-boot qemu-svm-pc scripts/qemu-run.sh -i -t 900 "$BUILD/pc.iso"
+boot qemu-svm-pc
 check_guests "$(qemu_machine qemu-svm-pc)/" tests/pc.cfg "$LOGS/qemu-svm-pc.log"
 
 echo "== platform (multiboot, Linux) and the Linux hinting tests under QEMU/TCG with SVM"
 for t in platform linux-overcommit linux-seed; do
-	boot "qemu-svm-$t" scripts/qemu-run.sh -i -t 900 "$BUILD/$t.iso"
+	boot "qemu-svm-$t"
 	check_guests "$(qemu_machine "qemu-svm-$t")/" "tests/$t.cfg" "$LOGS/qemu-svm-$t.log"
 done
 
+echo "== the virtual CPU under QEMU/TCG with SVM (tests/cpu.cfg)"
+boot qemu-svm-cpu
+check_guests "$(qemu_machine qemu-svm-cpu)/" tests/cpu.cfg "$LOGS/qemu-svm-cpu.log"
+
 echo "== QEMU/TCG with SVM but without nested paging (max,-npt)"
-scripts/qemu-run.sh -i -c max,-npt -t 300 "$BUILD/test.iso" "$LOGS/qemu-nonpt.log" >"$LOGS/qemu-nonpt.out" 2>&1
+await qemu-nonpt
 if grep -q '^svm: missing feature: nested paging' "$LOGS/qemu-nonpt.log" &&
 	grep -q 'hintvisor: end of run (status 1)' "$LOGS/qemu-nonpt.log"; then
 	ok "qemu-tcg/missing-npt-message"
@@ -211,7 +297,7 @@ else
 fi
 
 echo "== QEMU/TCG + OVMF without SVM (qemu64,-svm; TCG has no VMX either)"
-scripts/qemu-run.sh -c qemu64,-svm -t 300 "$BUILD/test-esp.img" "$LOGS/qemu.log" >"$LOGS/qemu.out" 2>&1
+await qemu
 if grep -q '^vmx: missing feature: VMX (CPUID.1:ECX.VMX\[bit 5\] = 0)' "$LOGS/qemu.log" &&
 	grep -q 'hintvisor: end of run (status 1)' "$LOGS/qemu.log"; then
 	ok "qemu-tcg/missing-vmx-message"

@@ -10,7 +10,7 @@
 #include <asm/mmio.h>
 #include <asm/pgtable.h>
 #include <asm/virt.h>
-#include <hv/hint.h>
+#include <hv/gmem.h>
 #include <hv/vm.h>
 
 uint64_t *guest_gpr(struct vcpu *v, unsigned int n)
@@ -23,21 +23,54 @@ uint64_t *guest_gpr(struct vcpu *v, unsigned int n)
 	return map[n & 15];
 }
 
+/* 32-bit paging (SDM §4.3): a page directory and 4 KiB tables, 4 MiB
+ * pages with CR4.PSE (bits 20:13 of the PDE are physical bits 39:32). */
+static bool walk32(struct vcpu *v, uint64_t cr3, uint64_t cr4, uint64_t va, uint64_t *pa)
+{
+	uint32_t *e = gmem_ptr(v->vm, _gpa((cr3 & 0xfffff000ULL) + 4 * ((va >> 22) & 1023)), 4,
+				   false);
+	uint32_t pde, pte;
+
+	if (!e || !((pde = *e) & 1))
+		return false;
+	if ((pde & PT_LARGE) && (cr4 & X86_CR4_PSE)) {
+		*pa = (pde & 0xffc00000u) | ((uint64_t)(pde >> 13 & 0xff) << 32) | (va & 0x3fffff);
+		return true;
+	}
+	e = gmem_ptr(v->vm, _gpa((pde & 0xfffff000u) + 4 * ((va >> 12) & 1023)), 4, false);
+	if (!e || !((pte = *e) & 1))
+		return false;
+	*pa = (pte & 0xfffff000u) | (va & 0xfff);
+	return true;
+}
+
 bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa)
 {
 	struct guest_paging p;
 	uint64_t table;
+	int top;
 
 	virt->get_paging(v, &p);
 	if (!(p.cr0 & X86_CR0_PG)) {
 		*pa = va;
 		return true;
 	}
-	if (!(p.efer & X86_EFER_LMA))
-		return false; /* 32-bit paging: not needed by any guest we run */
+	if (!(p.cr4 & X86_CR4_PAE))
+		return walk32(v, p.cr3, p.cr4, va, pa);
 	table = p.cr3 & PT_ADDR_MASK;
-	for (int level = 4; level >= 1; level--) {
-		uint64_t *e = hint_gpa_ptr(v->vm, _gpa(table + 8 * pt_index(va, level)), 8, false);
+	top = 4;
+	if (!(p.efer & X86_EFER_LMA)) {
+		/* PAE paging: 4 PDPTEs at CR3[31:5], then 2-level (SDM §4.4). */
+		uint64_t *e = gmem_ptr(v->vm, _gpa((p.cr3 & 0xffffffe0ULL) + 8 * ((va >> 30) & 3)),
+					   8, false);
+
+		if (!e || !(*e & 1))
+			return false;
+		table = *e & PT_ADDR_MASK;
+		top = 2;
+	}
+	for (int level = top; level >= 1; level--) {
+		uint64_t *e = gmem_ptr(v->vm, _gpa(table + 8 * pt_index(va, level)), 8, false);
 		uint64_t ent;
 
 		if (!e || !((ent = *e) & 1))
@@ -61,7 +94,7 @@ unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned in
 		uint64_t pa;
 		uint8_t *b;
 
-		if (!guest_walk(v, rip + i, &pa) || !(b = hint_gpa_ptr(v->vm, _gpa(pa), 1, false)))
+		if (!guest_walk(v, rip + i, &pa) || !(b = gmem_ptr(v->vm, _gpa(pa), 1, false)))
 			break;
 		buf[i] = *b;
 	}

@@ -6,7 +6,7 @@
  * nested walker are atomic w.r.t. us because we clear bits with a locked AND.
  */
 #include <asm/gpt.h>
-#include <errno.h>
+#include <errcode.h>
 
 const struct gpt_format gpt_ept_format = {
 	.name = "EPT",

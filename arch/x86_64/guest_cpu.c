@@ -11,14 +11,33 @@
  */
 #include <asm/guest_cpu.h>
 #include <asm/tsc.h>
+#include <asm/vcr.h>
 #include <asm/virt.h>
 #include <string.h>
 
 #define MSR_TSC 0x10
+#define MSR_TSC_ADJUST 0x3b
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
 #define MSR_PLATFORM_ID 0x17
 #define MSR_BIOS_SIGN 0x8b
 #define MSR_MTRRCAP 0xfe
 #define MSR_MISC_ENABLE 0x1a0
+/* IA32_MISC_ENABLE (SDM Vol. 4 Table 2-2): fast strings (R/W), performance
+ * monitoring available (R/O, 0 here), BTS and PEBS unavailable (R/O, 1),
+ * limit CPUID maxval and xTPR disable (R/W). Defined bits for features the
+ * guest is not shown (TCC, EIST, MONITOR FSM, XD disable) read 0 and ignore
+ * writes; writing an undefined bit is #GP. */
+#define MISC_FAST_STRINGS (1ULL << 0)
+#define MISC_BTS_UNAVAIL (1ULL << 11)
+#define MISC_PEBS_UNAVAIL (1ULL << 12)
+#define MISC_LIMIT_CPUID (1ULL << 22)
+#define MISC_XTPR_DISABLE (1ULL << 23)
+#define MISC_RESET (MISC_FAST_STRINGS | MISC_BTS_UNAVAIL | MISC_PEBS_UNAVAIL)
+#define MISC_WRITABLE (MISC_FAST_STRINGS | MISC_LIMIT_CPUID | MISC_XTPR_DISABLE)
+#define MISC_DEFINED (MISC_WRITABLE | MISC_RESET | (1ULL << 3) | (1ULL << 7) | (1ULL << 16) | \
+		      (1ULL << 18) | (1ULL << 34))
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082
 #define MSR_CSTAR 0xc0000083
@@ -30,6 +49,8 @@ bool guest_rdtscp;
 /* Switched with the vCPU, in struct vcpu's syscall_msrs[] order. */
 const uint32_t guest_switched_msrs[GUEST_SWITCHED_MSRS] = { MSR_STAR,   MSR_LSTAR,	   MSR_CSTAR,
 					  MSR_SFMASK, MSR_KERNEL_GS_BASE, MSR_TSC_AUX };
+const uint32_t guest_hw_switched_msrs[GUEST_HW_SWITCHED_MSRS] = { MSR_SYSENTER_CS, MSR_SYSENTER_ESP,
+								   MSR_SYSENTER_EIP };
 
 /* Leaf 1 ECX: SSE3 PCLMUL SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES RDRAND (no VEX:
  * AVX, FMA and F16C need XSAVE, which guests do not get). */
@@ -40,11 +61,20 @@ const uint32_t guest_switched_msrs[GUEST_SWITCHED_MSRS] = { MSR_STAR,   MSR_LSTA
 #define L1_ECX_X2APIC (1u << 21)
 #define L1_ECX_TSC_DEADLINE (1u << 24)
 #define L1_ECX_HYPERVISOR (1u << 31)
-/* Leaf 7 EBX: FSGSBASE BMI1 SMEP BMI2 ERMS ADX SMAP CLFLUSHOPT. */
-/* Leaf 80000001h ECX: SVM(2) and SKINIT(12) are not offered. */
-#define L81_ECX_DROP ((1u << 2) | (1u << 12))
+/* Leaf 7 EBX: FSGSBASE TSC_ADJUST BMI1 SMEP BMI2 ERMS ADX SMAP CLFLUSHOPT
+ * (TSC_ADJUST is emulated, whatever the host has). */
+#define L7_EBX_TSC_ADJUST (1u << 1)
 #define L7_EBX_KEEP ((1u << 0) | (1u << 3) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 19) | \
 		     (1u << 20) | (1u << 23))
+/* Leaf 80000001h ECX: LAHF/SAHF, LZCNT, SSE4A, misaligned SSE, PREFETCHW.
+ * Not SVM, SKINIT, MONITORX, XOP/FMA4/LWP/TBM (VEX-like, need XSAVE state),
+ * the extended APIC space, OSVW, IBS, the watchdog, core/NB counters or
+ * data breakpoint extensions: their MSRs or state are not virtualized. */
+#define L81_ECX_KEEP ((1u << 0) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8))
+/* Leaf 80000001h EDX: AMD mirrors leaf 1 there: drop MCE, MTRR, MCA as in
+ * leaf 1, FFXSR (EFER.FFXSR is not writable); RDTSCP only if enabled. */
+#define L81_EDX_DROP ((1u << 7) | (1u << 12) | (1u << 14) | (1u << 25))
+#define L81_EDX_RDTSCP (1u << 27)
 
 struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 {
@@ -66,7 +96,8 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 		return zero;
 	switch (leaf) {
 	case 0:
-		c.eax = MAX(c.eax, 0x16u);
+		/* IA32_MISC_ENABLE.LIMIT_CPUID caps the maximum basic leaf at 2. */
+		c.eax = v->misc_enable & MISC_LIMIT_CPUID ? 2 : MAX(c.eax, 0x16u);
 		break;
 	case 1:
 		c.ebx = (c.ebx & 0xffff) | (1u << 16) | (v->id << 24); /* one logical CPU */
@@ -87,11 +118,12 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 	case 7:
 		if (sub != 0)
 			return zero;
-		return (struct cpuid_regs){ 0, c.ebx & L7_EBX_KEEP, 0, 0 };
+		return (struct cpuid_regs){ 0, (c.ebx & L7_EBX_KEEP) | L7_EBX_TSC_ADJUST, 0, 0 };
 	case 0x15: /* TSC = crystal * EBX / EAX; the crystal here is the TSC itself */
 		return (struct cpuid_regs){ 1, 1, (uint32_t)MIN(tsc_hz, 0xffffffffULL), 0 };
 	case 0x80000001:
-		c.ecx &= ~L81_ECX_DROP;
+		c.ecx &= L81_ECX_KEEP;
+		c.edx &= ~(L81_EDX_DROP | (guest_rdtscp ? 0 : L81_EDX_RDTSCP));
 		break;
 	case 0x8000000a: /* SVM features */
 		return zero;
@@ -115,7 +147,10 @@ bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 		*val = virt->get_msr(v, msr);
 		return true;
 	case MSR_TSC:
-		*val = rdtsc();
+		*val = rdtsc() + v->tsc_offset; /* what RDTSC returns */
+		return true;
+	case MSR_TSC_ADJUST:
+		*val = v->tsc_adjust;
 		return true;
 	case MSR_PLATFORM_ID:
 	case MSR_BIOS_SIGN:
@@ -126,12 +161,19 @@ bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 		*val = FEATURE_CONTROL_LOCKED; /* VMX locked off */
 		return true;
 	case MSR_MISC_ENABLE:
-		*val = 1; /* fast strings */
+		*val = v->misc_enable;
+		return true;
+	case MSR_IA32_TSC_DEADLINE:
+		if (!lapic_msr_read(v, msr, val))
+			return false;
+		if (*val)
+			*val += v->tsc_offset; /* the APIC keeps host TSC values */
 		return true;
 	default:
 		return lapic_msr_read(v, msr, val);
 	}
 }
+
 
 static bool canonical(uint64_t a)
 {
@@ -141,15 +183,8 @@ static bool canonical(uint64_t a)
 bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	switch (msr) {
-	case MSR_IA32_EFER: {
-		uint64_t keep = X86_EFER_LME | X86_EFER_LMA, change = X86_EFER_SCE | X86_EFER_NXE;
-
-		if (val & ~(keep | change))
-			return false;
-		/* LME/LMA follow the mode we started the vCPU in. */
-		virt->set_msr(v, msr, (virt->get_msr(v, msr) & keep) | (val & change));
-		return true;
-	}
+	case MSR_IA32_EFER:
+		return vcr_set_efer(v, val); /* LME, and the mode switches: vcr.c */
 	case MSR_IA32_PAT:
 		for (int i = 0; i < 8; i++) {
 			uint8_t t = (uint8_t)(val >> (8 * i));
@@ -166,8 +201,24 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 		virt->set_msr(v, msr, val);
 		return true;
 	case MSR_BIOS_SIGN:
-	case MSR_MISC_ENABLE:
 		return true; /* ignored */
+	case MSR_MISC_ENABLE:
+		if (val & ~MISC_DEFINED)
+			return false;
+		v->misc_enable = (v->misc_enable & ~MISC_WRITABLE) | (val & MISC_WRITABLE);
+		return true;
+	case MSR_TSC:
+		guest_tsc_write(v, rdtsc(), val);
+		virt->set_tsc_offset(v, v->tsc_offset);
+		return true;
+	case MSR_TSC_ADJUST:
+		guest_tsc_adjust_write(v, val);
+		virt->set_tsc_offset(v, v->tsc_offset);
+		return true;
+	case MSR_IA32_TSC_DEADLINE:
+		if (v->tsc_offset)
+			val = guest_tsc_deadline_to_host(v, rdtsc(), val);
+		return lapic_msr_write(v, msr, val);
 	default:
 		return lapic_msr_write(v, msr, val);
 	}
@@ -219,6 +270,9 @@ void guest_cpu_init(struct vcpu *v)
 	v->cr2 = 0;
 	memset(v->dr, 0, sizeof(v->dr));
 	v->dr6 = 0xffff0ff0; /* reset value (SDM §17.2.3) */
+	v->tsc_offset = 0;   /* the back end starts with offset 0 too */
+	v->tsc_adjust = 0;
+	v->misc_enable = MISC_RESET;
 	if (hw_owner == v)
 		hw_owner = NULL;
 }

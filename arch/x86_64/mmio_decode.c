@@ -5,7 +5,7 @@
  * tested on the encodings compilers emit for device register accessors.
  */
 #include <asm/mmio.h>
-#include <errno.h>
+#include <errcode.h>
 
 int mmio_decode(const uint8_t *p, size_t n, struct mmio_insn *out)
 {

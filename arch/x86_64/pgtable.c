@@ -4,7 +4,7 @@
  * Plain C; also compiled into the unit tests.
  */
 #include <asm/pgtable.h>
-#include <errno.h>
+#include <errcode.h>
 
 static inline uint64_t *entry_table(uint64_t e)
 {

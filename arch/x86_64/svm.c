@@ -13,7 +13,7 @@
 #include <asm/svm.h>
 #include <asm/svm_cpu.h>
 #include <asm/virt.h>
-#include <errno.h>
+#include <errcode.h>
 #include <hv/console.h>
 #include <hv/mem.h>
 #include <string.h>
@@ -95,6 +95,8 @@ static int enable_svm(void)
 	for (size_t i = 0; i < GUEST_SWITCHED_MSRS; i++)
 		if (guest_switched_msrs[i] != MSR_TSC_AUX || guest_rdtscp)
 			msrpm_allow(msrpm, guest_switched_msrs[i]);
+	for (size_t i = 0; i < GUEST_HW_SWITCHED_MSRS; i++)
+		msrpm_allow(msrpm, guest_hw_switched_msrs[i]); /* VMLOAD/VMSAVE: SYSENTER */
 	if (host_timer_init())
 		return missing("local APIC timer (the time slice)");
 	return 0;
@@ -160,14 +162,24 @@ int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 
 	/* #UD: VMCALL from guests written for VT-x (see svm_exit.c). */
 	c->intercept_exc = 1u << 6;
-	/* RDPMC: no counters are offered (#GP). CR4 writes: only
-	 * GUEST_CR4_ALLOWED (the state behind the other bits is not switched). */
-	c->intercept_cr = SVM_INTCR_WRITE_CR4;
+	/* RDPMC: no counters are offered (#GP). CR4 writes: only the bits
+	 * vcr_cr4_allowed() gives (state that is switched, features CPUID
+	 * shows). CR8 writes: the emulated APIC's TPR (vcr.c); reads return
+	 * V_TPR, which svm_exit.c keeps equal to it. CR0, CR3 and EFER.LMA are
+	 * the hardware's own (the guest switches modes as on bare metal; EFER
+	 * writes exit through the MSR map). */
+	c->intercept_cr = SVM_INTCR_WRITE_CR4 | SVM_INTCR_WRITE_CR8;
+	/* INVD must never reach the hardware (it drops the host's dirty cache
+	 * lines); WBINVD is emulated too. MONITOR/MWAIT and XSETBV: not
+	 * offered by CPUID, #UD. */
 	c->intercept3 = SVM_INT3_INTR | SVM_INT3_NMI | SVM_INT3_RDPMC | SVM_INT3_CPUID |
-			SVM_INT3_HLT | SVM_INT3_IOIO | SVM_INT3_MSR | SVM_INT3_SHUTDOWN;
+			SVM_INT3_INVD | SVM_INT3_HLT | SVM_INT3_IOIO | SVM_INT3_MSR |
+			SVM_INT3_SHUTDOWN;
 	/* VMRUN must be intercepted (§15.5.1); the guest gets no SVM at all. */
 	c->intercept4 = SVM_INT4_VMRUN | SVM_INT4_VMMCALL | SVM_INT4_VMLOAD | SVM_INT4_VMSAVE |
-			SVM_INT4_STGI | SVM_INT4_CLGI | SVM_INT4_SKINIT;
+			SVM_INT4_STGI | SVM_INT4_CLGI | SVM_INT4_SKINIT | SVM_INT4_WBINVD |
+			SVM_INT4_MONITOR | SVM_INT4_MWAIT | SVM_INT4_MWAIT_COND | SVM_INT4_XSETBV;
+	c->intercept5 = SVM_INT5_INVPCID; /* not offered by CPUID: #UD, as on VT-x */
 	c->iopm_pa = hpa_x(virt_to_hpa(iopm));
 	c->msrpm_pa = hpa_x(virt_to_hpa(msrpm));
 	c->asid = sv->asid;
@@ -175,7 +187,7 @@ int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	/* Physical interrupts exit (INTR) instead of reaching the guest's IF. */
 	c->int_ctl = SVM_V_INTR_MASKING;
 	c->nested_ctl = SVM_NESTED_NP;
-	c->nested_cr3 = gpt_root(&v->vm->gpt);
+	c->nested_cr3 = gpt_root(&v->vm->arch.gpt);
 	c->clean = 0;
 
 	set_seg(&g->cs, s->cs, 0xffffffff, lm ? SVM_ATTR_CODE64 : SVM_ATTR_CODE32);
@@ -261,25 +273,45 @@ static void svm_set_msr(struct vcpu *v, uint32_t msr, uint64_t val)
 	}
 }
 
+static void svm_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+	struct vmcb *vmcb = v->arch.svm.vmcb;
+
+	vmcb->ctl.tsc_offset = offset;
+	vmcb->ctl.clean &= ~SVM_CLEAN_INTERCEPTS; /* the TSC offset is in that group */
+}
+
 static void svm_get_paging(struct vcpu *v, struct guest_paging *p)
 {
 	struct vmcb *vmcb = v->arch.svm.vmcb;
 
 	p->cr0 = vmcb->save.cr0;
 	p->cr3 = vmcb->save.cr3;
+	p->cr4 = vmcb->save.cr4;
 	p->efer = vmcb->save.efer;
 }
 
-/* Every MOV to CR4 exits (there is no CR4 mask on SVM). A change of PGE,
- * PAE or PSE flushes the TLB on hardware, and guests rely on that (Linux
- * toggles PGE to drop global entries): flush the guest's ASID. */
-static void svm_set_cr4(struct vcpu *v, uint64_t val)
+static uint64_t svm_get_cr(struct vcpu *v, unsigned int cr)
+{
+	const struct vmcb *vmcb = v->arch.svm.vmcb;
+	const struct vmcb_save *g = &vmcb->save;
+
+	return cr == 0 ? g->cr0 : cr == 3 ? g->cr3 : g->cr4;
+}
+
+/* Only CR4 writes reach here on SVM (CR0 and CR3 are not intercepted);
+ * vcr.c flushes the ASID where hardware would flush the TLB. */
+static void svm_set_cr(struct vcpu *v, unsigned int cr, uint64_t val)
 {
 	struct vmcb *vmcb = v->arch.svm.vmcb;
 
-	vmcb->save.cr4 = val;
+	if (cr == 0)
+		vmcb->save.cr0 = val;
+	else if (cr == 3)
+		vmcb->save.cr3 = val;
+	else
+		vmcb->save.cr4 = val;
 	vmcb->ctl.clean &= ~SVM_CLEAN_CRX;
-	svm_flush_gpt(v->vm);
 }
 
 const struct virt_ops svm_ops = {
@@ -295,8 +327,11 @@ const struct virt_ops svm_ops = {
 	.flush_gpt = svm_flush_gpt,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
+	.set_tsc_offset = svm_set_tsc_offset,
 	.get_paging = svm_get_paging,
-	.set_cr4 = svm_set_cr4,
+	.get_cr = svm_get_cr,
+	.set_cr = svm_set_cr,
+	.set_pdptes = NULL, /* nested paging walks legacy-PAE PDPTEs from memory */
 	.exit_name = svm_exit_name,
 	.dump = svm_dump,
 };

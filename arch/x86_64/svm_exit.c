@@ -62,13 +62,16 @@ static unsigned int counter(uint64_t code)
 }
 
 static const char *const exit_names[SVM_CTR_MAX] = {
-	[SVM_EXIT_WRITE_CR4] = "CR4 write", [SVM_EXIT_RDPMC] = "RDPMC",
+	[SVM_EXIT_WRITE_CR4] = "CR4 write", [SVM_EXIT_WRITE_CR8] = "CR8 write",
+	[SVM_EXIT_RDPMC] = "RDPMC",
 	[SVM_EXIT_EXCP_BASE + 6] = "#UD intercept", [SVM_EXIT_INTR] = "INTR",
 	[SVM_EXIT_NMI] = "NMI", [SVM_EXIT_VINTR] = "VINTR", [SVM_EXIT_CPUID] = "CPUID",
 	[SVM_EXIT_INVD] = "INVD", [SVM_EXIT_HLT] = "HLT", [SVM_EXIT_IOIO] = "IOIO",
 	[SVM_EXIT_MSR] = "MSR", [SVM_EXIT_SHUTDOWN] = "shutdown", [SVM_EXIT_VMRUN] = "VMRUN",
 	[SVM_EXIT_VMMCALL] = "VMMCALL", [SVM_EXIT_VMLOAD] = "VMLOAD", [SVM_EXIT_VMSAVE] = "VMSAVE",
 	[SVM_EXIT_STGI] = "STGI", [SVM_EXIT_CLGI] = "CLGI", [SVM_EXIT_SKINIT] = "SKINIT",
+	[SVM_EXIT_WBINVD] = "WBINVD", [SVM_EXIT_MONITOR] = "MONITOR", [SVM_EXIT_MWAIT] = "MWAIT",
+	[SVM_EXIT_MWAIT_COND] = "MWAIT (conditional)", [SVM_EXIT_XSETBV] = "XSETBV",
 	[SVM_CTR_NPF] = "nested page fault", [SVM_CTR_INVALID] = "VMRUN: invalid state",
 	[SVM_CTR_OTHER] = "other",
 };
@@ -80,7 +83,7 @@ const char *svm_exit_name(unsigned int c)
 
 /* Length of the instruction that exited, for the exits that skip one.
  * Without NRIP-save: the fixed encodings (CPUID 0F A2, RDMSR 0F 32, WRMSR
- * 0F 30, HLT F4, VMMCALL 0F 01 D9); a prefixed one would be mis-skipped,
+ * 0F 30, HLT F4, VMMCALL 0F 01 D9, INVD 0F 08, WBINVD 0F 09); a prefixed one would be mis-skipped,
  * which no guest we run emits. IOIO always has the next RIP in EXITINFO2. */
 static unsigned int insn_len(const struct vmcb *vmcb, uint64_t code, unsigned int fixed)
 {
@@ -98,32 +101,43 @@ static bool guest_long_mode(const struct vmcb *vmcb)
 }
 
 /*
- * The source of an intercepted MOV to CR4. With decode assists EXITINFO1
- * names the GPR; without (QEMU/TCG), decode the instruction: an optional
- * REX, 0F 22 /r with mod 11 and reg 4. false: not such an instruction (the
+ * The source of an intercepted MOV to CR4 or CR8. With decode assists
+ * EXITINFO1 names the GPR; without (QEMU/TCG), decode the instruction:
+ * 0F 22 /r with mod 11, after a REX prefix in 64-bit mode (REX.R: CR8) or
+ * a LOCK prefix (AMD's alternative encoding of CR8 outside 64-bit mode,
+ * CPUID 8000_0001h:ECX.CR8Legacy). false: not such an instruction (the
  * exit then stays unhandled and the VM is stopped).
  */
-static bool decode_cr4_write(struct vcpu *v, const struct vmcb *vmcb, struct vexit *e)
+static bool decode_cr_write(struct vcpu *v, const struct vmcb *vmcb, uint64_t code,
+			    unsigned int cr, struct vexit *e)
 {
-	uint8_t b[4];
-	unsigned int n = guest_fetch(v, e->rip, b, sizeof(b)), i = 0, rex = 0, gpr;
+	uint8_t b[5];
+	unsigned int n = guest_fetch(v, e->rip, b, sizeof(b)), i = 0, rex = 0, gpr, crn;
+	bool lock = false;
 
 	if (svm_caps.decode_assists && (vmcb->ctl.exit_info1 & SVM_CR_VALID)) {
 		gpr = SVM_CR_GPR(vmcb->ctl.exit_info1);
-		e->insn_len = insn_len(vmcb, SVM_EXIT_WRITE_CR4, 0);
+		e->insn_len = insn_len(vmcb, code, 0);
 	} else {
-		if (n && (b[0] & 0xf0) == 0x40)
+		if (i < n && b[i] == 0xf0)
+			lock = b[i++];
+		if (e->long_mode && i < n && (b[i] & 0xf0) == 0x40)
 			rex = b[i++];
-		if (n < i + 3 || b[i] != 0x0f || b[i + 1] != 0x22 || (b[i + 2] & 0xf8) != 0xe0 ||
-		    (rex & 4))
+		if (n < i + 3 || b[i] != 0x0f || b[i + 1] != 0x22 || (b[i + 2] & 0xc0) != 0xc0)
+			return false;
+		crn = ((b[i + 2] >> 3) & 7) | (rex & 4 ? 8 : 0) | (lock ? 8 : 0);
+		if (crn != cr)
 			return false;
 		gpr = (b[i + 2] & 7) | (rex & 1 ? 8 : 0);
-		e->insn_len = insn_len(vmcb, SVM_EXIT_WRITE_CR4, i + 3);
+		e->insn_len = insn_len(vmcb, code, i + 3);
 	}
 	if (!e->insn_len)
 		return false;
-	e->kind = VEXIT_CR4_WRITE;
-	e->cr4.val = *guest_gpr(v, gpr);
+	e->kind = VEXIT_CR_WRITE;
+	e->cr.n = cr;
+	e->cr.val = *guest_gpr(v, gpr);
+	if (!e->long_mode)
+		e->cr.val = (uint32_t)e->cr.val;
 	return true;
 }
 
@@ -198,7 +212,15 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 		e->kind = VEXIT_RDPMC;
 		break;
 	case SVM_EXIT_WRITE_CR4:
-		decode_cr4_write(v, vmcb, e);
+		decode_cr_write(v, vmcb, code, 4, e);
+		break;
+	case SVM_EXIT_WRITE_CR8:
+		decode_cr_write(v, vmcb, code, 8, e);
+		break;
+	case SVM_EXIT_INVD:
+	case SVM_EXIT_WBINVD:
+		e->kind = VEXIT_CACHE_FLUSH;
+		e->insn_len = insn_len(vmcb, code, 2);
 		break;
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD:
@@ -206,6 +228,11 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 	case SVM_EXIT_STGI:
 	case SVM_EXIT_CLGI:
 	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT:
+	case SVM_EXIT_MWAIT_COND:
+	case SVM_EXIT_XSETBV:
+	case SVM_EXIT_INVPCID:
 		e->kind = VEXIT_UD;
 		break;
 	default:
@@ -222,6 +249,14 @@ static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 		vmcb->save.rip += e->insn_len;
 		/* Blocking by STI / MOV SS ends with the instruction. */
 		vmcb->ctl.int_state &= ~SVM_INT_SHADOW;
+		/* The single-step trap of the emulated instruction: #DB at the
+		 * next RIP with DR6.BS, injected, so it comes before any
+		 * interrupt (which then waits for VINTR). */
+		if (e->single_step) {
+			vmcb->save.dr6 |= X86_DR6_BS;
+			vmcb->ctl.clean &= ~SVM_CLEAN_DRX;
+			svm_inject_exception(v, 1, false, 0);
+		}
 		break;
 	case VEXIT_INJECT:
 		svm_inject_exception(v, e->vector, e->has_error, e->error);
@@ -265,11 +300,35 @@ static void deliver_interrupts(struct vcpu *v)
 	sv->vintr = window;
 }
 
-/* An exit during event delivery: deliver the event again on the next
- * VMRUN (APM §15.7.2), unless the handler replaces it. */
+/* With V_INTR_MASKING the guest's CR8 is V_TPR (APM §15.21.1). CR8 writes
+ * exit and go to the emulated APIC (vcr.c), as do TPR writes through the
+ * APIC page or MSR: before each VMRUN, V_TPR = TPR[7:4], so that MOV from
+ * CR8, which does not exit, reads the APIC's TPR. */
+static void sync_tpr(struct vcpu *v)
+{
+	struct vmcb *vmcb = vmcb_of(v);
+	uint32_t tpr = (uint32_t)lapic_tpr(&v->lapic) >> 4;
+
+	if ((vmcb->ctl.int_ctl & SVM_V_TPR_MASK) == tpr)
+		return;
+	vmcb->ctl.int_ctl = (vmcb->ctl.int_ctl & ~SVM_V_TPR_MASK) | tpr;
+	vmcb->ctl.clean &= ~SVM_CLEAN_TPR;
+}
+
+/*
+ * An exit during event delivery: deliver the event again on the next
+ * VMRUN (APM §15.7.2), unless the handler replaces it. Not a software
+ * interrupt (INT n) or software exception (INT3, INTO, reported as
+ * exceptions 3 and 4): RIP still points at the instruction, and an injected
+ * event would push that RIP as the return address (the guest would run INT
+ * twice); executing the instruction again delivers it exactly once.
+ */
 static void requeue_vectoring_event(struct vmcb *vmcb)
 {
-	if (!(vmcb->ctl.exit_int_info & SVM_EVT_VALID))
+	uint32_t info = vmcb->ctl.exit_int_info, type = info & SVM_EVT_TYPE_MASK;
+
+	if (!(info & SVM_EVT_VALID) || type == SVM_EVT_TYPE_SOFT ||
+	    (type == SVM_EVT_TYPE_EXCEPTION && ((info & 0xff) == 3 || (info & 0xff) == 4)))
 		return;
 	vmcb->ctl.event_inj = vmcb->ctl.exit_int_info;
 	vmcb->ctl.event_inj_err = vmcb->ctl.exit_int_info_err;
@@ -297,6 +356,7 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 			break;
 		lapic_tick(&v->lapic, now);
 		deliver_interrupts(v);
+		sync_tpr(v);
 		until = MIN(deadline, MAX(lapic_next_event(&v->lapic), now));
 		vmcb->save.rax = v->regs.rax;
 		vmcb->save.rsp = v->regs.rsp;

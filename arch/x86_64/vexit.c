@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The vendor-neutral exit handlers: what CPUID, HLT, hypercalls, port I/O,
- * MSR accesses, RDPMC, CR4 writes and guest-physical faults mean, for either back end. Each
+ * MSR accesses, RDPMC, MOV CR (vcr.c), INVD/WBINVD, PAUSE, instructions the
+ * guest is not offered and guest-physical faults mean, for either back end. Each
  * returns the action the back end carries out, so that "advance RIP only
  * after the instruction was emulated" is a value, decided here once.
  * Hypervisor context, on an exit of the current vCPU, interrupts off.
@@ -9,6 +10,7 @@
 #include <asm/cpu.h>
 #include <asm/emulate.h>
 #include <asm/guest_cpu.h>
+#include <asm/vcr.h>
 #include <asm/vexit.h>
 #include <asm/virt.h>
 #include <hv/vm.h>
@@ -42,11 +44,15 @@ static enum vexit_action x_cpuid(struct vcpu *v, struct vexit *e)
 
 static enum vexit_action x_hlt(struct vcpu *v, struct vexit *e)
 {
-	if (!(e->rflags & X86_RFLAGS_IF)) {
+	if (!(e->rflags & (X86_RFLAGS_IF | X86_RFLAGS_TF))) {
 		vm_crash(v->vm, "halted with interrupts disabled");
 		return VEXIT_STOP;
 	}
-	v->halted = true; /* the scheduler wakes it when an interrupt is pending */
+	/* Under TF the single-step #DB after HLT is pending: it is delivered
+	 * at once (vexit_handle() marks it), and a pending event ends the halt
+	 * as an interrupt would. Otherwise the scheduler wakes the vCPU when an
+	 * interrupt is pending. */
+	v->halted = !(e->rflags & X86_RFLAGS_TF);
 	return VEXIT_SKIP; /* Safe: HLT has no side effect to emulate */
 }
 
@@ -119,20 +125,6 @@ static enum vexit_action x_rdpmc(struct vcpu *v, struct vexit *e)
 	return inject(e, 13, true, 0);
 }
 
-/*
- * MOV to CR4. Only GUEST_CR4_ALLOWED may be set: the state behind the other
- * bits (XCR0, PKRU, counters, ...) is not switched between VMs. On VT-x only
- * a write that sets a denied bit exits (the CR4 mask owns those, with a
- * shadow of 0); SVM intercepts every write.
- */
-static enum vexit_action x_cr4_write(struct vcpu *v, struct vexit *e)
-{
-	if (e->cr4.val & ~GUEST_CR4_ALLOWED)
-		return inject(e, 13, true, 0); /* reserved for this guest: #GP(0) */
-	virt->set_cr4(v, e->cr4.val);
-	return VEXIT_SKIP; /* Safe: MOV to CR4 emulated */
-}
-
 static enum vexit_action x_gpt_fault(struct vcpu *v, struct vexit *e)
 {
 	if (hv_mmio_owns(v, e->fault.gpa))
@@ -145,8 +137,28 @@ static enum vexit_action x_gpt_fault(struct vcpu *v, struct vexit *e)
 
 static enum vexit_action x_ud(struct vcpu *v, struct vexit *e)
 {
-	/* The guest is not offered VMX or SVM: their instructions raise #UD. */
+	/* CPUID does not offer VMX, SVM, SMX, XSAVE or MONITOR/MWAIT: their
+	 * instructions raise #UD, as on a CPU without them (SDM Vol. 2). */
 	return inject(e, 6, false, 0);
+}
+
+/*
+ * INVD and WBINVD. Guest memory is write-back behind EPT/NPT and no device
+ * does non-coherent DMA, so there is nothing to write back for the guest;
+ * INVD must never reach the hardware (it would drop the host's dirty lines).
+ * Both are privileged: #GP(0) outside ring 0 (the CPU checks that before the
+ * exit; this is for the record).
+ */
+static enum vexit_action x_cache_flush(struct vcpu *v, struct vexit *e)
+{
+	if (e->cpl)
+		return inject(e, 13, true, 0);
+	return VEXIT_SKIP; /* Safe: nothing to emulate */
+}
+
+static enum vexit_action x_pause(struct vcpu *v, struct vexit *e)
+{
+	return VEXIT_SKIP; /* Safe: PAUSE is a hint */
 }
 
 static enum vexit_action x_shutdown(struct vcpu *v, struct vexit *e)
@@ -171,7 +183,9 @@ static const vexit_fn handlers[VEXIT_KINDS] = {
 	[VEXIT_RDMSR] = x_rdmsr,	   [VEXIT_WRMSR] = x_wrmsr,
 	[VEXIT_GPT_FAULT] = x_gpt_fault,   [VEXIT_UD] = x_ud,
 	[VEXIT_SHUTDOWN] = x_shutdown,	   [VEXIT_UNHANDLED] = x_unhandled,
-	[VEXIT_RDPMC] = x_rdpmc,	   [VEXIT_CR4_WRITE] = x_cr4_write,
+	[VEXIT_RDPMC] = x_rdpmc,	   [VEXIT_CR_WRITE] = vcr_write,
+	[VEXIT_CR_READ] = vcr_read,
+	[VEXIT_CACHE_FLUSH] = x_cache_flush, [VEXIT_PAUSE] = x_pause,
 };
 
 static const char *const kind_names[VEXIT_KINDS] = {
@@ -181,7 +195,9 @@ static const char *const kind_names[VEXIT_KINDS] = {
 	[VEXIT_RDMSR] = "RDMSR",	  [VEXIT_WRMSR] = "WRMSR",
 	[VEXIT_GPT_FAULT] = "guest-physical fault", [VEXIT_UD] = "#UD",
 	[VEXIT_SHUTDOWN] = "shutdown",	  [VEXIT_UNHANDLED] = "unhandled",
-	[VEXIT_RDPMC] = "RDPMC",	  [VEXIT_CR4_WRITE] = "MOV to CR4",
+	[VEXIT_RDPMC] = "RDPMC",	  [VEXIT_CR_WRITE] = "MOV to CR",
+	[VEXIT_CR_READ] = "MOV from CR",
+	[VEXIT_CACHE_FLUSH] = "INVD/WBINVD", [VEXIT_PAUSE] = "PAUSE",
 };
 
 const char *vexit_kind_name(enum vexit_kind k)
@@ -192,6 +208,11 @@ const char *vexit_kind_name(enum vexit_kind k)
 enum vexit_action vexit_handle(struct vcpu *v, struct vexit *e)
 {
 	vexit_fn fn = (unsigned int)e->kind < VEXIT_KINDS ? handlers[e->kind] : NULL;
+	enum vexit_action act = (fn ? fn : x_unhandled)(v, e);
 
-	return (fn ? fn : x_unhandled)(v, e);
+	/* An instruction emulated under RFLAGS.TF ends with the single-step
+	 * trap the hardware would have raised (SDM §17.3.1.4); one that
+	 * faults instead does not (the fault comes first, TF is then saved). */
+	e->single_step = act == VEXIT_SKIP && (e->rflags & X86_RFLAGS_TF);
+	return act;
 }

@@ -7,10 +7,11 @@
 #include <asm/cpu.h>
 #include <asm/guest_cpu.h>
 #include <asm/trap.h>
+#include <asm/vcr.h>
 #include <asm/vmx.h>
 #include <asm/virt.h>
 #include <asm/vmx_cpu.h>
-#include <errno.h>
+#include <errcode.h>
 #include <hv/console.h>
 #include <hv/mem.h>
 #include <string.h>
@@ -34,13 +35,15 @@ static void allow(uint8_t *bm, uint32_t msr)
 }
 
 /* The MSR bitmap (SDM §25.6.9): everything exits but the MSRs that are
- * switched with the vCPU (see guest_cpu_switch()). */
+ * switched with the vCPU (see guest_cpu_switch()) or by the VMCS. */
 static void msr_bitmap_init(uint8_t *bm)
 {
 	memset(bm, 0xff, PAGE_SIZE);
 	for (size_t i = 0; i < GUEST_SWITCHED_MSRS; i++)
 		if (guest_switched_msrs[i] != MSR_TSC_AUX || guest_rdtscp)
 			allow(bm, guest_switched_msrs[i]);
+	for (size_t i = 0; i < GUEST_HW_SWITCHED_MSRS; i++)
+		allow(bm, guest_hw_switched_msrs[i]); /* in the guest-state area */
 }
 
 static uint64_t host_tr_base(void)
@@ -88,25 +91,24 @@ static void set_seg(enum seg s, uint16_t sel, uint64_t base, uint32_t limit, uin
 	vmwrite(VMCS_SEG(VMCS_GUEST_ES_AR, s), ar);
 }
 
-static void setup_guest_state(const struct vcpu_start *s)
+static void setup_guest_state(struct vcpu *v, const struct vcpu_start *s)
 {
 	bool lm = s->mode == VCPU_MODE_LONG;
 	uint64_t cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE |
 		       (lm ? X86_CR0_MP | X86_CR0_WP | X86_CR0_PG : 0);
 	uint64_t cr4 = lm ? X86_CR4_PAE : 0;
-	/* Unrestricted guest lifts the PE/PG requirement (SDM §26.3.1.1). */
-	uint64_t fixed0 = vmx_caps.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG);
 
-	vmwrite(VMCS_GUEST_CR0, (cr0 | fixed0) & vmx_caps.cr0_fixed1);
-	vmwrite(VMCS_GUEST_CR3, lm ? s->cr3 : 0);
-	/* CR4.VMXE must stay set in VMX operation; the guest sees it clear. The
-	 * guest may set only GUEST_CR4_ALLOWED: every other bit is owned by us
-	 * with a shadow of 0, so a MOV to CR4 that sets one exits (#GP then). */
-	vmwrite(VMCS_GUEST_CR4, (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
-	vmwrite(VMCS_CR4_MASK, ~GUEST_CR4_ALLOWED);
-	vmwrite(VMCS_CR4_SHADOW, cr4);
-	vmwrite(VMCS_CR0_MASK, 0);
+	/* The guest/host masks own the CR0 bits of vmx_cr0_owned() and every
+	 * CR4 bit the guest may not set (VMXE among them, which VMX operation
+	 * forces to 1): a MOV that changes one exits, and vcr.c emulates it or
+	 * raises #GP. The guest reads its own values from the shadows. */
+	vmwrite(VMCS_GUEST_CR0, (cr0 | vmx_cr0_fixed0()) & vmx_caps.cr0_fixed1);
+	vmwrite(VMCS_CR0_MASK, vmx_cr0_owned());
 	vmwrite(VMCS_CR0_SHADOW, cr0);
+	vmwrite(VMCS_GUEST_CR3, lm ? s->cr3 : 0);
+	vmwrite(VMCS_GUEST_CR4, (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
+	vmwrite(VMCS_CR4_MASK, ~vcr_cr4_allowed(v));
+	vmwrite(VMCS_CR4_SHADOW, cr4);
 
 	set_seg(SEG_CS, s->cs, 0, 0xffffffff, lm ? AR_CODE64 : AR_CODE32);
 	for (int seg = SEG_ES; seg <= SEG_GS; seg++)
@@ -165,14 +167,15 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
 	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+	vmwrite(VMCS_TSC_OFFSET, 0); /* guest TSC = host TSC + offset (IA32_TSC writes) */
 	vmwrite(VMCS_MSR_BITMAP, hpa_x(virt_to_hpa(msr_bitmap)));
-	vmwrite(VMCS_EPT_POINTER, gpt_eptp(&v->vm->gpt));
+	vmwrite(VMCS_EPT_POINTER, gpt_eptp(&v->vm->arch.gpt));
 	if (vmx_caps.vpid)
 		vmwrite(VMCS_VPID, x->vpid);
 
 	setup_host_state();
 	vmwrite(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
-	setup_guest_state(s);
+	setup_guest_state(v, s);
 	v->regs = s->regs;
 	v->regs.rsp = s->rsp;
 	guest_cpu_init(v);

@@ -35,7 +35,13 @@ static const struct vmx_feature features[] = {
 	{ "NMI exiting", W_PIN, PIN_NMI, NULL },
 	{ "VMX-preemption timer", W_PIN, PIN_PREEMPT_TIMER, NULL },
 	{ "HLT exiting", W_PROC, PROC_HLT, NULL },
+	{ "use TSC offsetting", W_PROC, PROC_TSC_OFFSET, NULL }, /* guest writes to IA32_TSC */
+	{ "MWAIT exiting", W_PROC, PROC_MWAIT, NULL },     /* MONITOR/MWAIT are not offered: #UD */
+	{ "MONITOR exiting", W_PROC, PROC_MONITOR, NULL },
 	{ "RDPMC exiting", W_PROC, PROC_RDPMC, NULL }, /* no counters are offered */
+	/* MOV to/from CR8 reaches the emulated APIC's TPR, never the CPU's. */
+	{ "CR8-load exiting", W_PROC, PROC_CR8_LOAD, NULL },
+	{ "CR8-store exiting", W_PROC, PROC_CR8_STORE, NULL },
 	{ "unconditional I/O exiting", W_PROC, PROC_UNCOND_IO, NULL },
 	{ "MSR bitmaps", W_PROC, PROC_MSR_BITMAPS, NULL },
 	{ "secondary controls", W_PROC, PROC_SECONDARY, NULL },
@@ -43,6 +49,7 @@ static const struct vmx_feature features[] = {
 	{ "unrestricted guest", W_PROC2, PROC2_UNRESTRICTED, NULL },
 	{ "VPID", W_PROC2, PROC2_VPID, "TLB flushed on every VM entry and exit" },
 	{ "RDTSCP", W_PROC2, PROC2_RDTSCP, "RDTSCP raises #UD in guests" },
+	{ "WBINVD exiting", W_PROC2, PROC2_WBINVD, "a guest's WBINVD writes back the host's caches" },
 	{ "save debug controls", W_EXIT, EXIT_SAVE_DEBUG, NULL }, /* guest DR7 in the VMCS */
 	{ "host address-space size", W_EXIT, EXIT_HOST_64, NULL },
 	{ "acknowledge interrupt on exit", W_EXIT, EXIT_ACK_INTR, NULL },
@@ -224,25 +231,71 @@ static uint64_t vmx_get_msr(struct vcpu *v, uint32_t msr)
 	return vmread(msr_field(msr));
 }
 
+/* EFER.LMA and the "IA-32e mode guest" entry control must agree at every
+ * VM entry (SDM §26.3.1.1): the control follows what vcr.c decided. */
 static void vmx_set_msr(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	vmwrite(msr_field(msr), val);
+	if (msr == MSR_IA32_EFER) {
+		uint64_t entry = vmread(VMCS_ENTRY_CTLS);
+
+		vmwrite(VMCS_ENTRY_CTLS,
+			val & X86_EFER_LMA ? entry | ENTRY_IA32E : entry & ~(uint64_t)ENTRY_IA32E);
+	}
 }
 
 static void vmx_get_paging(struct vcpu *v, struct guest_paging *p)
 {
 	p->cr0 = vmread(VMCS_GUEST_CR0);
 	p->cr3 = vmread(VMCS_GUEST_CR3);
+	p->cr4 = vmread(VMCS_GUEST_CR4);
 	p->efer = vmread(VMCS_GUEST_IA32_EFER);
 }
 
-/* Reached only for a write within GUEST_CR4_ALLOWED whose owned bits differ
- * from the shadow, which cannot happen while every owned bit's shadow is 0;
- * kept correct anyway. */
-static void vmx_set_cr4(struct vcpu *v, uint64_t val)
+/* What the guest reads: bits the guest/host mask owns come from the read
+ * shadow (SDM §25.3), the rest from the register itself. */
+static uint64_t vmx_get_cr(struct vcpu *v, unsigned int cr)
 {
-	vmwrite(VMCS_GUEST_CR4, (val | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
-	vmwrite(VMCS_CR4_SHADOW, val);
+	uint64_t mask;
+
+	if (cr == 3)
+		return vmread(VMCS_GUEST_CR3);
+	mask = vmread(cr == 0 ? VMCS_CR0_MASK : VMCS_CR4_MASK);
+	return (vmread(cr == 0 ? VMCS_GUEST_CR0 : VMCS_GUEST_CR4) & ~mask) |
+	       (vmread(cr == 0 ? VMCS_CR0_SHADOW : VMCS_CR4_SHADOW) & mask);
+}
+
+/* The guest's value goes to the read shadow; the register itself gets the
+ * bits VMX operation forces (IA32_VMX_CR0/CR4_FIXED0/1, SDM §A.7/§A.8;
+ * with unrestricted guest PE and PG are free). */
+static void vmx_set_cr(struct vcpu *v, unsigned int cr, uint64_t val)
+{
+	switch (cr) {
+	case 0:
+		vmwrite(VMCS_GUEST_CR0, (val | vmx_cr0_fixed0()) & vmx_caps.cr0_fixed1);
+		vmwrite(VMCS_CR0_SHADOW, val);
+		break;
+	case 3:
+		vmwrite(VMCS_GUEST_CR3, val);
+		break;
+	default:
+		vmwrite(VMCS_GUEST_CR4, (val | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
+		vmwrite(VMCS_CR4_SHADOW, val);
+		break;
+	}
+}
+
+static void vmx_set_pdptes(struct vcpu *v, const uint64_t pdpte[4])
+{
+	for (unsigned int i = 0; i < 4; i++)
+		vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
+}
+
+/* The current VMCS is v's (called on an exit of v). */
+static void vmx_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+	vmwrite(VMCS_TSC_OFFSET, offset);
+	(void)v;
 }
 
 const struct virt_ops vmx_ops = {
@@ -258,8 +311,11 @@ const struct virt_ops vmx_ops = {
 	.flush_gpt = vmx_flush_ept,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
+	.set_tsc_offset = vmx_set_tsc_offset,
 	.get_paging = vmx_get_paging,
-	.set_cr4 = vmx_set_cr4,
+	.get_cr = vmx_get_cr,
+	.set_cr = vmx_set_cr,
+	.set_pdptes = vmx_set_pdptes,
 	.exit_name = vmx_exit_name,
 	.dump = vmx_dump,
 };

@@ -62,7 +62,14 @@ static const uint8_t exit_kinds[EXIT_REASON_MAX] = {
 	[EXIT_INTR_WINDOW] = VEXIT_INTR_WINDOW,
 	[EXIT_TRIPLE_FAULT] = VEXIT_SHUTDOWN,
 	[EXIT_CPUID] = VEXIT_CPUID,
+	[EXIT_GETSEC] = VEXIT_UD, /* no SMX offered (CR4.SMXE stays 0) */
 	[EXIT_HLT] = VEXIT_HLT,
+	[EXIT_INVD] = VEXIT_CACHE_FLUSH,
+	[EXIT_WBINVD] = VEXIT_CACHE_FLUSH,
+	[EXIT_PAUSE] = VEXIT_PAUSE,
+	[EXIT_MONITOR] = VEXIT_UD, /* CPUID.1:ECX.MONITOR = 0 */
+	[EXIT_MWAIT] = VEXIT_UD,
+	[EXIT_XSETBV] = VEXIT_UD, /* no XSAVE offered (CR4.OSXSAVE stays 0) */
 	[EXIT_VMCALL] = VEXIT_HYPERCALL,
 	[EXIT_VMCLEAR] = VEXIT_UD,
 	[EXIT_VMLAUNCH] = VEXIT_UD,
@@ -111,6 +118,28 @@ static void decode_exception(struct vcpu *v, struct vexit *e)
 	}
 }
 
+/*
+ * MOV to/from CRn (SDM Table 28-3: CR number in bits 3:0, access type in
+ * 5:4, register in 11:8). What exits: CR0 and CR4 writes that change a bit
+ * the guest/host masks own, and every MOV to/from CR8 (CR8-load/store
+ * exiting); CR3 only where the CPU forces CR3 exiting. CLTS and LMSW touch
+ * no owned bit and do not exit; they stay unhandled.
+ */
+static void decode_cr_access(struct vcpu *v, uint64_t qual, struct vexit *e)
+{
+	unsigned int type = (qual >> 4) & 3, gpr = (qual >> 8) & 15;
+
+	if (type > 1)
+		return;
+	e->kind = type == 0 ? VEXIT_CR_WRITE : VEXIT_CR_READ;
+	e->long_mode = guest_long_mode();
+	e->cr.n = qual & 15;
+	e->cr.gpr = gpr;
+	e->cr.val = *guest_gpr(v, gpr);
+	if (!e->long_mode)
+		e->cr.val = (uint32_t)e->cr.val;
+}
+
 /* Fill the neutral record of a basic exit reason from the VMCS. */
 static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct vexit *e)
 {
@@ -119,20 +148,17 @@ static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct ve
 		.reason = reason,
 		.info = qual,
 		.rip = vmread(VMCS_GUEST_RIP),
+		.rflags = vmread(VMCS_GUEST_RFLAGS),
 	};
 	switch (e->kind) {
 	case VEXIT_UNHANDLED:
 		if (reason == EXIT_EXCEPTION_NMI)
 			decode_exception(v, e);
-		/* MOV to CR4 that sets a bit of ~GUEST_CR4_ALLOWED: the only CR
-		 * access that exits (CR3 does not with EPT). SDM Table 28-3. */
-		if (reason == EXIT_CR_ACCESS && (qual & 15) == 4 && ((qual >> 4) & 3) == 0) {
-			e->kind = VEXIT_CR4_WRITE;
-			e->cr4.val = *guest_gpr(v, (unsigned int)(qual >> 8) & 15);
-		}
+		if (reason == EXIT_CR_ACCESS)
+			decode_cr_access(v, qual, e);
 		break;
-	case VEXIT_HLT:
-		e->rflags = vmread(VMCS_GUEST_RFLAGS);
+	case VEXIT_CACHE_FLUSH:
+		e->cpl = guest_cpl();
 		break;
 	case VEXIT_HYPERCALL:
 		e->cpl = guest_cpl();
@@ -165,6 +191,21 @@ static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 	switch (act) {
 	case VEXIT_SKIP:
 		skip_instruction(e->insn_len);
+		/* The single-step trap of the emulated instruction: #DB at the
+		 * next RIP with DR6.BS set. The guest's DR6 is the hardware's
+		 * while it runs (guest_cpu_switch()); injection does not touch
+		 * it (SDM §26.6.1.2). As an injected event it comes before any
+		 * interrupt, which waits for the window. */
+		if (e->single_step) {
+			uint64_t dr6;
+
+			asm volatile("mov %%db6, %0" : "=r"(dr6));
+			asm volatile("mov %0, %%db6" ::"r"(dr6 | X86_DR6_BS));
+			vmx_inject_exception(v, 1, false, 0);
+			/* A BS the exit saved (instruction in a MOV SS shadow) is
+			 * this same trap: deliver it once. */
+			vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) & ~X86_DR6_BS);
+		}
 		break;
 	case VEXIT_INJECT:
 		vmx_inject_exception(v, e->vector, e->has_error, e->error);
@@ -302,7 +343,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 
 void vmx_flush_ept(struct vm *vm)
 {
-	if (!invept(vmx_caps.invept_type, gpt_eptp(&vm->gpt)))
+	if (!invept(vmx_caps.invept_type, gpt_eptp(&vm->arch.gpt)))
 		panic("vmx: INVEPT failed");
 }
 

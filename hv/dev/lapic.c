@@ -393,3 +393,13 @@ bool lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uin
 		*val = 0;
 	return true;
 }
+
+uint8_t lapic_tpr(const struct lapic *l)
+{
+	return (uint8_t)l->tpr;
+}
+
+void lapic_set_tpr(struct lapic *l, uint8_t tpr)
+{
+	l->tpr = tpr;
+}

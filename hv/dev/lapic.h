@@ -56,5 +56,9 @@ int lapic_pending(const struct lapic *l);
 void lapic_ack(struct lapic *l, uint8_t vector);
 /* Does LINT0 take 8259 interrupts (ExtINT, unmasked)? */
 bool lapic_accepts_extint(const struct lapic *l);
+/* The task-priority register (bits 7:0), as MOV to/from CR8 reaches it
+ * (CR8[3:0] = TPR[7:4], SDM Vol. 3A §10.8.6.1). */
+uint8_t lapic_tpr(const struct lapic *l);
+void lapic_set_tpr(struct lapic *l, uint8_t tpr);
 
 #endif /* HV_DEV_LAPIC_H */

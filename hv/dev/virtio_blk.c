@@ -7,9 +7,9 @@
  * guest controls (ring indices, descriptor addresses, lengths, chains) is
  * checked: a bad request gets VIRTIO_BLK_S_IOERR, a bad ring stops the VM.
  */
-#include <errno.h>
+#include <errcode.h>
 #include <hv/dev/virtio_blk.h>
-#include <hv/hint.h>
+#include <hv/gmem.h>
 #include <hv/vm.h>
 #include <string.h>
 
@@ -66,41 +66,27 @@ static uint64_t ring_gpa(const struct virtio_blk *b)
 /* Host pointer into the (pinned) ring; off + len stays inside one page. */
 static void *ring(struct vm *vm, struct virtio_blk *b, uint64_t off, size_t len)
 {
-	return hint_gpa_ptr(vm, _gpa(ring_gpa(b) + off), len, true);
+	return gmem_ptr(vm, _gpa(ring_gpa(b) + off), len, true);
 }
 
 static void unpin_ring(struct vm *vm, struct virtio_blk *b)
 {
 	if (!b->pinned)
 		return;
-	for (uint64_t i = 0; i < RING_PAGES; i++)
-		mm_gfn_unpin(&vm->mm, _gfn((ring_gpa(b) >> 12) + i));
+	gmem_unpin(vm, ring_gpa(b), RING_PAGES * PAGE_SIZE);
 	b->pinned = false;
 }
 
 static int set_queue(struct vm *vm, struct virtio_blk *b, uint32_t pfn)
 {
-	uint64_t i;
-
 	unpin_ring(vm, b);
 	b->queue_pfn = pfn;
 	b->last_avail = 0;
 	b->kicked = false;
 	if (!pfn)
 		return 0;
-	if (!vm_is_ram(vm, (uint64_t)pfn << 12, RING_PAGES * PAGE_SIZE))
+	if (gmem_pin(vm, (uint64_t)pfn << 12, RING_PAGES * PAGE_SIZE))
 		return -EINVAL;
-	for (i = 0; i < RING_PAGES; i++) {
-		hfn_t h;
-
-		if (mm_gfn_pin(&vm->mm, _gfn(pfn + i), &h))
-			break;
-	}
-	if (i < RING_PAGES) {
-		while (i--)
-			mm_gfn_unpin(&vm->mm, _gfn(pfn + i));
-		return -EINVAL;
-	}
 	b->pinned = true;
 	return 0;
 }
@@ -123,10 +109,10 @@ static int guest_copy(struct vm *vm, struct virtio_blk *b, uint64_t gpa, void *b
 		      bool to_guest)
 {
 	if (!to_guest)
-		return hint_copy_from_guest(vm, buf, gpa, n);
-	if (on_ring(b, gpa, n) || gpa + n < gpa || vm_on_table(vm, gpa, n))
-		return -EFAULT; /* nor into the state table: the guest CASes its bytes */
-	return hint_copy_to_guest(vm, gpa, buf, n);
+		return gmem_read(vm, buf, gpa, n);
+	if (on_ring(b, gpa, n))
+		return -EFAULT;
+	return gmem_write(vm, gpa, buf, n); /* refuses the state table: the guest CASes its bytes */
 }
 
 /* Data transfer of one segment between the disk and guest memory. */

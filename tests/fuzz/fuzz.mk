@@ -15,7 +15,7 @@ FUZZ_TIME ?= 60
 FUZZ_CHECK_RUNS ?= 30000
 
 # The hypervisor code under a fuzzer: the hinting glue, EPT, mm/.
-FUZZ_HV_SRCS := tests/fuzz/shim.c hv/hint.c hv/hypercall.c arch/x86_64/gpt.c \
+FUZZ_HV_SRCS := tests/fuzz/shim.c hv/hint.c hv/pool.c hv/gmem.c hv/hypercall.c arch/x86_64/gpt.c \
 	arch/x86_64/pgtable.c mm/frames.c $(MM_SRCS)
 
 FUZZ_SRCS_hypercall := tests/fuzz/fuzz_hypercall.c $(FUZZ_HV_SRCS)

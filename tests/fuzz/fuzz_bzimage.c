@@ -2,7 +2,7 @@
 /*
  * libFuzzer harness: the Linux bzImage loader (hv/linux.c) on arbitrary
  * kernel and initramfs images (the input's last quarter is the initramfs),
- * loading into a VM's real guest memory (hv/hint.c, mm/). Checked:
+ * loading into a VM's real guest memory (hv/gmem.c, hv/pool.c, mm/). Checked:
  * ASan/UBSan, mm_check(), no frame leaked, entry inside RAM on success.
  */
 #include "shim.h"

@@ -3,7 +3,7 @@
  * libFuzzer harness: a guest driving the hypercall ABI. The input is a
  * program of operations: hypercalls with arguments biased towards the
  * interesting values, guest loads and stores (through the real EPT, faults
- * into hv/hint.c and mm/), table bytes, #VE handling and host reclaim.
+ * into hv/hint.c, hv/pool.c and mm/), table bytes, #VE handling and host reclaim.
  * Checked: ASan/UBSan, error codes of the ABI, mm_check() after every step,
  * and the content of every page the guest holds STABLE.
  */
@@ -11,6 +11,7 @@
 
 #include <hv/console.h>
 #include <hv/hint.h>
+#include <hv/pool.h>
 #include <string.h>
 
 #define MAX_FRAMES 512

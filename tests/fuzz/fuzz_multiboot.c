@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer harness: the multiboot loader (hv/multiboot.c) on arbitrary
- * images, loading into a VM's real guest memory (hv/hint.c, mm/) under
+ * images, loading into a VM's real guest memory (hv/gmem.c, hv/pool.c, mm/) under
  * memory pressure. Checked: ASan/UBSan, mm_check(), no frame leaked, and
  * a start state inside guest RAM when the image is accepted.
  */

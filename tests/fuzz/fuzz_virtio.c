@@ -17,7 +17,9 @@
 
 #include <hv/console.h>
 #include <hv/dev/virtio_blk.h>
+#include <hv/gmem.h>
 #include <hv/hint.h>
+#include <hv/pool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +78,7 @@ static uint32_t io(uint16_t off, unsigned int size, bool in, uint32_t val)
 
 static void poke(uint64_t gpa, const void *p, size_t n)
 {
-	(void)hint_copy_to_guest(&vm, gpa, p, n); /* EFAULT on a discarded page: skipped */
+	(void)gmem_write(&vm, gpa, p, n); /* EFAULT on a discarded page: skipped */
 }
 
 static uint64_t ring_gpa(uint64_t off)
@@ -145,7 +147,7 @@ static void publish(uint16_t head)
 {
 	uint16_t idx = 0;
 
-	(void)hint_copy_from_guest(&vm, &idx, ring_gpa(AVAIL_OFF + 2), 2);
+	(void)gmem_read(&vm, &idx, ring_gpa(AVAIL_OFF + 2), 2);
 	poke(ring_gpa(AVAIL_OFF + 4 + 2 * (idx % QSIZE)), &head, 2);
 	idx++;
 	poke(ring_gpa(AVAIL_OFF + 2), &idx, 2);
@@ -301,15 +303,15 @@ static void probe(struct fz_in *in)
 	put_desc(2, STATUS << PAGE_SHIFT, 1, F_WRITE, 0);
 	poke(ring_gpa(AVAIL_OFF + 4), &zero, 2);
 	poke(ring_gpa(AVAIL_OFF + 2), &one, 2);
-	if (hint_copy_from_guest(&vm, &used0, ring_gpa(USED_OFF + 2), 2))
+	if (gmem_read(&vm, &used0, ring_gpa(USED_OFF + 2), 2))
 		abort();
 	io(REG_NOTIFY, 2, false, 0);
 	entry();
 	if (vm.state == VM_STOPPED)
 		panic("probe: VM stopped: %s", vm.stop_reason);
-	if (hint_copy_from_guest(&vm, &used1, ring_gpa(USED_OFF + 2), 2) ||
-	    hint_copy_from_guest(&vm, &status, STATUS << PAGE_SHIFT, 1) ||
-	    hint_copy_from_guest(&vm, data, DATA << PAGE_SHIFT, nsec * 512))
+	if (gmem_read(&vm, &used1, ring_gpa(USED_OFF + 2), 2) ||
+	    gmem_read(&vm, &status, STATUS << PAGE_SHIFT, 1) ||
+	    gmem_read(&vm, data, DATA << PAGE_SHIFT, nsec * 512))
 		abort();
 	if (used1 != (uint16_t)(used0 + 1))
 		panic("probe: used index %u -> %u", used0, used1);

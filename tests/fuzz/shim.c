@@ -7,8 +7,10 @@
 
 #include <asm/virt.h>
 #include <hv/console.h>
+#include <hv/gmem.h>
 #include <hv/hint.h>
 #include <hv/mem.h>
+#include <hv/pool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +64,7 @@ void vm_crash(struct vm *vm, const char *fmt, ...)
 	vm->state = VM_STOPPED;
 }
 
-/* Host out of memory (hv/hint.c) stops and destroys a victim VM. The shim's
+/* Host out of memory (hv/pool.c) stops and destroys a victim VM. The shim's
  * paging device holds all of guest RAM, so it never happens here. */
 void vm_console_flush(struct vm *vm)
 {
@@ -104,7 +106,7 @@ const struct virt_ops *virt = &fz_ops;
 int vm_identity_tables(struct vm *vm, uint64_t pml4)
 {
 	/* The page tables are guest data; loaders are fuzzed for what they copy. */
-	return hint_copy_to_guest(vm, pml4, NULL, 6 * PAGE_SIZE);
+	return gmem_write(vm, pml4, NULL, 6 * PAGE_SIZE);
 }
 
 void *pages_alloc(uint64_t n)
@@ -154,7 +156,7 @@ static void host_init(void)
 	cfg.pool_bytes = (uint64_t)FZ_POOL_FRAMES << PAGE_SHIFT;
 	cfg.swap_bytes = (uint64_t)FZ_SWAP_SLOTS << PAGE_SHIFT;
 	cfg.vms[0].mem_bytes = (uint64_t)FZ_SWAP_SLOTS << PAGE_SHIFT;
-	hint_init(&cfg);
+	pool_init(&cfg);
 }
 
 void fz_vm_create(struct vm *vm, uint64_t mem_bytes, bool ad)
@@ -167,7 +169,7 @@ void fz_vm_create(struct vm *vm, uint64_t mem_bytes, bool ad)
 	vm->exit_code = -1;
 	vm->vcpu.vm = vm;
 	fz_discard_faults = 0;
-	if (gpt_init(&vm->gpt, &gpt_ept_format, ad, gpt_alloc, gpt_free, NULL) || hint_vm_init(vm))
+	if (gpt_init(&vm->arch.gpt, &gpt_ept_format, ad, gpt_alloc, gpt_free, NULL) || pool_vm_init(vm))
 		panic("fuzz shim: cannot create the VM");
 }
 
@@ -182,7 +184,7 @@ void fz_mm_check(void)
 void fz_vm_destroy(struct vm *vm)
 {
 	fz_mm_check();
-	gpt_destroy(&vm->gpt);
+	gpt_destroy(&vm->arch.gpt);
 	hint_vm_destroy(vm);
 	if (mm_pool_free(&hv_mm) != FZ_POOL_FRAMES)
 		panic("fuzz shim: %u of %u pool frames free after the VM", mm_pool_free(&hv_mm),
@@ -195,7 +197,7 @@ static uint64_t *ept_leaf(struct vm *vm, uint64_t gfn)
 {
 	static const struct pt_format fmt = { .present = EPT_RWX, .table_flags = EPT_RWX };
 
-	return pt_walk(&fmt, vm->gpt.root, gfn << PAGE_SHIFT, PT_LEVEL_4K, NULL, NULL);
+	return pt_walk(&fmt, vm->arch.gpt.root, gfn << PAGE_SHIFT, PT_LEVEL_4K, NULL, NULL);
 }
 
 uint8_t *fz_guest_access(struct vm *vm, uint64_t gpa, bool write)
@@ -208,11 +210,12 @@ uint8_t *fz_guest_access(struct vm *vm, uint64_t gpa, bool write)
 		e = ept_leaf(vm, gpa >> PAGE_SHIFT);
 		if (e && (*e & EPT_R) && (!write || (*e & EPT_W))) {
 			/* The CPU's walk: A always, D on a write (with A/D enabled). */
-			if (vm->gpt.ad)
+			if (vm->arch.gpt.ad)
 				*e |= EPT_A | (write ? EPT_D : 0);
 			return (uint8_t *)(uintptr_t)(*e & PT_ADDR_MASK) + (gpa & (PAGE_SIZE - 1));
 		}
-		hint_fault(&vm->vcpu, _gpa(gpa), gpa, true, write ? 2 : 1);
+		if (pool_fault(&vm->vcpu, _gpa(gpa), write ? 2 : 1) == -EDISCARDED)
+			hint_discard_fault(&vm->vcpu, _gpa(gpa), gpa, write ? 2 : 1);
 	}
 	return NULL;
 }

@@ -3,7 +3,7 @@
  * Host build of hypervisor code for the libFuzzer harnesses: host frames in
  * a fixed low mapping (host-virtual == host-physical, as in the hypervisor),
  * the console and back-end entry points the code calls, and one VM with a
- * real EPT (arch/x86_64/gpt.c) and frame table (mm/ through hv/hint.c).
+ * real EPT (arch/x86_64/gpt.c) and frame table (mm/ through hv/pool.c).
  */
 #ifndef FUZZ_SHIM_H
 #define FUZZ_SHIM_H
@@ -29,7 +29,7 @@ static inline uint64_t fz_take(struct fz_in *in, unsigned int bytes)
 	return v;
 }
 
-/* Set up the host frames and hint_init() once, then a fresh VM of mem_bytes
+/* Set up the host frames and pool_init() once, then a fresh VM of mem_bytes
  * RAM (ad: EPT accessed/dirty flags). Aborts if that fails. */
 void fz_vm_create(struct vm *vm, uint64_t mem_bytes, bool ad);
 /* Give everything back; checks mm/ invariants and that no frame leaked. */
@@ -38,7 +38,7 @@ void fz_vm_destroy(struct vm *vm);
 void fz_mm_check(void);
 /*
  * A guest access to gpa as a vCPU does it: through the EPT (setting A, and
- * D for a write), else an EPT violation into hint_fault() and one retry.
+ * D for a write), else an EPT violation into pool_fault() and one retry.
  * Returns the host pointer of the byte, or NULL (discard fault, VM stopped).
  */
 uint8_t *fz_guest_access(struct vm *vm, uint64_t gpa, bool write);

@@ -5,6 +5,8 @@
  * exactly which calls got through validation and with which arguments.
  */
 #include "unit.h"
+#include <errcode.h>
+#include <hv/gmem.h>
 #include <hv/hint.h>
 #include <hv/vm.h>
 #include <string.h>
@@ -13,6 +15,7 @@ static struct vm vm;
 static struct vcpu *v = &vm.vcpu;
 static unsigned int passed; /* calls that reached the hinting layer */
 static uint64_t last[3];
+static int64_t backend_rc; /* what the register-table stub returns */
 
 int64_t hint_set_state(struct vm *m, gfn_t gfn, unsigned int state)
 {
@@ -48,7 +51,7 @@ int64_t hint_get_state(struct vm *m, gfn_t gfn)
 int64_t hint_register_table(struct vm *m, gpa_t gpa, uint64_t nr)
 {
 	passed++;
-	return 0;
+	return backend_rc;
 }
 
 int64_t hint_register_ve_area(struct vcpu *c, gpa_t gpa)
@@ -62,7 +65,7 @@ void hint_get_stats(struct vm *m, struct hv_vm_stats *st)
 	memset(st, 0, sizeof(*st));
 }
 
-int64_t hint_write_guest_all(struct vm *m, uint64_t gpa, const void *src, size_t n)
+int gmem_write_all(struct vm *m, uint64_t gpa, const void *src, size_t n)
 {
 	passed++;
 	return 0;
@@ -81,6 +84,7 @@ static void setup(void)
 	vm.nr_frames = vm.mem_bytes >> 12;
 	v->vm = &vm;
 	passed = 0;
+	backend_rc = 0;
 }
 
 START_TEST(numbers_and_privilege)
@@ -204,6 +208,28 @@ START_TEST(apic_page_is_a_hole)
 }
 END_TEST
 
+/* Internal errors of a back end reach the guest as the ABI's codes, and
+ * only those: hypercall.c is the one place they are mapped. */
+START_TEST(internal_errors_become_abi_codes)
+{
+	static const struct {
+		int64_t internal, abi;
+	} map[] = {
+		{ 0, 0 },
+		{ -ENOMEM, -HV_ENOMEM },   { -ENOSPC, -HV_ENOMEM }, { -EFAULT, -HV_EFAULT },
+		{ -EACCES, -HV_EFAULT },   { -EDISCARDED, -HV_EFAULT }, { -EIO, -HV_EFAULT },
+		{ -EBUSY, -HV_EBUSY },     { -ERANGE, -HV_ERANGE }, { -EINVAL, -HV_EINVAL },
+		{ -EPERM, -HV_EPERM },     { -EEXIST, -HV_EINVAL }, { -ENOENT, -HV_EINVAL },
+	};
+
+	for (unsigned int i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		backend_rc = map[i].internal;
+		ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x10000, vm.nr_frames, 0), map[i].abi);
+	}
+	ck_assert_uint_eq(passed, sizeof(map) / sizeof(map[0]));
+}
+END_TEST
+
 Suite *hypercall_suite(void)
 {
 	Suite *s = suite_create("hypercall");
@@ -216,6 +242,7 @@ Suite *hypercall_suite(void)
 	tcase_add_test(t, apic_page_is_a_hole);
 	tcase_add_test(t, not_long_mode_truncates);
 	tcase_add_test(t, buffers_off_the_table);
+	tcase_add_test(t, internal_errors_become_abi_codes);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -33,12 +33,12 @@ START_TEST(pool_add_and_exhaust)
 	struct mm mm;
 	char why[128];
 
-	ck_assert_int_eq(mm_init(&mm, buf, sizeof(buf), 5, &fake_host_ops, NULL), -MM_EINVAL);
+	ck_assert_int_eq(mm_init(&mm, buf, sizeof(buf), 5, &fake_host_ops, NULL), -EINVAL);
 	ck_assert_int_eq(mm_init(&mm, buf, sizeof(buf), 4, &fake_host_ops, NULL), 0);
 	ck_assert_uint_eq(mm_pool_free(&mm), 0);
 	for (int i = 0; i < 4; i++)
 		ck_assert_int_eq(mm_pool_add_frame(&mm, _hfn(0x1000 + (uint64_t)i)), 0);
-	ck_assert_int_eq(mm_pool_add_frame(&mm, _hfn(0x2000)), -MM_ENOSPC);
+	ck_assert_int_eq(mm_pool_add_frame(&mm, _hfn(0x2000)), -ENOSPC);
 	ck_assert_uint_eq(mm_pool_free(&mm), 4);
 	ck_assert_int_eq(mm_check(&mm, why, sizeof(why)), 0);
 }
@@ -50,7 +50,7 @@ START_TEST(pool_bad_hfn)
 	struct mm mm;
 
 	ck_assert_int_eq(mm_init(&mm, buf, sizeof(buf), 1, &fake_host_ops, NULL), 0);
-	ck_assert_int_eq(mm_pool_add_frame(&mm, _hfn(1ULL << 53)), -MM_EINVAL);
+	ck_assert_int_eq(mm_pool_add_frame(&mm, _hfn(1ULL << 53)), -EINVAL);
 }
 END_TEST
 
@@ -60,8 +60,8 @@ START_TEST(vm_limits)
 	uint64_t buf[4];
 
 	world(8, 8, 16);
-	ck_assert_int_eq(mm_vm_init(&w.mm, &vm2, buf, sizeof(buf), 5, &fake_arch_ops, NULL), -MM_EINVAL);
-	ck_assert_int_eq(mm_vm_init(&w.mm, &vm2, buf, sizeof(buf), 0, &fake_arch_ops, NULL), -MM_EINVAL);
+	ck_assert_int_eq(mm_vm_init(&w.mm, &vm2, buf, sizeof(buf), 5, &fake_arch_ops, NULL), -EINVAL);
+	ck_assert_int_eq(mm_vm_init(&w.mm, &vm2, buf, sizeof(buf), 0, &fake_arch_ops, NULL), -EINVAL);
 	ck_assert_int_eq(mm_vm_init(&w.mm, &vm2, buf, sizeof(buf), 4, &fake_arch_ops, NULL), 0);
 	ck_assert_uint_eq(vm2.id, 1);
 	check_ok();
@@ -112,19 +112,19 @@ START_TEST(swap_mem_backend)
 	struct swap_mem sm;
 	uint32_t s0, s1, s2;
 
-	ck_assert_int_eq(swap_mem_init(&sm, buf, sz - 1, 2, true), -MM_EINVAL);
+	ck_assert_int_eq(swap_mem_init(&sm, buf, sz - 1, 2, true), -EINVAL);
 	ck_assert_int_eq(swap_mem_init(&sm, buf, sz, 2, true), 0);
 	memset(page, 0xab, sizeof(page));
 	ck_assert_int_eq(swap_write(&sm.dev, &s0, page), 0);
 	memset(page, 0xcd, sizeof(page));
 	ck_assert_int_eq(swap_write(&sm.dev, &s1, page), 0);
-	ck_assert_int_eq(swap_write(&sm.dev, &s2, page), -MM_ENOSPC);
+	ck_assert_int_eq(swap_write(&sm.dev, &s2, page), -ENOSPC);
 	ck_assert_uint_ne(s0, s1);
 	ck_assert_int_eq(swap_read(&sm.dev, s0, back), 0);
 	ck_assert_uint_eq(back[100], 0xab);
 	swap_free(&sm.dev, s0);
-	ck_assert_int_eq(swap_read(&sm.dev, s0, back), -MM_EIO);
-	ck_assert_int_eq(swap_read(&sm.dev, 99, back), -MM_EIO);
+	ck_assert_int_eq(swap_read(&sm.dev, s0, back), -EIO);
+	ck_assert_int_eq(swap_read(&sm.dev, 99, back), -EIO);
 	ck_assert_uint_eq(sm.dev.writes, 2);
 	ck_assert_uint_eq(sm.dev.write_errors, 1);
 	ck_assert_uint_eq(sm.dev.reads, 1);

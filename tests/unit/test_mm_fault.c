@@ -18,7 +18,7 @@ START_TEST(range)
 
 	world(4, 4, 16);
 	ck_assert_int_eq(mm_fault(&fv->vm, _gfn(16), false), MM_FAULT_RANGE);
-	ck_assert_int_eq(mm_gfn_get(&fv->vm, _gfn(1ULL << 50), false, &h), -MM_ERANGE);
+	ck_assert_int_eq(mm_gfn_get(&fv->vm, _gfn(1ULL << 50), false, &h), -ERANGE);
 	check_ok();
 	fake_world_fini(&w);
 }
@@ -74,7 +74,7 @@ START_TEST(discard)
 	ck_assert_uint_eq(mm_pool_free(&w.mm), 4);
 	ck_assert_uint_eq(fv->vm.cnt.discard_faults, 1);
 	/* The host's own access is told, not faulted. */
-	ck_assert_int_eq(mm_gfn_get(&fv->vm, _gfn(3), false, &h), -MM_EDISCARDED);
+	ck_assert_int_eq(mm_gfn_get(&fv->vm, _gfn(3), false, &h), -EDISCARDED);
 	ck_assert_uint_eq(fv->vm.cnt.discard_faults, 1);
 	check_ok();
 	fake_world_fini(&w);
@@ -185,14 +185,14 @@ START_TEST(pin_nesting)
 	check_ok();
 	for (i = 1; i < MM_PIN_MAX; i++)
 		ck_assert_int_eq(mm_gfn_pin(&fv->vm, _gfn(5), &h), 0);
-	ck_assert_int_eq(mm_gfn_pin(&fv->vm, _gfn(5), &h), -MM_EBUSY);
+	ck_assert_int_eq(mm_gfn_pin(&fv->vm, _gfn(5), &h), -EBUSY);
 	for (i = 0; i < MM_PIN_MAX; i++)
 		mm_gfn_unpin(&fv->vm, _gfn(5));
 	ck_assert_uint_eq(ent_pins(fv->vm.ent[5]), 0);
 	mm_gfn_unpin(&fv->vm, _gfn(5)); /* not pinned: ignored */
 	mm_gfn_unpin(&fv->vm, _gfn(99));
 	check_ok();
-	ck_assert_int_eq(mm_gfn_pin(&fv->vm, _gfn(99), &h), -MM_ERANGE);
+	ck_assert_int_eq(mm_gfn_pin(&fv->vm, _gfn(99), &h), -ERANGE);
 	fake_world_fini(&w);
 }
 END_TEST

@@ -292,7 +292,7 @@ START_TEST(pool_exhausted_by_pins)
 	ck_assert_int_eq(mm_gfn_pin(&fv->vm, _gfn(0), &h), 0);
 	ck_assert_int_eq(mm_gfn_pin(&fv->vm, _gfn(1), &h), 0);
 	ck_assert_int_eq(fake_access(fv, 2, true, &v), FAKE_NOMEM);
-	ck_assert_int_eq(mm_gfn_get(&fv->vm, _gfn(3), false, &h), -MM_ENOMEM);
+	ck_assert_int_eq(mm_gfn_get(&fv->vm, _gfn(3), false, &h), -ENOMEM);
 	check_ok();
 	mm_gfn_unpin(&fv->vm, _gfn(0));
 	ck_assert_int_eq(fake_access(fv, 2, true, &v), FAKE_OK);

@@ -203,14 +203,14 @@ END_TEST
 START_TEST(bad_arguments)
 {
 	world(4, 4, 16);
-	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(16), HV_PAGE_UNUSED), -HV_ERANGE);
-	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(1), 4), -HV_EINVAL);
-	ck_assert_int_eq(mm_get_state(&fv->vm, _gfn(16)), -HV_ERANGE);
-	ck_assert_int_eq(mm_set_range(&fv->vm, _gfn(10), 7, HV_PAGE_UNUSED), -HV_ERANGE);
-	ck_assert_int_eq(mm_set_range(&fv->vm, _gfn(10), UINT64_MAX, HV_PAGE_UNUSED), -HV_ERANGE);
-	ck_assert_int_eq(mm_set_range(&fv->vm, _gfn(16), 0, HV_PAGE_UNUSED), -HV_ERANGE);
-	ck_assert_int_eq(mm_set_range(&fv->vm, _gfn(0), 2, 7), -HV_EINVAL);
-	ck_assert_int_eq(mm_set_batch(&fv->vm, NULL, HV_BATCH_MAX + 1), -HV_EINVAL);
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(16), HV_PAGE_UNUSED), -ERANGE);
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(1), 4), -EINVAL);
+	ck_assert_int_eq(mm_get_state(&fv->vm, _gfn(16)), -ERANGE);
+	ck_assert_int_eq(mm_set_range(&fv->vm, _gfn(10), 7, HV_PAGE_UNUSED), -ERANGE);
+	ck_assert_int_eq(mm_set_range(&fv->vm, _gfn(10), UINT64_MAX, HV_PAGE_UNUSED), -ERANGE);
+	ck_assert_int_eq(mm_set_range(&fv->vm, _gfn(16), 0, HV_PAGE_UNUSED), -ERANGE);
+	ck_assert_int_eq(mm_set_range(&fv->vm, _gfn(0), 2, 7), -EINVAL);
+	ck_assert_int_eq(mm_set_batch(&fv->vm, NULL, HV_BATCH_MAX + 1), -EINVAL);
 	ck_assert_uint_eq(fv->vm.cnt.hints, 0);
 	check_ok();
 	fake_world_fini(&w);

@@ -35,8 +35,8 @@ START_TEST(set_table_args)
 	uint8_t b[4];
 
 	table_world(4, 4);
-	ck_assert_int_eq(mm_vm_set_table(&fv->vm, b, 0), -MM_EINVAL);
-	ck_assert_int_eq(mm_vm_set_table(&fv->vm, b, NR + 1), -MM_EINVAL);
+	ck_assert_int_eq(mm_vm_set_table(&fv->vm, b, 0), -EINVAL);
+	ck_assert_int_eq(mm_vm_set_table(&fv->vm, b, NR + 1), -EINVAL);
 	ck_assert_int_eq(mm_vm_set_table(&fv->vm, NULL, 0), 0);
 	ck_assert_ptr_null(fv->vm.table);
 	check_ok();

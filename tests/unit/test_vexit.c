@@ -8,9 +8,10 @@
 #include "unit.h"
 #include <asm/cpu.h>
 #include <asm/guest_cpu.h>
+#include <asm/vcr.h>
 #include <asm/vexit.h>
 #include <asm/virt.h>
-#include <hv/hint.h>
+#include <hv/gmem.h>
 #include <hv/vm.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,15 +27,18 @@ static struct {
 	uint32_t out_val;
 	uint64_t gpa;
 	uint32_t access;
-	unsigned int cr4_writes;
-	uint64_t cr4;
+	unsigned int cr4_writes, flushes, pdpte_loads;
+	uint64_t cr0, cr3, cr4, efer, pdpte[4];
 } seen;
+
+/* What the fake CPUID shows in leaves 1, 7 (subleaf 0) and 8000_0001h. */
+static struct cpuid_regs leaf1, leaf7, leaf81;
 
 /* ---- the fake back end ---- */
 
 static void fake_get_paging(struct vcpu *c, struct guest_paging *p)
 {
-	*p = (struct guest_paging){ 0, 0, 0 }; /* paging off: linear == physical */
+	*p = (struct guest_paging){ 0, 0, 0, 0 }; /* paging off: linear == physical */
 }
 
 static const char *fake_exit_name(unsigned int reason)
@@ -46,16 +50,54 @@ static void fake_dump(const struct vcpu *c)
 {
 }
 
-static void fake_set_cr4(struct vcpu *c, uint64_t val)
+static uint64_t fake_get_cr(struct vcpu *c, unsigned int cr)
 {
-	seen.cr4_writes++;
-	seen.cr4 = val;
+	return cr == 0 ? seen.cr0 : cr == 3 ? seen.cr3 : seen.cr4;
+}
+
+static void fake_set_cr(struct vcpu *c, unsigned int cr, uint64_t val)
+{
+	if (cr == 0) {
+		seen.cr0 = val;
+	} else if (cr == 3) {
+		seen.cr3 = val;
+	} else {
+		seen.cr4_writes++;
+		seen.cr4 = val;
+	}
+}
+
+static void fake_set_pdptes(struct vcpu *c, const uint64_t pdpte[4])
+{
+	seen.pdpte_loads++;
+	memcpy(seen.pdpte, pdpte, sizeof(seen.pdpte));
+}
+
+static uint64_t fake_get_msr(struct vcpu *c, uint32_t msr)
+{
+	return msr == MSR_IA32_EFER ? seen.efer : 0;
+}
+
+static void fake_set_msr(struct vcpu *c, uint32_t msr, uint64_t val)
+{
+	if (msr == MSR_IA32_EFER)
+		seen.efer = val;
+}
+
+static void fake_flush(struct vm *m)
+{
+	seen.flushes++;
 }
 
 static const struct virt_ops fake_ops = {
 	.name = "fake",
 	.get_paging = fake_get_paging,
-	.set_cr4 = fake_set_cr4,
+	.get_cr = fake_get_cr,
+	.set_cr = fake_set_cr,
+	.set_pdptes = fake_set_pdptes,
+	.get_msr = fake_get_msr,
+	.set_msr = fake_set_msr,
+	.flush_gpt = fake_flush,
 	.exit_name = fake_exit_name,
 	.dump = fake_dump,
 };
@@ -109,13 +151,19 @@ void hv_gpt_fault(struct vcpu *c, gpa_t gpa, uint64_t gla, bool gla_valid, uint3
 	seen.access = access;
 }
 
-void *hint_gpa_ptr(struct vm *m, gpa_t gpa, size_t len, bool write)
+void *gmem_ptr(struct vm *m, gpa_t gpa, size_t len, bool write)
 {
 	return gpa_x(gpa) + len <= sizeof(ram) ? ram + gpa_x(gpa) : NULL;
 }
 
 struct cpuid_regs guest_cpuid(struct vcpu *c, uint32_t leaf, uint32_t subleaf)
 {
+	if (leaf == 1)
+		return leaf1;
+	if (leaf == 7 && subleaf == 0)
+		return leaf7;
+	if (leaf == 0x80000001)
+		return leaf81;
 	return (struct cpuid_regs){ leaf, subleaf, 0x1234, 0x5678 };
 }
 
@@ -142,6 +190,13 @@ static void setup(void)
 	vm.nr_frames = sizeof(ram) >> PAGE_SHIFT;
 	vm.state = VM_RUNNING;
 	lapic_reset(&v->lapic, 0);
+	/* A CPU with VME DE PSE TSC PAE MCE PGE FXSR SSE, SMEP, SYSCALL NX LM. */
+	leaf1 = (struct cpuid_regs){ 0, 0, 0,
+				     (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 6) |
+					     (1u << 7) | (1u << 13) | (1u << 24) | (1u << 25) };
+	leaf7 = (struct cpuid_regs){ 0, 1u << 7, 0, 0 };
+	leaf81 = (struct cpuid_regs){ 0, 0, 0, (1u << 11) | (1u << 20) | (1u << 29) };
+	seen.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE; /* multiboot start state */
 }
 
 static struct vexit rec(enum vexit_kind kind, unsigned int len)
@@ -342,10 +397,27 @@ START_TEST(other_kinds)
 	e = rec((enum vexit_kind)VEXIT_KINDS, 0); /* out of range: unhandled too */
 	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
 	ck_assert_str_eq(vexit_kind_name(VEXIT_GPT_FAULT), "guest-physical fault");
-	ck_assert_str_eq(vexit_kind_name(VEXIT_CR4_WRITE), "MOV to CR4");
+	ck_assert_str_eq(vexit_kind_name(VEXIT_CR_WRITE), "MOV to CR");
 	ck_assert_str_eq(vexit_kind_name((enum vexit_kind)99), "?");
 }
 END_TEST
+
+static struct vexit cr_write(unsigned int n, uint64_t val)
+{
+	struct vexit e = rec(VEXIT_CR_WRITE, 3);
+
+	e.cr.n = n;
+	e.cr.val = val;
+	return e;
+}
+
+static void expect_gp(struct vexit *e)
+{
+	ck_assert_int_eq(vexit_handle(v, e), VEXIT_INJECT);
+	ck_assert_uint_eq(e->vector, 13);
+	ck_assert(e->has_error);
+	ck_assert_uint_eq(e->error, 0);
+}
 
 START_TEST(rdpmc_and_cr4_denied_bits_gp)
 {
@@ -357,24 +429,278 @@ START_TEST(rdpmc_and_cr4_denied_bits_gp)
 	ck_assert(e.has_error);
 	ck_assert_uint_eq(e.error, 0);
 	/* CR4 bits of state that is not switched (OSXSAVE, PKE, PCE) are #GP. */
-	e = rec(VEXIT_CR4_WRITE, 3);
-	e.cr4.val = X86_CR4_PAE | (1UL << 18);
+	e = cr_write(4, X86_CR4_PAE | (1UL << 18));
 	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
 	ck_assert_uint_eq(e.vector, 13);
-	e = rec(VEXIT_CR4_WRITE, 3);
-	e.cr4.val = X86_CR4_PAE | (1UL << 22);
+	e = cr_write(4, X86_CR4_PAE | (1UL << 22));
 	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
-	e = rec(VEXIT_CR4_WRITE, 3);
-	e.cr4.val = X86_CR4_PAE | (1UL << 8);
+	e = cr_write(4, X86_CR4_PAE | (1UL << 8));
 	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
 	ck_assert_uint_eq(seen.cr4_writes, 0);
 	/* Allowed bits are written and the MOV is skipped. */
-	e = rec(VEXIT_CR4_WRITE, 3);
-	e.cr4.val = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR;
+	e = cr_write(4, X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR);
 	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
 	ck_assert_uint_eq(seen.cr4_writes, 1);
 	ck_assert_uint_eq(seen.cr4, X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR);
 	ck_assert_uint_eq(seen.crashes, 0);
+}
+END_TEST
+
+#define CR4_PCIDE (1UL << 17)
+#define CR4_OSXSAVE (1UL << 18)
+#define CR4_SMAP X86_CR4_SMAP
+
+/* CR4 and CPUID agree: a bit whose feature CPUID hides is #GP, one it shows
+ * is accepted, unless its state is not switched (OSXSAVE: never). */
+START_TEST(cr4_bits_follow_cpuid)
+{
+	struct vexit e;
+
+	e = cr_write(4, X86_CR4_VMXE); /* VMX is never offered */
+	expect_gp(&e);
+	e = cr_write(4, CR4_PCIDE); /* no PCID */
+	expect_gp(&e);
+	e = cr_write(4, CR4_SMAP); /* no SMAP */
+	expect_gp(&e);
+	e = cr_write(4, CR4_OSXSAVE); /* no XSAVE */
+	expect_gp(&e);
+	ck_assert_uint_eq(seen.cr4_writes, 0);
+	leaf1.ecx |= 1u << 26; /* XSAVE shown: OSXSAVE still refused (XCR0 not switched) */
+	e = cr_write(4, CR4_OSXSAVE);
+	expect_gp(&e);
+	leaf7.ebx |= 1u << 20; /* SMAP shown: accepted */
+	e = cr_write(4, CR4_SMAP | X86_CR4_SMEP);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(seen.cr4, CR4_SMAP | X86_CR4_SMEP);
+	leaf1.edx &= ~(1u << 13); /* no PGE: CR4.PGE refused */
+	e = cr_write(4, X86_CR4_PGE);
+	expect_gp(&e);
+	ck_assert_uint_eq(vcr_cr4_allowed(v) & (X86_CR4_PGE | X86_CR4_VMXE | CR4_PCIDE), 0);
+	ck_assert_uint_eq(seen.crashes, 0);
+}
+END_TEST
+
+START_TEST(cr0_checks_and_shadowed_bits)
+{
+	struct vexit e;
+
+	e = cr_write(0, X86_CR0_PE | X86_CR0_ET | (1ULL << 32)); /* bits 63:32 */
+	expect_gp(&e);
+	e = cr_write(0, X86_CR0_PG | X86_CR0_ET); /* PG without PE */
+	expect_gp(&e);
+	e = cr_write(0, X86_CR0_PE | X86_CR0_NW); /* NW without CD */
+	expect_gp(&e);
+	/* NE cleared reads back clear; reserved bits are ignored, ET stays 1. */
+	e = cr_write(0, X86_CR0_PE | (1ULL << 6));
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(seen.cr0, X86_CR0_PE | X86_CR0_ET);
+	/* 32-bit paging: no EFER change, a TLB flush. */
+	e = cr_write(0, X86_CR0_PE | X86_CR0_PG | X86_CR0_NE);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(seen.efer, 0);
+	ck_assert_uint_eq(seen.flushes, 1);
+	ck_assert_uint_eq(seen.pdpte_loads, 0);
+	/* LME cannot change with paging on. */
+	ck_assert(!vcr_set_efer(v, X86_EFER_LME));
+	ck_assert(vcr_set_efer(v, X86_EFER_NXE | X86_EFER_SCE));
+	ck_assert(!vcr_set_efer(v, 1ULL << 9)); /* reserved */
+	leaf81.edx &= ~(1u << 20);
+	ck_assert(!vcr_set_efer(v, X86_EFER_NXE)); /* CPUID hides NX */
+}
+END_TEST
+
+START_TEST(long_mode_in_and_out)
+{
+	struct vexit e;
+
+	ck_assert(vcr_set_efer(v, X86_EFER_LME | X86_EFER_LMA)); /* LMA is read-only */
+	ck_assert_uint_eq(seen.efer, X86_EFER_LME);
+	e = cr_write(0, seen.cr0 | X86_CR0_PG); /* no PAE: #GP */
+	expect_gp(&e);
+	e = cr_write(4, X86_CR4_PAE);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	e = cr_write(0, seen.cr0 | X86_CR0_PG);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(seen.efer, X86_EFER_LME | X86_EFER_LMA);
+	ck_assert_uint_eq(seen.pdpte_loads, 0); /* 4-level paging has none */
+	e = cr_write(4, 0); /* PAE cannot be cleared in IA-32e mode */
+	expect_gp(&e);
+	ck_assert(!vcr_set_efer(v, 0)); /* nor LME with paging on */
+	e = cr_write(0, X86_CR0_PE | X86_CR0_NE); /* paging off in 64-bit mode: #GP */
+	e.long_mode = true;
+	expect_gp(&e);
+	e = cr_write(0, X86_CR0_PE | X86_CR0_NE); /* from compatibility mode: out */
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(seen.efer, X86_EFER_LME);
+	ck_assert(vcr_set_efer(v, 0));
+	ck_assert_uint_eq(seen.efer, 0);
+	ck_assert_uint_eq(seen.crashes, 0);
+}
+END_TEST
+
+START_TEST(pae_paging_loads_pdptes)
+{
+	uint64_t pdpte[4] = { 0x2001, 0, 0x3001, 0 };
+	struct vexit e;
+
+	seen.cr3 = 0x1020; /* 32-byte aligned: bits 11:5 count */
+	memcpy(ram + 0x1020, pdpte, sizeof(pdpte));
+	seen.cr4 = X86_CR4_PAE;
+	e = cr_write(0, seen.cr0 | X86_CR0_PG);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(seen.pdpte_loads, 1);
+	ck_assert_mem_eq(seen.pdpte, pdpte, sizeof(pdpte));
+	/* A present PDPTE with a reserved bit: the MOV raises #GP. */
+	pdpte[1] = 0x4001 | (1ULL << 7);
+	memcpy(ram + 0x1020, pdpte, sizeof(pdpte));
+	e = cr_write(3, 0x1020);
+	expect_gp(&e);
+	e = cr_write(3, 0x1000); /* CR3 load: PDPTEs reloaded, TLB flushed */
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(seen.pdpte_loads, 2);
+	ck_assert_uint_eq(seen.cr3, 0x1000);
+	e = cr_write(3, 0x7fff000); /* outside RAM */
+	expect_gp(&e);
+}
+END_TEST
+
+START_TEST(cr8_is_the_apic_tpr)
+{
+	struct vexit e = cr_write(8, 9);
+
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(lapic_tpr(&v->lapic), 0x90);
+	lapic_set_tpr(&v->lapic, 0x5c); /* a TPR write through the APIC */
+	e = rec(VEXIT_CR_READ, 4);
+	e.cr.n = 8;
+	e.cr.gpr = 11;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.r11, 5);
+	e = cr_write(8, 16); /* bits 63:4 reserved */
+	expect_gp(&e);
+	ck_assert_uint_eq(lapic_tpr(&v->lapic), 0x5c);
+	e = cr_write(2, 0); /* no such exit: the VM stops, the host does not */
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
+	ck_assert_uint_eq(seen.crashes, 1);
+}
+END_TEST
+
+START_TEST(cache_flush_pause_and_absent_insns)
+{
+	struct vexit e = rec(VEXIT_CACHE_FLUSH, 2);
+
+	/* INVD/WBINVD at CPL 0: nothing to do, the instruction is skipped. */
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(!e.single_step);
+	/* Privileged: #GP(0) elsewhere, RIP stays. */
+	e = rec(VEXIT_CACHE_FLUSH, 2);
+	e.cpl = 3;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+	ck_assert_uint_eq(e.vector, 13);
+	ck_assert(e.has_error);
+	ck_assert_uint_eq(e.error, 0);
+	e = rec(VEXIT_PAUSE, 1);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_str_eq(vexit_kind_name(VEXIT_CACHE_FLUSH), "INVD/WBINVD");
+	ck_assert_uint_eq(seen.crashes, 0);
+}
+END_TEST
+
+START_TEST(single_step_after_emulated_insn_only)
+{
+	struct vexit e = rec(VEXIT_CPUID, 2);
+
+	/* TF over an emulated instruction: the skip ends with the trap. */
+	e.rflags |= X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(e.single_step);
+	e = rec(VEXIT_IO, 1);
+	e.io.port = 0x3f8;
+	e.io.size = 1;
+	e.rflags |= X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(e.single_step);
+	/* Without TF: none. */
+	e = rec(VEXIT_CPUID, 2);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(!e.single_step);
+	/* An instruction that faults instead has no trap (the fault wins). */
+	e = rec(VEXIT_RDPMC, 2);
+	e.rflags |= X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+	ck_assert(!e.single_step);
+	e = rec(VEXIT_UD, 3);
+	e.rflags |= X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+	ck_assert(!e.single_step);
+	/* Nor does an exit that did not complete an instruction. */
+	e = rec(VEXIT_GPT_FAULT, 0);
+	e.rflags |= X86_RFLAGS_TF;
+	e.fault.gpa = 0x2000;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_RESUME);
+	ck_assert(!e.single_step);
+	e = rec(VEXIT_INTR_WINDOW, 0);
+	e.rflags |= X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_RESUME);
+	ck_assert(!e.single_step);
+}
+END_TEST
+
+START_TEST(hlt_under_tf_keeps_the_trap)
+{
+	struct vexit e = rec(VEXIT_HLT, 1);
+
+	/* STI; HLT under TF: the #DB after HLT is delivered, the vCPU does
+	 * not sleep through it. */
+	e.rflags |= X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(e.single_step);
+	ck_assert(!v->halted);
+	/* Even with IF clear: the trap wakes it, nothing is stuck. */
+	e = rec(VEXIT_HLT, 1);
+	e.rflags = X86_RFLAGS_FIXED | X86_RFLAGS_TF;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert(e.single_step);
+	ck_assert(!v->halted);
+	ck_assert_uint_eq(seen.crashes, 0);
+}
+END_TEST
+
+START_TEST(tsc_write_offset_and_adjust)
+{
+	/* IA32_TSC := 1000 at host 5000: RDTSC continues from 1000. */
+	guest_tsc_write(v, 5000, 1000);
+	ck_assert_uint_eq(5000 + v->tsc_offset, 1000);
+	ck_assert_uint_eq(7000 + v->tsc_offset, 3000);
+	/* TSC_ADJUST records what the write added (SDM §17.17.3). */
+	ck_assert_int_eq((int64_t)v->tsc_adjust, -4000);
+	/* A second write adds its own difference. */
+	guest_tsc_write(v, 8000, 10000);
+	ck_assert_uint_eq(8000 + v->tsc_offset, 10000);
+	ck_assert_int_eq((int64_t)v->tsc_adjust, 2000);
+	/* Writing TSC_ADJUST moves the TSC by the change. */
+	guest_tsc_adjust_write(v, 0);
+	ck_assert_uint_eq(8000 + v->tsc_offset, 8000);
+	ck_assert_uint_eq(v->tsc_adjust, 0);
+	guest_tsc_adjust_write(v, 500);
+	ck_assert_uint_eq(9000 + v->tsc_offset, 9500);
+}
+END_TEST
+
+START_TEST(tsc_deadline_in_host_terms)
+{
+	guest_tsc_write(v, 1000000, 100); /* guest TSC 999,900 behind the host */
+	ck_assert_uint_eq(guest_tsc_deadline_to_host(v, 1000000, 0), 0); /* disarm */
+	ck_assert_uint_eq(guest_tsc_deadline_to_host(v, 1000000, 600), 1000500);
+	/* Due now or past (in guest terms): due at once, never far away. */
+	ck_assert_uint_eq(guest_tsc_deadline_to_host(v, 1000000, 100), 1000000);
+	ck_assert_uint_eq(guest_tsc_deadline_to_host(v, 1000000, 50), 1000000);
+	/* Guest TSC ahead of the host: a deadline below the host's TSC is
+	 * still in the guest's future. */
+	v->tsc_offset = v->tsc_adjust = 0;
+	guest_tsc_write(v, 100, 1ULL << 40);
+	ck_assert_uint_eq(guest_tsc_deadline_to_host(v, 100, (1ULL << 40) + 5), 105);
+	ck_assert_uint_eq(guest_tsc_deadline_to_host(v, 100, 50), 100);
 }
 END_TEST
 
@@ -394,6 +720,16 @@ Suite *vexit_suite(void)
 	tcase_add_test(t, xapic_access_is_emulated);
 	tcase_add_test(t, other_kinds);
 	tcase_add_test(t, rdpmc_and_cr4_denied_bits_gp);
+	tcase_add_test(t, cr4_bits_follow_cpuid);
+	tcase_add_test(t, cr0_checks_and_shadowed_bits);
+	tcase_add_test(t, long_mode_in_and_out);
+	tcase_add_test(t, pae_paging_loads_pdptes);
+	tcase_add_test(t, cr8_is_the_apic_tpr);
+	tcase_add_test(t, cache_flush_pause_and_absent_insns);
+	tcase_add_test(t, single_step_after_emulated_insn_only);
+	tcase_add_test(t, hlt_under_tf_keeps_the_trap);
+	tcase_add_test(t, tsc_write_offset_and_adjust);
+	tcase_add_test(t, tsc_deadline_in_host_terms);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -17,5 +17,6 @@ Suite *pic_suite(void);
 Suite *lapic_suite(void);
 Suite *platform_suite(void);
 Suite *vexit_suite(void);
+Suite *gmem_suite(void);
 
 #endif /* UNIT_H */

@@ -16,7 +16,7 @@ struct vcpu;
 uint64_t *guest_gpr(struct vcpu *v, unsigned int n);
 
 /* Guest-linear to guest-physical through the guest's own page tables
- * (long mode or paging off). false if not mapped. */
+ * (4-level, PAE or 32-bit paging, or paging off). false if not mapped. */
 bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa);
 
 /* Copy up to n instruction bytes at guest-linear rip into buf; returns how

@@ -24,6 +24,7 @@
 
 /* CR intercepts (VMCB offset 000h): reads in bits 0..15, writes 16..31. */
 #define SVM_INTCR_WRITE_CR4 (1u << 20)
+#define SVM_INTCR_WRITE_CR8 (1u << 24)
 
 /* Intercept vector 3 (VMCB offset 00Ch) and 4 (010h). */
 #define SVM_INT3_INTR (1u << 0)
@@ -43,8 +44,15 @@
 #define SVM_INT4_STGI (1u << 4)
 #define SVM_INT4_CLGI (1u << 5)
 #define SVM_INT4_SKINIT (1u << 6)
+#define SVM_INT4_WBINVD (1u << 9)
+#define SVM_INT4_MONITOR (1u << 10)
+#define SVM_INT4_MWAIT (1u << 11)
+#define SVM_INT4_MWAIT_COND (1u << 12)
+#define SVM_INT4_XSETBV (1u << 13)
+#define SVM_INT5_INVPCID (1u << 2)
 
 /* int_ctl (VMCB offset 060h). */
+#define SVM_V_TPR_MASK 0xfu /* bits 3:0: the guest's CR8 with V_INTR_MASKING */
 #define SVM_V_IRQ (1u << 8)
 #define SVM_V_INTR_PRIO_SHIFT 16
 #define SVM_V_IGN_TPR (1u << 20)
@@ -100,6 +108,7 @@
 
 /* Exit codes (APM appendix C). */
 #define SVM_EXIT_WRITE_CR4 0x014
+#define SVM_EXIT_WRITE_CR8 0x018
 #define SVM_EXIT_EXCP_BASE 0x040
 #define SVM_EXIT_INTR 0x060
 #define SVM_EXIT_NMI 0x061
@@ -118,6 +127,12 @@
 #define SVM_EXIT_STGI 0x084
 #define SVM_EXIT_CLGI 0x085
 #define SVM_EXIT_SKINIT 0x086
+#define SVM_EXIT_WBINVD 0x089
+#define SVM_EXIT_MONITOR 0x08a
+#define SVM_EXIT_MWAIT 0x08b
+#define SVM_EXIT_MWAIT_COND 0x08c
+#define SVM_EXIT_XSETBV 0x08d
+#define SVM_EXIT_INVPCID 0x0a2
 #define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_INVALID 0xffffffffffffffffULL
 

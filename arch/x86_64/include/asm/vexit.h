@@ -25,17 +25,22 @@ enum vexit_kind {
 	VEXIT_RDMSR,       /* MSR number in RCX */
 	VEXIT_WRMSR,
 	VEXIT_GPT_FAULT,   /* EPT violation / nested page fault */
-	VEXIT_UD,          /* a virtualization instruction the guest is not offered */
+	VEXIT_UD,          /* an instruction CPUID does not offer (VMX, SVM, SMX, XSAVE,
+			      MONITOR/MWAIT): #UD */
 	VEXIT_SHUTDOWN,    /* triple fault */
 	VEXIT_RDPMC,       /* no counters are offered: #GP */
-	VEXIT_CR4_WRITE,   /* MOV to CR4, value in cr4.val */
+	VEXIT_CR_WRITE,    /* MOV to CRn: cr.n, the value in cr.val */
+	VEXIT_CR_READ,     /* MOV from CRn: cr.n, the destination in cr.gpr */
+	VEXIT_CACHE_FLUSH, /* INVD, WBINVD: privileged, nothing to do with EPT/NPT */
+	VEXIT_PAUSE,       /* PAUSE (spin-loop hint) */
 	VEXIT_KINDS
 };
 
 /* What the back end does after the handler (Xen's "update RIP only if emulated"). */
 enum vexit_action {
 	VEXIT_RESUME, /* enter the guest as it is */
-	VEXIT_SKIP,   /* advance RIP by insn_len, end STI/MOV SS blocking, enter */
+	VEXIT_SKIP,   /* advance RIP by insn_len, end STI/MOV SS blocking, then the
+			 single-step #DB if single_step, enter */
 	VEXIT_INJECT, /* deliver exception vector (error code if has_error), enter */
 	VEXIT_STOP,   /* the VM was stopped (vm_crash, debug exit): do not enter */
 };
@@ -49,7 +54,7 @@ struct vexit {
 	enum vexit_kind kind;
 	unsigned int reason;   /* back end's exit counter index (virt->exit_name) */
 	uint64_t info;         /* raw vendor qualification, for messages */
-	uint64_t rip, rflags;
+	uint64_t rip, rflags;  /* rflags: filled for every exit */
 	unsigned int cpl;
 	bool long_mode;        /* 64-bit mode (hypercalls: else 32-bit registers) */
 	unsigned int insn_len; /* length of the exiting instruction; a handler that
@@ -66,13 +71,20 @@ struct vexit {
 			uint32_t access; /* VEXIT_ACCESS_* */
 		} fault;
 		struct {
-			uint64_t val; /* the value the guest writes */
-		} cr4;
+			unsigned int n;   /* 0, 3, 4 or 8 */
+			unsigned int gpr; /* MOV from CR: register number (emulate.h) */
+			uint64_t val;     /* MOV to CR: the operand (32 bits outside
+					     64-bit mode) */
+		} cr;
 	};
 	/* Out, for VEXIT_INJECT. */
 	uint8_t vector;
 	bool has_error;
 	uint32_t error;
+	/* Out, for VEXIT_SKIP: RFLAGS.TF was set, so the emulated instruction
+	 * ends with a single-step trap (SDM §17.3.1.4): the back end delivers
+	 * #DB with DR6.BS after advancing RIP, before any interrupt. */
+	bool single_step;
 };
 
 /*

@@ -16,9 +16,9 @@ struct vcpu;
 struct vcpu_start;
 struct vm;
 
-/* Guest control state a page walk needs. */
+/* Guest control state a page walk needs (the values the CPU uses). */
 struct guest_paging {
-	uint64_t cr0, cr3, efer;
+	uint64_t cr0, cr3, cr4, efer;
 };
 
 struct virt_ops {
@@ -42,12 +42,26 @@ struct virt_ops {
 	/* Flush the guest-physical translations of vm (after unmapping). */
 	void (*flush_gpt)(struct vm *vm);
 	/* Guest MSRs held in the VMCS/VMCB (EFER, PAT, FS/GS base), as the
-	 * guest sees them. set_msr takes an already validated value. */
+	 * guest sees them. set_msr takes an already validated value; for EFER
+	 * the back end makes its mode state follow LMA (VT-x: the VM-entry
+	 * "IA-32e mode guest" control). */
 	uint64_t (*get_msr)(struct vcpu *v, uint32_t msr);
 	void (*set_msr)(struct vcpu *v, uint32_t msr, uint64_t val);
+	/* Make the guest's TSC (RDTSC, RDTSCP) the host's plus offset; on an
+	 * exit of v. */
+	void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
 	void (*get_paging)(struct vcpu *v, struct guest_paging *p);
-	/* Make val the guest's CR4 (already checked against GUEST_CR4_ALLOWED). */
-	void (*set_cr4)(struct vcpu *v, uint64_t val);
+	/* Guest CR0, CR3 or CR4 as the guest reads it (VT-x: owned bits from
+	 * the read shadow). */
+	uint64_t (*get_cr)(struct vcpu *v, unsigned int cr);
+	/* Make val the guest's CR0, CR3 or CR4, already checked (vcr.c); the
+	 * back end keeps the bits its hardware forces set underneath. */
+	void (*set_cr)(struct vcpu *v, unsigned int cr, uint64_t val);
+	/* PAE paging: the four PDPTEs the guest's CR3 names, read and checked
+	 * after an emulated MOV to CR0/CR3/CR4 (VT-x loads them from the VMCS
+	 * at entry, SDM §26.3.2.4). NULL: the CPU walks them from memory and
+	 * nothing is loaded or checked (SVM; the walk sets their A bits). */
+	void (*set_pdptes)(struct vcpu *v, const uint64_t pdpte[4]);
 	/* Name of an exit counter index ("?" for gaps). */
 	const char *(*exit_name)(unsigned int reason);
 	/* Dump the vCPU's guest state and registers to the console. */

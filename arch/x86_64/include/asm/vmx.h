@@ -17,11 +17,13 @@
 #define VMCS_IO_BITMAP_A 0x2000
 #define VMCS_IO_BITMAP_B 0x2002
 #define VMCS_MSR_BITMAP 0x2004
+#define VMCS_TSC_OFFSET 0x2010
 #define VMCS_EPT_POINTER 0x201a
 #define VMCS_GUEST_PHYS_ADDR 0x2400
 #define VMCS_LINK_POINTER 0x2800
 #define VMCS_GUEST_IA32_PAT 0x2804
 #define VMCS_GUEST_IA32_EFER 0x2806
+#define VMCS_GUEST_PDPTE0 0x280a /* PDPTE0..3: +2 each */
 #define VMCS_HOST_IA32_PAT 0x2c00
 #define VMCS_HOST_IA32_EFER 0x2c02
 /* 32-bit fields */
@@ -98,18 +100,24 @@ enum seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
 #define PIN_PREEMPT_TIMER (1u << 6)
 /* Primary processor-based controls */
 #define PROC_INTR_WINDOW (1u << 2)
+#define PROC_TSC_OFFSET (1u << 3)
 #define PROC_HLT (1u << 7)
+#define PROC_MWAIT (1u << 10)
 #define PROC_RDPMC (1u << 11)
 #define PROC_CR3_LOAD (1u << 15)
 #define PROC_CR3_STORE (1u << 16)
+#define PROC_CR8_LOAD (1u << 19)
+#define PROC_CR8_STORE (1u << 20)
 #define PROC_UNCOND_IO (1u << 24)
 #define PROC_IO_BITMAPS (1u << 25)
 #define PROC_MSR_BITMAPS (1u << 28)
+#define PROC_MONITOR (1u << 29)
 #define PROC_SECONDARY (1u << 31)
 /* Secondary processor-based controls */
 #define PROC2_EPT (1u << 1)
 #define PROC2_RDTSCP (1u << 3)
 #define PROC2_VPID (1u << 5)
+#define PROC2_WBINVD (1u << 6)
 #define PROC2_UNRESTRICTED (1u << 7)
 #define PROC2_INVPCID (1u << 12)
 #define PROC2_EPT_VE (1u << 18)

@@ -21,6 +21,21 @@ struct vmx_caps {
 
 extern struct vmx_caps vmx_caps;
 
+/* CR0 bits VMX operation forces to 1 in a guest (NE); unrestricted guest
+ * lifts the PE/PG requirement (SDM §26.3.1.1). */
+static inline uint64_t vmx_cr0_fixed0(void)
+{
+	return vmx_caps.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG);
+}
+
+/* CR0 bits the guest/host mask owns: the forced ones (the guest reads back
+ * what it wrote from the shadow), the ones VMX forces to 0, and PG, whose
+ * changes switch EFER.LMA and the "IA-32e mode guest" entry control. */
+static inline uint64_t vmx_cr0_owned(void)
+{
+	return vmx_cr0_fixed0() | (~vmx_caps.cr0_fixed1 & 0xffffffffULL) | X86_CR0_PG;
+}
+
 /*
  * Check every VMX feature Hintvisor relies on, print what was found, enable
  * VMX (IA32_FEATURE_CONTROL, CR4.VMXE, VMXON). Returns 0, or -1 after

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The memory module: the global frame pool and paging device that hold all
+ * guest RAM, each VM's frame table, the nested-page-table adapter that mm/
+ * drives (struct mm_arch_ops over struct gpt), guest-physical faults, and
+ * what the host does when it runs out of memory. The only user of mm/'s
+ * pool, reclaim and fault paths. Hypervisor context, BSP.
+ */
+#ifndef HV_POOL_H
+#define HV_POOL_H
+
+#include <hv/config.h>
+#include <hv/vcpu.h>
+
+extern struct mm hv_mm;
+
+/* Build the frame pool and the paging device for the configured guests.
+ * Prints what it took; shuts down if host memory is too small. */
+void pool_init(const struct hv_config *cfg);
+/* Frame table and nested-table hooks of a new VM. 0 or -ENOMEM. */
+int pool_vm_init(struct vm *vm);
+/* Give back every frame and slot of a VM (its nested tables already gone). */
+void pool_vm_destroy(struct vm *vm);
+
+/*
+ * The frame backing gfn for a hypervisor access (pin: kept resident until
+ * mm_gfn_unpin()), made resident; on host out of memory another VM may be
+ * stopped and the access retried (docs/mm.md). 0, -ERANGE, -ENOMEM, -EBUSY
+ * (pin count overflow), -EDISCARDED, -EIO, or -EINVAL if vm has stopped.
+ */
+int pool_gfn_get(struct vm *vm, gfn_t gfn, bool write, bool pin, hfn_t *hfn);
+
+/* Guest-physical fault (EPT violation, nested page fault) inside guest RAM:
+ * map the page, or stop a VM. 0, or -EDISCARDED: the page was a dropped
+ * volatile page and the guest gets a discard fault (the caller delivers it). */
+int pool_fault(struct vcpu *v, gpa_t gpa, uint32_t access);
+/* Periodic: reclaim down to the watermarks. */
+void pool_balance(void);
+/* Print a S/U/V/P x r/p/z page table ([state][HV_HOST_*]) in the s390 layout. */
+void pool_print_pages(const uint64_t pages[4][3]);
+
+#endif /* HV_POOL_H */

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cpu-modes: a multiboot (v1) kernel that switches the CPU's modes itself.
+ * The header, an entry that loads our own GDT (with a 64-bit code segment)
+ * and calls modes_main(magic, info), and lm_run(), one trip into long mode
+ * and back out as SDM Vol. 3A §9.8.5 describes it.
+ */
+	.section .multiboot, "a"
+	.balign 4
+	.long 0x1badb002
+	.long 0x00000003			/* page-align modules, want memory info */
+	.long -(0x1badb002 + 0x00000003)
+
+	.text
+	.code32
+	.globl _start
+_start:
+	movl $stack_top, %esp
+	lgdt gdt_ptr
+	ljmp $0x08, $1f
+1:	movw $0x10, %cx
+	movw %cx, %ds
+	movw %cx, %es
+	movw %cx, %ss
+	pushl %ebx
+	pushl %eax
+	call modes_main
+2:	cli
+	hlt
+	jmp 2b
+
+/*
+ * lm_run(struct lm_args *a): CR3 = a->cr3_a, CR4.PAE, EFER.LME with paging
+ * off, CR0.PG (IA-32e mode starts, in compatibility mode), far jump to the
+ * 64-bit code segment; there store through the 512 GiB mapping, load CR3
+ * with cr3_b and back, and record what we saw; far return to 32-bit code,
+ * CR0.PG off (IA-32e mode ends), EFER.LME and CR4.PAE off. Offsets: see
+ * struct lm_args in modes.c.
+ */
+	.globl lm_run
+lm_run:
+	pushl %ebp
+	pushl %ebx
+	pushl %esi
+	pushl %edi
+	movl 20(%esp), %edi
+	movl 0(%edi), %eax
+	movl %eax, %cr3
+	movl %cr4, %eax
+	orl $0x20, %eax			/* PAE */
+	movl %eax, %cr4
+	movl $0xc0000080, %ecx
+	rdmsr
+	orl $0x100, %eax		/* LME, paging still off */
+	wrmsr
+	movl %cr0, %eax
+	orl $0x80000000, %eax		/* PG: LMA, compatibility mode */
+	movl %eax, %cr0
+	movl $0xc0000080, %ecx
+	rdmsr
+	movl %eax, 8(%edi)		/* efer_compat */
+	ljmp $0x18, $3f
+	.code64
+3:	movl %esp, %esp			/* upper halves are undefined: zero them */
+	movl %edi, %edi
+	movl $0xc0000080, %ecx
+	rdmsr
+	movl %eax, 12(%rdi)		/* efer_long */
+	movabsq $0x123456789abcdef0, %rax
+	shrq $32, %rax			/* only 64-bit mode has bits 63:32 */
+	movl %eax, 16(%rdi)		/* high */
+	movabsq $0x8000000000, %rbx	/* 512 GiB: PML4 entry 1 */
+	movl 28(%rdi), %edx		/* round */
+	movl %edx, %eax
+	xorl $0xa5a50000, %eax
+	movl %eax, (%rbx)		/* page A (cr3_a) */
+	movl 4(%rdi), %eax
+	movq %rax, %cr3			/* CR3 load in 64-bit mode */
+	movq %cr3, %rax
+	movl %eax, 32(%rdi)		/* cr3_read */
+	movl %edx, %eax
+	xorl $0x5a5a0000, %eax
+	movl %eax, (%rbx)		/* page B (cr3_b) */
+	movl (%rbx), %eax
+	movl %eax, 20(%rdi)		/* read_b */
+	movl 0(%rdi), %eax
+	movq %rax, %cr3
+	movl (%rbx), %eax
+	movl %eax, 24(%rdi)		/* read_a */
+	pushq $0x08			/* back to 32-bit code: compatibility mode */
+	leaq 4f(%rip), %rax
+	pushq %rax
+	lretq
+	.code32
+4:	movl %cr0, %eax
+	andl $0x7fffffff, %eax		/* PG off: IA-32e mode ends */
+	movl %eax, %cr0
+	movl $0xc0000080, %ecx
+	rdmsr
+	andl $~0x100, %eax		/* LME off */
+	wrmsr
+	movl %cr4, %eax
+	andl $~0x20, %eax
+	movl %eax, %cr4
+	popl %edi
+	popl %esi
+	popl %ebx
+	popl %ebp
+	ret
+
+	.data
+	.balign 8
+gdt:
+	.quad 0
+	.quad 0x00cf9a000000ffff		/* 0x08: 32-bit code */
+	.quad 0x00cf92000000ffff		/* 0x10: data */
+	.quad 0x00af9a000000ffff		/* 0x18: 64-bit code */
+gdt_end:
+gdt_ptr:
+	.word gdt_end - gdt - 1
+	.long gdt
+
+	.bss
+	.balign 16
+	.skip 8192
+stack_top:
+	.section .note.GNU-stack, "", @progbits
