@@ -60,6 +60,7 @@ CORE_SRCS := \
 	hv/multiboot.c \
 	hv/hypercall.c hv/hint.c hv/pool.c hv/gmem.c hv/stats.c hv/libc_glue.c \
 	hv/dev/lapic.c hv/dev/pic.c hv/dev/uart.c hv/dev/pci.c hv/dev/virtio_blk.c \
+	hv/bus.c hv/dev/ioapic.c hv/dev/platform.c hv/memmap.c hv/acpi.c \
 	mm/frames.c $(MM_SRCS)
 MB2_SRCS := boot/mb2_entry.S boot/mb2_main.c
 
@@ -114,9 +115,11 @@ UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c
 	tests/unit/test_boot.c tests/unit/test_gpt.c tests/unit/test_elf.c \
 	tests/unit/test_mmio.c tests/unit/test_hypercall.c tests/unit/test_pic.c \
 	tests/unit/test_lapic.c tests/unit/test_vexit.c tests/unit/test_gmem.c \
+	tests/unit/test_platform.c \
 	mm/frames.c hv/config.c boot/mb2.c boot/boot_info.c arch/x86_64/pgtable.c \
 	arch/x86_64/gpt.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
-	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/vcr.c arch/x86_64/emulate.c arch/x86_64/guest_tsc.c
+	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/vcr.c arch/x86_64/emulate.c arch/x86_64/guest_tsc.c \
+	hv/bus.c hv/dev/ioapic.c hv/dev/platform.c hv/memmap.c
 UNIT_OBJS := $(UNIT_SRCS:%=$(BUILD)/u/%.o)
 
 $(BUILD)/u/%.c.o: %.c
@@ -182,6 +185,18 @@ $(BUILD)/guest/multiboot.elf: tests/multiboot/boot.S tests/multiboot/main.c test
 		-o $@ $(BUILD)/mb32/boot.o $(BUILD)/mb32/main.o
 
 GUEST_ELFS += $(BUILD)/guest/multiboot.elf
+
+# The same kind of kernel linked at 0x8000, below 1 MiB (tests/pc.cfg).
+$(BUILD)/guest/multiboot-low.elf: tests/multiboot/boot.S tests/multiboot-low/main.c \
+		tests/multiboot-low/mb-low.ld
+	@mkdir -p $(BUILD)/mb32-low $(@D)
+	@echo "  CC32    tests/multiboot-low"
+	@$(CC) -m32 -c tests/multiboot/boot.S -o $(BUILD)/mb32-low/boot.o
+	@$(CC) $(MB32_CFLAGS) -c tests/multiboot-low/main.c -o $(BUILD)/mb32-low/main.o
+	@$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments \
+		-T tests/multiboot-low/mb-low.ld -o $@ $(BUILD)/mb32-low/boot.o $(BUILD)/mb32-low/main.o
+
+GUEST_ELFS += $(BUILD)/guest/multiboot-low.elf
 
 # cpu-modes: a multiboot ELF32 kernel that switches CPU modes itself
 # (tests/cpu.cfg); 32-bit code, so not one of the 64-bit GUEST_NAMES.
@@ -262,6 +277,11 @@ $(BUILD)/linux-%.iso: $(BUILD)/hintvisor.elf $(LINUX_IMAGES) tests/linux-%.cfg s
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/linux-$*.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 
+# The PC platform (tests/pc.cfg): I/O APIC, ACPI, timers, reset, memory map.
+$(BUILD)/pc.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/pc.cfg scripts/mkiso.sh
+	@echo "  ISO     $@"
+	@scripts/mkiso.sh tests/pc.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
 # Host out of memory (tests/oom.cfg): pool and paging device of 4 MiB each.
 $(BUILD)/oom.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/oom.cfg scripts/mkiso.sh
 	@echo "  ISO     $@"
@@ -285,7 +305,7 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 
 # ---- the two commands -------------------------------------------------------
 CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/insn.iso \
-	$(BUILD)/test-esp.img $(BUILD)/platform.iso $(BUILD)/cpu.iso \
+	$(BUILD)/test-esp.img $(BUILD)/platform.iso $(BUILD)/cpu.iso $(BUILD)/pc.iso \
 	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \

@@ -2,8 +2,8 @@
 /*
  * Guest memory: the only way the hypervisor reaches a guest's RAM (loaders,
  * devices, exit handling, hypercall back ends). Every access is checked
- * against the VM's RAM: beyond it (-ERANGE), in a hole (-EFAULT: the local
- * APIC page, ABI §8), or a page the host may not write (-EACCES: the
+ * against the VM's RAM: beyond it (-ERANGE), in a hole (-EFAULT: the I/O
+ * APIC and local APIC pages, ABI §8), or a page the host may not write (-EACCES: the
  * registered state table, whose bytes change only by CAS, ABI §6). Pages
  * are made resident on the way (they may be paged in, zero-filled, or be
  * dropped volatile pages: -EDISCARDED). Hypervisor context, BSP.

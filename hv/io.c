@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest port I/O dispatch: the guest's COM1 (hv/dev/uart.c), the 8259 pair,
- * PCI configuration and devices, the debug-exit port (QEMU isa-debug-exit
- * semantics), port 0xe9 (debugcon), and stubs for the PC ports a kernel
- * touches (POST, CMOS/RTC, PIT, reset). Anything else reads as all ones.
+ * The device bus of a VM (hv/bus.h) with its devices, and the dispatch of
+ * port I/O exits and MMIO faults to them: the guest's COM1 (hv/dev/uart.c),
+ * the 8259 pair, the I/O APIC, PCI configuration and the PCI I/O window
+ * (virtio-blk), the local APIC page, the debug-exit port (QEMU
+ * isa-debug-exit semantics), port 0xe9 (debugcon), and the PC platform
+ * ports (hv/dev/platform.c). Unregistered ports read as all ones.
  */
 #include <hv/console.h>
 #include <hv/dev/pci.h>
@@ -12,14 +14,13 @@
 #define DEBUGCON 0xe9
 #define POST 0x80
 #define IMCR_INDEX 0x22
-#define IMCR_DATA 0x23
-#define RTC_INDEX 0x70
-#define RTC_DATA 0x71
-#define RESET_CONTROL 0xcf9
 #define KBD_STATUS 0x64
+#define RTC_INDEX 0x70
+#define RESET_CONTROL 0xcf9
+#define PORT_A 0x92
+#define PORT_B 0x61
 #define PIT_FIRST 0x40
-#define PIT_LAST 0x43
-#define PORT_B 0x61 /* NMI status and control: PIT channel 2 gate, speaker */
+#define PCI_CONFIG 0xcf8
 
 static void flush_line(struct vm *vm)
 {
@@ -54,29 +55,6 @@ void vm_console_flush(struct vm *vm)
 		flush_line(vm);
 }
 
-/* CMOS clock: a fixed, valid time (2026-01-01 00:00:00), update never in
- * progress; binary-coded decimal, 24-hour. */
-static uint32_t rtc_read(uint8_t index)
-{
-	switch (index & 0x7f) {
-	case 0x07: /* day of month */
-	case 0x08: /* month */
-		return 0x01;
-	case 0x09:
-		return 0x26;
-	case 0x32:
-		return 0x20;
-	case 0x0a:
-		return 0x26; /* UIP clear, 32.768 kHz base */
-	case 0x0b:
-		return 0x02; /* 24-hour, BCD */
-	case 0x0d:
-		return 0x80; /* valid RAM and time */
-	default:
-		return 0;
-	}
-}
-
 /* Count an access to a port nothing answers, per port for the stats. */
 static void count_unknown_port(struct vm *vm, uint16_t port)
 {
@@ -91,65 +69,120 @@ static void count_unknown_port(struct vm *vm, uint16_t port)
 	/* More distinct ports than slots: only the total counts them. */
 }
 
-bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val)
+static void uart_port(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,
+		      uint32_t *val)
+{
+	uart_io(v->vm, ctx, port - UART_COM1_BASE, in, val);
+}
+
+static void pic_port(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,
+		     uint32_t *val)
+{
+	pic_io(ctx, port, in, val);
+}
+
+/* Configuration ports and the I/O window the BARs sit in. */
+static void pci_port(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,
+		     uint32_t *val)
+{
+	if (!pci_io(v->vm, port, size, in, val) && in)
+		*val = 0xffffffff; /* a byte access to 0xcf8, a BAR hole: nothing answers */
+}
+
+static void debug_port(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,
+		       uint32_t *val)
 {
 	struct vm *vm = v->vm;
 
-	if (port >= UART_COM1_BASE && port < UART_COM1_BASE + 8) {
-		uart_io(vm, &vm->uart, port - UART_COM1_BASE, in, val);
-		return true;
-	}
-	if (pic_io(&vm->pic, port, in, val))
-		return true;
-	if (pci_io(vm, port, size, in, val))
-		return true;
-	switch (port) {
-	case HV_DEBUG_EXIT_PORT:
+	if (port == HV_DEBUG_EXIT_PORT) {
 		if (!in) {
 			vm_console_flush(vm);
 			vm_debug_exit(vm, *val);
+		} else {
+			*val = 0xffffffff;
 		}
-		return true;
-	case DEBUGCON:
-		if (!in)
-			vm_console_byte(vm, (uint8_t)*val);
-		else
-			*val = DEBUGCON; /* Bochs/QEMU: reads back 0xe9 when present */
-		return true;
-	case PIT_FIRST ... PIT_LAST:
-	case PORT_B:
-		/* A stopped 8254: counters and port B read 0, writes are ignored.
-		 * Guests get their timer from the local APIC and the frequencies
-		 * from CPUID, so nothing needs a running PIT. */
-		if (in)
-			*val = 0;
-		return true;
-	case POST:
-	case IMCR_INDEX:
-	case IMCR_DATA:
-		return true; /* the IMCR routes nothing here: the 8259 always reaches LINT0 */
-	case RTC_INDEX:
-		if (!in)
-			vm->rtc_index = (uint8_t)*val;
-		else
-			*val = vm->rtc_index;
-		return true;
-	case RTC_DATA:
-		if (in)
-			*val = rtc_read(vm->rtc_index);
-		return true;
-	case RESET_CONTROL:
-	case KBD_STATUS:
-		if (!in && ((port == RESET_CONTROL && (*val & 4)) ||
-			    (port == KBD_STATUS && (uint8_t)*val == 0xfe))) {
-			vm_console_flush(vm);
-			vm_crash(vm, "reset requested by the guest");
-		} else if (in) {
-			*val = port == KBD_STATUS ? 0x1c : 0; /* keyboard controller: idle */
-		}
-		return true;
-	default:
-		count_unknown_port(vm, port);
+	} else if (!in) {
+		vm_console_byte(vm, (uint8_t)*val);
+	} else {
+		*val = DEBUGCON; /* Bochs/QEMU: reads back 0xe9 when present */
+	}
+}
+
+static bool ioapic_window(struct vcpu *v, void *ctx, uint64_t gpa, unsigned int size, bool write,
+			  uint64_t *val)
+{
+	return ioapic_mmio(ctx, v, gpa - IOAPIC_BASE, size, write, val);
+}
+
+static bool lapic_window(struct vcpu *v, void *ctx, uint64_t gpa, unsigned int size, bool write,
+			 uint64_t *val)
+{
+	return lapic_mmio(v, gpa, size, write, val);
+}
+
+static bool lapic_window_active(struct vcpu *v, void *ctx, uint64_t gpa)
+{
+	return lapic_mmio_owns(&v->lapic, gpa);
+}
+
+int vm_bus_setup(struct vm *vm)
+{
+	struct bus *b = &vm->bus;
+	struct platform_ports *p = &vm->plat;
+	int rc;
+
+	bus_init(b);
+	/* 0xcf9 before PCI configuration: a byte there is the reset register. */
+	rc = bus_add_ports(b, RESET_CONTROL, 1, "reset control", platform_misc_io, p);
+	rc = rc ?: bus_add_ports(b, PCI_CONFIG, 8, "PCI configuration", pci_port, NULL);
+	rc = rc ?: bus_add_ports(b, PCI_IO_WINDOW, 0x1000, "PCI I/O window", pci_port, NULL);
+	rc = rc ?: bus_add_ports(b, UART_COM1_BASE, 8, "COM1", uart_port, &vm->uart);
+	rc = rc ?: bus_add_ports(b, 0x20, 2, "8259 master", pic_port, &vm->pic);
+	rc = rc ?: bus_add_ports(b, 0xa0, 2, "8259 slave", pic_port, &vm->pic);
+	rc = rc ?: bus_add_ports(b, 0x4d0, 2, "ELCR", pic_port, &vm->pic);
+	rc = rc ?: bus_add_ports(b, HV_DEBUG_EXIT_PORT, 1, "debug exit", debug_port, NULL);
+	rc = rc ?: bus_add_ports(b, DEBUGCON, 1, "debugcon", debug_port, NULL);
+	rc = rc ?: bus_add_ports(b, PIT_FIRST, 4, "PIT", platform_pit_io, p);
+	rc = rc ?: bus_add_ports(b, PORT_B, 1, "port B", platform_misc_io, p);
+	rc = rc ?: bus_add_ports(b, PORT_A, 1, "port A", platform_misc_io, p);
+	rc = rc ?: bus_add_ports(b, KBD_STATUS, 1, "keyboard controller", platform_misc_io, p);
+	rc = rc ?: bus_add_ports(b, RTC_INDEX, 2, "CMOS/RTC", platform_misc_io, p);
+	rc = rc ?: bus_add_ports(b, POST, 1, "POST", platform_misc_io, p);
+	rc = rc ?: bus_add_ports(b, IMCR_INDEX, 2, "IMCR", platform_misc_io, p);
+	rc = rc ?: bus_add_ports(b, PLAT_PM_BASE, PLAT_PM_LEN, "ACPI PM", platform_pm_io, p);
+	rc = rc ?: bus_add_mmio(b, IOAPIC_BASE, PAGE_SIZE, "I/O APIC", ioapic_window, NULL,
+				&vm->ioapic);
+	rc = rc ?: bus_add_mmio(b, APIC_DEFAULT_BASE, PAGE_SIZE, "local APIC", lapic_window,
+				lapic_window_active, NULL);
+	return rc;
+}
+
+bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val)
+{
+	const struct bus_port_range *r = bus_find_port(&v->vm->bus, port);
+
+	if (!r) {
+		count_unknown_port(v->vm, port);
 		return false;
 	}
+	r->fn(v, r->ctx, port, size, in, val);
+	return true;
+}
+
+bool hv_mmio_owns(struct vcpu *v, uint64_t gpa)
+{
+	return bus_find_mmio(&v->vm->bus, v, gpa, 1) != NULL;
+}
+
+bool hv_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
+{
+	const struct bus_mmio_range *r = bus_find_mmio(&v->vm->bus, v, gpa, size);
+
+	return r && r->fn(v, r->ctx, gpa, size, write, val);
+}
+
+void vm_set_irq(struct vm *vm, unsigned int irq, bool level)
+{
+	pic_set_irq(&vm->pic, irq, level);
+	ioapic_set_irq(&vm->ioapic, &vm->vcpu, irq == 0 ? 2 : irq, level);
 }

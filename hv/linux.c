@@ -10,6 +10,7 @@
 #include <errcode.h>
 #include <hv/gmem.h>
 #include <hv/linux.h>
+#include <hv/memmap.h>
 #include <hv/vm.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +21,6 @@
 #define LX_PML4 0x10000 /* + PDPT + four PDs: 4 GiB identity (vm_identity_tables) */
 #define LX_CMDLINE 0x20000
 #define LX_MPTABLE 0xf0000
-#define LX_EBDA 0x9fc00
 #define LX_KERNEL_MIN 0x1000000 /* 16 MiB: where non-relocatable kernels go */
 
 /* Setup header fields (offsets in the bzImage / boot_params). */
@@ -47,8 +47,6 @@
 #define BP_E820_ENTRIES 0x1e8
 #define BP_E820_TABLE 0x2d0
 #define E820_MAX 128
-#define E820_RAM 1
-#define E820_RESERVED 2
 #define XLF_KERNEL_64 (1u << 0)
 #define LOADED_HIGH (1u << 0)
 
@@ -76,7 +74,8 @@ static uint8_t checksum(const uint8_t *p, size_t n)
 	return (uint8_t)-sum;
 }
 
-/* One processor (the BSP, APIC ID 0) and an ISA bus; no I/O APIC: Linux
+/* For kernels without ACPI (or booted acpi=off): one processor (the BSP,
+ * APIC ID 0) and an ISA bus, no I/O APIC (the ACPI MADT describes it): Linux
  * then keeps the 8259 for ISA interrupts, delivered through LINT0. */
 static int write_mptable(struct vm *vm)
 {
@@ -152,6 +151,8 @@ int linux_load(struct vm *vm, const uint8_t *img, size_t len, const uint8_t *ini
 	uint64_t koff = (setup_sects + 1) * 512, ksize, init_size, align, load, rd = 0;
 	uint64_t mem = vm->mem_bytes;
 	uint64_t gdt[4] = { 0, 0, 0x00af9a000000ffffULL, 0x00cf92000000ffffULL };
+	struct memmap_entry map[MEMMAP_MAX];
+	unsigned int nmap;
 	size_t hdr_end;
 	int rc;
 
@@ -197,9 +198,11 @@ int linux_load(struct vm *vm, const uint8_t *img, size_t len, const uint8_t *ini
 	memcpy(bp + HDR_RAMDISK_SIZE, &(uint32_t){ (uint32_t)initrd_len }, 4);
 	memcpy(bp + BP_EXT_RAMDISK_IMAGE, &(uint32_t){ (uint32_t)(rd >> 32) }, 4);
 	memcpy(bp + BP_EXT_RAMDISK_SIZE, &(uint32_t){ (uint32_t)((uint64_t)initrd_len >> 32) }, 4);
-	e820_add(bp, 0, LX_EBDA, E820_RAM);
-	e820_add(bp, LX_EBDA, 0x100000 - LX_EBDA, E820_RESERVED); /* EBDA, VGA, BIOS, MP table */
-	e820_add(bp, 0x100000, MIN(mem, 0xe0000000ULL) - 0x100000, E820_RAM);
+	/* The VM's memory map (hv/memmap.h): the BIOS area with the MP and ACPI
+	 * tables and the APIC pages are reserved. */
+	nmap = vm_memmap(vm, map);
+	for (unsigned int i = 0; i < nmap; i++)
+		e820_add(bp, map[i].base, map[i].len, map[i].type);
 
 	rc = put(vm, load, img + koff, ksize);
 	rc = rc ?: initrd ? put(vm, rd, initrd, initrd_len) : 0;

@@ -6,6 +6,7 @@
  */
 #include <errcode.h>
 #include <hv/gmem.h>
+#include <hv/memmap.h>
 #include <hv/multiboot.h>
 #include <hv/vm.h>
 #include <string.h>
@@ -19,11 +20,23 @@
 #define MB_INFO_CMDLINE (1u << 2)
 #define MB_INFO_MMAP (1u << 6)
 
-/* Guest-physical layout below 1 MiB. */
-#define MB_GDT 0x8000
-#define MB_INFO 0x9000
-#define MB_MMAP 0x9100
-#define MB_CMDLINE 0x9800
+/*
+ * The loader's own structures share one page, placed where the image is
+ * not: at 0x8000 if free, else the first free page of conventional memory
+ * from 0x1000, else the first page after the image. Offsets in that page:
+ */
+#define MB_PAGE_PREFERRED 0x8000
+#define MB_GDT 0x000
+#define MB_INFO 0x100
+#define MB_MMAP 0x200
+#define MB_CMDLINE 0x800
+#define MB_CMDLINE_MAX 0x800
+#define MB_MAX_SEGS 16
+
+struct segs {
+	unsigned int n;
+	uint64_t base[MB_MAX_SEGS], end[MB_MAX_SEGS];
+};
 
 struct elf32_ehdr {
 	uint8_t ident[16];
@@ -54,7 +67,7 @@ static int put(struct vm *vm, uint64_t gpa, const void *src, size_t n)
 }
 
 static int load_elf32(struct vm *vm, const uint8_t *img, size_t len, uint32_t *entry,
-		      const char **why)
+		      struct segs *segs, const char **why)
 {
 	struct elf32_ehdr eh;
 	unsigned int loads = 0;
@@ -74,10 +87,17 @@ static int load_elf32(struct vm *vm, const uint8_t *img, size_t len, uint32_t *e
 		if (ph.type != 1 || !ph.memsz)
 			continue;
 		if (ph.filesz > ph.memsz || ph.offset > len || ph.filesz > len - ph.offset ||
-		    ph.paddr < 0x100000 || (uint64_t)ph.paddr + ph.memsz > vm->mem_bytes) {
-			*why = "segment outside the file or guest RAM (or below 1 MiB)";
+		    !vm_is_ram(vm, ph.paddr, ph.memsz) ||
+		    ranges_overlap(ph.paddr, ph.memsz, MEMMAP_LOW_END, MEMMAP_BIOS_END - MEMMAP_LOW_END)) {
+			*why = "segment outside the file or guest RAM (or in the BIOS area)";
 			return -ERANGE;
 		}
+		if (segs->n == MB_MAX_SEGS) {
+			*why = "too many loadable segments";
+			return -ENOSPC;
+		}
+		segs->base[segs->n] = ph.paddr;
+		segs->end[segs->n++] = (uint64_t)ph.paddr + ph.memsz;
 		rc = put(vm, ph.paddr, img + ph.offset, ph.filesz);
 		rc = rc ?: put(vm, (uint64_t)ph.paddr + ph.filesz, NULL, ph.memsz - ph.filesz);
 		if (rc) {
@@ -99,17 +119,49 @@ bad:
 	return -EINVAL;
 }
 
+static bool page_free(const struct vm *vm, const struct segs *segs, uint64_t page)
+{
+	if (!vm_is_ram(vm, page, PAGE_SIZE) ||
+	    ranges_overlap(page, PAGE_SIZE, MEMMAP_LOW_END, MEMMAP_BIOS_END - MEMMAP_LOW_END))
+		return false;
+	for (unsigned int i = 0; i < segs->n; i++)
+		if (ranges_overlap(page, PAGE_SIZE, segs->base[i], segs->end[i] - segs->base[i]))
+			return false;
+	return true;
+}
+
+/* A page for the loader's structures, or 0 if the image leaves none. */
+static uint64_t loader_page(const struct vm *vm, const struct segs *segs)
+{
+	uint64_t top = 0;
+
+	if (page_free(vm, segs, MB_PAGE_PREFERRED))
+		return MB_PAGE_PREFERRED;
+	for (uint64_t p = PAGE_SIZE; p + PAGE_SIZE <= MEMMAP_LOW_END; p += PAGE_SIZE)
+		if (page_free(vm, segs, p))
+			return p;
+	for (unsigned int i = 0; i < segs->n; i++)
+		top = MAX(top, ALIGN_UP(segs->end[i], (uint64_t)PAGE_SIZE));
+	for (; top < vm->mem_bytes && top < 0xffffe000ULL; top += PAGE_SIZE)
+		if (page_free(vm, segs, top))
+			return top;
+	return 0;
+}
+
 int multiboot_load(struct vm *vm, const uint8_t *img, size_t len, const char *cmdline,
 		   struct vcpu_start *start, const char **why)
 {
 	long hoff = multiboot_find_header(img, len);
 	uint32_t flags, entry = 0, info[12] = { 0 };
-	uint64_t gdt[3] = { 0, 0x00cf9a000000ffffULL, 0x00cf92000000ffffULL };
+	uint64_t gdt[3] = { 0, 0x00cf9a000000ffffULL, 0x00cf92000000ffffULL }, page, upper = 0;
+	struct memmap_entry map[MEMMAP_MAX];
 	struct __attribute__((packed)) {
 		uint32_t size;
 		uint64_t addr, len;
 		uint32_t type;
-	} mmap[2];
+	} mmap[MEMMAP_MAX];
+	struct segs segs = { 0 };
+	unsigned int n;
 	int rc;
 
 	if (hoff < 0) {
@@ -121,23 +173,34 @@ int multiboot_load(struct vm *vm, const uint8_t *img, size_t len, const char *cm
 		*why = "multiboot header asks for something unsupported (a.out kludge or video)";
 		return -EINVAL;
 	}
-	rc = load_elf32(vm, img, len, &entry, why);
+	rc = load_elf32(vm, img, len, &entry, &segs, why);
 	if (rc)
 		return rc;
+	page = loader_page(vm, &segs);
+	if (!page) {
+		*why = "no free page for the multiboot information";
+		return -ENOSPC;
+	}
 
-	/* RAM ends at the APIC page at the latest (a hole there, ABI §8). */
-	mmap[0] = (typeof(mmap[0])){ 20, 0, 0x9fc00, 1 };
-	mmap[1] = (typeof(mmap[1])){ 20, 0x100000, MIN(vm->mem_bytes, APIC_DEFAULT_BASE) - 0x100000, 1 };
+	/* The VM's memory map (hv/memmap.h); mem_upper is the RAM from 1 MiB up
+	 * to the first hole. */
+	n = vm_memmap(vm, map);
+	for (unsigned int i = 0; i < n; i++) {
+		mmap[i] = (typeof(mmap[0])){ 20, map[i].base, map[i].len, map[i].type };
+		if (map[i].base == MEMMAP_BIOS_END && map[i].type == MEMMAP_RAM)
+			upper = map[i].len;
+	}
 	info[0] = MB_INFO_MEM | MB_INFO_CMDLINE | MB_INFO_MMAP;
-	info[1] = 639;                                                     /* mem_lower, KiB */
-	info[2] = (uint32_t)((MIN(vm->mem_bytes, APIC_DEFAULT_BASE) - 0x100000) >> 10); /* mem_upper */
-	info[4] = MB_CMDLINE;
-	info[11] = sizeof(mmap); /* mmap_length at +44, mmap_addr at +48 */
-	rc = put(vm, MB_INFO, info, sizeof(info));
-	rc = rc ?: put(vm, MB_INFO + 48, &(uint32_t){ MB_MMAP }, 4);
-	rc = rc ?: put(vm, MB_MMAP, mmap, sizeof(mmap));
-	rc = rc ?: put(vm, MB_CMDLINE, cmdline, MIN(strlen(cmdline) + 1, (size_t)0x800));
-	rc = rc ?: put(vm, MB_GDT, gdt, sizeof(gdt));
+	info[1] = (uint32_t)(MIN(vm->mem_bytes, MEMMAP_LOW_END) >> 10); /* mem_lower, KiB */
+	info[2] = (uint32_t)(upper >> 10);                                 /* mem_upper, KiB */
+	info[4] = (uint32_t)(page + MB_CMDLINE);
+	info[11] = (uint32_t)(n * sizeof(mmap[0])); /* mmap_length at +44, mmap_addr at +48 */
+	rc = put(vm, page + MB_INFO, info, sizeof(info));
+	rc = rc ?: put(vm, page + MB_INFO + 48, &(uint32_t){ (uint32_t)(page + MB_MMAP) }, 4);
+	rc = rc ?: put(vm, page + MB_MMAP, mmap, n * sizeof(mmap[0]));
+	rc = rc ?: put(vm, page + MB_CMDLINE, cmdline, MIN(strlen(cmdline) + 1, (size_t)MB_CMDLINE_MAX));
+	rc = rc ?: put(vm, page + MB_CMDLINE + MB_CMDLINE_MAX - 1, "", 1); /* always terminated */
+	rc = rc ?: put(vm, page + MB_GDT, gdt, sizeof(gdt));
 	if (rc) {
 		*why = "out of memory while loading";
 		return rc;
@@ -145,11 +208,11 @@ int multiboot_load(struct vm *vm, const uint8_t *img, size_t len, const char *cm
 	*start = (struct vcpu_start){
 		.mode = VCPU_MODE_PROT32,
 		.rip = entry,
-		.gdt_base = MB_GDT,
+		.gdt_base = page + MB_GDT,
 		.gdt_limit = sizeof(gdt) - 1,
 		.cs = 0x08,
 		.ds = 0x10,
-		.regs = { .rax = MB_BOOT_MAGIC, .rbx = MB_INFO },
+		.regs = { .rax = MB_BOOT_MAGIC, .rbx = page + MB_INFO },
 	};
 	return 0;
 }

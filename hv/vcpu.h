@@ -9,9 +9,12 @@
 
 #include <asm/vcpu_arch.h>
 #include <asm/vm_arch.h>
+#include <hv/bus.h>
+#include <hv/dev/ioapic.h>
 #include <hv/dev/lapic.h>
 #include <hv/dev/pci.h>
 #include <hv/dev/pic.h>
+#include <hv/dev/platform.h>
 #include <hv/dev/virtio_blk.h>
 #include <hv/dev/uart.h>
 #include <guest-abi/hintvisor.h>
@@ -90,7 +93,10 @@ struct vm {
 	uint64_t table_ptr_pages; /* host pages of table_pages[] */
 	struct hv_vm_stats final_stats; /* memory stats as the VM stopped */
 	struct vcpu vcpu;      /* one vCPU per VM for now */
+	struct bus bus;          /* port and MMIO ranges of the devices below */
 	struct pic pic;
+	struct ioapic ioapic;
+	struct platform_ports plat; /* PIT, PM timer, port 0x61/0x92, reset */
 	struct uart uart;
 	struct pci_bus pci;
 	struct pci_dev host_bridge;
@@ -107,7 +113,6 @@ struct vm {
 		uint16_t port;
 		uint64_t count;
 	} port_counts[VM_PORT_SLOTS];
-	uint8_t rtc_index;
 };
 
 /* The interrupt the vCPU should take next (local APIC first, then the 8259

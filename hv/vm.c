@@ -6,6 +6,7 @@
  */
 #include <asm/virt.h>
 #include <errcode.h>
+#include <hv/acpi.h>
 #include <hv/console.h>
 #include <hv/elf.h>
 #include <hv/gmem.h>
@@ -134,10 +135,17 @@ static int attach_devices(struct vm *vm, const struct vm_config *cfg, const stru
 {
 	const struct boot_module *disk;
 
+	int rc;
+
 	uart_reset(&vm->uart);
 	pic_reset(&vm->pic);
+	ioapic_reset(&vm->ioapic, 1u << VBLK_IRQ); /* the PCI INTA# line: active low */
+	platform_reset(&vm->plat);
 	lapic_reset(&vm->vcpu.lapic, vm->vcpu.id);
 	pci_init(&vm->pci, &vm->host_bridge);
+	rc = vm_bus_setup(vm);
+	if (rc)
+		return rc;
 	if (!cfg->disk[0])
 		return 0;
 	disk = find(bi, cfg, cfg->disk);
@@ -175,6 +183,8 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	}
 	rc = attach_devices(vm, cfg, bi);
 	rc = rc ?: load_image(vm, cfg, bi, &start, &why);
+	if (!rc && (rc = acpi_build(vm)))
+		why = "out of memory while writing the ACPI tables";
 	rc = rc ?: virt->vcpu_init(&vm->vcpu, &start);
 	if (rc) {
 		printk("hintvisor: VM %s: cannot load %s: %s (%d)\n", cfg->name, cfg->image,

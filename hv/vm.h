@@ -13,21 +13,23 @@
 extern struct vm *vms[VM_MAX];
 extern unsigned int nr_vms;
 
+static inline bool ranges_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+	return an && bn && a < b + bn && b < a + an;
+}
+
 /*
- * Is [gpa, gpa + len) guest RAM? RAM is [0, mem) minus the local APIC page
- * at 0xfee00000, a hole for guests that large (ABI §8): the APIC cannot be
- * moved, so no host access may map RAM there behind the guest's APIC.
+ * Is [gpa, gpa + len) guest RAM? RAM is [0, mem) minus the I/O APIC page at
+ * 0xfec00000 and the local APIC page at 0xfee00000, holes for guests that
+ * large (ABI §8, hv/memmap.h): the devices cannot be moved, so no host
+ * access may map RAM there behind the guest's APICs.
  */
 static inline bool vm_is_ram(const struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	if (gpa >= vm->mem_bytes || len > vm->mem_bytes - gpa)
 		return false;
-	return len == 0 || gpa + len <= APIC_DEFAULT_BASE || gpa >= APIC_DEFAULT_BASE + PAGE_SIZE;
-}
-
-static inline bool ranges_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
-{
-	return an && bn && a < b + bn && b < a + an;
+	return len == 0 || (!ranges_overlap(gpa, len, IOAPIC_BASE, PAGE_SIZE) &&
+			    !ranges_overlap(gpa, len, APIC_DEFAULT_BASE, PAGE_SIZE));
 }
 
 /*
@@ -59,9 +61,18 @@ void vm_console_byte(struct vm *vm, uint8_t c);
 /* Emit a partial last line, e.g. when the VM stops without a newline. */
 void vm_console_flush(struct vm *vm);
 
-/* Port I/O from the guest: returns false if the access is not handled.
+/* Register the VM's devices on its bus (hv/io.c). 0 or negative errno. */
+int vm_bus_setup(struct vm *vm);
+/* Port I/O from the guest: returns false if no device decodes the port.
  * *val holds the value written (out) or receives the value read (in). */
 bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val);
+/* Does a device decode guest-physical address gpa now (MMIO)? */
+bool hv_mmio_owns(struct vcpu *v, uint64_t gpa);
+/* An MMIO access the exit code decoded; false: no device, or malformed. */
+bool hv_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val);
+/* An ISA interrupt source (0..15) sets its line: the 8259 pair and the I/O
+ * APIC both see it (IRQ 0 on I/O APIC pin 2). */
+void vm_set_irq(struct vm *vm, unsigned int irq, bool level);
 
 /* Before each VM entry: device work left from earlier exits (a bounded
  * amount per call). May stop the VM. */

@@ -15,7 +15,7 @@
 #define EIO 5         /* the paging device could not be read or written */
 #define ENOMEM 12     /* out of host memory (frames, pool and paging device full) */
 #define EACCES 13     /* guest memory the host may not write (the state table) */
-#define EFAULT 14     /* not guest RAM: a hole (the local APIC page), or unusable */
+#define EFAULT 14     /* not guest RAM: a hole (the APIC pages), or unusable */
 #define EBUSY 16      /* already registered, in use, or pinned too often */
 #define EEXIST 17     /* already mapped */
 #define EINVAL 22     /* malformed argument */

@@ -31,7 +31,7 @@ if [ "$report" != 1 ]; then
 		cp "$build/guest/disk.img" "$img/disk-$i.img"
 	done
 fi
-base="console=ttyS0 tsc=reliable panic=-1 noapic hv.test=/test-consolidate.sh hv.files=$files"
+base="console=ttyS0 tsc=reliable panic=-1 hv.test=/test-consolidate.sh hv.files=$files"
 
 # run MODE N: one Hintvisor run of N guests; writes MODE-N.{log,stats,row}.
 # The row: N completed stopped-for-memory other page-outs page-ins drops

@@ -21,7 +21,7 @@ for f in bzImage initramfs.cpio.gz; do
 done
 cp "$build/guest/disk-src.img" "$img/disk-a.img"
 cp "$build/guest/disk-src.img" "$img/disk-b.img"
-cmdline="console=ttyS0 tsc=reliable panic=-1 noapic hv.test=/test-bench.sh"
+cmdline="console=ttyS0 tsc=reliable panic=-1 hv.test=/test-bench.sh"
 cat >"$out/linux.cfg" <<CFG
 stats_interval_ms = 0
 pool = $pool

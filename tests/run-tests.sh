@@ -121,6 +121,7 @@ queue oom scripts/bochs-run.sh -t 600 "$BUILD/oom.iso"
 queue uefi scripts/bochs-run.sh -u -t 600 "$BUILD/test-esp.img"
 queue insn scripts/bochs-run.sh -t 600 "$BUILD/insn.iso"
 queue cpu scripts/bochs-run.sh -t 600 "$BUILD/cpu.iso"
+queue pc scripts/bochs-run.sh -t 600 "$BUILD/pc.iso"
 queue qemu-linux scripts/qemu-linux.sh -t 600 "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz" \
 	"$BUILD/guest/disk.img"
 queue qemu-svm scripts/qemu-run.sh -i -t 900 "$BUILD/test.iso"
@@ -128,6 +129,7 @@ queue qemu-svm-isolation scripts/qemu-run.sh -i -t 900 "$BUILD/isolation.iso"
 queue qemu-svm-uefi scripts/qemu-run.sh -t 900 "$BUILD/test-esp.img"
 queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
 queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
+queue qemu-svm-pc scripts/qemu-run.sh -i -t 900 "$BUILD/pc.iso"
 for t in platform linux-overcommit linux-seed; do
 	queue "qemu-svm-$t" scripts/qemu-run.sh -i -t 900 "$BUILD/$t.iso"
 done
@@ -206,6 +208,10 @@ echo "== the virtual CPU: mode switches, control registers (Bochs, tests/cpu.cfg
 boot cpu
 check_guests "" tests/cpu.cfg "$LOGS/cpu.log"
 
+echo "== the PC platform: I/O APIC, ACPI, timers, reset, memory map (Bochs, tests/pc.cfg)"
+boot pc
+check_guests "" tests/pc.cfg "$LOGS/pc.log"
+
 echo "== Linux hinting series: checkpatch --strict"
 if linux-guest-patch/checkpatch.sh >"$LOGS/checkpatch.log" 2>&1; then
 	ok "linux/checkpatch"
@@ -270,6 +276,10 @@ check_guests "$(qemu_machine qemu-svm-insn)/insn/" tests/insn.cfg "$LOGS/qemu-sv
 echo "== test guests under QEMU/TCG with SVM + OVMF (UEFI path)"
 boot qemu-svm-uefi
 check_guests "$(qemu_machine qemu-svm-uefi)/uefi/" tests/uefi.cfg "$LOGS/qemu-svm-uefi.log"
+
+echo "== the PC platform under QEMU/TCG with SVM (tests/pc.cfg)"
+boot qemu-svm-pc
+check_guests "$(qemu_machine qemu-svm-pc)/" tests/pc.cfg "$LOGS/qemu-svm-pc.log"
 
 echo "== platform (multiboot, Linux) and the Linux hinting tests under QEMU/TCG with SVM"
 for t in platform linux-overcommit linux-seed; do

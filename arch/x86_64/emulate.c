@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Generic x86 emulation shared by both back ends (see emulate.h): guest
- * GPRs, the guest's page walk (SDM Vol. 3A §4.5), and the xAPIC MMIO path.
+ * GPRs, the guest's page walk (SDM Vol. 3A §4.5), and the MMIO path to the
+ * device bus (the xAPIC page, the I/O APIC).
  * Hypervisor context, on an exit of the current vCPU.
  */
 #include <asm/cpu.h>
@@ -108,7 +109,7 @@ bool guest_hypercall_insn(struct vcpu *v, uint64_t rip)
 	       (b[2] == 0xc1 || b[2] == 0xd9);
 }
 
-enum vexit_action emulate_apic_mmio(struct vcpu *v, struct vexit *e, uint64_t gpa)
+enum vexit_action emulate_mmio(struct vcpu *v, struct vexit *e, uint64_t gpa)
 {
 	uint64_t val, *reg;
 	uint8_t insn[15];
@@ -127,14 +128,14 @@ enum vexit_action emulate_apic_mmio(struct vcpu *v, struct vexit *e, uint64_t gp
 			hex[3 * k + 2] = digits[insn[k] & 15];
 			hex[3 * k + 3] = 0;
 		}
-		vm_crash(v->vm, "APIC access at gpa %#lx by an instruction not emulated (%u bytes "
+		vm_crash(v->vm, "MMIO access at gpa %#lx by an instruction not emulated (%u bytes "
 			 "fetched:%s)", gpa, n, n ? hex : " none");
 		return VEXIT_STOP;
 	}
 	reg = guest_gpr(v, d.reg);
 	val = d.has_imm ? d.imm : *reg;
-	if (!lapic_mmio(v, gpa, d.size, d.write, &val)) {
-		vm_crash(v->vm, "malformed APIC access at gpa %#lx (%u bytes)", gpa, d.size);
+	if (!hv_mmio(v, gpa, d.size, d.write, &val)) {
+		vm_crash(v->vm, "malformed MMIO access at gpa %#lx (%u bytes)", gpa, d.size);
 		return VEXIT_STOP;
 	}
 	if (!d.write)

@@ -127,8 +127,8 @@ static enum vexit_action x_rdpmc(struct vcpu *v, struct vexit *e)
 
 static enum vexit_action x_gpt_fault(struct vcpu *v, struct vexit *e)
 {
-	if (lapic_mmio_owns(&v->lapic, e->fault.gpa))
-		return emulate_apic_mmio(v, e, e->fault.gpa);
+	if (hv_mmio_owns(v, e->fault.gpa))
+		return emulate_mmio(v, e, e->fault.gpa);
 	hv_gpt_fault(v, _gpa(e->fault.gpa), e->fault.gla, e->fault.gla_valid, e->fault.access);
 	/* Mapped now, a discard fault queued, or the VM stopped: the faulting
 	 * instruction runs again (or the fault handler runs first). */

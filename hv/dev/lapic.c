@@ -89,6 +89,17 @@ void lapic_set_irr(struct lapic *l, uint8_t vector)
 		l->irr[vector / 64] |= 1ULL << (vector % 64);
 }
 
+void lapic_deliver(struct lapic *l, uint8_t vector, bool level)
+{
+	if (vector < 16)
+		return;
+	if (level)
+		l->tmr[vector / 64] |= 1ULL << (vector % 64);
+	else
+		l->tmr[vector / 64] &= ~(1ULL << (vector % 64));
+	lapic_set_irr(l, vector);
+}
+
 void lapic_ack(struct lapic *l, uint8_t vector)
 {
 	l->irr[vector / 64] &= ~(1ULL << (vector % 64));
@@ -146,12 +157,20 @@ uint64_t lapic_next_event(const struct lapic *l)
 	return l->deadline ? l->deadline : UINT64_MAX;
 }
 
-static void eoi(struct lapic *l)
+static void eoi(struct vcpu *vc)
 {
+	struct lapic *l = &vc->lapic;
 	int v = highest(l->isr);
 
-	if (v >= 0)
-		l->isr[v / 64] &= ~(1ULL << (v % 64));
+	if (v < 0)
+		return;
+	l->isr[v / 64] &= ~(1ULL << (v % 64));
+	if (l->tmr[v / 64] & (1ULL << (v % 64))) {
+		/* Level-triggered: EOI broadcast to the I/O APIC (SVR bit 12,
+		 * suppress EOI broadcast, is not offered). */
+		l->tmr[v / 64] &= ~(1ULL << (v % 64));
+		ioapic_eoi(&vc->vm->ioapic, vc, (uint8_t)v);
+	}
 }
 
 static bool x2apic(const struct lapic *l)
@@ -169,7 +188,7 @@ static bool reg_read(struct vcpu *v, uint32_t reg, uint64_t *val)
 		return true;
 	}
 	if (reg >= REG_TMR0 && reg < REG_TMR0 + 8) {
-		*val = 0;
+		*val = (uint32_t)(l->tmr[(reg - REG_TMR0) / 2] >> (32 * ((reg - REG_TMR0) % 2)));
 		return true;
 	}
 	if (reg >= REG_IRR0 && reg < REG_IRR0 + 8) {
@@ -252,7 +271,7 @@ static bool reg_write(struct vcpu *v, uint32_t reg, uint64_t val)
 		l->tpr = (uint32_t)val & 0xff;
 		return true;
 	case REG_EOI:
-		eoi(l);
+		eoi(v);
 		return true;
 	case REG_SVR:
 		l->svr = (uint32_t)val & 0x1ff;

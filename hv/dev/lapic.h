@@ -25,6 +25,7 @@ struct lapic {
 	uint64_t deadline;        /* TSC value at which the timer fires, 0: disarmed */
 	uint64_t period;          /* periodic mode: TSC ticks per period */
 	uint64_t irr[4], isr[4];  /* 256-bit vectors */
+	uint64_t tmr[4];          /* level-triggered vectors (from the I/O APIC) */
 	uint64_t timer_fired;     /* counters for the stats */
 };
 
@@ -46,6 +47,9 @@ void lapic_tick(struct lapic *l, uint64_t now);
 uint64_t lapic_next_event(const struct lapic *l);
 /* Raise a fixed interrupt. */
 void lapic_set_irr(struct lapic *l, uint8_t vector);
+/* An interrupt message from the I/O APIC: level-triggered ones are marked
+ * in the TMR, and their EOI is broadcast back to the I/O APIC. */
+void lapic_deliver(struct lapic *l, uint8_t vector, bool level);
 /* Highest pending vector the processor priority allows, or -1. */
 int lapic_pending(const struct lapic *l);
 /* The vector was injected: move it from IRR to ISR. */

@@ -36,8 +36,8 @@ void uart_reset(struct uart *u)
 static void update_irq(struct vm *vm, struct uart *u)
 {
 	/* PCs gate the UART interrupt with OUT2. */
-	pic_set_irq(&vm->pic, UART_COM1_IRQ,
-		    (u->mcr & MCR_OUT2) && (u->ier & IER_THRI) && u->thre_pending);
+	vm_set_irq(vm, UART_COM1_IRQ,
+		   (u->mcr & MCR_OUT2) && (u->ier & IER_THRI) && u->thre_pending);
 }
 
 void uart_io(struct vm *vm, struct uart *u, unsigned int reg, bool in, uint32_t *val)

@@ -262,7 +262,7 @@ void virtio_blk_poll(struct vm *vm, struct virtio_blk *b)
 		b->kicked = false;
 	if (reqs) {
 		b->isr |= 1;
-		pic_set_irq(&vm->pic, VBLK_IRQ, true);
+		vm_set_irq(vm, VBLK_IRQ, true);
 	}
 }
 
@@ -298,7 +298,7 @@ static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int 
 		case VIO_ISR:
 			*val = b->isr;
 			b->isr = 0; /* read clears, and lowers INTx */
-			pic_set_irq(&vm->pic, VBLK_IRQ, false);
+			vm_set_irq(vm, VBLK_IRQ, false);
 			return;
 		default:
 			break;
@@ -335,7 +335,7 @@ static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int 
 			set_queue(vm, b, 0);
 			b->guest_features = 0;
 			b->isr = 0;
-			pic_set_irq(&vm->pic, VBLK_IRQ, false);
+			vm_set_irq(vm, VBLK_IRQ, false);
 		}
 		break;
 	default:

@@ -22,8 +22,8 @@ FUZZ_SRCS_hypercall := tests/fuzz/fuzz_hypercall.c $(FUZZ_HV_SRCS)
 FUZZ_SRCS_mmio := tests/fuzz/fuzz_mmio.c arch/x86_64/mmio_decode.c
 FUZZ_SRCS_config := tests/fuzz/fuzz_config.c hv/config.c
 FUZZ_SRCS_elf := tests/fuzz/fuzz_elf.c hv/elf.c
-FUZZ_SRCS_multiboot := tests/fuzz/fuzz_multiboot.c hv/multiboot.c $(FUZZ_HV_SRCS)
-FUZZ_SRCS_bzimage := tests/fuzz/fuzz_bzimage.c hv/linux.c $(FUZZ_HV_SRCS)
+FUZZ_SRCS_multiboot := tests/fuzz/fuzz_multiboot.c hv/multiboot.c hv/memmap.c $(FUZZ_HV_SRCS)
+FUZZ_SRCS_bzimage := tests/fuzz/fuzz_bzimage.c hv/linux.c hv/memmap.c $(FUZZ_HV_SRCS)
 FUZZ_SRCS_virtio := tests/fuzz/fuzz_virtio.c hv/dev/virtio_blk.c hv/dev/pci.c hv/dev/pic.c \
 	$(FUZZ_HV_SRCS)
 

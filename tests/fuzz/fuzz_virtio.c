@@ -56,6 +56,13 @@ static uint32_t ring_pfn; /* where the harness believes the queue is */
  */
 void virtio_blk_poll(struct vm *vm, struct virtio_blk *b) __attribute__((weak));
 
+/* The device's interrupt line: the 8259 here (hv/io.c also drives the I/O
+ * APIC, which the harness does not model). */
+void vm_set_irq(struct vm *m, unsigned int irq, bool level)
+{
+	pic_set_irq(&m->pic, irq, level);
+}
+
 static void entry(void)
 {
 	if (virtio_blk_poll && vm.state != VM_STOPPED)

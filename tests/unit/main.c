@@ -16,6 +16,7 @@ int main(void)
 	srunner_add_suite(sr, hypercall_suite());
 	srunner_add_suite(sr, pic_suite());
 	srunner_add_suite(sr, lapic_suite());
+	srunner_add_suite(sr, platform_suite());
 	srunner_add_suite(sr, vexit_suite());
 	srunner_add_suite(sr, gmem_suite());
 	srunner_run_all(sr, CK_NORMAL);

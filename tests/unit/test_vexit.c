@@ -133,6 +133,17 @@ bool hv_io(struct vcpu *c, uint16_t port, unsigned int size, bool in, uint32_t *
 	return false;
 }
 
+/* The device bus with only the local APIC page on it. */
+bool hv_mmio_owns(struct vcpu *c, uint64_t gpa)
+{
+	return lapic_mmio_owns(&c->lapic, gpa);
+}
+
+bool hv_mmio(struct vcpu *c, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
+{
+	return lapic_mmio_owns(&c->lapic, gpa) && lapic_mmio(c, gpa, size, write, val);
+}
+
 void hv_gpt_fault(struct vcpu *c, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)
 {
 	seen.faults++;

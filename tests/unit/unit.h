@@ -15,6 +15,7 @@ Suite *mmio_suite(void);
 Suite *hypercall_suite(void);
 Suite *pic_suite(void);
 Suite *lapic_suite(void);
+Suite *platform_suite(void);
 Suite *vexit_suite(void);
 Suite *gmem_suite(void);
 

@@ -28,8 +28,9 @@ unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned in
  * raises #UD for the other vendor's one, and guests may use either. */
 bool guest_hypercall_insn(struct vcpu *v, uint64_t rip);
 
-/* The guest touched the xAPIC page at gpa: decode the MOV at e->rip and do
- * it. VEXIT_SKIP with e->insn_len set, or VEXIT_STOP after vm_crash. */
-enum vexit_action emulate_apic_mmio(struct vcpu *v, struct vexit *e, uint64_t gpa);
+/* The guest touched a device's MMIO range at gpa (hv_mmio_owns()): decode
+ * the MOV at e->rip and do it on the device bus. VEXIT_SKIP with
+ * e->insn_len set, or VEXIT_STOP after vm_crash. */
+enum vexit_action emulate_mmio(struct vcpu *v, struct vexit *e, uint64_t gpa);
 
 #endif /* ASM_EMULATE_H */

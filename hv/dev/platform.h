@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PC ports an OS pokes at start-up: the 8254 PIT (0x40-0x43) as a
+ * counter, port B (0x61), system control port A (0x92: fast A20, reset),
+ * the reset control register (0xcf9), the keyboard controller's status and
+ * reset command (0x64), CMOS/RTC (0x70/0x71), POST (0x80), IMCR
+ * (0x22/0x23), and the ACPI fixed hardware the FADT names: PM1a event and
+ * control blocks and the PM timer (PLAT_PM_BASE).
+ *
+ * The counters run from the TSC: the PIT at 1.193182 MHz, the PM timer at
+ * 3.579545 MHz (24 bits). The PIT raises no interrupt (guests take their
+ * timer from the local APIC); channel 2's output is readable in port B.
+ * A reset request, and power off (S5 through PM1a_CNT), stop the VM with a
+ * message.
+ */
+#ifndef HV_DEV_PLATFORM_H
+#define HV_DEV_PLATFORM_H
+
+#include <types.h>
+
+#define PLAT_PIT_HZ 1193182ULL
+#define PLAT_PM_TIMER_HZ 3579545ULL
+#define PLAT_PM_BASE 0x600        /* PM1a_EVT 0x600 (4), PM1a_CNT 0x604 (2), PM_TMR 0x608 (4) */
+#define PLAT_PM1A_EVT (PLAT_PM_BASE + 0)
+#define PLAT_PM1A_CNT (PLAT_PM_BASE + 4)
+#define PLAT_PM_TMR (PLAT_PM_BASE + 8)
+#define PLAT_PM_LEN 12
+#define PLAT_SCI_IRQ 9
+#define PLAT_SLP_TYP_S5 5 /* the DSDT's \_S5 */
+
+struct pit_channel {
+	uint8_t mode;       /* 0..5 */
+	uint8_t access;     /* 1 lo, 2 hi, 3 lo then hi */
+	bool write_hi;      /* lo/hi: next write is the high byte */
+	bool read_hi;       /* lo/hi: next read is the high byte */
+	bool latched;
+	uint16_t latch;
+	uint16_t reload_lo; /* low byte written, waiting for the high one */
+	uint32_t reload;    /* 1..65536 */
+	uint64_t start;     /* TSC when counting started, 0: no count loaded */
+};
+
+struct platform_ports {
+	struct pit_channel pit[3];
+	uint8_t port_b;      /* bits 0 (gate 2) and 1 (speaker) */
+	uint8_t port_a;      /* 0x92: bit 1 A20 */
+	uint8_t reset_ctl;   /* 0xcf9 */
+	uint8_t rtc_index;
+	uint16_t pm1_sts, pm1_en, pm1_cnt;
+};
+
+struct vcpu;
+
+void platform_reset(struct platform_ports *p);
+/* The port handlers, registered on the VM's bus by hv/io.c. */
+void platform_pit_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,
+		     uint32_t *val);
+void platform_misc_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,
+		      uint32_t *val);
+void platform_pm_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,
+		    uint32_t *val);
+/* Current count of PIT channel ch at TSC now (the value a latch reads). */
+uint16_t platform_pit_count(const struct platform_ports *p, unsigned int ch, uint64_t now);
+/* PM timer value at TSC now. */
+uint32_t platform_pm_timer(uint64_t now);
+
+#endif /* HV_DEV_PLATFORM_H */
