@@ -57,6 +57,7 @@ struct vq_desc {
 #define USED_OFF ALIGN_UP(AVAIL_OFF + 4 + 2 * VBLK_QUEUE_SIZE + 2, VIRTQ_ALIGN)
 #define RING_BYTES (USED_OFF + 4 + 8 * VBLK_QUEUE_SIZE + 2)
 #define RING_PAGES (ALIGN_UP(RING_BYTES, PAGE_SIZE) / PAGE_SIZE)
+_Static_assert(RING_PAGES == VBLK_RING_PAGES, "VBLK_RING_PAGES is the ring's size");
 
 static uint64_t ring_gpa(const struct virtio_blk *b)
 {
@@ -67,11 +68,6 @@ static uint64_t ring_gpa(const struct virtio_blk *b)
 static void *ring(struct vm *vm, struct virtio_blk *b, uint64_t off, size_t len)
 {
 	return gmem_ptr(vm, _gpa(ring_gpa(b) + off), len, true);
-}
-
-bool virtio_blk_ring_overlaps(const struct virtio_blk *b, uint64_t gpa, uint64_t len)
-{
-	return b->pinned && ranges_overlap(gpa, len, ring_gpa(b), RING_PAGES * PAGE_SIZE);
 }
 
 static void unpin_ring(struct vm *vm, struct virtio_blk *b)

@@ -12,6 +12,7 @@
 #include <hv/dev/pci.h>
 
 #define VBLK_QUEUE_SIZE 128
+#define VBLK_RING_PAGES 2 /* descriptors and avail ring; used ring (4 KiB aligned) */
 #define VBLK_IRQ 11
 
 struct virtio_blk {
@@ -35,7 +36,13 @@ int virtio_blk_init(struct vm *vm, struct virtio_blk *b, uint8_t *disk, uint64_t
 /* Does [gpa, gpa + len) overlap the queue the guest set up (its pinned
  * ring)? The state table may not lie there: the device writes the used
  * ring with plain stores, the host changes table bytes only by CAS. */
-bool virtio_blk_ring_overlaps(const struct virtio_blk *b, uint64_t gpa, uint64_t len);
+static inline bool virtio_blk_ring_overlaps(const struct virtio_blk *b, uint64_t gpa,
+					    uint64_t len)
+{
+	uint64_t ring = (uint64_t)b->queue_pfn << 12;
+
+	return b->pinned && len && gpa < ring + VBLK_RING_PAGES * 4096 && ring < gpa + len;
+}
 /* Release what the device holds in the frame pool (before the VM's mm goes). */
 void virtio_blk_release(struct vm *vm, struct virtio_blk *b);
 /*

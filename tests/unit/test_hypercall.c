@@ -71,6 +71,7 @@ int gmem_write_all(struct vm *m, uint64_t gpa, const void *src, size_t n)
 	return 0;
 }
 
+
 static int64_t call(unsigned int cpl, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
 	v->regs = (struct guest_regs){ .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2 };
@@ -167,6 +168,14 @@ START_TEST(buffers_off_the_table)
 	v->ve_area = 0x50000;
 	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x50000, vm.nr_frames, 0), -HV_EFAULT);
 	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x51000, vm.nr_frames, 0), 0);
+	/* Nor the virtio-blk queue (its used ring is written with plain stores). */
+	v->ve_registered = false;
+	vm.blk.queue_pfn = 0x60; /* the device's pinned ring: 0x60000-0x61fff */
+	vm.blk.pinned = true;
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x61000, vm.nr_frames, 0), -HV_EFAULT);
+	vm.blk.pinned = false; /* queue reset */
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x61000, vm.nr_frames, 0), 0);
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x62000, vm.nr_frames, 0), 0);
 }
 END_TEST
 
