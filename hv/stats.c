@@ -3,6 +3,7 @@
  * Serial stats. Columns are fixed width so that tests and people can read
  * them; every number is a count (exits, calls, TSC ticks), never wall time.
  */
+#include <asm/trap.h>
 #include <asm/tsc.h>
 #include <asm/virt.h>
 #include <hv/console.h>
@@ -150,6 +151,8 @@ void stats_print(bool final)
 		print_exit_table();
 		print_hypercall_table();
 		print_port_table();
+		if (host_nmis)
+			printk("host NMIs ignored: %lu\n", host_nmis);
 	}
 	printk("==== end of stats ====\n");
 	for (unsigned int i = 0; !final && i < nr_vms; i++)

@@ -7,15 +7,18 @@
 # the guests run for real. -c CPU forces TCG with that CPU model (e.g.
 # qemu64,-svm: no SVM and no VMX, Hintvisor must stop naming the missing
 # feature). The serial console goes to SERIAL_LOG; the guests end the run
-# through isa-debug-exit.
-# Usage: scripts/qemu-run.sh [-c CPU] [-i] [-t SECONDS] [-f] IMAGE SERIAL_LOG
+# through isa-debug-exit. -n COUNT sends COUNT host NMIs through the QEMU
+# monitor (its "nmi" command), 0.3 s apart, once the first VM is running:
+# Hintvisor must take them in stride.
+# Usage: scripts/qemu-run.sh [-c CPU] [-i] [-n COUNT] [-t SECONDS] [-f] IMAGE SERIAL_LOG
 set -eu
 
-timeout=300 follow=0 cpu= iso=0
-while getopts c:it:f opt; do
+timeout=300 follow=0 cpu= iso=0 nmis=0
+while getopts c:in:t:f opt; do
 	case $opt in
 	c) cpu=$OPTARG ;;
 	i) iso=1 ;;
+	n) nmis=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	f) follow=1 ;;
 	*) exit 2 ;;
@@ -48,11 +51,26 @@ if [ "$follow" = 1 ]; then
 	tail -n +1 -f "$log" &
 	tailpid=$!
 fi
+# The monitor reads commands from a FIFO that a feeder keeps open.
+mkfifo "$dir/monitor"
+(
+	if [ "$nmis" -gt 0 ]; then
+		while ! grep -q '^hintvisor: VM .*entry' "$log"; do sleep 0.2; done
+		sleep 1
+		for _ in $(seq "$nmis"); do
+			echo nmi
+			sleep 0.3
+		done
+	fi
+	exec sleep "$timeout"
+) >"$dir/monitor" &
+feeder=$!
 rc=0
 # shellcheck disable=SC2086
 timeout -s KILL "$timeout" qemu-system-x86_64 -machine q35 -m 512M $accel \
-	-display none -monitor none -no-reboot -net none $boot \
-	-serial file:"$log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 || rc=$?
+	-display none -monitor stdio -no-reboot -net none $boot \
+	-serial file:"$log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 <"$dir/monitor" || rc=$?
+kill "$feeder" 2>/dev/null || true
 if [ "$follow" = 1 ]; then
 	sleep 1
 	kill "$tailpid" 2>/dev/null || true

@@ -40,6 +40,9 @@ static struct idt_gate host_idt[256] __attribute__((aligned(16)));
 static uint8_t ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
 
 extern const uint64_t trap_stubs[32];
+extern void host_nmi_stub(void);
+
+uint64_t host_nmis; /* incremented by host_nmi_stub */
 
 static void set_tss_desc(uint64_t *d, uint64_t base, uint32_t limit)
 {
@@ -79,6 +82,7 @@ void cpu_init_tables(void)
 
 	for (unsigned int v = 0; v < 32; v++)
 		set_gate(v, trap_stubs[v]);
+	set_gate(2, (uint64_t)(uintptr_t)host_nmi_stub); /* counted, not fatal */
 
 	/* FXSAVE/FXRSTOR of guest SSE state needs OSFXSR; the host itself never
 	 * uses SSE (-mgeneral-regs-only). */

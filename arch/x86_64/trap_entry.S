@@ -107,6 +107,20 @@ host_timer_stub:
 	popq %rax
 	iretq
 
+/*
+ * NMI (vector 2, on the IST stack): the host has no NMI source of its own,
+ * but hardware may send one (a watchdog, a platform error), and on SVM an
+ * NMI that ends a guest's run is taken here at STGI. It is counted (the
+ * end-of-run stats print the count) and the interrupted code goes on; NMIs
+ * stay blocked until the IRETQ. No printing here: the NMI may have hit the
+ * console code itself.
+ */
+	.balign 16
+	.globl host_nmi_stub
+host_nmi_stub:
+	lock incq host_nmis(%rip)
+	iretq
+
 /* The local APIC's spurious vector: no EOI (SDM Vol. 3A §11.9). */
 	.balign 16
 	.globl host_spurious_stub

@@ -22,6 +22,8 @@ void cpu_set_irq_gate(unsigned int vector, void (*handler)(void));
 void cpu_init_tables(void);
 /* Called by the entry stubs; prints the frame and a backtrace, then stops. */
 void trap_handler(struct trap_frame *f) __attribute__((noreturn));
+/* Host NMIs taken (and ignored: nothing of ours sends one), see trap_entry.S. */
+extern uint64_t host_nmis;
 /* Print a frame-pointer backtrace starting at rbp. */
 void dump_backtrace(uint64_t rbp);
 
