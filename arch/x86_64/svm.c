@@ -268,6 +268,27 @@ static void svm_get_paging(struct vcpu *v, struct guest_paging *p)
 	p->cr0 = vmcb->save.cr0;
 	p->cr3 = vmcb->save.cr3;
 	p->efer = vmcb->save.efer;
+	p->cr4 = vmcb->save.cr4;
+	p->rflags = vmcb->save.rflags;
+	p->seg_base[0] = vmcb->save.es.base;
+	p->seg_base[1] = vmcb->save.cs.base;
+	p->seg_base[2] = vmcb->save.ss.base;
+	p->seg_base[3] = vmcb->save.ds.base;
+	p->seg_base[4] = vmcb->save.fs.base;
+	p->seg_base[5] = vmcb->save.gs.base;
+	/* VMCB attributes: L bit 9, D/B bit 10 (APM Vol. 2 §15.5.1). */
+	if (!(p->cr0 & X86_CR0_PE) || (p->rflags & X86_RFLAGS_VM))
+		p->cs_bits = 16;
+	else
+		p->cs_bits = (p->efer & X86_EFER_LMA) && (vmcb->save.cs.attrib & (1u << 9)) ? 64 :
+			     vmcb->save.cs.attrib & (1u << 10) ? 32 : 16;
+}
+
+static void svm_set_rflags(struct vcpu *v, uint64_t val)
+{
+	struct vmcb *vmcb = v->arch.svm.vmcb;
+
+	vmcb->save.rflags = val;
 }
 
 /* Every MOV to CR4 exits (there is no CR4 mask on SVM). A change of PGE,
@@ -297,6 +318,7 @@ const struct virt_ops svm_ops = {
 	.set_msr = svm_set_msr,
 	.get_paging = svm_get_paging,
 	.set_cr4 = svm_set_cr4,
+	.set_rflags = svm_set_rflags,
 	.exit_name = svm_exit_name,
 	.dump = svm_dump,
 };

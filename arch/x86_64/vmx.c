@@ -234,6 +234,22 @@ static void vmx_get_paging(struct vcpu *v, struct guest_paging *p)
 	p->cr0 = vmread(VMCS_GUEST_CR0);
 	p->cr3 = vmread(VMCS_GUEST_CR3);
 	p->efer = vmread(VMCS_GUEST_IA32_EFER);
+	p->cr4 = vmread(VMCS_GUEST_CR4);
+	p->rflags = vmread(VMCS_GUEST_RFLAGS);
+	for (int s = SEG_ES; s <= SEG_GS; s++)
+		p->seg_base[s] = vmread(VMCS_SEG(VMCS_GUEST_ES_BASE, s));
+	if (!(p->cr0 & X86_CR0_PE) || (p->rflags & X86_RFLAGS_VM)) {
+		p->cs_bits = 16;
+	} else {
+		uint64_t ar = vmread(VMCS_SEG(VMCS_GUEST_ES_AR, SEG_CS)); /* L bit 13, D bit 14 */
+
+		p->cs_bits = (p->efer & X86_EFER_LMA) && (ar & (1u << 13)) ? 64 : ar & (1u << 14) ? 32 : 16;
+	}
+}
+
+static void vmx_set_rflags(struct vcpu *v, uint64_t val)
+{
+	vmwrite(VMCS_GUEST_RFLAGS, val);
 }
 
 /* Reached only for a write within GUEST_CR4_ALLOWED whose owned bits differ
@@ -260,6 +276,7 @@ const struct virt_ops vmx_ops = {
 	.set_msr = vmx_set_msr,
 	.get_paging = vmx_get_paging,
 	.set_cr4 = vmx_set_cr4,
+	.set_rflags = vmx_set_rflags,
 	.exit_name = vmx_exit_name,
 	.dump = vmx_dump,
 };

@@ -44,6 +44,8 @@
 #define X86_RFLAGS_FIXED (1UL << 1)
 #define X86_RFLAGS_ZF (1UL << 6)
 #define X86_RFLAGS_IF (1UL << 9)
+#define X86_RFLAGS_DF (1UL << 10)
+#define X86_RFLAGS_VM (1UL << 17)
 
 #define MSR_IA32_FEATURE_CONTROL 0x0000003a
 #define FEATURE_CONTROL_LOCKED (1UL << 0)

@@ -16,9 +16,12 @@ struct vcpu;
 struct vcpu_start;
 struct vm;
 
-/* Guest control state a page walk needs. */
+/* Guest control state a page walk and an instruction emulation need. */
 struct guest_paging {
 	uint64_t cr0, cr3, efer;
+	uint64_t cr4, rflags;
+	unsigned int cs_bits;  /* code segment: 16, 32 or 64 (real and VM86 mode: 16) */
+	uint64_t seg_base[6];  /* ES CS SS DS FS GS */
 };
 
 struct virt_ops {
@@ -48,6 +51,8 @@ struct virt_ops {
 	void (*get_paging)(struct vcpu *v, struct guest_paging *p);
 	/* Make val the guest's CR4 (already checked against GUEST_CR4_ALLOWED). */
 	void (*set_cr4)(struct vcpu *v, uint64_t val);
+	/* Write the guest's RFLAGS (an emulated instruction's arithmetic flags). */
+	void (*set_rflags)(struct vcpu *v, uint64_t val);
 	/* Name of an exit counter index ("?" for gaps). */
 	const char *(*exit_name)(unsigned int reason);
 	/* Dump the vCPU's guest state and registers to the console. */
