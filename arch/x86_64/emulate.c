@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Generic x86 emulation shared by both back ends (see emulate.h): guest
- * GPRs, the guest's page walk (SDM Vol. 3A §4.5), and the xAPIC MMIO path.
+ * GPRs, the guest's page walk in every paging mode (SDM Vol. 3A §4), and
+ * the MMIO path (fetch, decode, execute against the device).
  * Hypervisor context, on an exit of the current vCPU.
  */
 #include <asm/cpu.h>
@@ -10,7 +11,9 @@
 #include <asm/pgtable.h>
 #include <asm/virt.h>
 #include <hv/hint.h>
+#include <errno.h>
 #include <hv/vm.h>
+#include <string.h>
 
 uint64_t *guest_gpr(struct vcpu *v, unsigned int n)
 {
@@ -22,24 +25,56 @@ uint64_t *guest_gpr(struct vcpu *v, unsigned int n)
 	return map[n & 15];
 }
 
-bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa)
+/* One page-table entry of width bytes at gpa (hypervisor view), or false. */
+static bool pt_entry(struct vcpu *v, uint64_t gpa, unsigned int width, uint64_t *ent)
 {
-	struct guest_paging p;
-	uint64_t table;
+	void *e = hint_gpa_ptr(v->vm, _gpa(gpa), width, false);
 
-	virt->get_paging(v, &p);
-	if (!(p.cr0 & X86_CR0_PG)) {
-		*pa = va;
+	if (!e)
+		return false;
+	*ent = width == 8 ? *(uint64_t *)e : *(uint32_t *)e;
+	return *ent & 1;
+}
+
+/* The guest's walk of va in the paging mode of p (SDM Vol. 3A §4.3-4.5):
+ * 32-bit paging (4 MiB pages with CR4.PSE), PAE, and 4-level paging. */
+static bool walk(struct vcpu *v, const struct guest_paging *p, uint64_t va, uint64_t *pa)
+{
+	uint64_t table, ent;
+	int level;
+
+	if (!(p->cr0 & X86_CR0_PG)) {
+		*pa = va & 0xffffffffULL;
 		return true;
 	}
-	if (!(p.efer & X86_EFER_LMA))
-		return false; /* 32-bit paging: not needed by any guest we run */
-	table = p.cr3 & PT_ADDR_MASK;
-	for (int level = 4; level >= 1; level--) {
-		uint64_t *e = hint_gpa_ptr(v->vm, _gpa(table + 8 * pt_index(va, level)), 8, false);
-		uint64_t ent;
+	if (!(p->cr4 & X86_CR4_PAE)) {
+		uint32_t a = (uint32_t)va;
 
-		if (!e || !((ent = *e) & 1))
+		if (!pt_entry(v, (p->cr3 & 0xfffff000ULL) + 4 * (a >> 22), 4, &ent))
+			return false;
+		if ((ent & PT_LARGE) && (p->cr4 & X86_CR4_PSE)) {
+			/* PDE bits 20:13 are physical address bits 39:32. */
+			*pa = (ent & 0xffc00000ULL) | ((ent >> 13 & 0xff) << 32) | (a & 0x3fffff);
+			return true;
+		}
+		if (!pt_entry(v, (ent & 0xfffff000ULL) + 4 * ((a >> 12) & 0x3ff), 4, &ent))
+			return false;
+		*pa = (ent & 0xfffff000ULL) | (a & 0xfff);
+		return true;
+	}
+	if (p->efer & X86_EFER_LMA) {
+		table = p->cr3 & PT_ADDR_MASK;
+		level = 4;
+	} else {
+		/* PAE: four PDPTEs at CR3 (32-byte aligned), indexed by bits 31:30. */
+		va &= 0xffffffffULL;
+		if (!pt_entry(v, (p->cr3 & 0xffffffe0ULL) + 8 * (va >> 30), 8, &ent))
+			return false;
+		table = ent & PT_ADDR_MASK;
+		level = 2;
+	}
+	for (; level >= 1; level--) {
+		if (!pt_entry(v, table + 8 * pt_index(va, level), 8, &ent))
 			return false;
 		if (level == 1 || (level <= 3 && (ent & PT_LARGE))) {
 			uint64_t size = pt_level_size(level);
@@ -52,19 +87,39 @@ bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa)
 	return false;
 }
 
-unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned int n)
+bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa)
+{
+	struct guest_paging p;
+
+	virt->get_paging(v, &p);
+	return walk(v, &p, va, pa);
+}
+
+/* Copy n bytes at guest-linear va, page by page; returns how many. */
+static unsigned int fetch(struct vcpu *v, const struct guest_paging *p, uint64_t va, uint8_t *buf,
+			  unsigned int n)
 {
 	unsigned int i = 0;
 
-	for (; i < n; i++) {
+	while (i < n) {
+		unsigned int chunk = (unsigned int)MIN((uint64_t)(n - i), PAGE_SIZE - ((va + i) & 0xfff));
 		uint64_t pa;
 		uint8_t *b;
 
-		if (!guest_walk(v, rip + i, &pa) || !(b = hint_gpa_ptr(v->vm, _gpa(pa), 1, false)))
+		if (!walk(v, p, va + i, &pa) || !(b = hint_gpa_ptr(v->vm, _gpa(pa), chunk, false)))
 			break;
-		buf[i] = *b;
+		memcpy(buf + i, b, chunk);
+		i += chunk;
 	}
 	return i;
+}
+
+unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned int n)
+{
+	struct guest_paging p;
+
+	virt->get_paging(v, &p);
+	return fetch(v, &p, rip, buf, n);
 }
 
 bool guest_hypercall_insn(struct vcpu *v, uint64_t rip)
@@ -75,14 +130,160 @@ bool guest_hypercall_insn(struct vcpu *v, uint64_t rip)
 	       (b[2] == 0xc1 || b[2] == 0xd9);
 }
 
-enum vexit_action emulate_apic_mmio(struct vcpu *v, struct vexit *e, uint64_t gpa)
-{
-	uint64_t val, *reg;
-	uint8_t insn[15];
-	struct mmio_insn d;
-	unsigned int n = guest_fetch(v, e->rip, insn, sizeof(insn));
+/* ---- MMIO emulation ---- */
 
-	if (mmio_decode(insn, n, &d)) {
+typedef bool (*mmio_fn)(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val);
+
+/* Nothing answers there (the APIC page of a disabled or x2APIC-mode APIC, the
+ * default page after a relocation): reads float to all ones, writes are lost. */
+static bool open_bus(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
+{
+	if (!write)
+		*val = ~0ULL;
+	return true;
+}
+
+static mmio_fn mmio_lookup(struct vcpu *v, uint64_t gpa)
+{
+	if (lapic_mmio_owns(&v->lapic, gpa))
+		return lapic_mmio;
+	if (!vm_is_ram(v->vm, gpa, 1) && lapic_mmio_hole(&v->lapic, gpa))
+		return open_bus;
+	return NULL;
+}
+
+bool emulate_mmio_owns(struct vcpu *v, uint64_t gpa)
+{
+	return mmio_lookup(v, gpa) != NULL;
+}
+
+static uint64_t size_mask(unsigned int size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+static uint64_t reg_get(struct vcpu *v, const struct mmio_insn *d, unsigned int reg, unsigned int size)
+{
+	if (d->high8 && size == 1)
+		return (*guest_gpr(v, reg - 4) >> 8) & 0xff;
+	return *guest_gpr(v, reg) & size_mask(size);
+}
+
+/* A register write of size bytes: 32-bit writes zero-extend, 8/16-bit merge. */
+static void reg_set(struct vcpu *v, const struct mmio_insn *d, unsigned int reg, unsigned int size,
+		    uint64_t val)
+{
+	uint64_t *r;
+
+	if (d->high8 && size == 1) {
+		r = guest_gpr(v, reg - 4);
+		*r = (*r & ~0xff00ULL) | ((val & 0xff) << 8);
+		return;
+	}
+	r = guest_gpr(v, reg);
+	if (size >= 4)
+		*r = val & size_mask(size);
+	else
+		*r = (*r & ~size_mask(size)) | (val & size_mask(size));
+}
+
+/* A memory access of a string instruction at guest-linear va: device or RAM. */
+static bool string_access(struct vcpu *v, const struct guest_paging *p, uint64_t va,
+			  unsigned int size, bool write, uint64_t *val)
+{
+	uint8_t bytes[8];
+	uint64_t pa;
+	mmio_fn dev;
+
+	if ((va & 0xfff) + size > PAGE_SIZE) { /* split at the page end, byte by byte */
+		uint64_t b = 0, out = 0;
+
+		for (unsigned int k = 0; k < size; k++) {
+			b = write ? (*val >> (8 * k)) & 0xff : 0;
+			if (!string_access(v, p, va + k, 1, write, &b))
+				return false;
+			out |= (b & 0xff) << (8 * k);
+		}
+		if (!write)
+			*val = out;
+		return true;
+	}
+	if (!walk(v, p, va, &pa))
+		return false;
+	if ((dev = mmio_lookup(v, pa)))
+		return dev(v, pa, size, write, val);
+	if (write) {
+		memcpy(bytes, val, size);
+		return hint_copy_to_guest(v->vm, pa, bytes, size) == 0;
+	}
+	*val = 0;
+	return hint_copy_from_guest(v->vm, val, pa, size) == 0;
+}
+
+#define STRING_BATCH 256 /* iterations per exit; the rest after a re-entry */
+
+/* MOVS/STOS, REP or not, where one side is device memory. In 64-bit mode only
+ * FS/GS bases count; elsewhere the segment bases do (limits are not checked). */
+static enum vexit_action emulate_string(struct vcpu *v, struct vexit *e,
+					const struct guest_paging *p, const struct mmio_insn *d)
+{
+	struct guest_regs *r = &v->regs;
+	uint64_t amask = size_mask(d->addr_size), count = d->rep ? r->rcx & amask : 1;
+	int sseg = d->seg >= 0 ? d->seg : 3;
+	uint64_t sbase = p->cs_bits == 64 ? (sseg >= 4 ? p->seg_base[sseg] : 0) : p->seg_base[sseg];
+	uint64_t dbase = p->cs_bits == 64 ? 0 : p->seg_base[0];
+	int64_t step = (p->rflags & X86_RFLAGS_DF) ? -(int64_t)d->size : (int64_t)d->size; /* DF */
+
+	for (unsigned int k = 0; count && k < STRING_BATCH; k++) {
+		uint64_t val = r->rax & size_mask(d->size), si = r->rsi & amask, di = r->rdi & amask;
+
+		if (d->op == MMIO_MOVS && !string_access(v, p, sbase + si, d->size, false, &val)) {
+			vm_crash(v->vm, "string MMIO: source %#lx not readable", sbase + si);
+			return VEXIT_STOP;
+		}
+		if (!string_access(v, p, dbase + di, d->size, true, &val)) {
+			vm_crash(v->vm, "string MMIO: destination %#lx not writable", dbase + di);
+			return VEXIT_STOP;
+		}
+		if (d->op == MMIO_MOVS)
+			r->rsi = (r->rsi & ~amask) | ((si + (uint64_t)step) & amask);
+		r->rdi = (r->rdi & ~amask) | ((di + (uint64_t)step) & amask);
+		count--;
+		if (d->rep)
+			r->rcx = (r->rcx & ~amask) | count;
+	}
+	if (count)
+		return VEXIT_RESUME; /* not done: the instruction restarts where it stopped */
+	e->insn_len = d->len;
+	return VEXIT_SKIP; /* Safe: string instruction emulated to its end */
+}
+
+static enum vexit_action mmio_stop(struct vcpu *v, uint64_t gpa, const char *what)
+{
+	vm_crash(v->vm, "MMIO access at gpa %#lx: %s", gpa, what);
+	return VEXIT_STOP;
+}
+
+enum vexit_action emulate_mmio(struct vcpu *v, struct vexit *e, uint64_t gpa)
+{
+	struct guest_paging p;
+	struct mmio_insn d;
+	uint8_t insn[15];
+	uint64_t lin, mem = 0, src, res, flags;
+	mmio_fn dev = mmio_lookup(v, gpa);
+	unsigned int n;
+	int rc;
+
+	virt->get_paging(v, &p);
+	lin = p.cs_bits == 64 ? e->rip : (p.seg_base[1] + e->rip) & 0xffffffffULL;
+	n = fetch(v, &p, lin, insn, sizeof(insn));
+	rc = mmio_decode(insn, n, p.cs_bits, &d);
+	if (rc == -ENODATA && n < sizeof(insn)) {
+		vm_crash(v->vm, "MMIO access at gpa %#lx: instruction fetch at linear %#lx stopped "
+			 "after %u bytes (page not mapped)", gpa, lin, n);
+		return VEXIT_STOP;
+	}
+	if (rc) {
 		char hex[3 * 4 + 1] = "";
 
 		/* Only the bytes that could be fetched: the rest of insn[] is junk. */
@@ -98,14 +299,47 @@ enum vexit_action emulate_apic_mmio(struct vcpu *v, struct vexit *e, uint64_t gp
 			 "fetched:%s)", gpa, n, n ? hex : " none");
 		return VEXIT_STOP;
 	}
-	reg = guest_gpr(v, d.reg);
-	val = d.has_imm ? d.imm : *reg;
-	if (!lapic_mmio(v, gpa, d.size, d.write, &val)) {
-		vm_crash(v->vm, "malformed APIC access at gpa %#lx (%u bytes)", gpa, d.size);
-		return VEXIT_STOP;
+	if (d.op == MMIO_MOVS || d.op == MMIO_STOS)
+		return emulate_string(v, e, &p, &d);
+	src = d.has_imm ? d.imm : reg_get(v, &d, d.reg, d.reg_size);
+	if (d.read && !dev(v, gpa, d.size, false, &mem))
+		return mmio_stop(v, gpa, "malformed access");
+	mem &= size_mask(d.size);
+	switch (d.op) {
+	case MMIO_MOV:
+		if (d.to_reg)
+			reg_set(v, &d, d.reg, d.reg_size, mem);
+		else if (!dev(v, gpa, d.size, true, &src))
+			return mmio_stop(v, gpa, "malformed access");
+		break;
+	case MMIO_MOVZX:
+		reg_set(v, &d, d.reg, d.reg_size, mem);
+		break;
+	case MMIO_MOVSX: {
+		uint64_t sign = 1ULL << (8 * d.size - 1);
+
+		reg_set(v, &d, d.reg, d.reg_size, (mem ^ sign) - sign);
+		break;
 	}
-	if (!d.write)
-		*reg = d.size == 4 ? (uint32_t)val : val; /* 32-bit loads zero-extend */
+	case MMIO_XCHG:
+		if (!dev(v, gpa, d.size, true, &src))
+			return mmio_stop(v, gpa, "malformed access");
+		reg_set(v, &d, d.reg, d.reg_size, mem);
+		break;
+	default: /* ALU */
+		flags = p.rflags;
+		if (d.to_reg) {
+			res = mmio_alu(d.op, d.size, src, mem, &flags);
+			if (d.op != MMIO_CMP && d.op != MMIO_TEST)
+				reg_set(v, &d, d.reg, d.reg_size, res);
+		} else {
+			res = mmio_alu(d.op, d.size, mem, src, &flags);
+			if (d.write && !dev(v, gpa, d.size, true, &res))
+				return mmio_stop(v, gpa, "malformed access");
+		}
+		virt->set_rflags(v, flags);
+		break;
+	}
 	e->insn_len = d.len;
 	return VEXIT_SKIP; /* Safe: access emulated */
 }

@@ -33,6 +33,7 @@ struct vmx_feature {
 static const struct vmx_feature features[] = {
 	{ "external-interrupt exiting", W_PIN, PIN_EXT_INTR, NULL },
 	{ "NMI exiting", W_PIN, PIN_NMI, NULL },
+	{ "virtual NMIs", W_PIN, PIN_VIRTUAL_NMI, NULL }, /* self-NMIs: blocking until IRET */
 	{ "VMX-preemption timer", W_PIN, PIN_PREEMPT_TIMER, NULL },
 	{ "HLT exiting", W_PROC, PROC_HLT, NULL },
 	{ "RDPMC exiting", W_PROC, PROC_RDPMC, NULL }, /* no counters are offered */

@@ -28,13 +28,20 @@ static struct {
 	uint32_t access;
 	unsigned int cr4_writes;
 	uint64_t cr4;
+	uint64_t rflags;
 } seen;
 
 /* ---- the fake back end ---- */
 
 static void fake_get_paging(struct vcpu *c, struct guest_paging *p)
 {
-	*p = (struct guest_paging){ 0, 0, 0 }; /* paging off: linear == physical */
+	/* Paging off: linear == physical; 64-bit code (a fake: no such mode). */
+	*p = (struct guest_paging){ .cr0 = 1, .cs_bits = 64, .rflags = seen.rflags };
+}
+
+static void fake_set_rflags(struct vcpu *c, uint64_t val)
+{
+	seen.rflags = val;
 }
 
 static const char *fake_exit_name(unsigned int reason)
@@ -56,6 +63,7 @@ static const struct virt_ops fake_ops = {
 	.name = "fake",
 	.get_paging = fake_get_paging,
 	.set_cr4 = fake_set_cr4,
+	.set_rflags = fake_set_rflags,
 	.exit_name = fake_exit_name,
 	.dump = fake_dump,
 };
@@ -101,6 +109,22 @@ void hv_gpt_fault(struct vcpu *c, gpa_t gpa, uint64_t gla, bool gla_valid, uint3
 void *hint_gpa_ptr(struct vm *m, gpa_t gpa, size_t len, bool write)
 {
 	return gpa_x(gpa) + len <= sizeof(ram) ? ram + gpa_x(gpa) : NULL;
+}
+
+int hint_copy_to_guest(struct vm *m, uint64_t gpa, const void *src, size_t n)
+{
+	if (gpa + n > sizeof(ram))
+		return -1;
+	memcpy(ram + gpa, src, n);
+	return 0;
+}
+
+int hint_copy_from_guest(struct vm *m, void *dst, uint64_t gpa, size_t n)
+{
+	if (gpa + n > sizeof(ram))
+		return -1;
+	memcpy(dst, ram + gpa, n);
+	return 0;
 }
 
 struct cpuid_regs guest_cpuid(struct vcpu *c, uint32_t leaf, uint32_t subleaf)
@@ -309,6 +333,125 @@ START_TEST(xapic_access_is_emulated)
 }
 END_TEST
 
+/* Run the instruction bytes b at RIP rip as an MMIO access at gpa. */
+static enum vexit_action mmio_run(uint64_t rip, const uint8_t *b, size_t n, uint64_t gpa)
+{
+	struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+	enum vexit_action a;
+
+	memcpy(ram + rip, b, n);
+	e.rip = rip;
+	e.fault.gpa = gpa;
+	a = vexit_handle(v, &e);
+	if (a == VEXIT_SKIP)
+		ck_assert_uint_eq(e.insn_len, n);
+	return a;
+}
+
+static uint32_t apic_rd(uint32_t off)
+{
+	uint64_t val = 0;
+
+	ck_assert(lapic_mmio(v, 0xfee00000 + off, 4, false, &val));
+	return (uint32_t)val;
+}
+
+START_TEST(mmio_forms_are_executed)
+{
+	static const uint8_t or_imm[] = { 0x81, 0x8b, 0xf0, 0, 0, 0, 0, 1, 0, 0 }; /* orl $0x100,0xf0(%rbx) */
+	static const uint8_t and_imm[] = { 0x83, 0xa3, 0x80, 0, 0, 0, 0xf0 };        /* andl $-16,0x80(%rbx) */
+	static const uint8_t xchg[] = { 0x87, 0x83, 0x80, 0, 0, 0 };                  /* xchg %eax,0x80(%rbx) */
+	static const uint8_t movzb[] = { 0x0f, 0xb6, 0x43, 0x30 };                    /* movzbl 0x30(%rbx),%eax */
+	static const uint8_t movsx[] = { 0x48, 0x0f, 0xbf, 0x53, 0x30 };              /* movswq 0x30(%rbx),%rdx */
+	static const uint8_t test[] = { 0xf7, 0x83, 0xf0, 0, 0, 0, 0, 1, 0, 0 };     /* testl $0x100,0xf0(%rbx) */
+	static const uint8_t add[] = { 0x03, 0x8b, 0x80, 0, 0, 0 };                   /* add 0x80(%rbx),%ecx */
+	static const uint8_t movah[] = { 0x88, 0x63, 0x00 };                          /* mov %ah,0(%rbx) */
+	static const uint8_t stos[] = { 0xf3, 0xab };                                 /* rep stosl */
+	static const uint8_t movs[] = { 0xf3, 0xa5 };                                 /* rep movsl */
+	static const uint8_t movabs[] = { 0xa1, 0x80, 0, 0xe0, 0xfe, 0, 0, 0, 0 };   /* movabs 0xfee00080,%eax */
+
+	v->regs.rbx = 0xfee00000;
+	lapic_mmio(v, 0xfee000f0, 4, true, &(uint64_t){ 0xff }); /* SVR: software disabled */
+	ck_assert_int_eq(mmio_run(0x1000, or_imm, sizeof(or_imm), 0xfee000f0), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0xf0), 0x1ff); /* read-modify-write: enabled */
+	seen.rflags = 0x2;
+	ck_assert_int_eq(mmio_run(0x1000, test, sizeof(test), 0xfee000f0), VEXIT_SKIP);
+	ck_assert_uint_eq(seen.rflags & 0x40, 0); /* ZF clear: bit 8 set */
+	lapic_mmio(v, 0xfee00080, 4, true, &(uint64_t){ 0x3c });
+	ck_assert_int_eq(mmio_run(0x1000, and_imm, sizeof(and_imm), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0x80), 0x30);
+	v->regs.rax = 0xffffffff00000020ULL;
+	ck_assert_int_eq(mmio_run(0x1000, xchg, sizeof(xchg), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0x80), 0x20);
+	ck_assert_uint_eq(v->regs.rax, 0x30); /* 32-bit register write zero-extends */
+	v->regs.rax = ~0ULL;
+	ck_assert_int_eq(mmio_run(0x1000, movzb, sizeof(movzb), 0xfee00030), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, 0x14); /* version byte */
+	ck_assert_int_eq(mmio_run(0x1000, movsx, sizeof(movsx), 0xfee00030), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rdx, 0x14);
+	v->regs.rcx = 0x10;
+	ck_assert_int_eq(mmio_run(0x1000, add, sizeof(add), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rcx, 0x30);
+	v->regs.rax = 0x4000;
+	ck_assert_int_eq(mmio_run(0x1000, movah, sizeof(movah), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0x80), 0x20); /* a byte write is dropped */
+	/* rep stosl of one dword at the TPR. */
+	v->regs.rax = 0x40;
+	v->regs.rcx = 1;
+	v->regs.rdi = 0xfee00080;
+	ck_assert_int_eq(mmio_run(0x1000, stos, sizeof(stos), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0x80), 0x40);
+	ck_assert_uint_eq(v->regs.rcx, 0);
+	ck_assert_uint_eq(v->regs.rdi, 0xfee00084);
+	/* rep movsl from RAM into the APIC page: 0x2000 holds the TPR value. */
+	ram[0x2000] = 0x70;
+	v->regs.rsi = 0x2000;
+	v->regs.rdi = 0xfee00080;
+	v->regs.rcx = 1;
+	ck_assert_int_eq(mmio_run(0x1000, movs, sizeof(movs), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0x80), 0x70);
+	ck_assert_uint_eq(v->regs.rsi, 0x2004);
+	/* ... and out of it into RAM, 600 dwords: done in batches, RIP kept. */
+	v->regs.rsi = 0xfee00000;
+	v->regs.rdi = 0x3000;
+	v->regs.rcx = 600;
+	ck_assert_int_eq(mmio_run(0x1000, movs, sizeof(movs), 0xfee00000), VEXIT_RESUME);
+	ck_assert_uint_eq(v->regs.rcx, 600 - 256);
+	ck_assert_int_eq(mmio_run(0x1000, movs, sizeof(movs), 0xfee00400), VEXIT_RESUME);
+	ck_assert_int_eq(mmio_run(0x1000, movs, sizeof(movs), 0xfee00800), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rcx, 0);
+	ck_assert_uint_eq(ram[0x3000 + 0x30], 0x14); /* the version register was copied */
+	/* An instruction across a page boundary is fetched whole. */
+	ck_assert_int_eq(mmio_run(0x0ffc, movabs, sizeof(movabs), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, 0x70);
+	ck_assert_uint_eq(seen.crashes, 0);
+	/* One whose fetch stops short (the end of RAM) stops the VM. */
+	ck_assert_int_eq(mmio_run(sizeof(ram) - 4, movabs, 4, 0xfee00080), VEXIT_STOP);
+	ck_assert_uint_eq(seen.crashes, 1);
+}
+END_TEST
+
+START_TEST(disabled_apic_page_floats)
+{
+	static const uint8_t rd[] = { 0x8b, 0x43, 0x30 };  /* mov 0x30(%rbx),%eax */
+	static const uint8_t wr[] = { 0x89, 0x43, 0x80 };  /* mov %eax,0x80(%rbx) */
+
+	v->regs.rbx = 0xfee00000;
+	ck_assert(lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfee00000 | (1 << 8)));
+	ck_assert_int_eq(mmio_run(0x1000, rd, sizeof(rd), 0xfee00030), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, 0xffffffff);
+	ck_assert_int_eq(mmio_run(0x1000, wr, sizeof(wr), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(seen.crashes, 0);
+	ck_assert_uint_eq(seen.faults, 0);
+	/* An INIT IPI to ourselves stops the VM (nobody can send the SIPI). */
+	ck_assert(lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfee00000 | (1 << 8) | (1 << 11)));
+	v->regs.rax = (5u << 8) | (1u << 14);
+	ck_assert_int_eq(mmio_run(0x1000, (const uint8_t[]){ 0x89, 0x83, 0, 3, 0, 0 }, 6, 0xfee00300),
+			 VEXIT_STOP);
+	ck_assert_uint_eq(seen.crashes, 1);
+}
+END_TEST
+
 START_TEST(other_kinds)
 {
 	struct vexit e = rec(VEXIT_UD, 3);
@@ -381,6 +524,8 @@ Suite *vexit_suite(void)
 	tcase_add_test(t, msr_known_skips_unknown_injects_gp);
 	tcase_add_test(t, guest_physical_fault_goes_to_memory);
 	tcase_add_test(t, xapic_access_is_emulated);
+	tcase_add_test(t, mmio_forms_are_executed);
+	tcase_add_test(t, disabled_apic_page_floats);
 	tcase_add_test(t, other_kinds);
 	tcase_add_test(t, rdpmc_and_cr4_denied_bits_gp);
 	suite_add_tcase(s, t);
