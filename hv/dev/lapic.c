@@ -358,9 +358,15 @@ static bool reg_read(struct vcpu *v, uint32_t reg, uint64_t *val)
 	case REG_TIMER_CURRENT: {
 		uint64_t now = rdtsc_now(), d = divisor(l->timer_divide);
 
-		*val = l->deadline > now && LVT_TIMER_MODE(l->lvt[LVT_TIMER]) != TIMER_DEADLINE
-			       ? MIN((l->deadline - now) / d, 0xffffffffULL)
-			       : 0;
+		uint64_t left = 0;
+
+		if (LVT_TIMER_MODE(l->lvt[LVT_TIMER]) == TIMER_DEADLINE || !l->deadline)
+			left = 0;
+		else if (l->deadline > now)
+			left = l->deadline - now;
+		else if (l->period) /* periodic, not ticked yet: it has reloaded */
+			left = l->period - (now - l->deadline) % l->period;
+		*val = MIN(left / d, 0xffffffffULL);
 		return true;
 	}
 	case REG_TIMER_DIVIDE:
