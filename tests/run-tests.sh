@@ -121,6 +121,10 @@ echo "== host out of memory (Bochs; pool and paging device of 4 MiB each, tests/
 boot oom scripts/bochs-run.sh -t 600 "$BUILD/oom.iso"
 check_guests "oom/" tests/oom.cfg "$LOGS/oom.log"
 
+echo "== local APIC and MMIO instruction forms (Bochs corei7_skylake_x, tests/apic.cfg)"
+boot apic scripts/bochs-run.sh -t 600 "$BUILD/apic.iso"
+check_guests "apic/" tests/apic.cfg "$LOGS/apic.log"
+
 echo "== platform: other boot protocols and Linux (Bochs, multiboot2)"
 boot platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
 check_guests "" tests/platform.cfg "$LOGS/platform.log"
@@ -182,6 +186,10 @@ check_guests "$m/" tests/guests.cfg "$LOGS/qemu-svm.log"
 echo "== hostile guests beside a neighbour under QEMU/TCG with SVM"
 boot qemu-svm-isolation scripts/qemu-run.sh -i -t 900 "$BUILD/isolation.iso"
 check_guests "$(qemu_machine qemu-svm-isolation)/" tests/isolation.cfg "$LOGS/qemu-svm-isolation.log"
+
+echo "== local APIC and MMIO instruction forms under QEMU/TCG with SVM (tests/apic.cfg)"
+boot qemu-svm-apic scripts/qemu-run.sh -i -t 900 "$BUILD/apic.iso"
+check_guests "$(qemu_machine qemu-svm-apic)/apic/" tests/apic.cfg "$LOGS/qemu-svm-apic.log"
 
 echo "== test guests under QEMU/TCG with SVM + OVMF (UEFI path)"
 boot qemu-svm-uefi scripts/qemu-run.sh -t 900 "$BUILD/test-esp.img"
