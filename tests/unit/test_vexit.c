@@ -33,10 +33,15 @@ static struct {
 
 /* ---- the fake back end ---- */
 
+static struct guest_paging fake_paging;
+
 static void fake_get_paging(struct vcpu *c, struct guest_paging *p)
 {
-	/* Paging off: linear == physical; 64-bit code (a fake: no such mode). */
-	*p = (struct guest_paging){ .cr0 = 1, .cs_bits = 64, .rflags = seen.rflags };
+	/* Default: paging off, linear == physical; 64-bit code (a fake: no such
+	 * mode). Tests of other modes set fake_paging. */
+	*p = fake_paging.cs_bits ? fake_paging
+				 : (struct guest_paging){ .cr0 = 1, .cs_bits = 64 };
+	p->rflags = seen.rflags;
 }
 
 static void fake_set_rflags(struct vcpu *c, uint64_t val)
@@ -155,6 +160,7 @@ static void setup(void)
 	vm.nr_frames = sizeof(ram) >> PAGE_SHIFT;
 	vm.state = VM_RUNNING;
 	lapic_reset(&v->lapic, 0);
+	memset(&fake_paging, 0, sizeof(fake_paging));
 }
 
 static struct vexit rec(enum vexit_kind kind, unsigned int len)
@@ -452,6 +458,84 @@ START_TEST(disabled_apic_page_floats)
 }
 END_TEST
 
+static void put32(uint64_t pa, uint32_t val)
+{
+	memcpy(ram + pa, &val, 4);
+}
+
+static void put64(uint64_t pa, uint64_t val)
+{
+	memcpy(ram + pa, &val, 8);
+}
+
+/* mov %ecx,(%eax) at guest-linear rip (physical 0x2010) to the TPR. */
+static void tpr_store_at(uint64_t rip, uint32_t tpr)
+{
+	struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+	uint64_t val = 0;
+
+	ram[0x2010] = 0x89;
+	ram[0x2011] = 0x08;
+	e.rip = rip;
+	e.fault.gpa = 0xfee00080;
+	v->regs.rcx = tpr;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(e.insn_len, 2);
+	ck_assert(lapic_mmio(v, 0xfee00080, 4, false, &val));
+	ck_assert_uint_eq(val, tpr);
+}
+
+START_TEST(fetch_in_every_paging_mode)
+{
+	/* 32-bit paging: PD at 0, PT at 0x1000; 4 KiB page and a 4 MiB page. */
+	fake_paging = (struct guest_paging){ .cr0 = X86_CR0_PE | X86_CR0_PG, .cr4 = X86_CR4_PSE,
+					     .cr3 = 0, .cs_bits = 32 };
+	put32(0x0, 0x1003);
+	put32(0x4, 0x00000083);       /* 0x400000-0x7fffff -> 0 (PSE) */
+	put32(0x1000 + 5 * 4, 0x2003); /* linear 0x5000 -> 0x2000 */
+	tpr_store_at(0x5010, 0x10);
+	tpr_store_at(0x402010, 0x20);
+	put32(0x0 + 2 * 4, 0x1003);   /* 0x800000-: a PT whose PTE 5 is not present */
+	memset(ram + 0x1000, 0, 64);
+	{
+		struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+
+		e.rip = 0x805010;         /* the fetch fails: the VM stops, nothing is run */
+		e.fault.gpa = 0xfee00080;
+		ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
+		ck_assert_uint_eq(seen.crashes, 1);
+		vm.state = VM_RUNNING;
+	}
+	/* PAE: PDPTEs at 0, PD at 0x1000, PT at 0x3000; 4 KiB and 2 MiB pages. */
+	memset(ram, 0, 0x2000);
+	fake_paging = (struct guest_paging){ .cr0 = X86_CR0_PE | X86_CR0_PG, .cr4 = X86_CR4_PAE,
+					     .cr3 = 0, .cs_bits = 32 };
+	put64(0x0, 0x1001);
+	put64(0x1000, 0x3001);
+	put64(0x1008, 0x00000083);    /* 0x200000-0x3fffff -> 0 */
+	put64(0x3000 + 5 * 8, 0x2003);
+	tpr_store_at(0x5010, 0x30);
+	tpr_store_at(0x202010, 0x40);
+	/* Real mode: linear = CS.base + IP, 16-bit code (66 89 0f: mov %ecx,(%bx)). */
+	fake_paging = (struct guest_paging){ .cs_bits = 16, .seg_base = { 0, 0x2000 } };
+	{
+		struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+		uint64_t val = 0;
+
+		ram[0x2010] = 0x66;
+		ram[0x2011] = 0x89;
+		ram[0x2012] = 0x0f;
+		e.rip = 0x10;
+		e.fault.gpa = 0xfee00080;
+		v->regs.rcx = 0x50;
+		ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+		ck_assert_uint_eq(e.insn_len, 3);
+		ck_assert(lapic_mmio(v, 0xfee00080, 4, false, &val));
+		ck_assert_uint_eq(val, 0x50);
+	}
+}
+END_TEST
+
 START_TEST(other_kinds)
 {
 	struct vexit e = rec(VEXIT_UD, 3);
@@ -526,6 +610,7 @@ Suite *vexit_suite(void)
 	tcase_add_test(t, xapic_access_is_emulated);
 	tcase_add_test(t, mmio_forms_are_executed);
 	tcase_add_test(t, disabled_apic_page_floats);
+	tcase_add_test(t, fetch_in_every_paging_mode);
 	tcase_add_test(t, other_kinds);
 	tcase_add_test(t, rdpmc_and_cr4_denied_bits_gp);
 	suite_add_tcase(s, t);
