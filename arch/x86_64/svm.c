@@ -291,6 +291,14 @@ static void svm_set_rflags(struct vcpu *v, uint64_t val)
 	vmcb->save.rflags = val;
 }
 
+static void svm_set_cr2(struct vcpu *v, uint64_t val)
+{
+	struct vmcb *vmcb = v->arch.svm.vmcb;
+
+	vmcb->save.cr2 = val;
+	vmcb->ctl.clean &= ~SVM_CLEAN_CR2;
+}
+
 /* Every MOV to CR4 exits (there is no CR4 mask on SVM). A change of PGE,
  * PAE or PSE flushes the TLB on hardware, and guests rely on that (Linux
  * toggles PGE to drop global entries): flush the guest's ASID. */
@@ -319,6 +327,7 @@ const struct virt_ops svm_ops = {
 	.get_paging = svm_get_paging,
 	.set_cr4 = svm_set_cr4,
 	.set_rflags = svm_set_rflags,
+	.set_cr2 = svm_set_cr2,
 	.exit_name = svm_exit_name,
 	.dump = svm_dump,
 };

@@ -253,6 +253,13 @@ static void vmx_set_rflags(struct vcpu *v, uint64_t val)
 	vmwrite(VMCS_GUEST_RFLAGS, val);
 }
 
+/* The VMCS has no CR2: the hardware register holds the guest's while its
+ * vCPU runs (guest_cpu_switch()), and the exit handlers leave it alone. */
+static void vmx_set_cr2(struct vcpu *v, uint64_t val)
+{
+	asm volatile("mov %0, %%cr2" ::"r"(val));
+}
+
 /* Reached only for a write within GUEST_CR4_ALLOWED whose owned bits differ
  * from the shadow, which cannot happen while every owned bit's shadow is 0;
  * kept correct anyway. */
@@ -278,6 +285,7 @@ const struct virt_ops vmx_ops = {
 	.get_paging = vmx_get_paging,
 	.set_cr4 = vmx_set_cr4,
 	.set_rflags = vmx_set_rflags,
+	.set_cr2 = vmx_set_cr2,
 	.exit_name = vmx_exit_name,
 	.dump = vmx_dump,
 };

@@ -53,6 +53,8 @@ struct virt_ops {
 	void (*set_cr4)(struct vcpu *v, uint64_t val);
 	/* Write the guest's RFLAGS (an emulated instruction's arithmetic flags). */
 	void (*set_rflags)(struct vcpu *v, uint64_t val);
+	/* Write the guest's CR2 (before injecting a #PF the emulation found). */
+	void (*set_cr2)(struct vcpu *v, uint64_t val);
 	/* Name of an exit counter index ("?" for gaps). */
 	const char *(*exit_name)(unsigned int reason);
 	/* Dump the vCPU's guest state and registers to the console. */
