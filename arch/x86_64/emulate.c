@@ -25,42 +25,52 @@ uint64_t *guest_gpr(struct vcpu *v, unsigned int n)
 	return map[n & 15];
 }
 
-/* One page-table entry of width bytes at gpa (hypervisor view), or false. */
-static bool pt_entry(struct vcpu *v, uint64_t gpa, unsigned int width, uint64_t *ent)
+/* Outcome of a guest page walk. */
+enum walk_result {
+	WALK_OK,
+	WALK_NOT_PRESENT, /* the guest's tables do not map it: a #PF for the guest */
+	WALK_HOST_FAIL,   /* a table page the host cannot read (outside RAM, discarded) */
+};
+
+/* One page-table entry of width bytes at gpa (hypervisor view). */
+static enum walk_result pt_entry(struct vcpu *v, uint64_t gpa, unsigned int width, uint64_t *ent)
 {
 	void *e = hint_gpa_ptr(v->vm, _gpa(gpa), width, false);
 
 	if (!e)
-		return false;
+		return WALK_HOST_FAIL;
 	*ent = width == 8 ? *(uint64_t *)e : *(uint32_t *)e;
-	return *ent & 1;
+	return *ent & 1 ? WALK_OK : WALK_NOT_PRESENT;
 }
 
 /* The guest's walk of va in the paging mode of p (SDM Vol. 3A §4.3-4.5):
- * 32-bit paging (4 MiB pages with CR4.PSE), PAE, and 4-level paging. */
-static bool walk(struct vcpu *v, const struct guest_paging *p, uint64_t va, uint64_t *pa)
+ * 32-bit paging (4 MiB pages with CR4.PSE), PAE, and 4-level paging.
+ * Present bits only: permissions are the hardware's, which already let the
+ * instruction run up to its device access. */
+static enum walk_result walk(struct vcpu *v, const struct guest_paging *p, uint64_t va, uint64_t *pa)
 {
 	uint64_t table, ent;
+	enum walk_result r;
 	int level;
 
 	if (!(p->cr0 & X86_CR0_PG)) {
 		*pa = va & 0xffffffffULL;
-		return true;
+		return WALK_OK;
 	}
 	if (!(p->cr4 & X86_CR4_PAE)) {
 		uint32_t a = (uint32_t)va;
 
-		if (!pt_entry(v, (p->cr3 & 0xfffff000ULL) + 4 * (a >> 22), 4, &ent))
-			return false;
+		if ((r = pt_entry(v, (p->cr3 & 0xfffff000ULL) + 4 * (a >> 22), 4, &ent)))
+			return r;
 		if ((ent & PT_LARGE) && (p->cr4 & X86_CR4_PSE)) {
 			/* PDE bits 20:13 are physical address bits 39:32. */
 			*pa = (ent & 0xffc00000ULL) | ((ent >> 13 & 0xff) << 32) | (a & 0x3fffff);
-			return true;
+			return WALK_OK;
 		}
-		if (!pt_entry(v, (ent & 0xfffff000ULL) + 4 * ((a >> 12) & 0x3ff), 4, &ent))
-			return false;
+		if ((r = pt_entry(v, (ent & 0xfffff000ULL) + 4 * ((a >> 12) & 0x3ff), 4, &ent)))
+			return r;
 		*pa = (ent & 0xfffff000ULL) | (a & 0xfff);
-		return true;
+		return WALK_OK;
 	}
 	if (p->efer & X86_EFER_LMA) {
 		table = p->cr3 & PT_ADDR_MASK;
@@ -68,23 +78,23 @@ static bool walk(struct vcpu *v, const struct guest_paging *p, uint64_t va, uint
 	} else {
 		/* PAE: four PDPTEs at CR3 (32-byte aligned), indexed by bits 31:30. */
 		va &= 0xffffffffULL;
-		if (!pt_entry(v, (p->cr3 & 0xffffffe0ULL) + 8 * (va >> 30), 8, &ent))
-			return false;
+		if ((r = pt_entry(v, (p->cr3 & 0xffffffe0ULL) + 8 * (va >> 30), 8, &ent)))
+			return r;
 		table = ent & PT_ADDR_MASK;
 		level = 2;
 	}
 	for (; level >= 1; level--) {
-		if (!pt_entry(v, table + 8 * pt_index(va, level), 8, &ent))
-			return false;
+		if ((r = pt_entry(v, table + 8 * pt_index(va, level), 8, &ent)))
+			return r;
 		if (level == 1 || (level <= 3 && (ent & PT_LARGE))) {
 			uint64_t size = pt_level_size(level);
 
 			*pa = (ent & PT_ADDR_MASK & ~(size - 1)) | (va & (size - 1));
-			return true;
+			return WALK_OK;
 		}
 		table = ent & PT_ADDR_MASK;
 	}
-	return false;
+	return WALK_NOT_PRESENT;
 }
 
 bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa)
@@ -92,22 +102,28 @@ bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa)
 	struct guest_paging p;
 
 	virt->get_paging(v, &p);
-	return walk(v, &p, va, pa);
+	return walk(v, &p, va, pa) == WALK_OK;
 }
 
-/* Copy n bytes at guest-linear va, page by page; returns how many. */
+/* Copy n bytes at guest-linear va, page by page; returns how many, and in
+ * *why what stopped it short. */
 static unsigned int fetch(struct vcpu *v, const struct guest_paging *p, uint64_t va, uint8_t *buf,
-			  unsigned int n)
+			  unsigned int n, enum walk_result *why)
 {
 	unsigned int i = 0;
 
+	*why = WALK_OK;
 	while (i < n) {
 		unsigned int chunk = (unsigned int)MIN((uint64_t)(n - i), PAGE_SIZE - ((va + i) & 0xfff));
 		uint64_t pa;
 		uint8_t *b;
 
-		if (!walk(v, p, va + i, &pa) || !(b = hint_gpa_ptr(v->vm, _gpa(pa), chunk, false)))
+		if ((*why = walk(v, p, va + i, &pa)))
 			break;
+		if (!(b = hint_gpa_ptr(v->vm, _gpa(pa), chunk, false))) {
+			*why = WALK_HOST_FAIL;
+			break;
+		}
 		memcpy(buf + i, b, chunk);
 		i += chunk;
 	}
@@ -117,9 +133,10 @@ static unsigned int fetch(struct vcpu *v, const struct guest_paging *p, uint64_t
 unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned int n)
 {
 	struct guest_paging p;
+	enum walk_result why;
 
 	virt->get_paging(v, &p);
-	return fetch(v, &p, rip, buf, n);
+	return fetch(v, &p, rip, buf, n, &why);
 }
 
 bool guest_hypercall_insn(struct vcpu *v, uint64_t rip)
@@ -187,11 +204,33 @@ static void reg_set(struct vcpu *v, const struct mmio_insn *d, unsigned int reg,
 		*r = (*r & ~size_mask(size)) | (val & size_mask(size));
 }
 
-/* A memory access of a string instruction at guest-linear va: device or RAM. */
-static bool string_access(struct vcpu *v, const struct guest_paging *p, uint64_t va,
-			  unsigned int size, bool write, uint64_t *val)
+/*
+ * The #PF the hardware would have raised at guest-linear addr, had its
+ * translation not been cached (the instruction ran, so the TLB had one:
+ * the guest changed its tables without invalidating). P = 0; W/R, U/S and
+ * I/D (fetch, with NX on) as the access was.
+ */
+static enum vexit_action page_fault(struct vcpu *v, struct vexit *e, const struct guest_paging *p,
+				    uint64_t addr, bool write, bool fetch_access)
+{
+	uint32_t err = (write ? 2u : 0) | (e->cpl == 3 ? 4u : 0);
+
+	if (fetch_access && (p->efer & X86_EFER_NXE) && (p->cr4 & X86_CR4_PAE))
+		err |= 16u;
+	virt->set_cr2(v, p->cs_bits == 64 ? addr : addr & 0xffffffffULL);
+	e->vector = 14;
+	e->has_error = true;
+	e->error = err;
+	return VEXIT_INJECT;
+}
+
+/* A memory access of a string instruction at guest-linear va: device or RAM.
+ * WALK_NOT_PRESENT with *fault_va set when the guest's tables do not map it. */
+static enum walk_result string_access(struct vcpu *v, const struct guest_paging *p, uint64_t va,
+				      unsigned int size, bool write, uint64_t *val, uint64_t *fault_va)
 {
 	uint8_t bytes[8];
+	enum walk_result r;
 	uint64_t pa;
 	mmio_fn dev;
 
@@ -200,24 +239,26 @@ static bool string_access(struct vcpu *v, const struct guest_paging *p, uint64_t
 
 		for (unsigned int k = 0; k < size; k++) {
 			b = write ? (*val >> (8 * k)) & 0xff : 0;
-			if (!string_access(v, p, va + k, 1, write, &b))
-				return false;
+			if ((r = string_access(v, p, va + k, 1, write, &b, fault_va)))
+				return r;
 			out |= (b & 0xff) << (8 * k);
 		}
 		if (!write)
 			*val = out;
-		return true;
+		return WALK_OK;
 	}
-	if (!walk(v, p, va, &pa))
-		return false;
+	if ((r = walk(v, p, va, &pa))) {
+		*fault_va = va;
+		return r;
+	}
 	if ((dev = mmio_lookup(v, pa)))
-		return dev(v, pa, size, write, val);
+		return dev(v, pa, size, write, val) ? WALK_OK : WALK_HOST_FAIL;
 	if (write) {
 		memcpy(bytes, val, size);
-		return hint_copy_to_guest(v->vm, pa, bytes, size) == 0;
+		return hint_copy_to_guest(v->vm, pa, bytes, size) ? WALK_HOST_FAIL : WALK_OK;
 	}
 	*val = 0;
-	return hint_copy_from_guest(v->vm, val, pa, size) == 0;
+	return hint_copy_from_guest(v->vm, val, pa, size) ? WALK_HOST_FAIL : WALK_OK;
 }
 
 #define STRING_BATCH 256 /* iterations per exit; the rest after a re-entry */
@@ -236,13 +277,22 @@ static enum vexit_action emulate_string(struct vcpu *v, struct vexit *e,
 
 	for (unsigned int k = 0; count && k < STRING_BATCH; k++) {
 		uint64_t val = r->rax & size_mask(d->size), si = r->rsi & amask, di = r->rdi & amask;
+		uint64_t fva = 0;
+		enum walk_result w = WALK_OK;
+		bool wr = false;
 
-		if (d->op == MMIO_MOVS && !string_access(v, p, sbase + si, d->size, false, &val)) {
-			vm_crash(v->vm, "string MMIO: source %#lx not readable", sbase + si);
-			return VEXIT_STOP;
+		/* A fault leaves the registers as the iterations done left them. */
+		if (d->op == MMIO_MOVS)
+			w = string_access(v, p, sbase + si, d->size, false, &val, &fva);
+		if (!w) {
+			wr = true;
+			w = string_access(v, p, dbase + di, d->size, true, &val, &fva);
 		}
-		if (!string_access(v, p, dbase + di, d->size, true, &val)) {
-			vm_crash(v->vm, "string MMIO: destination %#lx not writable", dbase + di);
+		if (w == WALK_NOT_PRESENT)
+			return page_fault(v, e, p, fva, wr, false);
+		if (w) {
+			vm_crash(v->vm, "string MMIO: %#lx not accessible (not RAM, discarded, or a "
+				 "malformed device access)", fva ? fva : dbase + di);
 			return VEXIT_STOP;
 		}
 		if (d->op == MMIO_MOVS)
@@ -271,16 +321,21 @@ enum vexit_action emulate_mmio(struct vcpu *v, struct vexit *e, uint64_t gpa)
 	uint8_t insn[15];
 	uint64_t lin, mem = 0, src, res, flags;
 	mmio_fn dev = mmio_lookup(v, gpa);
+	enum walk_result why;
 	unsigned int n;
 	int rc;
 
 	virt->get_paging(v, &p);
 	lin = p.cs_bits == 64 ? e->rip : (p.seg_base[1] + e->rip) & 0xffffffffULL;
-	n = fetch(v, &p, lin, insn, sizeof(insn));
+	n = fetch(v, &p, lin, insn, sizeof(insn), &why);
 	rc = mmio_decode(insn, n, p.cs_bits, &d);
 	if (rc == -ENODATA && n < sizeof(insn)) {
+		/* The rest of the instruction is on a page the guest's tables no
+		 * longer map: the fetch fault it would get from hardware. */
+		if (why == WALK_NOT_PRESENT)
+			return page_fault(v, e, &p, lin + n, false, true);
 		vm_crash(v->vm, "MMIO access at gpa %#lx: instruction fetch at linear %#lx stopped "
-			 "after %u bytes (page not mapped)", gpa, lin, n);
+			 "after %u bytes (a page the host cannot read)", gpa, lin, n);
 		return VEXIT_STOP;
 	}
 	if (rc) {

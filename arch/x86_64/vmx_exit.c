@@ -150,6 +150,7 @@ static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct ve
 		e->fault.gla = e->fault.gla_valid ? vmread(VMCS_GUEST_LINEAR_ADDR) : 0;
 		/* EPTQ read/write/fetch are bits 0..2, as VEXIT_ACCESS_*. */
 		e->fault.access = (uint32_t)(qual & (EPTQ_READ | EPTQ_WRITE | EPTQ_FETCH));
+		e->cpl = guest_cpl(); /* a #PF the MMIO emulation raises needs U/S */
 		break;
 	default:
 		break;

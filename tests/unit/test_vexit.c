@@ -28,7 +28,7 @@ static struct {
 	uint32_t access;
 	unsigned int cr4_writes;
 	uint64_t cr4;
-	uint64_t rflags;
+	uint64_t rflags, cr2;
 } seen;
 
 /* ---- the fake back end ---- */
@@ -47,6 +47,11 @@ static void fake_get_paging(struct vcpu *c, struct guest_paging *p)
 static void fake_set_rflags(struct vcpu *c, uint64_t val)
 {
 	seen.rflags = val;
+}
+
+static void fake_set_cr2(struct vcpu *c, uint64_t val)
+{
+	seen.cr2 = val;
 }
 
 static const char *fake_exit_name(unsigned int reason)
@@ -69,6 +74,7 @@ static const struct virt_ops fake_ops = {
 	.get_paging = fake_get_paging,
 	.set_cr4 = fake_set_cr4,
 	.set_rflags = fake_set_rflags,
+	.set_cr2 = fake_set_cr2,
 	.exit_name = fake_exit_name,
 	.dump = fake_dump,
 };
@@ -495,12 +501,29 @@ START_TEST(fetch_in_every_paging_mode)
 	put32(0x1000 + 5 * 4, 0x2003); /* linear 0x5000 -> 0x2000 */
 	tpr_store_at(0x5010, 0x10);
 	tpr_store_at(0x402010, 0x20);
-	put32(0x0 + 2 * 4, 0x1003);   /* 0x800000-: a PT whose PTE 5 is not present */
-	memset(ram + 0x1000, 0, 64);
+	/* An instruction whose second half is on a page the guest's tables no
+	 * longer map (the TLB had it): the #PF of that fetch, CR2 its address. */
+	put32(0x1000 + 6 * 4, 0);
+	ram[0x2fff] = 0x89;
 	{
 		struct vexit e = rec(VEXIT_GPT_FAULT, 0);
 
-		e.rip = 0x805010;         /* the fetch fails: the VM stops, nothing is run */
+		e.rip = 0x5fff;
+		e.fault.gpa = 0xfee00080;
+		e.cpl = 3;
+		ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+		ck_assert_uint_eq(e.vector, 14);
+		ck_assert(e.has_error);
+		ck_assert_uint_eq(e.error, 4); /* not present, read, user */
+		ck_assert_uint_eq(seen.cr2, 0x6000);
+		ck_assert_uint_eq(seen.crashes, 0);
+	}
+	/* A page-table page outside RAM: nothing to give the guest, the VM stops. */
+	put32(0x0 + 2 * 4, 0x10000003);
+	{
+		struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+
+		e.rip = 0x805010;
 		e.fault.gpa = 0xfee00080;
 		ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
 		ck_assert_uint_eq(seen.crashes, 1);
@@ -516,6 +539,29 @@ START_TEST(fetch_in_every_paging_mode)
 	put64(0x3000 + 5 * 8, 0x2003);
 	tpr_store_at(0x5010, 0x30);
 	tpr_store_at(0x202010, 0x40);
+	/* rep movsl from the APIC into RAM that ends at an unmapped page: the
+	 * iterations before it are done, then the #PF (write) at that page. */
+	{
+		struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+
+		put64(0x3000 + 7 * 8, 0x1003); /* linear 0x7000 -> 0x1000; 0x8000 not mapped */
+		ram[0x2010] = 0xf3;
+		ram[0x2011] = 0xa5;
+		put64(0x18, 0x1001);          /* PDPTE 3 (0xc0000000-): the same PD */
+		put64(0x1000 + 8 * 0x1f7, 0x00000000fee00083ULL); /* 0xfee00000 -> APIC (2 MiB) */
+		e.rip = 0x5010;
+		e.fault.gpa = 0xfee00000;
+		v->regs.rsi = 0xfee00000;
+		v->regs.rdi = 0x7ff8;
+		v->regs.rcx = 4;
+		ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+		ck_assert_uint_eq(e.vector, 14);
+		ck_assert_uint_eq(e.error, 2); /* not present, write, supervisor */
+		ck_assert_uint_eq(seen.cr2, 0x8000);
+		ck_assert_uint_eq(v->regs.rcx, 2);
+		ck_assert_uint_eq(v->regs.rdi, 0x8000);
+		ck_assert_uint_eq(v->regs.rsi, 0xfee00008);
+	}
 	/* Real mode: linear = CS.base + IP, 16-bit code (66 89 0f: mov %ecx,(%bx)). */
 	fake_paging = (struct guest_paging){ .cs_bits = 16, .seg_base = { 0, 0x2000 } };
 	{
