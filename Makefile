@@ -297,6 +297,11 @@ $(BUILD)/insn.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/insn.cfg scripts/m
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/insn.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 
+# The local APIC and MMIO emulation tests (tests/apic.cfg).
+$(BUILD)/apic.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/apic.cfg scripts/mkiso.sh
+	@echo "  ISO     $@"
+	@scripts/mkiso.sh tests/apic.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
 	@scripts/mkesp.sh tests/uefi.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
@@ -305,7 +310,7 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 
 # ---- the two commands -------------------------------------------------------
 CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/insn.iso \
-	$(BUILD)/test-esp.img $(BUILD)/platform.iso $(BUILD)/cpu.iso $(BUILD)/pc.iso \
+	$(BUILD)/apic.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso $(BUILD)/cpu.iso $(BUILD)/pc.iso \
 	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \

@@ -152,8 +152,12 @@ int vm_bus_setup(struct vm *vm)
 	rc = rc ?: bus_add_ports(b, PLAT_PM_BASE, PLAT_PM_LEN, "ACPI PM", platform_pm_io, p);
 	rc = rc ?: bus_add_mmio(b, IOAPIC_BASE, PAGE_SIZE, "I/O APIC", ioapic_window, NULL,
 				&vm->ioapic);
-	rc = rc ?: bus_add_mmio(b, APIC_DEFAULT_BASE, PAGE_SIZE, "local APIC", lapic_window,
-				lapic_window_active, NULL);
+	/* The local APIC's page is wherever IA32_APIC_BASE puts it (any page
+	 * that is not RAM) and there only in xAPIC mode: the range is all of
+	 * the address space, lapic_window_active() says where it is now. Last,
+	 * so that it never shadows another device. */
+	rc = rc ?: bus_add_mmio(b, 0, UINT64_MAX, "local APIC", lapic_window, lapic_window_active,
+				NULL);
 	return rc;
 }
 

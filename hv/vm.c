@@ -242,8 +242,9 @@ void hv_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint3
 {
 	struct vm *vm = v->vm;
 
-	/* The APIC page reaches here only when the APIC does not own it (x2APIC
-	 * mode): it is still a hole in RAM (ABI §8). */
+	/* The default APIC page and the one at IA32_APIC_BASE never reach here:
+	 * the MMIO emulation takes them, also while nothing answers there
+	 * (emulate_mmio_owns()). */
 	if (!vm_is_ram(vm, gpa_x(gpa), 1)) {
 		vm_crash(vm, "%s: %s at gpa %#lx (linear %#lx), outside guest RAM (%lu MiB)",
 			 virt->fault_name, access & 2 ? "write" : access & 4 ? "fetch" : "read", gpa_x(gpa),

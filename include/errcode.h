@@ -21,6 +21,7 @@
 #define EINVAL 22     /* malformed argument */
 #define ENOSPC 28     /* a fixed table is full (VMs, PCI slots, paging device) */
 #define ERANGE 34     /* beyond the end (of guest RAM, of a frame table) */
+#define ENODATA 61    /* too few bytes (an instruction cut short by its fetch) */
 #define EDISCARDED 200 /* the content of a volatile page was dropped (no errno twin) */
 
 #endif /* ERRCODE_H */

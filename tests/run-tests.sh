@@ -122,6 +122,7 @@ queue uefi scripts/bochs-run.sh -u -t 600 "$BUILD/test-esp.img"
 queue insn scripts/bochs-run.sh -t 600 "$BUILD/insn.iso"
 queue cpu scripts/bochs-run.sh -t 600 "$BUILD/cpu.iso"
 queue pc scripts/bochs-run.sh -t 600 "$BUILD/pc.iso"
+queue apic scripts/bochs-run.sh -t 600 "$BUILD/apic.iso"
 queue qemu-linux scripts/qemu-linux.sh -t 600 "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz" \
 	"$BUILD/guest/disk.img"
 queue qemu-svm scripts/qemu-run.sh -i -n 5 -t 900 "$BUILD/test.iso"
@@ -130,6 +131,7 @@ queue qemu-svm-uefi scripts/qemu-run.sh -t 900 "$BUILD/test-esp.img"
 queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
 queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
 queue qemu-svm-pc scripts/qemu-run.sh -i -t 900 "$BUILD/pc.iso"
+queue qemu-svm-apic scripts/qemu-run.sh -i -t 900 "$BUILD/apic.iso"
 for t in platform linux-overcommit linux-seed; do
 	queue "qemu-svm-$t" scripts/qemu-run.sh -i -t 900 "$BUILD/$t.iso"
 done
@@ -199,6 +201,10 @@ check_guests "insn/" tests/insn.cfg "$LOGS/insn.log"
 echo "== host out of memory (Bochs; pool and paging device of 4 MiB each, tests/oom.cfg)"
 boot oom
 check_guests "oom/" tests/oom.cfg "$LOGS/oom.log"
+
+echo "== local APIC and MMIO instruction forms (Bochs corei7_skylake_x, tests/apic.cfg)"
+boot apic
+check_guests "apic/" tests/apic.cfg "$LOGS/apic.log"
 
 echo "== platform: other boot protocols and Linux (Bochs, multiboot2)"
 boot platform
@@ -279,6 +285,10 @@ check_guests "$(qemu_machine qemu-svm-isolation)/" tests/isolation.cfg "$LOGS/qe
 echo "== the virtual CPU under QEMU/TCG with SVM (tests/insn.cfg)"
 boot qemu-svm-insn
 check_guests "$(qemu_machine qemu-svm-insn)/insn/" tests/insn.cfg "$LOGS/qemu-svm-insn.log"
+
+echo "== local APIC and MMIO instruction forms under QEMU/TCG with SVM (tests/apic.cfg)"
+boot qemu-svm-apic
+check_guests "$(qemu_machine qemu-svm-apic)/apic/" tests/apic.cfg "$LOGS/qemu-svm-apic.log"
 
 echo "== test guests under QEMU/TCG with SVM + OVMF (UEFI path)"
 boot qemu-svm-uefi

@@ -59,6 +59,7 @@ const uint32_t guest_hw_switched_msrs[GUEST_HW_SWITCHED_MSRS] = { MSR_SYSENTER_C
 #define L1_EDX_DROP ((1u << 7) | (1u << 12) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 29) | \
 		     (1u << 31))
 #define L1_ECX_X2APIC (1u << 21)
+#define L1_EDX_APIC (1u << 9)
 #define L1_ECX_TSC_DEADLINE (1u << 24)
 #define L1_ECX_HYPERVISOR (1u << 31)
 /* Leaf 7 EBX: FSGSBASE TSC_ADJUST BMI1 SMEP BMI2 ERMS ADX SMAP CLFLUSHOPT
@@ -103,6 +104,8 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 		c.ebx = (c.ebx & 0xffff) | (1u << 16) | (v->id << 24); /* one logical CPU */
 		c.ecx = (c.ecx & L1_ECX_KEEP) | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE | L1_ECX_HYPERVISOR;
 		c.edx &= ~L1_EDX_DROP;
+		if (!lapic_enabled(&v->lapic))
+			c.edx &= ~L1_EDX_APIC; /* follows IA32_APIC_BASE.EN (SDM §11.4.3) */
 		break;
 	case 5:  /* MONITOR/MWAIT */
 	case 0xa: /* performance monitoring */

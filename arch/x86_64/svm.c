@@ -289,6 +289,34 @@ static void svm_get_paging(struct vcpu *v, struct guest_paging *p)
 	p->cr3 = vmcb->save.cr3;
 	p->cr4 = vmcb->save.cr4;
 	p->efer = vmcb->save.efer;
+	p->rflags = vmcb->save.rflags;
+	p->seg_base[0] = vmcb->save.es.base;
+	p->seg_base[1] = vmcb->save.cs.base;
+	p->seg_base[2] = vmcb->save.ss.base;
+	p->seg_base[3] = vmcb->save.ds.base;
+	p->seg_base[4] = vmcb->save.fs.base;
+	p->seg_base[5] = vmcb->save.gs.base;
+	/* VMCB attributes: L bit 9, D/B bit 10 (APM Vol. 2 §15.5.1). */
+	if (!(p->cr0 & X86_CR0_PE) || (p->rflags & X86_RFLAGS_VM))
+		p->cs_bits = 16;
+	else
+		p->cs_bits = (p->efer & X86_EFER_LMA) && (vmcb->save.cs.attrib & (1u << 9)) ? 64 :
+			     vmcb->save.cs.attrib & (1u << 10) ? 32 : 16;
+}
+
+static void svm_set_rflags(struct vcpu *v, uint64_t val)
+{
+	struct vmcb *vmcb = v->arch.svm.vmcb;
+
+	vmcb->save.rflags = val;
+}
+
+static void svm_set_cr2(struct vcpu *v, uint64_t val)
+{
+	struct vmcb *vmcb = v->arch.svm.vmcb;
+
+	vmcb->save.cr2 = val;
+	vmcb->ctl.clean &= ~SVM_CLEAN_CR2;
 }
 
 static uint64_t svm_get_cr(struct vcpu *v, unsigned int cr)
@@ -332,6 +360,8 @@ const struct virt_ops svm_ops = {
 	.get_cr = svm_get_cr,
 	.set_cr = svm_set_cr,
 	.set_pdptes = NULL, /* nested paging walks legacy-PAE PDPTEs from memory */
+	.set_rflags = svm_set_rflags,
+	.set_cr2 = svm_set_cr2,
 	.exit_name = svm_exit_name,
 	.dump = svm_dump,
 };

@@ -65,7 +65,7 @@ static const char *const exit_names[SVM_CTR_MAX] = {
 	[SVM_EXIT_WRITE_CR4] = "CR4 write", [SVM_EXIT_WRITE_CR8] = "CR8 write",
 	[SVM_EXIT_RDPMC] = "RDPMC",
 	[SVM_EXIT_EXCP_BASE + 6] = "#UD intercept", [SVM_EXIT_INTR] = "INTR",
-	[SVM_EXIT_NMI] = "NMI", [SVM_EXIT_VINTR] = "VINTR", [SVM_EXIT_CPUID] = "CPUID",
+	[SVM_EXIT_NMI] = "NMI", [SVM_EXIT_VINTR] = "VINTR", [SVM_EXIT_IRET] = "IRET", [SVM_EXIT_CPUID] = "CPUID",
 	[SVM_EXIT_INVD] = "INVD", [SVM_EXIT_HLT] = "HLT", [SVM_EXIT_IOIO] = "IOIO",
 	[SVM_EXIT_MSR] = "MSR", [SVM_EXIT_SHUTDOWN] = "shutdown", [SVM_EXIT_VMRUN] = "VMRUN",
 	[SVM_EXIT_VMMCALL] = "VMMCALL", [SVM_EXIT_VMLOAD] = "VMLOAD", [SVM_EXIT_VMSAVE] = "VMSAVE",
@@ -163,6 +163,15 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 		break;
 	case SVM_EXIT_VINTR:
 		e->kind = VEXIT_INTR_WINDOW;
+		break;
+	case SVM_EXIT_IRET:
+		/* The IRET of an injected NMI's handler is about to run: NMIs
+		 * are unblocked once it retired (RIP moved on). */
+		v->arch.svm.nmi_iret = true;
+		v->arch.svm.iret_rip = vmcb_of(v)->save.rip;
+		vmcb_of(v)->ctl.intercept3 &= ~SVM_INT3_IRET;
+		vmcb_of(v)->ctl.clean &= ~SVM_CLEAN_INTERCEPTS;
+		e->kind = VEXIT_NOTHING;
 		break;
 	case SVM_EXIT_CPUID:
 		e->kind = VEXIT_CPUID;
@@ -277,7 +286,20 @@ static void deliver_interrupts(struct vcpu *v)
 	struct vmcb *vmcb = vmcb_of(v);
 	struct svm_vcpu *sv = &v->arch.svm;
 	bool from_pic, window = false;
-	int vec = vcpu_irq_pending(v, &from_pic);
+	int vec;
+
+	/* A self-NMI: EVENTINJ of type NMI; NMIs stay blocked for the guest
+	 * until the handler's IRET, which is intercepted to see it. */
+	if (sv->nmi_iret && vmcb->save.rip != sv->iret_rip)
+		sv->nmi_masked = sv->nmi_iret = false;
+	if (lapic_nmi_pending(&v->lapic) && !sv->nmi_masked && !(vmcb->ctl.event_inj & SVM_EVT_VALID)) {
+		vmcb->ctl.event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_NMI | 2;
+		lapic_nmi_ack(&v->lapic);
+		sv->nmi_masked = true;
+		vmcb->ctl.intercept3 |= SVM_INT3_IRET;
+		vmcb->ctl.clean &= ~SVM_CLEAN_INTERCEPTS;
+	}
+	vec = vcpu_irq_pending(v, &from_pic);
 
 	if (vec >= 0 && !(vmcb->ctl.event_inj & SVM_EVT_VALID)) {
 		if ((vmcb->save.rflags & X86_RFLAGS_IF) && !(vmcb->ctl.int_state & SVM_INT_SHADOW)) {
@@ -307,7 +329,7 @@ static void deliver_interrupts(struct vcpu *v)
 static void sync_tpr(struct vcpu *v)
 {
 	struct vmcb *vmcb = vmcb_of(v);
-	uint32_t tpr = (uint32_t)lapic_tpr(&v->lapic) >> 4;
+	uint32_t tpr = (uint32_t)lapic_get_tpr(&v->lapic) >> 4;
 
 	if ((vmcb->ctl.int_ctl & SVM_V_TPR_MASK) == tpr)
 		return;

@@ -204,7 +204,7 @@ enum vexit_action vcr_read(struct vcpu *v, struct vexit *e)
 		val = virt->get_cr(v, e->cr.n);
 		break;
 	case 8:
-		val = lapic_tpr(&v->lapic) >> 4;
+		val = lapic_get_tpr(&v->lapic) >> 4;
 		break;
 	default:
 		virt->dump(v);

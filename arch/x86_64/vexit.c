@@ -127,7 +127,7 @@ static enum vexit_action x_rdpmc(struct vcpu *v, struct vexit *e)
 
 static enum vexit_action x_gpt_fault(struct vcpu *v, struct vexit *e)
 {
-	if (hv_mmio_owns(v, e->fault.gpa))
+	if (emulate_mmio_owns(v, e->fault.gpa))
 		return emulate_mmio(v, e, e->fault.gpa);
 	hv_gpt_fault(v, _gpa(e->fault.gpa), e->fault.gla, e->fault.gla_valid, e->fault.access);
 	/* Mapped now, a discard fault queued, or the VM stopped: the faulting
@@ -209,6 +209,15 @@ enum vexit_action vexit_handle(struct vcpu *v, struct vexit *e)
 {
 	vexit_fn fn = (unsigned int)e->kind < VEXIT_KINDS ? handlers[e->kind] : NULL;
 	enum vexit_action act = (fn ? fn : x_unhandled)(v, e);
+
+	/* An INIT IPI to ourselves (ICR): the vCPU is reset into wait-for-SIPI,
+	 * and only another vCPU could send the SIPI that starts it again. With
+	 * one vCPU per VM it would wait for ever: stop the VM and say why. */
+	if (act != VEXIT_STOP && v->lapic.init_received) {
+		vm_crash(v->vm, "INIT IPI: vCPU %u is in wait-for-SIPI, and no other vCPU can send it a SIPI",
+			 v->id);
+		return VEXIT_STOP;
+	}
 
 	/* An instruction emulated under RFLAGS.TF ends with the single-step
 	 * trap the hardware would have raised (SDM §17.3.1.4); one that

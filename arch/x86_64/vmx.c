@@ -33,6 +33,7 @@ struct vmx_feature {
 static const struct vmx_feature features[] = {
 	{ "external-interrupt exiting", W_PIN, PIN_EXT_INTR, NULL },
 	{ "NMI exiting", W_PIN, PIN_NMI, NULL },
+	{ "virtual NMIs", W_PIN, PIN_VIRTUAL_NMI, NULL }, /* self-NMIs: blocking until IRET */
 	{ "VMX-preemption timer", W_PIN, PIN_PREEMPT_TIMER, NULL },
 	{ "HLT exiting", W_PROC, PROC_HLT, NULL },
 	{ "use TSC offsetting", W_PROC, PROC_TSC_OFFSET, NULL }, /* guest writes to IA32_TSC */
@@ -250,6 +251,28 @@ static void vmx_get_paging(struct vcpu *v, struct guest_paging *p)
 	p->cr3 = vmread(VMCS_GUEST_CR3);
 	p->cr4 = vmread(VMCS_GUEST_CR4);
 	p->efer = vmread(VMCS_GUEST_IA32_EFER);
+	p->rflags = vmread(VMCS_GUEST_RFLAGS);
+	for (int s = SEG_ES; s <= SEG_GS; s++)
+		p->seg_base[s] = vmread(VMCS_SEG(VMCS_GUEST_ES_BASE, s));
+	if (!(p->cr0 & X86_CR0_PE) || (p->rflags & X86_RFLAGS_VM)) {
+		p->cs_bits = 16;
+	} else {
+		uint64_t ar = vmread(VMCS_SEG(VMCS_GUEST_ES_AR, SEG_CS)); /* L bit 13, D bit 14 */
+
+		p->cs_bits = (p->efer & X86_EFER_LMA) && (ar & (1u << 13)) ? 64 : ar & (1u << 14) ? 32 : 16;
+	}
+}
+
+static void vmx_set_rflags(struct vcpu *v, uint64_t val)
+{
+	vmwrite(VMCS_GUEST_RFLAGS, val);
+}
+
+/* The VMCS has no CR2: the hardware register holds the guest's while its
+ * vCPU runs (guest_cpu_switch()), and the exit handlers leave it alone. */
+static void vmx_set_cr2(struct vcpu *v, uint64_t val)
+{
+	asm volatile("mov %0, %%cr2" ::"r"(val));
 }
 
 /* What the guest reads: bits the guest/host mask owns come from the read
@@ -316,6 +339,8 @@ const struct virt_ops vmx_ops = {
 	.get_cr = vmx_get_cr,
 	.set_cr = vmx_set_cr,
 	.set_pdptes = vmx_set_pdptes,
+	.set_rflags = vmx_set_rflags,
+	.set_cr2 = vmx_set_cr2,
 	.exit_name = vmx_exit_name,
 	.dump = vmx_dump,
 };

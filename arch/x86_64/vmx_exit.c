@@ -176,6 +176,7 @@ static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct ve
 		e->fault.gla = e->fault.gla_valid ? vmread(VMCS_GUEST_LINEAR_ADDR) : 0;
 		/* EPTQ read/write/fetch are bits 0..2, as VEXIT_ACCESS_*. */
 		e->fault.access = (uint32_t)(qual & (EPTQ_READ | EPTQ_WRITE | EPTQ_FETCH));
+		e->cpl = guest_cpl(); /* a #PF the MMIO emulation raises needs U/S */
 		break;
 	default:
 		break;
@@ -263,7 +264,17 @@ static void requeue_vectoring_event(void)
 static void deliver_interrupts(struct vcpu *v)
 {
 	bool from_pic, window = false;
-	int vec = vcpu_irq_pending(v, &from_pic); /* no VMCS access when idle */
+	int vec;
+
+	/* A self-NMI, unless NMIs are blocked (virtual-NMI blocking until the
+	 * handler's IRET) or MOV SS/STI blocking is in effect; else it waits
+	 * for a later entry. */
+	if (lapic_nmi_pending(&v->lapic) && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+	    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 0xb)) {
+		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+		lapic_nmi_ack(&v->lapic);
+	}
+	vec = vcpu_irq_pending(v, &from_pic); /* no VMCS access when idle */
 
 	if (vec >= 0 && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
 		if ((vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) &&

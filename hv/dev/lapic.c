@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * x2APIC emulation (see lapic.h). Register numbers are the xAPIC MMIO
- * offsets >> 4 (SDM Table 11-6). Runs on MSR exits and before VM entries.
+ * Local APIC emulation (see lapic.h). Register numbers are the xAPIC MMIO
+ * offsets >> 4 (SDM Table 11-6). Runs on MSR and MMIO exits and before VM
+ * entries. Modes and their transitions: SDM Vol. 3A §11.4.3 (global
+ * disable), §11.12.5 (x2APIC state transitions, Figure 11-27).
  */
 #include <asm/tsc.h>
 #include <hv/dev/lapic.h>
 #include <hv/vcpu.h>
+#include <hv/vm.h>
 #include <string.h>
 
 #define APIC_BASE_BSP (1ULL << 8)
@@ -40,6 +43,10 @@
 #define TIMER_DEADLINE 2
 #define DM_EXTINT (7u << 8)
 #define SVR_ENABLE (1u << 8)
+#define ESR_SEND_ILLEGAL (1u << 5)
+/* IA32_APIC_BASE bits that must be 0: 0-7, 9, and 48-63 (we do not look up
+ * the CPU's MAXPHYADDR; a base above it is unreachable for the guest). */
+#define APIC_BASE_RESERVED (0xffULL | (1ULL << 9) | (0xffffULL << 48))
 
 enum { LVT_CMCI, LVT_TIMER, LVT_THERMAL, LVT_PMC, LVT_LINT0, LVT_LINT1, LVT_ERROR };
 
@@ -51,19 +58,48 @@ static int highest(const uint64_t *bm)
 	return -1;
 }
 
-void lapic_reset(struct lapic *l, uint32_t apic_id)
+/* The register state of power-up and of a re-enable after a global disable
+ * (SDM §11.4.7.1): software disabled, every LVT masked; the counters stay. */
+static void power_up_state(struct lapic *l)
 {
-	memset(l, 0, sizeof(*l));
-	/* xAPIC mode, as firmware leaves it: Linux 6.1 without ACPI cannot start
-	 * with x2APIC already on (its MP-table path reads the APIC ID through
-	 * the xAPIC page before it picks an x2APIC driver). */
-	l->apic_base = APIC_DEFAULT_BASE | APIC_BASE_BSP | APIC_BASE_EN;
+	l->tpr = l->esr = l->ldr = l->icr_low = l->icr_high = 0;
 	l->dfr = 0xffffffff;
 	l->svr = 0xff;
 	for (int i = 0; i < 7; i++)
 		l->lvt[i] = LVT_MASKED;
+	l->timer_initial = l->timer_divide = 0;
+	l->deadline = l->period = 0;
+	memset(l->irr, 0, sizeof(l->irr));
+	memset(l->isr, 0, sizeof(l->isr));
+	memset(l->tmr, 0, sizeof(l->tmr));
+	l->nmi_pending = false;
+}
+
+void lapic_reset(struct lapic *l, uint32_t apic_id)
+{
+	memset(l, 0, sizeof(*l));
+	power_up_state(l);
+	/* xAPIC mode, as firmware leaves it: Linux 6.1 without ACPI cannot start
+	 * with x2APIC already on (its MP-table path reads the APIC ID through
+	 * the xAPIC page before it picks an x2APIC driver). */
+	l->apic_base = APIC_DEFAULT_BASE | APIC_BASE_BSP | APIC_BASE_EN;
 	/* As firmware leaves it: virtual-wire mode, 8259 through LINT0. */
 	l->lvt[LVT_LINT0] = DM_EXTINT;
+}
+
+bool lapic_enabled(const struct lapic *l)
+{
+	return l->apic_base & APIC_BASE_EN;
+}
+
+uint8_t lapic_get_tpr(const struct lapic *l)
+{
+	return (uint8_t)l->tpr;
+}
+
+void lapic_set_tpr(struct lapic *l, uint8_t tpr)
+{
+	l->tpr = tpr;
 }
 
 static uint32_t ppr(const struct lapic *l)
@@ -78,7 +114,7 @@ int lapic_pending(const struct lapic *l)
 {
 	int v = highest(l->irr);
 
-	if (v < 0 || !(l->svr & SVR_ENABLE))
+	if (v < 0 || !(l->svr & SVR_ENABLE) || !lapic_enabled(l))
 		return -1;
 	return ((uint32_t)v & 0xf0) > (ppr(l) & 0xf0) ? v : -1;
 }
@@ -91,13 +127,24 @@ void lapic_set_irr(struct lapic *l, uint8_t vector)
 
 void lapic_deliver(struct lapic *l, uint8_t vector, bool level)
 {
-	if (vector < 16)
-		return;
+	if (vector < 16 || !lapic_enabled(l) || !(l->svr & SVR_ENABLE))
+		return; /* a disabled APIC accepts no fixed interrupts */
+	lapic_set_irr(l, vector);
 	if (level)
 		l->tmr[vector / 64] |= 1ULL << (vector % 64);
 	else
 		l->tmr[vector / 64] &= ~(1ULL << (vector % 64));
-	lapic_set_irr(l, vector);
+}
+
+bool lapic_nmi_pending(const struct lapic *l)
+{
+	return l->nmi_pending;
+}
+
+void lapic_nmi_ack(struct lapic *l)
+{
+	l->nmi_pending = false;
+	l->nmis++;
 }
 
 void lapic_ack(struct lapic *l, uint8_t vector)
@@ -108,8 +155,9 @@ void lapic_ack(struct lapic *l, uint8_t vector)
 
 bool lapic_accepts_extint(const struct lapic *l)
 {
+	/* A disabled APIC (globally or by software): the PIC goes straight through. */
 	return (l->lvt[LVT_LINT0] & (LVT_MASKED | (7u << 8))) == DM_EXTINT ||
-	       !(l->svr & SVR_ENABLE); /* software-disabled APIC: PIC goes straight through */
+	       !(l->svr & SVR_ENABLE) || !lapic_enabled(l);
 }
 
 /* Timer divide configuration → divisor (SDM Figure 11-10). */
@@ -157,9 +205,8 @@ uint64_t lapic_next_event(const struct lapic *l)
 	return l->deadline ? l->deadline : UINT64_MAX;
 }
 
-static void eoi(struct vcpu *vc)
+static void eoi(struct vcpu *vc, struct lapic *l)
 {
-	struct lapic *l = &vc->lapic;
 	int v = highest(l->isr);
 
 	if (v < 0)
@@ -176,6 +223,81 @@ static void eoi(struct vcpu *vc)
 static bool x2apic(const struct lapic *l)
 {
 	return (l->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
+}
+
+/* Does the IPI destination dest (physical or logical) name this APIC? */
+static bool dest_match(const struct vcpu *v, const struct lapic *l, uint32_t dest, bool logical)
+{
+	if (x2apic(l)) {
+		if (dest == 0xffffffff)
+			return true;
+		if (!logical)
+			return dest == v->id;
+		return (dest >> 16) == (l->ldr >> 16) && (dest & l->ldr & 0xffff);
+	}
+	dest &= 0xff;
+	if (dest == 0xff)
+		return true;
+	if (!logical)
+		return dest == v->id;
+	if ((l->dfr >> 28) == 0xf) /* flat model */
+		return (l->ldr >> 24) & dest;
+	return (dest >> 4) == (l->ldr >> 28) && (dest & (l->ldr >> 24) & 0xf); /* cluster */
+}
+
+/*
+ * An IPI this vCPU sends (SDM §11.6.1). The only vCPU of the VM is the only
+ * possible target. Fixed (and lowest priority): the vector. NMI: a pending
+ * NMI. INIT (assert): the vCPU enters wait-for-SIPI. SIPI: recognized only in
+ * wait-for-SIPI. The self shorthand is for fixed interrupts only; INIT
+ * level de-assert, SMI and ExtINT IPIs are ignored.
+ */
+static void send_ipi(struct vcpu *v, struct lapic *l, uint32_t low, uint32_t dest)
+{
+	uint32_t mode = (low >> 8) & 7, shorthand = (low >> 18) & 3;
+	bool self;
+
+	switch (shorthand) {
+	case 0:
+		self = dest_match(v, l, dest, low & (1u << 11));
+		break;
+	case 1:
+		self = mode == 0;
+		break;
+	case 2:
+		self = true;
+		break;
+	default:
+		self = false;
+		break;
+	}
+	if (!self)
+		return;
+	switch (mode) {
+	case 0: /* fixed */
+	case 1: /* lowest priority */
+		if ((uint8_t)low < 16)
+			l->esr |= ESR_SEND_ILLEGAL;
+		else
+			lapic_deliver(l, (uint8_t)low, false);
+		break;
+	case 4: /* NMI */
+		l->nmi_pending = true;
+		break;
+	case 5: /* INIT; level de-assert (level 0, trigger level) is a no-op */
+		if ((low & (1u << 14)) || !(low & (1u << 15)))
+			l->init_received = true;
+		break;
+	case 6: /* SIPI */
+		if (l->init_received && !l->sipi_received) {
+			l->sipi_received = true;
+			l->sipi_vector = (uint8_t)low;
+		}
+		l->sipis++;
+		break;
+	default:
+		break;
+	}
 }
 
 /* Register reg (xAPIC offset >> 4) as both interfaces share it. */
@@ -236,9 +358,15 @@ static bool reg_read(struct vcpu *v, uint32_t reg, uint64_t *val)
 	case REG_TIMER_CURRENT: {
 		uint64_t now = rdtsc_now(), d = divisor(l->timer_divide);
 
-		*val = l->deadline > now && LVT_TIMER_MODE(l->lvt[LVT_TIMER]) != TIMER_DEADLINE
-			       ? MIN((l->deadline - now) / d, 0xffffffffULL)
-			       : 0;
+		uint64_t left = 0;
+
+		if (LVT_TIMER_MODE(l->lvt[LVT_TIMER]) == TIMER_DEADLINE || !l->deadline)
+			left = 0;
+		else if (l->deadline > now)
+			left = l->deadline - now;
+		else if (l->period) /* periodic, not ticked yet: it has reloaded */
+			left = l->period - (now - l->deadline) % l->period;
+		*val = MIN(left / d, 0xffffffffULL);
 		return true;
 	}
 	case REG_TIMER_DIVIDE:
@@ -271,7 +399,9 @@ static bool reg_write(struct vcpu *v, uint32_t reg, uint64_t val)
 		l->tpr = (uint32_t)val & 0xff;
 		return true;
 	case REG_EOI:
-		eoi(v);
+		if (x2apic(l) && val)
+			return false; /* x2APIC: a non-zero EOI write raises #GP */
+		eoi(v, l);
 		return true;
 	case REG_SVR:
 		l->svr = (uint32_t)val & 0x1ff;
@@ -282,17 +412,15 @@ static bool reg_write(struct vcpu *v, uint32_t reg, uint64_t val)
 	case REG_ESR:
 		l->esr = 0;
 		return true;
-	case REG_ICR: {
-		/* Fixed interrupts to ourselves (self shorthand or our ID). */
-		uint32_t dest = x2apic(l) ? (uint32_t)(val >> 32) : l->icr_high >> 24;
-
-		l->icr_low = (uint32_t)val & ~(1u << 12); /* delivered at once: never pending */
-		if (((val >> 18) & 3) == 1 || (((val >> 18) & 3) == 0 && dest == v->id)) {
-			if (((val >> 8) & 7) == 0)
-				lapic_set_irr(l, (uint8_t)val);
+	case REG_ICR:
+		if (x2apic(l)) {
+			l->icr_high = (uint32_t)(val >> 32);
+			if (val & 0xfff32000ULL)
+				return false; /* reserved bits of the x2APIC ICR: #GP */
 		}
+		l->icr_low = (uint32_t)val & ~(1u << 12); /* delivered at once: never pending */
+		send_ipi(v, l, l->icr_low, x2apic(l) ? l->icr_high : l->icr_high >> 24);
 		return true;
-	}
 	case REG_ICR + 1:
 		if (x2apic(l))
 			return false;
@@ -311,6 +439,8 @@ static bool reg_write(struct vcpu *v, uint32_t reg, uint64_t val)
 	case REG_ID:
 		return !x2apic(l); /* writable in xAPIC mode; we keep the ID */
 	case REG_TIMER_INITIAL:
+		if (LVT_TIMER_MODE(l->lvt[LVT_TIMER]) == TIMER_DEADLINE)
+			return true; /* ignored in TSC-deadline mode (SDM §11.5.4.1) */
 		l->timer_initial = (uint32_t)val;
 		arm_count(l, rdtsc_now());
 		return true;
@@ -318,9 +448,12 @@ static bool reg_write(struct vcpu *v, uint32_t reg, uint64_t val)
 		l->timer_divide = (uint32_t)val & 0xb;
 		return true;
 	case REG_SELF_IPI:
-		if (!x2apic(l))
+		if (!x2apic(l) || (val & ~0xffULL))
 			return false;
-		lapic_set_irr(l, (uint8_t)val);
+		if ((uint8_t)val < 16)
+			l->esr |= ESR_SEND_ILLEGAL;
+		else
+			lapic_deliver(l, (uint8_t)val, false);
 		return true;
 	default:
 		return false;
@@ -348,22 +481,46 @@ bool lapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	return reg_read(v, msr - MSR_X2APIC_FIRST, val);
 }
 
+/*
+ * WRMSR IA32_APIC_BASE. States: disabled (EN 0, EXTD 0), xAPIC (EN 1),
+ * x2APIC (EN 1, EXTD 1). Allowed: disabled -> xAPIC, xAPIC -> x2APIC, and
+ * any -> disabled; #GP for EXTD without EN, x2APIC -> xAPIC, disabled ->
+ * x2APIC and reserved bits (SDM §11.12.5). A global disable loses the
+ * register state (a re-enable finds the power-up state). The base may move
+ * to any page that is not guest RAM (RAM behind the APIC is not emulated:
+ * #GP); the BSP bit is read-only.
+ */
+static bool apic_base_write(struct vcpu *v, uint64_t val)
+{
+	struct lapic *l = &v->lapic;
+	uint64_t mode = val & (APIC_BASE_EN | APIC_BASE_EXTD);
+	uint64_t old = l->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD);
+	uint64_t base = val & ~0xfffULL & ~APIC_BASE_RESERVED;
+
+	if ((val & APIC_BASE_RESERVED) || mode == APIC_BASE_EXTD)
+		return false;
+	if (old == (APIC_BASE_EN | APIC_BASE_EXTD) && mode == APIC_BASE_EN)
+		return false; /* x2APIC -> xAPIC */
+	if (!old && mode == (APIC_BASE_EN | APIC_BASE_EXTD))
+		return false; /* disabled -> x2APIC */
+	if (vm_is_ram(v->vm, base, PAGE_SIZE))
+		return false; /* over guest RAM (the default page never is: ABI §8) */
+	if (!mode && old)
+		power_up_state(l);
+	if (mode == (APIC_BASE_EN | APIC_BASE_EXTD) && old == APIC_BASE_EN) {
+		/* x2APIC logical ID: cluster in 31:16, one bit of 15:0 (§11.12.10.2). */
+		l->ldr = ((v->id >> 4) << 16) | (1u << (v->id & 15));
+	}
+	l->apic_base = base | (l->apic_base & APIC_BASE_BSP) | mode;
+	return true;
+}
+
 bool lapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	struct lapic *l = &v->lapic;
 
-	if (msr == MSR_IA32_APIC_BASE) {
-		uint64_t mode = val & (APIC_BASE_EN | APIC_BASE_EXTD);
-
-		/* xAPIC -> x2APIC is allowed; leaving x2APIC or disabling is not emulated. */
-		if ((val & ~(APIC_BASE_EN | APIC_BASE_EXTD | APIC_BASE_BSP)) != APIC_DEFAULT_BASE ||
-		    !(mode & APIC_BASE_EN) || (x2apic(l) && mode != (APIC_BASE_EN | APIC_BASE_EXTD)))
-			return false;
-		if (mode & APIC_BASE_EXTD && !x2apic(l))
-			l->ldr = v->id; /* x2APIC LDR is derived from the ID */
-		l->apic_base = (l->apic_base & ~(APIC_BASE_EN | APIC_BASE_EXTD)) | mode;
-		return true;
-	}
+	if (msr == MSR_IA32_APIC_BASE)
+		return apic_base_write(v, val);
 	if (msr == MSR_IA32_TSC_DEADLINE) {
 		if (LVT_TIMER_MODE(l->lvt[LVT_TIMER]) == TIMER_DEADLINE)
 			l->deadline = val;
@@ -380,13 +537,42 @@ bool lapic_mmio_owns(const struct lapic *l, uint64_t gpa)
 	       (gpa & ~0xfffULL) == (l->apic_base & ~0xfffULL);
 }
 
+bool lapic_mmio_hole(const struct lapic *l, uint64_t gpa)
+{
+	uint64_t page = gpa & ~0xfffULL;
+
+	return !lapic_mmio_owns(l, gpa) &&
+	       (page == APIC_DEFAULT_BASE || page == (l->apic_base & ~0xfffULL & ~APIC_BASE_RESERVED));
+}
+
 bool lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
 {
 	uint32_t off = (uint32_t)(gpa & 0xfff);
 
-	/* Registers are 32 bits wide on 16-byte boundaries (SDM §11.4.1). */
-	if (size != 4 || (off & 0xf))
+	/* Registers are 32 bits wide on 16-byte boundaries (SDM §11.4.1); other
+	 * accesses are undefined there. Narrower reads inside a register's
+	 * dword get its bytes, narrower writes are dropped, the 12 bytes after
+	 * each register read 0; 8-byte accesses and accesses across a dword
+	 * are refused. */
+	if (size != 1 && size != 2 && size != 4)
 		return false;
+	if ((off & 3) + size > 4)
+		return false;
+	if (off & 0xc) { /* the reserved 12 bytes after each register */
+		if (!write)
+			*val = 0;
+		return true;
+	}
+	if (size != 4) {
+		uint64_t dword;
+
+		if (write)
+			return true;
+		if (!reg_read(v, off >> 4, &dword))
+			dword = 0;
+		*val = (dword >> (8 * (off & 3))) & ((1ULL << (8 * size)) - 1);
+		return true;
+	}
 	if (write)
 		return reg_write(v, off >> 4, *val & 0xffffffff) || true; /* writes to junk: ignored */
 	if (!reg_read(v, off >> 4, val))
@@ -394,12 +580,3 @@ bool lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uin
 	return true;
 }
 
-uint8_t lapic_tpr(const struct lapic *l)
-{
-	return (uint8_t)l->tpr;
-}
-
-void lapic_set_tpr(struct lapic *l, uint8_t tpr)
-{
-	l->tpr = tpr;
-}

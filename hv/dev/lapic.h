@@ -11,11 +11,14 @@
 #include <types.h>
 
 #define MSR_IA32_APIC_BASE 0x1b
-/* The xAPIC page; IA32_APIC_BASE cannot move it, so it is a hole in guest RAM. */
+/* The xAPIC page at reset; it is a hole in guest RAM. IA32_APIC_BASE can
+ * move the APIC to another page that is not RAM. */
 #define APIC_DEFAULT_BASE 0xfee00000ULL
 #define MSR_IA32_TSC_DEADLINE 0x6e0
 #define MSR_X2APIC_FIRST 0x800
 #define MSR_X2APIC_LAST 0x8ff
+
+struct vcpu;
 
 struct lapic {
 	uint64_t apic_base;
@@ -26,10 +29,12 @@ struct lapic {
 	uint64_t period;          /* periodic mode: TSC ticks per period */
 	uint64_t irr[4], isr[4];  /* 256-bit vectors */
 	uint64_t tmr[4];          /* level-triggered vectors (from the I/O APIC) */
-	uint64_t timer_fired;     /* counters for the stats */
+	bool nmi_pending;         /* an NMI IPI waits for delivery */
+	bool init_received;       /* INIT: the vCPU is in wait-for-SIPI */
+	bool sipi_received;       /* ... and a SIPI came, with sipi_vector */
+	uint8_t sipi_vector;
+	uint64_t timer_fired, nmis, sipis; /* counters for the stats */
 };
-
-struct vcpu;
 
 /* Reset state: enabled in xAPIC mode by "firmware", LINT0 as ExtINT. */
 void lapic_reset(struct lapic *l, uint32_t apic_id);
@@ -37,9 +42,13 @@ void lapic_reset(struct lapic *l, uint32_t apic_id);
  * false: not an APIC MSR, or an access the hardware would #GP. */
 bool lapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 bool lapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
-/* Is gpa in the xAPIC register page (xAPIC mode only)? */
+/* Is gpa in the xAPIC register page (xAPIC mode only, at IA32_APIC_BASE)? */
 bool lapic_mmio_owns(const struct lapic *l, uint64_t gpa);
-/* A 32-bit access to the register page; false: malformed access. */
+/* Is gpa in an APIC page nothing answers now (the default page or the one at
+ * IA32_APIC_BASE, while the APIC is disabled, in x2APIC mode or elsewhere)? */
+bool lapic_mmio_hole(const struct lapic *l, uint64_t gpa);
+/* An access to the register page (32-bit; narrower reads inside a register
+ * get its bytes, narrower writes are dropped); false: malformed access. */
 bool lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val);
 /* Fire the timer if its time has come (now: host TSC = guest TSC). */
 void lapic_tick(struct lapic *l, uint64_t now);
@@ -47,18 +56,24 @@ void lapic_tick(struct lapic *l, uint64_t now);
 uint64_t lapic_next_event(const struct lapic *l);
 /* Raise a fixed interrupt. */
 void lapic_set_irr(struct lapic *l, uint8_t vector);
-/* An interrupt message from the I/O APIC: level-triggered ones are marked
- * in the TMR, and their EOI is broadcast back to the I/O APIC. */
+/* A fixed interrupt from outside (the I/O APIC, an IPI): accepted only by an
+ * enabled APIC, vectors 16-255; level-triggered ones are marked in the TMR,
+ * and their EOI is broadcast back to the I/O APIC. */
 void lapic_deliver(struct lapic *l, uint8_t vector, bool level);
+/* IA32_APIC_BASE.EN: CPUID.1:EDX.APIC follows it. */
+bool lapic_enabled(const struct lapic *l);
+/* The task-priority register (bits 7:0), as MOV to/from CR8 reaches it
+ * (CR8[3:0] = TPR[7:4], SDM Vol. 3A §10.8.6.1). */
+uint8_t lapic_get_tpr(const struct lapic *l);
+void lapic_set_tpr(struct lapic *l, uint8_t tpr);
+/* A self-NMI (ICR) waits for delivery; lapic_nmi_ack once injected. */
+bool lapic_nmi_pending(const struct lapic *l);
+void lapic_nmi_ack(struct lapic *l);
 /* Highest pending vector the processor priority allows, or -1. */
 int lapic_pending(const struct lapic *l);
 /* The vector was injected: move it from IRR to ISR. */
 void lapic_ack(struct lapic *l, uint8_t vector);
 /* Does LINT0 take 8259 interrupts (ExtINT, unmasked)? */
 bool lapic_accepts_extint(const struct lapic *l);
-/* The task-priority register (bits 7:0), as MOV to/from CR8 reaches it
- * (CR8[3:0] = TPR[7:4], SDM Vol. 3A §10.8.6.1). */
-uint8_t lapic_tpr(const struct lapic *l);
-void lapic_set_tpr(struct lapic *l, uint8_t tpr);
 
 #endif /* HV_DEV_LAPIC_H */

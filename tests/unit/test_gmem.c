@@ -3,14 +3,17 @@
  * Unit tests: guest memory (hv/gmem.c), its range checks and errors, over
  * stubs of the memory module: a VM whose frames are 16 host pages (gfn % 16),
  * pins counted per gfn, and one gfn that is a dropped volatile page. The
- * file under test is compiled in here, its gmem_ptr() and gmem_write_all()
- * renamed: the vexit and hypercall tests have stubs of their own.
+ * file under test is compiled in here, its functions renamed (gmem_read and
+ * gmem_write for the whole file): the vexit and hypercall tests have stubs
+ * of their own.
  */
 #include "unit.h"
 #include <errcode.h>
 #include <hv/pool.h>
 #define gmem_ptr gmem_ptr_under_test
 #define gmem_write_all gmem_write_all_under_test
+#define gmem_read gmem_read_under_test
+#define gmem_write gmem_write_under_test
 #include "hv/gmem.c"
 #undef gmem_ptr
 #undef gmem_write_all

@@ -51,9 +51,9 @@ START_TEST(switch_to_x2apic)
 	ck_assert(!lapic_mmio_owns(l, 0xfee00020));
 	ck_assert(lapic_msr_read(v, 0x803, &val));
 	ck_assert_uint_eq(val, 0x00050014);
-	/* Leaving x2APIC mode or moving the base is not emulated: #GP. */
+	/* x2APIC -> xAPIC is illegal (#GP); EXTD without EN too. */
 	ck_assert(!lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfee00000 | (1 << 8) | (1 << 11)));
-	ck_assert(!lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfed00000 | (1 << 11) | (1 << 10)));
+	ck_assert(!lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfee00000 | (1 << 10)));
 }
 END_TEST
 
@@ -129,6 +129,150 @@ START_TEST(self_ipi_and_soft_disable)
 }
 END_TEST
 
+START_TEST(global_disable_and_relocation)
+{
+	uint64_t base;
+
+	vm.mem_bytes = 16 << 20;
+	mmio_wr(0xf0, 0x1ff);
+	mmio_wr(0x80, 0x30);
+	lapic_set_irr(l, 0x99);
+	/* Disable: no registers in the page, no interrupts, state lost. */
+	ck_assert(lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfee00000 | (1 << 8)));
+	ck_assert(!lapic_enabled(l));
+	ck_assert(!lapic_mmio_owns(l, 0xfee00030));
+	ck_assert(lapic_mmio_hole(l, 0xfee00030));
+	ck_assert_int_eq(lapic_pending(l), -1);
+	ck_assert(lapic_accepts_extint(l));
+	/* disabled -> x2APIC: #GP; reserved bits: #GP. */
+	ck_assert(!lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfee00000 | (1 << 11) | (1 << 10)));
+	ck_assert(!lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfee00000 | (1 << 11) | (1 << 9)));
+	/* Re-enabled somewhere else, in the power-up state (software disabled). */
+	ck_assert(lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfed00000 | (1 << 11)));
+	ck_assert(lapic_msr_read(v, MSR_IA32_APIC_BASE, &base));
+	ck_assert_uint_eq(base, 0xfed00900);
+	ck_assert(lapic_mmio_owns(l, 0xfed00080));
+	ck_assert(!lapic_mmio_owns(l, 0xfee00080));
+	ck_assert(lapic_mmio_hole(l, 0xfee00080));
+	ck_assert(lapic_mmio(v, 0xfed00080, 4, false, &base));
+	ck_assert_uint_eq(base, 0);                        /* TPR lost */
+	ck_assert(lapic_mmio(v, 0xfed000f0, 4, false, &base));
+	ck_assert_uint_eq(base, 0xff);                     /* SVR: software disabled */
+	ck_assert_uint_eq(l->irr[2], 0);
+	/* Not over RAM. */
+	ck_assert(!lapic_msr_write(v, MSR_IA32_APIC_BASE, 0x100000 | (1 << 11)));
+	/* x2APIC from xAPIC, then disabled from x2APIC: both legal. */
+	ck_assert(lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfed00000 | (1 << 11) | (1 << 10)));
+	ck_assert(lapic_msr_read(v, 0x80d, &base));
+	ck_assert_uint_eq(base, 1);                        /* x2APIC LDR of ID 0 */
+	ck_assert(lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfed00000));
+	ck_assert(!lapic_enabled(l));
+}
+END_TEST
+
+START_TEST(ipis_nmi_init_sipi)
+{
+	uint64_t val = 0;
+
+	mmio_wr(0xf0, 0x1ff);
+	mmio_wr(0x300, (2u << 18) | 0x61);    /* all including self, fixed */
+	ck_assert_int_eq(lapic_pending(l), 0x61);
+	lapic_ack(l, 0x61);
+	mmio_wr(0xb0, 0);
+	mmio_wr(0x300, (3u << 18) | 0x62);    /* all excluding self: nobody */
+	ck_assert_int_eq(lapic_pending(l), -1);
+	mmio_wr(0x310, 0x01000000);           /* physical destination 1: not us */
+	mmio_wr(0x300, 0x63);
+	ck_assert_int_eq(lapic_pending(l), -1);
+	mmio_wr(0xd0, 0x01000000);            /* logical ID bit 0, flat model */
+	mmio_wr(0x300, (1u << 11) | 0x64);    /* logical destination 0x01 */
+	ck_assert_int_eq(lapic_pending(l), 0x64);
+	lapic_ack(l, 0x64);
+	mmio_wr(0xb0, 0);
+	mmio_wr(0x300, (1u << 18) | 0x05);    /* illegal vector: ESR bit 5 */
+	ck_assert_int_eq(lapic_pending(l), -1);
+	mmio_wr(0x280, 0);
+	ck_assert_uint_eq(mmio_rd(0x280) & 0x20, 0); /* our ESR write clears it */
+	mmio_wr(0x310, 0);
+	mmio_wr(0x300, (4u << 8) | (1u << 14)); /* NMI to our ID */
+	ck_assert(lapic_nmi_pending(l));
+	lapic_nmi_ack(l);
+	ck_assert(!lapic_nmi_pending(l));
+	mmio_wr(0x300, (1u << 18) | (4u << 8)); /* NMI by the self shorthand: illegal, ignored */
+	ck_assert(!lapic_nmi_pending(l));
+	mmio_wr(0x300, (6u << 8) | 0x10);     /* SIPI while running: ignored */
+	ck_assert(!l->sipi_received && !l->init_received);
+	mmio_wr(0x300, (5u << 8) | (1u << 15)); /* INIT level de-assert: no-op */
+	ck_assert(!l->init_received);
+	mmio_wr(0x300, (5u << 8) | (1u << 14)); /* INIT */
+	ck_assert(l->init_received);
+	mmio_wr(0x300, (6u << 8) | 0x10);     /* SIPI: recorded with its vector */
+	ck_assert(l->sipi_received);
+	ck_assert_uint_eq(l->sipi_vector, 0x10);
+	/* Byte reads inside a register; byte writes dropped. */
+	mmio_wr(0x80, 0x5a);
+	ck_assert(lapic_mmio(v, 0xfee00080, 1, false, &val));
+	ck_assert_uint_eq(val, 0x5a);
+	val = 0x11;
+	ck_assert(lapic_mmio(v, 0xfee00080, 1, true, &val));
+	ck_assert_uint_eq(mmio_rd(0x80), 0x5a);
+	ck_assert(!lapic_mmio(v, 0xfee00080, 8, false, &val));
+}
+END_TEST
+
+START_TEST(x2apic_msrs)
+{
+	uint64_t val;
+
+	ck_assert(lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfee00000 | (1 << 8) | (1 << 11) | (1 << 10)));
+	ck_assert(lapic_msr_write(v, 0x80f, 0x1ff));
+	ck_assert(lapic_msr_write(v, 0x83f, 0x70));       /* SELF IPI */
+	ck_assert_int_eq(lapic_pending(l), 0x70);
+	ck_assert(!lapic_msr_write(v, 0x83f, 0x170));     /* reserved bits: #GP */
+	ck_assert(!lapic_msr_read(v, 0x83f, &val));       /* write-only */
+	ck_assert(!lapic_msr_write(v, 0x80b, 1));         /* EOI must be 0 */
+	ck_assert(lapic_msr_write(v, 0x80b, 0));
+	ck_assert(!lapic_msr_write(v, 0x831, 0));         /* no ICR high in x2APIC */
+	ck_assert(!lapic_msr_write(v, 0x802, 0));         /* ID read-only */
+	ck_assert(!lapic_msr_write(v, 0x80d, 0));         /* LDR read-only */
+	ck_assert(lapic_msr_write(v, 0x830, 0x71));       /* ICR, physical dest 0 = us */
+	ck_assert_int_eq(lapic_pending(l), 0x71);
+	ck_assert(lapic_msr_write(v, 0x830, (1ULL << 32) | 0x72)); /* dest 1: not us */
+	ck_assert_uint_eq(l->irr[1] & (1ULL << (0x72 - 64)), 0);
+}
+END_TEST
+
+START_TEST(timer_modes)
+{
+	uint64_t now, val;
+
+	mmio_wr(0xf0, 0x1ff);
+	mmio_wr(0x3e0, 0xb);                  /* divide by 1 */
+	mmio_wr(0x320, 0x40);                 /* one-shot */
+	mmio_wr(0x380, 1000000);
+	now = rdtsc_now();
+	ck_assert(lapic_next_event(l) > now && lapic_next_event(l) <= now + 1000000);
+	val = mmio_rd(0x390);
+	ck_assert(val > 0 && val <= 1000000);
+	lapic_tick(l, lapic_next_event(l));
+	ck_assert_int_eq(lapic_pending(l), 0x40);
+	ck_assert_uint_eq(lapic_next_event(l), UINT64_MAX); /* one shot only */
+	ck_assert_uint_eq(mmio_rd(0x390), 0);
+	/* TSC-deadline mode: the initial count is ignored, the MSR arms it. */
+	mmio_wr(0x320, 0x41 | (2u << 17));
+	mmio_wr(0x380, 5);
+	ck_assert_uint_eq(mmio_rd(0x380), 1000000);
+	ck_assert_uint_eq(lapic_next_event(l), UINT64_MAX);
+	ck_assert(lapic_msr_write(v, MSR_IA32_TSC_DEADLINE, 12345));
+	ck_assert(lapic_msr_read(v, MSR_IA32_TSC_DEADLINE, &val));
+	ck_assert_uint_eq(val, 12345);
+	lapic_tick(l, 12345);
+	ck_assert(lapic_msr_read(v, MSR_IA32_TSC_DEADLINE, &val));
+	ck_assert_uint_eq(val, 0);            /* fired: disarmed */
+	ck_assert_uint_eq(l->irr[1] & (1ULL << 1), 1ULL << 1);
+}
+END_TEST
+
 Suite *lapic_suite(void)
 {
 	Suite *s = suite_create("lapic");
@@ -141,6 +285,10 @@ Suite *lapic_suite(void)
 	tcase_add_test(t, tsc_deadline_timer);
 	tcase_add_test(t, periodic_timer_skips_missed_periods);
 	tcase_add_test(t, self_ipi_and_soft_disable);
+	tcase_add_test(t, global_disable_and_relocation);
+	tcase_add_test(t, ipis_nmi_init_sipi);
+	tcase_add_test(t, x2apic_msrs);
+	tcase_add_test(t, timer_modes);
 	suite_add_tcase(s, t);
 	return s;
 }

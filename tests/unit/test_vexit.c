@@ -29,6 +29,7 @@ static struct {
 	uint32_t access;
 	unsigned int cr4_writes, flushes, pdpte_loads;
 	uint64_t cr0, cr3, cr4, efer, pdpte[4];
+	uint64_t rflags, cr2;
 } seen;
 
 /* What the fake CPUID shows in leaves 1, 7 (subleaf 0) and 8000_0001h. */
@@ -36,9 +37,25 @@ static struct cpuid_regs leaf1, leaf7, leaf81;
 
 /* ---- the fake back end ---- */
 
+static struct guest_paging fake_paging;
+
 static void fake_get_paging(struct vcpu *c, struct guest_paging *p)
 {
-	*p = (struct guest_paging){ 0, 0, 0, 0 }; /* paging off: linear == physical */
+	/* Default: paging off, linear == physical; 64-bit code (a fake: no such
+	 * mode). Tests of other modes set fake_paging. */
+	*p = fake_paging.cs_bits ? fake_paging
+				 : (struct guest_paging){ .cr0 = 1, .cs_bits = 64 };
+	p->rflags = seen.rflags;
+}
+
+static void fake_set_rflags(struct vcpu *c, uint64_t val)
+{
+	seen.rflags = val;
+}
+
+static void fake_set_cr2(struct vcpu *c, uint64_t val)
+{
+	seen.cr2 = val;
 }
 
 static const char *fake_exit_name(unsigned int reason)
@@ -98,6 +115,8 @@ static const struct virt_ops fake_ops = {
 	.get_msr = fake_get_msr,
 	.set_msr = fake_set_msr,
 	.flush_gpt = fake_flush,
+	.set_rflags = fake_set_rflags,
+	.set_cr2 = fake_set_cr2,
 	.exit_name = fake_exit_name,
 	.dump = fake_dump,
 };
@@ -156,6 +175,22 @@ void *gmem_ptr(struct vm *m, gpa_t gpa, size_t len, bool write)
 	return gpa_x(gpa) + len <= sizeof(ram) ? ram + gpa_x(gpa) : NULL;
 }
 
+int gmem_write(struct vm *m, uint64_t gpa, const void *src, size_t n)
+{
+	if (gpa + n > sizeof(ram))
+		return -ERANGE;
+	memcpy(ram + gpa, src, n);
+	return 0;
+}
+
+int gmem_read(struct vm *m, void *dst, uint64_t gpa, size_t n)
+{
+	if (gpa + n > sizeof(ram))
+		return -ERANGE;
+	memcpy(dst, ram + gpa, n);
+	return 0;
+}
+
 struct cpuid_regs guest_cpuid(struct vcpu *c, uint32_t leaf, uint32_t subleaf)
 {
 	if (leaf == 1)
@@ -197,6 +232,7 @@ static void setup(void)
 	leaf7 = (struct cpuid_regs){ 0, 1u << 7, 0, 0 };
 	leaf81 = (struct cpuid_regs){ 0, 0, 0, (1u << 11) | (1u << 20) | (1u << 29) };
 	seen.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE; /* multiboot start state */
+	memset(&fake_paging, 0, sizeof(fake_paging));
 }
 
 static struct vexit rec(enum vexit_kind kind, unsigned int len)
@@ -372,6 +408,243 @@ START_TEST(xapic_access_is_emulated)
 	ram[0x1001] = 0xf3;
 	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
 	ck_assert_uint_eq(seen.crashes, 1);
+}
+END_TEST
+
+/* Run the instruction bytes b at RIP rip as an MMIO access at gpa. */
+static enum vexit_action mmio_run(uint64_t rip, const uint8_t *b, size_t n, uint64_t gpa)
+{
+	struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+	enum vexit_action a;
+
+	memcpy(ram + rip, b, n);
+	e.rip = rip;
+	e.fault.gpa = gpa;
+	a = vexit_handle(v, &e);
+	if (a == VEXIT_SKIP)
+		ck_assert_uint_eq(e.insn_len, n);
+	return a;
+}
+
+static uint32_t apic_rd(uint32_t off)
+{
+	uint64_t val = 0;
+
+	ck_assert(lapic_mmio(v, 0xfee00000 + off, 4, false, &val));
+	return (uint32_t)val;
+}
+
+START_TEST(mmio_forms_are_executed)
+{
+	static const uint8_t or_imm[] = { 0x81, 0x8b, 0xf0, 0, 0, 0, 0, 1, 0, 0 }; /* orl $0x100,0xf0(%rbx) */
+	static const uint8_t and_imm[] = { 0x83, 0xa3, 0x80, 0, 0, 0, 0xf0 };        /* andl $-16,0x80(%rbx) */
+	static const uint8_t xchg[] = { 0x87, 0x83, 0x80, 0, 0, 0 };                  /* xchg %eax,0x80(%rbx) */
+	static const uint8_t movzb[] = { 0x0f, 0xb6, 0x43, 0x30 };                    /* movzbl 0x30(%rbx),%eax */
+	static const uint8_t movsx[] = { 0x48, 0x0f, 0xbf, 0x53, 0x30 };              /* movswq 0x30(%rbx),%rdx */
+	static const uint8_t test[] = { 0xf7, 0x83, 0xf0, 0, 0, 0, 0, 1, 0, 0 };     /* testl $0x100,0xf0(%rbx) */
+	static const uint8_t add[] = { 0x03, 0x8b, 0x80, 0, 0, 0 };                   /* add 0x80(%rbx),%ecx */
+	static const uint8_t movah[] = { 0x88, 0x63, 0x00 };                          /* mov %ah,0(%rbx) */
+	static const uint8_t stos[] = { 0xf3, 0xab };                                 /* rep stosl */
+	static const uint8_t movs[] = { 0xf3, 0xa5 };                                 /* rep movsl */
+	static const uint8_t movabs[] = { 0xa1, 0x80, 0, 0xe0, 0xfe, 0, 0, 0, 0 };   /* movabs 0xfee00080,%eax */
+
+	v->regs.rbx = 0xfee00000;
+	lapic_mmio(v, 0xfee000f0, 4, true, &(uint64_t){ 0xff }); /* SVR: software disabled */
+	ck_assert_int_eq(mmio_run(0x1000, or_imm, sizeof(or_imm), 0xfee000f0), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0xf0), 0x1ff); /* read-modify-write: enabled */
+	seen.rflags = 0x2;
+	ck_assert_int_eq(mmio_run(0x1000, test, sizeof(test), 0xfee000f0), VEXIT_SKIP);
+	ck_assert_uint_eq(seen.rflags & 0x40, 0); /* ZF clear: bit 8 set */
+	lapic_mmio(v, 0xfee00080, 4, true, &(uint64_t){ 0x3c });
+	ck_assert_int_eq(mmio_run(0x1000, and_imm, sizeof(and_imm), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0x80), 0x30);
+	v->regs.rax = 0xffffffff00000020ULL;
+	ck_assert_int_eq(mmio_run(0x1000, xchg, sizeof(xchg), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0x80), 0x20);
+	ck_assert_uint_eq(v->regs.rax, 0x30); /* 32-bit register write zero-extends */
+	v->regs.rax = ~0ULL;
+	ck_assert_int_eq(mmio_run(0x1000, movzb, sizeof(movzb), 0xfee00030), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, 0x14); /* version byte */
+	ck_assert_int_eq(mmio_run(0x1000, movsx, sizeof(movsx), 0xfee00030), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rdx, 0x14);
+	v->regs.rcx = 0x10;
+	ck_assert_int_eq(mmio_run(0x1000, add, sizeof(add), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rcx, 0x30);
+	v->regs.rax = 0x4000;
+	ck_assert_int_eq(mmio_run(0x1000, movah, sizeof(movah), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0x80), 0x20); /* a byte write is dropped */
+	/* rep stosl of one dword at the TPR. */
+	v->regs.rax = 0x40;
+	v->regs.rcx = 1;
+	v->regs.rdi = 0xfee00080;
+	ck_assert_int_eq(mmio_run(0x1000, stos, sizeof(stos), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0x80), 0x40);
+	ck_assert_uint_eq(v->regs.rcx, 0);
+	ck_assert_uint_eq(v->regs.rdi, 0xfee00084);
+	/* rep movsl from RAM into the APIC page: 0x2000 holds the TPR value. */
+	ram[0x2000] = 0x70;
+	v->regs.rsi = 0x2000;
+	v->regs.rdi = 0xfee00080;
+	v->regs.rcx = 1;
+	ck_assert_int_eq(mmio_run(0x1000, movs, sizeof(movs), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0x80), 0x70);
+	ck_assert_uint_eq(v->regs.rsi, 0x2004);
+	/* ... and out of it into RAM, 600 dwords: done in batches, RIP kept. */
+	v->regs.rsi = 0xfee00000;
+	v->regs.rdi = 0x3000;
+	v->regs.rcx = 600;
+	ck_assert_int_eq(mmio_run(0x1000, movs, sizeof(movs), 0xfee00000), VEXIT_RESUME);
+	ck_assert_uint_eq(v->regs.rcx, 600 - 256);
+	ck_assert_int_eq(mmio_run(0x1000, movs, sizeof(movs), 0xfee00400), VEXIT_RESUME);
+	ck_assert_int_eq(mmio_run(0x1000, movs, sizeof(movs), 0xfee00800), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rcx, 0);
+	ck_assert_uint_eq(ram[0x3000 + 0x30], 0x14); /* the version register was copied */
+	/* An instruction across a page boundary is fetched whole. */
+	ck_assert_int_eq(mmio_run(0x0ffc, movabs, sizeof(movabs), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, 0x70);
+	ck_assert_uint_eq(seen.crashes, 0);
+	/* One whose fetch stops short (the end of RAM) stops the VM. */
+	ck_assert_int_eq(mmio_run(sizeof(ram) - 4, movabs, 4, 0xfee00080), VEXIT_STOP);
+	ck_assert_uint_eq(seen.crashes, 1);
+}
+END_TEST
+
+START_TEST(disabled_apic_page_floats)
+{
+	static const uint8_t rd[] = { 0x8b, 0x43, 0x30 };  /* mov 0x30(%rbx),%eax */
+	static const uint8_t wr[] = { 0x89, 0x43, 0x80 };  /* mov %eax,0x80(%rbx) */
+
+	v->regs.rbx = 0xfee00000;
+	ck_assert(lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfee00000 | (1 << 8)));
+	ck_assert_int_eq(mmio_run(0x1000, rd, sizeof(rd), 0xfee00030), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, 0xffffffff);
+	ck_assert_int_eq(mmio_run(0x1000, wr, sizeof(wr), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(seen.crashes, 0);
+	ck_assert_uint_eq(seen.faults, 0);
+	/* An INIT IPI to ourselves stops the VM (nobody can send the SIPI). */
+	ck_assert(lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfee00000 | (1 << 8) | (1 << 11)));
+	v->regs.rax = (5u << 8) | (1u << 14);
+	ck_assert_int_eq(mmio_run(0x1000, (const uint8_t[]){ 0x89, 0x83, 0, 3, 0, 0 }, 6, 0xfee00300),
+			 VEXIT_STOP);
+	ck_assert_uint_eq(seen.crashes, 1);
+}
+END_TEST
+
+static void put32(uint64_t pa, uint32_t val)
+{
+	memcpy(ram + pa, &val, 4);
+}
+
+static void put64(uint64_t pa, uint64_t val)
+{
+	memcpy(ram + pa, &val, 8);
+}
+
+/* mov %ecx,(%eax) at guest-linear rip (physical 0x2010) to the TPR. */
+static void tpr_store_at(uint64_t rip, uint32_t tpr)
+{
+	struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+	uint64_t val = 0;
+
+	ram[0x2010] = 0x89;
+	ram[0x2011] = 0x08;
+	e.rip = rip;
+	e.fault.gpa = 0xfee00080;
+	v->regs.rcx = tpr;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+	ck_assert_uint_eq(e.insn_len, 2);
+	ck_assert(lapic_mmio(v, 0xfee00080, 4, false, &val));
+	ck_assert_uint_eq(val, tpr);
+}
+
+START_TEST(fetch_in_every_paging_mode)
+{
+	/* 32-bit paging: PD at 0, PT at 0x1000; 4 KiB page and a 4 MiB page. */
+	fake_paging = (struct guest_paging){ .cr0 = X86_CR0_PE | X86_CR0_PG, .cr4 = X86_CR4_PSE,
+					     .cr3 = 0, .cs_bits = 32 };
+	put32(0x0, 0x1003);
+	put32(0x4, 0x00000083);       /* 0x400000-0x7fffff -> 0 (PSE) */
+	put32(0x1000 + 5 * 4, 0x2003); /* linear 0x5000 -> 0x2000 */
+	tpr_store_at(0x5010, 0x10);
+	tpr_store_at(0x402010, 0x20);
+	/* An instruction whose second half is on a page the guest's tables no
+	 * longer map (the TLB had it): the #PF of that fetch, CR2 its address. */
+	put32(0x1000 + 6 * 4, 0);
+	ram[0x2fff] = 0x89;
+	{
+		struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+
+		e.rip = 0x5fff;
+		e.fault.gpa = 0xfee00080;
+		e.cpl = 3;
+		ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+		ck_assert_uint_eq(e.vector, 14);
+		ck_assert(e.has_error);
+		ck_assert_uint_eq(e.error, 4); /* not present, read, user */
+		ck_assert_uint_eq(seen.cr2, 0x6000);
+		ck_assert_uint_eq(seen.crashes, 0);
+	}
+	/* A page-table page outside RAM: nothing to give the guest, the VM stops. */
+	put32(0x0 + 2 * 4, 0x10000003);
+	{
+		struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+
+		e.rip = 0x805010;
+		e.fault.gpa = 0xfee00080;
+		ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
+		ck_assert_uint_eq(seen.crashes, 1);
+		vm.state = VM_RUNNING;
+	}
+	/* PAE: PDPTEs at 0, PD at 0x1000, PT at 0x3000; 4 KiB and 2 MiB pages. */
+	memset(ram, 0, 0x2000);
+	fake_paging = (struct guest_paging){ .cr0 = X86_CR0_PE | X86_CR0_PG, .cr4 = X86_CR4_PAE,
+					     .cr3 = 0, .cs_bits = 32 };
+	put64(0x0, 0x1001);
+	put64(0x1000, 0x3001);
+	put64(0x1008, 0x00000083);    /* 0x200000-0x3fffff -> 0 */
+	put64(0x3000 + 5 * 8, 0x2003);
+	tpr_store_at(0x5010, 0x30);
+	tpr_store_at(0x202010, 0x40);
+	/* rep movsl from the APIC into RAM that ends at an unmapped page: the
+	 * iterations before it are done, then the #PF (write) at that page. */
+	{
+		struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+
+		put64(0x3000 + 7 * 8, 0x1003); /* linear 0x7000 -> 0x1000; 0x8000 not mapped */
+		ram[0x2010] = 0xf3;
+		ram[0x2011] = 0xa5;
+		put64(0x18, 0x1001);          /* PDPTE 3 (0xc0000000-): the same PD */
+		put64(0x1000 + 8 * 0x1f7, 0x00000000fee00083ULL); /* 0xfee00000 -> APIC (2 MiB) */
+		e.rip = 0x5010;
+		e.fault.gpa = 0xfee00000;
+		v->regs.rsi = 0xfee00000;
+		v->regs.rdi = 0x7ff8;
+		v->regs.rcx = 4;
+		ck_assert_int_eq(vexit_handle(v, &e), VEXIT_INJECT);
+		ck_assert_uint_eq(e.vector, 14);
+		ck_assert_uint_eq(e.error, 2); /* not present, write, supervisor */
+		ck_assert_uint_eq(seen.cr2, 0x8000);
+		ck_assert_uint_eq(v->regs.rcx, 2);
+		ck_assert_uint_eq(v->regs.rdi, 0x8000);
+		ck_assert_uint_eq(v->regs.rsi, 0xfee00008);
+	}
+	/* Real mode: linear = CS.base + IP, 16-bit code (66 89 0f: mov %ecx,(%bx)). */
+	fake_paging = (struct guest_paging){ .cs_bits = 16, .seg_base = { 0, 0x2000 } };
+	{
+		struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+		uint64_t val = 0;
+
+		ram[0x2010] = 0x66;
+		ram[0x2011] = 0x89;
+		ram[0x2012] = 0x0f;
+		e.rip = 0x10;
+		e.fault.gpa = 0xfee00080;
+		v->regs.rcx = 0x50;
+		ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
+		ck_assert_uint_eq(e.insn_len, 3);
+		ck_assert(lapic_mmio(v, 0xfee00080, 4, false, &val));
+		ck_assert_uint_eq(val, 0x50);
+	}
 }
 END_TEST
 
@@ -569,7 +842,7 @@ START_TEST(cr8_is_the_apic_tpr)
 	struct vexit e = cr_write(8, 9);
 
 	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
-	ck_assert_uint_eq(lapic_tpr(&v->lapic), 0x90);
+	ck_assert_uint_eq(lapic_get_tpr(&v->lapic), 0x90);
 	lapic_set_tpr(&v->lapic, 0x5c); /* a TPR write through the APIC */
 	e = rec(VEXIT_CR_READ, 4);
 	e.cr.n = 8;
@@ -578,7 +851,7 @@ START_TEST(cr8_is_the_apic_tpr)
 	ck_assert_uint_eq(v->regs.r11, 5);
 	e = cr_write(8, 16); /* bits 63:4 reserved */
 	expect_gp(&e);
-	ck_assert_uint_eq(lapic_tpr(&v->lapic), 0x5c);
+	ck_assert_uint_eq(lapic_get_tpr(&v->lapic), 0x5c);
 	e = cr_write(2, 0); /* no such exit: the VM stops, the host does not */
 	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
 	ck_assert_uint_eq(seen.crashes, 1);
@@ -718,6 +991,9 @@ Suite *vexit_suite(void)
 	tcase_add_test(t, msr_known_skips_unknown_injects_gp);
 	tcase_add_test(t, guest_physical_fault_goes_to_memory);
 	tcase_add_test(t, xapic_access_is_emulated);
+	tcase_add_test(t, mmio_forms_are_executed);
+	tcase_add_test(t, disabled_apic_page_floats);
+	tcase_add_test(t, fetch_in_every_paging_mode);
 	tcase_add_test(t, other_kinds);
 	tcase_add_test(t, rdpmc_and_cr4_denied_bits_gp);
 	tcase_add_test(t, cr4_bits_follow_cpuid);

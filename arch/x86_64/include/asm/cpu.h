@@ -45,6 +45,8 @@
 #define X86_RFLAGS_ZF (1UL << 6)
 #define X86_RFLAGS_TF (1UL << 8)
 #define X86_RFLAGS_IF (1UL << 9)
+#define X86_RFLAGS_DF (1UL << 10)
+#define X86_RFLAGS_VM (1UL << 17)
 #define X86_DR6_BS (1UL << 14) /* single step (SDM §17.2.3) */
 
 #define MSR_IA32_FEATURE_CONTROL 0x0000003a

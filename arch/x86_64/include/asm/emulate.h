@@ -16,7 +16,7 @@ struct vcpu;
 uint64_t *guest_gpr(struct vcpu *v, unsigned int n);
 
 /* Guest-linear to guest-physical through the guest's own page tables
- * (4-level, PAE or 32-bit paging, or paging off). false if not mapped. */
+ * (paging off, 32-bit, PAE or 4-level paging). false if not mapped. */
 bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa);
 
 /* Copy up to n instruction bytes at guest-linear rip into buf; returns how
@@ -28,9 +28,15 @@ unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned in
  * raises #UD for the other vendor's one, and guests may use either. */
 bool guest_hypercall_insn(struct vcpu *v, uint64_t rip);
 
-/* The guest touched a device's MMIO range at gpa (hv_mmio_owns()): decode
- * the MOV at e->rip and do it on the device bus. VEXIT_SKIP with
- * e->insn_len set, or VEXIT_STOP after vm_crash. */
+/* Is gpa device memory emulated here (a range of the device bus,
+ * hv_mmio_owns(), or an APIC page while nothing answers there)? */
+bool emulate_mmio_owns(struct vcpu *v, uint64_t gpa);
+
+/* The guest touched device memory at gpa: fetch and decode the instruction
+ * at e->rip (any paging mode, 16/32/64-bit code) and do it against the
+ * device. VEXIT_SKIP with e->insn_len set; VEXIT_RESUME for a REP string
+ * instruction not finished yet (registers updated, it restarts); VEXIT_STOP
+ * after vm_crash. */
 enum vexit_action emulate_mmio(struct vcpu *v, struct vexit *e, uint64_t gpa);
 
 #endif /* ASM_EMULATE_H */

@@ -30,6 +30,7 @@
 #define SVM_INT3_INTR (1u << 0)
 #define SVM_INT3_NMI (1u << 1)
 #define SVM_INT3_VINTR (1u << 4)
+#define SVM_INT3_IRET (1u << 20)
 #define SVM_INT3_RDPMC (1u << 15)
 #define SVM_INT3_CPUID (1u << 18)
 #define SVM_INT3_INVD (1u << 22)
@@ -115,6 +116,7 @@
 #define SVM_EXIT_VINTR 0x064
 #define SVM_EXIT_RDPMC 0x06f
 #define SVM_EXIT_CPUID 0x072
+#define SVM_EXIT_IRET 0x074
 #define SVM_EXIT_INVD 0x076
 #define SVM_EXIT_HLT 0x078
 #define SVM_EXIT_IOIO 0x07b

@@ -20,6 +20,9 @@ struct svm_vcpu {
 	void *vmcb;       /* 4 KiB VMCB: control area, then the state save area */
 	uint32_t asid;
 	bool vintr;       /* a virtual interrupt is requested (interrupt window) */
+	bool nmi_masked;  /* an injected NMI's handler runs (until its IRET retires) */
+	bool nmi_iret;    /* its IRET exited at iret_rip (IRET intercept) */
+	uint64_t iret_rip;
 };
 
 struct vcpu_arch {

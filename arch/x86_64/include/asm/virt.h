@@ -16,9 +16,12 @@ struct vcpu;
 struct vcpu_start;
 struct vm;
 
-/* Guest control state a page walk needs (the values the CPU uses). */
+/* Guest control state a page walk and an instruction emulation need. */
 struct guest_paging {
-	uint64_t cr0, cr3, cr4, efer;
+	uint64_t cr0, cr3, efer;
+	uint64_t cr4, rflags;
+	unsigned int cs_bits;  /* code segment: 16, 32 or 64 (real and VM86 mode: 16) */
+	uint64_t seg_base[6];  /* ES CS SS DS FS GS */
 };
 
 struct virt_ops {
@@ -62,6 +65,10 @@ struct virt_ops {
 	 * at entry, SDM §26.3.2.4). NULL: the CPU walks them from memory and
 	 * nothing is loaded or checked (SVM; the walk sets their A bits). */
 	void (*set_pdptes)(struct vcpu *v, const uint64_t pdpte[4]);
+	/* Write the guest's RFLAGS (an emulated instruction's arithmetic flags). */
+	void (*set_rflags)(struct vcpu *v, uint64_t val);
+	/* Write the guest's CR2 (before injecting a #PF the emulation found). */
+	void (*set_cr2)(struct vcpu *v, uint64_t val);
 	/* Name of an exit counter index ("?" for gaps). */
 	const char *(*exit_name)(unsigned int reason);
 	/* Dump the vCPU's guest state and registers to the console. */
