@@ -2,8 +2,9 @@
 /*
  * cpu-modes: a multiboot (v1) kernel that switches the CPU's modes itself.
  * The header, an entry that loads our own GDT (with a 64-bit code segment)
- * and calls modes_main(magic, info), and lm_run(), one trip into long mode
- * and back out as SDM Vol. 3A §9.8.5 describes it.
+ * and calls modes_main(magic, info), lm_run(), one trip into long mode
+ * and back out as SDM Vol. 3A §9.8.5 describes it, and rm_run(), one trip
+ * to real mode and back.
  */
 	.section .multiboot, "a"
 	.balign 4
@@ -108,13 +109,73 @@ lm_run:
 	popl %ebp
 	ret
 
+/*
+ * rm_run(void): one trip to real mode and back (SDM Vol. 3A §9.9.2): a far
+ * jump to a 16-bit code segment (base 0, 4 GiB limit, so this code at
+ * 1 MiB runs on), CR0.PE off, a far return that loads a real-mode CS
+ * (0xffff: base 0xffff0, with A20 on it reaches up to 0x10ffef, where this
+ * code is); the data segments keep their cached 4 GiB descriptors until DS
+ * is loaded in real mode. In real mode: record CR0, CS and CPUID.0
+ * (an exit taken in real mode) at 0x600 (DS = 0), write 'R' to COM1 (an I/O
+ * exit); then CR0.PE on and a far jump back to 32-bit code. Interrupts stay
+ * off (no real-mode IVT is needed), and no near jump is used in 16-bit code.
+ */
+	.globl rm_run
+rm_run:
+	pushl %ebp
+	pushl %ebx
+	pushl %esi
+	pushl %edi
+	movl %esp, rm_saved_esp
+	cli
+	movl $2f, %ebx
+	subl $0xffff0, %ebx		/* the real-mode IP of 2f with CS = 0xffff */
+	ljmp $0x20, $1f
+	.code16
+1:	movl %cr0, %eax
+	andl $~1, %eax			/* PE off: real mode */
+	movl %eax, %cr0
+	pushw $0xffff			/* SS still has its 32-bit descriptor cached */
+	pushw %bx
+	lretw				/* loads a real-mode CS */
+2:	xorw %ax, %ax
+	movw %ax, %ds
+	movl %cr0, %eax
+	movl %eax, 0x600		/* CR0 in real mode */
+	movw %cs, %ax
+	movw %ax, 0x604			/* CS */
+	xorl %eax, %eax
+	cpuid
+	movl %ebx, 0x608		/* CPUID.0:EBX, from real mode */
+	movw $0x3f8, %dx
+	movb $0x52, %al			/* 'R' */
+	outb %al, %dx
+	movl %cr0, %eax
+	orl $1, %eax			/* PE on: protected mode again */
+	movl %eax, %cr0
+	ljmpl $0x08, $3f
+	.code32
+3:	movw $0x10, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw %ax, %ss
+	movl rm_saved_esp, %esp
+	popl %edi
+	popl %esi
+	popl %ebx
+	popl %ebp
+	ret
+
 	.data
 	.balign 8
+rm_saved_esp:
+	.long 0
 gdt:
 	.quad 0
 	.quad 0x00cf9a000000ffff		/* 0x08: 32-bit code */
 	.quad 0x00cf92000000ffff		/* 0x10: data */
 	.quad 0x00af9a000000ffff		/* 0x18: 64-bit code */
+	.quad 0x008f9a000000ffff		/* 0x20: 16-bit code, 4 GiB limit */
 gdt_end:
 gdt_ptr:
 	.word gdt_end - gdt - 1

@@ -6,7 +6,9 @@
  *   longmode  enter long mode (EFER.LME, CR0.PG), check EFER.LMA and 64-bit
  *             code, load CR3 there, leave it (paging off in compatibility
  *             mode), and do it all again;
- *   pae       PAE paging; paging32: 32-bit paging with 4 MiB pages.
+ *   pae       PAE paging; paging32: 32-bit paging with 4 MiB pages;
+ *   realmode  protected mode -> real mode (a CPUID and a port write there)
+ *             -> protected mode -> long mode -> protected mode, three times.
  * In both paging tests: write and read memory through our own tables,
  * load CR3 with other tables, INVLPG after a PTE change, toggle CR4.PGE
  * with paging on, paging off and on again. Output: COM1, then the
@@ -42,6 +44,7 @@ struct lm_args {
 
 void modes_main(uint32_t magic, const struct mb_info *mbi);
 void lm_run(struct lm_args *a);
+void rm_run(void);
 
 static void outb(uint16_t port, uint8_t v)
 {
@@ -267,6 +270,41 @@ static void test_paging32(void)
 	paging_rounds("paging32", CR4_PSE, (uint32_t)pd32_a, (uint32_t)pd32_b, pt32_set_a);
 }
 
+/* ---- real mode and back, then long mode ---- */
+
+static uint32_t cpuid0_ebx(void)
+{
+	uint32_t a = 0, b, c = 0, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return b;
+}
+
+static void test_realmode(void)
+{
+	uintptr_t at = 0x600; /* where rm_run() stores, below 1 MiB */
+	volatile uint32_t *rm;
+	uint32_t vendor = cpuid0_ebx();
+
+	__asm__("" : "+r"(at)); /* a real address, not a null-page constant to the compiler */
+	rm = (volatile uint32_t *)at;
+
+	for (uint32_t r = 1; r <= ROUNDS; r++) {
+		rm[0] = rm[1] = rm[2] = 0xffffffffu;
+		rm_run();
+		puts("\n");
+		check(!(rm[0] & (CR0_PE | CR0_PG)), "CR0 in real mode: PE and PG clear", rm[0]);
+		check((rm[1] & 0xffff) == 0xffff, "real-mode CS loaded by the far jump", rm[1] & 0xffff);
+		check(rm[2] == vendor, "CPUID in real mode (an exit there) as in protected mode", rm[2]);
+		check((read_cr0() & (CR0_PE | CR0_PG)) == CR0_PE, "CR0 back in protected mode",
+		      read_cr0());
+		puts("round ");
+		puthex(r);
+		puts(": real mode entered and left\n");
+	}
+	test_longmode(); /* and from this protected mode into long mode, three times */
+}
+
 void modes_main(uint32_t magic, const struct mb_info *mbi)
 {
 	const char *cmd = (const char *)mbi->cmdline;
@@ -283,6 +321,8 @@ void modes_main(uint32_t magic, const struct mb_info *mbi)
 		test_pae();
 	else if (streq(cmd, "paging32"))
 		test_paging32();
+	else if (streq(cmd, "realmode"))
+		test_realmode();
 	else
 		check(0, "command line names a test", 0);
 	puts(failures ? "Test result: FAILURE\n" : "Test result: SUCCESS\n");
