@@ -175,8 +175,9 @@ GUEST_ELFS += $(BUILD)/guest/workload.elf
 
 # A multiboot (v1) ELF32 test kernel, for the multiboot loader.
 MB32_CFLAGS := -m32 -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-stack-protector \
-	-fcf-protection=none -fno-asynchronous-unwind-tables -nostdinc -isystem $(GCCINC) $(WARN)
-$(BUILD)/guest/multiboot.elf: tests/multiboot/boot.S tests/multiboot/main.c tests/multiboot/mb.ld
+	-fcf-protection=none -fno-asynchronous-unwind-tables -nostdinc -isystem $(GCCINC) $(WARN) \
+	-Itests/multiboot
+$(BUILD)/guest/multiboot.elf: tests/multiboot/boot.S tests/multiboot/main.c tests/multiboot/mb.ld tests/multiboot/mb32.h
 	@mkdir -p $(BUILD)/mb32 $(@D)
 	@echo "  CC32    tests/multiboot"
 	@$(CC) -m32 -c tests/multiboot/boot.S -o $(BUILD)/mb32/boot.o
@@ -187,7 +188,7 @@ $(BUILD)/guest/multiboot.elf: tests/multiboot/boot.S tests/multiboot/main.c test
 GUEST_ELFS += $(BUILD)/guest/multiboot.elf
 
 # The same kind of kernel linked at 0x8000, below 1 MiB (tests/pc.cfg).
-$(BUILD)/guest/multiboot-low.elf: tests/multiboot/boot.S tests/multiboot-low/main.c \
+$(BUILD)/guest/multiboot-low.elf: tests/multiboot/boot.S tests/multiboot-low/main.c tests/multiboot/mb32.h \
 		tests/multiboot-low/mb-low.ld
 	@mkdir -p $(BUILD)/mb32-low $(@D)
 	@echo "  CC32    tests/multiboot-low"
@@ -200,7 +201,8 @@ GUEST_ELFS += $(BUILD)/guest/multiboot-low.elf
 
 # cpu-modes: a multiboot ELF32 kernel that switches CPU modes itself
 # (tests/cpu.cfg); 32-bit code, so not one of the 64-bit GUEST_NAMES.
-$(BUILD)/guest/cpu-modes.elf: tests/guest/cpu-modes/boot.S tests/guest/cpu-modes/modes.c tests/multiboot/mb.ld
+$(BUILD)/guest/cpu-modes.elf: tests/guest/cpu-modes/boot.S tests/guest/cpu-modes/modes.c tests/multiboot/mb.ld \
+		tests/multiboot/mb32.h
 	@mkdir -p $(BUILD)/cpu-modes32 $(@D)
 	@echo "  CC32    tests/guest/cpu-modes"
 	@$(CC) -m32 -c tests/guest/cpu-modes/boot.S -o $(BUILD)/cpu-modes32/boot.o

@@ -11,7 +11,8 @@
  */
 #include <stdint.h>
 
-#define COM1 0x3f8
+#include "mb32.h"
+
 #define EXPECTED_CMDLINE "multiboot-low mem=4M"
 #define MEM (4u << 20)
 
@@ -28,49 +29,6 @@ struct __attribute__((packed)) mb_mmap {
 
 extern char image_start[], image_end[];
 void mb_main(uint32_t magic, const struct mb_info *mbi);
-
-static void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static void puts(const char *s)
-{
-	for (; *s; s++) {
-		while (!(inb(COM1 + 5) & 0x20))
-			;
-		outb(COM1, (uint8_t)*s);
-	}
-}
-
-static void puthex(uint64_t v)
-{
-	char b[19];
-	int i = 18;
-
-	b[i] = 0;
-	do
-		b[--i] = "0123456789abcdef"[v & 15];
-	while ((v >>= 4) && i > 2);
-	b[--i] = 'x';
-	b[--i] = '0';
-	puts(b + i);
-}
-
-static int streq(const char *a, const char *b)
-{
-	while (*a && *a == *b)
-		a++, b++;
-	return *a == *b;
-}
 
 static unsigned int failures;
 

@@ -7,7 +7,8 @@
  */
 #include <stdint.h>
 
-#define COM1 0x3f8
+#include "mb32.h"
+
 #define EXPECTED_CMDLINE "multiboot-test arg=42"
 
 struct mb_info {
@@ -23,28 +24,6 @@ struct __attribute__((packed)) mb_mmap {
 
 void mb_main(uint32_t magic, const struct mb_info *mbi);
 
-static void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static void puts(const char *s)
-{
-	for (; *s; s++) {
-		while (!(inb(COM1 + 5) & 0x20))
-			;
-		outb(COM1, (uint8_t)*s);
-	}
-}
-
 static void putu(uint32_t v)
 {
 	char b[11];
@@ -55,13 +34,6 @@ static void putu(uint32_t v)
 		b[--i] = (char)('0' + v % 10);
 	while ((v /= 10) && i);
 	puts(b + i);
-}
-
-static int streq(const char *a, const char *b)
-{
-	while (*a && *a == *b)
-		a++, b++;
-	return *a == *b;
 }
 
 static unsigned int failures;

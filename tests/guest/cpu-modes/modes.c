@@ -16,7 +16,8 @@
  */
 #include <stdint.h>
 
-#define COM1 0x3f8
+#include "mb32.h"
+
 #define PAGE_A 0x500000u /* 4 KiB test pages */
 #define PAGE_B 0x501000u
 #define PAGE_C 0x502000u
@@ -46,38 +47,6 @@ void modes_main(uint32_t magic, const struct mb_info *mbi);
 void lm_run(struct lm_args *a);
 void rm_run(void);
 
-static void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static void puts(const char *s)
-{
-	for (; *s; s++) {
-		while (!(inb(COM1 + 5) & 0x20))
-			;
-		outb(COM1, (uint8_t)*s);
-	}
-}
-
-static void puthex(uint32_t v)
-{
-	char b[11] = "0x";
-
-	for (int i = 0; i < 8; i++)
-		b[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 15];
-	b[10] = 0;
-	puts(b);
-}
-
 static unsigned int failures;
 
 static void check(int ok, const char *what, uint32_t got)
@@ -90,13 +59,6 @@ static void check(int ok, const char *what, uint32_t got)
 		puts(")\n");
 		failures++;
 	}
-}
-
-static int streq(const char *a, const char *b)
-{
-	while (*a && *a == *b)
-		a++, b++;
-	return *a == *b;
 }
 
 #define CR_ACCESSORS(n)                                                   \
