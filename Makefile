@@ -262,47 +262,21 @@ $(ISOLATION_DISKS):
 	@mkdir -p $(@D)
 	@truncate -s 4M $@
 
-$(BUILD)/isolation.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) $(ISOLATION_DISKS) tests/isolation.cfg scripts/mkiso.sh
-	@echo "  ISO     $@"
-	@scripts/mkiso.sh tests/isolation.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
-
 $(BUILD)/esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) run.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
 	@scripts/mkesp.sh run.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
 
-$(BUILD)/platform.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) $(LINUX_IMAGES) tests/platform.cfg scripts/mkiso.sh
+# One Hintvisor boot per test config: build/NAME.iso from tests/NAME.cfg
+# (isolation: hostile guests; oom: host out of memory; pc: I/O APIC, ACPI,
+# timers, resets, memory map; cpu: mode switches and control registers;
+# insn: instruction exits, events, start-up MSRs; apic: the local APIC and
+# the MMIO instruction forms; platform and linux-*: Linux).
+$(BUILD)/%.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/%.cfg scripts/mkiso.sh
 	@echo "  ISO     $@"
-	@scripts/mkiso.sh tests/platform.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
-
-# The Linux hinting tests, each in a Hintvisor boot of its own (tests/linux-*.cfg).
-$(BUILD)/linux-%.iso: $(BUILD)/hintvisor.elf $(LINUX_IMAGES) tests/linux-%.cfg scripts/mkiso.sh
-	@echo "  ISO     $@"
-	@scripts/mkiso.sh tests/linux-$*.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
-
-# The PC platform (tests/pc.cfg): I/O APIC, ACPI, timers, reset, memory map.
-$(BUILD)/pc.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/pc.cfg scripts/mkiso.sh
-	@echo "  ISO     $@"
-	@scripts/mkiso.sh tests/pc.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
-
-# Host out of memory (tests/oom.cfg): pool and paging device of 4 MiB each.
-$(BUILD)/oom.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/oom.cfg scripts/mkiso.sh
-	@echo "  ISO     $@"
-	@scripts/mkiso.sh tests/oom.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
-
-# The virtual CPU: mode switches, control registers (tests/cpu.cfg).
-$(BUILD)/cpu.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/cpu.cfg scripts/mkiso.sh
-	@echo "  ISO     $@"
-	@scripts/mkiso.sh tests/cpu.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
-
-# Instruction exits, events and start-up MSRs (tests/insn.cfg).
-$(BUILD)/insn.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/insn.cfg scripts/mkiso.sh
-	@echo "  ISO     $@"
-	@scripts/mkiso.sh tests/insn.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
-
-# The local APIC and MMIO emulation tests (tests/apic.cfg).
-$(BUILD)/apic.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/apic.cfg scripts/mkiso.sh
-	@echo "  ISO     $@"
-	@scripts/mkiso.sh tests/apic.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+	@scripts/mkiso.sh tests/$*.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
+$(BUILD)/isolation.iso: $(ISOLATION_DISKS)
+$(BUILD)/platform.iso: $(LINUX_IMAGES)
+$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso: $(LINUX_IMAGES)
 
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
