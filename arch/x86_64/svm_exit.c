@@ -64,7 +64,7 @@ static unsigned int counter(uint64_t code)
 static const char *const exit_names[SVM_CTR_MAX] = {
 	[SVM_EXIT_WRITE_CR4] = "CR4 write", [SVM_EXIT_WRITE_CR8] = "CR8 write",
 	[SVM_EXIT_RDPMC] = "RDPMC",
-	[SVM_EXIT_EXCP_BASE + 6] = "#UD intercept", [SVM_EXIT_INTR] = "INTR",
+	[SVM_EXIT_EXCP_BASE + 6] = "#UD intercept", [SVM_EXIT_EXCP_BASE + 17] = "#AC intercept", [SVM_EXIT_INTR] = "INTR",
 	[SVM_EXIT_NMI] = "NMI", [SVM_EXIT_VINTR] = "VINTR", [SVM_EXIT_IRET] = "IRET", [SVM_EXIT_CPUID] = "CPUID",
 	[SVM_EXIT_INVD] = "INVD", [SVM_EXIT_HLT] = "HLT", [SVM_EXIT_IOIO] = "IOIO",
 	[SVM_EXIT_MSR] = "MSR", [SVM_EXIT_SHUTDOWN] = "shutdown", [SVM_EXIT_VMRUN] = "VMRUN",
@@ -194,6 +194,12 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 		} else {
 			e->kind = VEXIT_UD;
 		}
+		break;
+	case SVM_EXIT_EXCP_BASE + 17:
+		e->kind = VEXIT_REFLECT; /* #AC: EXITINFO1 holds its error code */
+		e->vector = 17;
+		e->has_error = true;
+		e->error = (uint32_t)vmcb->ctl.exit_info1;
 		break;
 	case SVM_EXIT_IOIO:
 		e->kind = VEXIT_IO;

@@ -125,6 +125,19 @@ static enum vexit_action x_rdpmc(struct vcpu *v, struct vexit *e)
 	return inject(e, 13, true, 0);
 }
 
+/*
+ * #AC is intercepted only to pass it on: a guest whose #AC handler itself
+ * raises #AC (an unaligned stack at CPL 3 with AC on) makes the CPU deliver
+ * #AC for ever inside one instruction, with no instruction boundary at which
+ * an interrupt or the preemption timer could end the guest's run (the
+ * "benign exception" loop, CVE-2015-5307). Intercepted, each delivery is an
+ * exit: that guest loops, the host and the other VMs go on.
+ */
+static enum vexit_action x_reflect(struct vcpu *v, struct vexit *e)
+{
+	return VEXIT_INJECT; /* the decoder filled in vector and error code */
+}
+
 static enum vexit_action x_gpt_fault(struct vcpu *v, struct vexit *e)
 {
 	if (emulate_mmio_owns(v, e->fault.gpa))
@@ -186,6 +199,7 @@ static const vexit_fn handlers[VEXIT_KINDS] = {
 	[VEXIT_RDPMC] = x_rdpmc,	   [VEXIT_CR_WRITE] = vcr_write,
 	[VEXIT_CR_READ] = vcr_read,
 	[VEXIT_CACHE_FLUSH] = x_cache_flush, [VEXIT_PAUSE] = x_pause,
+	[VEXIT_REFLECT] = x_reflect,
 };
 
 static const char *const kind_names[VEXIT_KINDS] = {
@@ -198,6 +212,7 @@ static const char *const kind_names[VEXIT_KINDS] = {
 	[VEXIT_RDPMC] = "RDPMC",	  [VEXIT_CR_WRITE] = "MOV to CR",
 	[VEXIT_CR_READ] = "MOV from CR",
 	[VEXIT_CACHE_FLUSH] = "INVD/WBINVD", [VEXIT_PAUSE] = "PAUSE",
+	[VEXIT_REFLECT] = "reflected exception",
 };
 
 const char *vexit_kind_name(enum vexit_kind k)

@@ -161,7 +161,8 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	vmwrite(VMCS_PROC_CTLS2, vmx_caps.proc2);
 	vmwrite(VMCS_EXIT_CTLS, vmx_caps.exit);
 	vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry | (s->mode == VCPU_MODE_LONG ? ENTRY_IA32E : 0));
-	vmwrite(VMCS_EXCEPTION_BITMAP, 1u << 6); /* #UD: VMMCALL (vmx_exit.c) */
+	/* #UD: VMMCALL (vmx_exit.c); #AC: passed on, but as an exit (vexit.c). */
+	vmwrite(VMCS_EXCEPTION_BITMAP, (1u << 6) | (1u << 17));
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);

@@ -102,7 +102,8 @@ static bool guest_long_mode(void)
  * Exception or NMI exit. NMIs belong to the host (we have no NMI sources of
  * our own). #UD is intercepted for VMMCALL, the AMD hypercall instruction,
  * which raises #UD on VT-x: it is a hypercall too; any other #UD goes back
- * to the guest. Other exceptions are not intercepted.
+ * to the guest. #AC is intercepted only to be delivered (vexit.c). Other
+ * exceptions are not intercepted.
  */
 static void decode_exception(struct vcpu *v, struct vexit *e)
 {
@@ -115,6 +116,11 @@ static void decode_exception(struct vcpu *v, struct vexit *e)
 		e->cpl = guest_cpl();
 		e->long_mode = guest_long_mode();
 		e->insn_len = 3;
+	} else if ((info & (7u << 8)) == INTR_TYPE_HW_EXCEPTION && (info & 0xff) == 17) {
+		e->kind = VEXIT_REFLECT; /* #AC, error code 0 */
+		e->vector = 17;
+		e->has_error = true;
+		e->error = (uint32_t)vmread(VMCS_EXIT_INTR_ERROR);
 	}
 }
 

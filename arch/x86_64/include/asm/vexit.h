@@ -31,6 +31,8 @@ enum vexit_kind {
 	VEXIT_RDPMC,       /* no counters are offered: #GP */
 	VEXIT_CR_WRITE,    /* MOV to CRn: cr.n, the value in cr.val */
 	VEXIT_CR_READ,     /* MOV from CRn: cr.n, the destination in cr.gpr */
+	VEXIT_REFLECT,     /* a guest exception intercepted only to be delivered by
+			      the host (#AC): vector, has_error, error are set */
 	VEXIT_CACHE_FLUSH, /* INVD, WBINVD: privileged, nothing to do with EPT/NPT */
 	VEXIT_PAUSE,       /* PAUSE (spin-loop hint) */
 	VEXIT_KINDS
