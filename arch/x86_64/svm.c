@@ -162,8 +162,9 @@ int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 
 	/* #UD: VMCALL from guests written for VT-x (see svm_exit.c). */
 	c->intercept_exc = 1u << 6;
-	/* #AC: delivered by us, as an exit each time (vexit.c). */
-	c->intercept_exc |= 1u << 17;
+	/* #AC, and on SVM #DB: delivered by us, as an exit each time
+	 * (vexit.c, svm_exit.c). */
+	c->intercept_exc |= (1u << 17) | (1u << 1);
 	/* RDPMC: no counters are offered (#GP). CR4 writes: only the bits
 	 * vcr_cr4_allowed() gives (state that is switched, features CPUID
 	 * shows). CR8 writes: the emulated APIC's TPR (vcr.c); reads return

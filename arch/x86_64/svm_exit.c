@@ -28,6 +28,18 @@ static struct vmcb *vmcb_of(const struct vcpu *v)
 	return v->arch.svm.vmcb;
 }
 
+/* Does DR6 report an instruction breakpoint (B0-B3 of an execute
+ * breakpoint, R/W = 00 in DR7) or general detect, the fault-class #DBs? */
+static bool db_is_fault(uint64_t dr6, uint64_t dr7)
+{
+	if (dr6 & (1u << 13)) /* BD */
+		return true;
+	for (unsigned int i = 0; i < 4; i++)
+		if ((dr6 >> i & 1) && !(dr7 >> (16 + 4 * i) & 3))
+			return true;
+	return false;
+}
+
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
 	struct vmcb_control *c = &vmcb_of(v)->ctl;
@@ -64,6 +76,7 @@ static unsigned int counter(uint64_t code)
 static const char *const exit_names[SVM_CTR_MAX] = {
 	[SVM_EXIT_WRITE_CR4] = "CR4 write", [SVM_EXIT_WRITE_CR8] = "CR8 write",
 	[SVM_EXIT_RDPMC] = "RDPMC",
+	[SVM_EXIT_EXCP_BASE + 1] = "#DB intercept",
 	[SVM_EXIT_EXCP_BASE + 6] = "#UD intercept", [SVM_EXIT_EXCP_BASE + 17] = "#AC intercept", [SVM_EXIT_INTR] = "INTR",
 	[SVM_EXIT_NMI] = "NMI", [SVM_EXIT_VINTR] = "VINTR", [SVM_EXIT_IRET] = "IRET", [SVM_EXIT_CPUID] = "CPUID",
 	[SVM_EXIT_INVD] = "INVD", [SVM_EXIT_HLT] = "HLT", [SVM_EXIT_IOIO] = "IOIO",
@@ -194,6 +207,22 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 		} else {
 			e->kind = VEXIT_UD;
 		}
+		break;
+	case SVM_EXIT_EXCP_BASE + 1:
+		/*
+		 * #DB, intercepted for the reason #AC is (vexit.c): a data
+		 * breakpoint on the stack the #DB handler is entered with makes
+		 * each delivery raise #DB again, a loop inside the CPU with no
+		 * exit (CVE-2015-8104). The CPU has already put the cause in
+		 * the VMCB's DR6. An instruction breakpoint is a fault: as the
+		 * CPU does when it delivers one, RF goes into the RFLAGS the
+		 * handler's IRET restores, or the breakpoint hits again.
+		 */
+		e->kind = VEXIT_REFLECT;
+		e->vector = 1;
+		e->has_error = false;
+		if (db_is_fault(vmcb->save.dr6, vmcb->save.dr7))
+			vmcb->save.rflags |= X86_RFLAGS_RF;
 		break;
 	case SVM_EXIT_EXCP_BASE + 17:
 		e->kind = VEXIT_REFLECT; /* #AC: EXITINFO1 holds its error code */

@@ -369,6 +369,39 @@ static void alignment_check(void)
 		test_fail("16 #AC took %lu exits: #AC is not intercepted", after.exits - before.exits);
 }
 
+/*
+ * On AMD SVM the host intercepts #DB too, for the reason it intercepts #AC:
+ * a data breakpoint on the #DB handler's own stack would make each delivery
+ * raise #DB again inside the CPU, with no exit (CVE-2015-8104). 16 single
+ * steps over a NOP are then at least 16 exits (and each is one #DB with
+ * BS, as without the intercept). VT-x needs no such guard.
+ */
+static void debug_intercept(void)
+{
+	struct hv_vm_stats before, after;
+	uint32_t a = 0, b, c = 0, d;
+
+	asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	if (b != 0x68747541) { /* "Auth"enticAMD */
+		gprintf("#DB intercept: not an AMD CPU, nothing to check\n");
+		return;
+	}
+	stats_get(&before);
+	for (int i = 0; i < 16; i++) {
+		ev_reset();
+		asm volatile("leaq 1f(%%rip), %%rax\n movq %%rax, %[s]\n" TF_ON(0) "nop\n 1:"
+			     : [s] "=m"(ev_stop_rip)
+			     :
+			     : "rax", "memory");
+		expect_steps("TF over NOP (SVM, #DB intercepted)", ev_stop_rip, 0);
+	}
+	stats_get(&after);
+	gprintf("16 single steps: %lu exits\n", after.exits - before.exits);
+	if (after.exits - before.exits < 17)
+		test_fail("16 single steps took %lu exits: #DB is not intercepted",
+			  after.exits - before.exits);
+}
+
 void test_main(void)
 {
 	set_gate(1, ev_stub_1);
@@ -385,5 +418,6 @@ void test_main(void)
 	double_fault();
 	into_is_ud();
 	alignment_check();
+	debug_intercept();
 	test_end(test_failures() ? TEST_FAILURE : TEST_SUCCESS, NULL);
 }

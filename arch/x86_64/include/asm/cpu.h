@@ -46,6 +46,7 @@
 #define X86_RFLAGS_TF (1UL << 8)
 #define X86_RFLAGS_IF (1UL << 9)
 #define X86_RFLAGS_DF (1UL << 10)
+#define X86_RFLAGS_RF (1UL << 16)
 #define X86_RFLAGS_VM (1UL << 17)
 #define X86_DR6_BS (1UL << 14) /* single step (SDM §17.2.3) */
 
