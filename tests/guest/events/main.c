@@ -104,20 +104,13 @@ struct __attribute__((packed)) idtr {
 	uint64_t base;
 };
 
+/* The IDT entry of vec (the double-fault test makes one not present). */
 static uint64_t *idt_entry(unsigned int vec)
 {
 	struct idtr r;
 
 	asm volatile("sidt %0" : "=m"(r));
 	return (uint64_t *)(r.base + 16 * vec);
-}
-
-static void set_gate(unsigned int vec, const void *handler)
-{
-	uint64_t h = (uint64_t)handler, *e = idt_entry(vec);
-
-	e[0] = (h & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) | ((h >> 16 & 0xffff) << 48);
-	e[1] = h >> 32;
 }
 
 static void ev_reset(void)
@@ -404,14 +397,14 @@ static void debug_intercept(void)
 
 void test_main(void)
 {
-	set_gate(1, ev_stub_1);
-	set_gate(3, ev_stub_3);
-	set_gate(6, ev_stub_6);
-	set_gate(8, ev_stub_8);
-	set_gate(11, ev_stub_11);
-	set_gate(13, ev_stub_13);
-	set_gate(17, ev_stub_17);
-	set_gate(64, ev_stub_64);
+	idt_set_gate(1, ev_stub_1);
+	idt_set_gate(3, ev_stub_3);
+	idt_set_gate(6, ev_stub_6);
+	idt_set_gate(8, ev_stub_8);
+	idt_set_gate(11, ev_stub_11);
+	idt_set_gate(13, ev_stub_13);
+	idt_set_gate(17, ev_stub_17);
+	idt_set_gate(64, ev_stub_64);
 
 	single_step();
 	delivery_faults();

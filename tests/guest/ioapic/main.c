@@ -46,20 +46,6 @@ static volatile uint32_t *lapic(unsigned int off)
 	return (volatile uint32_t *)(LAPIC + off);
 }
 
-static void install_gate(unsigned int vec, void (*fn)(void))
-{
-	struct __attribute__((packed)) {
-		uint16_t limit;
-		uint64_t base;
-	} idtr;
-	uint64_t h = (uint64_t)fn, *idt;
-
-	asm volatile("sidt %0" : "=m"(idtr));
-	idt = (uint64_t *)idtr.base;
-	idt[vec * 2] = (h & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) | ((h >> 16 & 0xffff) << 48);
-	idt[vec * 2 + 1] = h >> 32;
-}
-
 /* Let pending interrupts in: a window of open IF. */
 static void window(void)
 {
@@ -160,7 +146,7 @@ void test_main(void)
 {
 	outb(0x21, 0xff); /* 8259s masked */
 	outb(0xa1, 0xff);
-	install_gate(VEC, irq_stub);
+	idt_set_gate(VEC, irq_stub);
 	*lapic(0xf0) = 0x1ff; /* software-enable the local APIC, spurious vector 0xff */
 	*lapic(0x80) = 0;     /* TPR 0 */
 	registers();

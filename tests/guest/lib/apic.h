@@ -132,16 +132,7 @@ struct interrupt_frame;
  * interrupt gate of vector vec in the runtime's IDT. */
 static inline void set_gate(unsigned int vec, void (*handler)(struct interrupt_frame *))
 {
-	struct __attribute__((packed)) {
-		uint16_t limit;
-		uint64_t base;
-	} idtr;
-	uint64_t h = (uint64_t)handler, *idt;
-
-	asm volatile("sidt %0" : "=m"(idtr));
-	idt = (uint64_t *)idtr.base;
-	idt[vec * 2] = (h & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) | ((h >> 16 & 0xffff) << 48);
-	idt[vec * 2 + 1] = h >> 32;
+	idt_set_gate(vec, (const void *)handler);
 }
 
 static inline uint32_t cpuid_reg(uint32_t leaf, int reg)

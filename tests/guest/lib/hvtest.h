@@ -123,6 +123,9 @@ int probe_write64(volatile uint64_t *p, uint64_t val);
 /* Last caught exception: vector and error code. */
 extern volatile uint64_t last_fault_vector, last_fault_error;
 
+/* Point vector vec of the runtime's IDT at fn (a 64-bit interrupt gate,
+ * DPL 0): an assembly stub, or an __attribute__((interrupt)) function. */
+void idt_set_gate(unsigned int vec, const void *fn);
 /* Load an empty IDT: the next exception escalates to a triple fault. */
 void idt_clear(void);
 

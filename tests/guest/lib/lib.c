@@ -106,6 +106,11 @@ static void set_gate(unsigned int vec, uint64_t handler, unsigned int dpl)
 	idt[vec * 2 + 1] = handler >> 32;
 }
 
+void idt_set_gate(unsigned int vec, const void *fn)
+{
+	set_gate(vec, (uint64_t)fn, 0);
+}
+
 static void tables_init(void)
 {
 	struct desc_ptr gdtr = { sizeof(gdt) - 1, (uint64_t)gdt };
