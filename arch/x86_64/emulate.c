@@ -353,7 +353,7 @@ enum vexit_action emulate_mmio(struct vcpu *v, struct vexit *e, uint64_t gpa)
 			hex[3 * k + 2] = digits[insn[k] & 15];
 			hex[3 * k + 3] = 0;
 		}
-		vm_crash(v->vm, "APIC access at gpa %#lx by an instruction not emulated (%u bytes "
+		vm_crash(v->vm, "MMIO access at gpa %#lx by an instruction not emulated (%u bytes "
 			 "fetched:%s)", gpa, n, n ? hex : " none");
 		return VEXIT_STOP;
 	}

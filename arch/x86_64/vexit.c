@@ -140,7 +140,10 @@ static enum vexit_action x_reflect(struct vcpu *v, struct vexit *e)
 
 static enum vexit_action x_gpt_fault(struct vcpu *v, struct vexit *e)
 {
-	if (emulate_mmio_owns(v, e->fault.gpa))
+	/* Devices live only outside guest RAM (the APIC pages are holes, a
+	 * relocated APIC may not cover RAM): the common fault, on RAM, goes
+	 * straight to the memory module. */
+	if (!vm_is_ram(v->vm, e->fault.gpa, 1) && emulate_mmio_owns(v, e->fault.gpa))
 		return emulate_mmio(v, e, e->fault.gpa);
 	hv_gpt_fault(v, _gpa(e->fault.gpa), e->fault.gla, e->fault.gla_valid, e->fault.access);
 	/* Mapped now, a discard fault queued, or the VM stopped: the faulting
