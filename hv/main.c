@@ -144,6 +144,8 @@ static void schedule(void)
 
 			if (!runnable(vm, rdtsc_now()))
 				continue;
+			if (vm->state == VM_READY)
+				platform_power_on(&vm->plat, rdtsc_now());
 			vm->state = VM_RUNNING;
 			virt->vcpu_run(&vm->vcpu, slice);
 			ran = true;

@@ -259,9 +259,21 @@ void platform_misc_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int siz
 	}
 }
 
-uint32_t platform_pm_timer(uint64_t now)
+void platform_power_on(struct platform_ports *p, uint64_t now)
 {
-	return (uint32_t)(ticks(0, now, PLAT_PM_TIMER_HZ) & 0xffffff);
+	p->pm_epoch = now;
+}
+
+/*
+ * A per-VM epoch, not the host's: VMs do not share a wrap point, and the
+ * first wrap comes 4.69 s after the VM's power-on, not at some moment of its
+ * boot. That matters to Linux, whose acpi_pm check at boot rejects the timer
+ * when two consecutive reads go backwards by more than 0xfff ticks: across a
+ * wrap, a read pair that spans another VM's time slice does.
+ */
+uint32_t platform_pm_timer(const struct platform_ports *p, uint64_t now)
+{
+	return (uint32_t)(ticks(p->pm_epoch, now, PLAT_PM_TIMER_HZ) & 0xffffff);
 }
 
 void platform_pm_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,
@@ -303,7 +315,7 @@ void platform_pm_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size,
 		return;
 	case PLAT_PM_TMR:
 		if (in)
-			*val = platform_pm_timer(rdtsc_now());
+			*val = platform_pm_timer(p, rdtsc_now());
 		return;
 	default:
 		if (in)

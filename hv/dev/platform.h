@@ -8,7 +8,8 @@
  * control blocks and the PM timer (PLAT_PM_BASE).
  *
  * The counters run from the TSC: the PIT at 1.193182 MHz, the PM timer at
- * 3.579545 MHz (24 bits). The PIT raises no interrupt (guests take their
+ * 3.579545 MHz (24 bits), counting from 0 at the VM's power-on (its first
+ * run), as the timer of a PC counts from its reset. The PIT raises no interrupt (guests take their
  * timer from the local APIC); channel 2's output is readable in port B.
  * A reset request, and power off (S5 through PM1a_CNT), stop the VM with a
  * message.
@@ -47,11 +48,14 @@ struct platform_ports {
 	uint8_t reset_ctl;   /* 0xcf9 */
 	uint8_t rtc_index;
 	uint16_t pm1_sts, pm1_en, pm1_cnt;
+	uint64_t pm_epoch;   /* TSC at power-on: the PM timer reads 0 there */
 };
 
 struct vcpu;
 
 void platform_reset(struct platform_ports *p);
+/* The VM runs for the first time at TSC now: its PM timer starts. */
+void platform_power_on(struct platform_ports *p, uint64_t now);
 /* The port handlers, registered on the VM's bus by hv/io.c. */
 void platform_pit_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,
 		     uint32_t *val);
@@ -62,6 +66,6 @@ void platform_pm_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size,
 /* Current count of PIT channel ch at TSC now (the value a latch reads). */
 uint16_t platform_pit_count(const struct platform_ports *p, unsigned int ch, uint64_t now);
 /* PM timer value at TSC now. */
-uint32_t platform_pm_timer(uint64_t now);
+uint32_t platform_pm_timer(const struct platform_ports *p, uint64_t now);
 
 #endif /* HV_DEV_PLATFORM_H */

@@ -201,9 +201,13 @@ START_TEST(pit_counts)
 	pit_out(0x40, 0);
 	pit_out(0x40, 0);
 	ck_assert_uint_eq(vm.plat.pit[0].reload, 0x10000);
-	/* PM timer: 24 bits at 3.579545 MHz. */
-	ck_assert_uint_eq(platform_pm_timer(tsc_hz), 3579545);
-	ck_assert_uint_eq(platform_pm_timer(tsc_hz * 5), (5 * 3579545) & 0xffffff);
+	/* PM timer: 24 bits at 3.579545 MHz, from 0 at the VM's power-on. */
+	ck_assert_uint_eq(platform_pm_timer(&vm.plat, tsc_hz), 3579545);
+	ck_assert_uint_eq(platform_pm_timer(&vm.plat, tsc_hz * 5), (5 * 3579545) & 0xffffff);
+	platform_power_on(&vm.plat, tsc_hz * 7);
+	ck_assert_uint_eq(platform_pm_timer(&vm.plat, tsc_hz * 7), 0);
+	ck_assert_uint_eq(platform_pm_timer(&vm.plat, tsc_hz * 8), 3579545);
+	ck_assert_uint_eq(platform_pm_timer(&vm.plat, tsc_hz * 12), (5 * 3579545) & 0xffffff);
 }
 END_TEST
 

@@ -7,6 +7,10 @@
 	.section .text.entry, "ax"
 	.globl _start
 _start:
+	rdtsc				/* first: the TSC at power-on, for boot_tsc */
+	shlq $32, %rdx
+	orq %rdx, %rax
+	movq %rax, boot_tsc(%rip)
 	leaq stack_top(%rip), %rsp
 	xorl %ebp, %ebp
 	call guest_start

@@ -17,6 +17,8 @@ extern const char test_title[];
 void test_main(void);
 
 extern const struct hv_start_info *start_info;
+/* The TSC at the guest's first instruction, read by _start. */
+extern uint64_t boot_tsc;
 
 enum test_status { TEST_SUCCESS, TEST_SKIP, TEST_ERROR, TEST_FAILURE };
 

@@ -398,6 +398,8 @@ int probe_write64(volatile uint64_t *p, uint64_t val)
 	return (int)rc;
 }
 
+uint64_t boot_tsc; /* written by _start */
+
 void guest_start(const struct hv_start_info *si);
 void guest_start(const struct hv_start_info *si)
 {
