@@ -58,6 +58,7 @@ struct swap_ops {
 struct swap_dev {
 	const struct swap_ops *ops;
 	void *ctx;
+	uint64_t nslots; /* capacity; 0: not known (room is then never 0) */
 	uint64_t writes, reads, frees, write_errors, read_errors;
 };
 
@@ -279,6 +280,8 @@ int mm_check(struct mm *mm, char *why, size_t len);
 int swap_write(struct swap_dev *dev, uint32_t *slot, const void *page);
 int swap_read(struct swap_dev *dev, uint32_t slot, void *page);
 void swap_free(struct swap_dev *dev, uint32_t slot);
+/* Free slots: how many page-outs can still succeed (UINT64_MAX: not known). */
+uint64_t swap_room(const struct swap_dev *dev);
 
 /* Host-memory backend: slots carved out of one caller buffer. */
 struct swap_mem {

@@ -14,12 +14,23 @@ struct victim {
 	uint8_t gs;       /* guest state it stands for */
 };
 
-/* One reclaim pass: victims to unmap, table hints whose D bit was cleared. */
+/*
+ * One reclaim pass: victims to unmap, table hints whose D bit was cleared.
+ * room: page-outs the paging device can still take, less the stable victims
+ * already chosen for them.
+ */
 struct pass {
 	struct victim v[MM_RECLAIM_BATCH];
 	uint32_t obs[OBS_MAX];
 	unsigned int n, nobs;
+	uint64_t room;
 };
+
+/* Page-outs that can still succeed: free slots (0 without a device). */
+static uint64_t paging_room(const struct mm *mm)
+{
+	return mm->swap == NULL ? 0 : swap_room(mm->swap);
+}
 
 static struct mm_vm *frame_vm(struct mm *mm, uint32_t idx)
 {
@@ -51,7 +62,10 @@ static void age_active(struct mm *mm)
  * the page can go on a later pass, after an INVEPT, if it stays clean. Until
  * that INVEPT a write could hit a TLB entry that still caches D = 1.
  * UNUSED pages go whatever their A bit says; others rotate to the active
- * list when referenced.
+ * list when referenced. A stable page is only taken while the paging device
+ * has room for it; otherwise it goes to the inactive head untouched (its A
+ * bit kept), so that a full device costs a look at the page, not an unmap,
+ * a flush, a failed page-out and a map.
  */
 static void isolate(struct mm *mm, struct pass *p, unsigned int max, uint64_t *budget)
 {
@@ -92,11 +106,18 @@ static void isolate(struct mm *mm, struct pass *p, unsigned int max, uint64_t *b
 			MM_COUNT(vm, lru_rotated, 1);
 			continue;
 		}
+		if (gs == HV_PAGE_STABLE && p->room == 0) {
+			lru_move(mm, FR_INACTIVE, idx, true);
+			MM_COUNT(vm, lru_rotated, 1);
+			continue;
+		}
 		if (gs != HV_PAGE_UNUSED && vm->ops->test_clear_young(vm->ctx, _gfn(g))) {
 			lru_move(mm, FR_ACTIVE, idx, true);
 			MM_COUNT(vm, lru_rotated, 1);
 			continue;
 		}
+		if (gs == HV_PAGE_STABLE)
+			p->room--;
 		lru_del(mm, idx);
 		p->v[p->n++] = (struct victim){ idx, raw, (uint8_t)gs };
 	}
@@ -189,6 +210,7 @@ static uint32_t reclaim_lru(struct mm *mm, uint32_t nr)
 
 	budget = 2 * (mm->lists[FR_ACTIVE].len + mm->lists[FR_INACTIVE].len) + MM_RECLAIM_BATCH;
 	while (freed < nr && budget > 0) {
+		p.room = paging_room(mm);
 		isolate(mm, &p, MIN(nr - freed, (uint32_t)MM_RECLAIM_BATCH), &budget);
 		for (i = 0; i < p.n; i++) {
 			vm = frame_vm(mm, p.v[i].idx);
@@ -212,19 +234,28 @@ static uint32_t reclaim_lru(struct mm *mm, uint32_t nr)
  * Reclaim from the LRU. If that falls short because the paging device is
  * full, take back the slots of pages the guest has hinted in its table since
  * they were paged out (mm_reclaim_slots()) and try once more.
+ *
+ * With the device full from the start only pages that can be dropped are
+ * wanted, and only one: the scan goes on from where it stopped at the next
+ * call, instead of running through every frame for a watermark's worth of
+ * drops that a full host does not have.
  */
 uint32_t mm_reclaim(struct mm *mm, uint32_t nr)
 {
 	uint64_t errors = mm->cnt.pageout_errors;
 	uint32_t freed;
+	bool full;
 
 	if (mm->in_reclaim)
 		return 0;
 	mm->in_reclaim = true;
+	if (paging_room(mm) == 0)
+		nr = MIN(nr, 1u);
 	freed = reclaim_lru(mm, nr);
-	if (freed < nr && mm->cnt.pageout_errors != errors && mm_reclaim_slots(mm) > 0)
+	full = mm->cnt.pageout_errors != errors || paging_room(mm) == 0;
+	if (freed < nr && full && mm_reclaim_slots(mm) > 0)
 		freed += reclaim_lru(mm, nr - freed);
-	mm->futile = freed == 0 && mm->cnt.pageout_errors != errors;
+	mm->futile = freed == 0 && (mm->cnt.pageout_errors != errors || paging_room(mm) == 0);
 	if (mm->futile && mm->swap != NULL)
 		mm->futile_frees = mm->swap->frees;
 	mm->in_reclaim = false;

@@ -36,6 +36,16 @@ void swap_free(struct swap_dev *dev, uint32_t slot)
 	dev->frees++;
 }
 
+uint64_t swap_room(const struct swap_dev *dev)
+{
+	uint64_t used;
+
+	if (dev->nslots == 0)
+		return UINT64_MAX;
+	used = dev->ops->used(dev->ctx);
+	return used < dev->nslots ? dev->nslots - used : 0;
+}
+
 /* ---- host-memory backend ---- */
 
 static bool sm_busy(const struct swap_mem *sm, uint32_t s)
@@ -129,5 +139,6 @@ int swap_mem_init(struct swap_mem *sm, void *buf, size_t len, uint32_t nslots, b
 	sm->nfree = nslots;
 	sm->dev.ops = &swap_mem_ops;
 	sm->dev.ctx = sm;
+	sm->dev.nslots = nslots;
 	return 0;
 }
