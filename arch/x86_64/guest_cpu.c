@@ -10,10 +10,29 @@
  * VMCS/VMCB holds are reached through virt->get_msr/set_msr.
  */
 #include <asm/guest_cpu.h>
+#include <asm/guest_regs.h>
 #include <asm/tsc.h>
 #include <asm/vcr.h>
 #include <asm/virt.h>
+#include <stddef.h>
 #include <string.h>
+
+/* The entry code (vmx_entry.S, svm_entry.S) uses these offsets. */
+_Static_assert(offsetof(struct guest_regs, rax) == GR_RAX, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, rcx) == GR_RCX, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, rdx) == GR_RDX, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, rbx) == GR_RBX, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, rbp) == GR_RBP, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, rsi) == GR_RSI, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, rdi) == GR_RDI, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, r8) == GR_R8, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, r9) == GR_R9, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, r10) == GR_R10, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, r11) == GR_R11, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, r12) == GR_R12, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, r13) == GR_R13, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, r14) == GR_R14, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, r15) == GR_R15, "guest_regs layout");
 
 #define MSR_TSC 0x10
 #define MSR_TSC_ADJUST 0x3b

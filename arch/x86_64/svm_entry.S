@@ -9,8 +9,9 @@
  * After #VMEXIT: store the guest GPRs, VMSAVE the guest's state, VMLOAD the
  * host's, then STGI with IF still set, so that the pending host timer
  * interrupt is taken right here, and CLI.
- * struct guest_regs layout: rax rcx rdx rbx rbp rsi rdi r8..r15 (8 bytes each).
  */
+#include <asm/guest_regs.h>
+
 	.text
 	.globl svm_enter
 svm_enter:
@@ -28,40 +29,15 @@ svm_enter:
 	vmsave %rax
 	movq %rsi, %rax
 	vmload %rax
-	movq 0x08(%rdi), %rcx
-	movq 0x10(%rdi), %rdx
-	movq 0x18(%rdi), %rbx
-	movq 0x20(%rdi), %rbp
-	movq 0x28(%rdi), %rsi
-	movq 0x38(%rdi), %r8
-	movq 0x40(%rdi), %r9
-	movq 0x48(%rdi), %r10
-	movq 0x50(%rdi), %r11
-	movq 0x58(%rdi), %r12
-	movq 0x60(%rdi), %r13
-	movq 0x68(%rdi), %r14
-	movq 0x70(%rdi), %r15
-	movq 0x30(%rdi), %rdi
+	GUEST_GPRS_LOAD
 	sti
 	vmrun %rax
 	/* #VMEXIT: RAX, RSP, RFLAGS (IF=1) are the host's again; GIF=0. */
 	vmsave %rax
 	pushq %rdi
 	movq 24(%rsp), %rdi
-	movq %rcx, 0x08(%rdi)
-	movq %rdx, 0x10(%rdi)
-	movq %rbx, 0x18(%rdi)
-	movq %rbp, 0x20(%rdi)
-	movq %rsi, 0x28(%rdi)
-	popq 0x30(%rdi)
-	movq %r8, 0x38(%rdi)
-	movq %r9, 0x40(%rdi)
-	movq %r10, 0x48(%rdi)
-	movq %r11, 0x50(%rdi)
-	movq %r12, 0x58(%rdi)
-	movq %r13, 0x60(%rdi)
-	movq %r14, 0x68(%rdi)
-	movq %r15, 0x70(%rdi)
+	GUEST_GPRS_STORE
+	popq GR_RDI(%rdi)
 	movq 0(%rsp), %rax
 	vmload %rax
 	stgi

@@ -5,8 +5,9 @@
  * VMLAUNCH or VMRESUME. A VM exit lands on vmx_exit_stub with that RSP; it
  * stores the guest GPRs and returns 0 from vmx_enter. A failed entry returns
  * 1 (VMfailInvalid) or 2 (VMfailValid; see VM-instruction error).
- * struct guest_regs layout: rax rcx rdx rbx rbp rsi rdi r8..r15 (8 bytes each).
  */
+#include <asm/guest_regs.h>
+
 #define VMCS_HOST_RSP 0x6c14
 
 	.text
@@ -22,21 +23,8 @@ vmx_enter:
 	movq $VMCS_HOST_RSP, %rax
 	vmwrite %rsp, %rax
 	testl %esi, %esi		/* flags survive the MOVs below */
-	movq 0x00(%rdi), %rax
-	movq 0x08(%rdi), %rcx
-	movq 0x10(%rdi), %rdx
-	movq 0x18(%rdi), %rbx
-	movq 0x20(%rdi), %rbp
-	movq 0x28(%rdi), %rsi
-	movq 0x38(%rdi), %r8
-	movq 0x40(%rdi), %r9
-	movq 0x48(%rdi), %r10
-	movq 0x50(%rdi), %r11
-	movq 0x58(%rdi), %r12
-	movq 0x60(%rdi), %r13
-	movq 0x68(%rdi), %r14
-	movq 0x70(%rdi), %r15
-	movq 0x30(%rdi), %rdi
+	movq GR_RAX(%rdi), %rax
+	GUEST_GPRS_LOAD
 	jnz 1f
 	vmlaunch
 	jmp 2f
@@ -58,21 +46,9 @@ vmx_enter:
 vmx_exit_stub:
 	pushq %rdi
 	movq 8(%rsp), %rdi
-	movq %rax, 0x00(%rdi)
-	movq %rcx, 0x08(%rdi)
-	movq %rdx, 0x10(%rdi)
-	movq %rbx, 0x18(%rdi)
-	movq %rbp, 0x20(%rdi)
-	movq %rsi, 0x28(%rdi)
-	popq 0x30(%rdi)
-	movq %r8, 0x38(%rdi)
-	movq %r9, 0x40(%rdi)
-	movq %r10, 0x48(%rdi)
-	movq %r11, 0x50(%rdi)
-	movq %r12, 0x58(%rdi)
-	movq %r13, 0x60(%rdi)
-	movq %r14, 0x68(%rdi)
-	movq %r15, 0x70(%rdi)
+	movq %rax, GR_RAX(%rdi)
+	GUEST_GPRS_STORE
+	popq GR_RDI(%rdi)
 	addq $8, %rsp
 	popq %r15
 	popq %r14
