@@ -75,7 +75,7 @@ static bool runnable(struct vm *vm, uint64_t now)
 		return false;
 	if (!v->halted)
 		return true;
-	lapic_tick(&v->lapic, now);
+	vm_timers_tick(v, now);
 	if (vcpu_irq_pending(v, &from_pic) < 0)
 		return false;
 	v->halted = false;
@@ -98,7 +98,7 @@ static void idle(void)
 		if (vms[i]->state == VM_STOPPED)
 			continue;
 		if (vms[i]->vcpu.halted)
-			wake = MIN(wake, lapic_next_event(&vms[i]->vcpu.lapic));
+			wake = MIN(wake, vm_next_timer(&vms[i]->vcpu));
 		if (vms[i]->start_at > rdtsc_now())
 			wake = MIN(wake, vms[i]->start_at); /* not started yet (delay_ms=) */
 	}

@@ -238,6 +238,20 @@ void hv_before_entry(struct vcpu *v)
 		virtio_blk_poll(vm, &vm->blk);
 }
 
+void vm_timers_tick(struct vcpu *v, uint64_t now)
+{
+	lapic_tick(&v->lapic, now);
+	if (platform_pit_irq0(&v->vm->plat, now)) {
+		vm_set_irq(v->vm, 0, true); /* an edge */
+		vm_set_irq(v->vm, 0, false);
+	}
+}
+
+uint64_t vm_next_timer(const struct vcpu *v)
+{
+	return MIN(lapic_next_event(&v->lapic), platform_pit_next_irq0(&v->vm->plat));
+}
+
 void hv_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)
 {
 	struct vm *vm = v->vm;

@@ -411,10 +411,10 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 		hv_before_entry(v);
 		if (vm->state != VM_RUNNING)
 			break;
-		lapic_tick(&v->lapic, now);
+		vm_timers_tick(v, now);
 		deliver_interrupts(v);
 		sync_tpr(v);
-		until = MIN(deadline, MAX(lapic_next_event(&v->lapic), now));
+		until = MIN(deadline, MAX(vm_next_timer(v), now));
 		vmcb->save.rax = v->regs.rax;
 		vmcb->save.rsp = v->regs.rsp;
 		host_timer_arm(until - now);

@@ -319,9 +319,9 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		hv_before_entry(v);
 		if (vm->state != VM_RUNNING)
 			break;
-		lapic_tick(&v->lapic, now);
+		vm_timers_tick(v, now);
 		deliver_interrupts(v);
-		until = MIN(deadline, MAX(lapic_next_event(&v->lapic), now));
+		until = MIN(deadline, MAX(vm_next_timer(v), now));
 		vmwrite(VMCS_PREEMPTION_TIMER, MIN((until - now) >> vmx_caps.timer_rate, 0xffffffffULL));
 		t0 = now;
 		rc = vmx_enter(&v->regs, x->launched);

@@ -84,6 +84,58 @@ static void pit_load(struct pit_channel *c, uint32_t count, uint64_t now)
 {
 	c->reload = count ? count : 0x10000;
 	c->start = now ? now : 1;
+	c->edges = 0;
+}
+
+/* TSC of PIT tick n of a count that started at TSC start (rounded up). */
+static uint64_t pit_tick_tsc(uint64_t start, uint64_t n)
+{
+	return start + (uint64_t)(((unsigned __int128)n * tsc_hz + PLAT_PIT_HZ - 1) / PLAT_PIT_HZ);
+}
+
+/*
+ * The PIT tick of channel 0's OUT rising edge number k (1, 2, ...), or 0 if
+ * there is none: modes 2 and 3 rise at the end of every period, mode 0 at
+ * terminal count, mode 4 one tick after it (the strobe ends); modes 1 and 5
+ * count only after a rising gate, which channel 0's gate (tied high) never
+ * gives.
+ */
+static uint64_t irq0_edge_tick(const struct pit_channel *c, uint64_t k)
+{
+	switch (c->mode) {
+	case 2:
+	case 3:
+		return k * c->reload;
+	case 0:
+		return k == 1 ? c->reload : 0;
+	case 4:
+		return k == 1 ? c->reload + 1 : 0;
+	default:
+		return 0;
+	}
+}
+
+uint64_t platform_pit_next_irq0(const struct platform_ports *p)
+{
+	const struct pit_channel *c = &p->pit[0];
+	uint64_t n;
+
+	if (!c->start || !tsc_hz || !(n = irq0_edge_tick(c, c->edges + 1)))
+		return UINT64_MAX;
+	return pit_tick_tsc(c->start, n);
+}
+
+bool platform_pit_irq0(struct platform_ports *p, uint64_t now)
+{
+	struct pit_channel *c = &p->pit[0];
+
+	if (now < platform_pit_next_irq0(p))
+		return false;
+	if (c->mode == 2 || c->mode == 3)
+		c->edges = ticks(c->start, now, PLAT_PIT_HZ) / c->reload; /* every edge up to now */
+	else
+		c->edges = 1;
+	return true;
 }
 
 static void pit_latch(struct platform_ports *p, unsigned int ch, uint64_t now)
@@ -120,6 +172,7 @@ static void pit_command(struct platform_ports *p, uint8_t v, uint64_t now)
 		c->mode -= 4; /* 6, 7 are aliases of 2, 3 */
 	c->write_hi = c->read_hi = c->latched = false;
 	c->start = 0; /* a new control word stops the count until it is loaded */
+	c->edges = 0;
 }
 
 void platform_pit_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,

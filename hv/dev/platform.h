@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The PC ports an OS pokes at start-up: the 8254 PIT (0x40-0x43) as a
- * counter, port B (0x61), system control port A (0x92: fast A20, reset),
+ * counter and the source of IRQ 0, port B (0x61), system control port A (0x92: fast A20, reset),
  * the reset control register (0xcf9), the keyboard controller's status and
  * reset command (0x64), CMOS/RTC (0x70/0x71), POST (0x80), IMCR
  * (0x22/0x23), and the ACPI fixed hardware the FADT names: PM1a event and
  * control blocks and the PM timer (PLAT_PM_BASE).
  *
+ * Channel 0's output is IRQ 0 (8259 IRQ 0, I/O APIC pin 2): each rising
+ * edge of OUT is an edge on the line, with the edges a VM missed while it
+ * did not run signalled once (an interrupt line has no count).
+ *
  * The counters run from the TSC: the PIT at 1.193182 MHz, the PM timer at
  * 3.579545 MHz (24 bits), counting from 0 at the VM's power-on (its first
- * run), as the timer of a PC counts from its reset. The PIT raises no interrupt (guests take their
- * timer from the local APIC); channel 2's output is readable in port B.
+ * run), as the timer of a PC counts from its reset. Channel 2's output is
+ * readable in port B.
  * A reset request, and power off (S5 through PM1a_CNT), stop the VM with a
  * message.
  */
@@ -39,6 +43,7 @@ struct pit_channel {
 	uint16_t reload_lo; /* low byte written, waiting for the high one */
 	uint32_t reload;    /* 1..65536 */
 	uint64_t start;     /* TSC when counting started, 0: no count loaded */
+	uint64_t edges;     /* channel 0: OUT rising edges signalled as IRQ 0 */
 };
 
 struct platform_ports {
@@ -65,6 +70,13 @@ void platform_pm_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size,
 		    uint32_t *val);
 /* Current count of PIT channel ch at TSC now (the value a latch reads). */
 uint16_t platform_pit_count(const struct platform_ports *p, unsigned int ch, uint64_t now);
+/*
+ * IRQ 0: the TSC of channel 0's next OUT rising edge (UINT64_MAX: none
+ * coming), and platform_pit_irq0() at TSC now: true when an edge is due,
+ * which it consumes (with every earlier one).
+ */
+uint64_t platform_pit_next_irq0(const struct platform_ports *p);
+bool platform_pit_irq0(struct platform_ports *p, uint64_t now);
 /* PM timer value at TSC now. */
 uint32_t platform_pm_timer(const struct platform_ports *p, uint64_t now);
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: the device bus (hv/bus.c), the I/O APIC (hv/dev/ioapic.c)
- * with the local APIC's EOI broadcast, the PIT and PM timer counts
- * (hv/dev/platform.c) at given TSC values, and the guest memory map
+ * with the local APIC's EOI broadcast, the PIT and PM timer counts and the
+ * PIT's IRQ 0 edges (hv/dev/platform.c) at given TSC values, and the guest memory map
  * (hv/memmap.c).
  */
 #include "unit.h"
@@ -211,6 +211,56 @@ START_TEST(pit_counts)
 }
 END_TEST
 
+/* Channel 0's OUT edges as IRQ 0: TSC = 100 x PIT ticks here. */
+START_TEST(pit_irq0_edges)
+{
+	struct pit_channel *c = &vm.plat.pit[0];
+	const uint64_t t0 = 1000000;
+
+	setup();
+	ck_assert_uint_eq(platform_pit_next_irq0(&vm.plat), UINT64_MAX); /* nothing loaded */
+	c->mode = 2;
+	c->reload = 1000;
+	c->start = t0;
+	ck_assert_uint_eq(platform_pit_next_irq0(&vm.plat), t0 + 100000);
+	ck_assert(!platform_pit_irq0(&vm.plat, t0 + 99999));
+	ck_assert(platform_pit_irq0(&vm.plat, t0 + 100000));
+	ck_assert(!platform_pit_irq0(&vm.plat, t0 + 100001)); /* consumed */
+	ck_assert_uint_eq(platform_pit_next_irq0(&vm.plat), t0 + 200000);
+	/* Edges missed while the VM did not run come as one. */
+	ck_assert(platform_pit_irq0(&vm.plat, t0 + 550000));
+	ck_assert(!platform_pit_irq0(&vm.plat, t0 + 550000));
+	ck_assert_uint_eq(platform_pit_next_irq0(&vm.plat), t0 + 600000);
+	/* Mode 3 rises once per period too. */
+	c->mode = 3;
+	ck_assert(platform_pit_irq0(&vm.plat, t0 + 600000));
+	ck_assert_uint_eq(platform_pit_next_irq0(&vm.plat), t0 + 700000);
+	/* Mode 0: once, at terminal count. */
+	c->mode = 0;
+	c->edges = 0;
+	ck_assert(!platform_pit_irq0(&vm.plat, t0 + 99999));
+	ck_assert(platform_pit_irq0(&vm.plat, t0 + 100000));
+	ck_assert_uint_eq(platform_pit_next_irq0(&vm.plat), UINT64_MAX);
+	ck_assert(!platform_pit_irq0(&vm.plat, t0 + 10000000));
+	/* Mode 4: when the strobe ends, one tick after terminal count. */
+	c->mode = 4;
+	c->edges = 0;
+	ck_assert_uint_eq(platform_pit_next_irq0(&vm.plat), t0 + 100100);
+	/* Mode 1 waits for a gate edge that channel 0 never gets. */
+	c->mode = 1;
+	c->edges = 0;
+	ck_assert_uint_eq(platform_pit_next_irq0(&vm.plat), UINT64_MAX);
+	/* Through the ports: a control word stops the count, loading starts it. */
+	pit_out(0x43, 0x34);
+	ck_assert_uint_eq(platform_pit_next_irq0(&vm.plat), UINT64_MAX);
+	pit_out(0x40, 0x10);
+	ck_assert_uint_eq(platform_pit_next_irq0(&vm.plat), UINT64_MAX); /* half loaded */
+	pit_out(0x40, 0x00);
+	ck_assert_uint_eq(c->reload, 0x10);
+	ck_assert_uint_eq(platform_pit_next_irq0(&vm.plat), c->start + 0x10 * 100);
+}
+END_TEST
+
 /* ---- memory map ---- */
 
 START_TEST(memmap_holes)
@@ -251,6 +301,7 @@ Suite *platform_suite(void)
 	tcase_add_test(tc, bus_ranges);
 	tcase_add_test(tc, ioapic_edge_level);
 	tcase_add_test(tc, pit_counts);
+	tcase_add_test(tc, pit_irq0_edges);
 	tcase_add_test(tc, memmap_holes);
 	suite_add_tcase(s, tc);
 	return s;

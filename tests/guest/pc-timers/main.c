@@ -6,18 +6,30 @@
  * down from its reload value through latched reads; channel 2 in mode 0,
  * gated by port 0x61 bit 0, raises its output (port 0x61 bit 5) at terminal
  * count; the read-back command latches a count; port 0x61's refresh bit
- * toggles. Counts are checked against TSC intervals and the TSC frequency
+ * toggles; channel 0's output is IRQ 0 through the 8259 (periodic, masked,
+ * one-shot). Counts are checked against TSC intervals and the TSC frequency
  * from CPUID leaf 0x15, not against wall time.
  */
 #include "hvtest.h"
 
-const char test_title[] = "pc-timers: ACPI PM timer and PIT channels count from the TSC";
+const char test_title[] = "pc-timers: ACPI PM timer and PIT channels count from the TSC, IRQ 0";
 
 #define PM_TMR 0x608
 #define PIT_CH0 0x40
 #define PIT_CH2 0x42
 #define PIT_CMD 0x43
 #define PORT_B 0x61
+#define PIC1_CMD 0x20
+#define PIC1_DATA 0x21
+#define PIC2_CMD 0xa0
+#define PIC2_DATA 0xa1
+#define IRQ0_VEC 0x30
+
+/* IRQ 0: count it, non-specific EOI to the master 8259. */
+volatile uint64_t irq0_count;
+void irq0_stub(void);
+asm(".text\n.globl irq0_stub\nirq0_stub:\n\tpushq %rax\n\tmovb $0x20, %al\n"
+    "\toutb %al, $0x20\n\tlock incq irq0_count(%rip)\n\tpopq %rax\n\tiretq\n");
 
 /* TSC Hz from leaf 0x15 (crystal * EBX / EAX), as Hintvisor fills it. */
 static uint64_t tsc_hz(void)
@@ -161,6 +173,93 @@ static void pit_ch2(uint64_t thz)
 	outb(PORT_B, 0);
 }
 
+/* The 8259 pair at vectors base..base+15, 8086 mode, everything masked. */
+static void pic_init(uint8_t base)
+{
+	outb(PIC1_CMD, 0x11);
+	outb(PIC1_DATA, base);
+	outb(PIC1_DATA, 4);
+	outb(PIC1_DATA, 1);
+	outb(PIC2_CMD, 0x11);
+	outb(PIC2_DATA, (uint8_t)(base + 8));
+	outb(PIC2_DATA, 2);
+	outb(PIC2_DATA, 1);
+	outb(PIC2_DATA, 0xff);
+	outb(PIC1_DATA, 0xff);
+}
+
+/* Spin for TSC ticks with interrupts on. */
+static void spin_sti(uint64_t ticks)
+{
+	asm volatile("sti");
+	spin_tsc(ticks);
+	asm volatile("cli");
+}
+
+/*
+ * Wait with interrupts on until irq0_count reaches n or 2 s of TSC passed
+ * (a hang guard, not a measurement); the TSC when it was seen there.
+ */
+static uint64_t wait_irq0(uint64_t n, uint64_t thz)
+{
+	uint64_t t0 = rdtsc(), t;
+
+	asm volatile("sti");
+	while (irq0_count < n && rdtsc() - t0 < 2 * thz)
+		;
+	t = rdtsc();
+	asm volatile("cli");
+	return t;
+}
+
+/*
+ * Channel 0's OUT is IRQ 0. Mode 2 interrupts once per period: never more
+ * often than the edges in the time elapsed allow. A masked edge stays
+ * requested in the 8259 and comes once unmasked. Mode 0 interrupts once,
+ * not before its terminal count.
+ */
+static void pit_irq0(uint64_t thz)
+{
+	const uint64_t period = clock_ticks(1193, thz, 1193182); /* TSC ticks per 1193 PIT ticks */
+	uint64_t t0, t1, n, max;
+
+	outb(PIT_CMD, 0x30); /* stop the count pit_ch0() left running */
+	idt_set_gate(IRQ0_VEC, irq0_stub);
+	pic_init(IRQ0_VEC);  /* clears what it requested */
+	outb(PIT_CMD, 0x34); /* channel 0, lo/hi, mode 2 */
+	t0 = rdtsc();
+	outb(PIT_CH0, 1193 & 0xff);
+	outb(PIT_CH0, 1193 >> 8); /* 1 ms */
+	outb(PIC1_DATA, 0xfe);
+	t1 = wait_irq0(20, thz);
+	n = irq0_count;
+	max = (t1 - t0) / period + 1;
+	gprintf("PIT IRQ 0, mode 2: %lu interrupts, at most %lu edges\n", n, max);
+	EXPECT(n >= 20);
+	EXPECT(n <= max);
+	/* Masked: nothing delivered, the edge stays requested. */
+	outb(PIC1_DATA, 0xff);
+	n = irq0_count;
+	spin_sti(thz / 200);
+	EXPECT_EQ(irq0_count, n);
+	outb(PIT_CMD, 0x30); /* channel 0, lo/hi, mode 0: stops the count */
+	outb(PIC1_DATA, 0xfe);
+	spin_sti(thz / 1000);
+	EXPECT_EQ(irq0_count, n + 1); /* the one requested while masked */
+	/* Mode 0: one edge at terminal count (2386 ticks, 2 ms), then none. */
+	t0 = rdtsc();
+	outb(PIT_CH0, 2386 & 0xff);
+	outb(PIT_CH0, 2386 >> 8);
+	t1 = wait_irq0(n + 2, thz);
+	gprintf("PIT IRQ 0, mode 0: after %lu PIT ticks (terminal count 2386)\n",
+		clock_ticks(t1 - t0, 1193182, thz));
+	EXPECT_EQ(irq0_count, n + 2);
+	EXPECT(clock_ticks(t1 - t0, 1193182, thz) + 1 >= 2386);
+	spin_sti(thz / 100);
+	EXPECT_EQ(irq0_count, n + 2);
+	outb(PIC1_DATA, 0xff);
+}
+
 void test_main(void)
 {
 	uint64_t thz = tsc_hz();
@@ -171,5 +270,6 @@ void test_main(void)
 	pm_timer(thz);
 	pit_ch0(thz);
 	pit_ch2(thz);
+	pit_irq0(thz);
 	test_end(test_failures() ? TEST_FAILURE : TEST_SUCCESS, NULL);
 }
