@@ -11,7 +11,7 @@
 #define MAX_INSN 15
 
 /* Operations of the ALU group (opcode bits 5:3, or ModR/M.reg of 80-83). */
-static const int alu_ops[8] = { MMIO_ADD, MMIO_OR, -1 /* ADC */, -1 /* SBB */,
+static const int alu_ops[8] = { MMIO_ADD, MMIO_OR, MMIO_ADC, MMIO_SBB,
 				MMIO_AND, MMIO_SUB, MMIO_XOR, MMIO_CMP };
 
 /* Bytes of ModR/M (at p[i]) + SIB + displacement, or 0 if it names a register. */
@@ -157,14 +157,23 @@ opcode:
 		out->size = op == 0x84 ? 1 : osize;
 		out->read = true;
 	} else if (op == 0xf6 || op == 0xf7) {
+		unsigned int ext;
+
 		if (i >= n)
 			return -ENODATA;
-		if ((p[i] >> 3) & 7)
-			return -EINVAL; /* only TEST (/0): NOT, NEG, MUL, DIV are not MMIO forms */
-		out->op = MMIO_TEST;
+		ext = (p[i] >> 3) & 7;
 		out->size = op == 0xf6 ? 1 : osize;
-		out->read = out->has_imm = true;
-		isz = op == 0xf6 ? 1 : osize == 2 ? 2 : 4;
+		out->read = true;
+		if (ext == 0) {
+			out->op = MMIO_TEST;
+			out->has_imm = true;
+			isz = op == 0xf6 ? 1 : osize == 2 ? 2 : 4;
+		} else if (ext == 2 || ext == 3) {
+			out->op = ext == 2 ? MMIO_NOT : MMIO_NEG;
+			out->write = true;
+		} else {
+			return -EINVAL; /* MUL, IMUL, DIV, IDIV: not forms for device memory */
+		}
 	} else if (op == 0x86 || op == 0x87) {
 		out->op = MMIO_XCHG;
 		out->size = op == 0x86 ? 1 : osize;
@@ -201,7 +210,7 @@ opcode:
 		return -EINVAL; /* register operand: no memory access */
 	modrm = p[i];
 	i += (size_t)mlen;
-	if (!out->has_imm) {
+	if (!out->has_imm && out->op != MMIO_NOT && out->op != MMIO_NEG) {
 		out->reg = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0);
 		/* Byte registers 4..7 without a REX prefix are AH, CH, DH, BH. */
 		out->high8 = out->reg_size == 1 && !rex && out->reg >= 4;
@@ -242,11 +251,38 @@ static uint64_t mask_of(unsigned int size)
 uint64_t mmio_alu(enum mmio_op op, unsigned int size, uint64_t dst, uint64_t src, uint64_t *rflags)
 {
 	uint64_t m = mask_of(size), sign = 1ULL << (8 * size - 1), r, f = *rflags;
+	uint64_t cf = f & F_CF;
 
 	dst &= m;
 	src &= m;
+	if (op == MMIO_NOT)
+		return ~dst & m;
 	f &= ~(F_CF | F_PF | F_ZF | F_SF | F_OF);
 	switch (op) {
+	case MMIO_ADC:
+		r = (dst + src + cf) & m;
+		if ((unsigned __int128)dst + src + cf > m)
+			f |= F_CF;
+		if (~(dst ^ src) & (dst ^ r) & sign)
+			f |= F_OF;
+		f = (f & ~F_AF) | ((dst ^ src ^ r) & 0x10 ? F_AF : 0);
+		break;
+	case MMIO_SBB:
+		r = (dst - src - cf) & m;
+		if ((unsigned __int128)src + cf > dst)
+			f |= F_CF;
+		if ((dst ^ src) & (dst ^ r) & sign)
+			f |= F_OF;
+		f = (f & ~F_AF) | ((dst ^ src ^ r) & 0x10 ? F_AF : 0);
+		break;
+	case MMIO_NEG:
+		r = (0 - dst) & m;
+		if (dst)
+			f |= F_CF;
+		if (dst == sign)
+			f |= F_OF;
+		f = (f & ~F_AF) | ((dst ^ r) & 0x10 ? F_AF : 0);
+		break;
 	case MMIO_ADD:
 		r = (dst + src) & m;
 		if (r < dst)

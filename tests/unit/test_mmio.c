@@ -136,6 +136,13 @@ static const struct enc {
 	{ "testl $0x1000,0x300(%rbx)", 64, { 0xf7, 0x83, 0, 3, 0, 0, 0, 0x10, 0, 0 }, 10, 10, MMIO_TEST, 4, 4, R | I, 0, 0x1000 },
 	{ "test %eax,0x300(%rbx)", 64, { 0x85, 0x83, 0, 3, 0, 0 }, 6, 6, MMIO_TEST, 4, 4, R, 0, 0 },
 	{ "testb $1,(%rbx)", 64, { 0xf6, 0x03, 0x01 }, 3, 3, MMIO_TEST, 1, 1, R | I, 0, 1 },
+	{ "adcl $1,0x80(%rbx)", 64, { 0x83, 0x93, 0x80, 0, 0, 0, 1 }, 7, 7, MMIO_ADC, 4, 4, R | W | I, 0, 1 },
+	{ "adc %eax,(%rbx)", 64, { 0x11, 0x03 }, 2, 2, MMIO_ADC, 4, 4, R | W, 0, 0 },
+	{ "sbb 0x80(%rbx),%ecx", 64, { 0x1b, 0x8b, 0x80, 0, 0, 0 }, 6, 6, MMIO_SBB, 4, 4, R | T, 1, 0 },
+	{ "sbbb $2,(%rbx)", 64, { 0x80, 0x1b, 0x02 }, 3, 3, MMIO_SBB, 1, 1, R | W | I, 0, 2 },
+	{ "notl 0x80(%rbx)", 64, { 0xf7, 0x93, 0x80, 0, 0, 0 }, 6, 6, MMIO_NOT, 4, 4, R | W, 0, 0 },
+	{ "negb (%rbx)", 64, { 0xf6, 0x1b }, 2, 2, MMIO_NEG, 1, 1, R | W, 0, 0 },
+	{ "negq (%r11) (REX.B: no register)", 64, { 0x49, 0xf7, 0x1b }, 3, 3, MMIO_NEG, 8, 8, R | W, 0, 0 },
 	{ "cmpl $5,0x20(%rbx)", 64, { 0x83, 0x7b, 0x20, 0x05 }, 4, 4, MMIO_CMP, 4, 4, R | I, 0, 5 },
 	{ "cmp 0x20(%rbx),%eax", 64, { 0x3b, 0x43, 0x20 }, 3, 3, MMIO_CMP, 4, 4, R | T, 0, 0 },
 	{ "rep movsl", 64, { 0xf3, 0xa5 }, 2, 2, MMIO_MOVS, 4, 4, R | W | P, 0, 0 },
@@ -231,26 +238,65 @@ START_TEST(alu_flags)
 	ck_assert_uint_eq(f & 0x8c5, 0x40 | 0x4); /* ZF PF */
 	r = mmio_alu(MMIO_XOR, 4, 0xf0f0, 0xf0f0, &f);
 	ck_assert_uint_eq(r, 0);
+	/* ADC and SBB take CF in. */
+	f = 0x2 | 0x1;
+	r = mmio_alu(MMIO_ADC, 4, 0xfffffffe, 1, &f);
+	ck_assert_uint_eq(r, 0);
+	ck_assert_uint_eq(f & 0x8d5, 0x1 | 0x4 | 0x10 | 0x40); /* CF PF AF ZF */
+	f = 0x2;
+	r = mmio_alu(MMIO_ADC, 1, 0x7f, 0, &f);
+	ck_assert_uint_eq(r, 0x7f);
+	ck_assert_uint_eq(f & 0x8c1, 0); /* no carry in: plain ADD */
+	f = 0x2 | 0x1;
+	r = mmio_alu(MMIO_ADC, 8, ~0ULL, ~0ULL, &f);
+	ck_assert_uint_eq(r, ~0ULL);
+	ck_assert_uint_eq(f & 0x8c1, 0x1 | 0x80); /* CF SF: 2^65 - 1 */
+	f = 0x2 | 0x1;
+	r = mmio_alu(MMIO_SBB, 4, 5, 5, &f);
+	ck_assert_uint_eq(r, 0xffffffff);
+	ck_assert_uint_eq(f & 0x8c1, 0x1 | 0x80); /* 5 - 5 - 1: borrow */
+	f = 0x2 | 0x1;
+	r = mmio_alu(MMIO_SBB, 2, 0x8000, 0, &f);
+	ck_assert_uint_eq(r, 0x7fff);
+	ck_assert_uint_eq(f & 0x8c1, 0x800); /* OF: -32768 - 1 */
+	f = 0x2;
+	r = mmio_alu(MMIO_SBB, 1, 0, 0xff, &f);
+	ck_assert_uint_eq(r, 1);
+	ck_assert_uint_eq(f & 0x1, 0x1);
+	/* NOT changes no flag; NEG sets CF unless the operand was 0. */
+	f = 0x2 | 0x1 | 0x40 | 0x800;
+	r = mmio_alu(MMIO_NOT, 2, 0x00ff, 0x1234, &f);
+	ck_assert_uint_eq(r, 0xff00);
+	ck_assert_uint_eq(f, 0x2 | 0x1 | 0x40 | 0x800);
+	r = mmio_alu(MMIO_NEG, 4, 1, 0, &f);
+	ck_assert_uint_eq(r, 0xffffffff);
+	ck_assert_uint_eq(f & 0x8c1, 0x1 | 0x80);
+	r = mmio_alu(MMIO_NEG, 4, 0, 0, &f);
+	ck_assert_uint_eq(r, 0);
+	ck_assert_uint_eq(f & 0x8c1, 0x40);
+	r = mmio_alu(MMIO_NEG, 1, 0x80, 0, &f);
+	ck_assert_uint_eq(r, 0x80);
+	ck_assert_uint_eq(f & 0x8c1, 0x1 | 0x80 | 0x800); /* -(-128) overflows */
 }
 END_TEST
 
 START_TEST(rejects_the_rest)
 {
 	static const uint8_t regreg[] = { 0x89, 0xc0 };      /* mov %eax,%eax: no memory */
-	static const uint8_t adc[] = { 0x11, 0x00 };         /* adc: not an MMIO form */
+	static const uint8_t mul[] = { 0xf7, 0x20 };         /* mul (%rax): F7 /4 */
 	static const uint8_t c7_1[] = { 0xc7, 0x08, 0, 0, 0, 0 }; /* C7 /1 */
 	static const uint8_t trunc[] = { 0x8b, 0x80, 0x00 }; /* disp32 cut short */
-	static const uint8_t neg[] = { 0xf7, 0x18 };          /* neg (%rax): F7 /3 */
+	static const uint8_t idiv[] = { 0xf6, 0x38 };         /* idivb (%rax): F6 /7 */
 	static const uint8_t sysop[] = { 0x0f, 0x01, 0x00 }; /* sgdt: not MMIO */
 	/* movabs with 7 operand-size prefixes: 16 bytes, over the 15-byte limit. */
 	static const uint8_t movabs16[] = { 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0xa3,
 					    0, 0, 0xe0, 0xfe, 0, 0, 0, 0 };
 
 	ck_assert_int_eq(dec(regreg, sizeof(regreg)), -EINVAL);
-	ck_assert_int_eq(dec(adc, sizeof(adc)), -EINVAL);
+	ck_assert_int_eq(dec(mul, sizeof(mul)), -EINVAL);
 	ck_assert_int_eq(dec(c7_1, sizeof(c7_1)), -EINVAL);
 	ck_assert_int_eq(dec(trunc, sizeof(trunc)), -ENODATA);
-	ck_assert_int_eq(dec(neg, sizeof(neg)), -EINVAL);
+	ck_assert_int_eq(dec(idiv, sizeof(idiv)), -EINVAL);
 	ck_assert_int_eq(dec(sysop, sizeof(sysop)), -EINVAL);
 	ck_assert_int_eq(dec(regreg, 0), -ENODATA);
 	ck_assert_int_eq(mmio_decode(regreg, sizeof(regreg), 48, &d), -EINVAL);

@@ -404,8 +404,10 @@ START_TEST(xapic_access_is_emulated)
 	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_SKIP);
 	ck_assert_uint_eq(e.insn_len, 2);
 	ck_assert_uint_eq(v->regs.rdx, 0x20);
-	/* An instruction the decoder does not know stops the VM. */
-	ram[0x1001] = 0xf3;
+	/* An instruction the decoder does not know stops the VM (imul (%rax),%edx). */
+	ram[0x1001] = 0x0f;
+	ram[0x1002] = 0xaf;
+	ram[0x1003] = 0x10;
 	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
 	ck_assert_uint_eq(seen.crashes, 1);
 }

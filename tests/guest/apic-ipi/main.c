@@ -133,6 +133,21 @@ static void mmio_forms(void)
 	asm volatile("xchgl %k0, 0x80(%1)" : "+r"(r) : "r"(base) : "memory");
 	EXPECT_EQ(r, 0x45);
 	EXPECT_EQ(apic_rd(APIC_TPR), 0x60);
+	/* ADC and SBB with CF set, NOT (keeps CF), NEG (sets it); the TPR keeps
+	 * bits 7:0 of what is written. */
+	asm volatile("stc; adcl $0x0f, 0x80(%0)" ::"r"(base) : "memory", "cc");
+	EXPECT_EQ(apic_rd(APIC_TPR), 0x70);
+	asm volatile("stc; sbbl %1, 0x80(%0)" ::"r"(base), "r"(0x0f) : "memory", "cc");
+	EXPECT_EQ(apic_rd(APIC_TPR), 0x60);
+	asm volatile("stc; notl 0x80(%1); setc %0" : "=r"(zf) : "r"(base) : "memory", "cc");
+	EXPECT_EQ(zf, 1);
+	EXPECT_EQ(apic_rd(APIC_TPR), 0x9f);
+	asm volatile("clc; negl 0x80(%1); setc %0" : "=r"(zf) : "r"(base) : "memory", "cc");
+	EXPECT_EQ(zf, 1);
+	EXPECT_EQ(apic_rd(APIC_TPR), 0x61);
+	r = 0x100;
+	asm volatile("stc; sbbl 0x80(%1), %k0" : "+r"(r) : "r"(base) : "cc");
+	EXPECT_EQ(r, 0x9e);
 	/* REP STOS into the register, REP MOVS from RAM into it and out of the page. */
 	{
 		uint64_t di = base + APIC_TPR, cnt = 1;
@@ -163,7 +178,7 @@ static void mmio_forms(void)
 		EXPECT_EQ(si, base + 256);
 	}
 	apic_wr(APIC_TPR, 0);
-	gprintf("MMIO forms: moffs, MOVZX/MOVSX, imm, OR/AND/ADD/SUB/XOR, TEST/CMP, XCHG, REP STOS/MOVS checked\n");
+	gprintf("MMIO forms: moffs, MOVZX/MOVSX, imm, OR/AND/ADD/SUB/XOR/ADC/SBB, NOT/NEG, TEST/CMP, XCHG, REP STOS/MOVS checked\n");
 }
 
 void test_main(void)

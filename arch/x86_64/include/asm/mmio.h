@@ -19,6 +19,10 @@ enum mmio_op {
 	MMIO_AND,
 	MMIO_SUB,
 	MMIO_XOR,
+	MMIO_ADC,   /* dst + src + CF */
+	MMIO_SBB,   /* dst - src - CF */
+	MMIO_NOT,   /* mem = ~mem, flags kept (no source) */
+	MMIO_NEG,   /* mem = 0 - mem (no source) */
 	MMIO_CMP,   /* flags of dst - src, nothing written */
 	MMIO_TEST,  /* flags of mem & src, nothing written */
 	MMIO_MOVS,  /* [rDI] = [rSI], string (rep: RCX times) */
@@ -47,8 +51,9 @@ struct mmio_insn {
 /*
  * Decode the instruction at insn (n bytes available) in a code segment of
  * mode bits (16, 32 or 64): MOV (88-8B, C6/C7 /0, A0-A3 moffs), MOVZX
- * (0F B6/B7), MOVSX (0F BE/BF, 63 with REX.W), XCHG (86/87), ADD, OR, AND,
- * SUB, XOR, CMP (00-3B r/m forms and 80/81/83), TEST (84/85, F6/F7 /0),
+ * (0F B6/B7), MOVSX (0F BE/BF, 63 with REX.W), XCHG (86/87), ADD, OR, ADC,
+ * SBB, AND, SUB, XOR, CMP (00-3B r/m forms and 80/81/83), TEST (84/85,
+ * F6/F7 /0), NOT and NEG (F6/F7 /2, /3),
  * MOVS (A4/A5) and STOS (AA/AB) with REP, with the legacy prefixes 66, 67,
  * F0, F2, F3, segment overrides and REX. The memory operand's address is not
  * computed: the caller knows the guest-physical address from the fault.
@@ -59,7 +64,8 @@ int mmio_decode(const uint8_t *insn, size_t n, unsigned int mode, struct mmio_in
 
 /* The ALU result of op on size-byte operands dst and src, and RFLAGS with
  * CF, PF, AF, ZF, SF and OF updated as the instruction does (MMIO_ADD to
- * MMIO_TEST; AF is left as it was where the SDM calls it undefined). */
+ * MMIO_TEST; ADC and SBB take CF from *rflags; NOT changes no flag; AF is
+ * left as it was where the SDM calls it undefined). */
 uint64_t mmio_alu(enum mmio_op op, unsigned int size, uint64_t dst, uint64_t src, uint64_t *rflags);
 
 #endif /* ASM_MMIO_H */
