@@ -174,6 +174,14 @@ opcode:
 		} else {
 			return -EINVAL; /* MUL, IMUL, DIV, IDIV: not forms for device memory */
 		}
+	} else if (op == 0xfe || op == 0xff) {
+		if (i >= n)
+			return -ENODATA;
+		if ((p[i] >> 3) & 6)
+			return -EINVAL; /* /2-/7: CALL, JMP, PUSH: not data accesses to a device */
+		out->op = (p[i] >> 3) & 1 ? MMIO_DEC : MMIO_INC;
+		out->size = op == 0xfe ? 1 : osize;
+		out->read = out->write = true;
 	} else if (op == 0x86 || op == 0x87) {
 		out->op = MMIO_XCHG;
 		out->size = op == 0x86 ? 1 : osize;
@@ -210,7 +218,8 @@ opcode:
 		return -EINVAL; /* register operand: no memory access */
 	modrm = p[i];
 	i += (size_t)mlen;
-	if (!out->has_imm && out->op != MMIO_NOT && out->op != MMIO_NEG) {
+	if (!out->has_imm && out->op != MMIO_NOT && out->op != MMIO_NEG && out->op != MMIO_INC &&
+	    out->op != MMIO_DEC) {
 		out->reg = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0);
 		/* Byte registers 4..7 without a REX prefix are AH, CH, DH, BH. */
 		out->high8 = out->reg_size == 1 && !rex && out->reg >= 4;
@@ -274,6 +283,14 @@ uint64_t mmio_alu(enum mmio_op op, unsigned int size, uint64_t dst, uint64_t src
 		if ((dst ^ src) & (dst ^ r) & sign)
 			f |= F_OF;
 		f = (f & ~F_AF) | ((dst ^ src ^ r) & 0x10 ? F_AF : 0);
+		break;
+	case MMIO_INC:
+	case MMIO_DEC:
+		r = (op == MMIO_INC ? dst + 1 : dst - 1) & m;
+		f |= cf; /* CF is not affected */
+		if (r == (op == MMIO_INC ? sign : sign - 1))
+			f |= F_OF;
+		f = (f & ~F_AF) | ((dst ^ 1 ^ r) & 0x10 ? F_AF : 0);
 		break;
 	case MMIO_NEG:
 		r = (0 - dst) & m;

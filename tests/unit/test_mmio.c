@@ -143,6 +143,9 @@ static const struct enc {
 	{ "notl 0x80(%rbx)", 64, { 0xf7, 0x93, 0x80, 0, 0, 0 }, 6, 6, MMIO_NOT, 4, 4, R | W, 0, 0 },
 	{ "negb (%rbx)", 64, { 0xf6, 0x1b }, 2, 2, MMIO_NEG, 1, 1, R | W, 0, 0 },
 	{ "negq (%r11) (REX.B: no register)", 64, { 0x49, 0xf7, 0x1b }, 3, 3, MMIO_NEG, 8, 8, R | W, 0, 0 },
+	{ "incl 0x80(%rbx)", 64, { 0xff, 0x83, 0x80, 0, 0, 0 }, 6, 6, MMIO_INC, 4, 4, R | W, 0, 0 },
+	{ "decw (%rbx)", 64, { 0x66, 0xff, 0x0b }, 3, 3, MMIO_DEC, 2, 2, R | W, 0, 0 },
+	{ "lock incb (%rbx)", 64, { 0xf0, 0xfe, 0x03 }, 3, 3, MMIO_INC, 1, 1, R | W, 0, 0 },
 	{ "cmpl $5,0x20(%rbx)", 64, { 0x83, 0x7b, 0x20, 0x05 }, 4, 4, MMIO_CMP, 4, 4, R | I, 0, 5 },
 	{ "cmp 0x20(%rbx),%eax", 64, { 0x3b, 0x43, 0x20 }, 3, 3, MMIO_CMP, 4, 4, R | T, 0, 0 },
 	{ "rep movsl", 64, { 0xf3, 0xa5 }, 2, 2, MMIO_MOVS, 4, 4, R | W | P, 0, 0 },
@@ -274,6 +277,18 @@ START_TEST(alu_flags)
 	r = mmio_alu(MMIO_NEG, 4, 0, 0, &f);
 	ck_assert_uint_eq(r, 0);
 	ck_assert_uint_eq(f & 0x8c1, 0x40);
+	/* INC and DEC keep CF. */
+	f = 0x2 | 0x1;
+	r = mmio_alu(MMIO_INC, 1, 0x7f, 0, &f);
+	ck_assert_uint_eq(r, 0x80);
+	ck_assert_uint_eq(f & 0x8d1, 0x1 | 0x10 | 0x80 | 0x800); /* CF kept, AF SF OF */
+	f = 0x2;
+	r = mmio_alu(MMIO_INC, 4, 0xffffffff, 0, &f);
+	ck_assert_uint_eq(r, 0);
+	ck_assert_uint_eq(f & 0x8c1, 0x40); /* ZF, no CF */
+	r = mmio_alu(MMIO_DEC, 2, 0x8000, 0, &f);
+	ck_assert_uint_eq(r, 0x7fff);
+	ck_assert_uint_eq(f & 0x8c1, 0x800);
 	r = mmio_alu(MMIO_NEG, 1, 0x80, 0, &f);
 	ck_assert_uint_eq(r, 0x80);
 	ck_assert_uint_eq(f & 0x8c1, 0x1 | 0x80 | 0x800); /* -(-128) overflows */
@@ -287,6 +302,7 @@ START_TEST(rejects_the_rest)
 	static const uint8_t c7_1[] = { 0xc7, 0x08, 0, 0, 0, 0 }; /* C7 /1 */
 	static const uint8_t trunc[] = { 0x8b, 0x80, 0x00 }; /* disp32 cut short */
 	static const uint8_t idiv[] = { 0xf6, 0x38 };         /* idivb (%rax): F6 /7 */
+	static const uint8_t call[] = { 0xff, 0x10 };         /* call *(%rax): FF /2 */
 	static const uint8_t sysop[] = { 0x0f, 0x01, 0x00 }; /* sgdt: not MMIO */
 	/* movabs with 7 operand-size prefixes: 16 bytes, over the 15-byte limit. */
 	static const uint8_t movabs16[] = { 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0xa3,
@@ -297,6 +313,7 @@ START_TEST(rejects_the_rest)
 	ck_assert_int_eq(dec(c7_1, sizeof(c7_1)), -EINVAL);
 	ck_assert_int_eq(dec(trunc, sizeof(trunc)), -ENODATA);
 	ck_assert_int_eq(dec(idiv, sizeof(idiv)), -EINVAL);
+	ck_assert_int_eq(dec(call, sizeof(call)), -EINVAL);
 	ck_assert_int_eq(dec(sysop, sizeof(sysop)), -EINVAL);
 	ck_assert_int_eq(dec(regreg, 0), -ENODATA);
 	ck_assert_int_eq(mmio_decode(regreg, sizeof(regreg), 48, &d), -EINVAL);

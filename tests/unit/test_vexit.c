@@ -449,6 +449,8 @@ START_TEST(mmio_forms_are_executed)
 	static const uint8_t stos[] = { 0xf3, 0xab };                                 /* rep stosl */
 	static const uint8_t movs[] = { 0xf3, 0xa5 };                                 /* rep movsl */
 	static const uint8_t movabs[] = { 0xa1, 0x80, 0, 0xe0, 0xfe, 0, 0, 0, 0 };   /* movabs 0xfee00080,%eax */
+	static const uint8_t inc[] = { 0xff, 0x83, 0x80, 0, 0, 0 };                   /* incl 0x80(%rbx) */
+	static const uint8_t neg[] = { 0xf7, 0x9b, 0x80, 0, 0, 0 };                   /* negl 0x80(%rbx) */
 
 	v->regs.rbx = 0xfee00000;
 	lapic_mmio(v, 0xfee000f0, 4, true, &(uint64_t){ 0xff }); /* SVR: software disabled */
@@ -475,6 +477,13 @@ START_TEST(mmio_forms_are_executed)
 	v->regs.rax = 0x4000;
 	ck_assert_int_eq(mmio_run(0x1000, movah, sizeof(movah), 0xfee00080), VEXIT_SKIP);
 	ck_assert_uint_eq(apic_rd(0x80), 0x20); /* a byte write is dropped */
+	/* INC and DEC keep CF; NEG sets it. */
+	seen.rflags = 0x2 | 0x1;
+	ck_assert_int_eq(mmio_run(0x1000, inc, sizeof(inc), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0x80), 0x21);
+	ck_assert_uint_eq(seen.rflags & 0x1, 0x1);
+	ck_assert_int_eq(mmio_run(0x1000, neg, sizeof(neg), 0xfee00080), VEXIT_SKIP);
+	ck_assert_uint_eq(apic_rd(0x80), 0xdf);
 	/* rep stosl of one dword at the TPR. */
 	v->regs.rax = 0x40;
 	v->regs.rcx = 1;

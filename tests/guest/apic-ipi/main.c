@@ -148,6 +148,11 @@ static void mmio_forms(void)
 	r = 0x100;
 	asm volatile("stc; sbbl 0x80(%1), %k0" : "+r"(r) : "r"(base) : "cc");
 	EXPECT_EQ(r, 0x9e);
+	asm volatile("stc; incl 0x80(%1); setc %0" : "=r"(zf) : "r"(base) : "memory", "cc");
+	EXPECT_EQ(zf, 1); /* INC keeps CF */
+	EXPECT_EQ(apic_rd(APIC_TPR), 0x62);
+	asm volatile("decl 0x80(%0)" ::"r"(base) : "memory", "cc");
+	EXPECT_EQ(apic_rd(APIC_TPR), 0x61);
 	/* REP STOS into the register, REP MOVS from RAM into it and out of the page. */
 	{
 		uint64_t di = base + APIC_TPR, cnt = 1;
@@ -178,7 +183,7 @@ static void mmio_forms(void)
 		EXPECT_EQ(si, base + 256);
 	}
 	apic_wr(APIC_TPR, 0);
-	gprintf("MMIO forms: moffs, MOVZX/MOVSX, imm, OR/AND/ADD/SUB/XOR/ADC/SBB, NOT/NEG, TEST/CMP, XCHG, REP STOS/MOVS checked\n");
+	gprintf("MMIO forms: moffs, MOVZX/MOVSX, imm, OR/AND/ADD/SUB/XOR/ADC/SBB, NOT/NEG/INC/DEC, TEST/CMP, XCHG, REP STOS/MOVS checked\n");
 }
 
 void test_main(void)

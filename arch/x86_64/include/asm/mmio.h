@@ -23,6 +23,8 @@ enum mmio_op {
 	MMIO_SBB,   /* dst - src - CF */
 	MMIO_NOT,   /* mem = ~mem, flags kept (no source) */
 	MMIO_NEG,   /* mem = 0 - mem (no source) */
+	MMIO_INC,   /* mem + 1, CF kept (no source) */
+	MMIO_DEC,   /* mem - 1, CF kept (no source) */
 	MMIO_CMP,   /* flags of dst - src, nothing written */
 	MMIO_TEST,  /* flags of mem & src, nothing written */
 	MMIO_MOVS,  /* [rDI] = [rSI], string (rep: RCX times) */
@@ -53,7 +55,7 @@ struct mmio_insn {
  * mode bits (16, 32 or 64): MOV (88-8B, C6/C7 /0, A0-A3 moffs), MOVZX
  * (0F B6/B7), MOVSX (0F BE/BF, 63 with REX.W), XCHG (86/87), ADD, OR, ADC,
  * SBB, AND, SUB, XOR, CMP (00-3B r/m forms and 80/81/83), TEST (84/85,
- * F6/F7 /0), NOT and NEG (F6/F7 /2, /3),
+ * F6/F7 /0), NOT and NEG (F6/F7 /2, /3), INC and DEC (FE/FF /0, /1),
  * MOVS (A4/A5) and STOS (AA/AB) with REP, with the legacy prefixes 66, 67,
  * F0, F2, F3, segment overrides and REX. The memory operand's address is not
  * computed: the caller knows the guest-physical address from the fault.
@@ -64,7 +66,8 @@ int mmio_decode(const uint8_t *insn, size_t n, unsigned int mode, struct mmio_in
 
 /* The ALU result of op on size-byte operands dst and src, and RFLAGS with
  * CF, PF, AF, ZF, SF and OF updated as the instruction does (MMIO_ADD to
- * MMIO_TEST; ADC and SBB take CF from *rflags; NOT changes no flag; AF is
+ * MMIO_DEC; ADC and SBB take CF from *rflags; NOT changes no flag, INC and
+ * DEC leave CF; AF is
  * left as it was where the SDM calls it undefined). */
 uint64_t mmio_alu(enum mmio_op op, unsigned int size, uint64_t dst, uint64_t src, uint64_t *rflags);
 
