@@ -126,7 +126,7 @@ static void e820_add(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
  * Linux takes the TSC frequency from CPUID leaf 0x15 only on Intel CPUs
  * (native_calibrate_tsc()); elsewhere it calibrates against PIT channel 2,
  * polled through port 0x61, where every read is an exit: a timing loop that
- * long would fail Linux's accuracy checks whenever another VM's time slice
+ * long can fail Linux's accuracy checks whenever another VM's time slice
  * fell into it. Hintvisor knows the frequency: on other CPUs it appends
  * tsc_early_khz= unless the configured command line sets it.
  */
