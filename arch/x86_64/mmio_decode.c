@@ -260,7 +260,7 @@ static uint64_t mask_of(unsigned int size)
 uint64_t mmio_alu(enum mmio_op op, unsigned int size, uint64_t dst, uint64_t src, uint64_t *rflags)
 {
 	uint64_t m = mask_of(size), sign = 1ULL << (8 * size - 1), r, f = *rflags;
-	uint64_t cf = f & F_CF;
+	uint64_t cf = f & F_CF, cin;
 
 	dst &= m;
 	src &= m;
@@ -268,17 +268,22 @@ uint64_t mmio_alu(enum mmio_op op, unsigned int size, uint64_t dst, uint64_t src
 		return ~dst & m;
 	f &= ~(F_CF | F_PF | F_ZF | F_SF | F_OF);
 	switch (op) {
-	case MMIO_ADC:
-		r = (dst + src + cf) & m;
-		if ((unsigned __int128)dst + src + cf > m)
+	case MMIO_ADD:
+	case MMIO_ADC: /* ADD with the carry in */
+		cin = op == MMIO_ADC ? cf : 0;
+		r = (dst + src + cin) & m;
+		if ((unsigned __int128)dst + src + cin > m)
 			f |= F_CF;
 		if (~(dst ^ src) & (dst ^ r) & sign)
 			f |= F_OF;
 		f = (f & ~F_AF) | ((dst ^ src ^ r) & 0x10 ? F_AF : 0);
 		break;
-	case MMIO_SBB:
-		r = (dst - src - cf) & m;
-		if ((unsigned __int128)src + cf > dst)
+	case MMIO_SUB:
+	case MMIO_CMP:
+	case MMIO_SBB: /* SUB with the borrow in */
+		cin = op == MMIO_SBB ? cf : 0;
+		r = (dst - src - cin) & m;
+		if ((unsigned __int128)src + cin > dst)
 			f |= F_CF;
 		if ((dst ^ src) & (dst ^ r) & sign)
 			f |= F_OF;
@@ -299,23 +304,6 @@ uint64_t mmio_alu(enum mmio_op op, unsigned int size, uint64_t dst, uint64_t src
 		if (dst == sign)
 			f |= F_OF;
 		f = (f & ~F_AF) | ((dst ^ r) & 0x10 ? F_AF : 0);
-		break;
-	case MMIO_ADD:
-		r = (dst + src) & m;
-		if (r < dst)
-			f |= F_CF;
-		if (~(dst ^ src) & (dst ^ r) & sign)
-			f |= F_OF;
-		f = (f & ~F_AF) | ((dst ^ src ^ r) & 0x10 ? F_AF : 0);
-		break;
-	case MMIO_SUB:
-	case MMIO_CMP:
-		r = (dst - src) & m;
-		if (src > dst)
-			f |= F_CF;
-		if ((dst ^ src) & (dst ^ r) & sign)
-			f |= F_OF;
-		f = (f & ~F_AF) | ((dst ^ src ^ r) & 0x10 ? F_AF : 0);
 		break;
 	case MMIO_OR:
 		r = dst | src;
