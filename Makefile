@@ -53,7 +53,7 @@ CORE_SRCS := \
 	arch/x86_64/cpu_init.c arch/x86_64/trap_entry.S arch/x86_64/paging.c \
 	arch/x86_64/pgtable.c arch/x86_64/gpt.c arch/x86_64/tsc.c \
 	arch/x86_64/virt.c arch/x86_64/vexit.c arch/x86_64/vcr.c arch/x86_64/emulate.c \
-	arch/x86_64/vmx.c arch/x86_64/vmcs.c arch/x86_64/vmx_exit.c arch/x86_64/vmx_entry.S \
+	arch/x86_64/vmx.c arch/x86_64/vmcs.c arch/x86_64/vmx_exit.c arch/x86_64/vmx_task.c arch/x86_64/vmx_entry.S \
 	arch/x86_64/svm.c arch/x86_64/svm_exit.c arch/x86_64/svm_entry.S arch/x86_64/host_timer.c \
 	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c arch/x86_64/mmio_decode.c \
 	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c hv/linux.c \

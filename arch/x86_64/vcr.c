@@ -129,19 +129,28 @@ static enum vexit_action mov_to_cr0(struct vcpu *v, struct vexit *e, uint64_t va
 	return VEXIT_SKIP; /* Safe: MOV to CR0 emulated */
 }
 
-/* Reached only where the hardware makes CR3 loads exit (VT-x without the
- * TRUE controls); with EPT or NPT they normally do not. */
-static enum vexit_action mov_to_cr3(struct vcpu *v, struct vexit *e, uint64_t val)
+bool vcr_load_cr3(struct vcpu *v, uint64_t val)
 {
 	uint64_t cr0 = virt->get_cr(v, 0), cr4 = virt->get_cr(v, 4);
 	uint64_t efer = virt->get_msr(v, MSR_IA32_EFER);
 
-	if ((efer & X86_EFER_LMA) && (val >> 52))
-		return gp(e); /* above the physical-address width (no PCIDE) */
 	if (pae_paging(cr0, cr4, efer) && !load_pdptes(v, val))
-		return gp(e);
+		return false;
 	virt->set_cr(v, 3, val);
 	virt->flush_gpt(v->vm);
+	return true;
+}
+
+/* Reached only where the hardware makes CR3 loads exit (VT-x without the
+ * TRUE controls); with EPT or NPT they normally do not. */
+static enum vexit_action mov_to_cr3(struct vcpu *v, struct vexit *e, uint64_t val)
+{
+	uint64_t efer = virt->get_msr(v, MSR_IA32_EFER);
+
+	if ((efer & X86_EFER_LMA) && (val >> 52))
+		return gp(e); /* above the physical-address width (no PCIDE) */
+	if (!vcr_load_cr3(v, val))
+		return gp(e);
 	return VEXIT_SKIP; /* Safe: MOV to CR3 emulated */
 }
 

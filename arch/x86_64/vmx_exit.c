@@ -351,8 +351,13 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 			break;
 		}
 		rsp = v->regs.rsp = vmread(VMCS_GUEST_RSP);
-		decode(v, reason, qual, &e);
-		apply(v, &e, vexit_handle(v, &e));
+		if (reason == EXIT_TASK_SWITCH) {
+			/* The processor's own work, left to the VMM (vmx_task.c). */
+			vmx_task_switch(v, qual);
+		} else {
+			decode(v, reason, qual, &e);
+			apply(v, &e, vexit_handle(v, &e));
+		}
 		if (v->regs.rsp != rsp)
 			vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
 	}

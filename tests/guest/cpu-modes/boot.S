@@ -181,6 +181,93 @@ gdt_ptr:
 	.word gdt_end - gdt - 1
 	.long gdt
 
+/*
+ * Hardware task switches (the "tasks" test; selectors: see modes.c).
+ * ts_jmp(): JMP to task 1 and back by its JMP to us; ts_call(): CALL task 2,
+ * which returns by IRET; ts_int(): INT 0x40 through a task gate to task 3,
+ * which returns by IRET; ts_fault(): a #GP (error code 4: selector 7 names
+ * the missing LDT) through a task gate to task 4; ts_busy(): a JMP to the
+ * busy TSS 0, which faults before any switch (#GP(0x18), to task 4 too).
+ * Each records the
+ * callee-saved registers it finds after the switch back, in ts_seen[].
+ */
+.macro TS_ENTER
+	pushl %ebp
+	pushl %ebx
+	pushl %esi
+	pushl %edi
+	movl $0x12345678, %ebx
+	movl $0x9abcdef0, %esi
+	movl $0x0badf00d, %edi
+	movl $0x600dcafe, %ebp
+.endm
+.macro TS_LEAVE
+	movl %ebx, ts_seen
+	movl %esi, ts_seen + 4
+	movl %edi, ts_seen + 8
+	movl %ebp, ts_seen + 12
+	popl %edi
+	popl %esi
+	popl %ebx
+	popl %ebp
+	ret
+.endm
+
+	.globl ts_jmp, ts_call, ts_int, ts_fault, ts_busy
+	.globl ts_task1, ts_task2, ts_task3, ts_task4
+ts_jmp:
+	TS_ENTER
+	ljmp $0x20, $0
+	TS_LEAVE
+ts_call:
+	TS_ENTER
+	lcall $0x28, $0
+	TS_LEAVE
+ts_int:
+	TS_ENTER
+	int $0x40
+	TS_LEAVE
+ts_fault:
+	TS_ENTER
+	movl $2, ts_skip
+	movw $7, %ax
+	movw %ax, %ds			/* #GP(4): 2 bytes, task 4 steps over it */
+	TS_LEAVE
+ts_busy:				/* JMP to our own, busy TSS: #GP(0x18), 7 bytes */
+	TS_ENTER
+	movl $7, ts_skip
+	ljmp $0x18, $0
+	TS_LEAVE
+
+ts_task1:				/* entered by JMP: leave by JMP */
+	incl ts_runs
+	movl $0xdead0001, %ebx		/* task 1's own registers */
+	movl $0xdead0002, %esi
+	ljmp $0x18, $0
+	jmp ts_task1
+ts_task2:				/* entered by CALL: NT set, back link = 0x18 */
+	incl ts_runs + 4
+	pushfl
+	popl ts_task2_eflags
+	str ts_task2_tr
+	movl $0xdead0003, %ebx
+	iret
+	jmp ts_task2
+ts_task3:				/* entered through the IDT task gate of INT 0x40 */
+	incl ts_runs + 8
+	movl $0xdead0004, %ebx
+	iret
+	jmp ts_task3
+ts_task4:				/* #GP through a task gate: the error code is on our stack */
+	incl ts_runs + 12
+	popl ts_task4_err
+	pushl %eax
+	movl ts_skip, %eax
+	addl %eax, ts_tss0 + 0x20	/* EIP in TSS 0: past the faulting instruction */
+	popl %eax
+	iret
+	jmp ts_task4
+
 	.bss
 	.balign 16
 	.skip 8192

@@ -8,11 +8,16 @@
  *             mode), and do it all again;
  *   pae       PAE paging; paging32: 32-bit paging with 4 MiB pages;
  *   realmode  protected mode -> real mode (a CPUID and a port write there)
- *             -> protected mode -> long mode -> protected mode, three times.
+ *             -> protected mode -> long mode -> protected mode, three times;
+ *   tasks     hardware task switches: JMP to a TSS and back, CALL and IRET,
+ *             INT n and a #GP (with its error code) through IDT task gates,
+ *             a JMP to a busy TSS (#GP before any switch);
+ *             registers, busy bits, back links, NT and CR0.TS checked.
  * In both paging tests: write and read memory through our own tables,
  * load CR3 with other tables, INVLPG after a PTE change, toggle CR4.PGE
  * with paging on, paging off and on again. Output: COM1, then the
- * debug-exit port. No IDT: any fault is a triple fault (the VM stops).
+ * debug-exit port. No IDT (but in the tasks test): any fault is a triple
+ * fault (the VM stops).
  */
 #include <stdint.h>
 
@@ -267,6 +272,136 @@ static void test_realmode(void)
 	test_longmode(); /* and from this protected mode into long mode, three times */
 }
 
+/* ---- hardware task switches ---- */
+
+struct tss32 {
+	uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+	uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi, es, cs, ss, ds, fs, gs, ldt;
+	uint16_t trap, iomap;
+};
+_Static_assert(sizeof(struct tss32) == 104, "32-bit TSS layout");
+
+/* Shared with boot.S. GDT: 0x08 code, 0x10 data, 0x18 + 8 * i: TSS i. */
+struct tss32 ts_tss0, ts_tss[5];
+uint32_t ts_seen[4], ts_runs[4], ts_task2_eflags, ts_task4_err, ts_skip;
+uint16_t ts_task2_tr;
+void ts_jmp(void), ts_call(void), ts_int(void), ts_fault(void), ts_busy(void);
+void ts_task1(void), ts_task2(void), ts_task3(void), ts_task4(void);
+
+static uint64_t ts_gdt[8] __attribute__((aligned(8)));
+static uint64_t ts_idt[0x41] __attribute__((aligned(8)));
+static uint8_t ts_stacks[4][1024] __attribute__((aligned(16)));
+
+#define EFLAGS_NT 0x4000u
+#define CR0_TS 8u
+
+static uint64_t tss_desc(const struct tss32 *t)
+{
+	uint32_t base = (uint32_t)t, limit = sizeof(*t) - 1;
+
+	return (limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 | 0x89ULL << 40 |
+	       (uint64_t)(limit >> 16) << 48 | (uint64_t)(base >> 24) << 56;
+}
+
+static unsigned int gdt_type(uint16_t sel)
+{
+	return (unsigned int)(ts_gdt[sel >> 3] >> 40) & 0xf;
+}
+
+static uint16_t read_tr(void)
+{
+	uint16_t tr;
+
+	__asm__ volatile("str %0" : "=r"(tr));
+	return tr;
+}
+
+static uint32_t read_eflags(void)
+{
+	uint32_t f;
+
+	__asm__ volatile("pushfl; popl %0" : "=r"(f));
+	return f;
+}
+
+/* After each switch back: task 0 has its own registers again, TR is TSS 0
+ * (busy), the task left is available again, CR0.TS is set. */
+static void back_in_task0(const char *how, uint16_t left)
+{
+	check(ts_seen[0] == 0x12345678 && ts_seen[1] == 0x9abcdef0 && ts_seen[2] == 0x0badf00d &&
+		      ts_seen[3] == 0x600dcafe,
+	      how, ts_seen[0]);
+	check(read_tr() == 0x18, "TR is TSS 0 again", read_tr());
+	check(gdt_type(0x18) == 11, "TSS 0 busy", gdt_type(0x18));
+	check(gdt_type(left) == 9, "the task left is available again", gdt_type(left));
+	check(read_cr0() & CR0_TS, "CR0.TS set by the task switch", read_cr0());
+	check(!(read_eflags() & EFLAGS_NT), "task 0 runs without NT", read_eflags());
+	__asm__ volatile("clts");
+}
+
+static void test_tasks(void)
+{
+	void (*const entry[5])(void) = { 0, ts_task1, ts_task2, ts_task3, ts_task4 };
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint32_t base;
+	} gdtr = { sizeof(ts_gdt) - 1, (uint32_t)ts_gdt }, idtr = { sizeof(ts_idt) - 1, (uint32_t)ts_idt };
+
+	ts_gdt[1] = 0x00cf9a000000ffffULL;
+	ts_gdt[2] = 0x00cf92000000ffffULL;
+	ts_gdt[3] = tss_desc(&ts_tss0);
+	ts_tss0.iomap = sizeof(struct tss32);
+	for (unsigned int i = 1; i <= 4; i++) {
+		ts_tss[i] = (struct tss32){ .eip = (uint32_t)entry[i], .eflags = 2,
+					    .esp = (uint32_t)(ts_stacks[i - 1] + sizeof(ts_stacks[0])),
+					    .cs = 0x08, .ss = 0x10, .ds = 0x10, .es = 0x10,
+					    .iomap = sizeof(struct tss32) };
+		ts_gdt[3 + i] = tss_desc(&ts_tss[i]);
+	}
+	ts_idt[0x40] = (uint64_t)0x30 << 16 | 0x85ULL << 40; /* task gates: INT 0x40 -> task 3, */
+	ts_idt[13] = (uint64_t)0x38 << 16 | 0x85ULL << 40;   /* #GP -> task 4 */
+	__asm__ volatile("lgdt %0; lidt %1" ::"m"(gdtr), "m"(idtr) : "memory");
+	__asm__ volatile("ltr %w0" ::"r"(0x18));
+	check(gdt_type(0x18) == 11, "LTR marks TSS 0 busy", gdt_type(0x18));
+
+	for (uint32_t r = 1; r <= ROUNDS; r++) {
+		ts_jmp();
+		check(ts_runs[0] == r, "JMP to task 1 ran it", ts_runs[0]);
+		check(ts_tss[1].ebx == 0xdead0001 && ts_tss[1].esi == 0xdead0002,
+		      "task 1's registers saved in its TSS", ts_tss[1].ebx);
+		check(ts_tss[1].eip != (uint32_t)ts_task1, "task 1's EIP saved past its JMP",
+		      ts_tss[1].eip);
+		back_in_task0("JMP back: task 0's registers", 0x20);
+
+		ts_call();
+		check(ts_runs[1] == r, "CALL to task 2 ran it", ts_runs[1]);
+		check(ts_task2_eflags & EFLAGS_NT, "task 2 runs nested (NT)", ts_task2_eflags);
+		check(ts_task2_tr == 0x28, "TR in task 2", ts_task2_tr);
+		check(ts_tss[2].link == 0x18, "task 2's back link is TSS 0", ts_tss[2].link);
+		back_in_task0("IRET back from task 2: task 0's registers", 0x28);
+
+		ts_int();
+		check(ts_runs[2] == r, "INT 0x40 through a task gate ran task 3", ts_runs[2]);
+		check(ts_tss[3].link == 0x18, "task 3's back link is TSS 0", ts_tss[3].link);
+		back_in_task0("IRET back from task 3: task 0's registers", 0x30);
+
+		ts_task4_err = 0xffffffffu;
+		ts_fault();
+		check(ts_runs[3] == 2 * r - 1, "#GP through a task gate ran task 4", ts_runs[3]);
+		check(ts_task4_err == 4, "#GP's error code on task 4's stack", ts_task4_err);
+		back_in_task0("IRET back from task 4: task 0's registers", 0x38);
+
+		ts_task4_err = 0xffffffffu;
+		ts_busy();
+		check(ts_runs[3] == 2 * r, "JMP to a busy TSS faulted (#GP to task 4)", ts_runs[3]);
+		check(ts_task4_err == 0x18, "#GP's error code: the busy TSS's selector", ts_task4_err);
+		back_in_task0("IRET back after the busy-TSS #GP: task 0's registers", 0x38);
+		puts("round ");
+		puthex(r);
+		puts(": JMP, CALL/IRET, INT, #GP task switches, JMP to a busy TSS\n");
+	}
+}
+
 void modes_main(uint32_t magic, const struct mb_info *mbi)
 {
 	const char *cmd = (const char *)mbi->cmdline;
@@ -285,6 +420,8 @@ void modes_main(uint32_t magic, const struct mb_info *mbi)
 		test_paging32();
 	else if (streq(cmd, "realmode"))
 		test_realmode();
+	else if (streq(cmd, "tasks"))
+		test_tasks();
 	else
 		check(0, "command line names a test", 0);
 	puts(failures ? "Test result: FAILURE\n" : "Test result: SUCCESS\n");

@@ -28,5 +28,8 @@ enum vexit_action vcr_read(struct vcpu *v, struct vexit *e);
 /* WRMSR of IA32_EFER: false if the guest gets #GP (a bit CPUID hides, or
  * LME changed with paging on); LMA is read-only and follows CR0.PG. */
 bool vcr_set_efer(struct vcpu *v, uint64_t val);
+/* Load CR3 as a task switch does: the PDPTEs with PAE paging (false if one
+ * is invalid: nothing changed), the guest's TLB flushed. */
+bool vcr_load_cr3(struct vcpu *v, uint64_t val);
 
 #endif /* ASM_VCR_H */

@@ -63,6 +63,9 @@ void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 /* Inject the discard fault (#VE, vector 20) for the next entry. false when
  * another event is already being delivered (the caller stops the VM). */
 bool vmx_inject_discard_fault(struct vcpu *v);
+/* A task switch exit (vmx_task.c): carried out, or a fault injected, or the
+ * VM stopped (false). */
+bool vmx_task_switch(struct vcpu *v, uint64_t qual);
 
 /* Names of the exit reasons, for the stats block ("?" for gaps). */
 const char *vmx_exit_name(unsigned int reason);
