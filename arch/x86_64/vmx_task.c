@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hardware task switches on VT-x. A task switch always exits (SDM Vol. 3C
- * §26.2, "task switch"), before the processor has done any of it: the VMM
- * carries it out as SDM Vol. 3A §8.3 describes it, with the guest's memory
- * reached through its own page tables. AMD SVM does them in hardware (the
- * intercept stays off), so this is the VT-x back end's part of the CPU.
+ * Hardware task switches on VT-x. A task switch always exits (SDM Vol. 3C,
+ * "Treatment of Task Switches"), after the processor has checked the
+ * privilege of a CALL or JMP to a TSS descriptor and before it has changed
+ * any state: the VMM carries it out as SDM Vol. 3A ("Task Management",
+ * "Task Switching") describes it, with the guest's memory reached through
+ * its own page tables. AMD SVM does them in hardware (the intercept stays
+ * off), so this is the VT-x back end's part of the CPU.
  *
  * Done: JMP and CALL to a 32-bit TSS or through a task gate, IRET with
  * EFLAGS.NT, and interrupts and exceptions through a task gate in the IDT
  * (an exception's error code is pushed on the new task's stack). The checks
- * made before the switch give the guest the fault hardware gives in the old
- * task (#GP for privilege or an available/busy mismatch, #NP for a TSS not
- * present, #TS for one too small). Not done, and the VM is stopped with a message
+ * of the new TSS descriptor give the guest the fault hardware gives in the
+ * old task (#GP for an available/busy mismatch, #NP for a TSS not present,
+ * #TS for one too small); processors may make them before the exit too.
+ * Privilege is not checked again: the processor did it, and through a task
+ * gate the TSS descriptor's DPL does not count. Not done, and the VM is stopped with a message
  * instead: 16-bit TSSs, a new task in virtual-8086 mode, and a new task
  * whose segment or LDT descriptors are not valid (hardware would raise the
  * fault in the new task's context).
@@ -26,7 +30,7 @@
 #include <hv/vm.h>
 #include <string.h>
 
-/* Exit qualification of a task switch (SDM Vol. 3C table 28-2). */
+/* Exit qualification of a task switch (SDM Vol. 3C, "Exit Qualification for Task Switches"). */
 #define TSQ_SELECTOR(q) ((uint16_t)(q))
 #define TSQ_SOURCE(q) ((unsigned int)((q) >> 30) & 3)
 enum { TS_CALL, TS_IRET, TS_JMP, TS_GATE };
@@ -151,7 +155,7 @@ static struct tseg desc_seg(uint16_t sel, uint64_t d)
 
 /*
  * Load segment register s of the new task from selector sel, as a task
- * switch qualifies it (SDM Vol. 3A §8.3, step 13): CS a present code
+ * switch qualifies it (SDM Vol. 3A, "Task Switching", last step): CS a present code
  * segment with the CPL its RPL gives; SS a present writable data segment at
  * that CPL; the data registers null (unusable) or a present data or
  * readable code segment. Sets the accessed bit, in memory too.
@@ -247,7 +251,6 @@ bool vmx_task_switch(struct vcpu *v, uint64_t qual)
 	} else if (src == TS_GATE) {
 		len = 0;
 	}
-	cpl = (unsigned int)(vmread(VMCS_SEG(VMCS_GUEST_ES_AR, SEG_SS)) >> 5) & 3;
 
 	/* Before the switch: faults in the old task's context. IA-32e mode has
 	 * no task switches. */
@@ -259,10 +262,8 @@ bool vmx_task_switch(struct vcpu *v, uint64_t qual)
 		return stop(v, sel, "a 16-bit TSS");
 	if ((desc_type(tss_d) | 2) != DESC_TSS32_BUSY)
 		return inject_fault(v, 13, sel); /* not a TSS descriptor */
-	if ((src == TS_CALL || src == TS_JMP) && (desc_dpl(tss_d) < cpl || desc_dpl(tss_d) < (sel & 3u)))
-		return inject_fault(v, 13, sel);
-	/* SDM Vol. 3A table 8-1: present (#NP), available or busy as the
-	 * source wants (#GP, for IRET #TS), limit (#TS). */
+	/* SDM Vol. 3A, "Checks Made during a Task Switch": present (#NP),
+	 * available or busy as the source wants (#GP, for IRET #TS), limit (#TS). */
 	tr = desc_seg(sel, tss_d);
 	if (!desc_present(tss_d))
 		return inject_fault(v, 11, sel);
