@@ -18,7 +18,8 @@
  * gate the TSS descriptor's DPL does not count. Not done, and the VM is stopped with a message
  * instead: 16-bit TSSs, a new task in virtual-8086 mode, and a new task
  * whose segment or LDT descriptors are not valid (hardware would raise the
- * fault in the new task's context).
+ * fault in the new task's context). The TSS's T bit (a debug trap on
+ * entering the task) is ignored.
  */
 #include <asm/cpu.h>
 #include <asm/emulate.h>
