@@ -107,27 +107,40 @@ bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa)
 
 /* Copy n bytes at guest-linear va, page by page; returns how many, and in
  * *why what stopped it short. */
-static unsigned int fetch(struct vcpu *v, const struct guest_paging *p, uint64_t va, uint8_t *buf,
-			  unsigned int n, enum walk_result *why)
+/* Copy n bytes between buf and guest-linear va, page by page; returns how
+ * many were done (stops at the first page that is not mapped, *why, or
+ * that the host cannot reach). */
+static size_t copy_linear(struct vcpu *v, const struct guest_paging *p, uint64_t va, void *buf,
+			  size_t n, bool write, enum walk_result *why)
 {
-	unsigned int i = 0;
+	uint8_t *bytes = buf;
+	size_t i = 0;
 
 	*why = WALK_OK;
 	while (i < n) {
-		unsigned int chunk = (unsigned int)MIN((uint64_t)(n - i), PAGE_SIZE - ((va + i) & 0xfff));
+		size_t chunk = MIN(n - i, (size_t)(PAGE_SIZE - ((va + i) & 0xfff)));
 		uint64_t pa;
 		uint8_t *b;
 
 		if ((*why = walk(v, p, va + i, &pa)))
 			break;
-		if (!(b = gmem_ptr(v->vm, _gpa(pa), chunk, false))) {
+		/* Writes through gmem_write(): it refuses the state table. */
+		if (write ? gmem_write(v->vm, pa, bytes + i, chunk) != 0
+			  : !(b = gmem_ptr(v->vm, _gpa(pa), chunk, false))) {
 			*why = WALK_HOST_FAIL;
 			break;
 		}
-		memcpy(buf + i, b, chunk);
+		if (!write)
+			memcpy(bytes + i, b, chunk);
 		i += chunk;
 	}
 	return i;
+}
+
+static unsigned int fetch(struct vcpu *v, const struct guest_paging *p, uint64_t va, uint8_t *buf,
+			  unsigned int n, enum walk_result *why)
+{
+	return (unsigned int)copy_linear(v, p, va, buf, n, false, why);
 }
 
 unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned int n)
@@ -137,6 +150,15 @@ unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned in
 
 	virt->get_paging(v, &p);
 	return fetch(v, &p, rip, buf, n, &why);
+}
+
+bool guest_copy(struct vcpu *v, uint64_t va, void *buf, size_t n, bool write)
+{
+	struct guest_paging p;
+	enum walk_result why;
+
+	virt->get_paging(v, &p);
+	return copy_linear(v, &p, va, buf, n, write, &why) == n;
 }
 
 bool guest_hypercall_insn(struct vcpu *v, uint64_t rip)

@@ -54,25 +54,10 @@ struct tseg {
 	uint32_t base, limit, ar; /* AR in the VMCS format */
 };
 
-/* Copy between the guest's linear addresses and buf, page by page. */
+/* The guest's linear memory; protected mode: addresses wrap at 4 GiB. */
 static bool lin_copy(struct vcpu *v, uint64_t va, void *buf, size_t n, bool write)
 {
-	uint8_t *b = buf;
-
-	while (n) {
-		size_t chunk = MIN(n, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
-		uint64_t pa;
-
-		va &= 0xffffffffULL; /* protected mode: linear addresses wrap at 4 GiB */
-		if (!guest_walk(v, va, &pa))
-			return false;
-		if (write ? gmem_write(v->vm, pa, b, chunk) : gmem_read(v->vm, b, pa, chunk))
-			return false;
-		va += chunk;
-		b += chunk;
-		n -= chunk;
-	}
-	return true;
+	return guest_copy(v, va & 0xffffffffULL, buf, n, write);
 }
 
 static struct tseg seg_get(enum seg s)
