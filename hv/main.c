@@ -75,7 +75,7 @@ static bool runnable(struct vm *vm, uint64_t now)
 		return false;
 	if (!v->halted)
 		return true;
-	vm_timers_tick(v, now);
+	(void)vm_timers_tick(v, now);
 	if (vcpu_irq_pending(v, &from_pic) < 0)
 		return false;
 	v->halted = false;

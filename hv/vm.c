@@ -238,13 +238,18 @@ void hv_before_entry(struct vcpu *v)
 		virtio_blk_poll(vm, &vm->blk);
 }
 
-void vm_timers_tick(struct vcpu *v, uint64_t now)
+uint64_t vm_timers_tick(struct vcpu *v, uint64_t now)
 {
+	struct platform_ports *p = &v->vm->plat;
+	uint64_t pit = platform_pit_next_irq0(p);
+
 	lapic_tick(&v->lapic, now);
-	if (platform_pit_irq0(&v->vm->plat, now)) {
+	if (now >= pit && platform_pit_irq0(p, now)) {
 		vm_set_irq(v->vm, 0, true); /* an edge */
 		vm_set_irq(v->vm, 0, false);
+		pit = platform_pit_next_irq0(p);
 	}
+	return MIN(lapic_next_event(&v->lapic), pit);
 }
 
 uint64_t vm_next_timer(const struct vcpu *v)

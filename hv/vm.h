@@ -79,9 +79,10 @@ void vm_set_irq(struct vm *vm, unsigned int irq, bool level);
 void hv_before_entry(struct vcpu *v);
 
 /* The VM's timers at TSC now (the local APIC timer, PIT channel 0 on IRQ 0):
- * what is due is raised. vm_next_timer(): the TSC of the next one due
- * (UINT64_MAX: none armed), when the vCPU has to exit or wake up. */
-void vm_timers_tick(struct vcpu *v, uint64_t now);
+ * what is due is raised; returns the TSC of the next one due (UINT64_MAX:
+ * none armed), when the vCPU has to exit. vm_next_timer(): the same without
+ * a tick, when a halted vCPU has to wake up. */
+uint64_t vm_timers_tick(struct vcpu *v, uint64_t now);
 uint64_t vm_next_timer(const struct vcpu *v);
 
 /* VMCALL/VMMCALL: regs hold the call; returns the value for RAX. cpl: guest

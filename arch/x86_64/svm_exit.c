@@ -403,7 +403,7 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 		svm_flush_gpt(vm); /* the ASID may hold another VM's translations */
 	last_run = v;
 	while (vm->state == VM_RUNNING && !v->halted) {
-		uint64_t now = rdtsc(), t0, until, code;
+		uint64_t now = rdtsc(), t0, until, code, next;
 		struct vexit e;
 
 		if (now >= deadline)
@@ -411,10 +411,10 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 		hv_before_entry(v);
 		if (vm->state != VM_RUNNING)
 			break;
-		vm_timers_tick(v, now);
+		next = vm_timers_tick(v, now);
 		deliver_interrupts(v);
 		sync_tpr(v);
-		until = MIN(deadline, MAX(vm_next_timer(v), now));
+		until = MIN(deadline, MAX(next, now));
 		vmcb->save.rax = v->regs.rax;
 		vmcb->save.rsp = v->regs.rsp;
 		host_timer_arm(until - now);

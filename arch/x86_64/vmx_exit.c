@@ -309,7 +309,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		panic("vmx: VMPTRLD failed for VM %s", vm->name);
 	guest_cpu_switch(v, true);
 	while (vm->state == VM_RUNNING && !v->halted) {
-		uint64_t now = rdtsc(), t0, until, qual, rsp;
+		uint64_t now = rdtsc(), t0, until, qual, rsp, next;
 		unsigned int reason;
 		struct vexit e;
 		int rc;
@@ -319,9 +319,9 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		hv_before_entry(v);
 		if (vm->state != VM_RUNNING)
 			break;
-		vm_timers_tick(v, now);
+		next = vm_timers_tick(v, now);
 		deliver_interrupts(v);
-		until = MIN(deadline, MAX(vm_next_timer(v), now));
+		until = MIN(deadline, MAX(next, now));
 		vmwrite(VMCS_PREEMPTION_TIMER, MIN((until - now) >> vmx_caps.timer_rate, 0xffffffffULL));
 		t0 = now;
 		rc = vmx_enter(&v->regs, x->launched);
