@@ -16,17 +16,6 @@
 #define EXPECTED_CMDLINE "multiboot-low mem=4M"
 #define MEM (4u << 20)
 
-struct mb_info {
-	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
-	uint32_t syms[4], mmap_length, mmap_addr;
-};
-
-struct __attribute__((packed)) mb_mmap {
-	uint32_t size;
-	uint64_t addr, len;
-	uint32_t type;
-};
-
 extern char image_start[], image_end[];
 void mb_main(uint32_t magic, const struct mb_info *mbi);
 

@@ -11,17 +11,6 @@
 
 #define EXPECTED_CMDLINE "multiboot-test arg=42"
 
-struct mb_info {
-	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
-	uint32_t syms[4], mmap_length, mmap_addr;
-};
-
-struct __attribute__((packed)) mb_mmap {
-	uint32_t size;
-	uint64_t addr, len;
-	uint32_t type;
-};
-
 void mb_main(uint32_t magic, const struct mb_info *mbi);
 
 static void putu(uint32_t v)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the 32-bit multiboot test kernels share (tests/multiboot,
- * tests/multiboot-low, tests/guest/cpu-modes): port I/O, COM1 output, the
- * hex printer and string compare. Each kernel keeps its own checks.
+ * tests/multiboot-low, tests/guest/cpu-modes): the multiboot (v1) info
+ * structures, port I/O, COM1 output, the hex printer and string compare.
+ * Each kernel keeps its own checks.
  */
 #ifndef MB32_H
 #define MB32_H
@@ -10,6 +11,19 @@
 #include <stdint.h>
 
 #define COM1 0x3f8
+
+/* Multiboot information, as far as the kernels read it, and one entry of
+ * its memory map. */
+struct mb_info {
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
+	uint32_t syms[4], mmap_length, mmap_addr;
+};
+
+struct __attribute__((packed)) mb_mmap {
+	uint32_t size;
+	uint64_t addr, len;
+	uint32_t type;
+};
 
 static inline void outb(uint16_t port, uint8_t v)
 {

@@ -39,10 +39,6 @@
 #define EFER_LME 0x100u
 #define EFER_LMA 0x400u
 
-struct mb_info {
-	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
-};
-
 /* Shared with lm_run() in boot.S: offsets 0, 4, ..., 32. */
 struct lm_args {
 	uint32_t cr3_a, cr3_b, efer_compat, efer_long, high, read_b, read_a, round, cr3_read;
