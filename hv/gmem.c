@@ -22,7 +22,8 @@ void *gmem_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write)
 	uint64_t a = gpa_x(gpa);
 	hfn_t hfn;
 
-	if (gmem_check(vm, a, len) || len > PAGE_SIZE - (a & ~PAGE_MASK))
+	if (gmem_check(vm, a, len) || len > PAGE_SIZE - (a & ~PAGE_MASK) ||
+	    (write && vm_on_table(vm, a, len)))
 		return NULL;
 	if (pool_gfn_get(vm, gpa_to_gfn(gpa), write, false, &hfn))
 		return NULL;

@@ -29,8 +29,8 @@ int gmem_write(struct vm *vm, uint64_t gpa, const void *src, size_t n);
 int gmem_write_all(struct vm *vm, uint64_t gpa, const void *src, size_t n);
 
 /* Host pointer to [gpa, gpa + len) (within one page), made resident, or
- * NULL (not RAM, discarded volatile page, out of memory). write: the host
- * will modify it. Valid until the next call that may reclaim, unless the
+ * NULL (not RAM, discarded volatile page, out of memory; with write, the
+ * state table). write: the host will modify it. Valid until the next call that may reclaim, unless the
  * page is pinned (gmem_pin). */
 void *gmem_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write);
 

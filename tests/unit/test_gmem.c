@@ -105,6 +105,7 @@ START_TEST(range_hole_and_table)
 	ck_assert_int_eq(gmem_write(&vm, 0x3000 + 50, b, 8), -EACCES);
 	ck_assert_int_eq(gmem_write(&vm, 0x3000 - 4, b, 8), -EACCES);
 	ck_assert_int_eq(gmem_write_all_under_test(&vm, 0x3000 + 99, b, 1), -EACCES);
+	ck_assert_ptr_null(gmem_ptr_under_test(&vm, _gpa(0x3000 + 8), 8, true));
 	ck_assert_uint_eq(gets, 0); /* refused before any page was touched */
 	ck_assert_int_eq(gmem_read(&vm, b, 0x3000, 8), 0);
 	ck_assert_int_eq(gmem_write(&vm, 0x3000 + 100, b, 8), 0);
