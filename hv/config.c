@@ -192,6 +192,9 @@ static const char *parse_line(struct cursor *c, struct hv_config *cfg)
 	} else if (word_is(k, kn, "swap")) {
 		if (!config_parse_size(v, vn, &cfg->swap_bytes))
 			return "bad swap size";
+	} else if (word_is(k, kn, "host_mem")) {
+		if (!config_parse_size(v, vn, &cfg->host_mem_bytes) || cfg->host_mem_bytes < (16ULL << 20))
+			return "bad host_mem size (at least 16M)";
 	} else if (word_is(k, kn, "stats_interval_ms")) {
 		if (!config_parse_size(v, vn, &cfg->stats_interval_ms))
 			return "bad stats_interval_ms";

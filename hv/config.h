@@ -34,6 +34,7 @@ struct vm_config {
 struct hv_config {
 	uint64_t pool_bytes;
 	uint64_t swap_bytes;
+	uint64_t host_mem_bytes; /* host memory Hintvisor may use, 0: all */
 	uint64_t stats_interval_ms;
 	unsigned int nr_vms;
 	struct vm_config vms[CFG_MAX_VMS];

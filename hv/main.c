@@ -179,6 +179,12 @@ void hv_main(struct boot_info *bi)
 	printk("hintvisor: %lu MiB free host memory, %u modules, TSC %lu kHz\n",
 	       (host_frames.nr_free << PAGE_SHIFT) >> 20, bi->nr_modules, tsc_hz / 1000);
 	load_config(bi);
+	if (config.host_mem_bytes && host_frames.nr_free > config.host_mem_bytes >> PAGE_SHIFT) {
+		uint64_t held = frames_withhold(&host_frames, config.host_mem_bytes >> PAGE_SHIFT);
+
+		printk("hintvisor: host_mem: using %lu MiB, %lu MiB left unused\n",
+		       (host_frames.nr_free << PAGE_SHIFT) >> 20, (held << PAGE_SHIFT) >> 20);
+	}
 
 	if (virt_init()) {
 		printk("hintvisor: %s unusable on this CPU: no guest can run\n", virt->name);
@@ -191,6 +197,8 @@ void hv_main(struct boot_info *bi)
 		if (vm_create(c, bi) == 0 && c->after >= 0)
 			vms[nr_vms - 1]->after = find_vm(config.vms[c->after].name);
 	}
+	printk("hintvisor: %lu host frames free after set-up, for nested page tables\n",
+	       host_frames.nr_free);
 	for (unsigned int i = 0, k = 0; i < config.nr_vms && k < nr_vms; i++)
 		if (strcmp(config.vms[i].name, vms[k]->name) == 0)
 			vms[k++]->start_at = rdtsc_now() + ms_to_tsc(config.vms[i].delay_ms);

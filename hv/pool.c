@@ -20,6 +20,12 @@ static char stats_buf[4096];
 
 /* ---- arch hooks for mm/ (ctx = struct vm) ---- */
 
+static void charge_tables(struct vm *vm)
+{
+	vm->mm.table_frames = vm->arch.gpt.nr_tables + 1; /* + the root */
+	vm->gpt_peak = MAX(vm->gpt_peak, vm->mm.table_frames);
+}
+
 static bool op_young(void *ctx, gfn_t gfn)
 {
 	return gpt_test_and_clear(&((struct vm *)ctx)->arch.gpt, gfn, GPT_ACCESSED);
@@ -39,9 +45,13 @@ static int op_map(void *ctx, gfn_t gfn, hfn_t hfn)
 {
 	struct gpt *g = &((struct vm *)ctx)->arch.gpt;
 
+	int rc;
+
 	if (hfn_x(gpt_lookup(g, gfn)) == hfn_x(hfn))
 		return 0;
-	return gpt_map(g, gfn, hfn);
+	rc = gpt_map(g, gfn, hfn);
+	charge_tables(ctx);
+	return rc;
 }
 
 static void op_unmap(void *ctx, gfn_t gfn)
@@ -54,12 +64,30 @@ static void op_flush(void *ctx)
 	virt->flush_gpt(ctx);
 }
 
+/*
+ * The page is gone from the pool for good: forget its leaf and free the
+ * tables that held nothing else, after the flush that takes them out of the
+ * CPU's paging-structure caches (one flush per emptied table, which needs
+ * 512 released pages in a dense region).
+ */
+static void op_release(void *ctx, gfn_t gfn)
+{
+	struct vm *vm = ctx;
+
+	if (gpt_release(&vm->arch.gpt, gfn)) {
+		virt->flush_gpt(vm);
+		gpt_reap(&vm->arch.gpt);
+		charge_tables(vm);
+	}
+}
+
 static const struct mm_arch_ops gpt_ops = {
 	.test_clear_young = op_young,
 	.test_clear_dirty = op_dirty,
 	.map = op_map,
 	.unmap = op_unmap,
 	.flush = op_flush,
+	.release = op_release,
 };
 
 static void *frame_ptr(void *ctx, hfn_t hfn)
@@ -119,6 +147,56 @@ void pool_init(const struct hv_config *cfg)
 	       "paging device %lu MiB\n", pool >> 8, guest_frames >> 8, low, high, slots >> 8);
 }
 
+/* ---- nested page tables: host frames outside the pool, charged to their VM ---- */
+
+static void *table_alloc(void *ctx)
+{
+	struct vm *vm = ctx;
+	void *p;
+
+	if (vm->arch.gpt.nr_tables + 1 >= vm->gpt_limit && vm->arch.gpt.root) {
+		vm->gpt_short = GPT_OVER_LIMIT;
+		return NULL;
+	}
+	p = page_alloc();
+	if (!p)
+		vm->gpt_short = GPT_NO_HOST_FRAME;
+	return p;
+}
+
+static void table_free(void *p)
+{
+	pages_free(p, 1);
+}
+
+/* Tables that 4-level nested paging with 4 KiB leaves needs at most for
+ * gfns [0, nr): each level over the one below, and the root. */
+static uint64_t tables_needed(uint64_t nr)
+{
+	uint64_t n = 1;
+
+	for (int l = PT_LEVEL_4K; l < PT_LEVELS; l++) {
+		nr = (nr + PT_ENTRIES - 1) / PT_ENTRIES;
+		n += nr;
+	}
+	return n;
+}
+
+int pool_gpt_init(struct vm *vm)
+{
+	vm->gpt_limit = tables_needed(vm->nr_frames);
+	return virt->gpt_init(&vm->arch.gpt, table_alloc, table_free, vm);
+}
+
+void pool_print_tables(void)
+{
+	printk("nested page tables (frames in use/peak/limit):");
+	for (unsigned int i = 0; i < nr_vms; i++)
+		printk(" %s %lu/%lu/%lu", vms[i]->name, vms[i]->mm.table_frames, vms[i]->gpt_peak,
+		       vms[i]->gpt_limit);
+	printk("; host frames free: %lu\n", host_frames.nr_free);
+}
+
 int pool_vm_init(struct vm *vm)
 {
 	size_t bytes = mm_vm_bytes_needed(vm->nr_frames);
@@ -132,6 +210,7 @@ int pool_vm_init(struct vm *vm)
 		vm->mm_storage = NULL;
 		return -ENOMEM;
 	}
+	charge_tables(vm);
 	return 0;
 }
 
@@ -146,18 +225,31 @@ void pool_vm_destroy(struct vm *vm)
 
 /*
  * Host out of memory (docs/mm.md): a frame for vm at gpa could not be had,
- * even after reclaim took back the slots of hinted pages. Stop the VM with
- * the largest host footprint, resident + paged-out frames (mm_oom_victim()).
- * Another VM is destroyed at once, its frames and slots freed, and the
- * caller retries (true). If vm itself is the victim it is only stopped: the
- * scheduler destroys it when this exit is over, and the caller fails.
+ * even after reclaim took back the slots of hinted pages. What ran out is
+ * either the pool (with the paging device full) or, for a nested page table,
+ * the host frames outside the pool; the VM holding the most of it is stopped
+ * (mm_oom_victim()): the largest footprint (resident + paged-out + table
+ * frames), or the most table frames. A VM whose tables hit its own limit
+ * (more than its RAM can need) is stopped itself. Another VM is destroyed at
+ * once, its frames, slots and tables freed, and the caller retries (true).
+ * If vm itself is the victim it is only stopped: the scheduler destroys it
+ * when this exit is over, and the caller fails.
  */
 static bool host_oom(struct vm *vm, uint64_t gpa, const char *who)
 {
-	struct mm_vm *mv = mm_oom_victim(&hv_mm);
+	enum mm_oom_cause cause = vm->gpt_short == GPT_NO_HOST_FRAME ? MM_OOM_HOST_FRAMES : MM_OOM_POOL;
+	bool over = vm->gpt_short == GPT_OVER_LIMIT;
+	struct mm_vm *mv;
 	uint64_t res = 0, out = 0;
 	struct vm *victim;
 
+	vm->gpt_short = GPT_OK;
+	if (over) {
+		vm_crash(vm, "nested page tables over the VM's limit of %lu frames at gpa %#lx",
+			 vm->gpt_limit, gpa);
+		return false;
+	}
+	mv = mm_oom_victim(&hv_mm, cause);
 	if (!mv)
 		return false;
 	victim = mv->ctx;
@@ -165,10 +257,17 @@ static bool host_oom(struct vm *vm, uint64_t gpa, const char *who)
 		res += mv->pages[s][MM_HS_RESIDENT];
 		out += mv->pages[s][MM_HS_PRESERVED];
 	}
-	printk("hintvisor: host out of memory: %s of VM %s at gpa %#lx; pool of %u frames and "
-	       "paging device of %u slots full\n", who, vm->name, gpa, hv_mm.nr, hv_swap.nslots);
-	vm_crash(victim, "out of host memory: largest footprint (%lu resident + %lu paged-out frames)",
-		 res, out);
+	if (cause == MM_OOM_HOST_FRAMES) {
+		printk("hintvisor: host out of memory: %s of VM %s at gpa %#lx needs a nested page "
+		       "table and no host frame is free\n", who, vm->name, gpa);
+		vm_crash(victim, "out of host memory: most nested page table frames (%lu)",
+			 mv->table_frames);
+	} else {
+		printk("hintvisor: host out of memory: %s of VM %s at gpa %#lx; pool of %u frames and "
+		       "paging device of %u slots full\n", who, vm->name, gpa, hv_mm.nr, hv_swap.nslots);
+		vm_crash(victim, "out of host memory: largest footprint (%lu resident + %lu paged-out + "
+			 "%lu table frames)", res, out, mv->table_frames);
+	}
 	if (victim == vm)
 		return false;
 	vm_console_flush(victim);
@@ -206,8 +305,7 @@ int pool_fault(struct vcpu *v, gpa_t gpa, uint32_t access)
 	case MM_FAULT_NOMEM:
 		/* Another VM was stopped: the guest retries its access when it resumes. */
 		if (!host_oom(vm, gpa_x(gpa), "a guest access"))
-			vm_crash(vm, "no host memory for gpa %#lx: frame pool and paging device full",
-				 gpa_x(gpa));
+			vm_crash(vm, "no host memory for gpa %#lx", gpa_x(gpa));
 		return 0;
 	case MM_FAULT_IOERR:
 		vm_crash(vm, "paging device read error for gpa %#lx", gpa_x(gpa));

@@ -19,6 +19,10 @@ extern struct mm hv_mm;
 void pool_init(const struct hv_config *cfg);
 /* Frame table and nested-table hooks of a new VM. 0 or -ENOMEM. */
 int pool_vm_init(struct vm *vm);
+/* The VM's nested page tables, their frames charged to it (before pool_vm_init()). */
+int pool_gpt_init(struct vm *vm);
+/* Table frames in use / peak / limit of each VM, one line. */
+void pool_print_tables(void);
 /* Give back every frame and slot of a VM (its nested tables already gone). */
 void pool_vm_destroy(struct vm *vm);
 

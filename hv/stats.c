@@ -69,6 +69,7 @@ static void print_memory(void)
 				total[s][h] += st.pages[s][h];
 	}
 	pool_print_pages(total);
+	pool_print_tables();
 }
 
 static void print_exit_table(void)

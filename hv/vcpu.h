@@ -86,6 +86,10 @@ struct vm {
 	uint64_t start_at;     /* ... nor before this TSC (config delay_ms=) */
 	struct vm_arch arch;   /* back-end state: see asm/vm_arch.h */
 	struct mm_vm mm;       /* frame table and page states (mm/) */
+	/* Nested page tables: host frames outside the pool, charged to the VM
+	 * (hv/pool.c): at most gpt_limit, why the last allocation failed. */
+	uint64_t gpt_limit, gpt_peak;
+	enum { GPT_OK, GPT_OVER_LIMIT, GPT_NO_HOST_FRAME } gpt_short;
 	void *mm_storage;      /* host pages holding the frame table */
 	uint64_t mm_storage_pages;
 	uint8_t **table_pages; /* registered shared state table, per 4 KiB */

@@ -30,16 +30,6 @@ struct vm *vms[VM_MAX];
 unsigned int nr_vms;
 static struct vm vm_storage[VM_MAX];
 
-static void *gpt_page_alloc(void *ctx)
-{
-	return page_alloc();
-}
-
-static void gpt_page_free(void *p)
-{
-	pages_free(p, 1);
-}
-
 static int copy_to_guest(void *ctx, uint64_t gpa, const void *src, size_t n)
 {
 	return gmem_write(ctx, gpa, src, n);
@@ -173,7 +163,7 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	vm->exit_code = -1;
 	vm->vcpu.vm = vm;
 
-	rc = virt->gpt_init(&vm->arch.gpt, gpt_page_alloc, gpt_page_free, NULL);
+	rc = pool_gpt_init(vm);
 	if (rc)
 		return rc;
 	rc = pool_vm_init(vm);

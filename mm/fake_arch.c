@@ -97,6 +97,17 @@ static void f_unmap(void *ctx, gfn_t gfn)
 		fv->on_unmap(fv, gfn_x(gfn), fv->hook_arg);
 }
 
+/* The content is gone for good: the entry is forgotten. Releasing a mapped
+ * gfn would be an mm/ bug that loses a live mapping's D bit: abort. */
+static void f_release(void *ctx, gfn_t gfn)
+{
+	struct fake_vm *fv = ctx;
+
+	if (fv->pte[gfn_x(gfn)] & FAKE_PTE_P)
+		abort();
+	fv->pte[gfn_x(gfn)] = 0;
+}
+
 static void f_flush(void *ctx)
 {
 	struct fake_vm *fv = ctx;
@@ -111,6 +122,7 @@ const struct mm_arch_ops fake_arch_ops = {
 	.map = f_map,
 	.unmap = f_unmap,
 	.flush = f_flush,
+	.release = f_release,
 };
 
 static void *f_frame_ptr(void *ctx, hfn_t hfn)

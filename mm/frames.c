@@ -61,6 +61,22 @@ void frames_reserve(struct frames *fa, uint64_t base, uint64_t len)
 	}
 }
 
+uint64_t frames_withhold(struct frames *fa, uint64_t keep)
+{
+	uint64_t held = 0;
+
+	/* From the top, so that low memory stays for what needs it. */
+	for (uint64_t i = fa->nr; i-- > 0 && fa->nr_free > keep;) {
+		if (!test_bit(fa->bitmap, i)) {
+			fa->bitmap[i / BITS] |= 1ULL << (i % BITS);
+			fa->nr_free--;
+			fa->nr_total--;
+			held++;
+		}
+	}
+	return held;
+}
+
 static void mark(struct frames *fa, uint64_t first, uint64_t n)
 {
 	for (uint64_t i = first; i < first + n; i++)

@@ -27,6 +27,9 @@ void frames_add_free(struct frames *fa, uint64_t base, uint64_t len);
 /* Mark [base, base+len) in use, rounded outwards. */
 void frames_reserve(struct frames *fa, uint64_t base, uint64_t len);
 /* One frame, or INVALID_HFN when none is left. */
+/* Take free frames out of use for good, highest first, until at most keep
+ * are free (a host memory limit); returns how many were taken. */
+uint64_t frames_withhold(struct frames *fa, uint64_t keep);
 hfn_t frames_alloc(struct frames *fa);
 /* n contiguous frames aligned to align frames (power of two), or INVALID_HFN. */
 hfn_t frames_alloc_range(struct frames *fa, uint64_t n, uint64_t align);

@@ -37,6 +37,12 @@ struct mm_arch_ops {
 	int (*map)(void *ctx, gfn_t gfn, hfn_t hfn);    /* 0 or negative error */
 	void (*unmap)(void *ctx, gfn_t gfn);
 	void (*flush)(void *ctx);
+	/*
+	 * Optional. The unmapped gfn's content is gone for good (dropped or
+	 * paged out) and its accessed/dirty state has been read: the arch may
+	 * forget the entry and free the tables that held only it.
+	 */
+	void (*release)(void *ctx, gfn_t gfn);
 };
 
 /* Host hooks, global. */
@@ -115,6 +121,9 @@ struct mm_vm {
 	uint64_t pages[4][3]; /* [guest state][enum mm_hs], guest state as last seen */
 	struct mm_counters cnt;
 	uint64_t pinned;      /* resident frames held off the LRU */
+	/* Host frames outside the pool held for this VM (its nested page
+	 * tables): kept up to date by the caller, part of the footprint. */
+	uint64_t table_frames;
 	uint16_t id;
 	bool need_flush;
 };
@@ -245,13 +254,20 @@ uint32_t mm_balance(struct mm *mm);
  * table). Returns slots freed.
  */
 uint64_t mm_reclaim_slots(struct mm *mm);
-/* Host frames a VM holds: resident + preserved pages. */
+/* Host frames a VM holds: resident + preserved pages + table_frames. */
 uint64_t mm_vm_footprint(const struct mm_vm *vm);
+/* What an allocation found exhausted. */
+enum mm_oom_cause {
+	MM_OOM_POOL,        /* the pool, with the paging device full */
+	MM_OOM_HOST_FRAMES, /* host frames outside the pool (nested tables) */
+};
 /*
- * The VM to stop when an allocation fails even after reclaim: the largest
- * footprint; ties go to the highest VM id. NULL if no VM holds anything.
+ * The VM to stop when an allocation fails even after reclaim: the one that
+ * holds the most of what ran out: for MM_OOM_POOL the largest footprint,
+ * for MM_OOM_HOST_FRAMES the most table_frames. Ties go to the highest VM
+ * id. NULL if no VM holds any.
  */
-struct mm_vm *mm_oom_victim(struct mm *mm);
+struct mm_vm *mm_oom_victim(struct mm *mm, enum mm_oom_cause cause);
 
 /* ---- statistics (mm/stats.c) ---- */
 

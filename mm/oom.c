@@ -5,7 +5,7 @@
  * shared-table byte now says the content is not needed (a hint the guest set
  * without an exit on a page that was already paged out, which reclaim never
  * sees again); then, if still short, the caller stops one VM, chosen here:
- * the largest host footprint. Under the mm lock.
+ * the one holding the most of what ran out. Under the mm lock.
  */
 #include "internal.h"
 
@@ -67,10 +67,10 @@ uint64_t mm_vm_footprint(const struct mm_vm *vm)
 
 	for (s = 0; s < 4; s++)
 		n += vm->pages[s][MM_HS_RESIDENT] + vm->pages[s][MM_HS_PRESERVED];
-	return n;
+	return n + vm->table_frames;
 }
 
-struct mm_vm *mm_oom_victim(struct mm *mm)
+struct mm_vm *mm_oom_victim(struct mm *mm, enum mm_oom_cause cause)
 {
 	struct mm_vm *best = NULL;
 	uint64_t most = 0, n;
@@ -79,7 +79,7 @@ struct mm_vm *mm_oom_victim(struct mm *mm)
 	for (i = 0; i < MM_MAX_VMS; i++) {
 		if (mm->vms[i] == NULL)
 			continue;
-		n = mm_vm_footprint(mm->vms[i]);
+		n = cause == MM_OOM_POOL ? mm_vm_footprint(mm->vms[i]) : mm->vms[i]->table_frames;
 		/* Ties go to the VM registered last (the highest id). */
 		if (n > 0 && n >= most) {
 			best = mm->vms[i];

@@ -147,6 +147,8 @@ static void drop(struct mm *mm, struct mm_vm *vm, uint64_t g, uint32_t idx)
 		e |= ENT_DISC;
 	ent_store(vm, g, e);
 	pool_free(mm, idx);
+	if (vm->ops->release != NULL)
+		vm->ops->release(vm->ctx, _gfn(g));
 	/* drops[STABLE] is the "never drop a stable page" audit read by mm_check(). */
 	MM_COUNT(vm, drops[gs], 1);
 }
@@ -165,6 +167,8 @@ static bool page_out(struct mm *mm, struct mm_vm *vm, uint64_t g, uint32_t idx)
 	}
 	ent_store(vm, g, ent_with_hs(vm->ent[g], MM_HS_PRESERVED, slot));
 	pool_free(mm, idx);
+	if (vm->ops->release != NULL)
+		vm->ops->release(vm->ctx, _gfn(g));
 	MM_COUNT(vm, page_outs, 1);
 	return true;
 }

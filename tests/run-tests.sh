@@ -118,6 +118,7 @@ queue sandybridge scripts/bochs-run.sh -m corei7_sandy_bridge_2600k -t 600 "$BUI
 queue platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
 queue isolation scripts/bochs-run.sh -t 600 "$BUILD/isolation.iso"
 queue oom scripts/bochs-run.sh -t 600 "$BUILD/oom.iso"
+queue oom-tables scripts/bochs-run.sh -t 600 "$BUILD/oom-tables.iso"
 queue uefi scripts/bochs-run.sh -u -t 600 "$BUILD/test-esp.img"
 queue insn scripts/bochs-run.sh -t 600 "$BUILD/insn.iso"
 queue cpu scripts/bochs-run.sh -t 600 "$BUILD/cpu.iso"
@@ -132,7 +133,7 @@ queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
 queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
 queue qemu-svm-pc scripts/qemu-run.sh -i -t 900 "$BUILD/pc.iso"
 queue qemu-svm-apic scripts/qemu-run.sh -i -t 900 "$BUILD/apic.iso"
-for t in platform linux-overcommit linux-seed; do
+for t in platform linux-overcommit linux-seed oom-tables; do
 	queue "qemu-svm-$t" scripts/qemu-run.sh -i -t 900 "$BUILD/$t.iso"
 done
 queue qemu-nonpt scripts/qemu-run.sh -i -c max,-npt -t 300 "$BUILD/test.iso"
@@ -201,6 +202,10 @@ check_guests "insn/" tests/insn.cfg "$LOGS/insn.log"
 echo "== host out of memory (Bochs; pool and paging device of 4 MiB each, tests/oom.cfg)"
 boot oom
 check_guests "oom/" tests/oom.cfg "$LOGS/oom.log"
+
+echo "== nested page tables charged and freed (Bochs; 80 MiB of host memory, tests/oom-tables.cfg)"
+boot oom-tables
+check_guests "oom-tables/" tests/oom-tables.cfg "$LOGS/oom-tables.log"
 
 echo "== local APIC and MMIO instruction forms (Bochs corei7_skylake_x, tests/apic.cfg)"
 boot apic
@@ -299,7 +304,7 @@ boot qemu-svm-pc
 check_guests "$(qemu_machine qemu-svm-pc)/" tests/pc.cfg "$LOGS/qemu-svm-pc.log"
 
 echo "== platform (multiboot, Linux) and the Linux hinting tests under QEMU/TCG with SVM"
-for t in platform linux-overcommit linux-seed; do
+for t in platform linux-overcommit linux-seed oom-tables; do
 	boot "qemu-svm-$t"
 	check_guests "$(qemu_machine "qemu-svm-$t")/" "tests/$t.cfg" "$LOGS/qemu-svm-$t.log"
 done

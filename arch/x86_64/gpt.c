@@ -44,6 +44,7 @@ int gpt_init(struct gpt *g, const struct gpt_format *fmt, bool ad, pt_alloc_fn a
 	g->free = free_fn;
 	g->ctx = ctx;
 	g->nr_tables = 0;
+	g->dead = NULL;
 	g->root = alloc(ctx);
 	return g->root ? 0 : -ENOMEM;
 }
@@ -55,6 +56,7 @@ void gpt_destroy(struct gpt *g)
 	if (!g->root)
 		return;
 	f = walk_format(g);
+	gpt_reap(g);
 	pt_free_tables(&f, g->root, g->free);
 	g->free(g->root);
 	g->root = NULL;
@@ -156,6 +158,60 @@ bool gpt_test_and_clear(struct gpt *g, gfn_t gfn, enum gpt_bit bit)
 		return false;
 	mask = g->fmt->write | GPT_SOFT_DIRTY;
 	return __atomic_fetch_and(e, ~mask, __ATOMIC_SEQ_CST) & mask;
+}
+
+static bool table_empty(const uint64_t *t)
+{
+	for (unsigned int i = 0; i < PT_ENTRIES; i++)
+		if (t[i])
+			return false;
+	return true;
+}
+
+/*
+ * Forget gfn's unmapped leaf entry, then unlink each table on its path that
+ * this left empty, bottom up (never the root). An unlinked table may still
+ * be in the CPU's paging-structure caches, so it goes on g->dead, linked
+ * through its first word (a page-aligned pointer: not present in either
+ * format), until gpt_reap() after the caller's flush.
+ */
+unsigned int gpt_release(struct gpt *g, gfn_t gfn)
+{
+	uint64_t addr = gpa_x(gfn_to_gpa(gfn)), *path[PT_LEVELS + 1], *e;
+	unsigned int n = 0;
+	int l;
+
+	path[PT_LEVELS] = g->root;
+	for (l = PT_LEVELS; l > PT_LEVEL_4K; l--) {
+		uint64_t v = path[l][pt_index(addr, l)];
+
+		if (!(v & g->fmt->present) || (v & PT_LARGE))
+			return 0;
+		path[l - 1] = (uint64_t *)(uintptr_t)(v & PT_ADDR_MASK);
+	}
+	e = &path[PT_LEVEL_4K][pt_index(addr, PT_LEVEL_4K)];
+	if (*e & g->fmt->present)
+		return 0; /* mapped again: not ours to forget */
+	*e = 0;
+	for (l = PT_LEVEL_4K; l < PT_LEVELS && table_empty(path[l]); l++) {
+		path[l + 1][pt_index(addr, l + 1)] = 0;
+		path[l][0] = (uint64_t)(uintptr_t)g->dead;
+		g->dead = path[l];
+		g->nr_tables--;
+		n++;
+	}
+	return n;
+}
+
+void gpt_reap(struct gpt *g)
+{
+	while (g->dead) {
+		uint64_t *t = g->dead;
+
+		g->dead = (uint64_t *)(uintptr_t)t[0];
+		t[0] = 0;
+		g->free(t);
+	}
 }
 
 bool gpt_write_fault(struct gpt *g, gfn_t gfn)

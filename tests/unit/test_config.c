@@ -19,6 +19,7 @@ START_TEST(full_config)
 	ck_assert_int_eq(parse("# comment\n"
 			       "pool = 64M\n"
 			       "swap = 1G\n"
+			       "host_mem = 96M\n"
 			       "stats_interval_ms=250   # trailing comment\n"
 			       "\n"
 			       "vm name=a image=a.elf mem=2M\n"
@@ -27,6 +28,7 @@ START_TEST(full_config)
 			 0);
 	ck_assert_uint_eq(cfg.pool_bytes, 64ULL << 20);
 	ck_assert_uint_eq(cfg.swap_bytes, 1ULL << 30);
+	ck_assert_uint_eq(cfg.host_mem_bytes, 96ULL << 20);
 	ck_assert_uint_eq(cfg.stats_interval_ms, 250);
 	ck_assert_uint_eq(cfg.nr_vms, 3);
 	ck_assert_int_eq(cfg.vms[0].after, -1);
@@ -56,6 +58,7 @@ static const struct {
 } bad[] = {
 	{ "", "no vm lines" },
 	{ "pool = 12Q\nvm name=a image=a mem=2M\n", "line 1: bad pool size" },
+	{ "host_mem = 8M\nvm name=a image=a mem=2M\n", "line 1: bad host_mem size (at least 16M)" },
 	{ "bogus = 1\n", "line 1: unknown key" },
 	{ "vm name=a image=a.elf\n", "line 1: a VM needs name=, image= and mem=" },
 	{ "vm name=a image=a.elf mem=100K\n", "line 1: mem must be a multiple of 4K between 1M and 64G" },

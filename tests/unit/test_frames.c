@@ -89,6 +89,21 @@ START_TEST(range_skips_holes)
 }
 END_TEST
 
+START_TEST(withhold_takes_the_top_and_stops_at_keep)
+{
+	setup(300);
+	frames_add_free(&fa, PAGE_SIZE * 10, PAGE_SIZE * 200); /* frames 10..209 */
+	ck_assert_uint_eq(frames_withhold(&fa, 150), 50);
+	ck_assert_uint_eq(fa.nr_free, 150);
+	ck_assert(frames_is_free(&fa, _hfn(159)) && !frames_is_free(&fa, _hfn(160)));
+	ck_assert_uint_eq(frames_withhold(&fa, 500), 0);
+	for (int i = 0; i < 150; i++)
+		ck_assert_uint_lt(hfn_x(frames_alloc(&fa)), 160);
+	ck_assert_uint_eq(hfn_x(frames_alloc(&fa)), hfn_x(INVALID_HFN));
+	free(bm);
+}
+END_TEST
+
 Suite *frames_suite(void)
 {
 	Suite *s = suite_create("frames");
@@ -99,6 +114,7 @@ Suite *frames_suite(void)
 	tcase_add_test(t, alloc_free_every_frame_once);
 	tcase_add_test(t, range_alloc_is_aligned_and_contiguous);
 	tcase_add_test(t, range_skips_holes);
+	tcase_add_test(t, withhold_takes_the_top_and_stops_at_keep);
 	suite_add_tcase(s, t);
 	return s;
 }

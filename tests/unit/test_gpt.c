@@ -169,6 +169,41 @@ START_TEST(npt_format_keeps_ad_across_unmap)
 }
 END_TEST
 
+/* A released leaf is forgotten; the tables it leaves empty are unlinked
+ * (not the root), counted out, and freed only by gpt_reap(). */
+START_TEST(release_frees_empty_tables_after_reap)
+{
+	struct gpt g;
+
+	live_pages = 0;
+	gpt_init(&g, &gpt_npt_format, true, alloc_page, free_page, NULL);
+	ck_assert_int_eq(gpt_map(&g, _gfn(0x200), _hfn(100)), 0); /* PDPT, PD, PT */
+	ck_assert_int_eq(gpt_map(&g, _gfn(0x201), _hfn(101)), 0); /* same PT */
+	ck_assert_int_eq(gpt_map(&g, _gfn(0x400), _hfn(102)), 0); /* another PT */
+	ck_assert_uint_eq(g.nr_tables, 4);
+	ck_assert_uint_eq(gpt_release(&g, _gfn(0x200)), 0); /* still mapped: kept */
+	ck_assert_uint_eq(hfn_x(gpt_lookup(&g, _gfn(0x200))), 100);
+	gpt_unmap(&g, _gfn(0x200));
+	ck_assert_uint_eq(gpt_release(&g, _gfn(0x200)), 0); /* 0x201 still in its PT */
+	ck_assert(!gpt_test_and_clear(&g, _gfn(0x200), GPT_DIRTY)); /* entry forgotten */
+	gpt_unmap(&g, _gfn(0x201));
+	ck_assert_uint_eq(gpt_release(&g, _gfn(0x201)), 1); /* its PT */
+	ck_assert_uint_eq(g.nr_tables, 3);
+	ck_assert_int_eq(live_pages, 5); /* not freed before the reap */
+	gpt_reap(&g);
+	ck_assert_int_eq(live_pages, 4);
+	gpt_unmap(&g, _gfn(0x400));
+	ck_assert_uint_eq(gpt_release(&g, _gfn(0x400)), 3); /* PT, PD, PDPT; never the root */
+	ck_assert_uint_eq(g.nr_tables, 0);
+	gpt_reap(&g);
+	ck_assert_int_eq(live_pages, 1);
+	ck_assert_int_eq(gpt_map(&g, _gfn(0x400), _hfn(103)), 0); /* built again */
+	ck_assert_uint_eq(hfn_x(gpt_lookup(&g, _gfn(0x400))), 103);
+	gpt_destroy(&g);
+	ck_assert_int_eq(live_pages, 0);
+}
+END_TEST
+
 Suite *gpt_suite(void)
 {
 	Suite *s = suite_create("gpt");
@@ -179,6 +214,7 @@ Suite *gpt_suite(void)
 	tcase_add_test(t, accessed_dirty_test_and_clear);
 	tcase_add_test(t, walker_large_pages_and_ranges);
 	tcase_add_test(t, npt_format_keeps_ad_across_unmap);
+	tcase_add_test(t, release_frees_empty_tables_after_reap);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -228,7 +228,7 @@ START_TEST(victim_is_largest_footprint)
 	char why[128];
 
 	oom_world();
-	ck_assert_ptr_null(mm_oom_victim(&ow.mm));
+	ck_assert_ptr_null(mm_oom_victim(&ow.mm, MM_OOM_POOL));
 	touch(0, 3);
 	touch(1, 7);
 	touch(2, 2);
@@ -238,11 +238,32 @@ START_TEST(victim_is_largest_footprint)
 	ck_assert_uint_eq(mm_vm_footprint(&ow.vms[2].vm), 2);
 	ck_assert_uint_gt(ow.vms[1].vm.pages[HV_PAGE_STABLE][MM_HS_PRESERVED] +
 				  ow.vms[0].vm.pages[HV_PAGE_STABLE][MM_HS_PRESERVED], 0);
-	ck_assert_ptr_eq(mm_oom_victim(&ow.mm), &ow.vms[1].vm);
+	ck_assert_ptr_eq(mm_oom_victim(&ow.mm, MM_OOM_POOL), &ow.vms[1].vm);
 	/* Stopped and destroyed: its frames and slots are free, the next is VM 0. */
 	mm_vm_destroy(&ow.vms[1].vm);
-	ck_assert_ptr_eq(mm_oom_victim(&ow.mm), &ow.vms[0].vm);
+	ck_assert_ptr_eq(mm_oom_victim(&ow.mm, MM_OOM_POOL), &ow.vms[0].vm);
 	ck_assert_int_eq(mm_check(&ow.mm, why, sizeof(why)), 0);
+	fake_world_fini(&ow);
+}
+END_TEST
+
+/* Nested tables count in the footprint; when host frames ran out, the VM
+ * holding the most table frames is the victim, whatever its pages. */
+START_TEST(victim_by_what_ran_out)
+{
+	oom_world();
+	touch(0, 2);
+	touch(1, 6);
+	ow.vms[0].vm.table_frames = 5;
+	ow.vms[1].vm.table_frames = 1;
+	ck_assert_uint_eq(mm_vm_footprint(&ow.vms[0].vm), 7);
+	ck_assert_uint_eq(mm_vm_footprint(&ow.vms[1].vm), 7);
+	ck_assert_ptr_eq(mm_oom_victim(&ow.mm, MM_OOM_POOL), &ow.vms[1].vm); /* tie: higher id */
+	ck_assert_ptr_eq(mm_oom_victim(&ow.mm, MM_OOM_HOST_FRAMES), &ow.vms[0].vm);
+	ow.vms[0].vm.table_frames = 9;
+	ck_assert_ptr_eq(mm_oom_victim(&ow.mm, MM_OOM_POOL), &ow.vms[0].vm);
+	ow.vms[0].vm.table_frames = ow.vms[1].vm.table_frames = 0;
+	ck_assert_ptr_null(mm_oom_victim(&ow.mm, MM_OOM_HOST_FRAMES));
 	fake_world_fini(&ow);
 }
 END_TEST
@@ -253,9 +274,9 @@ START_TEST(victim_tie_goes_to_highest_id)
 	touch(0, 4);
 	touch(1, 4);
 	touch(2, 3);
-	ck_assert_ptr_eq(mm_oom_victim(&ow.mm), &ow.vms[1].vm);
+	ck_assert_ptr_eq(mm_oom_victim(&ow.mm, MM_OOM_POOL), &ow.vms[1].vm);
 	touch(2, 4);
-	ck_assert_ptr_eq(mm_oom_victim(&ow.mm), &ow.vms[2].vm);
+	ck_assert_ptr_eq(mm_oom_victim(&ow.mm, MM_OOM_POOL), &ow.vms[2].vm);
 	fake_world_fini(&ow);
 }
 END_TEST
@@ -266,6 +287,7 @@ Suite *mm_oom_suite(void)
 	TCase *tc = tcase_create("oom");
 
 	tcase_add_test(tc, full_device_takes_back_hinted_slots);
+	tcase_add_test(tc, victim_by_what_ran_out);
 	tcase_add_test(tc, faulting_page_loses_its_own_slot);
 	tcase_add_test(tc, stable_bytes_keep_slots);
 	tcase_add_test(tc, one_hint_one_page);

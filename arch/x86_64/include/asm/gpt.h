@@ -61,7 +61,8 @@ struct gpt {
 	pt_alloc_fn alloc;  /* zeroed table pages */
 	void (*free)(void *);
 	void *ctx;
-	uint64_t nr_tables; /* table pages below the root */
+	uint64_t nr_tables; /* table pages below the root, linked in */
+	uint64_t *dead;     /* unlinked tables waiting for a flush (gpt_reap()) */
 };
 
 /* Root page allocated through alloc. Returns 0 or -ENOMEM. */
@@ -78,6 +79,14 @@ int gpt_map(struct gpt *g, gfn_t gfn, hfn_t hfn);
 /* Remove the mapping of gfn, keeping its accessed/dirty state for
  * gpt_test_and_clear(); returns the old entry (0 if not mapped). Caller flushes. */
 uint64_t gpt_unmap(struct gpt *g, gfn_t gfn);
+/*
+ * gfn is unmapped and its accessed/dirty state no longer needed: clear its
+ * entry, and unlink the tables this leaves empty. Returns how many were
+ * unlinked; they are freed by gpt_reap(), which the caller calls after a
+ * flush of the VM's translations (never before: the CPU may still walk them).
+ */
+unsigned int gpt_release(struct gpt *g, gfn_t gfn);
+void gpt_reap(struct gpt *g);
 /* Host frame gfn is mapped to, or INVALID_HFN. */
 hfn_t gpt_lookup(const struct gpt *g, gfn_t gfn);
 /*
