@@ -53,6 +53,21 @@ check_guests() {
 	done
 }
 
+# no_raw_bytes PREFIX LOG: the lines of con-escape (tests/isolation.cfg) hold
+# only printable ASCII and tabs: none of the control bytes, DEL or bytes above
+# 0x7f it sent reached the host console raw (its expect file checks the
+# escaped forms).
+no_raw_bytes() {
+	n=$(grep -a '^\[con-escape\]' "$2" | tr -d '\011\012\015\040-\176' | wc -c)
+	if ! grep -qa '^\[con-escape\] Test result' "$2"; then
+		ko "${1}con-escape/raw-bytes" "no result line"
+	elif [ "$n" -eq 0 ]; then
+		ok "${1}con-escape/raw-bytes"
+	else
+		ko "${1}con-escape/raw-bytes" "$n raw control or non-ASCII bytes in its lines"
+	fi
+}
+
 # The emulator runs take most of the time and each uses one core, so they
 # are all queued first and run CHECK_JOBS at a time (default: the number of
 # cores) in the background, longest first, while the tests below run; every
@@ -193,6 +208,7 @@ check_guests "" tests/guests.cfg "$LOGS/skylake.log"
 echo "== hostile guests beside a neighbour (Bochs corei7_skylake_x)"
 boot isolation
 check_guests "" tests/isolation.cfg "$LOGS/isolation.log"
+no_raw_bytes "" "$LOGS/isolation.log"
 
 echo "== the virtual CPU: instructions, MSRs, events (Bochs corei7_skylake_x, tests/insn.cfg)"
 boot insn
@@ -281,6 +297,7 @@ check_guests "$m/" tests/guests.cfg "$LOGS/qemu-svm.log"
 echo "== hostile guests beside a neighbour under QEMU/TCG with SVM"
 boot qemu-svm-isolation
 check_guests "$(qemu_machine qemu-svm-isolation)/" tests/isolation.cfg "$LOGS/qemu-svm-isolation.log"
+no_raw_bytes "$(qemu_machine qemu-svm-isolation)/" "$LOGS/qemu-svm-isolation.log"
 
 echo "== the virtual CPU under QEMU/TCG with SVM (tests/insn.cfg)"
 boot qemu-svm-insn
