@@ -270,7 +270,8 @@ $(BUILD)/esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) run.cfg scripts/mkesp.sh
 # (isolation: hostile guests; oom: host out of memory; pc: I/O APIC, ACPI,
 # timers, resets, memory map; cpu: mode switches and control registers;
 # insn: instruction exits, events, start-up MSRs; apic: the local APIC and
-# the MMIO instruction forms; platform and linux-*: Linux).
+# the MMIO instruction forms; platform and linux-*: Linux; config-refused: a
+# config the hypervisor must refuse).
 $(BUILD)/%.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/%.cfg scripts/mkiso.sh
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/$*.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
@@ -287,7 +288,7 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 # ---- the two commands -------------------------------------------------------
 CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/insn.iso \
 	$(BUILD)/apic.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso $(BUILD)/cpu.iso $(BUILD)/pc.iso \
-	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso
+	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/config-refused.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \
 		fuzz-build

@@ -8,13 +8,17 @@
  *   vm name=hello image=hello.elf mem=2M cmdline="text" [initrd=NAME] [disk=NAME]
  *      [after=VM]               start only once the VM named (defined earlier) has stopped
  *      [delay_ms=N]             start N ms (host time) after the run has started
- * Sizes take K, M or G. Plain C, also compiled into the unit tests.
+ * Sizes take K, M or G. A disk= module is written in place, so it must be
+ * one VM's disk only, and no module a VM boots from (image=, initrd=) nor
+ * the config file: those configs are refused. Module names are compared
+ * without case (the ESP is FAT). Plain C, also compiled into the unit tests.
  */
 #ifndef HV_CONFIG_H
 #define HV_CONFIG_H
 
 #include <types.h>
 
+#define CFG_FILE_NAME "hintvisor.cfg" /* the config's own module name */
 #define CFG_MAX_VMS 16
 #define CFG_NAME_LEN 32
 #define CFG_IMAGE_LEN 64

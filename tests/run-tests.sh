@@ -150,6 +150,7 @@ queue qemu-svm-apic scripts/qemu-run.sh -i -t 900 "$BUILD/apic.iso"
 for t in platform linux-overcommit linux-seed; do
 	queue "qemu-svm-$t" scripts/qemu-run.sh -i -t 900 "$BUILD/$t.iso"
 done
+queue qemu-config-refused scripts/qemu-run.sh -i -t 300 "$BUILD/config-refused.iso"
 queue qemu-nonpt scripts/qemu-run.sh -i -c max,-npt -t 300 "$BUILD/test.iso"
 queue qemu scripts/qemu-run.sh -c qemu64,-svm -t 300 "$BUILD/test-esp.img"
 run_queue &
@@ -324,6 +325,17 @@ done
 echo "== the virtual CPU under QEMU/TCG with SVM (tests/cpu.cfg)"
 boot qemu-svm-cpu
 check_guests "$(qemu_machine qemu-svm-cpu)/" tests/cpu.cfg "$LOGS/qemu-svm-cpu.log"
+
+echo "== a config whose disk= is another VM's image= is refused (QEMU/TCG, tests/config-refused.cfg)"
+await qemu-config-refused
+if grep -q "^hintvisor: hintvisor.cfg: line 8: disk=hello.elf is VM hello's image= (a disk is written in place)" \
+	"$LOGS/qemu-config-refused.log" &&
+	grep -q 'hintvisor: end of run (status 1)' "$LOGS/qemu-config-refused.log" &&
+	! grep -qa '^\[' "$LOGS/qemu-config-refused.log"; then
+	ok "config/disk-is-image-refused"
+else
+	ko "config/disk-is-image-refused" "$(grep -m1 'hintvisor.cfg\|^\[' "$LOGS/qemu-config-refused.log" || echo "see $LOGS/qemu-config-refused.log")"
+fi
 
 echo "== QEMU/TCG with SVM but without nested paging (max,-npt)"
 await qemu-nonpt
