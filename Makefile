@@ -255,6 +255,16 @@ $(BUILD)/test.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/guests.cfg scripts
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/guests.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 
+# Modules of the multiboot test kernel (tests/pc.cfg multiboot-mods): a data
+# file and its POSIX cksum line "CRC SIZE NAME", which the kernel checks the
+# module it gets against, byte for byte.
+MB_MODULES := $(BUILD)/guest/mbmod.bin $(BUILD)/guest/mbmod.sum
+$(BUILD)/guest/mbmod.bin:
+	@mkdir -p $(@D)
+	@perl -e 'print pack("C*", map { ($$_ * 131 + ($$_ >> 7)) & 255 } 0 .. 10006)' >$@
+$(BUILD)/guest/mbmod.sum: $(BUILD)/guest/mbmod.bin
+	@cd $(@D) && cksum $(<F) >$(@F)
+
 # Blank virtio-blk disks of the isolation tests (tests/isolation.cfg).
 ISOLATION_DISKS := $(BUILD)/guest/vblk-ring.disk $(BUILD)/guest/vblk-sector.disk \
 	$(BUILD)/guest/vblk-table.disk
@@ -276,6 +286,7 @@ $(BUILD)/%.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/%.cfg scripts/mkiso.s
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/$*.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 $(BUILD)/isolation.iso: $(ISOLATION_DISKS)
+$(BUILD)/pc.iso: $(MB_MODULES)
 $(BUILD)/platform.iso: $(LINUX_IMAGES)
 $(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso: $(LINUX_IMAGES)
 

@@ -135,6 +135,29 @@ static const char *boot_use(const struct vm_config *v, const char *file)
 		return "image";
 	if (same_file(v->initrd, file))
 		return "initrd";
+	for (unsigned int i = 0; i < v->nr_modules; i++)
+		if (same_file(v->modules[i].file, file))
+			return "module";
+	return NULL;
+}
+
+/* module="NAME text": NAME is the boot module, the whole value its string. */
+static const char *parse_module(struct vm_config *vm, const char *v, size_t vn)
+{
+	struct cfg_module *m;
+	size_t fn = 0;
+
+	if (vm->nr_modules == CFG_MAX_MODULES)
+		return "too many module= (at most 4)";
+	m = &vm->modules[vm->nr_modules];
+	while (fn < vn && !is_blank(v[fn]))
+		fn++;
+	if (!fn)
+		return "module= needs a file name first";
+	if (!copy_field(m->file, sizeof(m->file), v, fn) ||
+	    !copy_field(m->string, sizeof(m->string), v, vn))
+		return "module= too long (file name 63, all 127 characters)";
+	vm->nr_modules++;
 	return NULL;
 }
 
@@ -207,6 +230,11 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg, char *msg, 
 		} else if (word_is(k, kn, "initrd")) {
 			if (!copy_field(vm->initrd, sizeof(vm->initrd), v, vn))
 				return "initrd name too long";
+		} else if (word_is(k, kn, "module")) {
+			const char *bad = parse_module(vm, v, vn);
+
+			if (bad)
+				return bad;
 		} else if (word_is(k, kn, "disk")) {
 			if (!copy_field(vm->disk, sizeof(vm->disk), v, vn))
 				return "disk name too long";

@@ -87,6 +87,16 @@ static const struct {
 	  "line 1: disk=hintvisor.cfg is the configuration file" },
 	{ "vm name=a image=a mem=2M disk=HintVisor.CFG\n",
 	  "line 1: disk=HintVisor.CFG is the configuration file" },
+	{ "vm name=a image=a mem=2M module=m\nvm name=b image=b mem=2M disk=M\n",
+	  "line 2: disk=M is VM a's module= (a disk is written in place)" },
+	{ "vm name=a image=a mem=2M disk=d\nvm name=b image=b mem=2M module=\"d text\"\n",
+	  "line 2: module=d is VM a's disk= (a disk is written in place)" },
+	{ "vm name=a image=a mem=2M module=\" m\"\n", "line 1: module= needs a file name first" },
+	{ "vm name=a image=a mem=2M module=a module=b module=c module=d module=e\n",
+	  "line 1: too many module= (at most 4)" },
+	{ "vm name=a image=a mem=2M module=\"m 123456789012345678901234567890123456789012345678901234567890"
+	  "1234567890123456789012345678901234567890123456789012345678901234567\"\n",
+	  "line 1: module= too long (file name 63, all 127 characters)" },
 	{ "vm name=a image=a mem=2M delay_ms=soon\n", "line 1: bad delay_ms (at most 3600000)" },
 	{ "vm name=a image=a mem=2M delay_ms=3600001\n", "line 1: bad delay_ms (at most 3600000)" },
 };
@@ -95,6 +105,22 @@ START_TEST(rejects_with_line_numbers)
 {
 	ck_assert_int_ne(parse(bad[_i].text), 0);
 	ck_assert_str_eq(err, bad[_i].msg);
+}
+END_TEST
+
+START_TEST(modules)
+{
+	ck_assert_int_eq(parse("vm name=mb image=mb.elf mem=4M initrd=rd.bin "
+			       "module=\"conf.txt with its text\" module=plain.bin\n"
+			       "vm name=none image=x mem=2M\n"),
+			 0);
+	ck_assert_uint_eq(cfg.vms[0].nr_modules, 2);
+	ck_assert_str_eq(cfg.vms[0].modules[0].file, "conf.txt");
+	ck_assert_str_eq(cfg.vms[0].modules[0].string, "conf.txt with its text");
+	ck_assert_str_eq(cfg.vms[0].modules[1].file, "plain.bin");
+	ck_assert_str_eq(cfg.vms[0].modules[1].string, "plain.bin");
+	ck_assert_str_eq(cfg.vms[0].initrd, "rd.bin");
+	ck_assert_uint_eq(cfg.vms[1].nr_modules, 0);
 }
 END_TEST
 
@@ -144,6 +170,7 @@ Suite *config_suite(void)
 	tcase_add_test(t, full_config);
 	tcase_add_test(t, no_nul_terminator_needed);
 	tcase_add_loop_test(t, rejects_with_line_numbers, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_test(t, modules);
 	tcase_add_test(t, shared_images_own_disks);
 	tcase_add_test(t, too_many_vms);
 	tcase_add_test(t, sizes);
