@@ -255,14 +255,18 @@ $(BUILD)/test.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/guests.cfg scripts
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/guests.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 
-# Modules of the multiboot test kernel (tests/pc.cfg multiboot-mods): a data
-# file and its POSIX cksum line "CRC SIZE NAME", which the kernel checks the
-# module it gets against, byte for byte.
-MB_MODULES := $(BUILD)/guest/mbmod.bin $(BUILD)/guest/mbmod.sum
+# Modules of the multiboot test kernel (tests/pc.cfg, tests/uefi.cfg
+# multiboot-mods): a gzip file of two members (a short text, then 10007
+# bytes of data: as an initramfs with early microcode before it), and its
+# POSIX cksum line "CRC SIZE NAME", which the kernel checks the module it gets
+# against, byte for byte: a loader that unzips (GRUB without --nounzip) fails.
+MB_MODULES := $(BUILD)/guest/mbmod.gz $(BUILD)/guest/mbmod.sum
 $(BUILD)/guest/mbmod.bin:
 	@mkdir -p $(@D)
 	@perl -e 'print pack("C*", map { ($$_ * 131 + ($$_ >> 7)) & 255 } 0 .. 10006)' >$@
-$(BUILD)/guest/mbmod.sum: $(BUILD)/guest/mbmod.bin
+$(BUILD)/guest/mbmod.gz: $(BUILD)/guest/mbmod.bin
+	@{ echo "first member" | gzip -n -9; gzip -n -9 <$<; } >$@
+$(BUILD)/guest/mbmod.sum: $(BUILD)/guest/mbmod.gz
 	@cd $(@D) && cksum $(<F) >$(@F)
 
 # Blank virtio-blk disks of the isolation tests (tests/isolation.cfg).
@@ -290,7 +294,7 @@ $(BUILD)/pc.iso: $(MB_MODULES)
 $(BUILD)/platform.iso: $(LINUX_IMAGES)
 $(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso: $(LINUX_IMAGES)
 
-$(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scripts/mkesp.sh
+$(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) $(MB_MODULES) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
 	@scripts/mkesp.sh tests/uefi.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
 
