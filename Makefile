@@ -56,7 +56,7 @@ CORE_SRCS := \
 	arch/x86_64/vmx.c arch/x86_64/vmcs.c arch/x86_64/vmx_exit.c arch/x86_64/vmx_task.c arch/x86_64/vmx_entry.S \
 	arch/x86_64/svm.c arch/x86_64/svm_exit.c arch/x86_64/svm_entry.S arch/x86_64/host_timer.c \
 	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c arch/x86_64/mmio_decode.c \
-	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c hv/linux.c \
+	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c hv/vm_console.c hv/linux.c \
 	hv/multiboot.c \
 	hv/hypercall.c hv/hint.c hv/pool.c hv/gmem.c hv/stats.c hv/libc_glue.c \
 	hv/dev/lapic.c hv/dev/pic.c hv/dev/uart.c hv/dev/pci.c hv/dev/virtio_blk.c \
@@ -115,11 +115,11 @@ UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c
 	tests/unit/test_boot.c tests/unit/test_gpt.c tests/unit/test_elf.c \
 	tests/unit/test_mmio.c tests/unit/test_hypercall.c tests/unit/test_pic.c \
 	tests/unit/test_lapic.c tests/unit/test_vexit.c tests/unit/test_gmem.c \
-	tests/unit/test_platform.c \
+	tests/unit/test_platform.c tests/unit/test_console.c \
 	mm/frames.c hv/config.c boot/mb2.c boot/boot_info.c arch/x86_64/pgtable.c \
 	arch/x86_64/gpt.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
 	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/vcr.c arch/x86_64/emulate.c arch/x86_64/guest_tsc.c \
-	hv/bus.c hv/dev/ioapic.c hv/dev/platform.c hv/memmap.c
+	hv/bus.c hv/dev/ioapic.c hv/dev/platform.c hv/memmap.c hv/vm_console.c
 UNIT_OBJS := $(UNIT_SRCS:%=$(BUILD)/u/%.o)
 
 $(BUILD)/u/%.c.o: %.c
@@ -255,6 +255,20 @@ $(BUILD)/test.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/guests.cfg scripts
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/guests.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 
+# Modules of the multiboot test kernel (tests/pc.cfg, tests/uefi.cfg
+# multiboot-mods): a gzip file of two members (a short text, then 10007
+# bytes of data: as an initramfs with early microcode before it), and its
+# POSIX cksum line "CRC SIZE NAME", which the kernel checks the module it gets
+# against, byte for byte: a loader that unzips (GRUB without --nounzip) fails.
+MB_MODULES := $(BUILD)/guest/mbmod.gz $(BUILD)/guest/mbmod.sum
+$(BUILD)/guest/mbmod.bin:
+	@mkdir -p $(@D)
+	@perl -e 'print pack("C*", map { ($$_ * 131 + ($$_ >> 7)) & 255 } 0 .. 10006)' >$@
+$(BUILD)/guest/mbmod.gz: $(BUILD)/guest/mbmod.bin
+	@{ echo "first member" | gzip -n -9; gzip -n -9 <$<; } >$@
+$(BUILD)/guest/mbmod.sum: $(BUILD)/guest/mbmod.gz
+	@cd $(@D) && cksum $(<F) >$(@F)
+
 # Blank virtio-blk disks of the isolation tests (tests/isolation.cfg).
 ISOLATION_DISKS := $(BUILD)/guest/vblk-ring.disk $(BUILD)/guest/vblk-sector.disk \
 	$(BUILD)/guest/vblk-table.disk
@@ -270,15 +284,17 @@ $(BUILD)/esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) run.cfg scripts/mkesp.sh
 # (isolation: hostile guests; oom: host out of memory; pc: I/O APIC, ACPI,
 # timers, resets, memory map; cpu: mode switches and control registers;
 # insn: instruction exits, events, start-up MSRs; apic: the local APIC and
-# the MMIO instruction forms; platform and linux-*: Linux).
+# the MMIO instruction forms; platform and linux-*: Linux; config-refused: a
+# config the hypervisor must refuse).
 $(BUILD)/%.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/%.cfg scripts/mkiso.sh
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/$*.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 $(BUILD)/isolation.iso: $(ISOLATION_DISKS)
+$(BUILD)/pc.iso: $(MB_MODULES)
 $(BUILD)/platform.iso: $(LINUX_IMAGES)
 $(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso: $(LINUX_IMAGES)
 
-$(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scripts/mkesp.sh
+$(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) $(MB_MODULES) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
 	@scripts/mkesp.sh tests/uefi.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.efi
 
@@ -287,7 +303,7 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scrip
 # ---- the two commands -------------------------------------------------------
 CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/oom-tables.iso $(BUILD)/insn.iso \
 	$(BUILD)/apic.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso $(BUILD)/cpu.iso $(BUILD)/pc.iso \
-	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso
+	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/config-refused.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \
 		fuzz-build

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * UEFI entry (GNU-EFI application, BOOTX64.EFI). Reads every file of the
- * ESP's \hintvisor directory (the config and the guest images) into loader
- * memory, turns the firmware memory map into struct boot_info, exits boot
- * services, moves to a stack of our own and calls hv_main(). Nothing after
- * ExitBootServices touches firmware again.
+ * ESP's \hintvisor directory (the config and the guest images) byte for byte
+ * into loader memory, turns the firmware memory map into struct boot_info,
+ * exits boot services, moves to a stack of our own and calls hv_main().
+ * Nothing after ExitBootServices touches firmware again.
  */
 #include <efi.h>
 #include <efilib.h>
@@ -45,6 +45,26 @@ static void ascii_name(char *dst, size_t cap, const CHAR16 *src)
 	dst[i] = '\0';
 }
 
+/* Read all size bytes of f into dst, as they are on the volume (nothing is
+ * unpacked). A Read that returns fewer bytes than asked is continued; one
+ * that finds the end of the file before size is an error, not a short module. */
+static EFI_STATUS read_all(EFI_FILE_HANDLE f, UINT64 size, uint8_t *dst)
+{
+	UINT64 done = 0;
+
+	while (done < size) {
+		UINTN n = size - done;
+		EFI_STATUS st = uefi_call_wrapper(f->Read, 3, f, &n, dst + done);
+
+		if (EFI_ERROR(st))
+			return st;
+		if (n == 0)
+			return EFI_END_OF_FILE;
+		done += n;
+	}
+	return EFI_SUCCESS;
+}
+
 static EFI_STATUS load_file(EFI_FILE_HANDLE dir, EFI_FILE_INFO *info, struct boot_info *bi)
 {
 	EFI_FILE_HANDLE f;
@@ -58,7 +78,7 @@ static EFI_STATUS load_file(EFI_FILE_HANDLE dir, EFI_FILE_INFO *info, struct boo
 		return st;
 	st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiLoaderData, pages, &addr);
 	if (!EFI_ERROR(st))
-		st = uefi_call_wrapper(f->Read, 3, f, &size, (void *)(uintptr_t)addr);
+		st = read_all(f, size, (uint8_t *)(uintptr_t)addr);
 	uefi_call_wrapper(f->Close, 1, f);
 	if (EFI_ERROR(st))
 		return st;

@@ -113,7 +113,98 @@ static bool valid_name(const char *s, size_t n)
 	return n > 0;
 }
 
-static const char *parse_vm(struct cursor *c, struct hv_config *cfg)
+/* Two module names for one file: FAT (the ESP) does not tell case apart. */
+static bool same_file(const char *a, const char *b)
+{
+	if (!a[0])
+		return false;
+	for (; *a && *b; a++, b++) {
+		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+		char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
+
+		if (x != y)
+			return false;
+	}
+	return *a == *b;
+}
+
+/* The key under which VM v boots from file (its modules it only reads), or NULL. */
+static const char *boot_use(const struct vm_config *v, const char *file)
+{
+	if (same_file(v->image, file))
+		return "image";
+	if (same_file(v->initrd, file))
+		return "initrd";
+	for (unsigned int i = 0; i < v->nr_modules; i++)
+		if (same_file(v->modules[i].file, file))
+			return "module";
+	return NULL;
+}
+
+/* module="NAME text": NAME is the boot module, the whole value its string. */
+static const char *parse_module(struct vm_config *vm, const char *v, size_t vn)
+{
+	struct cfg_module *m;
+	size_t fn = 0;
+
+	if (vm->nr_modules == CFG_MAX_MODULES)
+		return "too many module= (at most 4)";
+	m = &vm->modules[vm->nr_modules];
+	while (fn < vn && !is_blank(v[fn]))
+		fn++;
+	if (!fn)
+		return "module= needs a file name first";
+	if (!copy_field(m->file, sizeof(m->file), v, fn) ||
+	    !copy_field(m->string, sizeof(m->string), v, vn))
+		return "module= too long (file name 63, all 127 characters)";
+	vm->nr_modules++;
+	return NULL;
+}
+
+/*
+ * A disk module is the disk itself, written in place for the whole run. It
+ * may be no module a VM boots from (that VM would read what the other wrote,
+ * and a write would change its image under it), not the config, and the disk
+ * of one VM only (two VMs would see each other's writes). vm is the entry
+ * being added; msg gets the reason.
+ */
+static const char *disk_conflict(const struct hv_config *cfg, const struct vm_config *vm,
+				 char *msg, size_t cap)
+{
+	const char *use;
+
+	if (same_file(vm->disk, CFG_FILE_NAME)) {
+		snprintf(msg, cap, "disk=%s is the configuration file", vm->disk);
+		return msg;
+	}
+	if (vm->disk[0] && (use = boot_use(vm, vm->disk))) {
+		snprintf(msg, cap, "disk=%s is also this VM's %s= (a disk is written in place)",
+			 vm->disk, use);
+		return msg;
+	}
+	for (unsigned int i = 0; i < cfg->nr_vms; i++) {
+		const struct vm_config *o = &cfg->vms[i];
+
+		if (vm->disk[0] && (use = boot_use(o, vm->disk))) {
+			snprintf(msg, cap, "disk=%s is VM %s's %s= (a disk is written in place)",
+				 vm->disk, o->name, use);
+			return msg;
+		}
+		if (same_file(o->disk, vm->disk)) {
+			snprintf(msg, cap, "disk=%s is also VM %s's disk= (one VM per disk)", vm->disk,
+				 o->name);
+			return msg;
+		}
+		if (o->disk[0] && (use = boot_use(vm, o->disk))) {
+			snprintf(msg, cap, "%s=%s is VM %s's disk= (a disk is written in place)", use,
+				 o->disk, o->name);
+			return msg;
+		}
+	}
+	return NULL;
+}
+
+static const char *parse_vm(struct cursor *c, struct hv_config *cfg, char *msg, size_t cap)
 {
 	struct vm_config *vm;
 	const char *k, *v;
@@ -139,6 +230,11 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg)
 		} else if (word_is(k, kn, "initrd")) {
 			if (!copy_field(vm->initrd, sizeof(vm->initrd), v, vn))
 				return "initrd name too long";
+		} else if (word_is(k, kn, "module")) {
+			const char *bad = parse_module(vm, v, vn);
+
+			if (bad)
+				return bad;
 		} else if (word_is(k, kn, "disk")) {
 			if (!copy_field(vm->disk, sizeof(vm->disk), v, vn))
 				return "disk name too long";
@@ -163,19 +259,16 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg)
 		return "a VM needs name=, image= and mem=";
 	if (vm->mem_bytes < MIN_VM_MEM || vm->mem_bytes > MAX_VM_MEM || vm->mem_bytes % PAGE_SIZE)
 		return "mem must be a multiple of 4K between 1M and 64G";
-	for (unsigned int i = 0; i < cfg->nr_vms; i++) {
+	for (unsigned int i = 0; i < cfg->nr_vms; i++)
 		if (strcmp(cfg->vms[i].name, vm->name) == 0)
 			return "duplicate VM name";
-		/* A disk module is the disk itself, written in place: two VMs on
-		 * one module would see each other's writes. */
-		if (vm->disk[0] && strcmp(cfg->vms[i].disk, vm->disk) == 0)
-			return "disk= module already used by another VM (one disk per VM)";
-	}
+	if (disk_conflict(cfg, vm, msg, cap))
+		return msg;
 	cfg->nr_vms++;
 	return NULL;
 }
 
-static const char *parse_line(struct cursor *c, struct hv_config *cfg)
+static const char *parse_line(struct cursor *c, struct hv_config *cfg, char *msg, size_t cap)
 {
 	const char *k, *v;
 	size_t kn, vn;
@@ -183,7 +276,7 @@ static const char *parse_line(struct cursor *c, struct hv_config *cfg)
 	if (!token(c, &k, &kn, true))
 		return NULL; /* empty line */
 	if (word_is(k, kn, "vm"))
-		return parse_vm(c, cfg);
+		return parse_vm(c, cfg, msg, cap);
 	if (!expect_eq(c) || !token(c, &v, &vn, false))
 		return "expected key = value";
 	if (word_is(k, kn, "pool")) {
@@ -214,6 +307,7 @@ int config_parse(const char *text, size_t len, struct hv_config *cfg, char *err,
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *hash, *msg;
+		char why[160];
 		struct cursor c;
 
 		if (!eol)
@@ -226,7 +320,7 @@ int config_parse(const char *text, size_t len, struct hv_config *cfg, char *err,
 			snprintf(err, errlen, "line %u: NUL byte", lineno);
 			return -EINVAL;
 		}
-		msg = parse_line(&c, cfg);
+		msg = parse_line(&c, cfg, why, sizeof(why));
 		if (msg) {
 			snprintf(err, errlen, "line %u: %s", lineno, msg);
 			return -EINVAL;

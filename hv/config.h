@@ -6,19 +6,33 @@
  *   swap = 256M                 paging device size (0: the sum of guest RAM)
  *   stats_interval_ms = 100     print stats every N ms of guest time (0: only at the end)
  *   vm name=hello image=hello.elf mem=2M cmdline="text" [initrd=NAME] [disk=NAME]
+ *      [module="NAME text"]...  multiboot kernels: more modules (up to 4), after
+ *                               initrd=; the kernel gets the whole value as the
+ *                               module's string, initrd= gets its NAME
  *      [after=VM]               start only once the VM named (defined earlier) has stopped
  *      [delay_ms=N]             start N ms (host time) after the run has started
- * Sizes take K, M or G. Plain C, also compiled into the unit tests.
+ * Sizes take K, M or G. A disk= module is written in place, so it must be
+ * one VM's disk only, and no module a VM boots from (image=, initrd=,
+ * module=) nor the config file: those configs are refused. Module names are compared
+ * without case (the ESP is FAT). Plain C, also compiled into the unit tests.
  */
 #ifndef HV_CONFIG_H
 #define HV_CONFIG_H
 
 #include <types.h>
 
+#define CFG_FILE_NAME "hintvisor.cfg" /* the config's own module name */
 #define CFG_MAX_VMS 16
 #define CFG_NAME_LEN 32
 #define CFG_IMAGE_LEN 64
 #define CFG_CMDLINE_LEN 256
+#define CFG_MAX_MODULES 4   /* module= entries per VM */
+#define CFG_MODULE_LEN 128  /* a module= value: file name and text */
+
+struct cfg_module {
+	char file[CFG_IMAGE_LEN];     /* the value's first word: the boot module */
+	char string[CFG_MODULE_LEN];  /* the whole value, for the kernel */
+};
 
 struct vm_config {
 	char name[CFG_NAME_LEN];
@@ -27,6 +41,8 @@ struct vm_config {
 	char cmdline[CFG_CMDLINE_LEN];
 	char initrd[CFG_IMAGE_LEN]; /* Linux: initramfs module, "" if none */
 	char disk[CFG_IMAGE_LEN];   /* virtio-blk disk image module, "" if none */
+	unsigned int nr_modules;    /* multiboot: module= entries, in order */
+	struct cfg_module modules[CFG_MAX_MODULES];
 	int after;                  /* index of the VM to wait for, or -1 */
 	uint64_t delay_ms;          /* start this long after the run started */
 };

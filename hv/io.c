@@ -7,7 +7,6 @@
  * isa-debug-exit semantics), port 0xe9 (debugcon), and the PC platform
  * ports (hv/dev/platform.c). Unregistered ports read as all ones.
  */
-#include <hv/console.h>
 #include <hv/dev/pci.h>
 #include <hv/vm.h>
 
@@ -21,39 +20,6 @@
 #define PORT_B 0x61
 #define PIT_FIRST 0x40
 #define PCI_CONFIG 0xcf8
-
-static void flush_line(struct vm *vm)
-{
-	printk("[%s] %.*s\n", vm->name, (int)vm->line_len, vm->line);
-	vm->line_len = 0;
-}
-
-void vm_console_byte(struct vm *vm, uint8_t c)
-{
-	if (c == '\n') {
-		/* A newline right after a wrap ends the wrapped line: no empty line. */
-		if (vm->line_len || !vm->line_wrapped)
-			flush_line(vm);
-		vm->line_wrapped = false;
-		return;
-	}
-	vm->line_wrapped = false;
-	if (c == '\r')
-		return;
-	if (c < 0x20 && c != '\t')
-		c = '?'; /* keep the host console free of guest control codes */
-	vm->line[vm->line_len++] = (char)c;
-	if (vm->line_len == sizeof(vm->line)) {
-		flush_line(vm);
-		vm->line_wrapped = true;
-	}
-}
-
-void vm_console_flush(struct vm *vm)
-{
-	if (vm->line_len)
-		flush_line(vm);
-}
 
 /* Count an access to a port nothing answers, per port for the stats. */
 static void count_unknown_port(struct vm *vm, uint16_t port)

@@ -18,7 +18,6 @@
 #include <string.h>
 
 #define HV_VERSION "0.1"
-#define CONFIG_MODULE "hintvisor.cfg"
 #define SLICE_MS 10
 
 static struct hv_config config;
@@ -35,15 +34,15 @@ static uint64_t memory_top(const struct boot_info *bi)
 
 static void load_config(const struct boot_info *bi)
 {
-	const struct boot_module *m = boot_find_module(bi, CONFIG_MODULE);
-	char err[96];
+	const struct boot_module *m = boot_find_module(bi, CFG_FILE_NAME);
+	char err[192];
 
 	if (!m) {
-		printk("hintvisor: no %s among the boot modules\n", CONFIG_MODULE);
+		printk("hintvisor: no %s among the boot modules\n", CFG_FILE_NAME);
 		hv_shutdown(1);
 	}
 	if (config_parse(hpa_to_virt(_hpa(m->base)), m->len, &config, err, sizeof(err))) {
-		printk("hintvisor: %s: %s\n", CONFIG_MODULE, err);
+		printk("hintvisor: %s: %s\n", CFG_FILE_NAME, err);
 		hv_shutdown(1);
 	}
 }

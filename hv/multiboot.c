@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Multiboot loader (see multiboot.h). Header and information structure
- * layout: the Multiboot Specification 0.6.96, §3.1 and §3.3. Only ELF
- * kernels are loaded (the a.out kludge, flag 16, is refused).
+ * layout: the Multiboot Specification 0.6.96, §3.1 and §3.3 (modules:
+ * mods_count/mods_addr, entries of mod_start, mod_end, string, reserved).
+ * Only ELF kernels are loaded (the a.out kludge, flag 16, is refused).
  */
 #include <errcode.h>
 #include <hv/gmem.h>
@@ -18,7 +19,9 @@
 #define MB_FLAGS_SUPPORTED 0x0000ffffu /* page-align modules, memory info: fine */
 #define MB_INFO_MEM (1u << 0)
 #define MB_INFO_CMDLINE (1u << 2)
+#define MB_INFO_MODS (1u << 3)
 #define MB_INFO_MMAP (1u << 6)
+#define MB_MODS_LIMIT 0xfffff000ULL /* mod_start and mod_end are 32-bit */
 
 /*
  * The loader's own structures share one page, placed where the image is
@@ -29,13 +32,24 @@
 #define MB_GDT 0x000
 #define MB_INFO 0x100
 #define MB_MMAP 0x200
+#define MB_MODS 0x300    /* MULTIBOOT_MAX_MODULES entries of 16 bytes */
+#define MB_MODSTR 0x400  /* their strings, MULTIBOOT_STRINGS_MAX bytes */
 #define MB_CMDLINE 0x800
 #define MB_CMDLINE_MAX 0x800
 #define MB_MAX_SEGS 16
+/* Busy ranges for module placement: segments, loader page, BIOS area, the
+ * two APIC pages, modules placed so far. */
+#define MB_MAX_BUSY (MB_MAX_SEGS + 4 + MULTIBOOT_MAX_MODULES)
 
+_Static_assert(MB_MMAP + MEMMAP_MAX * 24 <= MB_MODS, "memory map overlaps the module list");
+_Static_assert(MB_MODS + MULTIBOOT_MAX_MODULES * 16 <= MB_MODSTR, "module list too long");
+_Static_assert(MB_MODSTR + MULTIBOOT_STRINGS_MAX <= MB_CMDLINE, "module strings too long");
+
+/* Address ranges [base, end): the kernel's segments (at most MB_MAX_SEGS),
+ * then, for module placement, everything else that is busy. */
 struct segs {
 	unsigned int n;
-	uint64_t base[MB_MAX_SEGS], end[MB_MAX_SEGS];
+	uint64_t base[MB_MAX_BUSY], end[MB_MAX_BUSY];
 };
 
 struct elf32_ehdr {
@@ -148,7 +162,88 @@ static uint64_t loader_page(const struct vm *vm, const struct segs *segs)
 	return 0;
 }
 
+static void busy_add(struct segs *busy, uint64_t base, uint64_t end)
+{
+	busy->base[busy->n] = base;
+	busy->end[busy->n++] = end;
+}
+
+/* The lowest page-aligned address from from (> 0) up where len bytes (at
+ * least one) are RAM below MB_MODS_LIMIT and overlap nothing busy; 0 if none. */
+static uint64_t module_place(const struct vm *vm, const struct segs *busy, uint64_t from,
+			     uint64_t len)
+{
+	uint64_t limit = MIN(vm->mem_bytes, MB_MODS_LIMIT), size = MAX(len, 1), a;
+
+	if (size > limit)
+		return 0;
+	for (a = ALIGN_UP(from, (uint64_t)PAGE_SIZE); a <= limit - size;) {
+		uint64_t next = 0;
+
+		for (unsigned int i = 0; i < busy->n; i++)
+			if (ranges_overlap(a, size, busy->base[i], busy->end[i] - busy->base[i]))
+				next = MAX(next, busy->end[i]);
+		if (!next)
+			return vm_is_ram(vm, a, size) ? a : 0;
+		a = ALIGN_UP(next, (uint64_t)PAGE_SIZE); /* past every range it hit: a grows */
+	}
+	return 0;
+}
+
+/* Place and copy the modules; fill the list and the strings in the loader's
+ * page (page). */
+static int load_modules(struct vm *vm, const struct segs *segs, uint64_t page,
+			const struct multiboot_module *mods, unsigned int nr, const char **why)
+{
+	struct segs busy = *segs;
+	uint32_t list[MULTIBOOT_MAX_MODULES][4] = { { 0 } };
+	uint64_t from = MEMMAP_BIOS_END, str = 0;
+	int rc;
+
+	if (nr > MULTIBOOT_MAX_MODULES) {
+		*why = "too many modules";
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < segs->n; i++)
+		from = MAX(from, segs->end[i]);
+	busy_add(&busy, page, page + PAGE_SIZE);
+	busy_add(&busy, MEMMAP_LOW_END, MEMMAP_BIOS_END);
+	busy_add(&busy, IOAPIC_BASE, IOAPIC_BASE + PAGE_SIZE);
+	busy_add(&busy, APIC_DEFAULT_BASE, APIC_DEFAULT_BASE + PAGE_SIZE);
+	for (unsigned int i = 0; i < nr; i++) {
+		size_t slen = strlen(mods[i].string) + 1;
+		/* After the kernel and the modules before, as GRUB does; else
+		 * wherever there is room. */
+		uint64_t at = module_place(vm, &busy, from, mods[i].len);
+
+		at = at ?: module_place(vm, &busy, MEMMAP_BIOS_END, mods[i].len);
+		at = at ?: module_place(vm, &busy, PAGE_SIZE, mods[i].len);
+		if (!at) {
+			*why = "no room in guest RAM below 4 GiB for a module";
+			return -ENOSPC;
+		}
+		if (slen > MULTIBOOT_STRINGS_MAX - str) {
+			*why = "module strings too long";
+			return -EINVAL;
+		}
+		rc = put(vm, at, mods[i].data, mods[i].len);
+		rc = rc ?: put(vm, page + MB_MODSTR + str, mods[i].string, slen);
+		if (rc) {
+			*why = "out of memory while loading a module";
+			return rc;
+		}
+		busy_add(&busy, at, at + MAX(mods[i].len, (size_t)1));
+		from = at + mods[i].len;
+		list[i][0] = (uint32_t)at;                        /* mod_start */
+		list[i][1] = (uint32_t)(at + mods[i].len);        /* mod_end: first byte after */
+		list[i][2] = (uint32_t)(page + MB_MODSTR + str);  /* string */
+		str += slen;
+	}
+	return put(vm, page + MB_MODS, list, nr * sizeof(list[0]));
+}
+
 int multiboot_load(struct vm *vm, const uint8_t *img, size_t len, const char *cmdline,
+		   const struct multiboot_module *mods, unsigned int nr_mods,
 		   struct vcpu_start *start, const char **why)
 {
 	long hoff = multiboot_find_header(img, len);
@@ -190,10 +285,12 @@ int multiboot_load(struct vm *vm, const uint8_t *img, size_t len, const char *cm
 		if (map[i].base == MEMMAP_BIOS_END && map[i].type == MEMMAP_RAM)
 			upper = map[i].len;
 	}
-	info[0] = MB_INFO_MEM | MB_INFO_CMDLINE | MB_INFO_MMAP;
+	info[0] = MB_INFO_MEM | MB_INFO_CMDLINE | MB_INFO_MMAP | (nr_mods ? MB_INFO_MODS : 0);
 	info[1] = (uint32_t)(MIN(vm->mem_bytes, MEMMAP_LOW_END) >> 10); /* mem_lower, KiB */
 	info[2] = (uint32_t)(upper >> 10);                                 /* mem_upper, KiB */
 	info[4] = (uint32_t)(page + MB_CMDLINE);
+	info[5] = nr_mods;                                                 /* mods_count */
+	info[6] = nr_mods ? (uint32_t)(page + MB_MODS) : 0;                /* mods_addr */
 	info[11] = (uint32_t)(n * sizeof(mmap[0])); /* mmap_length at +44, mmap_addr at +48 */
 	rc = put(vm, page + MB_INFO, info, sizeof(info));
 	rc = rc ?: put(vm, page + MB_INFO + 48, &(uint32_t){ (uint32_t)(page + MB_MMAP) }, 4);
@@ -205,6 +302,9 @@ int multiboot_load(struct vm *vm, const uint8_t *img, size_t len, const char *cm
 		*why = "out of memory while loading";
 		return rc;
 	}
+	rc = load_modules(vm, &segs, page, mods, nr_mods, why);
+	if (rc)
+		return rc;
 	*start = (struct vcpu_start){
 		.mode = VCPU_MODE_PROT32,
 		.rip = entry,

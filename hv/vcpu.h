@@ -106,8 +106,7 @@ struct vm {
 	struct pci_dev host_bridge;
 	struct virtio_blk blk;
 	bool has_blk;
-	char line[256];        /* COM1 output being assembled */
-	bool line_wrapped;     /* line was flushed because it was full */
+	char line[256];        /* console output being assembled (hv/vm_console.c) */
 	size_t line_len;
 	uint64_t exits[VM_EXIT_COUNTERS];
 	uint64_t hypercalls[HV_HC_MAX + 2]; /* last slot: unknown numbers */

@@ -102,6 +102,33 @@ static const struct boot_module *find(const struct boot_info *bi, const struct v
 	return m;
 }
 
+/* A multiboot kernel's modules: initrd= first (its string is its name), then
+ * each module= (its string is the whole value). */
+static int load_multiboot(struct vm *vm, const struct vm_config *cfg, const struct boot_info *bi,
+			  const uint8_t *p, size_t len, struct vcpu_start *start, const char **why)
+{
+	struct multiboot_module mods[1 + CFG_MAX_MODULES];
+	unsigned int n = 0;
+
+	_Static_assert(1 + CFG_MAX_MODULES <= MULTIBOOT_MAX_MODULES, "module list");
+	for (unsigned int i = 0; i <= cfg->nr_modules; i++) {
+		const char *file = i ? cfg->modules[i - 1].file : cfg->initrd;
+		const struct boot_module *m;
+
+		if (!file[0])
+			continue;
+		m = find(bi, cfg, file);
+		if (!m)
+			return -ENOENT;
+		mods[n++] = (struct multiboot_module){
+			.data = hpa_to_virt(_hpa(m->base)),
+			.len = m->len,
+			.string = i ? cfg->modules[i - 1].string : cfg->initrd,
+		};
+	}
+	return multiboot_load(vm, p, len, cfg->cmdline, mods, n, start, why);
+}
+
 static int load_image(struct vm *vm, const struct vm_config *cfg, const struct boot_info *bi,
 		      struct vcpu_start *start, const char **why)
 {
@@ -112,7 +139,11 @@ static int load_image(struct vm *vm, const struct vm_config *cfg, const struct b
 		return -ENOENT;
 	p = hpa_to_virt(_hpa(img->base));
 	if (multiboot_find_header(p, img->len) >= 0 && img->len > 4 && p[4] == 1 /* ELF32 */)
-		return multiboot_load(vm, p, img->len, cfg->cmdline, start, why);
+		return load_multiboot(vm, cfg, bi, p, img->len, start, why);
+	if (cfg->nr_modules) {
+		*why = "module= is for multiboot kernels only";
+		return -EINVAL;
+	}
 	if (!linux_is_bzimage(p, img->len))
 		return load_hvboot(vm, cfg, img, start, why);
 	if (cfg->initrd[0] && !(rd = find(bi, cfg, cfg->initrd)))

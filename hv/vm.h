@@ -56,7 +56,9 @@ void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf,
 /* The guest wrote value to the debug-exit port. */
 void vm_debug_exit(struct vm *vm, uint32_t value);
 
-/* A byte the guest sent to its console (COM1 or port 0xe9). */
+/* A byte the guest sent to its console (COM1 or port 0xe9); bytes other than
+ * printable ASCII, tab and newline reach the host console as "\xNN"
+ * (hv/vm_console.c). */
 void vm_console_byte(struct vm *vm, uint8_t c);
 /* Emit a partial last line, e.g. when the VM stops without a newline. */
 void vm_console_flush(struct vm *vm);

@@ -1,7 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Build a hybrid BIOS+UEFI GRUB ISO that boots hintvisor.elf by multiboot2,
-# with a config file and every guest image it names as modules.
+# with a config file and every guest image it names as modules. Modules are
+# loaded with --nounzip: GRUB would otherwise hand over a gzip file
+# decompressed, and of a multi-member gzip (an initramfs with early microcode
+# before it) only the first member; guests get their files byte for byte.
 # Usage: scripts/mkiso.sh CONFIG OUT.iso IMAGE_DIR HINTVISOR_ELF
 set -eu
 
@@ -17,10 +20,10 @@ cp "$cfg" "$stage/boot/hintvisor.cfg"
 	echo 'set default=0'
 	echo 'menuentry "Hintvisor" {'
 	echo '  multiboot2 /boot/hintvisor.elf'
-	echo '  module2 /boot/hintvisor.cfg hintvisor.cfg'
+	echo '  module2 --nounzip /boot/hintvisor.cfg hintvisor.cfg'
 	for img in $(scripts/cfg-images.sh "$cfg"); do
 		cp "$imgdir/$img" "$stage/boot/$img"
-		echo "  module2 /boot/$img $img"
+		echo "  module2 --nounzip /boot/$img $img"
 	done
 	echo '  boot'
 	echo '}'

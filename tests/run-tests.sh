@@ -53,6 +53,21 @@ check_guests() {
 	done
 }
 
+# no_raw_bytes PREFIX LOG: the lines of con-escape (tests/isolation.cfg) hold
+# only printable ASCII and tabs: none of the control bytes, DEL or bytes above
+# 0x7f it sent reached the host console raw (its expect file checks the
+# escaped forms).
+no_raw_bytes() {
+	n=$(grep -a '^\[con-escape\]' "$2" | tr -d '\011\012\015\040-\176' | wc -c)
+	if ! grep -qa '^\[con-escape\] Test result' "$2"; then
+		ko "${1}con-escape/raw-bytes" "no result line"
+	elif [ "$n" -eq 0 ]; then
+		ok "${1}con-escape/raw-bytes"
+	else
+		ko "${1}con-escape/raw-bytes" "$n raw control or non-ASCII bytes in its lines"
+	fi
+}
+
 # The emulator runs take most of the time and each uses one core, so they
 # are all queued first and run CHECK_JOBS at a time (default: the number of
 # cores) in the background, longest first, while the tests below run; every
@@ -136,6 +151,7 @@ queue qemu-svm-apic scripts/qemu-run.sh -i -t 900 "$BUILD/apic.iso"
 for t in platform linux-overcommit linux-seed oom-tables; do
 	queue "qemu-svm-$t" scripts/qemu-run.sh -i -t 900 "$BUILD/$t.iso"
 done
+queue qemu-config-refused scripts/qemu-run.sh -i -t 300 "$BUILD/config-refused.iso"
 queue qemu-nonpt scripts/qemu-run.sh -i -c max,-npt -t 300 "$BUILD/test.iso"
 queue qemu scripts/qemu-run.sh -c qemu64,-svm -t 300 "$BUILD/test-esp.img"
 run_queue &
@@ -194,6 +210,7 @@ check_guests "" tests/guests.cfg "$LOGS/skylake.log"
 echo "== hostile guests beside a neighbour (Bochs corei7_skylake_x)"
 boot isolation
 check_guests "" tests/isolation.cfg "$LOGS/isolation.log"
+no_raw_bytes "" "$LOGS/isolation.log"
 
 echo "== the virtual CPU: instructions, MSRs, events (Bochs corei7_skylake_x, tests/insn.cfg)"
 boot insn
@@ -286,6 +303,7 @@ check_guests "$m/" tests/guests.cfg "$LOGS/qemu-svm.log"
 echo "== hostile guests beside a neighbour under QEMU/TCG with SVM"
 boot qemu-svm-isolation
 check_guests "$(qemu_machine qemu-svm-isolation)/" tests/isolation.cfg "$LOGS/qemu-svm-isolation.log"
+no_raw_bytes "$(qemu_machine qemu-svm-isolation)/" "$LOGS/qemu-svm-isolation.log"
 
 echo "== the virtual CPU under QEMU/TCG with SVM (tests/insn.cfg)"
 boot qemu-svm-insn
@@ -312,6 +330,17 @@ done
 echo "== the virtual CPU under QEMU/TCG with SVM (tests/cpu.cfg)"
 boot qemu-svm-cpu
 check_guests "$(qemu_machine qemu-svm-cpu)/" tests/cpu.cfg "$LOGS/qemu-svm-cpu.log"
+
+echo "== a config whose disk= is another VM's image= is refused (QEMU/TCG, tests/config-refused.cfg)"
+await qemu-config-refused
+if grep -q "^hintvisor: hintvisor.cfg: line 8: disk=hello.elf is VM hello's image= (a disk is written in place)" \
+	"$LOGS/qemu-config-refused.log" &&
+	grep -q 'hintvisor: end of run (status 1)' "$LOGS/qemu-config-refused.log" &&
+	! grep -qa '^\[' "$LOGS/qemu-config-refused.log"; then
+	ok "config/disk-is-image-refused"
+else
+	ko "config/disk-is-image-refused" "$(grep -m1 'hintvisor.cfg\|^\[' "$LOGS/qemu-config-refused.log" || echo "see $LOGS/qemu-config-refused.log")"
+fi
 
 echo "== QEMU/TCG with SVM but without nested paging (max,-npt)"
 await qemu-nonpt

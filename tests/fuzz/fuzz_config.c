@@ -2,7 +2,8 @@
 /*
  * libFuzzer harness: the configuration parser (hv/config.c) on arbitrary
  * text. Checked: ASan/UBSan, and that what it accepts is well formed
- * (terminated strings, VM count, sizes, after= indices).
+ * (terminated strings, VM count, sizes, after= indices, module= entries:
+ * at most CFG_MAX_MODULES, the file name the string's first word).
  */
 #include <hv/config.h>
 #include <stdlib.h>
@@ -32,6 +33,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			terminated(v->cmdline, sizeof(v->cmdline));
 			terminated(v->initrd, sizeof(v->initrd));
 			terminated(v->disk, sizeof(v->disk));
+			if (v->nr_modules > CFG_MAX_MODULES)
+				abort();
+			for (unsigned int m = 0; m < v->nr_modules; m++) {
+				terminated(v->modules[m].file, sizeof(v->modules[m].file));
+				terminated(v->modules[m].string, sizeof(v->modules[m].string));
+				if (!v->modules[m].file[0] ||
+				    strncmp(v->modules[m].file, v->modules[m].string,
+					    strlen(v->modules[m].file)))
+					abort();
+			}
 			if (v->after >= (int)i || v->after < -1)
 				abort();
 		}

@@ -19,6 +19,11 @@ struct mb_info {
 	uint32_t syms[4], mmap_length, mmap_addr;
 };
 
+/* One entry of the module list: [mod_start, mod_end) and its string. */
+struct mb_module {
+	uint32_t mod_start, mod_end, string, reserved;
+};
+
 struct __attribute__((packed)) mb_mmap {
 	uint32_t size;
 	uint64_t addr, len;

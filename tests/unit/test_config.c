@@ -6,7 +6,7 @@
 #include <string.h>
 
 static struct hv_config cfg;
-static char err[96];
+static char err[192];
 
 static int parse(const char *text)
 {
@@ -71,7 +71,35 @@ static const struct {
 	  "line 1: after= names no VM defined before this one" },
 	{ "vm name=a image=a mem=99999999999999999999\n", "line 1: bad mem size" },
 	{ "vm name=a image=a mem=2M disk=d.img\nvm name=b image=a mem=2M disk=d.img\n",
-	  "line 2: disk= module already used by another VM (one disk per VM)" },
+	  "line 2: disk=d.img is also VM a's disk= (one VM per disk)" },
+	/* A disk is written in place: never a module some VM boots from, nor
+	 * the config; in either order of the VMs, and whatever the case. */
+	{ "vm name=a image=a.elf mem=2M\nvm name=b image=b.elf mem=2M disk=a.elf\n",
+	  "line 2: disk=a.elf is VM a's image= (a disk is written in place)" },
+	{ "vm name=a image=bz initrd=rd.gz mem=2M\nvm name=b image=b mem=2M disk=RD.gz\n",
+	  "line 2: disk=RD.gz is VM a's initrd= (a disk is written in place)" },
+	{ "vm name=a image=a mem=2M disk=d.img\nvm name=b image=d.img mem=2M\n",
+	  "line 2: image=d.img is VM a's disk= (a disk is written in place)" },
+	{ "vm name=a image=a mem=2M disk=d.img\nvm name=b image=bz initrd=d.img mem=2M\n",
+	  "line 2: initrd=d.img is VM a's disk= (a disk is written in place)" },
+	{ "vm name=a image=a.elf mem=2M disk=a.elf\n",
+	  "line 1: disk=a.elf is also this VM's image= (a disk is written in place)" },
+	{ "vm name=a image=bz initrd=rd mem=2M disk=rd\n",
+	  "line 1: disk=rd is also this VM's initrd= (a disk is written in place)" },
+	{ "vm name=a image=a mem=2M disk=hintvisor.cfg\n",
+	  "line 1: disk=hintvisor.cfg is the configuration file" },
+	{ "vm name=a image=a mem=2M disk=HintVisor.CFG\n",
+	  "line 1: disk=HintVisor.CFG is the configuration file" },
+	{ "vm name=a image=a mem=2M module=m\nvm name=b image=b mem=2M disk=M\n",
+	  "line 2: disk=M is VM a's module= (a disk is written in place)" },
+	{ "vm name=a image=a mem=2M disk=d\nvm name=b image=b mem=2M module=\"d text\"\n",
+	  "line 2: module=d is VM a's disk= (a disk is written in place)" },
+	{ "vm name=a image=a mem=2M module=\" m\"\n", "line 1: module= needs a file name first" },
+	{ "vm name=a image=a mem=2M module=a module=b module=c module=d module=e\n",
+	  "line 1: too many module= (at most 4)" },
+	{ "vm name=a image=a mem=2M module=\"m 123456789012345678901234567890123456789012345678901234567890"
+	  "1234567890123456789012345678901234567890123456789012345678901234567\"\n",
+	  "line 1: module= too long (file name 63, all 127 characters)" },
 	{ "vm name=a image=a mem=2M delay_ms=soon\n", "line 1: bad delay_ms (at most 3600000)" },
 	{ "vm name=a image=a mem=2M delay_ms=3600001\n", "line 1: bad delay_ms (at most 3600000)" },
 };
@@ -80,6 +108,34 @@ START_TEST(rejects_with_line_numbers)
 {
 	ck_assert_int_ne(parse(bad[_i].text), 0);
 	ck_assert_str_eq(err, bad[_i].msg);
+}
+END_TEST
+
+START_TEST(modules)
+{
+	ck_assert_int_eq(parse("vm name=mb image=mb.elf mem=4M initrd=rd.bin "
+			       "module=\"conf.txt with its text\" module=plain.bin\n"
+			       "vm name=none image=x mem=2M\n"),
+			 0);
+	ck_assert_uint_eq(cfg.vms[0].nr_modules, 2);
+	ck_assert_str_eq(cfg.vms[0].modules[0].file, "conf.txt");
+	ck_assert_str_eq(cfg.vms[0].modules[0].string, "conf.txt with its text");
+	ck_assert_str_eq(cfg.vms[0].modules[1].file, "plain.bin");
+	ck_assert_str_eq(cfg.vms[0].modules[1].string, "plain.bin");
+	ck_assert_str_eq(cfg.vms[0].initrd, "rd.bin");
+	ck_assert_uint_eq(cfg.vms[1].nr_modules, 0);
+}
+END_TEST
+
+/* Booting from one image is fine: images and initrds are only read. */
+START_TEST(shared_images_own_disks)
+{
+	ck_assert_int_eq(parse("vm name=a image=bz initrd=rd mem=2M disk=a.img\n"
+			       "vm name=b image=bz initrd=rd mem=2M disk=b.img\n"
+			       "vm name=c image=bz mem=2M\n"),
+			 0);
+	ck_assert_uint_eq(cfg.nr_vms, 3);
+	ck_assert_str_eq(cfg.vms[1].disk, "b.img");
 }
 END_TEST
 
@@ -117,6 +173,8 @@ Suite *config_suite(void)
 	tcase_add_test(t, full_config);
 	tcase_add_test(t, no_nul_terminator_needed);
 	tcase_add_loop_test(t, rejects_with_line_numbers, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_test(t, modules);
+	tcase_add_test(t, shared_images_own_disks);
 	tcase_add_test(t, too_many_vms);
 	tcase_add_test(t, sizes);
 	suite_add_tcase(s, t);

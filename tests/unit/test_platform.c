@@ -14,10 +14,6 @@
 /* A TSC at exactly 100 times the PIT clock. */
 uint64_t tsc_hz = 1193182ULL * 100;
 
-void vm_console_flush(struct vm *m)
-{
-}
-
 static struct vm vm;
 static struct vcpu *v = &vm.vcpu;
 
