@@ -78,7 +78,7 @@ struct vm {
 	unsigned int id;
 	enum vm_state state;
 	int exit_code;         /* debug-exit value, or -1 */
-	char stop_reason[96];  /* why it stopped */
+	char stop_reason[128]; /* why it stopped */
 	uint64_t mem_bytes;
 	uint64_t nr_frames;
 	uint64_t entry;        /* guest RIP at start */
@@ -109,6 +109,11 @@ struct vm {
 	uint64_t hypercalls[HV_HC_MAX + 2]; /* last slot: unknown numbers */
 	uint64_t tsc_start, tsc_run;        /* TSC at first entry, time spent in guest */
 	uint64_t unknown_msrs, unknown_ports;
+	struct {                 /* accesses outside RAM nothing answered (open bus) */
+		uint64_t count;
+		uint64_t first_gpa;
+		bool first_write;
+	} open_bus;
 	struct {                 /* the unhandled ports, by port (first VM_PORT_SLOTS seen) */
 		uint16_t port;
 		uint64_t count;

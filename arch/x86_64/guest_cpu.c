@@ -169,6 +169,20 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 	return c;
 }
 
+uint64_t guest_phys_limit(void)
+{
+	static uint64_t limit;
+
+	if (!limit) {
+		unsigned int bits = 36; /* SDM Vol. 3A §4.1.4 */
+
+		if (cpuid(0x80000000, 0).eax >= 0x80000008)
+			bits = cpuid(0x80000008, 0).eax & 0xff;
+		limit = 1ULL << MIN(MAX(bits, 32u), 52u);
+	}
+	return limit;
+}
+
 bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	switch (msr) {
