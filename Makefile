@@ -258,7 +258,9 @@ $(BUILD)/test.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/guests.cfg scripts
 # Blank virtio-blk disks of the isolation tests (tests/isolation.cfg).
 ISOLATION_DISKS := $(BUILD)/guest/vblk-ring.disk $(BUILD)/guest/vblk-sector.disk \
 	$(BUILD)/guest/vblk-table.disk
-$(ISOLATION_DISKS):
+# The disk of the reboot test (tests/pc.cfg): its boot count survives resets.
+PC_DISKS := $(BUILD)/guest/reboot.disk
+$(ISOLATION_DISKS) $(PC_DISKS):
 	@mkdir -p $(@D)
 	@truncate -s 4M $@
 
@@ -275,6 +277,7 @@ $(BUILD)/%.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/%.cfg scripts/mkiso.s
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/$*.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 $(BUILD)/isolation.iso: $(ISOLATION_DISKS)
+$(BUILD)/pc.iso: $(PC_DISKS)
 $(BUILD)/platform.iso: $(LINUX_IMAGES)
 $(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso: $(LINUX_IMAGES)
 

@@ -8,6 +8,8 @@
  *   vm name=hello image=hello.elf mem=2M cmdline="text" [initrd=NAME] [disk=NAME]
  *      [after=VM]               start only once the VM named (defined earlier) has stopped
  *      [delay_ms=N]             start N ms (host time) after the run has started
+ *      [on_reset=restart|stop]  a reset the guest requests restarts the VM from
+ *                               its images (default), or stops it
  * Sizes take K, M or G. Plain C, also compiled into the unit tests.
  */
 #ifndef HV_CONFIG_H
@@ -29,6 +31,7 @@ struct vm_config {
 	char disk[CFG_IMAGE_LEN];   /* virtio-blk disk image module, "" if none */
 	int after;                  /* index of the VM to wait for, or -1 */
 	uint64_t delay_ms;          /* start this long after the run started */
+	bool reset_stops;           /* on_reset=stop: a reset request stops the VM */
 };
 
 struct hv_config {

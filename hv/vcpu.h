@@ -71,7 +71,9 @@ struct vcpu {
 	uint8_t fpu[512] __attribute__((aligned(16))); /* FXSAVE image */
 };
 
-enum vm_state { VM_READY, VM_RUNNING, VM_STOPPED };
+/* VM_RESETTING: the guest asked for a reset during this run; the scheduler
+ * restarts the VM from its images as soon as the run is over. */
+enum vm_state { VM_READY, VM_RUNNING, VM_RESETTING, VM_STOPPED };
 
 struct vm {
 	char name[VM_NAME_LEN];
@@ -82,6 +84,9 @@ struct vm {
 	uint64_t mem_bytes;
 	uint64_t nr_frames;
 	uint64_t entry;        /* guest RIP at start */
+	const struct vm_config *cfg; /* what it was built from, and is rebuilt from */
+	uint64_t boots;        /* 1 at the first start, one more per restart */
+	char reset_reason[64]; /* what the guest did to reset it (VM_RESETTING) */
 	struct vm *after;      /* does not start before this VM has stopped */
 	uint64_t start_at;     /* ... nor before this TSC (config delay_ms=) */
 	struct vm_arch arch;   /* back-end state: see asm/vm_arch.h */

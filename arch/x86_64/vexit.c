@@ -86,8 +86,8 @@ static enum vexit_action x_io(struct vcpu *v, struct vexit *e)
 		/* A 32-bit IN zero-extends into RAX; 8/16-bit ones merge. */
 		v->regs.rax = size == 4 ? (val & mask) : ((v->regs.rax & ~mask) | (val & mask));
 	}
-	if (v->vm->state == VM_STOPPED)
-		return VEXIT_STOP; /* debug exit, reset request */
+	if (v->vm->state != VM_RUNNING)
+		return VEXIT_STOP; /* debug exit, power off, a reset request (stop or restart) */
 	return VEXIT_SKIP; /* Safe: port access emulated */
 }
 
