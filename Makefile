@@ -223,7 +223,7 @@ $(LINUX_DIR)/bzImage: $(LINUX_INPUTS) | deps
 # hv.test=/NAME on the kernel command line.
 LINUX_TESTS := linux-guest-patch/test-fs.sh linux-guest-patch/test-overcommit.sh \
 	linux-guest-patch/test-seed.sh linux-guest-patch/test-bench.sh linux-guest-patch/test-batch.sh \
-	linux-guest-patch/test-consolidate.sh
+	linux-guest-patch/test-consolidate.sh linux-guest-patch/test-reboot.sh
 $(LINUX_DIR)/initramfs.cpio.gz: linux-guest-patch/build-initramfs.sh linux-guest-patch/memtouch.c \
 		$(LINUX_TESTS)
 	@linux-guest-patch/build-initramfs.sh $(LINUX_DIR) $(LINUX_TESTS)
@@ -258,9 +258,11 @@ $(BUILD)/test.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/guests.cfg scripts
 # Blank virtio-blk disks of the isolation tests (tests/isolation.cfg).
 ISOLATION_DISKS := $(BUILD)/guest/vblk-ring.disk $(BUILD)/guest/vblk-sector.disk \
 	$(BUILD)/guest/vblk-table.disk
-# The disk of the reboot test (tests/pc.cfg): its boot count survives resets.
+# The disks of the reboot tests (tests/pc.cfg, tests/platform.cfg): what a
+# boot leaves there survives the reset.
 PC_DISKS := $(BUILD)/guest/reboot.disk
-$(ISOLATION_DISKS) $(PC_DISKS):
+PLATFORM_DISKS := $(BUILD)/guest/linux-reboot.disk
+$(ISOLATION_DISKS) $(PC_DISKS) $(PLATFORM_DISKS):
 	@mkdir -p $(@D)
 	@truncate -s 4M $@
 
@@ -278,7 +280,7 @@ $(BUILD)/%.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/%.cfg scripts/mkiso.s
 	@scripts/mkiso.sh tests/$*.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 $(BUILD)/isolation.iso: $(ISOLATION_DISKS)
 $(BUILD)/pc.iso: $(PC_DISKS)
-$(BUILD)/platform.iso: $(LINUX_IMAGES)
+$(BUILD)/platform.iso: $(LINUX_IMAGES) $(PLATFORM_DISKS)
 $(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso: $(LINUX_IMAGES)
 
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) tests/uefi.cfg scripts/mkesp.sh
