@@ -223,7 +223,7 @@ $(LINUX_DIR)/bzImage: $(LINUX_INPUTS) | deps
 # hv.test=/NAME on the kernel command line.
 LINUX_TESTS := linux-guest-patch/test-fs.sh linux-guest-patch/test-overcommit.sh \
 	linux-guest-patch/test-seed.sh linux-guest-patch/test-bench.sh linux-guest-patch/test-batch.sh \
-	linux-guest-patch/test-consolidate.sh
+	linux-guest-patch/test-consolidate.sh linux-guest-patch/test-reboot.sh
 $(LINUX_DIR)/initramfs.cpio.gz: linux-guest-patch/build-initramfs.sh linux-guest-patch/memtouch.c \
 		$(LINUX_TESTS)
 	@linux-guest-patch/build-initramfs.sh $(LINUX_DIR) $(LINUX_TESTS)
@@ -272,7 +272,11 @@ $(BUILD)/guest/mbmod.sum: $(BUILD)/guest/mbmod.gz
 # Blank virtio-blk disks of the isolation tests (tests/isolation.cfg).
 ISOLATION_DISKS := $(BUILD)/guest/vblk-ring.disk $(BUILD)/guest/vblk-sector.disk \
 	$(BUILD)/guest/vblk-table.disk
-$(ISOLATION_DISKS):
+# The disks of the reboot tests (tests/pc.cfg, tests/platform.cfg): what a
+# boot leaves there survives the reset.
+PC_DISKS := $(BUILD)/guest/reboot.disk
+PLATFORM_DISKS := $(BUILD)/guest/linux-reboot.disk
+$(ISOLATION_DISKS) $(PC_DISKS) $(PLATFORM_DISKS):
 	@mkdir -p $(@D)
 	@truncate -s 4M $@
 
@@ -290,8 +294,8 @@ $(BUILD)/%.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/%.cfg scripts/mkiso.s
 	@echo "  ISO     $@"
 	@scripts/mkiso.sh tests/$*.cfg $@ $(BUILD)/guest $(BUILD)/hintvisor.elf
 $(BUILD)/isolation.iso: $(ISOLATION_DISKS)
-$(BUILD)/pc.iso: $(MB_MODULES)
-$(BUILD)/platform.iso: $(LINUX_IMAGES)
+$(BUILD)/pc.iso: $(MB_MODULES) $(PC_DISKS)
+$(BUILD)/platform.iso: $(LINUX_IMAGES) $(PLATFORM_DISKS)
 $(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso: $(LINUX_IMAGES)
 
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) $(MB_MODULES) tests/uefi.cfg scripts/mkesp.sh

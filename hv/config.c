@@ -248,6 +248,13 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg, char *msg, 
 		} else if (word_is(k, kn, "delay_ms")) {
 			if (!config_parse_size(v, vn, &vm->delay_ms) || vm->delay_ms > 3600000)
 				return "bad delay_ms (at most 3600000)";
+		} else if (word_is(k, kn, "on_reset")) {
+			if (word_is(v, vn, "stop"))
+				vm->reset_stops = true;
+			else if (word_is(v, vn, "restart"))
+				vm->reset_stops = false;
+			else
+				return "on_reset must be restart or stop";
 		} else if (word_is(k, kn, "cmdline")) {
 			if (!copy_field(vm->cmdline, sizeof(vm->cmdline), v, vn))
 				return "cmdline too long";

@@ -11,6 +11,8 @@
  *                               module's string, initrd= gets its NAME
  *      [after=VM]               start only once the VM named (defined earlier) has stopped
  *      [delay_ms=N]             start N ms (host time) after the run has started
+ *      [on_reset=restart|stop]  a reset the guest requests restarts the VM from
+ *                               its images (default), or stops it
  * Sizes take K, M or G. A disk= module is written in place, so it must be
  * one VM's disk only, and no module a VM boots from (image=, initrd=,
  * module=) nor the config file: those configs are refused. Module names are compared
@@ -45,6 +47,7 @@ struct vm_config {
 	struct cfg_module modules[CFG_MAX_MODULES];
 	int after;                  /* index of the VM to wait for, or -1 */
 	uint64_t delay_ms;          /* start this long after the run started */
+	bool reset_stops;           /* on_reset=stop: a reset request stops the VM */
 };
 
 struct hv_config {

@@ -149,6 +149,8 @@ static void schedule(void)
 			virt->vcpu_run(&vm->vcpu, slice);
 			ran = true;
 			guest_time += vm->tsc_run - before;
+			if (vm->state == VM_RESETTING)
+				vm_restart(vm); /* runs again from its next turn */
 			if (vm->state == VM_STOPPED)
 				stop_vm(vm);
 			pool_balance();

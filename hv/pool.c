@@ -185,6 +185,7 @@ static uint64_t tables_needed(uint64_t nr)
 int pool_gpt_init(struct vm *vm)
 {
 	vm->gpt_limit = tables_needed(vm->nr_frames);
+	vm->gpt_short = GPT_OK;
 	return virt->gpt_init(&vm->arch.gpt, table_alloc, table_free, vm);
 }
 

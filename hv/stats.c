@@ -14,13 +14,14 @@
 
 static const char *state_name(enum vm_state s)
 {
-	return s == VM_READY ? "ready" : s == VM_RUNNING ? "running" : "stopped";
+	return s == VM_READY ? "ready" : s == VM_RUNNING ? "running" : s == VM_RESETTING ? "resetting" :
+	       "stopped";
 }
 
 static void print_vm_table(void)
 {
-	printk("%-12s %-8s %6s %10s %10s %16s %7s %6s  %s\n", "vm", "state", "exit", "exits",
-	       "hypercalls", "guest-tsc", "#GP-msr", "?port", "reason");
+	printk("%-12s %-8s %6s %10s %10s %16s %7s %6s %6s %5s  %s\n", "vm", "state", "exit", "exits",
+	       "hypercalls", "guest-tsc", "#GP-msr", "?port", "?mmio", "boots", "reason");
 	for (unsigned int i = 0; i < nr_vms; i++) {
 		const struct vm *vm = vms[i];
 		uint64_t exits = 0, calls = 0;
@@ -29,18 +30,24 @@ static void print_vm_table(void)
 			exits += vm->exits[r];
 		for (unsigned int c = 0; c < ARRAY_SIZE(vm->hypercalls); c++)
 			calls += vm->hypercalls[c];
-		printk("%-12s %-8s %6d %10lu %10lu %16lu %7lu %6lu  %s\n", vm->name,
+		printk("%-12s %-8s %6d %10lu %10lu %16lu %7lu %6lu %6lu %5lu  %s\n", vm->name,
 		       state_name(vm->state), vm->exit_code, exits, calls, vm->tsc_run, vm->unknown_msrs,
-		       vm->unknown_ports, vm->stop_reason);
+		       vm->unknown_ports, vm->open_bus.count, vm->boots, vm->stop_reason);
 	}
 }
 
-/* Per VM, the ports that were accessed but not handled (the ?port column). */
+/* Per VM, the ports that were accessed but not handled (the ?port column),
+ * and where the accesses to guest-physical space nothing answers began
+ * (?mmio). */
 static void print_port_table(void)
 {
 	for (unsigned int i = 0; i < nr_vms; i++) {
 		const struct vm *vm = vms[i];
 
+		if (vm->open_bus.count)
+			printk("open bus of %s: %lu accesses, the first a %s at gpa %#lx\n", vm->name,
+			       vm->open_bus.count, vm->open_bus.first_write ? "write" : "read",
+			       vm->open_bus.first_gpa);
 		if (!vm->unknown_ports)
 			continue;
 		printk("unhandled ports of %s:", vm->name);

@@ -71,17 +71,22 @@ struct vcpu {
 	uint8_t fpu[512] __attribute__((aligned(16))); /* FXSAVE image */
 };
 
-enum vm_state { VM_READY, VM_RUNNING, VM_STOPPED };
+/* VM_RESETTING: the guest asked for a reset during this run; the scheduler
+ * restarts the VM from its images as soon as the run is over. */
+enum vm_state { VM_READY, VM_RUNNING, VM_RESETTING, VM_STOPPED };
 
 struct vm {
 	char name[VM_NAME_LEN];
 	unsigned int id;
 	enum vm_state state;
 	int exit_code;         /* debug-exit value, or -1 */
-	char stop_reason[96];  /* why it stopped */
+	char stop_reason[128]; /* why it stopped */
 	uint64_t mem_bytes;
 	uint64_t nr_frames;
 	uint64_t entry;        /* guest RIP at start */
+	const struct vm_config *cfg; /* what it was built from, and is rebuilt from */
+	uint64_t boots;        /* 1 at the first start, one more per restart */
+	char reset_reason[64]; /* what the guest did to reset it (VM_RESETTING) */
 	struct vm *after;      /* does not start before this VM has stopped */
 	uint64_t start_at;     /* ... nor before this TSC (config delay_ms=) */
 	struct vm_arch arch;   /* back-end state: see asm/vm_arch.h */
@@ -112,6 +117,11 @@ struct vm {
 	uint64_t hypercalls[HV_HC_MAX + 2]; /* last slot: unknown numbers */
 	uint64_t tsc_start, tsc_run;        /* TSC at first entry, time spent in guest */
 	uint64_t unknown_msrs, unknown_ports;
+	struct {                 /* accesses outside RAM nothing answered (open bus) */
+		uint64_t count;
+		uint64_t first_gpa;
+		bool first_write;
+	} open_bus;
 	struct {                 /* the unhandled ports, by port (first VM_PORT_SLOTS seen) */
 		uint16_t port;
 		uint64_t count;

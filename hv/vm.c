@@ -2,7 +2,8 @@
 /*
  * VM life cycle: creation from a config entry (RAM, nested page tables,
  * image, hvboot start state), lazy population of guest RAM, the ways a VM
- * stops. Hypervisor context, BSP.
+ * stops, and its restart from the same images after a reset the guest
+ * requested. Hypervisor context, BSP.
  */
 #include <asm/virt.h>
 #include <errcode.h>
@@ -29,6 +30,7 @@
 struct vm *vms[VM_MAX];
 unsigned int nr_vms;
 static struct vm vm_storage[VM_MAX];
+static const struct boot_info *boot_modules; /* the images, kept for restarts */
 
 static int copy_to_guest(void *ctx, uint64_t gpa, const void *src, size_t n)
 {
@@ -176,48 +178,110 @@ static int attach_devices(struct vm *vm, const struct vm_config *cfg, const stru
 	return virtio_blk_init(vm, &vm->blk, hpa_to_virt(_hpa(disk->base)), disk->len);
 }
 
-int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
+/*
+ * Everything a VM runs on, from its config and the boot modules: nested
+ * tables, frame table, devices in their power-on state, the image, ACPI
+ * tables, the vCPU. On failure what was built stays for vm_destroy(), and
+ * *why may say what went wrong.
+ */
+static int vm_build(struct vm *vm, const char **why)
 {
 	struct vcpu_start start;
+	int rc;
+
+	rc = pool_gpt_init(vm);
+	rc = rc ?: pool_vm_init(vm);
+	rc = rc ?: attach_devices(vm, vm->cfg, boot_modules);
+	rc = rc ?: load_image(vm, vm->cfg, boot_modules, &start, why);
+	if (!rc && (rc = acpi_build(vm)))
+		*why = "out of memory while writing the ACPI tables";
+	rc = rc ?: virt->vcpu_init(&vm->vcpu, &start);
+	if (!rc)
+		vm->entry = start.rip;
+	return rc;
+}
+
+int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
+{
 	struct vm *vm;
 	const char *why = "";
 	int rc;
 
 	if (nr_vms == VM_MAX)
 		return -ENOSPC;
+	boot_modules = bi;
 	vm = &vm_storage[nr_vms];
 	memset(vm, 0, sizeof(*vm));
 	snprintf(vm->name, sizeof(vm->name), "%s", cfg->name);
 	vm->id = nr_vms;
+	vm->cfg = cfg;
 	vm->mem_bytes = cfg->mem_bytes;
 	vm->nr_frames = cfg->mem_bytes >> PAGE_SHIFT;
 	vm->exit_code = -1;
+	vm->boots = 1;
 	vm->vcpu.vm = vm;
 
-	rc = pool_gpt_init(vm);
-	if (rc)
-		return rc;
-	rc = pool_vm_init(vm);
-	if (rc) {
-		gpt_destroy(&vm->arch.gpt);
-		return rc;
-	}
-	rc = attach_devices(vm, cfg, bi);
-	rc = rc ?: load_image(vm, cfg, bi, &start, &why);
-	if (!rc && (rc = acpi_build(vm)))
-		why = "out of memory while writing the ACPI tables";
-	rc = rc ?: virt->vcpu_init(&vm->vcpu, &start);
+	rc = vm_build(vm, &why);
 	if (rc) {
 		printk("hintvisor: VM %s: cannot load %s: %s (%d)\n", cfg->name, cfg->image,
 		       why[0] ? why : "missing module or out of memory", rc);
 		vm_destroy(vm);
 		return rc;
 	}
-	vm->entry = start.rip;
 	vm->state = VM_READY;
 	vms[nr_vms++] = vm;
 	printk("hintvisor: VM %s: %lu MiB RAM, image %s, entry %#lx%s%s\n", vm->name,
 	       vm->mem_bytes >> 20, cfg->image, vm->entry, cfg->disk[0] ? ", disk " : "", cfg->disk);
+	return 0;
+}
+
+void vm_reset(struct vm *vm, const char *how)
+{
+	if (vm->state != VM_RUNNING)
+		return; /* stopped, or a reset already on its way */
+	vm_console_flush(vm);
+	if (vm->cfg->reset_stops) {
+		vm_crash(vm, "reset requested by the guest (%s)", how);
+		return;
+	}
+	snprintf(vm->reset_reason, sizeof(vm->reset_reason), "%s", how);
+	vm->state = VM_RESETTING;
+}
+
+/*
+ * A reset is another boot of the same VM, as a PC's reset line gives: all
+ * its RAM goes back to the pool (a new boot reads zeros, then the loader's
+ * fresh copy of the image), and it waits for its next turn of the
+ * round-robin like any VM, so a guest that resets in a loop costs the
+ * others one rebuild per turn of its own, no more. The disk module keeps
+ * what the guest wrote, as a disk does.
+ */
+int vm_restart(struct vm *vm)
+{
+	const char *why = "";
+	int rc;
+
+	if (vm->state != VM_RESETTING)
+		return -EINVAL;
+	vm_destroy(vm); /* not stopped: no last stats line */
+	memset(&vm->vcpu, 0, sizeof(vm->vcpu)); /* the #VE area, halt, APIC, MSRs, registers */
+	vm->vcpu.vm = vm;
+	vm->table_gpa = vm->table_nr = 0;
+	vm->has_blk = false;
+	vm_console_flush(vm); /* a partial line of the last boot */
+	rc = vm_build(vm, &why);
+	if (rc) {
+		vm_crash(vm, "cannot restart after a reset (%s): %s (%d)", vm->reset_reason,
+			 why[0] ? why : "missing module or out of memory", rc);
+		return rc;
+	}
+	/* The VPID/ASID is the VM's own and the new tables may sit where the
+	 * old ones were: no translation of the last boot may survive. */
+	virt->flush_gpt(vm);
+	vm->boots++;
+	vm->state = VM_READY; /* the scheduler powers it on (PM timer from 0) */
+	printk("hintvisor: VM %s restarted: reset requested by the guest (%s); boot %lu\n", vm->name,
+	       vm->reset_reason, vm->boots);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
  */
 #include <asm/cpu.h>
 #include <asm/emulate.h>
+#include <asm/guest_cpu.h>
 #include <asm/mmio.h>
 #include <asm/pgtable.h>
 #include <asm/virt.h>
@@ -173,23 +174,36 @@ bool guest_hypercall_insn(struct vcpu *v, uint64_t rip)
 
 typedef bool (*mmio_fn)(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val);
 
-/* Nothing answers there (the APIC page of a disabled or x2APIC-mode APIC, the
- * default page after a relocation): reads float to all ones, writes are lost. */
+/*
+ * Nothing answers there: guest-physical space that is neither RAM nor a
+ * device (past the end of RAM, around the APIC pages, an APIC page while its
+ * APIC is disabled, in x2APIC mode or moved away). As on a PC, and under KVM
+ * and QEMU, reads float to all ones (of the access's size, which the caller
+ * masks) and writes are lost; the VM's stats count each access and keep the
+ * first address.
+ */
 static bool open_bus(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
 {
+	struct vm *vm = v->vm;
+
+	if (!vm->open_bus.count++) {
+		vm->open_bus.first_gpa = gpa;
+		vm->open_bus.first_write = write;
+	}
 	if (!write)
 		*val = ~0ULL;
 	return true;
 }
 
-/* The device at gpa: a range of the VM's bus (hv/io.c: the I/O APIC, the
+/* What answers at gpa: a range of the VM's bus (hv/io.c: the I/O APIC, the
  * local APIC wherever IA32_APIC_BASE puts it in xAPIC mode), else open bus
- * on an APIC page nothing answers now. */
+ * anywhere else outside RAM below the guest's physical address width. NULL:
+ * RAM, or an address no guest access can reach. */
 static mmio_fn mmio_lookup(struct vcpu *v, uint64_t gpa)
 {
 	if (hv_mmio_owns(v, gpa))
 		return hv_mmio;
-	if (!vm_is_ram(v->vm, gpa, 1) && lapic_mmio_hole(&v->lapic, gpa))
+	if (!vm_is_ram(v->vm, gpa, 1) && gpa < guest_phys_limit())
 		return open_bus;
 	return NULL;
 }

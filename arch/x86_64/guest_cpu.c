@@ -43,20 +43,30 @@ _Static_assert(offsetof(struct guest_regs, r15) == GR_R15, "guest_regs layout");
 #define MSR_BIOS_SIGN 0x8b
 #define MSR_MTRRCAP 0xfe
 #define MSR_MISC_ENABLE 0x1a0
-/* IA32_MISC_ENABLE (SDM Vol. 4 Table 2-2): fast strings (R/W), performance
- * monitoring available (R/O, 0 here), BTS and PEBS unavailable (R/O, 1),
- * limit CPUID maxval and xTPR disable (R/W). Defined bits for features the
- * guest is not shown (TCC, EIST, MONITOR FSM, XD disable) read 0 and ignore
- * writes; writing an undefined bit is #GP. */
+/*
+ * IA32_MISC_ENABLE (SDM Vol. 4 Table 2-2, the architectural bits), modelled
+ * as KVM does. R/W, kept and read back: fast strings (0), automatic thermal
+ * control (3), EIST (16), MONITOR FSM (18), limit CPUID maxval (22), xTPR
+ * message disable (23), XD bit disable (34). Only LIMIT_CPUID acts here (CPUID
+ * leaf 0 reports 2); the others change nothing, as under KVM: the host's own
+ * MISC_ENABLE is what the CPU obeys, there is no thermal or power control to
+ * give, MONITOR/MWAIT stay hidden and NX stays offered. Read-only:
+ * performance monitoring available (7) reads 0, as no PMU is offered, and a
+ * write of it is ignored; BTS and PEBS unavailable (11, 12) read 1 and a write
+ * that would change them raises #GP (KVM's rule). Every other bit is reserved:
+ * #GP, as on hardware. Reset value: fast strings, BTS and PEBS unavailable
+ * (what QEMU/KVM guests see).
+ */
 #define MISC_FAST_STRINGS (1ULL << 0)
+#define MISC_PERF_AVAIL (1ULL << 7)
 #define MISC_BTS_UNAVAIL (1ULL << 11)
 #define MISC_PEBS_UNAVAIL (1ULL << 12)
 #define MISC_LIMIT_CPUID (1ULL << 22)
-#define MISC_XTPR_DISABLE (1ULL << 23)
 #define MISC_RESET (MISC_FAST_STRINGS | MISC_BTS_UNAVAIL | MISC_PEBS_UNAVAIL)
-#define MISC_WRITABLE (MISC_FAST_STRINGS | MISC_LIMIT_CPUID | MISC_XTPR_DISABLE)
-#define MISC_DEFINED (MISC_WRITABLE | MISC_RESET | (1ULL << 3) | (1ULL << 7) | (1ULL << 16) | \
-		      (1ULL << 18) | (1ULL << 34))
+#define MISC_WRITABLE (MISC_FAST_STRINGS | (1ULL << 3) | (1ULL << 16) | (1ULL << 18) | \
+		       MISC_LIMIT_CPUID | (1ULL << 23) | (1ULL << 34))
+#define MISC_FIXED (MISC_BTS_UNAVAIL | MISC_PEBS_UNAVAIL) /* #GP if changed */
+#define MISC_DEFINED (MISC_WRITABLE | MISC_PERF_AVAIL | MISC_FIXED)
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082
 #define MSR_CSTAR 0xc0000083
@@ -159,6 +169,20 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 	return c;
 }
 
+uint64_t guest_phys_limit(void)
+{
+	static uint64_t limit;
+
+	if (!limit) {
+		unsigned int bits = 36; /* SDM Vol. 3A §4.1.4 */
+
+		if (cpuid(0x80000000, 0).eax >= 0x80000008)
+			bits = cpuid(0x80000008, 0).eax & 0xff;
+		limit = 1ULL << MIN(MAX(bits, 32u), 52u);
+	}
+	return limit;
+}
+
 bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	switch (msr) {
@@ -225,7 +249,7 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_BIOS_SIGN:
 		return true; /* ignored */
 	case MSR_MISC_ENABLE:
-		if (val & ~MISC_DEFINED)
+		if ((val & ~MISC_DEFINED) || ((val ^ v->misc_enable) & MISC_FIXED))
 			return false;
 		v->misc_enable = (v->misc_enable & ~MISC_WRITABLE) | (val & MISC_WRITABLE);
 		return true;

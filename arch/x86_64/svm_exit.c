@@ -248,6 +248,8 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 		e->fault.gpa = vmcb->ctl.exit_info2;
 		e->fault.access = info1 & SVM_NPF_WRITE ? VEXIT_ACCESS_WRITE :
 				  info1 & SVM_NPF_FETCH ? VEXIT_ACCESS_FETCH : VEXIT_ACCESS_READ;
+		e->fault.table = info1 & SVM_NPF_GUEST_TABLE;
+		e->fault.vectoring = vmcb->ctl.exit_int_info & SVM_EVT_VALID;
 		break;
 	case SVM_EXIT_SHUTDOWN:
 		e->kind = VEXIT_SHUTDOWN;

@@ -86,8 +86,8 @@ static enum vexit_action x_io(struct vcpu *v, struct vexit *e)
 		/* A 32-bit IN zero-extends into RAX; 8/16-bit ones merge. */
 		v->regs.rax = size == 4 ? (val & mask) : ((v->regs.rax & ~mask) | (val & mask));
 	}
-	if (v->vm->state == VM_STOPPED)
-		return VEXIT_STOP; /* debug exit, reset request */
+	if (v->vm->state != VM_RUNNING)
+		return VEXIT_STOP; /* debug exit, power off, a reset request (stop or restart) */
 	return VEXIT_SKIP; /* Safe: port access emulated */
 }
 
@@ -138,13 +138,37 @@ static enum vexit_action x_reflect(struct vcpu *v, struct vexit *e)
 	return VEXIT_INJECT; /* the decoder filled in vector and error code */
 }
 
+/*
+ * Outside guest RAM: a device, or nothing at all (open bus, emulate.c). Only
+ * a data access of the instruction at RIP can be emulated, by running that
+ * instruction: not an instruction fetch (there is nothing to execute), not
+ * the CPU's walk of page tables that lie there, not an IDT, GDT or stack
+ * access while an event is delivered. Those stop the VM (hardware would read
+ * all ones: an opcode 0xff stream, page-table entries with reserved bits
+ * set), as a fetch from unbacked memory stops a KVM or QEMU guest.
+ */
+static enum vexit_action not_ram(struct vcpu *v, struct vexit *e)
+{
+	const char *what = e->fault.vectoring ? "event delivery" :
+			   e->fault.table ? "page-table walk" : "instruction fetch";
+
+	vm_crash(v->vm, "%s: %s at gpa %#lx (linear %#lx), outside guest RAM (%lu MiB)",
+		 virt->fault_name, what, e->fault.gpa, e->fault.gla_valid ? e->fault.gla : 0,
+		 v->vm->mem_bytes >> 20);
+	return VEXIT_STOP;
+}
+
 static enum vexit_action x_gpt_fault(struct vcpu *v, struct vexit *e)
 {
 	/* Devices live only outside guest RAM (the APIC pages are holes, a
 	 * relocated APIC may not cover RAM): the common fault, on RAM, goes
-	 * straight to the memory module. */
-	if (!vm_is_ram(v->vm, e->fault.gpa, 1) && emulate_mmio_owns(v, e->fault.gpa))
+	 * straight to the memory module. Beyond the guest's physical address
+	 * width nothing is emulated (hv_gpt_fault() stops the VM). */
+	if (!vm_is_ram(v->vm, e->fault.gpa, 1) && emulate_mmio_owns(v, e->fault.gpa)) {
+		if ((e->fault.access & VEXIT_ACCESS_FETCH) || e->fault.table || e->fault.vectoring)
+			return not_ram(v, e);
 		return emulate_mmio(v, e, e->fault.gpa);
+	}
 	hv_gpt_fault(v, _gpa(e->fault.gpa), e->fault.gla, e->fault.gla_valid, e->fault.access);
 	/* Mapped now, a discard fault queued, or the VM stopped: the faulting
 	 * instruction runs again (or the fault handler runs first). */

@@ -182,6 +182,12 @@ static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct ve
 		e->fault.gla = e->fault.gla_valid ? vmread(VMCS_GUEST_LINEAR_ADDR) : 0;
 		/* EPTQ read/write/fetch are bits 0..2, as VEXIT_ACCESS_*. */
 		e->fault.access = (uint32_t)(qual & (EPTQ_READ | EPTQ_WRITE | EPTQ_FETCH));
+		/* SDM §28.2.1 Table 28-7: bit 8 (with bit 7) tells the access to
+		 * the linear address's translation from one to a paging-structure
+		 * entry; without bit 7 it was a PDPTE load. */
+		e->fault.table = (qual & (EPTQ_GLA_VALID | EPTQ_GLA_TRANSLATED)) !=
+				 (EPTQ_GLA_VALID | EPTQ_GLA_TRANSLATED);
+		e->fault.vectoring = vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID;
 		e->cpl = guest_cpl(); /* a #PF the MMIO emulation raises needs U/S */
 		break;
 	default:

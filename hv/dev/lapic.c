@@ -537,14 +537,6 @@ bool lapic_mmio_owns(const struct lapic *l, uint64_t gpa)
 	       (gpa & ~0xfffULL) == (l->apic_base & ~0xfffULL);
 }
 
-bool lapic_mmio_hole(const struct lapic *l, uint64_t gpa)
-{
-	uint64_t page = gpa & ~0xfffULL;
-
-	return !lapic_mmio_owns(l, gpa) &&
-	       (page == APIC_DEFAULT_BASE || page == (l->apic_base & ~0xfffULL & ~APIC_BASE_RESERVED));
-}
-
 bool lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
 {
 	uint32_t off = (uint32_t)(gpa & 0xfff);

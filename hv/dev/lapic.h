@@ -44,9 +44,6 @@ bool lapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 bool lapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 /* Is gpa in the xAPIC register page (xAPIC mode only, at IA32_APIC_BASE)? */
 bool lapic_mmio_owns(const struct lapic *l, uint64_t gpa);
-/* Is gpa in an APIC page nothing answers now (the default page or the one at
- * IA32_APIC_BASE, while the APIC is disabled, in x2APIC mode or elsewhere)? */
-bool lapic_mmio_hole(const struct lapic *l, uint64_t gpa);
 /* An access to the register page (32-bit; narrower reads inside a register
  * get its bytes, narrower writes are dropped); false: malformed access. */
 bool lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val);

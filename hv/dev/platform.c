@@ -244,10 +244,10 @@ static uint32_t rtc_read(uint8_t index)
 	}
 }
 
+/* The VM restarts from its images, or stops (on_reset=stop): hv/vm.c. */
 static void reset_request(struct vcpu *v, const char *how)
 {
-	vm_console_flush(v->vm);
-	vm_crash(v->vm, "reset requested by the guest (%s)", how);
+	vm_reset(v->vm, how);
 }
 
 void platform_misc_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,

@@ -13,10 +13,11 @@
  *
  * The counters run from the TSC: the PIT at 1.193182 MHz, the PM timer at
  * 3.579545 MHz (24 bits), counting from 0 at the VM's power-on (its first
- * run), as the timer of a PC counts from its reset. Channel 2's output is
+ * run, and the first after each restart), as the timer of a PC counts from
+ * its reset. Channel 2's output is
  * readable in port B.
- * A reset request, and power off (S5 through PM1a_CNT), stop the VM with a
- * message.
+ * A reset request restarts the VM from its images (or stops it, with
+ * on_reset=stop); power off (S5 through PM1a_CNT) stops it with a message.
  */
 #ifndef HV_DEV_PLATFORM_H
 #define HV_DEV_PLATFORM_H
@@ -59,7 +60,8 @@ struct platform_ports {
 struct vcpu;
 
 void platform_reset(struct platform_ports *p);
-/* The VM runs for the first time at TSC now: its PM timer starts. */
+/* The VM runs for the first time since it was built (or rebuilt after a
+ * reset) at TSC now: its PM timer starts. */
 void platform_power_on(struct platform_ports *p, uint64_t now);
 /* The port handlers, registered on the VM's bus by hv/io.c. */
 void platform_pit_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,

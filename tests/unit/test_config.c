@@ -24,17 +24,21 @@ START_TEST(full_config)
 			       "\n"
 			       "vm name=a image=a.elf mem=2M\n"
 			       "vm  name=b-2  image=b.elf  mem=1G cmdline=\"console=ttyS0 quiet\"\r\n"
-			       "vm name=c image=c.elf mem=1M after=b-2 delay_ms=1500\n"),
+			       "vm name=c image=c.elf mem=1M after=b-2 delay_ms=1500 on_reset=stop\n"
+			       "vm name=d image=d.elf mem=1M on_reset=restart\n"),
 			 0);
 	ck_assert_uint_eq(cfg.pool_bytes, 64ULL << 20);
 	ck_assert_uint_eq(cfg.swap_bytes, 1ULL << 30);
 	ck_assert_uint_eq(cfg.host_mem_bytes, 96ULL << 20);
 	ck_assert_uint_eq(cfg.stats_interval_ms, 250);
-	ck_assert_uint_eq(cfg.nr_vms, 3);
+	ck_assert_uint_eq(cfg.nr_vms, 4);
 	ck_assert_int_eq(cfg.vms[0].after, -1);
 	ck_assert_int_eq(cfg.vms[2].after, 1);
 	ck_assert_uint_eq(cfg.vms[0].delay_ms, 0);
 	ck_assert_uint_eq(cfg.vms[2].delay_ms, 1500);
+	ck_assert(!cfg.vms[0].reset_stops); /* restart is the default */
+	ck_assert(cfg.vms[2].reset_stops);
+	ck_assert(!cfg.vms[3].reset_stops);
 	ck_assert_str_eq(cfg.vms[0].name, "a");
 	ck_assert_str_eq(cfg.vms[0].image, "a.elf");
 	ck_assert_uint_eq(cfg.vms[0].mem_bytes, 2ULL << 20);
@@ -102,6 +106,7 @@ static const struct {
 	  "line 1: module= too long (file name 63, all 127 characters)" },
 	{ "vm name=a image=a mem=2M delay_ms=soon\n", "line 1: bad delay_ms (at most 3600000)" },
 	{ "vm name=a image=a mem=2M delay_ms=3600001\n", "line 1: bad delay_ms (at most 3600000)" },
+	{ "vm name=a image=a mem=2M on_reset=halt\n", "line 1: on_reset must be restart or stop" },
 };
 
 START_TEST(rejects_with_line_numbers)

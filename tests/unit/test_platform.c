@@ -2,8 +2,8 @@
 /*
  * Unit tests: the device bus (hv/bus.c), the I/O APIC (hv/dev/ioapic.c)
  * with the local APIC's EOI broadcast, the PIT and PM timer counts and the
- * PIT's IRQ 0 edges (hv/dev/platform.c) at given TSC values, and the guest memory map
- * (hv/memmap.c).
+ * PIT's IRQ 0 edges (hv/dev/platform.c) at given TSC values, the reset
+ * ports, and the guest memory map (hv/memmap.c).
  */
 #include "unit.h"
 #include <asm/tsc.h>
@@ -13,6 +13,15 @@
 
 /* A TSC at exactly 100 times the PIT clock. */
 uint64_t tsc_hz = 1193182ULL * 100;
+
+static unsigned int resets;
+static const char *reset_how;
+
+void vm_reset(struct vm *m, const char *how)
+{
+	resets++;
+	reset_how = how;
+}
 
 static struct vm vm;
 static struct vcpu *v = &vm.vcpu;
@@ -259,6 +268,43 @@ END_TEST
 
 /* ---- memory map ---- */
 
+static void misc_out(uint16_t port, uint32_t val)
+{
+	platform_misc_io(v, &vm.plat, port, 1, false, &val);
+}
+
+static uint32_t misc_in(uint16_t port)
+{
+	uint32_t val = 0;
+
+	platform_misc_io(v, &vm.plat, port, 1, true, &val);
+	return val;
+}
+
+/* 0xcf9 RST (bit 2), port A fast reset (bit 0), keyboard controller 0xfe:
+ * each asks the VM for a reset (hv/vm.c decides: restart or stop); the
+ * other bits read back and reset nothing. */
+START_TEST(reset_ports)
+{
+	resets = 0;
+	misc_out(0xcf9, 0x02);
+	ck_assert_uint_eq(misc_in(0xcf9), 0x02);
+	misc_out(0x92, 0x02);
+	ck_assert_uint_eq(misc_in(0x92), 0x02);
+	misc_out(0x64, 0xd1); /* another command */
+	ck_assert_uint_eq(resets, 0);
+	misc_out(0xcf9, 0x06);
+	ck_assert_uint_eq(resets, 1);
+	ck_assert_str_eq(reset_how, "port 0xcf9");
+	misc_out(0x92, 0x03);
+	ck_assert_uint_eq(resets, 2);
+	ck_assert_str_eq(reset_how, "port 0x92");
+	misc_out(0x64, 0xfe);
+	ck_assert_uint_eq(resets, 3);
+	ck_assert_str_eq(reset_how, "keyboard controller");
+}
+END_TEST
+
 START_TEST(memmap_holes)
 {
 	struct memmap_entry m[MEMMAP_MAX];
@@ -298,6 +344,7 @@ Suite *platform_suite(void)
 	tcase_add_test(tc, ioapic_edge_level);
 	tcase_add_test(tc, pit_counts);
 	tcase_add_test(tc, pit_irq0_edges);
+	tcase_add_test(tc, reset_ports);
 	tcase_add_test(tc, memmap_holes);
 	suite_add_tcase(s, tc);
 	return s;

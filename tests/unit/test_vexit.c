@@ -202,6 +202,11 @@ struct cpuid_regs guest_cpuid(struct vcpu *c, uint32_t leaf, uint32_t subleaf)
 	return (struct cpuid_regs){ leaf, subleaf, 0x1234, 0x5678 };
 }
 
+uint64_t guest_phys_limit(void)
+{
+	return 1ULL << 36;
+}
+
 bool guest_rdmsr(struct vcpu *c, uint32_t msr, uint64_t *val)
 {
 	if (msr != 0x10)
@@ -538,6 +543,77 @@ START_TEST(disabled_apic_page_floats)
 	ck_assert_int_eq(mmio_run(0x1000, (const uint8_t[]){ 0x89, 0x83, 0, 3, 0, 0 }, 6, 0xfee00300),
 			 VEXIT_STOP);
 	ck_assert_uint_eq(seen.crashes, 1);
+}
+END_TEST
+
+/* Outside RAM where nothing answers: reads are all ones of the access size,
+ * writes are lost, string instructions too; what cannot be emulated
+ * (fetch, a page-table walk, event delivery) stops the VM, and beyond the
+ * physical address width the fault goes to the memory path as before. */
+START_TEST(unbacked_space_is_open_bus)
+{
+	static const uint8_t rd32[] = { 0x8b, 0x43, 0x30 };        /* mov 0x30(%rbx),%eax */
+	static const uint8_t rd64[] = { 0x48, 0x8b, 0x13 };        /* mov (%rbx),%rdx */
+	static const uint8_t movzb[] = { 0x0f, 0xb6, 0x4b, 0x01 }; /* movzbl 1(%rbx),%ecx */
+	static const uint8_t movsx[] = { 0x48, 0x0f, 0xbf, 0x33 }; /* movswq (%rbx),%rsi */
+	static const uint8_t wr[] = { 0x89, 0x43, 0x80 };          /* mov %eax,0x80(%rbx) */
+	static const uint8_t cmp[] = { 0x83, 0x3b, 0xff };         /* cmpl $-1,(%rbx) */
+	static const uint8_t stos[] = { 0xf3, 0xab };              /* rep stosl */
+	static const uint8_t movs[] = { 0xf3, 0xa5 };              /* rep movsl */
+	struct vexit e;
+
+	v->regs.rbx = 0xff000000;
+	v->regs.rax = 0x1234;
+	ck_assert_int_eq(mmio_run(0x1000, rd32, sizeof(rd32), 0xff000030), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rax, 0xffffffff);
+	ck_assert_int_eq(mmio_run(0x1000, rd64, sizeof(rd64), 0xff000000), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rdx, ~0ULL);
+	v->regs.rcx = 0;
+	ck_assert_int_eq(mmio_run(0x1000, movzb, sizeof(movzb), 0xff000001), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rcx, 0xff);
+	ck_assert_int_eq(mmio_run(0x1000, movsx, sizeof(movsx), 0xff000000), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rsi, ~0ULL);
+	ck_assert_int_eq(mmio_run(0x1000, wr, sizeof(wr), 0xff000080), VEXIT_SKIP);
+	seen.rflags = 0x2;
+	ck_assert_int_eq(mmio_run(0x1000, cmp, sizeof(cmp), 0xff000000), VEXIT_SKIP);
+	ck_assert_uint_eq(seen.rflags & 0x40, 0x40); /* ZF: it read 0xffffffff */
+	/* rep movsl from there into RAM: all ones; rep stosl there: lost. */
+	v->regs.rsi = 0xff000000;
+	v->regs.rdi = 0x3000;
+	v->regs.rcx = 4;
+	ck_assert_int_eq(mmio_run(0x1000, movs, sizeof(movs), 0xff000000), VEXIT_SKIP);
+	for (unsigned int i = 0; i < 16; i++)
+		ck_assert_uint_eq(ram[0x3000 + i], 0xff);
+	ck_assert_uint_eq(ram[0x3010], 0);
+	v->regs.rdi = sizeof(ram); /* just past the end of RAM */
+	v->regs.rcx = 2;
+	ck_assert_int_eq(mmio_run(0x1000, stos, sizeof(stos), sizeof(ram)), VEXIT_SKIP);
+	ck_assert_uint_eq(v->regs.rcx, 0);
+	ck_assert_uint_eq(seen.crashes, 0);
+	ck_assert_uint_eq(seen.faults, 0);
+	ck_assert_uint_eq(vm.open_bus.count, 6 + 4 + 2);
+	ck_assert_uint_eq(vm.open_bus.first_gpa, 0xff000030);
+	ck_assert(!vm.open_bus.first_write);
+	/* Nothing to execute there, no page tables to walk, no IDT or stack. */
+	for (unsigned int k = 0; k < 3; k++) {
+		setup();
+		e = rec(VEXIT_GPT_FAULT, 0);
+		e.fault.gpa = 0xff000000;
+		e.fault.access = k == 0 ? VEXIT_ACCESS_FETCH : VEXIT_ACCESS_READ;
+		e.fault.table = k == 1;
+		e.fault.vectoring = k == 2;
+		ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
+		ck_assert_uint_eq(seen.crashes, 1);
+		ck_assert_uint_eq(vm.open_bus.count, 0);
+	}
+	/* Beyond MAXPHYADDR: not emulated, the memory path decides (stops). */
+	setup();
+	e = rec(VEXIT_GPT_FAULT, 0);
+	e.fault.gpa = 1ULL << 36;
+	e.fault.access = VEXIT_ACCESS_READ;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_RESUME);
+	ck_assert_uint_eq(seen.faults, 1);
+	ck_assert_uint_eq(vm.open_bus.count, 0);
 }
 END_TEST
 
@@ -1004,6 +1080,7 @@ Suite *vexit_suite(void)
 	tcase_add_test(t, xapic_access_is_emulated);
 	tcase_add_test(t, mmio_forms_are_executed);
 	tcase_add_test(t, disabled_apic_page_floats);
+	tcase_add_test(t, unbacked_space_is_open_bus);
 	tcase_add_test(t, fetch_in_every_paging_mode);
 	tcase_add_test(t, other_kinds);
 	tcase_add_test(t, rdpmc_and_cr4_denied_bits_gp);

@@ -6,7 +6,7 @@
  * MWAIT, GETSEC and INVPCID raise #UD when CPUID hides them, RDTSCP and
  * RDRAND work when shown, MOV DR round trips and a DR0 execute breakpoint
  * hits once; MSRs: SYSENTER_CS/ESP/EIP kept per VM across VM switches,
- * IA32_TSC writes move RDTSC (and TSC_ADJUST), MISC_ENABLE reads back.
+ * IA32_TSC writes move RDTSC (and TSC_ADJUST), MISC_ENABLE as on hardware.
  * Run as two VMs from the same image, so that VM switches happen.
  */
 #include "hvtest.h"
@@ -239,27 +239,61 @@ static void tsc_writes(void)
 		target, t1, adj, t2);
 }
 
+/*
+ * IA32_MISC_ENABLE as the SDM's architectural table (Vol. 4 Table 2-2) and
+ * KVM give it: reset value fast strings + BTS/PEBS unavailable; the R/W bits
+ * (fast strings, automatic thermal control, EIST, MONITOR FSM, limit CPUID
+ * maxval, xTPR disable, XD disable) read back what was written; bit 7
+ * (performance monitoring available) is read-only, 0 without a PMU; a change
+ * of BTS/PEBS unavailable and every reserved bit raise #GP. The value
+ * kvm-unit-tests' msr test writes reads back.
+ */
+#define MISC_RW ((1ULL << 0) | (1ULL << 3) | (1ULL << 16) | (1ULL << 18) | (1ULL << 22) | \
+		 (1ULL << 23) | (1ULL << 34))
+#define MISC_RESET 0x1801ULL
+
 static void misc_enable(void)
 {
 	uint64_t v = rdmsr_or_fail(MSR_MISC_ENABLE), w;
 	uint32_t r[4];
 
-	EXPECT_EQ(v & 1, 1);                      /* fast strings */
-	EXPECT_EQ(v & (3ULL << 11), 3ULL << 11);  /* BTS, PEBS unavailable */
-	EXPECT_EQ(v & (1ULL << 7), 0);            /* no performance monitoring */
-	/* LIMIT_CPUID_MAXVAL reads back and limits leaf 0. */
-	EXPECT_EQ(wrmsr_safe(MSR_MISC_ENABLE, v | (1ULL << 22)), NO_FAULT);
+	EXPECT_EQ(v, MISC_RESET); /* fast strings; BTS, PEBS unavailable; no PMU */
+	/* Every R/W bit sticks; LIMIT_CPUID_MAXVAL limits leaf 0 to 2. */
+	EXPECT_EQ(wrmsr_safe(MSR_MISC_ENABLE, v | MISC_RW), NO_FAULT);
 	w = rdmsr_or_fail(MSR_MISC_ENABLE);
-	EXPECT_EQ(w, v | (1ULL << 22));
+	EXPECT_EQ(w, v | MISC_RW);
 	cpuid2(0, 0, r);
 	EXPECT_EQ(r[0], 2);
-	EXPECT_EQ(wrmsr_safe(MSR_MISC_ENABLE, v), NO_FAULT);
+	/* Each R/W bit alone, set and cleared again. */
+	for (unsigned int b = 0; b < 64; b++) {
+		if (!(MISC_RW >> b & 1))
+			continue;
+		EXPECT_EQ(wrmsr_safe(MSR_MISC_ENABLE, MISC_RESET & ~1ULL), NO_FAULT);
+		EXPECT_EQ(wrmsr_safe(MSR_MISC_ENABLE, (MISC_RESET & ~1ULL) | 1ULL << b), NO_FAULT);
+		w = rdmsr_or_fail(MSR_MISC_ENABLE);
+		if (w != ((MISC_RESET & ~1ULL) | 1ULL << b))
+			test_fail("MISC_ENABLE bit %u: wrote %#llx, read %#lx", b,
+				  (MISC_RESET & ~1ULL) | 1ULL << b, w);
+	}
+	/* kvm-unit-tests x86/msr.c: 0x400c50809 with bits 7, 11, 12 kept. */
+	w = (0x400c50809ULL & ~0x1880ULL) | (v & 0x1880ULL);
+	EXPECT_EQ(wrmsr_safe(MSR_MISC_ENABLE, w), NO_FAULT);
+	EXPECT_EQ(rdmsr_or_fail(MSR_MISC_ENABLE), w);
+	/* Bit 7 is read-only: a write of 1 is ignored, no #GP. */
+	EXPECT_EQ(wrmsr_safe(MSR_MISC_ENABLE, v | (1ULL << 7)), NO_FAULT);
 	EXPECT_EQ(rdmsr_or_fail(MSR_MISC_ENABLE), v);
 	cpuid2(0, 0, r);
 	EXPECT(r[0] >= 0x16);
-	/* An undefined bit: #GP, value unchanged. */
+	/* BTS/PEBS unavailable cannot change; reserved bits (1, 13, 35, 63): #GP,
+	 * value unchanged. */
+	EXPECT_EQ(wrmsr_safe(MSR_MISC_ENABLE, v & ~(1ULL << 11)), 13);
+	EXPECT_EQ(wrmsr_safe(MSR_MISC_ENABLE, v & ~(1ULL << 12)), 13);
 	EXPECT_EQ(wrmsr_safe(MSR_MISC_ENABLE, v | (1ULL << 1)), 13);
+	EXPECT_EQ(wrmsr_safe(MSR_MISC_ENABLE, v | (1ULL << 13)), 13);
+	EXPECT_EQ(wrmsr_safe(MSR_MISC_ENABLE, v | (1ULL << 35)), 13);
+	EXPECT_EQ(wrmsr_safe(MSR_MISC_ENABLE, v | (1ULL << 63)), 13);
 	EXPECT_EQ(rdmsr_or_fail(MSR_MISC_ENABLE), v);
+	gprintf("MISC_ENABLE: reset %#lx, R/W bits %#llx read back\n", v, MISC_RW);
 }
 
 void test_main(void)

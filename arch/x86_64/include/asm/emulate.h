@@ -32,11 +32,12 @@ bool guest_copy(struct vcpu *v, uint64_t va, void *buf, size_t n, bool write);
  * raises #UD for the other vendor's one, and guests may use either. */
 bool guest_hypercall_insn(struct vcpu *v, uint64_t rip);
 
-/* Is gpa device memory emulated here (a range of the device bus,
- * hv_mmio_owns(), or an APIC page while nothing answers there)? */
+/* Is gpa emulated here: a range of the device bus (hv_mmio_owns()), or
+ * guest-physical space outside RAM where nothing answers (open bus: reads
+ * all ones, writes lost), below the guest's physical address width? */
 bool emulate_mmio_owns(struct vcpu *v, uint64_t gpa);
 
-/* The guest touched device memory at gpa: fetch and decode the instruction
+/* The guest touched device memory or open bus at gpa: fetch and decode the instruction
  * at e->rip (any paging mode, 16/32/64-bit code) and do it against the
  * device. VEXIT_SKIP with e->insn_len set; VEXIT_RESUME for a REP string
  * instruction not finished yet (registers updated, it restarts); VEXIT_STOP

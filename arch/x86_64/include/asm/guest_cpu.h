@@ -25,6 +25,9 @@
 
 /* The filtered CPUID of a guest. */
 struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf);
+/* 2^MAXPHYADDR as the guest's CPUID 8000_0008h shows it (36 bits without
+ * that leaf): no guest-physical access reaches above it. */
+uint64_t guest_phys_limit(void);
 /* Emulated MSR access; false: unknown MSR or bad value (the caller injects #GP). */
 bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val);
 bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val);

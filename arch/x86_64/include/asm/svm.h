@@ -106,6 +106,7 @@
 /* Nested page fault EXITINFO1: a #PF error code (APM §15.25.6). */
 #define SVM_NPF_WRITE (1ULL << 1)
 #define SVM_NPF_FETCH (1ULL << 4)
+#define SVM_NPF_GUEST_TABLE (1ULL << 33) /* during the walk of the guest's page tables */
 
 /* Exit codes (APM appendix C). */
 #define SVM_EXIT_WRITE_CR4 0x014

@@ -71,6 +71,11 @@ struct vexit {
 			uint64_t gpa, gla;
 			bool gla_valid;
 			uint32_t access; /* VEXIT_ACCESS_* */
+			bool table;      /* the CPU's walk of the guest's own page
+					    tables (or a PDPTE load), not the access
+					    the translation was for */
+			bool vectoring;  /* during the delivery of an event (IDT,
+					    GDT, stack), not by the instruction */
 		} fault;
 		struct {
 			unsigned int n;   /* 0, 3, 4 or 8 */

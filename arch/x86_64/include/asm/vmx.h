@@ -220,6 +220,7 @@ enum seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
 #define EPTQ_WRITE (1u << 1)
 #define EPTQ_FETCH (1u << 2)
 #define EPTQ_GLA_VALID (1u << 7)
+#define EPTQ_GLA_TRANSLATED (1u << 8) /* with bit 7: the access was to the translation, not a table */
 
 /* VM-entry interruption information (SDM §25.8.3) */
 #define INTR_INFO_VALID (1u << 31)
