@@ -306,6 +306,8 @@ void guest_cpu_switch(struct vcpu *v, bool syscall_msrs)
 
 	if (hw_owner == v)
 		return;
+	if (hw_owner && hw_owner->vm != v->vm)
+		mitig_vm_switch(); /* IBPB: predictions trained by another VM */
 	if (hw_owner) {
 		for (size_t i = 0; i < GUEST_SWITCHED_MSRS; i++)
 			if (switched(i, syscall_msrs, aux))

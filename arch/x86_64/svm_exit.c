@@ -11,6 +11,7 @@
 #include <asm/emulate.h>
 #include <asm/guest_cpu.h>
 #include <asm/host_timer.h>
+#include <asm/mitigations.h>
 #include <asm/svm.h>
 #include <asm/svm_cpu.h>
 #include <asm/vexit.h>
@@ -420,6 +421,7 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 		vmcb->save.rax = v->regs.rax;
 		vmcb->save.rsp = v->regs.rsp;
 		host_timer_arm(until - now);
+		mitig_before_entry();
 		t0 = rdtsc();
 		svm_enter(&v->regs, vmcb_pa, host_pa);
 		vm->tsc_run += rdtsc() - t0;
