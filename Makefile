@@ -56,6 +56,7 @@ CORE_SRCS := \
 	arch/x86_64/vmx.c arch/x86_64/vmcs.c arch/x86_64/vmx_exit.c arch/x86_64/vmx_task.c arch/x86_64/vmx_entry.S \
 	arch/x86_64/svm.c arch/x86_64/svm_exit.c arch/x86_64/svm_entry.S arch/x86_64/host_timer.c \
 	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c arch/x86_64/mmio_decode.c \
+	arch/x86_64/mitigations.c arch/x86_64/mitig_policy.c \
 	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c hv/vm_console.c hv/linux.c \
 	hv/multiboot.c \
 	hv/hypercall.c hv/hint.c hv/pool.c hv/gmem.c hv/stats.c hv/libc_glue.c \
@@ -115,11 +116,11 @@ UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c
 	tests/unit/test_boot.c tests/unit/test_gpt.c tests/unit/test_elf.c \
 	tests/unit/test_mmio.c tests/unit/test_hypercall.c tests/unit/test_pic.c \
 	tests/unit/test_lapic.c tests/unit/test_vexit.c tests/unit/test_gmem.c \
-	tests/unit/test_platform.c tests/unit/test_console.c \
+	tests/unit/test_platform.c tests/unit/test_console.c tests/unit/test_mitig.c \
 	mm/frames.c hv/config.c boot/mb2.c boot/boot_info.c arch/x86_64/pgtable.c \
 	arch/x86_64/gpt.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
 	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/vcr.c arch/x86_64/emulate.c arch/x86_64/guest_tsc.c \
-	hv/bus.c hv/dev/ioapic.c hv/dev/platform.c hv/memmap.c hv/vm_console.c
+	hv/bus.c hv/dev/ioapic.c hv/dev/platform.c hv/memmap.c hv/vm_console.c arch/x86_64/mitig_policy.c
 UNIT_OBJS := $(UNIT_SRCS:%=$(BUILD)/u/%.o)
 
 $(BUILD)/u/%.c.o: %.c

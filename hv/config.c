@@ -298,6 +298,15 @@ static const char *parse_line(struct cursor *c, struct hv_config *cfg, char *msg
 	} else if (word_is(k, kn, "stats_interval_ms")) {
 		if (!config_parse_size(v, vn, &cfg->stats_interval_ms))
 			return "bad stats_interval_ms";
+	} else if (word_is(k, kn, "mitigations")) {
+		if (word_is(v, vn, "auto"))
+			cfg->mitigations = CFG_MITIGATIONS_AUTO;
+		else if (word_is(v, vn, "force"))
+			cfg->mitigations = CFG_MITIGATIONS_FORCE;
+		else if (word_is(v, vn, "off"))
+			cfg->mitigations = CFG_MITIGATIONS_OFF;
+		else
+			return "mitigations: auto, force or off";
 	} else {
 		return "unknown key";
 	}

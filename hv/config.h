@@ -5,6 +5,8 @@
  *   pool = 64M                  host memory for all guest RAM (0: as much as guests have)
  *   swap = 256M                 paging device size (0: the sum of guest RAM)
  *   stats_interval_ms = 100     print stats every N ms of guest time (0: only at the end)
+ *   mitigations = auto          barriers between VMs: auto (what the CPU needs), force
+ *                               (all the CPU can do), off (docs/security.md)
  *   vm name=hello image=hello.elf mem=2M cmdline="text" [initrd=NAME] [disk=NAME]
  *      [module="NAME text"]...  multiboot kernels: more modules (up to 4), after
  *                               initrd=; the kernel gets the whole value as the
@@ -50,18 +52,22 @@ struct vm_config {
 	bool reset_stops;           /* on_reset=stop: a reset request stops the VM */
 };
 
+enum cfg_mitigations { CFG_MITIGATIONS_AUTO, CFG_MITIGATIONS_FORCE, CFG_MITIGATIONS_OFF };
+
 struct hv_config {
 	uint64_t pool_bytes;
 	uint64_t swap_bytes;
 	uint64_t host_mem_bytes; /* host memory Hintvisor may use, 0: all */
 	uint64_t stats_interval_ms;
+	enum cfg_mitigations mitigations;
 	unsigned int nr_vms;
 	struct vm_config vms[CFG_MAX_VMS];
 };
 
 /*
  * Parse text (len bytes, need not be NUL-terminated) into cfg. Returns 0, or
- * -EINVAL with a message "line N: ..." in err. Defaults: pool 0, stats 0.
+ * -EINVAL with a message "line N: ..." in err. Defaults: pool 0, stats 0,
+ * mitigations auto.
  */
 int config_parse(const char *text, size_t len, struct hv_config *cfg, char *err, size_t errlen);
 

@@ -5,6 +5,7 @@
  * round-robin until every one has stopped. BSP only, interrupts off.
  */
 #include <asm/cpu.h>
+#include <asm/mitigations.h>
 #include <asm/paging.h>
 #include <asm/trap.h>
 #include <asm/tsc.h>
@@ -191,6 +192,8 @@ void hv_main(struct boot_info *bi)
 		printk("hintvisor: %s unusable on this CPU: no guest can run\n", virt->name);
 		hv_shutdown(1);
 	}
+	mitig_init(config.mitigations == CFG_MITIGATIONS_FORCE ? MITIG_FORCE :
+		   config.mitigations == CFG_MITIGATIONS_OFF ? MITIG_OFF : MITIG_AUTO);
 	pool_init(&config);
 	for (unsigned int i = 0; i < config.nr_vms; i++) {
 		const struct vm_config *c = &config.vms[i];

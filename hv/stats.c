@@ -3,6 +3,7 @@
  * Serial stats. Columns are fixed width so that tests and people can read
  * them; every number is a count (exits, calls, TSC ticks), never wall time.
  */
+#include <asm/mitigations.h>
 #include <asm/trap.h>
 #include <asm/tsc.h>
 #include <asm/virt.h>
@@ -150,6 +151,18 @@ void stats_print_line(struct vm *vm)
 	       st.zero_fills, st.reuse_detected, st.exits, st.hypercalls, vm->tsc_run);
 }
 
+/* How often each barrier between VMs ran (those on; asm/mitigations.h). */
+static void print_mitigations(void)
+{
+	if (!mitig_on)
+		return;
+	printk("mitigations run:");
+	for (unsigned int i = 0; i < MITIG_NR; i++)
+		if (mitig_on & MITIG_BIT(i))
+			printk(" %s %lu", mitig_name(i), mitig_count[i]);
+	printk("\n");
+}
+
 void stats_print(bool final)
 {
 	printk("==== hintvisor stats%s ====\n", final ? " (end of run)" : "");
@@ -161,6 +174,7 @@ void stats_print(bool final)
 		print_port_table();
 		if (host_nmis)
 			printk("host NMIs ignored: %lu\n", host_nmis);
+		print_mitigations();
 	}
 	printk("==== end of stats ====\n");
 	for (unsigned int i = 0; !final && i < nr_vms; i++)

@@ -68,6 +68,34 @@ no_raw_bytes() {
 	fi
 }
 
+# check_mitigations NAME LOG: a run with mitigations = force named every
+# barrier at boot ("mitigations (forced): ...") but those the CPU cannot do
+# ("mitigations: X skipped: ..."), and each one named ran at least once
+# ("mitigations run: NAME COUNT ..." in the end-of-run stats).
+check_mitigations() {
+	name=$1 log=$2
+	on=$(sed -n 's/^mitigations (forced): \([^[]*\) \[.*/\1/p' "$log" | head -n 1 | tr -d '\r' |
+		sed 's/([a-zA-Z]*)//g')
+	run=$(grep -m1 '^mitigations run:' "$log" | tr -d '\r')
+	why=
+	for m in x87-ptrs L1D-flush VERW IBPB RSB-fill; do
+		case " $on " in
+		*" $m "*)
+			n=$(echo "$run" | sed -n "s/.* $m \([0-9]*\).*/\1/p")
+			[ "${n:-0}" -gt 0 ] || why="${why:-$m did not run (${run:-no count line})}"
+			;;
+		*) grep -q "^mitigations: $m skipped: " "$log" || why="${why:-$m neither on nor skipped}" ;;
+		esac
+	done
+	if [ -z "$on" ]; then
+		ko "$name" "no 'mitigations (forced):' line"
+	elif [ -z "$why" ]; then
+		ok "$name"
+	else
+		ko "$name" "$why"
+	fi
+}
+
 # The emulator runs take most of the time and each uses one core, so they
 # are all queued first and run CHECK_JOBS at a time (default: the number of
 # cores) in the background, longest first, while the tests below run; every
@@ -131,7 +159,7 @@ queue linux-seed scripts/bochs-run.sh -t 1800 "$BUILD/linux-seed.iso"
 queue skylake scripts/bochs-run.sh -t 600 "$BUILD/test.iso"
 queue sandybridge scripts/bochs-run.sh -m corei7_sandy_bridge_2600k -t 600 "$BUILD/test.iso"
 queue platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
-queue isolation scripts/bochs-run.sh -t 600 "$BUILD/isolation.iso"
+queue isolation scripts/bochs-run.sh -m tigerlake -t 600 "$BUILD/isolation.iso"
 queue oom scripts/bochs-run.sh -t 600 "$BUILD/oom.iso"
 queue oom-tables scripts/bochs-run.sh -t 600 "$BUILD/oom-tables.iso"
 queue uefi scripts/bochs-run.sh -u -t 600 "$BUILD/test-esp.img"
@@ -207,10 +235,11 @@ echo "== test guests under Bochs (corei7_skylake_x, multiboot2)"
 boot skylake
 check_guests "" tests/guests.cfg "$LOGS/skylake.log"
 
-echo "== hostile guests beside a neighbour (Bochs corei7_skylake_x)"
+echo "== hostile guests beside a neighbour, barriers forced (Bochs tigerlake: IBPB, L1D flush MSR)"
 boot isolation
 check_guests "" tests/isolation.cfg "$LOGS/isolation.log"
 no_raw_bytes "" "$LOGS/isolation.log"
+check_mitigations isolation/mitigations "$LOGS/isolation.log"
 
 echo "== the virtual CPU: instructions, MSRs, events (Bochs corei7_skylake_x, tests/insn.cfg)"
 boot insn
@@ -304,6 +333,7 @@ echo "== hostile guests beside a neighbour under QEMU/TCG with SVM"
 boot qemu-svm-isolation
 check_guests "$(qemu_machine qemu-svm-isolation)/" tests/isolation.cfg "$LOGS/qemu-svm-isolation.log"
 no_raw_bytes "$(qemu_machine qemu-svm-isolation)/" "$LOGS/qemu-svm-isolation.log"
+check_mitigations "$(qemu_machine qemu-svm-isolation)/isolation/mitigations" "$LOGS/qemu-svm-isolation.log"
 
 echo "== the virtual CPU under QEMU/TCG with SVM (tests/insn.cfg)"
 boot qemu-svm-insn

@@ -11,6 +11,7 @@
  */
 #include <asm/guest_cpu.h>
 #include <asm/guest_regs.h>
+#include <asm/mitigations.h>
 #include <asm/tsc.h>
 #include <asm/vcr.h>
 #include <asm/virt.h>
@@ -329,6 +330,8 @@ void guest_cpu_switch(struct vcpu *v, bool syscall_msrs)
 
 	if (hw_owner == v)
 		return;
+	if (hw_owner && hw_owner->vm != v->vm)
+		mitig_vm_switch(); /* IBPB: predictions trained by another VM */
 	if (hw_owner) {
 		for (size_t i = 0; i < GUEST_SWITCHED_MSRS; i++)
 			if (switched(i, syscall_msrs, aux))
@@ -340,6 +343,7 @@ void guest_cpu_switch(struct vcpu *v, bool syscall_msrs)
 	for (size_t i = 0; i < GUEST_SWITCHED_MSRS; i++)
 		if (switched(i, syscall_msrs, aux))
 			wrmsr(guest_switched_msrs[i], v->syscall_msrs[i]);
+	mitig_x87_ptrs(); /* FXRSTOR may leave the previous FIP/FDP/FOP */
 	asm volatile("fxrstor64 %0" ::"m"(v->fpu));
 	hw_owner = v;
 }

@@ -174,10 +174,12 @@ int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	c->intercept_cr = SVM_INTCR_WRITE_CR4 | SVM_INTCR_WRITE_CR8;
 	/* INVD must never reach the hardware (it drops the host's dirty cache
 	 * lines); WBINVD is emulated too. MONITOR/MWAIT and XSETBV: not
-	 * offered by CPUID, #UD. */
+	 * offered by CPUID, #UD. INVLPGA is an SVM instruction (#UD below):
+	 * with the EFER.SVME that VMRUN requires it would flush a page of any
+	 * ASID, the host's and other VMs' included (APM Vol. 3, INVLPGA). */
 	c->intercept3 = SVM_INT3_INTR | SVM_INT3_NMI | SVM_INT3_RDPMC | SVM_INT3_CPUID |
-			SVM_INT3_INVD | SVM_INT3_HLT | SVM_INT3_IOIO | SVM_INT3_MSR |
-			SVM_INT3_SHUTDOWN;
+			SVM_INT3_INVD | SVM_INT3_HLT | SVM_INT3_INVLPGA | SVM_INT3_IOIO |
+			SVM_INT3_MSR | SVM_INT3_SHUTDOWN;
 	/* VMRUN must be intercepted (§15.5.1); the guest gets no SVM at all. */
 	c->intercept4 = SVM_INT4_VMRUN | SVM_INT4_VMMCALL | SVM_INT4_VMLOAD | SVM_INT4_VMSAVE |
 			SVM_INT4_STGI | SVM_INT4_CLGI | SVM_INT4_SKINIT | SVM_INT4_WBINVD |

@@ -8,9 +8,12 @@
  * exits the guest (INTR intercept) instead of waiting for the guest's IF.
  * After #VMEXIT: store the guest GPRs, VMSAVE the guest's state, VMLOAD the
  * host's, then STGI with IF still set, so that the pending host timer
- * interrupt is taken right here, and CLI.
+ * interrupt is taken right here, and CLI. VERW right before VMRUN and the
+ * return stack filled after #VMEXIT where those barriers are on
+ * (asm/mitigations.h).
  */
 #include <asm/guest_regs.h>
+#include <asm/mitigations.h>
 
 	.text
 	.globl svm_enter
@@ -30,6 +33,7 @@ svm_enter:
 	movq %rsi, %rax
 	vmload %rax
 	GUEST_GPRS_LOAD
+	MITIG_VERW_BEFORE_ENTRY
 	sti
 	vmrun %rax
 	/* #VMEXIT: RAX, RSP, RFLAGS (IF=1) are the host's again; GIF=0. */
@@ -38,6 +42,7 @@ svm_enter:
 	movq 24(%rsp), %rdi
 	GUEST_GPRS_STORE
 	popq GR_RDI(%rdi)
+	MITIG_RSB_FILL_AFTER_EXIT
 	movq 0(%rsp), %rax
 	vmload %rax
 	stgi

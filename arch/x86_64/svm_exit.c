@@ -11,6 +11,7 @@
 #include <asm/emulate.h>
 #include <asm/guest_cpu.h>
 #include <asm/host_timer.h>
+#include <asm/mitigations.h>
 #include <asm/svm.h>
 #include <asm/svm_cpu.h>
 #include <asm/vexit.h>
@@ -79,7 +80,8 @@ static const char *const exit_names[SVM_CTR_MAX] = {
 	[SVM_EXIT_EXCP_BASE + 1] = "#DB intercept",
 	[SVM_EXIT_EXCP_BASE + 6] = "#UD intercept", [SVM_EXIT_EXCP_BASE + 17] = "#AC intercept", [SVM_EXIT_INTR] = "INTR",
 	[SVM_EXIT_NMI] = "NMI", [SVM_EXIT_VINTR] = "VINTR", [SVM_EXIT_IRET] = "IRET", [SVM_EXIT_CPUID] = "CPUID",
-	[SVM_EXIT_INVD] = "INVD", [SVM_EXIT_HLT] = "HLT", [SVM_EXIT_IOIO] = "IOIO",
+	[SVM_EXIT_INVD] = "INVD", [SVM_EXIT_HLT] = "HLT", [SVM_EXIT_INVLPGA] = "INVLPGA",
+	[SVM_EXIT_IOIO] = "IOIO",
 	[SVM_EXIT_MSR] = "MSR", [SVM_EXIT_SHUTDOWN] = "shutdown", [SVM_EXIT_VMRUN] = "VMRUN",
 	[SVM_EXIT_VMMCALL] = "VMMCALL", [SVM_EXIT_VMLOAD] = "VMLOAD", [SVM_EXIT_VMSAVE] = "VMSAVE",
 	[SVM_EXIT_STGI] = "STGI", [SVM_EXIT_CLGI] = "CLGI", [SVM_EXIT_SKINIT] = "SKINIT",
@@ -274,6 +276,7 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 	case SVM_EXIT_STGI:
 	case SVM_EXIT_CLGI:
 	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
 	case SVM_EXIT_MONITOR:
 	case SVM_EXIT_MWAIT:
 	case SVM_EXIT_MWAIT_COND:
@@ -420,6 +423,7 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 		vmcb->save.rax = v->regs.rax;
 		vmcb->save.rsp = v->regs.rsp;
 		host_timer_arm(until - now);
+		mitig_before_entry();
 		t0 = rdtsc();
 		svm_enter(&v->regs, vmcb_pa, host_pa);
 		vm->tsc_run += rdtsc() - t0;

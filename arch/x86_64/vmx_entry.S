@@ -2,11 +2,14 @@
 /*
  * VM entry and exit. vmx_enter(regs, launched) saves the host's callee-saved
  * registers, records RSP as HOST_RSP, loads the guest GPRs and executes
- * VMLAUNCH or VMRESUME. A VM exit lands on vmx_exit_stub with that RSP; it
- * stores the guest GPRs and returns 0 from vmx_enter. A failed entry returns
- * 1 (VMfailInvalid) or 2 (VMfailValid; see VM-instruction error).
+ * VMLAUNCH or VMRESUME, VERW right before it where that barrier is on. A VM
+ * exit lands on vmx_exit_stub with that RSP; it stores the guest GPRs,
+ * fills the return stack buffer where that is on (asm/mitigations.h) and
+ * returns 0 from vmx_enter. A failed entry returns 1 (VMfailInvalid) or 2
+ * (VMfailValid; see VM-instruction error).
  */
 #include <asm/guest_regs.h>
+#include <asm/mitigations.h>
 
 #define VMCS_HOST_RSP 0x6c14
 
@@ -26,9 +29,11 @@ vmx_enter:
 	movq GR_RAX(%rdi), %rax
 	GUEST_GPRS_LOAD
 	jnz 1f
+	MITIG_VERW_BEFORE_ENTRY
 	vmlaunch
 	jmp 2f
-1:	vmresume
+1:	MITIG_VERW_BEFORE_ENTRY
+	vmresume
 2:	/* Entry failed: CF=1 VMfailInvalid, ZF=1 VMfailValid. */
 	movl $1, %eax
 	movl $2, %ecx
@@ -49,6 +54,7 @@ vmx_exit_stub:
 	movq %rax, GR_RAX(%rdi)
 	GUEST_GPRS_STORE
 	popq GR_RDI(%rdi)
+	MITIG_RSB_FILL_AFTER_EXIT
 	addq $8, %rsp
 	popq %r15
 	popq %r14

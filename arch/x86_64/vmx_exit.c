@@ -9,6 +9,7 @@
 #include <asm/cpu.h>
 #include <asm/emulate.h>
 #include <asm/guest_cpu.h>
+#include <asm/mitigations.h>
 #include <asm/vexit.h>
 #include <asm/virt.h>
 #include <asm/vmx.h>
@@ -330,6 +331,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		until = MIN(deadline, MAX(next, now));
 		vmwrite(VMCS_PREEMPTION_TIMER, MIN((until - now) >> vmx_caps.timer_rate, 0xffffffffULL));
 		t0 = now;
+		mitig_before_entry();
 		rc = vmx_enter(&v->regs, x->launched);
 		vm->tsc_run += rdtsc() - t0;
 		if (rc) {

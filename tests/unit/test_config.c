@@ -21,6 +21,7 @@ START_TEST(full_config)
 			       "swap = 1G\n"
 			       "host_mem = 96M\n"
 			       "stats_interval_ms=250   # trailing comment\n"
+			       "mitigations = force\n"
 			       "\n"
 			       "vm name=a image=a.elf mem=2M\n"
 			       "vm  name=b-2  image=b.elf  mem=1G cmdline=\"console=ttyS0 quiet\"\r\n"
@@ -31,6 +32,7 @@ START_TEST(full_config)
 	ck_assert_uint_eq(cfg.swap_bytes, 1ULL << 30);
 	ck_assert_uint_eq(cfg.host_mem_bytes, 96ULL << 20);
 	ck_assert_uint_eq(cfg.stats_interval_ms, 250);
+	ck_assert_int_eq(cfg.mitigations, CFG_MITIGATIONS_FORCE);
 	ck_assert_uint_eq(cfg.nr_vms, 4);
 	ck_assert_int_eq(cfg.vms[0].after, -1);
 	ck_assert_int_eq(cfg.vms[2].after, 1);
@@ -54,6 +56,7 @@ START_TEST(no_nul_terminator_needed)
 
 	ck_assert_int_eq(config_parse(text, sizeof(text) - 1, &cfg, err, sizeof(err)), 0);
 	ck_assert_uint_eq(cfg.nr_vms, 1);
+	ck_assert_int_eq(cfg.mitigations, CFG_MITIGATIONS_AUTO); /* the default */
 }
 END_TEST
 
@@ -64,6 +67,7 @@ static const struct {
 	{ "pool = 12Q\nvm name=a image=a mem=2M\n", "line 1: bad pool size" },
 	{ "host_mem = 8M\nvm name=a image=a mem=2M\n", "line 1: bad host_mem size (at least 16M)" },
 	{ "bogus = 1\n", "line 1: unknown key" },
+	{ "mitigations = some\nvm name=a image=a mem=2M\n", "line 1: mitigations: auto, force or off" },
 	{ "vm name=a image=a.elf\n", "line 1: a VM needs name=, image= and mem=" },
 	{ "vm name=a image=a.elf mem=100K\n", "line 1: mem must be a multiple of 4K between 1M and 64G" },
 	{ "vm name=a image=a.elf mem=2M\nvm name=a image=b mem=2M\n", "line 2: duplicate VM name" },

@@ -19,5 +19,6 @@ Suite *platform_suite(void);
 Suite *vexit_suite(void);
 Suite *gmem_suite(void);
 Suite *console_suite(void);
+Suite *mitig_suite(void);
 
 #endif /* UNIT_H */

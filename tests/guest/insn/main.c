@@ -3,8 +3,9 @@
  * insn: every instruction a guest may execute that the hypervisor sees
  * (or must keep from the hardware) does what the SDM says for the CPU that
  * CPUID shows: INVD/WBINVD/PAUSE/INVLPG complete, XSETBV/XGETBV, MONITOR/
- * MWAIT, GETSEC and INVPCID raise #UD when CPUID hides them, RDTSCP and
- * RDRAND work when shown, MOV DR round trips and a DR0 execute breakpoint
+ * MWAIT, GETSEC and INVPCID raise #UD when CPUID hides them, so do the
+ * SVM instructions (VMRUN, VMLOAD, VMSAVE, CLGI, STGI, INVLPGA, SKINIT);
+ * RDTSCP and RDRAND work when shown, MOV DR round trips and a DR0 execute breakpoint
  * hits once; MSRs: SYSENTER_CS/ESP/EIP kept per VM across VM switches,
  * IA32_TSC writes move RDTSC (and TSC_ADJUST), MISC_ENABLE as on hardware.
  * Run as two VMs from the same image, so that VM switches happen.
@@ -118,6 +119,28 @@ static void hidden_features(void)
 	EXPECT_EQ(r[2] & (1u << 2), 0);  /* SVM */
 	EXPECT_EQ(r[2] & (1u << 29), 0); /* MONITORX */
 	gprintf("hidden instructions raise #UD: XSETBV XGETBV MONITOR MWAIT GETSEC INVPCID\n");
+}
+
+/*
+ * The SVM instructions but VMMCALL (a hypercall): #UD, as on a CPU without
+ * SVM (CPUID hides it). On an Intel CPU they are #UD anyway; on SVM the
+ * guest runs with EFER.SVME set (VMRUN requires it), so each one executes
+ * unless the hypervisor intercepts it: INVLPGA with ASID 0 would flush a
+ * host translation. RAX points at a page of our own in case one runs.
+ */
+static void svm_instructions(void)
+{
+	static uint8_t page[4096] __attribute__((aligned(4096)));
+	uint64_t pa = (uint64_t)page;
+
+	expect_ud("VMRUN", TRY("vmrun", : : "a"(pa) : "memory"));
+	expect_ud("VMLOAD", TRY("vmload", : : "a"(pa) : "memory"));
+	expect_ud("VMSAVE", TRY("vmsave", : : "a"(pa) : "memory"));
+	expect_ud("CLGI", TRY("clgi", : : : "memory"));
+	expect_ud("STGI", TRY("stgi", : : : "memory"));
+	expect_ud("INVLPGA", TRY("invlpga %%rax, %%ecx", : : "a"(pa), "c"(0) : "memory"));
+	expect_ud("SKINIT", TRY("skinit", : : "a"(pa) : "memory"));
+	gprintf("SVM instructions raise #UD: VMRUN VMLOAD VMSAVE CLGI STGI INVLPGA SKINIT\n");
 }
 
 static void shown_features(void)
@@ -306,6 +329,7 @@ void test_main(void)
 
 	caches_and_hints();
 	hidden_features();
+	svm_instructions();
 	shown_features();
 	debug_registers();
 	misc_enable();

@@ -35,6 +35,7 @@
 #define SVM_INT3_CPUID (1u << 18)
 #define SVM_INT3_INVD (1u << 22)
 #define SVM_INT3_HLT (1u << 24)
+#define SVM_INT3_INVLPGA (1u << 26)
 #define SVM_INT3_IOIO (1u << 27)
 #define SVM_INT3_MSR (1u << 28)
 #define SVM_INT3_SHUTDOWN (1u << 31)
@@ -120,6 +121,7 @@
 #define SVM_EXIT_IRET 0x074
 #define SVM_EXIT_INVD 0x076
 #define SVM_EXIT_HLT 0x078
+#define SVM_EXIT_INVLPGA 0x07a
 #define SVM_EXIT_IOIO 0x07b
 #define SVM_EXIT_MSR 0x07c
 #define SVM_EXIT_SHUTDOWN 0x07f
