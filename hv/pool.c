@@ -189,12 +189,12 @@ int pool_gpt_init(struct vm *vm)
 	return virt->gpt_init(&vm->arch.gpt, table_alloc, table_free, vm);
 }
 
-void pool_print_tables(void)
+void pool_print_tables(struct vm *const *list, unsigned int n)
 {
 	printk("nested page tables (frames in use/peak/limit):");
-	for (unsigned int i = 0; i < nr_vms; i++)
-		printk(" %s %lu/%lu/%lu", vms[i]->name, vms[i]->mm.table_frames, vms[i]->gpt_peak,
-		       vms[i]->gpt_limit);
+	for (unsigned int i = 0; i < n; i++)
+		printk(" %s %lu/%lu/%lu", list[i]->name, list[i]->mm.table_frames, list[i]->gpt_peak,
+		       list[i]->gpt_limit);
 	printk("; host frames free: %lu\n", host_frames.nr_free);
 }
 

@@ -21,8 +21,8 @@ void pool_init(const struct hv_config *cfg);
 int pool_vm_init(struct vm *vm);
 /* The VM's nested page tables, their frames charged to it (before pool_vm_init()). */
 int pool_gpt_init(struct vm *vm);
-/* Table frames in use / peak / limit of each VM, one line. */
-void pool_print_tables(void);
+/* Table frames in use / peak / limit of each of the n VMs, one line. */
+void pool_print_tables(struct vm *const *list, unsigned int n);
 /* Give back every frame and slot of a VM (its nested tables already gone). */
 void pool_vm_destroy(struct vm *vm);
 

@@ -77,7 +77,7 @@ static void print_memory(void)
 				total[s][h] += st.pages[s][h];
 	}
 	pool_print_pages(total);
-	pool_print_tables();
+	pool_print_tables(vms, nr_vms);
 }
 
 static void print_exit_table(void)
