@@ -152,6 +152,10 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg)
 		} else if (word_is(k, kn, "delay_ms")) {
 			if (!config_parse_size(v, vn, &vm->delay_ms) || vm->delay_ms > 3600000)
 				return "bad delay_ms (at most 3600000)";
+		} else if (word_is(k, kn, "time_limit_ms")) {
+			if (!config_parse_size(v, vn, &vm->time_limit_ms) || !vm->time_limit_ms ||
+			    vm->time_limit_ms > 3600000)
+				return "bad time_limit_ms (1 to 3600000)";
 		} else if (word_is(k, kn, "cmdline")) {
 			if (!copy_field(vm->cmdline, sizeof(vm->cmdline), v, vn))
 				return "cmdline too long";

@@ -8,6 +8,7 @@
  *   vm name=hello image=hello.elf mem=2M cmdline="text" [initrd=NAME] [disk=NAME]
  *      [after=VM]               start only once the VM named (defined earlier) has stopped
  *      [delay_ms=N]             start N ms (host time) after the run has started
+ *      [time_limit_ms=N]        stop the VM once it has run N ms of guest time
  * Sizes take K, M or G. Plain C, also compiled into the unit tests.
  */
 #ifndef HV_CONFIG_H
@@ -29,6 +30,7 @@ struct vm_config {
 	char disk[CFG_IMAGE_LEN];   /* virtio-blk disk image module, "" if none */
 	int after;                  /* index of the VM to wait for, or -1 */
 	uint64_t delay_ms;          /* start this long after the run started */
+	uint64_t time_limit_ms;     /* stop after this much guest time (0: no limit) */
 };
 
 struct hv_config {

@@ -28,18 +28,6 @@ static struct vmcb *vmcb_of(const struct vcpu *v)
 	return v->arch.svm.vmcb;
 }
 
-/* Does DR6 report an instruction breakpoint (B0-B3 of an execute
- * breakpoint, R/W = 00 in DR7) or general detect, the fault-class #DBs? */
-static bool db_is_fault(uint64_t dr6, uint64_t dr7)
-{
-	if (dr6 & (1u << 13)) /* BD */
-		return true;
-	for (unsigned int i = 0; i < 4; i++)
-		if ((dr6 >> i & 1) && !(dr7 >> (16 + 4 * i) & 3))
-			return true;
-	return false;
-}
-
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
 	struct vmcb_control *c = &vmcb_of(v)->ctl;
@@ -210,19 +198,19 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 		break;
 	case SVM_EXIT_EXCP_BASE + 1:
 		/*
-		 * #DB, intercepted for the reason #AC is (vexit.c): a data
-		 * breakpoint on the stack the #DB handler is entered with makes
-		 * each delivery raise #DB again, a loop inside the CPU with no
-		 * exit (CVE-2015-8104). The CPU has already put the cause in
-		 * the VMCB's DR6. An instruction breakpoint is a fault: as the
-		 * CPU does when it delivers one, RF goes into the RFLAGS the
-		 * handler's IRET restores, or the breakpoint hits again.
+		 * #DB (or INT1), intercepted for the reason #AC is (vexit.c
+		 * x_reflect()). Unlike VT-x, the CPU has already done its part
+		 * when the intercept happens: the cause is in the VMCB's DR6
+		 * and DR7.GD is clear, and RIP is the return address the CPU
+		 * would push (at a fault, after a trap or INT1). What is left is
+		 * the RF the CPU pushes for #DB: 0 (APM Vol. 2 §8.2.2), also
+		 * for an instruction breakpoint, whose handler sets RF in the
+		 * frame to go on.
 		 */
 		e->kind = VEXIT_REFLECT;
 		e->vector = 1;
 		e->has_error = false;
-		if (db_is_fault(vmcb->save.dr6, vmcb->save.dr7))
-			vmcb->save.rflags |= X86_RFLAGS_RF;
+		vmcb->save.rflags &= ~X86_RFLAGS_RF;
 		break;
 	case SVM_EXIT_EXCP_BASE + 17:
 		e->kind = VEXIT_REFLECT; /* #AC: EXITINFO1 holds its error code */

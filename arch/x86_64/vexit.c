@@ -126,12 +126,17 @@ static enum vexit_action x_rdpmc(struct vcpu *v, struct vexit *e)
 }
 
 /*
- * #AC is intercepted only to pass it on: a guest whose #AC handler itself
- * raises #AC (an unaligned stack at CPL 3 with AC on) makes the CPU deliver
- * #AC for ever inside one instruction, with no instruction boundary at which
- * an interrupt or the preemption timer could end the guest's run (the
- * "benign exception" loop, CVE-2015-5307). Intercepted, each delivery is an
- * exit: that guest loops, the host and the other VMs go on.
+ * #AC and #DB are intercepted only to pass them on. A guest whose #AC
+ * handler itself raises #AC (an unaligned stack at CPL 3 with AC on) makes
+ * the CPU deliver #AC for ever inside one instruction (the "benign
+ * exception" loop, CVE-2015-5307); a data breakpoint on the stack slot that
+ * the delivery of #DB writes does the same with #DB (CVE-2015-8104): each
+ * delivery raises the next before the handler's first instruction, and
+ * debug traps outrank interrupts, NMIs and the VMX preemption timer, so no
+ * instruction boundary ever lets the host back in. Intercepted, each
+ * delivery is an exit: that guest loops, the host and the other VMs go on.
+ * The back end delivers the event as the CPU would have (vmx_exit.c
+ * reflect_db(), svm_exit.c).
  */
 static enum vexit_action x_reflect(struct vcpu *v, struct vexit *e)
 {

@@ -161,8 +161,10 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	vmwrite(VMCS_PROC_CTLS2, vmx_caps.proc2);
 	vmwrite(VMCS_EXIT_CTLS, vmx_caps.exit);
 	vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry | (s->mode == VCPU_MODE_LONG ? ENTRY_IA32E : 0));
-	/* #UD: VMMCALL (vmx_exit.c); #AC: passed on, but as an exit (vexit.c). */
-	vmwrite(VMCS_EXCEPTION_BITMAP, (1u << 6) | (1u << 17));
+	/* #UD: VMMCALL (vmx_exit.c); #AC and #DB: passed on, but each as an
+	 * exit, so that a delivery that raises the same exception again loops
+	 * through the host and not inside the CPU (vexit.c x_reflect()). */
+	vmwrite(VMCS_EXCEPTION_BITMAP, (1u << 1) | (1u << 6) | (1u << 17));
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);

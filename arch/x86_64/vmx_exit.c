@@ -102,25 +102,29 @@ static bool guest_long_mode(void)
  * Exception or NMI exit. NMIs belong to the host (we have no NMI sources of
  * our own). #UD is intercepted for VMMCALL, the AMD hypercall instruction,
  * which raises #UD on VT-x: it is a hypercall too; any other #UD goes back
- * to the guest. #AC is intercepted only to be delivered (vexit.c). Other
- * exceptions are not intercepted.
+ * to the guest. #AC and #DB are intercepted only to be delivered (vexit.c,
+ * reflect_db()). Other exceptions are not intercepted.
  */
 static void decode_exception(struct vcpu *v, struct vexit *e)
 {
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+	uint32_t type = info & INTR_TYPE_MASK, vector = info & 0xff;
 
-	if ((info & (7u << 8)) == INTR_TYPE_NMI) {
+	if (type == INTR_TYPE_NMI) {
 		e->kind = VEXIT_NOTHING;
-	} else if ((info & (7u << 8)) == INTR_TYPE_HW_EXCEPTION && (info & 0xff) == 6) {
+	} else if (type == INTR_TYPE_HW_EXCEPTION && vector == 6) {
 		e->kind = guest_hypercall_insn(v, e->rip) ? VEXIT_HYPERCALL : VEXIT_UD;
 		e->cpl = guest_cpl();
 		e->long_mode = guest_long_mode();
 		e->insn_len = 3;
-	} else if ((info & (7u << 8)) == INTR_TYPE_HW_EXCEPTION && (info & 0xff) == 17) {
+	} else if (type == INTR_TYPE_HW_EXCEPTION && vector == 17) {
 		e->kind = VEXIT_REFLECT; /* #AC, error code 0 */
 		e->vector = 17;
 		e->has_error = true;
 		e->error = (uint32_t)vmread(VMCS_EXIT_INTR_ERROR);
+	} else if (vector == 1) {
+		e->kind = VEXIT_REFLECT; /* #DB, or INT1 (type 5): reflect_db() */
+		e->vector = 1;
 	}
 }
 
@@ -192,6 +196,36 @@ static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct ve
 		e->insn_len = (unsigned int)vmread(VMCS_EXIT_INSTR_LEN);
 }
 
+/*
+ * Deliver an intercepted #DB as the CPU would have. A #DB that exits has
+ * not touched DR6 or DR7 yet (SDM Vol. 3C §28.1); the exit qualification
+ * holds its B0-B3, BD and BS (Table 28-1). They go into DR6, which is the
+ * guest's while its vCPU runs (guest_cpu_switch()): B0-B3 replace the old
+ * ones, BD and BS add to what is there (§17.2.3, as the CPU does). DR7.GD
+ * is cleared, as on entry to the #DB handler (§17.2.4). RFLAGS stays: the
+ * exit saved the RF the CPU would have pushed (§28.3.3), so an instruction
+ * breakpoint is delivered with the guest's RF (0), and the handler sets RF
+ * to go on. INT1 (ICEBP) exits before it runs, as a privileged software
+ * exception: injected as one, with its length, it pushes the address after
+ * it and leaves DR6 and DR7 alone, as INT1 does.
+ */
+static void reflect_db(struct vcpu *v, const struct vexit *e)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+	uint64_t dr6;
+
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION) {
+		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_PRIV_SW_EXCEPTION | 1);
+		vmwrite(VMCS_ENTRY_INSTR_LEN, vmread(VMCS_EXIT_INSTR_LEN));
+		return;
+	}
+	asm volatile("mov %%db6, %0" : "=r"(dr6));
+	dr6 = (dr6 & ~X86_DR6_B0_3) | (e->info & (X86_DR6_B0_3 | X86_DR6_BD | X86_DR6_BS));
+	asm volatile("mov %0, %%db6" ::"r"(dr6));
+	vmwrite(VMCS_GUEST_DR7, vmread(VMCS_GUEST_DR7) & ~X86_DR7_GD);
+	vmx_inject_exception(v, 1, false, 0);
+}
+
 /* Carry out what the handler decided. */
 static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 {
@@ -215,7 +249,10 @@ static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 		}
 		break;
 	case VEXIT_INJECT:
-		vmx_inject_exception(v, e->vector, e->has_error, e->error);
+		if (e->kind == VEXIT_REFLECT && e->vector == 1)
+			reflect_db(v, e);
+		else
+			vmx_inject_exception(v, e->vector, e->has_error, e->error);
 		break;
 	case VEXIT_RESUME:
 	case VEXIT_STOP:

@@ -10,6 +10,12 @@
  *   delivered once, with the right return RIP and error code.
  * - #GP through a not-present gate (and the injected #GP): #DF, error 0.
  * - INTO raises #UD in 64-bit mode.
+ * - #DB as the CPU delivers it, although both back ends intercept it (each
+ *   delivery an exit, against the #DB loop of tests/guest/db-loop): a data
+ *   breakpoint, an instruction breakpoint (RF=0 pushed, the handler sets RF
+ *   to go on), a single step, general detect (BD, DR7.GD clear in the
+ *   handler, RF as it was), INT1 (ICEBP) and INT3: vector, return RIP,
+ *   DR6, DR7 and the pushed RF; 16 of them are at least 16 exits.
  */
 #include "hvtest.h"
 
@@ -22,6 +28,9 @@ struct ev_frame {
 
 #define EV_MAX 8
 static volatile uint64_t ev_count, ev_vec[EV_MAX], ev_err[EV_MAX], ev_rip[EV_MAX], ev_dr6[EV_MAX];
+static volatile uint64_t ev_rflags[EV_MAX], ev_dr7[EV_MAX];
+/* Set RF in the frame (to go on after an instruction breakpoint). */
+static volatile bool ev_set_rf;
 /* Where the handler sends the guest back to (0: the return RIP), and the
  * return RIP at which it stops single-stepping. */
 static volatile uint64_t ev_resume, ev_stop_rip;
@@ -51,16 +60,21 @@ asm(".text\n"
 void ev_handler(struct ev_frame *f);
 void ev_handler(struct ev_frame *f)
 {
-	uint64_t n = ev_count++, dr6;
+	uint64_t n = ev_count++, dr6, dr7;
 
 	asm volatile("mov %%db6, %0" : "=r"(dr6));
+	asm volatile("mov %%db7, %0" : "=r"(dr7));
 	asm volatile("mov %0, %%db6" ::"r"(0xffff0ff0UL));
 	if (n < EV_MAX) {
 		ev_vec[n] = f->vector;
 		ev_err[n] = f->error;
 		ev_rip[n] = f->rip;
 		ev_dr6[n] = dr6;
+		ev_dr7[n] = dr7;
+		ev_rflags[n] = f->rflags;
 	}
+	if (ev_set_rf)
+		f->rflags |= 1UL << 16;
 	if (n >= EV_MAX || f->rip == ev_stop_rip || f->vector != 1)
 		f->rflags &= ~0x100UL; /* TF off */
 	if ((f->cs & 3) == 3) {
@@ -118,8 +132,9 @@ static void ev_reset(void)
 	ev_count = 0;
 	ev_resume = 0;
 	ev_stop_rip = 0;
+	ev_set_rf = false;
 	for (int i = 0; i < EV_MAX; i++)
-		ev_vec[i] = ev_err[i] = ev_rip[i] = ev_dr6[i] = ~0ULL;
+		ev_vec[i] = ev_err[i] = ev_rip[i] = ev_dr6[i] = ev_dr7[i] = ev_rflags[i] = ~0ULL;
 }
 
 /* Exactly one event: vector, error code, return RIP. */
@@ -362,23 +377,126 @@ static void alignment_check(void)
 		test_fail("16 #AC took %lu exits: #AC is not intercepted", after.exits - before.exits);
 }
 
+#define RF (1UL << 16)
+#define DR6_INIT 0xffff0ff0UL /* what the handler leaves in DR6 */
+#define DR7_INIT 0x400UL
+#define DR7_L0 1UL
+#define DR7_GD (1UL << 13)
+#define DR7_W0_8 ((1UL << 16) | (2UL << 18)) /* R/W0 = 01 (writes), LEN0 = 8 bytes */
+
+/* The first event: a #DB (or vector vec) with this DR6, DR7 and pushed RF. */
+static void expect_db(const char *what, uint64_t vec, uint64_t dr6, uint64_t dr7, uint64_t rf)
+{
+	if (ev_count < 1 || ev_vec[0] != vec)
+		return; /* expect_one() said so */
+	if (ev_dr6[0] != dr6)
+		test_fail("%s: DR6 %#lx in the handler, expected %#lx", what, ev_dr6[0], dr6);
+	if (ev_dr7[0] != dr7)
+		test_fail("%s: DR7 %#lx in the handler, expected %#lx", what, ev_dr7[0], dr7);
+	if ((ev_rflags[0] & RF) != rf)
+		test_fail("%s: pushed RFLAGS %#lx, expected RF=%lu", what, ev_rflags[0], rf >> 16);
+}
+
+/* QEMU's TCG CPU ("QEMU TCG CPU version ..." in the brand string). */
+static bool qemu_tcg(void)
+{
+	uint32_t r[4];
+
+	cpuid(0x80000002, &r[0], &r[1], &r[2], &r[3]);
+	return r[0] == 0x554d4551; /* "QEMU" */
+}
+
 /*
- * On AMD SVM the host intercepts #DB too, for the reason it intercepts #AC:
- * a data breakpoint on the #DB handler's own stack would make each delivery
- * raise #DB again inside the CPU, with no exit (CVE-2015-8104). 16 single
- * steps over a NOP are then at least 16 exits (and each is one #DB with
- * BS, as without the intercept). VT-x needs no such guard.
+ * #DB as the hardware delivers it. Both back ends intercept #DB (the loop
+ * of tests/guest/db-loop); what the guest sees must not change. Each case
+ * starts with DR6 = DR6_INIT and checks one #DB: vector, return RIP, DR6
+ * and DR7 in the handler, RF in the pushed RFLAGS (SDM §17.3.1.1: as it
+ * was for traps and for instruction breakpoints; general detect is a fault
+ * that, on hardware, also leaves RF as it was).
+ */
+static void debug_exceptions(void)
+{
+	static volatile uint64_t watch;
+	uint64_t at, next;
+
+	/* A data write breakpoint: a trap after the write, DR6.B0. */
+	ev_reset();
+	asm volatile("mov %0, %%db0" ::"r"(&watch));
+	asm volatile("mov %0, %%db7" ::"r"(DR7_INIT | DR7_L0 | DR7_W0_8));
+	asm volatile("movq $1, %[w]\n 1: leaq 1b(%%rip), %[n]" : [w] "=m"(watch), [n] "=r"(next));
+	asm volatile("mov %0, %%db7" ::"r"(DR7_INIT));
+	expect_one("data breakpoint", 1, 0, next);
+	expect_db("data breakpoint", 1, DR6_INIT | 1, DR7_INIT | DR7_L0 | DR7_W0_8, 0);
+
+	/* An instruction breakpoint: a fault at the NOP, RF=0 pushed; the
+	 * handler sets RF, and the NOP then runs once. */
+	ev_reset();
+	ev_set_rf = true;
+	asm volatile("leaq 1f(%%rip), %[a]\n mov %[a], %%db0\n mov %[d7], %%db7\n"
+		     "1: nop\n mov %[d7i], %%db7"
+		     : [a] "=&r"(at)
+		     : [d7] "r"(DR7_INIT | DR7_L0), [d7i] "r"(DR7_INIT));
+	expect_one("instruction breakpoint", 1, 0, at);
+	expect_db("instruction breakpoint", 1, DR6_INIT | 1, DR7_INIT | DR7_L0, 0);
+
+	/* A single step: a trap after the NOP, DR6.BS. */
+	ev_reset();
+	asm volatile("leaq 1f(%%rip), %%rax\n movq %%rax, %[s]\n" TF_ON(0) "nop\n 1:"
+		     : [s] "=m"(ev_stop_rip)
+		     :
+		     : "rax", "memory");
+	expect_one("single step", 1, 0, ev_stop_rip);
+	expect_db("single step", 1, DR6_INIT | (1UL << 14), DR7_INIT, 0);
+
+	/* General detect: a fault at the MOV DR, DR6.BD, and DR7.GD clear in
+	 * the handler, so that the MOV runs again, once. */
+	ev_reset();
+	asm volatile("leaq 1f(%%rip), %[a]\n mov %[gd], %%db7\n"
+		     "1: mov %%db0, %[n]"
+		     : [a] "=&r"(at), [n] "=r"(next)
+		     : [gd] "r"(DR7_INIT | DR7_GD));
+	asm volatile("mov %0, %%db7" ::"r"(DR7_INIT));
+	if (ev_count == 0 && qemu_tcg()) {
+		gprintf("general detect: no #DB (QEMU/TCG 7.2 does not implement DR7.GD); skipped\n");
+	} else {
+		expect_one("general detect", 1, 0, at);
+		expect_db("general detect", 1, DR6_INIT | (1UL << 13), DR7_INIT, 0);
+	}
+
+	/* INT1 (ICEBP): a trap-like #DB after it; DR6 and DR7 unchanged.
+	 * QEMU/TCG takes INT1 as a stop for its own debugger and halts. */
+	ev_reset();
+	if (qemu_tcg()) {
+		gprintf("INT1: QEMU/TCG stops the machine at INT1; skipped\n");
+	} else {
+		asm volatile("mov %[d7], %%db7\n .byte 0xf1\n 1: leaq 1b(%%rip), %[n]\n"
+			     "mov %[d7i], %%db7"
+			     : [n] "=r"(next)
+			     : [d7] "r"(DR7_INIT | (1UL << 9)), [d7i] "r"(DR7_INIT));
+		expect_one("INT1", 1, 0, next);
+		expect_db("INT1", 1, DR6_INIT, DR7_INIT | (1UL << 9), 0);
+	}
+
+	/* INT3: #BP after it, DR6 unchanged. */
+	ev_reset();
+	asm volatile("int3\n 1: leaq 1b(%%rip), %[n]" : [n] "=r"(next));
+	expect_one("INT3", 3, 0, next);
+	expect_db("INT3", 3, DR6_INIT, DR7_INIT, 0);
+	gprintf("#DB: data and instruction breakpoints, single step, general detect, INT1, INT3 "
+		"checked\n");
+}
+
+/*
+ * Both back ends intercept #DB, for the reason they intercept #AC: a data
+ * breakpoint on the #DB handler's own stack would make each delivery raise
+ * #DB again inside the CPU, with no exit (CVE-2015-8104). 16 single steps
+ * over a NOP are then at least 16 exits (and each is one #DB with BS, as
+ * without the intercept).
  */
 static void debug_intercept(void)
 {
 	struct hv_vm_stats before, after;
-	uint32_t a = 0, b, c = 0, d;
 
-	asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-	if (b != 0x68747541) { /* "Auth"enticAMD */
-		gprintf("#DB intercept: not an AMD CPU, nothing to check\n");
-		return;
-	}
 	stats_get(&before);
 	for (int i = 0; i < 16; i++) {
 		ev_reset();
@@ -386,7 +504,7 @@ static void debug_intercept(void)
 			     : [s] "=m"(ev_stop_rip)
 			     :
 			     : "rax", "memory");
-		expect_steps("TF over NOP (SVM, #DB intercepted)", ev_stop_rip, 0);
+		expect_steps("TF over NOP (#DB intercepted)", ev_stop_rip, 0);
 	}
 	stats_get(&after);
 	gprintf("16 single steps: %lu exits\n", after.exits - before.exits);
@@ -411,6 +529,7 @@ void test_main(void)
 	double_fault();
 	into_is_ud();
 	alignment_check();
+	debug_exceptions();
 	debug_intercept();
 	test_end(test_failures() ? TEST_FAILURE : TEST_SUCCESS, NULL);
 }
