@@ -324,8 +324,12 @@ static void deliver_interrupts(struct vcpu *v)
 	}
 	vec = vcpu_irq_pending(v, &from_pic);
 
-	if (vec >= 0 && !(vmcb->ctl.event_inj & SVM_EVT_VALID)) {
-		if ((vmcb->save.rflags & X86_RFLAGS_IF) && !(vmcb->ctl.int_state & SVM_INT_SHADOW)) {
+	/* Behind an event being injected too: VINTR exits as soon as the
+	 * guest can take the interrupt (after that event's handler, if it
+	 * runs with IF=0). */
+	if (vec >= 0) {
+		if (!(vmcb->ctl.event_inj & SVM_EVT_VALID) && (vmcb->save.rflags & X86_RFLAGS_IF) &&
+		    !(vmcb->ctl.int_state & SVM_INT_SHADOW)) {
 			vmcb->ctl.event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_INTR | (uint32_t)vec;
 			vcpu_irq_ack(v, vec, from_pic);
 		} else {

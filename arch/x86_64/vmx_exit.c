@@ -214,6 +214,12 @@ static void reflect_db(struct vcpu *v, const struct vexit *e)
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 	uint64_t dr6;
 
+	/* In an STI or MOV SS shadow with TF set, VM entry wants BS pending
+	 * (SDM §27.3.1.5), which a #DB exit does not save; injecting the
+	 * event discards it again (§27.6.3), as the delivery would have. */
+	if ((vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_TF) &&
+	    (vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)))
+		vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) | PENDING_DBG_BS);
 	if ((info & INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION) {
 		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_PRIV_SW_EXCEPTION | 1);
 		vmwrite(VMCS_ENTRY_INSTR_LEN, vmread(VMCS_EXIT_INSTR_LEN));
@@ -226,27 +232,38 @@ static void reflect_db(struct vcpu *v, const struct vexit *e)
 	vmx_inject_exception(v, 1, false, 0);
 }
 
+/*
+ * The single-step trap of an emulated instruction: #DB at the next RIP
+ * with DR6.BS. If that instruction ran in a MOV SS shadow, the exit saved
+ * the debug traps of MOV SS that the shadow held back (its own single
+ * step, a data breakpoint on its operand) as pending debug exceptions:
+ * they are due at the same boundary, so this one #DB reports them all and
+ * they are no longer pending (an injected event would discard them
+ * anyway, SDM §27.6.3). DR6 is the guest's while it runs
+ * (guest_cpu_switch()); injection does not touch it (§27.6.1.2). As an
+ * injected event it comes before any interrupt, which waits for the window.
+ */
+static void single_step_trap(struct vcpu *v)
+{
+	uint64_t dr6, pending = vmread(VMCS_GUEST_PENDING_DBG);
+
+	asm volatile("mov %%db6, %0" : "=r"(dr6));
+	dr6 |= X86_DR6_BS;
+	if (pending & PENDING_DBG_ENABLED)
+		dr6 = (dr6 & ~X86_DR6_B0_3) | (pending & PENDING_DBG_B0_3);
+	asm volatile("mov %0, %%db6" ::"r"(dr6));
+	vmwrite(VMCS_GUEST_PENDING_DBG, 0);
+	vmx_inject_exception(v, 1, false, 0);
+}
+
 /* Carry out what the handler decided. */
 static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 {
 	switch (act) {
 	case VEXIT_SKIP:
 		skip_instruction(e->insn_len);
-		/* The single-step trap of the emulated instruction: #DB at the
-		 * next RIP with DR6.BS set. The guest's DR6 is the hardware's
-		 * while it runs (guest_cpu_switch()); injection does not touch
-		 * it (SDM §26.6.1.2). As an injected event it comes before any
-		 * interrupt, which waits for the window. */
-		if (e->single_step) {
-			uint64_t dr6;
-
-			asm volatile("mov %%db6, %0" : "=r"(dr6));
-			asm volatile("mov %0, %%db6" ::"r"(dr6 | X86_DR6_BS));
-			vmx_inject_exception(v, 1, false, 0);
-			/* A BS the exit saved (instruction in a MOV SS shadow) is
-			 * this same trap: deliver it once. */
-			vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) & ~X86_DR6_BS);
-		}
+		if (e->single_step)
+			single_step_trap(v);
 		break;
 	case VEXIT_INJECT:
 		if (e->kind == VEXIT_REFLECT && e->vector == 1)
@@ -309,18 +326,30 @@ static void deliver_interrupts(struct vcpu *v)
 	bool from_pic, window = false;
 	int vec;
 
+	/* Debug traps held over an emulated instruction by a MOV SS shadow
+	 * that has ended (skip_instruction()) are delivered right after entry
+	 * and outrank NMIs and interrupts (SDM Vol. 3A Table 6-2); injecting
+	 * one of those instead would discard them (§27.6.3). They wait: the
+	 * NMI for a later entry, the interrupt for the window after the #DB. */
+	bool debug_due = (vmread(VMCS_GUEST_PENDING_DBG) & (PENDING_DBG_BS | PENDING_DBG_ENABLED)) &&
+			 !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTR_BLOCK_MOV_SS);
+
 	/* A self-NMI, unless NMIs are blocked (virtual-NMI blocking until the
 	 * handler's IRET) or MOV SS/STI blocking is in effect; else it waits
 	 * for a later entry. */
 	if (lapic_nmi_pending(&v->lapic) && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
-	    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 0xb)) {
+	    !debug_due && !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 0xb)) {
 		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
 		lapic_nmi_ack(&v->lapic);
 	}
 	vec = vcpu_irq_pending(v, &from_pic); /* no VMCS access when idle */
 
-	if (vec >= 0 && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
-		if ((vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) &&
+	/* An interrupt that cannot go in now, also behind an event being
+	 * injected, asks for the window: an exit as soon as the guest can
+	 * take it (after that event's handler, if it runs with IF=0). */
+	if (vec >= 0) {
+		if (!(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+		    (vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) && !debug_due &&
 		    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 3)) {
 			vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
 			vcpu_irq_ack(v, vec, from_pic);

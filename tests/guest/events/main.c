@@ -16,6 +16,8 @@
  *   to go on), a single step, general detect (BD, DR7.GD clear in the
  *   handler, RF as it was), INT1 (ICEBP) and INT3: vector, return RIP,
  *   DR6, DR7 and the pushed RF; 16 of them are at least 16 exits.
+ * - #DB around MOV SS: traps held over the next instruction (also one that
+ *   exits: CPUID, an APIC write raising a self-IPI), general detect not.
  */
 #include "hvtest.h"
 
@@ -486,6 +488,176 @@ static void debug_exceptions(void)
 		"checked\n");
 }
 
+/* Every event of a failed case, for the log. */
+static void ev_dump(const char *what)
+{
+	for (uint64_t i = 0; i < ev_count && i < EV_MAX; i++)
+		gprintf("  %s: event %lu: vector %lu RIP %#lx DR6 %#lx RF %lu\n", what, i, ev_vec[i],
+			ev_rip[i], ev_dr6[i], (ev_rflags[i] >> 16) & 1);
+}
+
+/* Event i: this vector, return RIP and DR6 (~0: any DR6). */
+static bool ev_is(uint64_t i, uint64_t vec, uint64_t rip, uint64_t dr6)
+{
+	return i < ev_count && i < EV_MAX && ev_vec[i] == vec && ev_rip[i] == rip &&
+	       (dr6 == ~0ULL || ev_dr6[i] == dr6);
+}
+
+static void expect_events(const char *what, bool ok)
+{
+	if (!ok) {
+		test_fail("%s: %lu events, not as the SDM gives them", what, ev_count);
+		ev_dump(what);
+	}
+}
+
+#define DR7_RW0_2 ((3UL << 16) | (1UL << 18)) /* R/W0 = 11 (reads and writes), LEN0 = 2 */
+#define DR6_B0 1UL
+#define DR6_BD (1UL << 13)
+#define DR6_BS (1UL << 14)
+#define APIC_PAGE 0xfee00000UL
+
+static uint16_t ss_sel; /* what MOV SS loads: the SS we run on */
+
+/*
+ * #DB and MOV SS (SDM Vol. 3A §6.8.3, "Masking Exceptions and Interrupts
+ * When Switching Stacks"): debug traps of MOV SS (its single step, a data
+ * breakpoint on its operand) are held until after the next instruction and
+ * then come before interrupts (Table 6-2: traps on the previous instruction
+ * outrank NMIs and interrupts); faults of the next instruction (general
+ * detect) are not held. What the CPU leaves open (an instruction
+ * breakpoint right after MOV SS "may not be triggered") is checked loosely.
+ * Where the next instruction exits (CPUID, an APIC write) the hypervisor
+ * must keep the held trap: one #DB after the instruction with every cause
+ * in DR6, before the interrupt that instruction raised. QEMU/TCG does not
+ * hold data breakpoints over the next instruction and has no general
+ * detect: those cases are only reported there.
+ */
+static void mov_ss_debug(void)
+{
+	bool q = qemu_tcg();
+	uint64_t l1, l2, l3, dummy;
+	static volatile uint64_t watch;
+
+	asm volatile("movw %%ss, %0" : "=m"(ss_sel));
+
+	/* A data breakpoint on the MOV SS operand: one #DB after the NOP. */
+	ev_reset();
+	asm volatile("mov %0, %%db0" ::"r"(&ss_sel));
+	asm volatile("leaq 1f(%%rip), %[l1]\n leaq 2f(%%rip), %[l2]\n mov %[d7], %%db7\n"
+		     "movw %[ss], %%ss\n 1: nop\n 2: mov %[d7i], %%db7"
+		     : [l1] "=&r"(l1), [l2] "=&r"(l2)
+		     : [d7] "r"(DR7_INIT | DR7_L0 | DR7_RW0_2), [d7i] "r"(DR7_INIT), [ss] "m"(ss_sel));
+	if (q && ev_count == 1 && ev_is(0, 1, l1, DR6_INIT | DR6_B0))
+		gprintf("MOV SS (data breakpoint); NOP: #DB before the NOP (QEMU/TCG)\n");
+	else
+		expect_events("MOV SS (data breakpoint); NOP",
+			      ev_count == 1 && ev_is(0, 1, l2, DR6_INIT | DR6_B0));
+
+	/* MOV SS; a write that hits a data breakpoint: #DB after the write. */
+	ev_reset();
+	asm volatile("mov %0, %%db0" ::"r"(&watch));
+	asm volatile("leaq 1f(%%rip), %[l1]\n mov %[d7], %%db7\n"
+		     "movw %[ss], %%ss\n movq $1, %[w]\n 1: mov %[d7i], %%db7"
+		     : [l1] "=&r"(l1), [w] "=m"(watch)
+		     : [d7] "r"(DR7_INIT | DR7_L0 | DR7_W0_8), [d7i] "r"(DR7_INIT), [ss] "m"(ss_sel));
+	expect_events("MOV SS; write to a data breakpoint",
+		      ev_count == 1 && ev_is(0, 1, l1, DR6_INIT | DR6_B0));
+
+	/* TF; MOV SS; MOV DR under DR7.GD: the general-detect fault at the MOV
+	 * DR is not held (DR6.BD; the MOV SS single step may be reported with
+	 * it or lost), then single steps after the MOV DR and the NOP. */
+	ev_reset();
+	asm volatile("leaq 1f(%%rip), %[l1]\n leaq 2f(%%rip), %[l2]\n leaq 3f(%%rip), %[l3]\n"
+		     "mov %[gd], %%db7\n" TF_ON(0)
+		     "movw %[ss], %%ss\n 1: mov %%db0, %%rax\n 2: nop\n 3:"
+		     "pushfq\n andq $~0x100, (%%rsp)\n popfq\n"
+		     : [l1] "=&r"(l1), [l2] "=&r"(l2), [l3] "=&r"(l3)
+		     : [gd] "r"(DR7_INIT | DR7_GD), [ss] "m"(ss_sel)
+		     : "rax", "memory");
+	asm volatile("mov %0, %%db7" ::"r"(DR7_INIT));
+	if (q && ev_count >= 2 && ev_is(0, 1, l2, DR6_INIT | DR6_BS))
+		gprintf("TF; MOV SS; MOV DR under GD: no general detect (QEMU/TCG)\n");
+	else
+		expect_events("TF; MOV SS; MOV DR under GD",
+			      ev_count >= 3 && ev_is(0, 1, l1, ~0ULL) && (ev_dr6[0] & DR6_BD) &&
+				      (ev_dr6[0] & ~DR6_BS) == (DR6_INIT | DR6_BD) &&
+				      ev_dr7[0] == DR7_INIT && ev_is(1, 1, l2, DR6_INIT | DR6_BS) &&
+				      ev_is(2, 1, l3, DR6_INIT | DR6_BS));
+
+	/* TF and a data breakpoint on the MOV SS operand; CPUID (an exit):
+	 * both traps held to after CPUID, as one #DB with B0 and BS. */
+	ev_reset();
+	asm volatile("mov %0, %%db0" ::"r"(&ss_sel));
+	asm volatile("leaq 1f(%%rip), %[l1]\n movq %[l1], %[s]\n mov %[d7], %%db7\n"
+		     "xorl %%eax, %%eax\n xorl %%ecx, %%ecx\n" TF_ON(0)
+		     "movw %[ss], %%ss\n cpuid\n 1: mov %[d7i], %%db7"
+		     : [l1] "=&r"(l1), [s] "=m"(ev_stop_rip)
+		     : [d7] "r"(DR7_INIT | DR7_L0 | DR7_RW0_2), [d7i] "r"(DR7_INIT), [ss] "m"(ss_sel)
+		     : "rax", "rbx", "rcx", "rdx", "memory");
+	if (q && ev_count == 2 && ev_vec[0] == 1 && ev_dr6[0] == (DR6_INIT | DR6_B0))
+		gprintf("TF, MOV SS (data breakpoint); CPUID: B0 before CPUID (QEMU/TCG)\n");
+	else
+		expect_events("TF, MOV SS (data breakpoint); CPUID",
+			      ev_count == 1 && ev_is(0, 1, l1, DR6_INIT | DR6_B0 | DR6_BS));
+
+	/* A data breakpoint on the MOV SS operand, then a self-IPI written to
+	 * the APIC (an exit) with IF=1: the #DB after the write, then the
+	 * interrupt (after the #DB handler's IRET, at the same RIP). */
+	ev_reset();
+	*(volatile uint32_t *)(APIC_PAGE + 0xf0) = 0x1ff; /* SVR: APIC on */
+	asm volatile("mov %0, %%db0" ::"r"(&ss_sel));
+	asm volatile("leaq 1f(%%rip), %[l1]\n mov %[d7], %%db7\n sti\n nop\n"
+		     "movw %[ss], %%ss\n movl %[icr], (%[apic])\n 1: cli\n mov %[d7i], %%db7"
+		     : [l1] "=&r"(l1)
+		     : [d7] "r"(DR7_INIT | DR7_L0 | DR7_RW0_2), [d7i] "r"(DR7_INIT), [ss] "m"(ss_sel),
+		       [icr] "r"(0x40000 | 64), [apic] "r"(APIC_PAGE + 0x300)
+		     : "memory");
+	*(volatile uint32_t *)(APIC_PAGE + 0xb0) = 0; /* EOI */
+	if (q && ev_count == 2 && ev_vec[0] == 1 && ev_is(1, 64, l1, ~0ULL))
+		gprintf("MOV SS (data breakpoint); self-IPI: B0 before the write (QEMU/TCG)\n");
+	else
+		expect_events("MOV SS (data breakpoint); self-IPI",
+			      ev_count == 2 && ev_is(0, 1, l1, DR6_INIT | DR6_B0) &&
+				      ev_is(1, 64, l1, ~0ULL));
+
+	/* INT3 and INT1 right after MOV SS under TF: the MOV SS single step is
+	 * not delivered before them; INT1's #DB reports no BS. */
+	ev_reset();
+	asm volatile("leaq 1f(%%rip), %[l1]\n" TF_ON(0) "movw %[ss], %%ss\n int3\n 1:"
+		     "pushfq\n andq $~0x100, (%%rsp)\n popfq\n"
+		     : [l1] "=&r"(l1)
+		     : [ss] "m"(ss_sel)
+		     : "memory");
+	expect_events("TF; MOV SS; INT3", ev_count == 1 && ev_is(0, 3, l1, DR6_INIT));
+	if (!q) {
+		ev_reset();
+		ev_stop_rip = 0;
+		asm volatile("leaq 1f(%%rip), %[l1]\n movq %[l1], %[s]\n" TF_ON(0)
+			     "movw %[ss], %%ss\n .byte 0xf1\n 1:"
+			     "pushfq\n andq $~0x100, (%%rsp)\n popfq\n"
+			     : [l1] "=&r"(l1), [s] "=m"(ev_stop_rip)
+			     : [ss] "m"(ss_sel)
+			     : "memory");
+		expect_events("TF; MOV SS; INT1", ev_count == 1 && ev_is(0, 1, l1, DR6_INIT));
+	}
+
+	/* An instruction breakpoint on the instruction after MOV SS: if the
+	 * CPU reports it, once, at that instruction, with RF=0 pushed. */
+	ev_reset();
+	ev_set_rf = true;
+	asm volatile("leaq 1f(%%rip), %[l1]\n mov %[l1], %%db0\n mov %[d7], %%db7\n"
+		     "movw %[ss], %%ss\n 1: nop\n mov %[d7i], %%db7"
+		     : [l1] "=&r"(l1)
+		     : [d7] "r"(DR7_INIT | DR7_L0), [d7i] "r"(DR7_INIT), [ss] "m"(ss_sel));
+	expect_events("MOV SS; instruction breakpoint",
+		      ev_count == 0 || (ev_count == 1 && ev_is(0, 1, l1, DR6_INIT | DR6_B0) &&
+					!(ev_rflags[0] & RF)));
+	(void)dummy;
+	gprintf("#DB and MOV SS: data breakpoints, general detect, CPUID and a self-IPI in the "
+		"shadow, INT3/INT1, instruction breakpoint checked\n");
+}
+
 /*
  * Both back ends intercept #DB, for the reason they intercept #AC: a data
  * breakpoint on the #DB handler's own stack would make each delivery raise
@@ -530,6 +702,7 @@ void test_main(void)
 	into_is_ud();
 	alignment_check();
 	debug_exceptions();
+	mov_ss_debug();
 	debug_intercept();
 	test_end(test_failures() ? TEST_FAILURE : TEST_SUCCESS, NULL);
 }

@@ -231,6 +231,14 @@ enum seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
 #define INTR_TYPE_PRIV_SW_EXCEPTION (5u << 8) /* INT1 (ICEBP) */
 #define INTR_TYPE_MASK (7u << 8)
 
+/* Guest interruptibility state and pending debug exceptions (SDM §25.4.2) */
+#define INTR_BLOCK_STI (1u << 0)
+#define INTR_BLOCK_MOV_SS (1u << 1)
+#define INTR_BLOCK_NMI (1u << 3)
+#define PENDING_DBG_B0_3 0xfULL       /* as DR6 */
+#define PENDING_DBG_ENABLED (1ULL << 12) /* an enabled data or I/O breakpoint matched */
+#define PENDING_DBG_BS (1ULL << 14)
+
 #define INVEPT_SINGLE 1
 #define INVEPT_ALL 2
 #define INVVPID_SINGLE 1
