@@ -139,4 +139,13 @@ static inline void vcpu_irq_ack(struct vcpu *v, int vec, bool from_pic)
 		lapic_ack(&v->lapic, (uint8_t)vec);
 }
 
+/* Undo vcpu_irq_ack(): the interrupt's delivery did not reach the guest. */
+static inline void vcpu_irq_unack(struct vcpu *v, int vec, bool from_pic)
+{
+	if (from_pic)
+		pic_unack(&v->vm->pic, vec);
+	else
+		lapic_unack(&v->lapic, (uint8_t)vec);
+}
+
 #endif /* HV_VCPU_H */

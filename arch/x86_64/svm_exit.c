@@ -28,22 +28,57 @@ static struct vmcb *vmcb_of(const struct vcpu *v)
 	return v->arch.svm.vmcb;
 }
 
+/*
+ * Queue a hardware exception for the next VMRUN. EVENTINJ may hold already
+ * the event whose delivery this exit interrupted (requeue_vectoring_event()),
+ * and the new exception was raised during that delivery: both are kept, as
+ * vmx_inject_exception() does (an interrupt or NMI is pending again, an
+ * exception follows the double-fault rules, a triple fault stops the VM).
+ */
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
 	struct vmcb_control *c = &vmcb_of(v)->ctl;
+	uint32_t prev = c->event_inj;
+	int vec = vector;
 
-	c->event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_EXCEPTION | vector | (has_error ? SVM_EVT_ERROR : 0);
+	if (prev & SVM_EVT_VALID) {
+		switch (prev & SVM_EVT_TYPE_MASK) {
+		case SVM_EVT_TYPE_INTR:
+			vcpu_irq_unack(v, (int)(prev & 0xff), v->arch.svm.irq_from_pic);
+			break;
+		case SVM_EVT_TYPE_NMI:
+			lapic_nmi_unack(&v->lapic);
+			v->arch.svm.nmi_masked = false;
+			c->intercept3 &= ~SVM_INT3_IRET;
+			c->clean &= ~SVM_CLEAN_INTERCEPTS;
+			break;
+		case SVM_EVT_TYPE_EXCEPTION:
+			vec = vexit_exception_after((uint8_t)prev, vector);
+			break;
+		default:
+			break;
+		}
+	}
+	if (vec < 0) {
+		c->event_inj = 0;
+		svm_dump(v);
+		vm_crash(v->vm, "triple fault");
+		return;
+	}
+	if (vec == 8) {
+		has_error = true;
+		error = 0;
+	}
+	c->event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_EXCEPTION | (uint32_t)vec | (has_error ? SVM_EVT_ERROR : 0);
 	c->event_inj_err = error;
 }
 
 bool svm_inject_discard_fault(struct vcpu *v)
 {
-	if (vmcb_of(v)->ctl.event_inj & SVM_EVT_VALID)
-		return false;
 	/* Vector 20 as a hardware exception without error code, the same
 	 * event as on VT-x; the information area says why (ABI.md §7). */
 	svm_inject_exception(v, HV_DISCARD_VECTOR, false, 0);
-	return true;
+	return v->vm->state != VM_STOPPED;
 }
 
 void svm_flush_gpt(struct vm *vm)
@@ -236,6 +271,7 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 		e->fault.gpa = vmcb->ctl.exit_info2;
 		e->fault.access = info1 & SVM_NPF_WRITE ? VEXIT_ACCESS_WRITE :
 				  info1 & SVM_NPF_FETCH ? VEXIT_ACCESS_FETCH : VEXIT_ACCESS_READ;
+		e->fault.in_delivery = vmcb->ctl.exit_int_info & SVM_EVT_VALID;
 		break;
 	case SVM_EXIT_SHUTDOWN:
 		e->kind = VEXIT_SHUTDOWN;
@@ -332,6 +368,7 @@ static void deliver_interrupts(struct vcpu *v)
 		    !(vmcb->ctl.int_state & SVM_INT_SHADOW)) {
 			vmcb->ctl.event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_INTR | (uint32_t)vec;
 			vcpu_irq_ack(v, vec, from_pic);
+			sv->irq_from_pic = from_pic;
 		} else {
 			window = true;
 		}

@@ -148,8 +148,17 @@ static enum vexit_action x_gpt_fault(struct vcpu *v, struct vexit *e)
 	/* Devices live only outside guest RAM (the APIC pages are holes, a
 	 * relocated APIC may not cover RAM): the common fault, on RAM, goes
 	 * straight to the memory module. */
-	if (!vm_is_ram(v->vm, e->fault.gpa, 1) && emulate_mmio_owns(v, e->fault.gpa))
+	if (!vm_is_ram(v->vm, e->fault.gpa, 1) && emulate_mmio_owns(v, e->fault.gpa)) {
+		/* The emulator runs the instruction at RIP; when the access was
+		 * the delivery of an event (a stack, IDT or TSS in device
+		 * memory), that instruction did not make it. */
+		if (e->fault.in_delivery) {
+			vm_crash(v->vm, "event delivery accessed device memory at gpa %#lx (a stack, "
+				 "IDT or TSS there is not emulated)", e->fault.gpa);
+			return VEXIT_STOP;
+		}
 		return emulate_mmio(v, e, e->fault.gpa);
+	}
 	hv_gpt_fault(v, _gpa(e->fault.gpa), e->fault.gla, e->fault.gla_valid, e->fault.access);
 	/* Mapped now, a discard fault queued, or the VM stopped: the faulting
 	 * instruction runs again (or the fault handler runs first). */
@@ -222,6 +231,39 @@ static const char *const kind_names[VEXIT_KINDS] = {
 	[VEXIT_CACHE_FLUSH] = "INVD/WBINVD", [VEXIT_PAUSE] = "PAUSE",
 	[VEXIT_REFLECT] = "reflected exception",
 };
+
+/* Exception classes of SDM Vol. 3A Table 6-4. */
+enum exc_class { EXC_BENIGN, EXC_CONTRIBUTORY, EXC_PAGE_FAULT };
+
+static enum exc_class exc_class(uint8_t vector)
+{
+	switch (vector) {
+	case 0:  /* #DE */
+	case 10: /* #TS */
+	case 11: /* #NP */
+	case 12: /* #SS */
+	case 13: /* #GP */
+	case 21: /* #CP */
+		return EXC_CONTRIBUTORY;
+	case 14: /* #PF */
+	case 20: /* #VE */
+		return EXC_PAGE_FAULT;
+	default:
+		return EXC_BENIGN;
+	}
+}
+
+int vexit_exception_after(uint8_t first, uint8_t second)
+{
+	enum exc_class c1 = exc_class(first), c2 = exc_class(second);
+
+	if (first == 8)
+		return c2 == EXC_BENIGN ? second : -1;
+	if ((c1 == EXC_CONTRIBUTORY && c2 == EXC_CONTRIBUTORY) ||
+	    (c1 == EXC_PAGE_FAULT && c2 != EXC_BENIGN))
+		return 8;
+	return second;
+}
 
 const char *vexit_kind_name(enum vexit_kind k)
 {

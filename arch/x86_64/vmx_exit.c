@@ -33,21 +33,57 @@ static unsigned int guest_cpl(void)
 	return (unsigned int)(vmread(VMCS_SEG(VMCS_GUEST_ES_AR, SEG_SS)) >> 5) & 3;
 }
 
+/*
+ * Queue a hardware exception for the next entry. An event may be queued
+ * already: the one whose delivery this exit interrupted
+ * (requeue_vectoring_event()), and the new exception was raised during that
+ * delivery. Both are kept, in the architectural order: an interrupt or NMI
+ * had not reached the guest, so it is pending again (IRR, or the NMI) and
+ * comes when the guest can take it, after the exception; an exception
+ * follows the double-fault rules (vexit_exception_after()); a software
+ * interrupt or exception (INT n, INT3, INTO, INT1) runs again, RIP being
+ * still at its instruction. A triple fault stops the VM.
+ */
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
+	uint32_t prev = (uint32_t)vmread(VMCS_ENTRY_INTR_INFO);
+	int vec = vector;
+
+	if (prev & INTR_INFO_VALID) {
+		switch (prev & INTR_TYPE_MASK) {
+		case INTR_TYPE_EXT_INTR:
+			vcpu_irq_unack(v, (int)(prev & 0xff), v->arch.vmx.irq_from_pic);
+			break;
+		case INTR_TYPE_NMI:
+			lapic_nmi_unack(&v->lapic);
+			break;
+		case INTR_TYPE_HW_EXCEPTION:
+			vec = vexit_exception_after((uint8_t)prev, vector);
+			break;
+		default:
+			break;
+		}
+	}
+	if (vec < 0) {
+		vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+		vmx_dump(v);
+		vm_crash(v->vm, "triple fault");
+		return;
+	}
+	if (vec == 8) {
+		has_error = true;
+		error = 0;
+	}
 	vmwrite(VMCS_ENTRY_INTR_INFO,
-		INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector | (has_error ? INTR_INFO_ERROR_CODE : 0));
+		INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | (uint32_t)vec | (has_error ? INTR_INFO_ERROR_CODE : 0));
 	if (has_error)
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, error);
-	(void)v;
 }
 
 bool vmx_inject_discard_fault(struct vcpu *v)
 {
-	if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
-		return false;
 	vmx_inject_exception(v, HV_DISCARD_VECTOR, false, 0);
-	return true;
+	return v->vm->state != VM_STOPPED;
 }
 
 static void exit_entry_failed(struct vcpu *v, uint64_t qual)
@@ -186,6 +222,7 @@ static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct ve
 		e->fault.gla = e->fault.gla_valid ? vmread(VMCS_GUEST_LINEAR_ADDR) : 0;
 		/* EPTQ read/write/fetch are bits 0..2, as VEXIT_ACCESS_*. */
 		e->fault.access = (uint32_t)(qual & (EPTQ_READ | EPTQ_WRITE | EPTQ_FETCH));
+		e->fault.in_delivery = vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID;
 		e->cpl = guest_cpl(); /* a #PF the MMIO emulation raises needs U/S */
 		break;
 	default:
@@ -353,6 +390,7 @@ static void deliver_interrupts(struct vcpu *v)
 		    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 3)) {
 			vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
 			vcpu_irq_ack(v, vec, from_pic);
+			v->arch.vmx.irq_from_pic = from_pic;
 		} else {
 			window = true;
 		}

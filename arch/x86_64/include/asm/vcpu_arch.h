@@ -14,6 +14,7 @@ struct vmx_vcpu {
 	bool launched;    /* VMLAUNCH done; next entry is VMRESUME */
 	uint16_t vpid;
 	bool intr_window; /* interrupt-window exiting is on */
+	bool irq_from_pic; /* the last interrupt injected came from the 8259 */
 };
 
 struct svm_vcpu {
@@ -23,6 +24,7 @@ struct svm_vcpu {
 	bool nmi_masked;  /* an injected NMI's handler runs (until its IRET retires) */
 	bool nmi_iret;    /* its IRET exited at iret_rip (IRET intercept) */
 	uint64_t iret_rip;
+	bool irq_from_pic; /* the last interrupt injected came from the 8259 */
 };
 
 struct vcpu_arch {

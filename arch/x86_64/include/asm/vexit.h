@@ -70,7 +70,8 @@ struct vexit {
 		struct {
 			uint64_t gpa, gla;
 			bool gla_valid;
-			uint32_t access; /* VEXIT_ACCESS_* */
+			uint32_t access;  /* VEXIT_ACCESS_* */
+			bool in_delivery; /* the access was the delivery of an event */
 		} fault;
 		struct {
 			unsigned int n;   /* 0, 3, 4 or 8 */
@@ -95,6 +96,17 @@ struct vexit {
  * stopped. May not be called with a VM that is already stopped.
  */
 enum vexit_action vexit_handle(struct vcpu *v, struct vexit *e);
+
+/*
+ * The exception to deliver when exception second is raised while the
+ * delivery of exception first is under way (SDM Vol. 3A §6.15, "Interrupt
+ * 8—Double Fault Exception", Tables 6-4 and 6-5): 8 (#DF, error code 0)
+ * after two contributory exceptions or a page-fault-class one followed by a
+ * contributory or page-fault-class one; -1 (a triple fault: shutdown) for
+ * those after #DF; else second (the two are handled serially: the
+ * instruction that raised first raises it again when it runs again).
+ */
+int vexit_exception_after(uint8_t first, uint8_t second);
 
 /* Name of a neutral exit kind (for messages and tests). */
 const char *vexit_kind_name(enum vexit_kind k);
