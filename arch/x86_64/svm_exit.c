@@ -177,6 +177,41 @@ static bool decode_cr_write(struct vcpu *v, const struct vmcb *vmcb, uint64_t co
 	return true;
 }
 
+/*
+ * #DB (or INT1), intercepted for the reason #AC is (vexit.c x_reflect()).
+ * Unlike VT-x, the CPU has already done its part when the intercept
+ * happens: the cause is in the VMCB's DR6 and DR7.GD is clear, and RIP is
+ * the return address the CPU would push (at a fault, after a trap or
+ * INT1). What is left is the RF the CPU pushes for #DB: 0 (APM Vol. 2
+ * §8.2.2), also for an instruction breakpoint, whose handler sets RF in the
+ * frame to go on. The single step the host armed over an NMI handler's
+ * IRET (SVM_EXIT_IRET) is taken back: DR6 loses the BS it set, and unless
+ * the guest was single-stepping too or another cause is there, nothing is
+ * delivered (the run loop then injects the NMI).
+ */
+static void decode_db(struct vcpu *v, struct vmcb *vmcb, struct vexit *e)
+{
+	struct svm_vcpu *sv = &v->arch.svm;
+
+	if (sv->nmi_step) {
+		uint64_t dr6 = vmcb->save.dr6;
+
+		sv->nmi_step = false;
+		if (!sv->step_guest_tf) {
+			vmcb->save.dr6 = (dr6 & ~X86_DR6_BS) | (sv->step_dr6 & X86_DR6_BS);
+			vmcb->ctl.clean &= ~SVM_CLEAN_DRX;
+			if ((dr6 & ~X86_DR6_BS) == (sv->step_dr6 & ~X86_DR6_BS)) {
+				e->kind = VEXIT_NOTHING;
+				return;
+			}
+		}
+	}
+	e->kind = VEXIT_REFLECT;
+	e->vector = 1;
+	e->has_error = false;
+	vmcb->save.rflags &= ~X86_RFLAGS_RF;
+}
+
 /* Fill the neutral record of an exit from the VMCB. */
 static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 {
@@ -201,12 +236,26 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 		e->kind = VEXIT_INTR_WINDOW;
 		break;
 	case SVM_EXIT_IRET:
-		/* The IRET of an injected NMI's handler is about to run: NMIs
-		 * are unblocked once it retired (RIP moved on). */
+		/*
+		 * The IRET of an injected NMI's handler is about to run: NMIs
+		 * are unblocked once it retired (RIP moved on). If the handler
+		 * sent itself another NMI, that one is due right after this
+		 * IRET, and no exit would come then: the IRET runs under TF,
+		 * which raises #DB (intercepted) after it, whatever TF it pops
+		 * (the single-step trap follows from the TF an instruction
+		 * starts with). decode_db() takes that #DB back. (Should the
+		 * IRET fault instead, that fault's frame shows TF set.)
+		 */
 		v->arch.svm.nmi_iret = true;
-		v->arch.svm.iret_rip = vmcb_of(v)->save.rip;
-		vmcb_of(v)->ctl.intercept3 &= ~SVM_INT3_IRET;
-		vmcb_of(v)->ctl.clean &= ~SVM_CLEAN_INTERCEPTS;
+		v->arch.svm.iret_rip = vmcb->save.rip;
+		vmcb->ctl.intercept3 &= ~SVM_INT3_IRET;
+		vmcb->ctl.clean &= ~SVM_CLEAN_INTERCEPTS;
+		if (lapic_nmi_pending(&v->lapic)) {
+			v->arch.svm.nmi_step = true;
+			v->arch.svm.step_guest_tf = vmcb->save.rflags & X86_RFLAGS_TF;
+			v->arch.svm.step_dr6 = vmcb->save.dr6;
+			vmcb->save.rflags |= X86_RFLAGS_TF;
+		}
 		e->kind = VEXIT_NOTHING;
 		break;
 	case SVM_EXIT_CPUID:
@@ -232,20 +281,7 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 		}
 		break;
 	case SVM_EXIT_EXCP_BASE + 1:
-		/*
-		 * #DB (or INT1), intercepted for the reason #AC is (vexit.c
-		 * x_reflect()). Unlike VT-x, the CPU has already done its part
-		 * when the intercept happens: the cause is in the VMCB's DR6
-		 * and DR7.GD is clear, and RIP is the return address the CPU
-		 * would push (at a fault, after a trap or INT1). What is left is
-		 * the RF the CPU pushes for #DB: 0 (APM Vol. 2 §8.2.2), also
-		 * for an instruction breakpoint, whose handler sets RF in the
-		 * frame to go on.
-		 */
-		e->kind = VEXIT_REFLECT;
-		e->vector = 1;
-		e->has_error = false;
-		vmcb->save.rflags &= ~X86_RFLAGS_RF;
+		decode_db(v, vmcb, e);
 		break;
 	case SVM_EXIT_EXCP_BASE + 17:
 		e->kind = VEXIT_REFLECT; /* #AC: EXITINFO1 holds its error code */

@@ -154,6 +154,7 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 		panic("vmx: VMCLEAR/VMPTRLD of a fresh VMCS failed");
 	x->launched = false;
 	x->intr_window = false;
+	x->nmi_window = false;
 	x->vpid = (uint16_t)(v->vm->id + 1);
 
 	vmwrite(VMCS_PIN_CTLS, vmx_caps.pin);

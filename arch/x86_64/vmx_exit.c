@@ -96,6 +96,7 @@ static void exit_entry_failed(struct vcpu *v, uint64_t qual)
 static const uint8_t exit_kinds[EXIT_REASON_MAX] = {
 	[EXIT_EXT_INTR] = VEXIT_NOTHING,
 	[EXIT_INTR_WINDOW] = VEXIT_INTR_WINDOW,
+	[EXIT_NMI_WINDOW] = VEXIT_INTR_WINDOW,
 	[EXIT_TRIPLE_FAULT] = VEXIT_SHUTDOWN,
 	[EXIT_CPUID] = VEXIT_CPUID,
 	[EXIT_GETSEC] = VEXIT_UD, /* no SMX offered (CR4.SMXE stays 0) */
@@ -360,7 +361,7 @@ static void requeue_vectoring_event(void)
  */
 static void deliver_interrupts(struct vcpu *v)
 {
-	bool from_pic, window = false;
+	bool from_pic, window = false, nmi_window = false;
 	int vec;
 
 	/* Debug traps held over an emulated instruction by a MOV SS shadow
@@ -372,12 +373,25 @@ static void deliver_interrupts(struct vcpu *v)
 			 !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTR_BLOCK_MOV_SS);
 
 	/* A self-NMI, unless NMIs are blocked (virtual-NMI blocking until the
-	 * handler's IRET) or MOV SS/STI blocking is in effect; else it waits
-	 * for a later entry. */
-	if (lapic_nmi_pending(&v->lapic) && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
-	    !debug_due && !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 0xb)) {
-		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
-		lapic_nmi_ack(&v->lapic);
+	 * handler's IRET, MOV SS or STI blocking) or another event goes
+	 * first. Then it waits for an exit as soon as it can go in: NMI-window
+	 * exiting (after that IRET, after the event's delivery); for STI
+	 * blocking alone the interrupt window (IF is 1), since a CPU may let
+	 * the NMI window through STI blocking but refuse to inject an NMI
+	 * there (SDM §26.7.6, §27.3.1.5). */
+	if (lapic_nmi_pending(&v->lapic)) {
+		uint32_t block = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+				 (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS | INTR_BLOCK_NMI);
+		bool busy = (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) || debug_due;
+
+		if (!busy && !block) {
+			vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+			lapic_nmi_ack(&v->lapic);
+		} else if (!busy && block == INTR_BLOCK_STI) {
+			window = true;
+		} else {
+			nmi_window = true;
+		}
 	}
 	vec = vcpu_irq_pending(v, &from_pic); /* no VMCS access when idle */
 
@@ -395,11 +409,13 @@ static void deliver_interrupts(struct vcpu *v)
 			window = true;
 		}
 	}
-	if (window != v->arch.vmx.intr_window) {
-		uint32_t proc = (uint32_t)vmread(VMCS_PROC_CTLS);
+	if (window != v->arch.vmx.intr_window || nmi_window != v->arch.vmx.nmi_window) {
+		uint32_t proc = (uint32_t)vmread(VMCS_PROC_CTLS) & ~(PROC_INTR_WINDOW | PROC_NMI_WINDOW);
 
-		vmwrite(VMCS_PROC_CTLS, window ? proc | PROC_INTR_WINDOW : proc & ~PROC_INTR_WINDOW);
+		vmwrite(VMCS_PROC_CTLS, proc | (window ? PROC_INTR_WINDOW : 0) |
+						(nmi_window ? PROC_NMI_WINDOW : 0));
 		v->arch.vmx.intr_window = window;
+		v->arch.vmx.nmi_window = nmi_window;
 	}
 }
 
