@@ -33,7 +33,8 @@ static struct vmcb *vmcb_of(const struct vcpu *v)
  * the event whose delivery this exit interrupted (requeue_vectoring_event()),
  * and the new exception was raised during that delivery: both are kept, as
  * vmx_inject_exception() does (an interrupt or NMI is pending again, an
- * exception follows the double-fault rules, a triple fault stops the VM).
+ * exception follows the double-fault rules, a triple fault stops the VM,
+ * a fault goes in with RF set).
  */
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
@@ -69,6 +70,8 @@ void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 		has_error = true;
 		error = 0;
 	}
+	if (vexit_exception_is_fault((uint8_t)vec))
+		vmcb_of(v)->save.rflags |= X86_RFLAGS_RF;
 	c->event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_EXCEPTION | (uint32_t)vec | (has_error ? SVM_EVT_ERROR : 0);
 	c->event_inj_err = error;
 }
@@ -351,6 +354,7 @@ static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 	switch (act) {
 	case VEXIT_SKIP:
 		vmcb->save.rip += e->insn_len;
+		vmcb->save.rflags &= ~X86_RFLAGS_RF; /* a completed instruction clears it */
 		/* Blocking by STI / MOV SS ends with the instruction. */
 		vmcb->ctl.int_state &= ~SVM_INT_SHADOW;
 		/* The single-step trap of the emulated instruction: #DB at the

@@ -265,6 +265,17 @@ int vexit_exception_after(uint8_t first, uint8_t second)
 	return second;
 }
 
+bool vexit_exception_is_fault(uint8_t vector)
+{
+	switch (vector) {
+	case 0: case 5: case 6: case 7: case 10: case 11: case 12: case 13: case 14:
+	case 16: case 17: case 19: case 20: case 21:
+		return true;
+	default: /* #DB (RF as it was), traps, #DF and #MC (aborts), interrupts */
+		return false;
+	}
+}
+
 const char *vexit_kind_name(enum vexit_kind k)
 {
 	return (unsigned int)k < VEXIT_KINDS && kind_names[k] ? kind_names[k] : "?";

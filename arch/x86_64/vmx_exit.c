@@ -24,6 +24,9 @@ int vmx_enter(struct guest_regs *regs, int launched);
 static void skip_instruction(unsigned int len)
 {
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + len);
+	/* A completed instruction leaves RF clear (SDM §17.3.1.1); an EPT
+	 * violation (MMIO) exit saved it as 1 (§28.3.3). */
+	vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) & ~X86_RFLAGS_RF);
 	/* Blocking by STI / MOV SS ends with the instruction (SDM §25.4.2). */
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ULL);
 }
@@ -42,7 +45,8 @@ static unsigned int guest_cpl(void)
  * comes when the guest can take it, after the exception; an exception
  * follows the double-fault rules (vexit_exception_after()); a software
  * interrupt or exception (INT n, INT3, INTO, INT1) runs again, RIP being
- * still at its instruction. A triple fault stops the VM.
+ * still at its instruction. A triple fault stops the VM. A fault goes in
+ * with RF set in RFLAGS, which its delivery pushes (vexit_exception_is_fault()).
  */
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
@@ -74,6 +78,8 @@ void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 		has_error = true;
 		error = 0;
 	}
+	if (vexit_exception_is_fault((uint8_t)vec))
+		vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) | X86_RFLAGS_RF);
 	vmwrite(VMCS_ENTRY_INTR_INFO,
 		INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | (uint32_t)vec | (has_error ? INTR_INFO_ERROR_CODE : 0));
 	if (has_error)

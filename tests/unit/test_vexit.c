@@ -990,6 +990,11 @@ START_TEST(double_fault_rules)
 	ck_assert_int_eq(vexit_exception_after(8, 13), -1);  /* after #DF: shutdown */
 	ck_assert_int_eq(vexit_exception_after(8, 14), -1);
 	ck_assert_int_eq(vexit_exception_after(8, 1), 1);
+	/* RF=1 is pushed with faults, not with #DB, traps or aborts. */
+	ck_assert(vexit_exception_is_fault(13) && vexit_exception_is_fault(6) &&
+		  vexit_exception_is_fault(14) && vexit_exception_is_fault(20));
+	ck_assert(!vexit_exception_is_fault(1) && !vexit_exception_is_fault(3) &&
+		  !vexit_exception_is_fault(8) && !vexit_exception_is_fault(18));
 }
 END_TEST
 

@@ -18,6 +18,8 @@
  *   DR6, DR7 and the pushed RF; 16 of them are at least 16 exits.
  * - #DB around MOV SS: traps held over the next instruction (also one that
  *   exits: CPUID, an APIC write raising a self-IPI), general detect not.
+ * - RF: pushed as 1 with the faults the host raises for the instructions it
+ *   emulates (#GP, #UD), clear after one it completed.
  */
 #include "hvtest.h"
 
@@ -369,6 +371,8 @@ static void alignment_check(void)
 		return;
 	}
 	expect_one("#AC on an unaligned load at CPL 3", 17, 0, (uint64_t)ac_load);
+	if (ev_count == 1 && !(ev_rflags[0] & (1UL << 16)))
+		test_fail("#AC: pushed RFLAGS %#lx, expected RF=1 (a fault)", ev_rflags[0]);
 	stats_get(&before);
 	for (int i = 0; i < 16; i++)
 		ac_run((const uint8_t *)words + 2);
@@ -659,6 +663,52 @@ static void mov_ss_debug(void)
 }
 
 /*
+ * RF around instructions the host emulates. A fault it raises for one
+ * (#GP for RDMSR of an unknown MSR, #UD for MONITOR, which CPUID hides)
+ * pushes RF=1, as the CPU's own faults do (SDM §17.3.1.1), so that the
+ * handler's IRET does not meet an instruction breakpoint on it again; an
+ * emulated instruction that completes leaves RF clear, as any instruction
+ * does, so an instruction breakpoint on the next one hits (after an
+ * emulated write to the APIC page, whose EPT-violation exit saves RF=1).
+ */
+static void emulated_insn_rf(void)
+{
+	uint64_t at, next;
+
+	ev_reset();
+	asm volatile("leaq 1f(%%rip), %%rax\n movq %%rax, %[r]\n leaq 2f(%%rip), %[at]\n"
+		     "movl $0x4b564dff, %%ecx\n 2: rdmsr\n 1:"
+		     : [r] "=m"(ev_resume), [at] "=&r"(at)
+		     :
+		     : "rax", "rcx", "rdx", "memory");
+	expect_one("injected #GP (RDMSR)", 13, 0, at);
+	if (ev_count == 1 && !(ev_rflags[0] & RF))
+		test_fail("injected #GP (RDMSR): pushed RFLAGS %#lx, expected RF=1", ev_rflags[0]);
+
+	ev_reset();
+	asm volatile("leaq 1f(%%rip), %%rax\n movq %%rax, %[r]\n leaq 2f(%%rip), %[at]\n"
+		     "leaq %[r], %%rax\n xorl %%ecx, %%ecx\n xorl %%edx, %%edx\n 2: monitor\n 1:"
+		     : [r] "+m"(ev_resume), [at] "=&r"(at)
+		     :
+		     : "rax", "rcx", "rdx", "memory");
+	expect_one("injected #UD (MONITOR)", 6, 0, at);
+	if (ev_count == 1 && !(ev_rflags[0] & RF))
+		test_fail("injected #UD (MONITOR): pushed RFLAGS %#lx, expected RF=1", ev_rflags[0]);
+
+	/* An instruction breakpoint on the instruction after an APIC write. */
+	ev_reset();
+	ev_set_rf = true;
+	asm volatile("leaq 1f(%%rip), %[n]\n mov %[n], %%db0\n mov %[d7], %%db7\n"
+		     "movl %[zero], (%[tpr])\n 1: nop\n mov %[d7i], %%db7"
+		     : [n] "=&r"(next)
+		     : [d7] "r"(DR7_INIT | DR7_L0), [d7i] "r"(DR7_INIT), [zero] "r"(0),
+		       [tpr] "r"(APIC_PAGE + 0x80)
+		     : "memory");
+	expect_one("instruction breakpoint after an APIC write", 1, 0, next);
+	gprintf("RF: injected #GP and #UD push RF=1; an emulated APIC write leaves RF clear\n");
+}
+
+/*
  * Both back ends intercept #DB, for the reason they intercept #AC: a data
  * breakpoint on the #DB handler's own stack would make each delivery raise
  * #DB again inside the CPU, with no exit (CVE-2015-8104). 16 single steps
@@ -703,6 +753,7 @@ void test_main(void)
 	alignment_check();
 	debug_exceptions();
 	mov_ss_debug();
+	emulated_insn_rf();
 	debug_intercept();
 	test_end(test_failures() ? TEST_FAILURE : TEST_SUCCESS, NULL);
 }

@@ -108,6 +108,14 @@ enum vexit_action vexit_handle(struct vcpu *v, struct vexit *e);
  */
 int vexit_exception_after(uint8_t first, uint8_t second);
 
+/*
+ * Is vector a fault-class exception other than #DB (SDM Vol. 3A Table 6-1)?
+ * The CPU pushes RF=1 with those (§17.3.1.1), so the back ends set RF in
+ * the guest's RFLAGS when they inject one (an injected event pushes the
+ * RFLAGS it finds, §27.6.1.2).
+ */
+bool vexit_exception_is_fault(uint8_t vector);
+
 /* Name of a neutral exit kind (for messages and tests). */
 const char *vexit_kind_name(enum vexit_kind k);
 
