@@ -373,8 +373,8 @@ static void deliver_interrupts(struct vcpu *v)
 	/* Debug traps held over an emulated instruction by a MOV SS shadow
 	 * that has ended (skip_instruction()) are delivered right after entry
 	 * and outrank NMIs and interrupts (SDM Vol. 3A Table 6-2); injecting
-	 * one of those instead would discard them (§27.6.3). They wait: the
-	 * NMI for a later entry, the interrupt for the window after the #DB. */
+	 * one of those instead would discard them (§27.6.3). They wait for
+	 * their windows, which open after the #DB. */
 	bool debug_due = (vmread(VMCS_GUEST_PENDING_DBG) & (PENDING_DBG_BS | PENDING_DBG_ENABLED)) &&
 			 !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTR_BLOCK_MOV_SS);
 
