@@ -255,6 +255,10 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg, char *msg, 
 				vm->reset_stops = false;
 			else
 				return "on_reset must be restart or stop";
+		} else if (word_is(k, kn, "time_limit_ms")) {
+			if (!config_parse_size(v, vn, &vm->time_limit_ms) || !vm->time_limit_ms ||
+			    vm->time_limit_ms > 3600000)
+				return "bad time_limit_ms (1 to 3600000)";
 		} else if (word_is(k, kn, "cmdline")) {
 			if (!copy_field(vm->cmdline, sizeof(vm->cmdline), v, vn))
 				return "cmdline too long";

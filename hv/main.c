@@ -152,6 +152,11 @@ static void schedule(void)
 			guest_time += vm->tsc_run - before;
 			if (vm->state == VM_RESETTING)
 				vm_restart(vm); /* runs again from its next turn */
+			/* A guest that can end no other way (one spinning in an
+			 * event loop the CPU never leaves, but for the exits). */
+			if (vm->time_limit && vm->tsc_run >= vm->time_limit)
+				vm_crash(vm, "time limit of %lu ms of guest time reached",
+					 vm->time_limit / (tsc_hz / 1000));
 			if (vm->state == VM_STOPPED)
 				stop_vm(vm);
 			pool_balance();
@@ -204,8 +209,10 @@ void hv_main(struct boot_info *bi)
 	printk("hintvisor: %lu host frames free after set-up, for nested page tables\n",
 	       host_frames.nr_free);
 	for (unsigned int i = 0, k = 0; i < config.nr_vms && k < nr_vms; i++)
-		if (strcmp(config.vms[i].name, vms[k]->name) == 0)
-			vms[k++]->start_at = rdtsc_now() + ms_to_tsc(config.vms[i].delay_ms);
+		if (strcmp(config.vms[i].name, vms[k]->name) == 0) {
+			vms[k]->start_at = rdtsc_now() + ms_to_tsc(config.vms[i].delay_ms);
+			vms[k++]->time_limit = ms_to_tsc(config.vms[i].time_limit_ms);
+		}
 	if (!nr_vms) {
 		printk("hintvisor: no VM could be created\n");
 		hv_shutdown(1);

@@ -89,6 +89,7 @@ struct vm {
 	char reset_reason[64]; /* what the guest did to reset it (VM_RESETTING) */
 	struct vm *after;      /* does not start before this VM has stopped */
 	uint64_t start_at;     /* ... nor before this TSC (config delay_ms=) */
+	uint64_t time_limit;   /* stopped once tsc_run reaches it (0: never; time_limit_ms=) */
 	struct vm_arch arch;   /* back-end state: see asm/vm_arch.h */
 	struct mm_vm mm;       /* frame table and page states (mm/) */
 	/* Nested page tables: host frames outside the pool, charged to the VM
@@ -149,6 +150,15 @@ static inline void vcpu_irq_ack(struct vcpu *v, int vec, bool from_pic)
 		pic_ack(&v->vm->pic);
 	else
 		lapic_ack(&v->lapic, (uint8_t)vec);
+}
+
+/* Undo vcpu_irq_ack(): the interrupt's delivery did not reach the guest. */
+static inline void vcpu_irq_unack(struct vcpu *v, int vec, bool from_pic)
+{
+	if (from_pic)
+		pic_unack(&v->vm->pic, vec);
+	else
+		lapic_unack(&v->lapic, (uint8_t)vec);
 }
 
 #endif /* HV_VCPU_H */

@@ -29,34 +29,60 @@ static struct vmcb *vmcb_of(const struct vcpu *v)
 	return v->arch.svm.vmcb;
 }
 
-/* Does DR6 report an instruction breakpoint (B0-B3 of an execute
- * breakpoint, R/W = 00 in DR7) or general detect, the fault-class #DBs? */
-static bool db_is_fault(uint64_t dr6, uint64_t dr7)
-{
-	if (dr6 & (1u << 13)) /* BD */
-		return true;
-	for (unsigned int i = 0; i < 4; i++)
-		if ((dr6 >> i & 1) && !(dr7 >> (16 + 4 * i) & 3))
-			return true;
-	return false;
-}
-
+/*
+ * Queue a hardware exception for the next VMRUN. EVENTINJ may hold already
+ * the event whose delivery this exit interrupted (requeue_vectoring_event()),
+ * and the new exception was raised during that delivery: both are kept, as
+ * vmx_inject_exception() does (an interrupt or NMI is pending again, an
+ * exception follows the double-fault rules, a triple fault stops the VM,
+ * a fault goes in with RF set).
+ */
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
 	struct vmcb_control *c = &vmcb_of(v)->ctl;
+	uint32_t prev = c->event_inj;
+	int vec = vector;
 
-	c->event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_EXCEPTION | vector | (has_error ? SVM_EVT_ERROR : 0);
+	if (prev & SVM_EVT_VALID) {
+		switch (prev & SVM_EVT_TYPE_MASK) {
+		case SVM_EVT_TYPE_INTR:
+			vcpu_irq_unack(v, (int)(prev & 0xff), v->arch.svm.irq_from_pic);
+			break;
+		case SVM_EVT_TYPE_NMI:
+			lapic_nmi_unack(&v->lapic);
+			v->arch.svm.nmi_masked = false;
+			c->intercept3 &= ~SVM_INT3_IRET;
+			c->clean &= ~SVM_CLEAN_INTERCEPTS;
+			break;
+		case SVM_EVT_TYPE_EXCEPTION:
+			vec = vexit_exception_after((uint8_t)prev, vector);
+			break;
+		default:
+			break;
+		}
+	}
+	if (vec < 0) {
+		c->event_inj = 0;
+		svm_dump(v);
+		vm_crash(v->vm, "triple fault");
+		return;
+	}
+	if (vec == 8) {
+		has_error = true;
+		error = 0;
+	}
+	if (vexit_exception_is_fault((uint8_t)vec))
+		vmcb_of(v)->save.rflags |= X86_RFLAGS_RF;
+	c->event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_EXCEPTION | (uint32_t)vec | (has_error ? SVM_EVT_ERROR : 0);
 	c->event_inj_err = error;
 }
 
 bool svm_inject_discard_fault(struct vcpu *v)
 {
-	if (vmcb_of(v)->ctl.event_inj & SVM_EVT_VALID)
-		return false;
 	/* Vector 20 as a hardware exception without error code, the same
 	 * event as on VT-x; the information area says why (ABI.md §7). */
 	svm_inject_exception(v, HV_DISCARD_VECTOR, false, 0);
-	return true;
+	return v->vm->state != VM_STOPPED;
 }
 
 void svm_flush_gpt(struct vm *vm)
@@ -156,6 +182,41 @@ static bool decode_cr_write(struct vcpu *v, const struct vmcb *vmcb, uint64_t co
 	return true;
 }
 
+/*
+ * #DB (or INT1), intercepted for the reason #AC is (vexit.c x_reflect()).
+ * Unlike VT-x, the CPU has already done its part when the intercept
+ * happens: the cause is in the VMCB's DR6 and DR7.GD is clear, and RIP is
+ * the return address the CPU would push (at a fault, after a trap or
+ * INT1). What is left is the RF the CPU pushes for #DB: 0 (APM Vol. 2
+ * §8.2.2), also for an instruction breakpoint, whose handler sets RF in the
+ * frame to go on. The single step the host armed over an NMI handler's
+ * IRET (SVM_EXIT_IRET) is taken back: DR6 loses the BS it set, and unless
+ * the guest was single-stepping too or another cause is there, nothing is
+ * delivered (the run loop then injects the NMI).
+ */
+static void decode_db(struct vcpu *v, struct vmcb *vmcb, struct vexit *e)
+{
+	struct svm_vcpu *sv = &v->arch.svm;
+
+	if (sv->nmi_step) {
+		uint64_t dr6 = vmcb->save.dr6;
+
+		sv->nmi_step = false;
+		if (!sv->step_guest_tf) {
+			vmcb->save.dr6 = (dr6 & ~X86_DR6_BS) | (sv->step_dr6 & X86_DR6_BS);
+			vmcb->ctl.clean &= ~SVM_CLEAN_DRX;
+			if ((dr6 & ~X86_DR6_BS) == (sv->step_dr6 & ~X86_DR6_BS)) {
+				e->kind = VEXIT_NOTHING;
+				return;
+			}
+		}
+	}
+	e->kind = VEXIT_REFLECT;
+	e->vector = 1;
+	e->has_error = false;
+	vmcb->save.rflags &= ~X86_RFLAGS_RF;
+}
+
 /* Fill the neutral record of an exit from the VMCB. */
 static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 {
@@ -180,12 +241,26 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 		e->kind = VEXIT_INTR_WINDOW;
 		break;
 	case SVM_EXIT_IRET:
-		/* The IRET of an injected NMI's handler is about to run: NMIs
-		 * are unblocked once it retired (RIP moved on). */
+		/*
+		 * The IRET of an injected NMI's handler is about to run: NMIs
+		 * are unblocked once it retired (RIP moved on). If the handler
+		 * sent itself another NMI, that one is due right after this
+		 * IRET, and no exit would come then: the IRET runs under TF,
+		 * which raises #DB (intercepted) after it, whatever TF it pops
+		 * (the single-step trap follows from the TF an instruction
+		 * starts with). decode_db() takes that #DB back. (Should the
+		 * IRET fault instead, that fault's frame shows TF set.)
+		 */
 		v->arch.svm.nmi_iret = true;
-		v->arch.svm.iret_rip = vmcb_of(v)->save.rip;
-		vmcb_of(v)->ctl.intercept3 &= ~SVM_INT3_IRET;
-		vmcb_of(v)->ctl.clean &= ~SVM_CLEAN_INTERCEPTS;
+		v->arch.svm.iret_rip = vmcb->save.rip;
+		vmcb->ctl.intercept3 &= ~SVM_INT3_IRET;
+		vmcb->ctl.clean &= ~SVM_CLEAN_INTERCEPTS;
+		if (lapic_nmi_pending(&v->lapic)) {
+			v->arch.svm.nmi_step = true;
+			v->arch.svm.step_guest_tf = vmcb->save.rflags & X86_RFLAGS_TF;
+			v->arch.svm.step_dr6 = vmcb->save.dr6;
+			vmcb->save.rflags |= X86_RFLAGS_TF;
+		}
 		e->kind = VEXIT_NOTHING;
 		break;
 	case SVM_EXIT_CPUID:
@@ -211,20 +286,7 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 		}
 		break;
 	case SVM_EXIT_EXCP_BASE + 1:
-		/*
-		 * #DB, intercepted for the reason #AC is (vexit.c): a data
-		 * breakpoint on the stack the #DB handler is entered with makes
-		 * each delivery raise #DB again, a loop inside the CPU with no
-		 * exit (CVE-2015-8104). The CPU has already put the cause in
-		 * the VMCB's DR6. An instruction breakpoint is a fault: as the
-		 * CPU does when it delivers one, RF goes into the RFLAGS the
-		 * handler's IRET restores, or the breakpoint hits again.
-		 */
-		e->kind = VEXIT_REFLECT;
-		e->vector = 1;
-		e->has_error = false;
-		if (db_is_fault(vmcb->save.dr6, vmcb->save.dr7))
-			vmcb->save.rflags |= X86_RFLAGS_RF;
+		decode_db(v, vmcb, e);
 		break;
 	case SVM_EXIT_EXCP_BASE + 17:
 		e->kind = VEXIT_REFLECT; /* #AC: EXITINFO1 holds its error code */
@@ -296,6 +358,7 @@ static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 	switch (act) {
 	case VEXIT_SKIP:
 		vmcb->save.rip += e->insn_len;
+		vmcb->save.rflags &= ~X86_RFLAGS_RF; /* a completed instruction clears it */
 		/* Blocking by STI / MOV SS ends with the instruction. */
 		vmcb->ctl.int_state &= ~SVM_INT_SHADOW;
 		/* The single-step trap of the emulated instruction: #DB at the
@@ -341,10 +404,15 @@ static void deliver_interrupts(struct vcpu *v)
 	}
 	vec = vcpu_irq_pending(v, &from_pic);
 
-	if (vec >= 0 && !(vmcb->ctl.event_inj & SVM_EVT_VALID)) {
-		if ((vmcb->save.rflags & X86_RFLAGS_IF) && !(vmcb->ctl.int_state & SVM_INT_SHADOW)) {
+	/* Behind an event being injected too: VINTR exits as soon as the
+	 * guest can take the interrupt (after that event's handler, if it
+	 * runs with IF=0). */
+	if (vec >= 0) {
+		if (!(vmcb->ctl.event_inj & SVM_EVT_VALID) && (vmcb->save.rflags & X86_RFLAGS_IF) &&
+		    !(vmcb->ctl.int_state & SVM_INT_SHADOW)) {
 			vmcb->ctl.event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_INTR | (uint32_t)vec;
 			vcpu_irq_ack(v, vec, from_pic);
+			sv->irq_from_pic = from_pic;
 		} else {
 			window = true;
 		}

@@ -126,12 +126,17 @@ static enum vexit_action x_rdpmc(struct vcpu *v, struct vexit *e)
 }
 
 /*
- * #AC is intercepted only to pass it on: a guest whose #AC handler itself
- * raises #AC (an unaligned stack at CPL 3 with AC on) makes the CPU deliver
- * #AC for ever inside one instruction, with no instruction boundary at which
- * an interrupt or the preemption timer could end the guest's run (the
- * "benign exception" loop, CVE-2015-5307). Intercepted, each delivery is an
- * exit: that guest loops, the host and the other VMs go on.
+ * #AC and #DB are intercepted only to pass them on. A guest whose #AC
+ * handler itself raises #AC (an unaligned stack at CPL 3 with AC on) makes
+ * the CPU deliver #AC for ever inside one instruction (the "benign
+ * exception" loop, CVE-2015-5307); a data breakpoint on the stack slot that
+ * the delivery of #DB writes does the same with #DB (CVE-2015-8104): each
+ * delivery raises the next before the handler's first instruction, and
+ * debug traps outrank interrupts, NMIs and the VMX preemption timer, so no
+ * instruction boundary ever lets the host back in. Intercepted, each
+ * delivery is an exit: that guest loops, the host and the other VMs go on.
+ * The back end delivers the event as the CPU would have (vmx_exit.c
+ * reflect_db(), svm_exit.c).
  */
 static enum vexit_action x_reflect(struct vcpu *v, struct vexit *e)
 {
@@ -241,6 +246,50 @@ static const char *const kind_names[VEXIT_KINDS] = {
 	[VEXIT_CACHE_FLUSH] = "INVD/WBINVD", [VEXIT_PAUSE] = "PAUSE",
 	[VEXIT_REFLECT] = "reflected exception",
 };
+
+/* Exception classes of SDM Vol. 3A Table 6-4. */
+enum exc_class { EXC_BENIGN, EXC_CONTRIBUTORY, EXC_PAGE_FAULT };
+
+static enum exc_class exc_class(uint8_t vector)
+{
+	switch (vector) {
+	case 0:  /* #DE */
+	case 10: /* #TS */
+	case 11: /* #NP */
+	case 12: /* #SS */
+	case 13: /* #GP */
+	case 21: /* #CP */
+		return EXC_CONTRIBUTORY;
+	case 14: /* #PF */
+	case 20: /* #VE */
+		return EXC_PAGE_FAULT;
+	default:
+		return EXC_BENIGN;
+	}
+}
+
+int vexit_exception_after(uint8_t first, uint8_t second)
+{
+	enum exc_class c1 = exc_class(first), c2 = exc_class(second);
+
+	if (first == 8)
+		return c2 == EXC_BENIGN ? second : -1;
+	if ((c1 == EXC_CONTRIBUTORY && c2 == EXC_CONTRIBUTORY) ||
+	    (c1 == EXC_PAGE_FAULT && c2 != EXC_BENIGN))
+		return 8;
+	return second;
+}
+
+bool vexit_exception_is_fault(uint8_t vector)
+{
+	switch (vector) {
+	case 0: case 5: case 6: case 7: case 10: case 11: case 12: case 13: case 14:
+	case 16: case 17: case 19: case 20: case 21:
+		return true;
+	default: /* #DB (RF as it was), traps, #DF and #MC (aborts), interrupts */
+		return false;
+	}
+}
 
 const char *vexit_kind_name(enum vexit_kind k)
 {

@@ -154,6 +154,7 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 		panic("vmx: VMCLEAR/VMPTRLD of a fresh VMCS failed");
 	x->launched = false;
 	x->intr_window = false;
+	x->nmi_window = false;
 	x->vpid = (uint16_t)(v->vm->id + 1);
 
 	vmwrite(VMCS_PIN_CTLS, vmx_caps.pin);
@@ -161,8 +162,10 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	vmwrite(VMCS_PROC_CTLS2, vmx_caps.proc2);
 	vmwrite(VMCS_EXIT_CTLS, vmx_caps.exit);
 	vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry | (s->mode == VCPU_MODE_LONG ? ENTRY_IA32E : 0));
-	/* #UD: VMMCALL (vmx_exit.c); #AC: passed on, but as an exit (vexit.c). */
-	vmwrite(VMCS_EXCEPTION_BITMAP, (1u << 6) | (1u << 17));
+	/* #UD: VMMCALL (vmx_exit.c); #AC and #DB: passed on, but each as an
+	 * exit, so that a delivery that raises the same exception again loops
+	 * through the host and not inside the CPU (vexit.c x_reflect()). */
+	vmwrite(VMCS_EXCEPTION_BITMAP, (1u << 1) | (1u << 6) | (1u << 17));
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);

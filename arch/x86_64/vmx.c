@@ -187,6 +187,10 @@ int vmx_init(void)
 		else
 			printk("vmx: %s absent: %s\n", f->name, f->without);
 	}
+	/* Set per vCPU while a self-NMI waits for the guest's IRET (vmx_exit.c
+	 * deliver_interrupts()); every CPU with virtual NMIs has it. */
+	if (!ctl_allowed(W_PROC, PROC_NMI_WINDOW))
+		return missing("NMI-window exiting");
 	/* Unconditional I/O exiting replaces the bitmaps; CR3 accesses need no exit
 	 * with EPT (only possible to clear with the TRUE controls). */
 	vmx_caps.proc &= ~(PROC_CR3_LOAD | PROC_CR3_STORE) | ctl_required(W_PROC);

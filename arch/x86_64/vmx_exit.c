@@ -25,6 +25,9 @@ int vmx_enter(struct guest_regs *regs, int launched);
 static void skip_instruction(unsigned int len)
 {
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + len);
+	/* A completed instruction leaves RF clear (SDM §17.3.1.1); an EPT
+	 * violation (MMIO) exit saved it as 1 (§28.3.3). */
+	vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) & ~X86_RFLAGS_RF);
 	/* Blocking by STI / MOV SS ends with the instruction (SDM §25.4.2). */
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ULL);
 }
@@ -34,21 +37,60 @@ static unsigned int guest_cpl(void)
 	return (unsigned int)(vmread(VMCS_SEG(VMCS_GUEST_ES_AR, SEG_SS)) >> 5) & 3;
 }
 
+/*
+ * Queue a hardware exception for the next entry. An event may be queued
+ * already: the one whose delivery this exit interrupted
+ * (requeue_vectoring_event()), and the new exception was raised during that
+ * delivery. Both are kept, in the architectural order: an interrupt or NMI
+ * had not reached the guest, so it is pending again (IRR, or the NMI) and
+ * comes when the guest can take it, after the exception; an exception
+ * follows the double-fault rules (vexit_exception_after()); a software
+ * interrupt or exception (INT n, INT3, INTO, INT1) runs again, RIP being
+ * still at its instruction. A triple fault stops the VM. A fault goes in
+ * with RF set in RFLAGS, which its delivery pushes (vexit_exception_is_fault()).
+ */
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
+	uint32_t prev = (uint32_t)vmread(VMCS_ENTRY_INTR_INFO);
+	int vec = vector;
+
+	if (prev & INTR_INFO_VALID) {
+		switch (prev & INTR_TYPE_MASK) {
+		case INTR_TYPE_EXT_INTR:
+			vcpu_irq_unack(v, (int)(prev & 0xff), v->arch.vmx.irq_from_pic);
+			break;
+		case INTR_TYPE_NMI:
+			lapic_nmi_unack(&v->lapic);
+			break;
+		case INTR_TYPE_HW_EXCEPTION:
+			vec = vexit_exception_after((uint8_t)prev, vector);
+			break;
+		default:
+			break;
+		}
+	}
+	if (vec < 0) {
+		vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+		vmx_dump(v);
+		vm_crash(v->vm, "triple fault");
+		return;
+	}
+	if (vec == 8) {
+		has_error = true;
+		error = 0;
+	}
+	if (vexit_exception_is_fault((uint8_t)vec))
+		vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) | X86_RFLAGS_RF);
 	vmwrite(VMCS_ENTRY_INTR_INFO,
-		INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector | (has_error ? INTR_INFO_ERROR_CODE : 0));
+		INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | (uint32_t)vec | (has_error ? INTR_INFO_ERROR_CODE : 0));
 	if (has_error)
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, error);
-	(void)v;
 }
 
 bool vmx_inject_discard_fault(struct vcpu *v)
 {
-	if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
-		return false;
 	vmx_inject_exception(v, HV_DISCARD_VECTOR, false, 0);
-	return true;
+	return v->vm->state != VM_STOPPED;
 }
 
 static void exit_entry_failed(struct vcpu *v, uint64_t qual)
@@ -61,6 +103,7 @@ static void exit_entry_failed(struct vcpu *v, uint64_t qual)
 static const uint8_t exit_kinds[EXIT_REASON_MAX] = {
 	[EXIT_EXT_INTR] = VEXIT_NOTHING,
 	[EXIT_INTR_WINDOW] = VEXIT_INTR_WINDOW,
+	[EXIT_NMI_WINDOW] = VEXIT_INTR_WINDOW,
 	[EXIT_TRIPLE_FAULT] = VEXIT_SHUTDOWN,
 	[EXIT_CPUID] = VEXIT_CPUID,
 	[EXIT_GETSEC] = VEXIT_UD, /* no SMX offered (CR4.SMXE stays 0) */
@@ -103,25 +146,29 @@ static bool guest_long_mode(void)
  * Exception or NMI exit. NMIs belong to the host (we have no NMI sources of
  * our own). #UD is intercepted for VMMCALL, the AMD hypercall instruction,
  * which raises #UD on VT-x: it is a hypercall too; any other #UD goes back
- * to the guest. #AC is intercepted only to be delivered (vexit.c). Other
- * exceptions are not intercepted.
+ * to the guest. #AC and #DB are intercepted only to be delivered (vexit.c,
+ * reflect_db()). Other exceptions are not intercepted.
  */
 static void decode_exception(struct vcpu *v, struct vexit *e)
 {
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+	uint32_t type = info & INTR_TYPE_MASK, vector = info & 0xff;
 
-	if ((info & (7u << 8)) == INTR_TYPE_NMI) {
+	if (type == INTR_TYPE_NMI) {
 		e->kind = VEXIT_NOTHING;
-	} else if ((info & (7u << 8)) == INTR_TYPE_HW_EXCEPTION && (info & 0xff) == 6) {
+	} else if (type == INTR_TYPE_HW_EXCEPTION && vector == 6) {
 		e->kind = guest_hypercall_insn(v, e->rip) ? VEXIT_HYPERCALL : VEXIT_UD;
 		e->cpl = guest_cpl();
 		e->long_mode = guest_long_mode();
 		e->insn_len = 3;
-	} else if ((info & (7u << 8)) == INTR_TYPE_HW_EXCEPTION && (info & 0xff) == 17) {
+	} else if (type == INTR_TYPE_HW_EXCEPTION && vector == 17) {
 		e->kind = VEXIT_REFLECT; /* #AC, error code 0 */
 		e->vector = 17;
 		e->has_error = true;
 		e->error = (uint32_t)vmread(VMCS_EXIT_INTR_ERROR);
+	} else if (vector == 1) {
+		e->kind = VEXIT_REFLECT; /* #DB, or INT1 (type 5): reflect_db() */
+		e->vector = 1;
 	}
 }
 
@@ -199,30 +246,80 @@ static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct ve
 		e->insn_len = (unsigned int)vmread(VMCS_EXIT_INSTR_LEN);
 }
 
+/*
+ * Deliver an intercepted #DB as the CPU would have. A #DB that exits has
+ * not touched DR6 or DR7 yet (SDM Vol. 3C §28.1); the exit qualification
+ * holds its B0-B3, BD and BS (Table 28-1). They go into DR6, which is the
+ * guest's while its vCPU runs (guest_cpu_switch()): B0-B3 replace the old
+ * ones, BD and BS add to what is there (§17.2.3, as the CPU does). DR7.GD
+ * is cleared, as on entry to the #DB handler (§17.2.4). RFLAGS stays: the
+ * exit saved the RF the CPU would have pushed (§28.3.3), so an instruction
+ * breakpoint is delivered with the guest's RF (0), and the handler sets RF
+ * to go on. INT1 (ICEBP) exits before it runs, as a privileged software
+ * exception: injected as one, with its length, it pushes the address after
+ * it and leaves DR6 and DR7 alone, as INT1 does.
+ */
+static void reflect_db(struct vcpu *v, const struct vexit *e)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+	uint64_t dr6;
+
+	/* In an STI or MOV SS shadow with TF set, VM entry wants BS pending
+	 * (SDM §27.3.1.5), which a #DB exit does not save; injecting the
+	 * event discards it again (§27.6.3), as the delivery would have. */
+	if ((vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_TF) &&
+	    (vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)))
+		vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) | PENDING_DBG_BS);
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION) {
+		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_PRIV_SW_EXCEPTION | 1);
+		vmwrite(VMCS_ENTRY_INSTR_LEN, vmread(VMCS_EXIT_INSTR_LEN));
+		return;
+	}
+	asm volatile("mov %%db6, %0" : "=r"(dr6));
+	dr6 = (dr6 & ~X86_DR6_B0_3) | (e->info & (X86_DR6_B0_3 | X86_DR6_BD | X86_DR6_BS));
+	asm volatile("mov %0, %%db6" ::"r"(dr6));
+	vmwrite(VMCS_GUEST_DR7, vmread(VMCS_GUEST_DR7) & ~X86_DR7_GD);
+	vmx_inject_exception(v, 1, false, 0);
+}
+
+/*
+ * The single-step trap of an emulated instruction: #DB at the next RIP
+ * with DR6.BS. If that instruction ran in a MOV SS shadow, the exit saved
+ * the debug traps of MOV SS that the shadow held back (its own single
+ * step, a data breakpoint on its operand) as pending debug exceptions:
+ * they are due at the same boundary, so this one #DB reports them all and
+ * they are no longer pending (an injected event would discard them
+ * anyway, SDM §27.6.3). DR6 is the guest's while it runs
+ * (guest_cpu_switch()); injection does not touch it (§27.6.1.2). As an
+ * injected event it comes before any interrupt, which waits for the window.
+ */
+static void single_step_trap(struct vcpu *v)
+{
+	uint64_t dr6, pending = vmread(VMCS_GUEST_PENDING_DBG);
+
+	asm volatile("mov %%db6, %0" : "=r"(dr6));
+	dr6 |= X86_DR6_BS;
+	if (pending & PENDING_DBG_ENABLED)
+		dr6 = (dr6 & ~X86_DR6_B0_3) | (pending & PENDING_DBG_B0_3);
+	asm volatile("mov %0, %%db6" ::"r"(dr6));
+	vmwrite(VMCS_GUEST_PENDING_DBG, 0);
+	vmx_inject_exception(v, 1, false, 0);
+}
+
 /* Carry out what the handler decided. */
 static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 {
 	switch (act) {
 	case VEXIT_SKIP:
 		skip_instruction(e->insn_len);
-		/* The single-step trap of the emulated instruction: #DB at the
-		 * next RIP with DR6.BS set. The guest's DR6 is the hardware's
-		 * while it runs (guest_cpu_switch()); injection does not touch
-		 * it (SDM §26.6.1.2). As an injected event it comes before any
-		 * interrupt, which waits for the window. */
-		if (e->single_step) {
-			uint64_t dr6;
-
-			asm volatile("mov %%db6, %0" : "=r"(dr6));
-			asm volatile("mov %0, %%db6" ::"r"(dr6 | X86_DR6_BS));
-			vmx_inject_exception(v, 1, false, 0);
-			/* A BS the exit saved (instruction in a MOV SS shadow) is
-			 * this same trap: deliver it once. */
-			vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) & ~X86_DR6_BS);
-		}
+		if (e->single_step)
+			single_step_trap(v);
 		break;
 	case VEXIT_INJECT:
-		vmx_inject_exception(v, e->vector, e->has_error, e->error);
+		if (e->kind == VEXIT_REFLECT && e->vector == 1)
+			reflect_db(v, e);
+		else
+			vmx_inject_exception(v, e->vector, e->has_error, e->error);
 		break;
 	case VEXIT_RESUME:
 	case VEXIT_STOP:
@@ -276,33 +373,61 @@ static void requeue_vectoring_event(void)
  */
 static void deliver_interrupts(struct vcpu *v)
 {
-	bool from_pic, window = false;
+	bool from_pic, window = false, nmi_window = false;
 	int vec;
 
+	/* Debug traps held over an emulated instruction by a MOV SS shadow
+	 * that has ended (skip_instruction()) are delivered right after entry
+	 * and outrank NMIs and interrupts (SDM Vol. 3A Table 6-2); injecting
+	 * one of those instead would discard them (§27.6.3). They wait for
+	 * their windows, which open after the #DB. */
+	bool debug_due = (vmread(VMCS_GUEST_PENDING_DBG) & (PENDING_DBG_BS | PENDING_DBG_ENABLED)) &&
+			 !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTR_BLOCK_MOV_SS);
+
 	/* A self-NMI, unless NMIs are blocked (virtual-NMI blocking until the
-	 * handler's IRET) or MOV SS/STI blocking is in effect; else it waits
-	 * for a later entry. */
-	if (lapic_nmi_pending(&v->lapic) && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
-	    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 0xb)) {
-		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
-		lapic_nmi_ack(&v->lapic);
+	 * handler's IRET, MOV SS or STI blocking) or another event goes
+	 * first. Then it waits for an exit as soon as it can go in: NMI-window
+	 * exiting (after that IRET, after the event's delivery); for STI
+	 * blocking alone the interrupt window (IF is 1), since a CPU may let
+	 * the NMI window through STI blocking but refuse to inject an NMI
+	 * there (SDM §26.7.6, §27.3.1.5). */
+	if (lapic_nmi_pending(&v->lapic)) {
+		uint32_t block = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+				 (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS | INTR_BLOCK_NMI);
+		bool busy = (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) || debug_due;
+
+		if (!busy && !block) {
+			vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+			lapic_nmi_ack(&v->lapic);
+		} else if (!busy && block == INTR_BLOCK_STI) {
+			window = true;
+		} else {
+			nmi_window = true;
+		}
 	}
 	vec = vcpu_irq_pending(v, &from_pic); /* no VMCS access when idle */
 
-	if (vec >= 0 && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
-		if ((vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) &&
+	/* An interrupt that cannot go in now, also behind an event being
+	 * injected, asks for the window: an exit as soon as the guest can
+	 * take it (after that event's handler, if it runs with IF=0). */
+	if (vec >= 0) {
+		if (!(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+		    (vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) && !debug_due &&
 		    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 3)) {
 			vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
 			vcpu_irq_ack(v, vec, from_pic);
+			v->arch.vmx.irq_from_pic = from_pic;
 		} else {
 			window = true;
 		}
 	}
-	if (window != v->arch.vmx.intr_window) {
-		uint32_t proc = (uint32_t)vmread(VMCS_PROC_CTLS);
+	if (window != v->arch.vmx.intr_window || nmi_window != v->arch.vmx.nmi_window) {
+		uint32_t proc = (uint32_t)vmread(VMCS_PROC_CTLS) & ~(PROC_INTR_WINDOW | PROC_NMI_WINDOW);
 
-		vmwrite(VMCS_PROC_CTLS, window ? proc | PROC_INTR_WINDOW : proc & ~PROC_INTR_WINDOW);
+		vmwrite(VMCS_PROC_CTLS, proc | (window ? PROC_INTR_WINDOW : 0) |
+						(nmi_window ? PROC_NMI_WINDOW : 0));
 		v->arch.vmx.intr_window = window;
+		v->arch.vmx.nmi_window = nmi_window;
 	}
 }
 

@@ -153,6 +153,18 @@ void lapic_ack(struct lapic *l, uint8_t vector)
 	l->isr[vector / 64] |= 1ULL << (vector % 64);
 }
 
+void lapic_unack(struct lapic *l, uint8_t vector)
+{
+	l->isr[vector / 64] &= ~(1ULL << (vector % 64));
+	l->irr[vector / 64] |= 1ULL << (vector % 64);
+}
+
+void lapic_nmi_unack(struct lapic *l)
+{
+	l->nmi_pending = true;
+	l->nmis--;
+}
+
 bool lapic_accepts_extint(const struct lapic *l)
 {
 	/* A disabled APIC (globally or by software): the PIC goes straight through. */

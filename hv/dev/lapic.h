@@ -66,10 +66,16 @@ void lapic_set_tpr(struct lapic *l, uint8_t tpr);
 /* A self-NMI (ICR) waits for delivery; lapic_nmi_ack once injected. */
 bool lapic_nmi_pending(const struct lapic *l);
 void lapic_nmi_ack(struct lapic *l);
+/* The injected NMI did not reach the guest (an exception raised during its
+ * delivery goes first): it waits for delivery again. */
+void lapic_nmi_unack(struct lapic *l);
 /* Highest pending vector the processor priority allows, or -1. */
 int lapic_pending(const struct lapic *l);
 /* The vector was injected: move it from IRR to ISR. */
 void lapic_ack(struct lapic *l, uint8_t vector);
+/* Undo lapic_ack() of vector, whose delivery did not reach the guest: it is
+ * requested again (IRR), no longer in service. */
+void lapic_unack(struct lapic *l, uint8_t vector);
 /* Does LINT0 take 8259 interrupts (ExtINT, unmasked)? */
 bool lapic_accepts_extint(const struct lapic *l);
 

@@ -88,6 +88,23 @@ void pic_ack(struct pic *p)
 	update_cascade(p);
 }
 
+void pic_unack(struct pic *p, int vector)
+{
+	for (int i = 1; i >= 0; i--) {
+		struct pic_chip *c = &p->chip[i];
+		int l = vector - c->base;
+
+		if (l < 0 || l > 7 || !(c->isr & (1u << l)))
+			continue;
+		c->isr &= (uint8_t)~(1u << l);
+		c->irr |= (uint8_t)(1u << l);
+		if (i == 1)
+			p->chip[0].isr &= (uint8_t)~(1u << 2); /* the cascade line */
+		break;
+	}
+	update_cascade(p);
+}
+
 static void command(struct pic *p, struct pic_chip *c, uint8_t v)
 {
 	if (v & 0x10) { /* ICW1 */

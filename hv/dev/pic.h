@@ -30,6 +30,9 @@ void pic_set_irq(struct pic *p, unsigned int irq, bool level);
 int pic_pending(const struct pic *p);
 /* The CPU took the interrupt: in-service until EOI. */
 void pic_ack(struct pic *p);
+/* Undo pic_ack() of vector, whose delivery did not reach the guest: its
+ * line is requested again, no longer in service. */
+void pic_unack(struct pic *p, int vector);
 /* Port I/O on 0x20, 0x21, 0xa0, 0xa1 (and the ELCR ports 0x4d0/0x4d1). */
 bool pic_io(struct pic *p, uint16_t port, bool in, uint32_t *val);
 

@@ -25,7 +25,8 @@ START_TEST(full_config)
 			       "\n"
 			       "vm name=a image=a.elf mem=2M\n"
 			       "vm  name=b-2  image=b.elf  mem=1G cmdline=\"console=ttyS0 quiet\"\r\n"
-			       "vm name=c image=c.elf mem=1M after=b-2 delay_ms=1500 on_reset=stop\n"
+			       "vm name=c image=c.elf mem=1M after=b-2 delay_ms=1500 on_reset=stop "
+			       "time_limit_ms=2000\n"
 			       "vm name=d image=d.elf mem=1M on_reset=restart\n"),
 			 0);
 	ck_assert_uint_eq(cfg.pool_bytes, 64ULL << 20);
@@ -41,6 +42,8 @@ START_TEST(full_config)
 	ck_assert(!cfg.vms[0].reset_stops); /* restart is the default */
 	ck_assert(cfg.vms[2].reset_stops);
 	ck_assert(!cfg.vms[3].reset_stops);
+	ck_assert_uint_eq(cfg.vms[0].time_limit_ms, 0);
+	ck_assert_uint_eq(cfg.vms[2].time_limit_ms, 2000);
 	ck_assert_str_eq(cfg.vms[0].name, "a");
 	ck_assert_str_eq(cfg.vms[0].image, "a.elf");
 	ck_assert_uint_eq(cfg.vms[0].mem_bytes, 2ULL << 20);
@@ -111,6 +114,9 @@ static const struct {
 	{ "vm name=a image=a mem=2M delay_ms=soon\n", "line 1: bad delay_ms (at most 3600000)" },
 	{ "vm name=a image=a mem=2M delay_ms=3600001\n", "line 1: bad delay_ms (at most 3600000)" },
 	{ "vm name=a image=a mem=2M on_reset=halt\n", "line 1: on_reset must be restart or stop" },
+	{ "vm name=a image=a mem=2M time_limit_ms=0\n", "line 1: bad time_limit_ms (1 to 3600000)" },
+	{ "vm name=a image=a mem=2M time_limit_ms=3600001\n",
+	  "line 1: bad time_limit_ms (1 to 3600000)" },
 };
 
 START_TEST(rejects_with_line_numbers)

@@ -1026,6 +1026,54 @@ START_TEST(hlt_under_tf_keeps_the_trap)
 }
 END_TEST
 
+/* An event whose delivery (a push onto a stack in the APIC page) takes the
+ * fault: the instruction at RIP is not what accessed the device, so it is
+ * not emulated; the VM stops with a message, the APIC is untouched. */
+START_TEST(mmio_during_event_delivery_stops)
+{
+	struct vexit e = rec(VEXIT_GPT_FAULT, 0);
+	uint64_t tpr = 0;
+
+	ram[0x1000] = 0x89; /* mov %ecx,(%rax): would write the TPR */
+	ram[0x1001] = 0x08;
+	e.rip = 0x1000;
+	e.fault.gpa = 0xfee00080;
+	e.fault.access = VEXIT_ACCESS_WRITE;
+	e.fault.vectoring = true;
+	v->regs.rax = 0xfee00080;
+	v->regs.rcx = 0x20;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
+	ck_assert_uint_eq(seen.crashes, 1);
+	ck_assert(lapic_mmio(v, 0xfee00080, 4, false, &tpr));
+	ck_assert_uint_eq(tpr, 0);
+}
+END_TEST
+
+/* SDM Vol. 3A Table 6-5: which exception a second one raised during the
+ * delivery of a first becomes. */
+START_TEST(double_fault_rules)
+{
+	ck_assert_int_eq(vexit_exception_after(13, 11), 8);  /* contributory twice */
+	ck_assert_int_eq(vexit_exception_after(0, 13), 8);
+	ck_assert_int_eq(vexit_exception_after(14, 14), 8);  /* page fault twice */
+	ck_assert_int_eq(vexit_exception_after(14, 13), 8);
+	ck_assert_int_eq(vexit_exception_after(14, 20), 8);  /* #VE is page-fault class */
+	ck_assert_int_eq(vexit_exception_after(13, 14), 14); /* contributory, then #PF */
+	ck_assert_int_eq(vexit_exception_after(13, 20), 20);
+	ck_assert_int_eq(vexit_exception_after(6, 13), 13);  /* benign first */
+	ck_assert_int_eq(vexit_exception_after(17, 20), 20);
+	ck_assert_int_eq(vexit_exception_after(13, 17), 17); /* benign second */
+	ck_assert_int_eq(vexit_exception_after(8, 13), -1);  /* after #DF: shutdown */
+	ck_assert_int_eq(vexit_exception_after(8, 14), -1);
+	ck_assert_int_eq(vexit_exception_after(8, 1), 1);
+	/* RF=1 is pushed with faults, not with #DB, traps or aborts. */
+	ck_assert(vexit_exception_is_fault(13) && vexit_exception_is_fault(6) &&
+		  vexit_exception_is_fault(14) && vexit_exception_is_fault(20));
+	ck_assert(!vexit_exception_is_fault(1) && !vexit_exception_is_fault(3) &&
+		  !vexit_exception_is_fault(8) && !vexit_exception_is_fault(18));
+}
+END_TEST
+
 START_TEST(tsc_write_offset_and_adjust)
 {
 	/* IA32_TSC := 1000 at host 5000: RDTSC continues from 1000. */
@@ -1087,6 +1135,8 @@ Suite *vexit_suite(void)
 	tcase_add_test(t, cr4_bits_follow_cpuid);
 	tcase_add_test(t, cr0_checks_and_shadowed_bits);
 	tcase_add_test(t, long_mode_in_and_out);
+	tcase_add_test(t, double_fault_rules);
+	tcase_add_test(t, mmio_during_event_delivery_stops);
 	tcase_add_test(t, pae_paging_loads_pdptes);
 	tcase_add_test(t, cr8_is_the_apic_tpr);
 	tcase_add_test(t, cache_flush_pause_and_absent_insns);

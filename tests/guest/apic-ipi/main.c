@@ -6,7 +6,9 @@
  * destination and to all including self are delivered; to all excluding
  * self, another ID or another logical bit they are not; a vector below 16
  * sets ESR "send illegal vector". An NMI to our ID runs the NMI handler,
- * and a second one after its IRET runs it again. Then MOV in its widths and
+ * and a second one after its IRET runs it again; one the NMI handler sends
+ * itself waits for the handler's IRET and is delivered right after it,
+ * once, not nested. Then MOV in its widths and
  * moffs form, MOVZX/MOVSX, OR/AND/ADD/SUB/XOR/CMP/TEST, XCHG and REP
  * MOVS/STOS, each checked against the register it touched.
  */
@@ -23,15 +25,26 @@ DEFINE_ISR(0x83)
 DEFINE_ISR(0x84)
 DEFINE_ISR(0x85)
 
-static volatile uint64_t nmis;
+static volatile uint64_t nmis, nmi_depth, nmi_max_depth, nmi_resend;
 
 __attribute__((interrupt)) static void nmi_handler(struct interrupt_frame *f)
 {
+	if (++nmi_depth > nmi_max_depth)
+		nmi_max_depth = nmi_depth;
 	nmis++;
+	if (nmi_resend) {
+		/* A self-NMI from inside the handler: blocked until our IRET. */
+		nmi_resend = 0;
+		apic_wr(APIC_ICR, ICR_NMI | ICR_ASSERT);
+		spin_tsc(100000);
+	}
+	nmi_depth--;
 }
 
 static void ipis(void)
 {
+	uint64_t r;
+
 	asm volatile("sti");
 	apic_wr(APIC_ICR_HIGH, 0);
 	apic_wr(APIC_ICR, ICR_SELF | 0x80);
@@ -71,6 +84,23 @@ static void ipis(void)
 	apic_wr(APIC_ICR, ICR_NMI | ICR_ASSERT);
 	EXPECT(wait_for(&nmis, 2, MAX_WAIT));
 	gprintf("self-NMI: %lu delivered\n", nmis);
+
+	/* A self-NMI sent by the NMI handler: pending while the handler runs
+	 * (NMIs blocked until its IRET), delivered at the instruction
+	 * boundary right after that IRET, so before our next instruction
+	 * reads the count (SDM Vol. 3A §6.7.1, "Handling Multiple NMIs"). */
+	nmis = 0;
+	nmi_max_depth = 0;
+	nmi_resend = 1;
+	apic_wr(APIC_ICR, ICR_NMI | ICR_ASSERT);
+	asm volatile("" ::: "memory");
+	r = nmis;
+	spin_tsc(1000000);
+	gprintf("self-NMI from the NMI handler: %lu after the IRET, %lu in all, nesting depth %lu\n",
+		r, nmis, nmi_max_depth);
+	EXPECT_EQ(r, 2);
+	EXPECT_EQ(nmis, 2);
+	EXPECT_EQ(nmi_max_depth, 1);
 }
 
 static void mmio_forms(void)

@@ -10,6 +10,16 @@
  *   delivered once, with the right return RIP and error code.
  * - #GP through a not-present gate (and the injected #GP): #DF, error 0.
  * - INTO raises #UD in 64-bit mode.
+ * - #DB as the CPU delivers it, although both back ends intercept it (each
+ *   delivery an exit, against the #DB loop of tests/guest/db-loop): a data
+ *   breakpoint, an instruction breakpoint (RF=0 pushed, the handler sets RF
+ *   to go on), a single step, general detect (BD, DR7.GD clear in the
+ *   handler, RF as it was), INT1 (ICEBP) and INT3: vector, return RIP,
+ *   DR6, DR7 and the pushed RF; 16 of them are at least 16 exits.
+ * - #DB around MOV SS: traps held over the next instruction (also one that
+ *   exits: CPUID, an APIC write raising a self-IPI), general detect not.
+ * - RF: pushed as 1 with the faults the host raises for the instructions it
+ *   emulates (#GP, #UD), clear after one it completed.
  */
 #include "hvtest.h"
 
@@ -22,6 +32,9 @@ struct ev_frame {
 
 #define EV_MAX 8
 static volatile uint64_t ev_count, ev_vec[EV_MAX], ev_err[EV_MAX], ev_rip[EV_MAX], ev_dr6[EV_MAX];
+static volatile uint64_t ev_rflags[EV_MAX], ev_dr7[EV_MAX];
+/* Set RF in the frame (to go on after an instruction breakpoint). */
+static volatile bool ev_set_rf;
 /* Where the handler sends the guest back to (0: the return RIP), and the
  * return RIP at which it stops single-stepping. */
 static volatile uint64_t ev_resume, ev_stop_rip;
@@ -51,16 +64,21 @@ asm(".text\n"
 void ev_handler(struct ev_frame *f);
 void ev_handler(struct ev_frame *f)
 {
-	uint64_t n = ev_count++, dr6;
+	uint64_t n = ev_count++, dr6, dr7;
 
 	asm volatile("mov %%db6, %0" : "=r"(dr6));
+	asm volatile("mov %%db7, %0" : "=r"(dr7));
 	asm volatile("mov %0, %%db6" ::"r"(0xffff0ff0UL));
 	if (n < EV_MAX) {
 		ev_vec[n] = f->vector;
 		ev_err[n] = f->error;
 		ev_rip[n] = f->rip;
 		ev_dr6[n] = dr6;
+		ev_dr7[n] = dr7;
+		ev_rflags[n] = f->rflags;
 	}
+	if (ev_set_rf)
+		f->rflags |= 1UL << 16;
 	if (n >= EV_MAX || f->rip == ev_stop_rip || f->vector != 1)
 		f->rflags &= ~0x100UL; /* TF off */
 	if ((f->cs & 3) == 3) {
@@ -118,8 +136,9 @@ static void ev_reset(void)
 	ev_count = 0;
 	ev_resume = 0;
 	ev_stop_rip = 0;
+	ev_set_rf = false;
 	for (int i = 0; i < EV_MAX; i++)
-		ev_vec[i] = ev_err[i] = ev_rip[i] = ev_dr6[i] = ~0ULL;
+		ev_vec[i] = ev_err[i] = ev_rip[i] = ev_dr6[i] = ev_dr7[i] = ev_rflags[i] = ~0ULL;
 }
 
 /* Exactly one event: vector, error code, return RIP. */
@@ -352,6 +371,8 @@ static void alignment_check(void)
 		return;
 	}
 	expect_one("#AC on an unaligned load at CPL 3", 17, 0, (uint64_t)ac_load);
+	if (ev_count == 1 && !(ev_rflags[0] & (1UL << 16)))
+		test_fail("#AC: pushed RFLAGS %#lx, expected RF=1 (a fault)", ev_rflags[0]);
 	stats_get(&before);
 	for (int i = 0; i < 16; i++)
 		ac_run((const uint8_t *)words + 2);
@@ -362,23 +383,342 @@ static void alignment_check(void)
 		test_fail("16 #AC took %lu exits: #AC is not intercepted", after.exits - before.exits);
 }
 
+#define RF (1UL << 16)
+#define DR6_INIT 0xffff0ff0UL /* what the handler leaves in DR6 */
+#define DR7_INIT 0x400UL
+#define DR7_L0 1UL
+#define DR7_GD (1UL << 13)
+#define DR7_W0_8 ((1UL << 16) | (2UL << 18)) /* R/W0 = 01 (writes), LEN0 = 8 bytes */
+
+/* The first event: a #DB (or vector vec) with this DR6, DR7 and pushed RF. */
+static void expect_db(const char *what, uint64_t vec, uint64_t dr6, uint64_t dr7, uint64_t rf)
+{
+	if (ev_count < 1 || ev_vec[0] != vec)
+		return; /* expect_one() said so */
+	if (ev_dr6[0] != dr6)
+		test_fail("%s: DR6 %#lx in the handler, expected %#lx", what, ev_dr6[0], dr6);
+	if (ev_dr7[0] != dr7)
+		test_fail("%s: DR7 %#lx in the handler, expected %#lx", what, ev_dr7[0], dr7);
+	if ((ev_rflags[0] & RF) != rf)
+		test_fail("%s: pushed RFLAGS %#lx, expected RF=%lu", what, ev_rflags[0], rf >> 16);
+}
+
+/* QEMU's TCG CPU ("QEMU TCG CPU version ..." in the brand string). */
+static bool qemu_tcg(void)
+{
+	uint32_t r[4];
+
+	cpuid(0x80000002, &r[0], &r[1], &r[2], &r[3]);
+	return r[0] == 0x554d4551; /* "QEMU" */
+}
+
 /*
- * On AMD SVM the host intercepts #DB too, for the reason it intercepts #AC:
- * a data breakpoint on the #DB handler's own stack would make each delivery
- * raise #DB again inside the CPU, with no exit (CVE-2015-8104). 16 single
- * steps over a NOP are then at least 16 exits (and each is one #DB with
- * BS, as without the intercept). VT-x needs no such guard.
+ * #DB as the hardware delivers it. Both back ends intercept #DB (the loop
+ * of tests/guest/db-loop); what the guest sees must not change. Each case
+ * starts with DR6 = DR6_INIT and checks one #DB: vector, return RIP, DR6
+ * and DR7 in the handler, RF in the pushed RFLAGS (SDM §17.3.1.1: as it
+ * was for traps and for instruction breakpoints; general detect is a fault
+ * that, on hardware, also leaves RF as it was).
+ */
+static void debug_exceptions(void)
+{
+	static volatile uint64_t watch;
+	uint64_t at, next;
+
+	/* A data write breakpoint: a trap after the write, DR6.B0. */
+	ev_reset();
+	asm volatile("mov %0, %%db0" ::"r"(&watch));
+	asm volatile("mov %0, %%db7" ::"r"(DR7_INIT | DR7_L0 | DR7_W0_8));
+	asm volatile("movq $1, %[w]\n 1: leaq 1b(%%rip), %[n]" : [w] "=m"(watch), [n] "=r"(next));
+	asm volatile("mov %0, %%db7" ::"r"(DR7_INIT));
+	expect_one("data breakpoint", 1, 0, next);
+	expect_db("data breakpoint", 1, DR6_INIT | 1, DR7_INIT | DR7_L0 | DR7_W0_8, 0);
+
+	/* An instruction breakpoint: a fault at the NOP, RF=0 pushed; the
+	 * handler sets RF, and the NOP then runs once. */
+	ev_reset();
+	ev_set_rf = true;
+	asm volatile("leaq 1f(%%rip), %[a]\n mov %[a], %%db0\n mov %[d7], %%db7\n"
+		     "1: nop\n mov %[d7i], %%db7"
+		     : [a] "=&r"(at)
+		     : [d7] "r"(DR7_INIT | DR7_L0), [d7i] "r"(DR7_INIT));
+	expect_one("instruction breakpoint", 1, 0, at);
+	expect_db("instruction breakpoint", 1, DR6_INIT | 1, DR7_INIT | DR7_L0, 0);
+
+	/* A single step: a trap after the NOP, DR6.BS. */
+	ev_reset();
+	asm volatile("leaq 1f(%%rip), %%rax\n movq %%rax, %[s]\n" TF_ON(0) "nop\n 1:"
+		     : [s] "=m"(ev_stop_rip)
+		     :
+		     : "rax", "memory");
+	expect_one("single step", 1, 0, ev_stop_rip);
+	expect_db("single step", 1, DR6_INIT | (1UL << 14), DR7_INIT, 0);
+
+	/* General detect: a fault at the MOV DR, DR6.BD, and DR7.GD clear in
+	 * the handler, so that the MOV runs again, once. */
+	ev_reset();
+	asm volatile("leaq 1f(%%rip), %[a]\n mov %[gd], %%db7\n"
+		     "1: mov %%db0, %[n]"
+		     : [a] "=&r"(at), [n] "=r"(next)
+		     : [gd] "r"(DR7_INIT | DR7_GD));
+	asm volatile("mov %0, %%db7" ::"r"(DR7_INIT));
+	if (ev_count == 0 && qemu_tcg()) {
+		gprintf("general detect: no #DB (QEMU/TCG 7.2 does not implement DR7.GD); skipped\n");
+	} else {
+		expect_one("general detect", 1, 0, at);
+		expect_db("general detect", 1, DR6_INIT | (1UL << 13), DR7_INIT, 0);
+	}
+
+	/* INT1 (ICEBP): a trap-like #DB after it; DR6 and DR7 unchanged.
+	 * QEMU/TCG takes INT1 as a stop for its own debugger and halts. */
+	ev_reset();
+	if (qemu_tcg()) {
+		gprintf("INT1: QEMU/TCG stops the machine at INT1; skipped\n");
+	} else {
+		asm volatile("mov %[d7], %%db7\n .byte 0xf1\n 1: leaq 1b(%%rip), %[n]\n"
+			     "mov %[d7i], %%db7"
+			     : [n] "=r"(next)
+			     : [d7] "r"(DR7_INIT | (1UL << 9)), [d7i] "r"(DR7_INIT));
+		expect_one("INT1", 1, 0, next);
+		expect_db("INT1", 1, DR6_INIT, DR7_INIT | (1UL << 9), 0);
+	}
+
+	/* INT3: #BP after it, DR6 unchanged. */
+	ev_reset();
+	asm volatile("int3\n 1: leaq 1b(%%rip), %[n]" : [n] "=r"(next));
+	expect_one("INT3", 3, 0, next);
+	expect_db("INT3", 3, DR6_INIT, DR7_INIT, 0);
+	gprintf("#DB: data and instruction breakpoints, single step, general detect, INT1, INT3 "
+		"checked\n");
+}
+
+/* Every event of a failed case, for the log. */
+static void ev_dump(const char *what)
+{
+	for (uint64_t i = 0; i < ev_count && i < EV_MAX; i++)
+		gprintf("  %s: event %lu: vector %lu RIP %#lx DR6 %#lx RF %lu\n", what, i, ev_vec[i],
+			ev_rip[i], ev_dr6[i], (ev_rflags[i] >> 16) & 1);
+}
+
+/* Event i: this vector, return RIP and DR6 (~0: any DR6). */
+static bool ev_is(uint64_t i, uint64_t vec, uint64_t rip, uint64_t dr6)
+{
+	return i < ev_count && i < EV_MAX && ev_vec[i] == vec && ev_rip[i] == rip &&
+	       (dr6 == ~0ULL || ev_dr6[i] == dr6);
+}
+
+static void expect_events(const char *what, bool ok)
+{
+	if (!ok) {
+		test_fail("%s: %lu events, not as the SDM gives them", what, ev_count);
+		ev_dump(what);
+	}
+}
+
+#define DR7_RW0_2 ((3UL << 16) | (1UL << 18)) /* R/W0 = 11 (reads and writes), LEN0 = 2 */
+#define DR6_B0 1UL
+#define DR6_BD (1UL << 13)
+#define DR6_BS (1UL << 14)
+#define APIC_PAGE 0xfee00000UL
+
+static uint16_t ss_sel; /* what MOV SS loads: the SS we run on */
+
+/*
+ * #DB and MOV SS (SDM Vol. 3A §6.8.3, "Masking Exceptions and Interrupts
+ * When Switching Stacks"): debug traps of MOV SS (its single step, a data
+ * breakpoint on its operand) are held until after the next instruction and
+ * then come before interrupts (Table 6-2: traps on the previous instruction
+ * outrank NMIs and interrupts); faults of the next instruction (general
+ * detect) are not held. What the CPU leaves open (an instruction
+ * breakpoint right after MOV SS "may not be triggered") is checked loosely.
+ * Where the next instruction exits (CPUID, an APIC write) the hypervisor
+ * must keep the held trap: one #DB after the instruction with every cause
+ * in DR6, before the interrupt that instruction raised. QEMU/TCG does not
+ * hold data breakpoints over the next instruction and has no general
+ * detect: those cases are only reported there.
+ */
+static void mov_ss_debug(void)
+{
+	bool q = qemu_tcg();
+	uint64_t l1, l2, l3, dummy;
+	static volatile uint64_t watch;
+
+	asm volatile("movw %%ss, %0" : "=m"(ss_sel));
+
+	/* A data breakpoint on the MOV SS operand: one #DB after the NOP. */
+	ev_reset();
+	asm volatile("mov %0, %%db0" ::"r"(&ss_sel));
+	asm volatile("leaq 1f(%%rip), %[l1]\n leaq 2f(%%rip), %[l2]\n mov %[d7], %%db7\n"
+		     "movw %[ss], %%ss\n 1: nop\n 2: mov %[d7i], %%db7"
+		     : [l1] "=&r"(l1), [l2] "=&r"(l2)
+		     : [d7] "r"(DR7_INIT | DR7_L0 | DR7_RW0_2), [d7i] "r"(DR7_INIT), [ss] "m"(ss_sel));
+	if (q && ev_count == 1 && ev_is(0, 1, l1, DR6_INIT | DR6_B0))
+		gprintf("MOV SS (data breakpoint); NOP: #DB before the NOP (QEMU/TCG)\n");
+	else
+		expect_events("MOV SS (data breakpoint); NOP",
+			      ev_count == 1 && ev_is(0, 1, l2, DR6_INIT | DR6_B0));
+
+	/* MOV SS; a write that hits a data breakpoint: #DB after the write. */
+	ev_reset();
+	asm volatile("mov %0, %%db0" ::"r"(&watch));
+	asm volatile("leaq 1f(%%rip), %[l1]\n mov %[d7], %%db7\n"
+		     "movw %[ss], %%ss\n movq $1, %[w]\n 1: mov %[d7i], %%db7"
+		     : [l1] "=&r"(l1), [w] "=m"(watch)
+		     : [d7] "r"(DR7_INIT | DR7_L0 | DR7_W0_8), [d7i] "r"(DR7_INIT), [ss] "m"(ss_sel));
+	expect_events("MOV SS; write to a data breakpoint",
+		      ev_count == 1 && ev_is(0, 1, l1, DR6_INIT | DR6_B0));
+
+	/* TF; MOV SS; MOV DR under DR7.GD: the general-detect fault at the MOV
+	 * DR is not held (DR6.BD; the MOV SS single step may be reported with
+	 * it or lost), then single steps after the MOV DR and the NOP. */
+	ev_reset();
+	asm volatile("leaq 1f(%%rip), %[l1]\n leaq 2f(%%rip), %[l2]\n leaq 3f(%%rip), %[l3]\n"
+		     "mov %[gd], %%db7\n" TF_ON(0)
+		     "movw %[ss], %%ss\n 1: mov %%db0, %%rax\n 2: nop\n 3:"
+		     "pushfq\n andq $~0x100, (%%rsp)\n popfq\n"
+		     : [l1] "=&r"(l1), [l2] "=&r"(l2), [l3] "=&r"(l3)
+		     : [gd] "r"(DR7_INIT | DR7_GD), [ss] "m"(ss_sel)
+		     : "rax", "memory");
+	asm volatile("mov %0, %%db7" ::"r"(DR7_INIT));
+	if (q && ev_count >= 2 && ev_is(0, 1, l2, DR6_INIT | DR6_BS))
+		gprintf("TF; MOV SS; MOV DR under GD: no general detect (QEMU/TCG)\n");
+	else
+		expect_events("TF; MOV SS; MOV DR under GD",
+			      ev_count >= 3 && ev_is(0, 1, l1, ~0ULL) && (ev_dr6[0] & DR6_BD) &&
+				      (ev_dr6[0] & ~DR6_BS) == (DR6_INIT | DR6_BD) &&
+				      ev_dr7[0] == DR7_INIT && ev_is(1, 1, l2, DR6_INIT | DR6_BS) &&
+				      ev_is(2, 1, l3, DR6_INIT | DR6_BS));
+
+	/* TF and a data breakpoint on the MOV SS operand; CPUID (an exit):
+	 * both traps held to after CPUID, as one #DB with B0 and BS. */
+	ev_reset();
+	asm volatile("mov %0, %%db0" ::"r"(&ss_sel));
+	asm volatile("leaq 1f(%%rip), %[l1]\n movq %[l1], %[s]\n mov %[d7], %%db7\n"
+		     "xorl %%eax, %%eax\n xorl %%ecx, %%ecx\n" TF_ON(0)
+		     "movw %[ss], %%ss\n cpuid\n 1: mov %[d7i], %%db7"
+		     : [l1] "=&r"(l1), [s] "=m"(ev_stop_rip)
+		     : [d7] "r"(DR7_INIT | DR7_L0 | DR7_RW0_2), [d7i] "r"(DR7_INIT), [ss] "m"(ss_sel)
+		     : "rax", "rbx", "rcx", "rdx", "memory");
+	if (q && ev_count == 2 && ev_vec[0] == 1 && ev_dr6[0] == (DR6_INIT | DR6_B0))
+		gprintf("TF, MOV SS (data breakpoint); CPUID: B0 before CPUID (QEMU/TCG)\n");
+	else
+		expect_events("TF, MOV SS (data breakpoint); CPUID",
+			      ev_count == 1 && ev_is(0, 1, l1, DR6_INIT | DR6_B0 | DR6_BS));
+
+	/* A data breakpoint on the MOV SS operand, then a self-IPI written to
+	 * the APIC (an exit) with IF=1: the #DB after the write, then the
+	 * interrupt (after the #DB handler's IRET, at the same RIP). */
+	ev_reset();
+	*(volatile uint32_t *)(APIC_PAGE + 0xf0) = 0x1ff; /* SVR: APIC on */
+	asm volatile("mov %0, %%db0" ::"r"(&ss_sel));
+	asm volatile("leaq 1f(%%rip), %[l1]\n mov %[d7], %%db7\n sti\n nop\n"
+		     "movw %[ss], %%ss\n movl %[icr], (%[apic])\n 1: cli\n mov %[d7i], %%db7"
+		     : [l1] "=&r"(l1)
+		     : [d7] "r"(DR7_INIT | DR7_L0 | DR7_RW0_2), [d7i] "r"(DR7_INIT), [ss] "m"(ss_sel),
+		       [icr] "r"(0x40000 | 64), [apic] "r"(APIC_PAGE + 0x300)
+		     : "memory");
+	*(volatile uint32_t *)(APIC_PAGE + 0xb0) = 0; /* EOI */
+	if (q && ev_count == 2 && ev_vec[0] == 1 && ev_is(1, 64, l1, ~0ULL))
+		gprintf("MOV SS (data breakpoint); self-IPI: B0 before the write (QEMU/TCG)\n");
+	else
+		expect_events("MOV SS (data breakpoint); self-IPI",
+			      ev_count == 2 && ev_is(0, 1, l1, DR6_INIT | DR6_B0) &&
+				      ev_is(1, 64, l1, ~0ULL));
+
+	/* INT3 and INT1 right after MOV SS under TF: the MOV SS single step is
+	 * not delivered before them; INT1's #DB reports no BS. */
+	ev_reset();
+	asm volatile("leaq 1f(%%rip), %[l1]\n" TF_ON(0) "movw %[ss], %%ss\n int3\n 1:"
+		     "pushfq\n andq $~0x100, (%%rsp)\n popfq\n"
+		     : [l1] "=&r"(l1)
+		     : [ss] "m"(ss_sel)
+		     : "memory");
+	expect_events("TF; MOV SS; INT3", ev_count == 1 && ev_is(0, 3, l1, DR6_INIT));
+	if (!q) {
+		ev_reset();
+		ev_stop_rip = 0;
+		asm volatile("leaq 1f(%%rip), %[l1]\n movq %[l1], %[s]\n" TF_ON(0)
+			     "movw %[ss], %%ss\n .byte 0xf1\n 1:"
+			     "pushfq\n andq $~0x100, (%%rsp)\n popfq\n"
+			     : [l1] "=&r"(l1), [s] "=m"(ev_stop_rip)
+			     : [ss] "m"(ss_sel)
+			     : "memory");
+		expect_events("TF; MOV SS; INT1", ev_count == 1 && ev_is(0, 1, l1, DR6_INIT));
+	}
+
+	/* An instruction breakpoint on the instruction after MOV SS: if the
+	 * CPU reports it, once, at that instruction, with RF=0 pushed. */
+	ev_reset();
+	ev_set_rf = true;
+	asm volatile("leaq 1f(%%rip), %[l1]\n mov %[l1], %%db0\n mov %[d7], %%db7\n"
+		     "movw %[ss], %%ss\n 1: nop\n mov %[d7i], %%db7"
+		     : [l1] "=&r"(l1)
+		     : [d7] "r"(DR7_INIT | DR7_L0), [d7i] "r"(DR7_INIT), [ss] "m"(ss_sel));
+	expect_events("MOV SS; instruction breakpoint",
+		      ev_count == 0 || (ev_count == 1 && ev_is(0, 1, l1, DR6_INIT | DR6_B0) &&
+					!(ev_rflags[0] & RF)));
+	(void)dummy;
+	gprintf("#DB and MOV SS: data breakpoints, general detect, CPUID and a self-IPI in the "
+		"shadow, INT3/INT1, instruction breakpoint checked\n");
+}
+
+/*
+ * RF around instructions the host emulates. A fault it raises for one
+ * (#GP for RDMSR of an unknown MSR, #UD for MONITOR, which CPUID hides)
+ * pushes RF=1, as the CPU's own faults do (SDM §17.3.1.1), so that the
+ * handler's IRET does not meet an instruction breakpoint on it again; an
+ * emulated instruction that completes leaves RF clear, as any instruction
+ * does, so an instruction breakpoint on the next one hits (after an
+ * emulated write to the APIC page, whose EPT-violation exit saves RF=1).
+ */
+static void emulated_insn_rf(void)
+{
+	uint64_t at, next;
+
+	ev_reset();
+	asm volatile("leaq 1f(%%rip), %%rax\n movq %%rax, %[r]\n leaq 2f(%%rip), %[at]\n"
+		     "movl $0x4b564dff, %%ecx\n 2: rdmsr\n 1:"
+		     : [r] "=m"(ev_resume), [at] "=&r"(at)
+		     :
+		     : "rax", "rcx", "rdx", "memory");
+	expect_one("injected #GP (RDMSR)", 13, 0, at);
+	if (ev_count == 1 && !(ev_rflags[0] & RF))
+		test_fail("injected #GP (RDMSR): pushed RFLAGS %#lx, expected RF=1", ev_rflags[0]);
+
+	ev_reset();
+	asm volatile("leaq 1f(%%rip), %%rax\n movq %%rax, %[r]\n leaq 2f(%%rip), %[at]\n"
+		     "leaq %[r], %%rax\n xorl %%ecx, %%ecx\n xorl %%edx, %%edx\n 2: monitor\n 1:"
+		     : [r] "+m"(ev_resume), [at] "=&r"(at)
+		     :
+		     : "rax", "rcx", "rdx", "memory");
+	expect_one("injected #UD (MONITOR)", 6, 0, at);
+	if (ev_count == 1 && !(ev_rflags[0] & RF))
+		test_fail("injected #UD (MONITOR): pushed RFLAGS %#lx, expected RF=1", ev_rflags[0]);
+
+	/* An instruction breakpoint on the instruction after an APIC write. */
+	ev_reset();
+	ev_set_rf = true;
+	asm volatile("leaq 1f(%%rip), %[n]\n mov %[n], %%db0\n mov %[d7], %%db7\n"
+		     "movl %[zero], (%[tpr])\n 1: nop\n mov %[d7i], %%db7"
+		     : [n] "=&r"(next)
+		     : [d7] "r"(DR7_INIT | DR7_L0), [d7i] "r"(DR7_INIT), [zero] "r"(0),
+		       [tpr] "r"(APIC_PAGE + 0x80)
+		     : "memory");
+	expect_one("instruction breakpoint after an APIC write", 1, 0, next);
+	gprintf("RF: injected #GP and #UD push RF=1; an emulated APIC write leaves RF clear\n");
+}
+
+/*
+ * Both back ends intercept #DB, for the reason they intercept #AC: a data
+ * breakpoint on the #DB handler's own stack would make each delivery raise
+ * #DB again inside the CPU, with no exit (CVE-2015-8104). 16 single steps
+ * over a NOP are then at least 16 exits (and each is one #DB with BS, as
+ * without the intercept).
  */
 static void debug_intercept(void)
 {
 	struct hv_vm_stats before, after;
-	uint32_t a = 0, b, c = 0, d;
 
-	asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-	if (b != 0x68747541) { /* "Auth"enticAMD */
-		gprintf("#DB intercept: not an AMD CPU, nothing to check\n");
-		return;
-	}
 	stats_get(&before);
 	for (int i = 0; i < 16; i++) {
 		ev_reset();
@@ -386,7 +726,7 @@ static void debug_intercept(void)
 			     : [s] "=m"(ev_stop_rip)
 			     :
 			     : "rax", "memory");
-		expect_steps("TF over NOP (SVM, #DB intercepted)", ev_stop_rip, 0);
+		expect_steps("TF over NOP (#DB intercepted)", ev_stop_rip, 0);
 	}
 	stats_get(&after);
 	gprintf("16 single steps: %lu exits\n", after.exits - before.exits);
@@ -411,6 +751,9 @@ void test_main(void)
 	double_fault();
 	into_is_ud();
 	alignment_check();
+	debug_exceptions();
+	mov_ss_debug();
+	emulated_insn_rf();
 	debug_intercept();
 	test_end(test_failures() ? TEST_FAILURE : TEST_SUCCESS, NULL);
 }

@@ -48,7 +48,11 @@
 #define X86_RFLAGS_DF (1UL << 10)
 #define X86_RFLAGS_RF (1UL << 16)
 #define X86_RFLAGS_VM (1UL << 17)
-#define X86_DR6_BS (1UL << 14) /* single step (SDM §17.2.3) */
+/* DR6 and DR7 (SDM §17.2.3, §17.2.4) */
+#define X86_DR6_B0_3 0xfUL     /* breakpoint conditions met */
+#define X86_DR6_BD (1UL << 13) /* debug register access detected (DR7.GD) */
+#define X86_DR6_BS (1UL << 14) /* single step */
+#define X86_DR7_GD (1UL << 13) /* general detect enable */
 
 #define MSR_IA32_FEATURE_CONTROL 0x0000003a
 #define FEATURE_CONTROL_LOCKED (1UL << 0)

@@ -14,6 +14,8 @@ struct vmx_vcpu {
 	bool launched;    /* VMLAUNCH done; next entry is VMRESUME */
 	uint16_t vpid;
 	bool intr_window; /* interrupt-window exiting is on */
+	bool nmi_window;  /* NMI-window exiting is on */
+	bool irq_from_pic; /* the last interrupt injected came from the 8259 */
 };
 
 struct svm_vcpu {
@@ -23,6 +25,10 @@ struct svm_vcpu {
 	bool nmi_masked;  /* an injected NMI's handler runs (until its IRET retires) */
 	bool nmi_iret;    /* its IRET exited at iret_rip (IRET intercept) */
 	uint64_t iret_rip;
+	bool nmi_step;    /* that IRET runs under our TF: its #DB is ours */
+	bool step_guest_tf; /* the guest's own TF at that IRET */
+	uint64_t step_dr6;  /* DR6 before it */
+	bool irq_from_pic; /* the last interrupt injected came from the 8259 */
 };
 
 struct vcpu_arch {

@@ -39,8 +39,9 @@ struct virt_ops {
 	void (*vcpu_run)(struct vcpu *v, uint64_t slice);
 	/* Queue a hardware exception for the next entry. */
 	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
-	/* Queue the discard fault (vector 20) for the next entry; false when
-	 * another event is already being delivered (the caller stops the VM). */
+	/* Queue the discard fault (vector 20) for the next entry, also behind
+	 * an event whose delivery the exit interrupted (as inject_exception);
+	 * false when that made a triple fault (the VM is stopped). */
 	bool (*inject_discard_fault)(struct vcpu *v);
 	/* Flush the guest-physical translations of vm (after unmapping). */
 	void (*flush_gpt)(struct vm *vm);

@@ -108,6 +108,7 @@ enum seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
 #define PROC_CR3_STORE (1u << 16)
 #define PROC_CR8_LOAD (1u << 19)
 #define PROC_CR8_STORE (1u << 20)
+#define PROC_NMI_WINDOW (1u << 22)
 #define PROC_UNCOND_IO (1u << 24)
 #define PROC_IO_BITMAPS (1u << 25)
 #define PROC_MSR_BITMAPS (1u << 28)
@@ -229,6 +230,16 @@ enum seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
 #define INTR_TYPE_NMI (2u << 8)
 #define INTR_TYPE_HW_EXCEPTION (3u << 8)
 #define INTR_TYPE_SW_INTR (4u << 8)
+#define INTR_TYPE_PRIV_SW_EXCEPTION (5u << 8) /* INT1 (ICEBP) */
+#define INTR_TYPE_MASK (7u << 8)
+
+/* Guest interruptibility state and pending debug exceptions (SDM §25.4.2) */
+#define INTR_BLOCK_STI (1u << 0)
+#define INTR_BLOCK_MOV_SS (1u << 1)
+#define INTR_BLOCK_NMI (1u << 3)
+#define PENDING_DBG_B0_3 0xfULL       /* as DR6 */
+#define PENDING_DBG_ENABLED (1ULL << 12) /* an enabled data or I/O breakpoint matched */
+#define PENDING_DBG_BS (1ULL << 14)
 
 #define INVEPT_SINGLE 1
 #define INVEPT_ALL 2
