@@ -5,11 +5,12 @@
 #   make mm-bench   simulator comparison + microbenchmark (incl. 1 TiB run)
 #   make mm-kcheck  compile MM_SRCS freestanding with KCFLAGS
 
-# Files that go into the hypervisor (not the fake, not mm/frames.c).
+# Files that go into the hypervisor (not mm/frames.c); the fake EPT, TLB and host
+# memory of the tests, the simulator and the benchmark is tests/fakes/fake_arch.c.
 MM_SRCS := mm/pool.c mm/lru.c mm/frame_table.c mm/reclaim.c mm/fault.c mm/state.c \
 	mm/swap.c mm/stats.c mm/check.c mm/oom.c
-MM_HDRS := mm/mm.h mm/internal.h mm/fake_arch.h include/types.h guest-abi/hintvisor.h
-MM_FAKE := mm/fake_arch.c
+MM_HDRS := mm/mm.h mm/internal.h tests/fakes/fake_arch.h include/types.h guest-abi/hintvisor.h
+MM_FAKE := tests/fakes/fake_arch.c
 # The suites (test_mm.c has main(); not test_mmio.c, a core unit test) and their shared fixture.
 MM_TEST_SRCS := tests/unit/test_mm.c $(sort $(wildcard tests/unit/test_mm_*.c)) tests/unit/mm_test.c
 HVSIM_SRCS := $(sort $(wildcard tools/hvsim/*.c))

@@ -5,7 +5,8 @@
 #     (asm/vmx*.h, asm/svm*.h): the core reaches VT-x and SVM only through
 #     asm/virt.h;
 #   - mm/ includes nothing of the hypervisor (no asm/, hv/, boot/): the same
-#     files build into the unit tests and the simulator;
+#     files build into the unit tests and the simulator; their fakes live in
+#     tests/fakes/, and nothing of the hypervisor includes test code;
 #   - the vendor-neutral files of arch/x86_64 include no back end's headers,
 #     and the two back ends do not include each other's;
 #   - guest-abi/ includes only the C library's fixed-width types;
@@ -55,7 +56,7 @@ code() {
 # shellcheck disable=SC2046
 check "core includes a back end" 'asm/(vmx|svm)[^/]*\.h' $(src hv boot mm)
 # shellcheck disable=SC2046
-check "mm/ is plain C" 'asm/|hv/|boot|arch/' $(src mm)
+check "mm/ is plain C" 'asm/|hv/|boot|arch/|tests/' $(src mm)
 # Back-end files: VT-x is vmx*/vmcs*, SVM is svm*/vmcb*.
 VMX_FILES='/(vmx|vmcs)[^/]*\.[chS]$'
 SVM_FILES='/(svm|vmcb)[^/]*\.[chS]$'
@@ -69,7 +70,9 @@ check "SVM includes VT-x" 'asm/vmx[^/]*\.h' $(src arch/x86_64 | grep -E "$SVM_FI
 # Memory: who may use mm/, the pool, and a VM's frame table.
 MEMORY='^hv/(pool|gmem|hint)\.c$'
 # shellcheck disable=SC2046
-check "mm/ internals outside mm/" 'mm/(internal|fake_arch)\.h' $(src hv boot arch)
+check "mm/ internals outside mm/" 'mm/internal\.h' $(src hv boot arch)
+# shellcheck disable=SC2046
+check "test code in the hypervisor" 'tests/' $(src hv boot arch mm)
 # shellcheck disable=SC2046
 check "mm/ included outside the memory module" 'mm/' \
 	$(src hv boot arch | grep -vE '^hv/(vcpu|mem)\.h$')

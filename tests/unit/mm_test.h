@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "mm/fake_arch.h"
+#include "tests/fakes/fake_arch.h"
 
 /* The world under test and its first VM (set by world()). */
 extern struct fake_world w;

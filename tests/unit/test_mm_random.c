@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mm/fake_arch.h"
+#include "tests/fakes/fake_arch.h"
 #include "mm/internal.h"
 
 Suite *mm_random_suite(void);

@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "mm/fake_arch.h"
+#include "tests/fakes/fake_arch.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mm/fake_arch.h"
+#include "tests/fakes/fake_arch.h"
 
 enum mode { MODE_NONE, MODE_UNUSED, MODE_FULL, NR_MODES };
 enum workload { WL_ZIPF, WL_PAGECACHE, WL_CHURN, WL_MEMHOG, NR_WL, WL_MIX = NR_WL };

@@ -8,7 +8,7 @@
 #ifndef HV_MM_FAKE_ARCH_H
 #define HV_MM_FAKE_ARCH_H
 
-#include "mm.h"
+#include "mm/mm.h"
 
 /* Fake EPT entry, 32 bits per gfn: hfn in bits 0..27, then P, A, D. */
 #define FAKE_PTE_HFN_MASK ((1u << 28) - 1)
