@@ -36,7 +36,7 @@ $(FUZZ_DIR)/o/%.c.o: %.c
 	@echo "  FUZZCC  $<"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
-.PRECIOUS: $(FUZZ_DIR)/o/%.o
+.PRECIOUS: $(FUZZ_DIR)/o/%.c.o
 .SECONDEXPANSION:
 $(FUZZ_DIR)/fuzz_%: $$(call fuzz_objs,$$(FUZZ_SRCS_$$*))
 	@echo "  LD      $@"
