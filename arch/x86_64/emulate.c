@@ -46,13 +46,17 @@ static enum walk_result pt_entry(struct vcpu *v, uint64_t gpa, unsigned int widt
 /* The guest's walk of va in the paging mode of p (SDM Vol. 3A §4.3-4.5):
  * 32-bit paging (4 MiB pages with CR4.PSE), PAE, and 4-level paging.
  * Present bits only: permissions are the hardware's, which already let the
- * instruction run up to its device access. */
+ * instruction run up to its device access. Outside 64-bit code a linear
+ * address has 32 bits, also under 4-level paging (compatibility mode): an
+ * access past 4 GiB wraps to 0 (AMD APM Vol. 1 §2.2.3). */
 static enum walk_result walk(struct vcpu *v, const struct guest_paging *p, uint64_t va, uint64_t *pa)
 {
 	uint64_t table, ent;
 	enum walk_result r;
 	int level;
 
+	if (p->cs_bits != 64)
+		va &= 0xffffffffULL;
 	if (!(p->cr0 & X86_CR0_PG)) {
 		*pa = va & 0xffffffffULL;
 		return WALK_OK;
@@ -77,7 +81,6 @@ static enum walk_result walk(struct vcpu *v, const struct guest_paging *p, uint6
 		level = 4;
 	} else {
 		/* PAE: four PDPTEs at CR3 (32-byte aligned), indexed by bits 31:30. */
-		va &= 0xffffffffULL;
 		if ((r = pt_entry(v, (p->cr3 & 0xffffffe0ULL) + 8 * (va >> 30), 8, &ent)))
 			return r;
 		table = ent & PT_ADDR_MASK;

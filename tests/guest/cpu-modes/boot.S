@@ -32,11 +32,13 @@ _start:
 
 /*
  * lm_run(struct lm_args *a): CR3 = a->cr3_a, CR4.PAE, EFER.LME with paging
- * off, CR0.PG (IA-32e mode starts, in compatibility mode), far jump to the
- * 64-bit code segment; there store through the 512 GiB mapping, load CR3
- * with cr3_b and back, and record what we saw; far return to 32-bit code,
- * CR0.PG off (IA-32e mode ends), EFER.LME and CR4.PAE off. Offsets: see
- * struct lm_args in modes.c.
+ * off, CR0.PG (IA-32e mode starts, in compatibility mode), there a REP STOSL
+ * of a->tpr to the local APIC's TPR through an ES whose base makes the
+ * linear address wrap at 4 GiB (emulated: the APIC page is MMIO), far jump
+ * to the 64-bit code segment; there store through the 512 GiB mapping, load
+ * CR3 with cr3_b and back, and record what we saw; far return to 32-bit
+ * code, CR0.PG off (IA-32e mode ends), EFER.LME and CR4.PAE off. Offsets:
+ * see struct lm_args in modes.c.
  */
 	.globl lm_run
 lm_run:
@@ -60,6 +62,19 @@ lm_run:
 	movl $0xc0000080, %ecx
 	rdmsr
 	movl %eax, 8(%edi)		/* efer_compat */
+	/* Compatibility mode has 32-bit linear addresses: ES.base 0xffffff00
+	 * + EDI 0xfee00180 is 0xfee00080, the TPR (cr3_a maps the APIC page). */
+	movw $0x28, %ax
+	movw %ax, %es
+	pushl %edi
+	movl 36(%edi), %eax		/* tpr */
+	movl $0xfee00180, %edi
+	movl $1, %ecx
+	cld
+	rep stosl
+	popl %edi
+	movw $0x10, %ax
+	movw %ax, %es
 	ljmp $0x18, $3f
 	.code64
 3:	movl %esp, %esp			/* upper halves are undefined: zero them */
@@ -176,6 +191,7 @@ gdt:
 	.quad 0x00cf92000000ffff		/* 0x10: data */
 	.quad 0x00af9a000000ffff		/* 0x18: 64-bit code */
 	.quad 0x008f9a000000ffff		/* 0x20: 16-bit code, 4 GiB limit */
+	.quad 0xffcf92ffff00ffff		/* 0x28: data, base 0xffffff00 */
 gdt_end:
 gdt_ptr:
 	.word gdt_end - gdt - 1

@@ -3,9 +3,11 @@
  * cpu-modes: a multiboot kernel, started in 32-bit protected mode with
  * paging off, that changes the CPU's modes itself, as third-party kernels
  * do. The command line picks the test:
- *   longmode  enter long mode (EFER.LME, CR0.PG), check EFER.LMA and 64-bit
- *             code, load CR3 there, leave it (paging off in compatibility
- *             mode), and do it all again;
+ *   longmode  enter long mode (EFER.LME, CR0.PG), check EFER.LMA, an
+ *             emulated REP STOSL to the APIC whose linear address wraps at
+ *             4 GiB in compatibility mode, and 64-bit code, load CR3
+ *             there, leave it (paging off in compatibility mode), and do
+ *             it all again;
  *   pae       PAE paging; paging32: 32-bit paging with 4 MiB pages;
  *   realmode  protected mode -> real mode (a CPUID and a port write there)
  *             -> protected mode -> long mode -> protected mode, three times;
@@ -39,10 +41,12 @@
 #define EFER_LME 0x100u
 #define EFER_LMA 0x400u
 
-/* Shared with lm_run() in boot.S: offsets 0, 4, ..., 32. */
+/* Shared with lm_run() in boot.S: offsets 0, 4, ..., 36. */
 struct lm_args {
-	uint32_t cr3_a, cr3_b, efer_compat, efer_long, high, read_b, read_a, round, cr3_read;
+	uint32_t cr3_a, cr3_b, efer_compat, efer_long, high, read_b, read_a, round, cr3_read, tpr;
 };
+
+#define APIC_TPR 0xfee00080u
 
 void modes_main(uint32_t magic, const struct mb_info *mbi);
 void lm_run(struct lm_args *a);
@@ -96,15 +100,19 @@ static uint64_t pml4_a[512] __attribute__((aligned(4096))), pml4_b[512] __attrib
 static uint64_t pdpt_low[512] __attribute__((aligned(4096))), pd_low[512] __attribute__((aligned(4096)));
 static uint64_t pdpt_hi_a[512] __attribute__((aligned(4096))), pd_hi_a[512] __attribute__((aligned(4096)));
 static uint64_t pdpt_hi_b[512] __attribute__((aligned(4096))), pd_hi_b[512] __attribute__((aligned(4096)));
+static uint64_t pd_apic[512] __attribute__((aligned(4096)));
 
 static void test_longmode(void)
 {
 	struct lm_args a;
 
-	/* Both: 0-8 MiB identity in 2 MiB pages; 512 GiB -> page A or B. */
+	/* Both: 0-8 MiB identity in 2 MiB pages, and the APIC page's; 512 GiB
+	 * -> page A or B. */
 	for (int i = 0; i < 4; i++)
 		pd_low[i] = (uint64_t)i * 0x200000 | 0x83;
 	pdpt_low[0] = (uint32_t)pd_low | 3;
+	pd_apic[APIC_TPR >> 21 & 511] = (APIC_TPR & ~0x1fffffu) | 0x83;
+	pdpt_low[3] = (uint32_t)pd_apic | 3;
 	pd_hi_a[0] = LM_PAGE_A | 0x83;
 	pd_hi_b[0] = LM_PAGE_B | 0x83;
 	pdpt_hi_a[0] = (uint32_t)pd_hi_a | 3;
@@ -114,8 +122,13 @@ static void test_longmode(void)
 	pml4_b[1] = (uint32_t)pdpt_hi_b | 3;
 
 	for (uint32_t r = 1; r <= ROUNDS; r++) {
-		a = (struct lm_args){ .cr3_a = (uint32_t)pml4_a, .cr3_b = (uint32_t)pml4_b, .round = r };
+		a = (struct lm_args){ .cr3_a = (uint32_t)pml4_a, .cr3_b = (uint32_t)pml4_b, .round = r,
+				      .tpr = 0x10 * r };
 		lm_run(&a);
+		check(*word(APIC_TPR) == 0x10 * r,
+		      "REP STOSL through a linear address that wraps at 4 GiB (compatibility mode)",
+		      *word(APIC_TPR));
+		*word(APIC_TPR) = 0;
 		check(a.efer_compat & EFER_LMA, "EFER.LMA set by CR0.PG with LME (compatibility mode)",
 		      a.efer_compat);
 		check((a.efer_long & (EFER_LME | EFER_LMA)) == (EFER_LME | EFER_LMA),
