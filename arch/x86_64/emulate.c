@@ -108,8 +108,6 @@ bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa)
 	return walk(v, &p, va, pa) == WALK_OK;
 }
 
-/* Copy n bytes at guest-linear va, page by page; returns how many, and in
- * *why what stopped it short. */
 /* Copy n bytes between buf and guest-linear va, page by page; returns how
  * many were done (stops at the first page that is not mapped, *why, or
  * that the host cannot reach). */
@@ -140,6 +138,13 @@ static size_t copy_linear(struct vcpu *v, const struct guest_paging *p, uint64_t
 	return i;
 }
 
+/* The linear address of RIP: CS.base + RIP outside 64-bit code, where the
+ * base counts (real mode: selector * 16) and addresses wrap at 4 GiB. */
+static uint64_t code_linear(const struct guest_paging *p, uint64_t rip)
+{
+	return p->cs_bits == 64 ? rip : (p->seg_base[1] + rip) & 0xffffffffULL;
+}
+
 static unsigned int fetch(struct vcpu *v, const struct guest_paging *p, uint64_t va, uint8_t *buf,
 			  unsigned int n, enum walk_result *why)
 {
@@ -152,7 +157,7 @@ unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned in
 	enum walk_result why;
 
 	virt->get_paging(v, &p);
-	return fetch(v, &p, rip, buf, n, &why);
+	return fetch(v, &p, code_linear(&p, rip), buf, n, &why);
 }
 
 bool guest_copy(struct vcpu *v, uint64_t va, void *buf, size_t n, bool write)
@@ -354,7 +359,7 @@ enum vexit_action emulate_mmio(struct vcpu *v, struct vexit *e, uint64_t gpa)
 	int rc;
 
 	virt->get_paging(v, &p);
-	lin = p.cs_bits == 64 ? e->rip : (p.seg_base[1] + e->rip) & 0xffffffffULL;
+	lin = code_linear(&p, e->rip);
 	n = fetch(v, &p, lin, insn, sizeof(insn), &why);
 	rc = mmio_decode(insn, n, p.cs_bits, &d);
 	if (rc == -ENODATA && n < sizeof(insn)) {

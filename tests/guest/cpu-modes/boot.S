@@ -131,9 +131,13 @@ lm_run:
  * (0xffff: base 0xffff0, with A20 on it reaches up to 0x10ffef, where this
  * code is); the data segments keep their cached 4 GiB descriptors until DS
  * is loaded in real mode. In real mode: record CR0, CS and CPUID.0
- * (an exit taken in real mode) at 0x600 (DS = 0), write 'R' to COM1 (an I/O
- * exit); then CR0.PE on and a far jump back to 32-bit code. Interrupts stay
- * off (no real-mode IVT is needed), and no near jump is used in 16-bit code.
+ * (an exit taken in real mode) at 0x600 (DS = 0), then the CR4 written
+ * back (SVM without decode assists reads that instruction at CS.base + IP)
+ * and the results of HV_HC_GET_VERSION by VMCALL and by VMMCALL (one of
+ * them raises #UD, and the host reads the instruction to see it is a
+ * hypercall), write 'R' to COM1 (an I/O exit); then CR0.PE on and a
+ * far jump back to 32-bit code. Interrupts stay off (no real-mode IVT is
+ * needed), and no near jump is used in 16-bit code.
  */
 	.globl rm_run
 rm_run:
@@ -162,6 +166,15 @@ rm_run:
 	xorl %eax, %eax
 	cpuid
 	movl %ebx, 0x608		/* CPUID.0:EBX, from real mode */
+	movl %cr4, %eax
+	movl %eax, %cr4
+	movl %eax, 0x614		/* CR4 written back */
+	movl $1, %eax			/* HV_HC_GET_VERSION */
+	vmcall
+	movl %eax, 0x60c
+	movl $1, %eax
+	vmmcall
+	movl %eax, 0x610
 	movw $0x3f8, %dx
 	movb $0x52, %al			/* 'R' */
 	outb %al, %dx

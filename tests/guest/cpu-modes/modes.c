@@ -9,8 +9,10 @@
  *             there, leave it (paging off in compatibility mode), and do
  *             it all again;
  *   pae       PAE paging; paging32: 32-bit paging with 4 MiB pages;
- *   realmode  protected mode -> real mode (a CPUID and a port write there)
- *             -> protected mode -> long mode -> protected mode, three times;
+ *   realmode  protected mode -> real mode (a CPUID, a CR4 write,
+ *             hypercalls by VMCALL and VMMCALL and a port write there, at a
+ *             CS whose base is not 0) -> protected mode -> long mode ->
+ *             protected mode, three times;
  *   tasks     hardware task switches: JMP to a TSS and back, CALL and IRET,
  *             INT n and a #GP (with its error code) through IDT task gates,
  *             a JMP to a busy TSS (#GP before any switch);
@@ -256,22 +258,35 @@ static uint32_t cpuid0_ebx(void)
 	return b;
 }
 
+/* HV_HC_GET_VERSION from protected mode (flat CS). */
+static uint32_t hv_version(void)
+{
+	uint32_t a = 1;
+
+	__asm__ volatile("vmcall" : "+a"(a)::"memory");
+	return a;
+}
+
 static void test_realmode(void)
 {
 	uintptr_t at = 0x600; /* where rm_run() stores, below 1 MiB */
 	volatile uint32_t *rm;
-	uint32_t vendor = cpuid0_ebx();
+	uint32_t vendor = cpuid0_ebx(), version = hv_version();
 
 	__asm__("" : "+r"(at)); /* a real address, not a null-page constant to the compiler */
 	rm = (volatile uint32_t *)at;
+	check(version >> 16 == 1, "HV_HC_GET_VERSION from protected mode", version);
 
 	for (uint32_t r = 1; r <= ROUNDS; r++) {
-		rm[0] = rm[1] = rm[2] = 0xffffffffu;
+		rm[0] = rm[1] = rm[2] = rm[3] = rm[4] = rm[5] = 0xffffffffu;
 		rm_run();
 		puts("\n");
 		check(!(rm[0] & (CR0_PE | CR0_PG)), "CR0 in real mode: PE and PG clear", rm[0]);
 		check((rm[1] & 0xffff) == 0xffff, "real-mode CS loaded by the far jump", rm[1] & 0xffff);
 		check(rm[2] == vendor, "CPUID in real mode (an exit there) as in protected mode", rm[2]);
+		check(rm[3] == version, "VMCALL in real mode, CS base 0xffff0", rm[3]);
+		check(rm[4] == version, "VMMCALL in real mode, CS base 0xffff0", rm[4]);
+		check(rm[5] == read_cr4(), "CR4 written in real mode, CS base 0xffff0", rm[5]);
 		check((read_cr0() & (CR0_PE | CR0_PG)) == CR0_PE, "CR0 back in protected mode",
 		      read_cr0());
 		puts("round ");
