@@ -47,6 +47,9 @@ enum { TS_CALL, TS_IRET, TS_JMP, TS_GATE };
 #define DESC_TSS32_AVAIL 9
 #define DESC_TSS32_BUSY 11
 #define DESC_BUSY (1ULL << 41)
+/* The EFLAGS bits that exist (SDM Vol. 1 §3.4.3): 1, 3, 5, 15 and 22-31 are
+ * reserved, and a VM entry with any of them set fails (Vol. 3C §27.3.1.4). */
+#define EFLAGS_DEFINED 0x003f7fd5u
 #define AR_UNUSABLE (1u << 16)
 
 struct tseg {
@@ -285,7 +288,7 @@ bool vmx_task_switch(struct vcpu *v, uint64_t qual)
 	if (nested && !lin_copy(v, tr.base + TSS_LINK, &old_tr.sel, 2, true))
 		return stop(v, sel, "the new TSS is not in memory");
 	new_eip = dyn[0];
-	new_eflags = dyn[1] | X86_RFLAGS_FIXED | (nested ? 1u << 14 : 0);
+	new_eflags = (dyn[1] & EFLAGS_DEFINED) | X86_RFLAGS_FIXED | (nested ? 1u << 14 : 0);
 	for (unsigned int i = 0; i < 8; i++)
 		regs[i] = dyn[2 + i];
 	for (unsigned int i = 0; i < 6; i++)

@@ -269,6 +269,8 @@ ts_busy:				/* JMP to our own, busy TSS: #GP(0x18), 7 bytes */
 	TS_LEAVE
 
 ts_task1:				/* entered by JMP: leave by JMP */
+	pushfl
+	popl ts_task1_eflags
 	incl ts_runs
 	movl $0xdead0001, %ebx		/* task 1's own registers */
 	movl $0xdead0002, %esi

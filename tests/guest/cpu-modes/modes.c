@@ -16,7 +16,8 @@
  *   tasks     hardware task switches: JMP to a TSS and back, CALL and IRET,
  *             INT n and a #GP (with its error code) through IDT task gates,
  *             a JMP to a busy TSS (#GP before any switch);
- *             registers, busy bits, back links, NT and CR0.TS checked.
+ *             registers, busy bits, back links, NT and CR0.TS checked, and
+ *             reserved EFLAGS bits in a TSS are not loaded.
  * In both paging tests: write and read memory through our own tables,
  * load CR3 with other tables, INVLPG after a PTE change, toggle CR4.PGE
  * with paging on, paging off and on again. Output: COM1, then the
@@ -307,7 +308,7 @@ _Static_assert(sizeof(struct tss32) == 104, "32-bit TSS layout");
 
 /* Shared with boot.S. GDT: 0x08 code, 0x10 data, 0x18 + 8 * i: TSS i. */
 struct tss32 ts_tss0, ts_tss[5];
-uint32_t ts_seen[4], ts_runs[4], ts_task2_eflags, ts_task4_err, ts_skip;
+uint32_t ts_seen[4], ts_runs[4], ts_task1_eflags, ts_task2_eflags, ts_task4_err, ts_skip;
 uint16_t ts_task2_tr;
 void ts_jmp(void), ts_call(void), ts_int(void), ts_fault(void), ts_busy(void);
 void ts_task1(void), ts_task2(void), ts_task3(void), ts_task4(void);
@@ -389,8 +390,13 @@ static void test_tasks(void)
 	check(gdt_type(0x18) == 11, "LTR marks TSS 0 busy", gdt_type(0x18));
 
 	for (uint32_t r = 1; r <= ROUNDS; r++) {
+		/* Reserved EFLAGS bits (3, 5, 15, 22-31) in the TSS: the CPU
+		 * has no such bits to load. */
+		ts_tss[1].eflags |= 0xffc08028u;
 		ts_jmp();
 		check(ts_runs[0] == r, "JMP to task 1 ran it", ts_runs[0]);
+		check((ts_task1_eflags & 0xffc0802au) == 2, "task 1's EFLAGS without reserved bits",
+		      ts_task1_eflags);
 		check(ts_tss[1].ebx == 0xdead0001 && ts_tss[1].esi == 0xdead0002,
 		      "task 1's registers saved in its TSS", ts_tss[1].ebx);
 		check(ts_tss[1].eip != (uint32_t)ts_task1, "task 1's EIP saved past its JMP",
