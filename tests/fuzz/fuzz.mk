@@ -28,11 +28,14 @@ FUZZ_SRCS_bzimage := tests/fuzz/fuzz_bzimage.c hv/linux.c hv/memmap.c $(FUZZ_HV_
 FUZZ_SRCS_virtio := tests/fuzz/fuzz_virtio.c hv/dev/virtio_blk.c hv/dev/pci.c hv/dev/pic.c \
 	$(FUZZ_HV_SRCS)
 
-# Instruction emulation, over the strict guest-memory fake.
+# Instruction emulation and VT-x task switches, over the strict guest-memory fake.
 FUZZ_SRCS_emulate := tests/fuzz/fuzz_emulate.c tests/fuzz/fake_gmem.c \
 	arch/x86_64/emulate.c arch/x86_64/mmio_decode.c hv/dev/lapic.c
+FUZZ_SRCS_task := tests/fuzz/fuzz_task.c tests/fuzz/fake_gmem.c \
+	arch/x86_64/vmx_task.c arch/x86_64/vcr.c arch/x86_64/emulate.c arch/x86_64/mmio_decode.c \
+	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c hv/dev/lapic.c
 
-FUZZERS ?= hypercall mmio config elf multiboot bzimage virtio emulate
+FUZZERS ?= hypercall mmio config elf multiboot bzimage virtio emulate task
 fuzz_objs = $(patsubst %,$(FUZZ_DIR)/o/%.o,$(1))
 FUZZ_BINS := $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%)
 
