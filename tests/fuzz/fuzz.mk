@@ -34,8 +34,15 @@ FUZZ_SRCS_emulate := tests/fuzz/fuzz_emulate.c tests/fuzz/fake_gmem.c \
 FUZZ_SRCS_task := tests/fuzz/fuzz_task.c tests/fuzz/fake_gmem.c \
 	arch/x86_64/vmx_task.c arch/x86_64/vcr.c arch/x86_64/emulate.c arch/x86_64/mmio_decode.c \
 	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c hv/dev/lapic.c
+# Exit handling and the devices: the VM's whole platform (hv/vm.c, hv/io.c).
+FUZZ_PLATFORM_SRCS := tests/fuzz/platform.c arch/x86_64/vexit.c arch/x86_64/vcr.c \
+	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c arch/x86_64/emulate.c \
+	arch/x86_64/mmio_decode.c hv/vm.c hv/io.c hv/bus.c hv/acpi.c hv/elf.c hv/multiboot.c \
+	hv/linux.c hv/memmap.c boot/boot_info.c hv/dev/lapic.c hv/dev/ioapic.c hv/dev/pic.c \
+	hv/dev/uart.c hv/dev/platform.c hv/dev/pci.c hv/dev/virtio_blk.c $(FUZZ_HV_SRCS)
+FUZZ_SRCS_exit := tests/fuzz/fuzz_exit.c $(FUZZ_PLATFORM_SRCS)
 
-FUZZERS ?= hypercall mmio config elf multiboot bzimage virtio emulate task
+FUZZERS ?= hypercall mmio config elf multiboot bzimage virtio emulate task exit
 fuzz_objs = $(patsubst %,$(FUZZ_DIR)/o/%.o,$(1))
 FUZZ_BINS := $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%)
 
