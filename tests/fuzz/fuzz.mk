@@ -41,8 +41,9 @@ FUZZ_PLATFORM_SRCS := tests/fuzz/platform.c arch/x86_64/vexit.c arch/x86_64/vcr.
 	hv/linux.c hv/memmap.c boot/boot_info.c hv/dev/lapic.c hv/dev/ioapic.c hv/dev/pic.c \
 	hv/dev/uart.c hv/dev/platform.c hv/dev/pci.c hv/dev/virtio_blk.c $(FUZZ_HV_SRCS)
 FUZZ_SRCS_exit := tests/fuzz/fuzz_exit.c $(FUZZ_PLATFORM_SRCS)
+FUZZ_SRCS_devices := tests/fuzz/fuzz_devices.c $(FUZZ_PLATFORM_SRCS)
 
-FUZZERS ?= hypercall mmio config elf multiboot bzimage virtio emulate task exit
+FUZZERS ?= hypercall mmio config elf multiboot bzimage virtio emulate task exit devices
 fuzz_objs = $(patsubst %,$(FUZZ_DIR)/o/%.o,$(1))
 FUZZ_BINS := $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%)
 
