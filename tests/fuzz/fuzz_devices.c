@@ -186,7 +186,8 @@ static void step(struct fz_in *in)
 	case 5: { /* xAPIC registers, any size and alignment */
 		unsigned int reg = take(in, 1) % 8 ? (unsigned int)take(in, 1) % 0x40 : 0x30;
 		uint64_t gpa = (v->lapic.apic_base & 0xfffffffff000ULL) + (reg << 4);
-		unsigned int size = take(in, 1) % 8 ? 4 : (unsigned int[]){ 1, 2, 8, 4 }[take(in, 1) % 4];
+		static const unsigned int sizes[] = { 1, 2, 8, 4 };
+		unsigned int size = take(in, 1) % 8 ? 4 : PICK(in, sizes);
 		bool wr = take(in, 1) & 1;
 
 		if (take(in, 1) % 16 == 0)
@@ -226,11 +227,13 @@ static void step(struct fz_in *in)
 		static const uint64_t bases[] = { 0xfee00900, 0xfee00d00, 0xfee00000, 0xfed00900,
 						  0xfee00800, 0x10000900, 0xfee00400 };
 
-		(void)guest_wrmsr(v, MSR_IA32_APIC_BASE, take(in, 1) % 16 ? PICK(in, bases) : take(in, 8));
+		val = take(in, 1) % 16 ? PICK(in, bases) : take(in, 8);
+		(void)guest_wrmsr(v, MSR_IA32_APIC_BASE, val);
 		break;
 	}
 	case 9: { /* I/O APIC: select a register, read or write it */
-		unsigned int reg = take(in, 1) % 8 ? 0x10 + (unsigned int)take(in, 1) % 48 : (unsigned int)take(in, 1);
+		unsigned int reg =
+			(unsigned int)(take(in, 1) % 8 ? 0x10 + take(in, 1) % 48 : take(in, 1));
 		bool wr = take(in, 1) % 4 != 0;
 		uint64_t r = rte(in);
 

@@ -440,7 +440,7 @@ static void ref_string(struct outcome *o, const struct mmio_insn *d, unsigned in
 	struct guest_regs *r = &o->regs;
 	uint64_t am = size_mask(d->addr_size), count = d->rep ? r->rcx & am : 1;
 	int sseg = d->seg >= 0 ? d->seg : 3;
-	uint64_t sbase = mode.cs_bits == 64 ? (sseg >= 4 ? mode.seg_base[sseg] : 0) : mode.seg_base[sseg];
+	uint64_t sbase = mode.cs_bits != 64 || sseg >= 4 ? mode.seg_base[sseg] : 0;
 	uint64_t dbase = mode.cs_bits == 64 ? 0 : mode.seg_base[0];
 	uint64_t step = (mode.rflags & X86_RFLAGS_DF) ? -(uint64_t)d->size : d->size;
 
@@ -590,9 +590,10 @@ static void compare(const struct outcome *got, const struct outcome *want, uint6
 			got->insn_len, want->insn_len, got->regs.rsi, want->regs.rsi, got->regs.rdi,
 			want->regs.rdi, got->regs.rcx, want->regs.rcx, nr_trace, nr_ref_trace);
 		for (unsigned int i = 0; i < MAX(nr_trace, nr_ref_trace) && i < 8; i++)
-			fprintf(stderr, "  %u: %#lx/%u %c %#lx | %#lx/%u %c %#lx\n", i, trace[i].gpa,
-				trace[i].size, trace[i].write ? 'w' : 'r', trace[i].val, ref_trace[i].gpa,
-				ref_trace[i].size, ref_trace[i].write ? 'w' : 'r', ref_trace[i].val);
+			fprintf(stderr, "  %u: %#lx/%u %c %#lx | %#lx/%u %c %#lx\n", i,
+				trace[i].gpa, trace[i].size, trace[i].write ? 'w' : 'r', trace[i].val,
+				ref_trace[i].gpa, ref_trace[i].size, ref_trace[i].write ? 'w' : 'r',
+				ref_trace[i].val);
 		abort();
 	}
 	compare_ram("emulate_mmio");
@@ -698,7 +699,8 @@ static void map(struct in *in)
 		t = next_table(in, t + ((va >> 30) & 0x1ff) * 8, 8, PT_ADDR_MASK, flags & 0x7f);
 	} else {
 		/* PDPTEs: present and the address only (other bits are reserved). */
-		t = next_table(in, (mode.cr3 & 0xffffffe0ULL) + ((va >> 30) & 3) * 8, 8, PT_ADDR_MASK, 0);
+		t = (mode.cr3 & 0xffffffe0ULL) + ((va >> 30) & 3) * 8;
+		t = next_table(in, t, 8, PT_ADDR_MASK, 0);
 	}
 	if (big == 1) {
 		put_entry(t + ((va >> 21) & 0x1ff) * 8, (pa & ~0x1fffffULL) | flags | 0x80, 8);
@@ -952,10 +954,13 @@ static void step(struct in *in)
 		int why;
 		bool want;
 
-		if (take(in, 1) & 1)
-			place_insn(rip, (const uint8_t[]){ 0x0f, 0x01, take(in, 1) & 1 ? 0xc1 : 0xd9 }, 3);
-		want = ref_copy(code_linear(rip), b, 3, false, &why) == 3 && b[0] == 0x0f && b[1] == 0x01 &&
-		       (b[2] == 0xc1 || b[2] == 0xd9);
+		if (take(in, 1) & 1) { /* VMCALL or VMMCALL there */
+			uint8_t call[3] = { 0x0f, 0x01, take(in, 1) & 1 ? 0xc1 : 0xd9 };
+
+			place_insn(rip, call, 3);
+		}
+		want = ref_copy(code_linear(rip), b, 3, false, &why) == 3 && b[0] == 0x0f &&
+		       b[1] == 0x01 && (b[2] == 0xc1 || b[2] == 0xd9);
 		if (guest_hypercall_insn(v, rip) != want)
 			die("guest_hypercall_insn(%#lx): %d", rip, !want);
 		break;

@@ -373,6 +373,12 @@ static void hypercall_regs(struct fz_in *in)
 	r->rsi = take(in, 8);
 }
 
+/* CPUID leaves, the ones guest_cpu.c filters first. */
+static const uint64_t leaves[] = {
+	0, 1, 6, 7, 0xa, 0xd, 0x15, 0x16, 0x40000000, 0x40000001, 0x80000001, 0x80000007, 0x8000000a,
+	0x17,
+};
+
 /* A record of the kind the input picks, with its fields. */
 static struct vexit make_exit(struct fz_in *in)
 {
@@ -392,8 +398,10 @@ static struct vexit make_exit(struct fz_in *in)
 	case 3:
 	case 4:
 		e.kind = VEXIT_IO;
-		e.io.port = (uint16_t)(take(in, 1) % 8 ? PICK(in, ports) + take(in, 1) % 2 : take(in, 2));
-		e.io.size = take(in, 1) % 16 ? (uint8_t[]){ 1, 2, 4, 1 }[take(in, 1) % 4] : (uint8_t)take(in, 1);
+		e.io.port = (uint16_t)(take(in, 1) % 8 ? PICK(in, ports) + take(in, 1) % 2
+						       : take(in, 2));
+		e.io.size = take(in, 1) % 16 ? (uint8_t[]){ 1, 2, 4, 1 }[take(in, 1) % 4]
+					     : (uint8_t)take(in, 1);
 		e.io.in = take(in, 1) & 1;
 		e.io.string = take(in, 1) % 64 == 0;
 		v->regs.rax = port_value(in, e.io.port);
@@ -452,10 +460,7 @@ static struct vexit make_exit(struct fz_in *in)
 	case 20:
 	case 21:
 		e.kind = VEXIT_CPUID;
-		v->regs.rax = take(in, 1) % 4 ? (uint64_t[]){ 0, 1, 6, 7, 0xa, 0xd, 0x15, 0x16, 0x40000000,
-							       0x40000001, 0x80000001, 0x80000007,
-							       0x8000000a, 0x17 }[take(in, 1) % 14]
-				       : take(in, 4);
+		v->regs.rax = take(in, 1) % 4 ? PICK(in, leaves) : take(in, 4);
 		v->regs.rcx = take(in, 1) % 4;
 		break;
 	case 22:
@@ -534,7 +539,8 @@ static void check_action(const struct vexit *e, enum vexit_action act, bool was_
 	if (act == VEXIT_SKIP && (e->insn_len < 1 || e->insn_len > 15))
 		die("%s exit: skip of %u bytes", vexit_kind_name(e->kind), e->insn_len);
 	if (act != VEXIT_SKIP && e->single_step)
-		die("%s exit: a single-step trap without a completed instruction", vexit_kind_name(e->kind));
+		die("%s exit: a single-step trap without a completed instruction",
+		    vexit_kind_name(e->kind));
 	if (act == VEXIT_INJECT && (e->vector >= 32 || e->vector == 2 || e->vector == 15 ||
 				    e->has_error != has_error_code(e->vector)))
 		die("%s exit: injects vector %u (error code %d)", vexit_kind_name(e->kind), e->vector,

@@ -109,7 +109,9 @@ static void fk_get_paging(struct vcpu *c, struct guest_paging *p)
 	} else {
 		uint64_t ar = fz_vmread(VMCS_SEG(VMCS_GUEST_ES_AR, SEG_CS));
 
-		p->cs_bits = (p->efer & X86_EFER_LMA) && (ar & (1u << 13)) ? 64 : ar & (1u << 14) ? 32 : 16;
+		bool l = (p->efer & X86_EFER_LMA) && (ar & (1u << 13));
+
+		p->cs_bits = l ? 64 : ar & (1u << 14) ? 32 : 16;
 	}
 }
 
@@ -151,8 +153,8 @@ const struct virt_ops *virt = &fk_ops;
 /* As vmx_exit.c queues an exception. */
 void vmx_inject_exception(struct vcpu *c, uint8_t vector, bool has_error, uint32_t error)
 {
-	fz_vmwrite(VMCS_ENTRY_INTR_INFO,
-		   INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector | (has_error ? INTR_INFO_ERROR_CODE : 0));
+	fz_vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector |
+						 (has_error ? INTR_INFO_ERROR_CODE : 0));
 	if (has_error)
 		fz_vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, error);
 }
@@ -237,7 +239,8 @@ static uint64_t any_desc(struct in *in)
 	case 7: /* 16-bit TSS */
 		return desc(tss_base(k / 10), 0x2b, take(in, 1) & 1 ? 3 : 1, false, dpl, p, 0);
 	case 8: /* LDT */
-		return desc(LDT_GPA, take(in, 1) % 4 ? 0x1f : (uint32_t)take(in, 2), 2, false, dpl, p, g);
+		lim = take(in, 1) % 4 ? 0x1f : (uint32_t)take(in, 2);
+		return desc(LDT_GPA, lim, 2, false, dpl, p, g);
 	default:
 		return take(in, 8);
 	}
@@ -471,7 +474,8 @@ static void switch_step(struct in *in)
 	qual = sel | (uint64_t)src << 30;
 	fz_vmcs_set(VMCS_EXIT_INSTR_LEN, 1 + take(in, 1) % 15);
 	if (src == TS_GATE && take(in, 1) % 2) {
-		static const uint32_t types[] = { 0, 3 << 8, 4 << 8, 6 << 8, 3 << 8 | INTR_INFO_ERROR_CODE };
+		static const uint32_t types[] = { 0, 3 << 8, 4 << 8, 6 << 8,
+						  3 << 8 | INTR_INFO_ERROR_CODE };
 
 		fz_vmcs_set(VMCS_IDT_VECTORING_INFO, INTR_INFO_VALID | types[take(in, 1) % 5] |
 							     (uint32_t)take(in, 1));
@@ -501,13 +505,14 @@ static void switch_step(struct in *in)
 
 		if ((vec != 10 && vec != 11 && vec != 13) || !(info & INTR_INFO_ERROR_CODE) ||
 		    (fz_vmread(VMCS_ENTRY_EXCEPTION_ERROR) & ~0xfffcULL))
-			die("task switch: injected %#x error %#lx", info, fz_vmread(VMCS_ENTRY_EXCEPTION_ERROR));
+			die("task switch: injected %#x error %#lx", info,
+			    fz_vmread(VMCS_ENTRY_EXCEPTION_ERROR));
 		if (memcmp(&g0.regs, &g1.regs, sizeof(g0.regs)))
 			die("task switch: #%u raised in the old task, but its registers changed", vec);
 		for (size_t i = 0; i < sizeof(g0.f) / sizeof(g0.f[0]); i++)
 			if (g0.f[i] != g1.f[i])
-				die("task switch: #%u raised in the old task, but its state changed (field "
-				    "%zu: %#lx -> %#lx)", vec, i, g0.f[i], g1.f[i]);
+				die("task switch: #%u raised in the old task, but its state "
+				    "changed (field %zu: %#lx -> %#lx)", vec, i, g0.f[i], g1.f[i]);
 		for (uint64_t g = 0; g < MEM; g += PAGE_SIZE)
 			if (memcmp(before + g, fg_host(g), PAGE_SIZE))
 				die("task switch: #%u raised in the old task, but RAM changed", vec);
@@ -516,7 +521,8 @@ static void switch_step(struct in *in)
 	if ((why = entry_check()))
 		die("task switch (source %u, selector %#x): VM entry would fail: %s", src, sel, why);
 	if ((uint16_t)fz_vmread(VMCS_SEG(VMCS_GUEST_ES_SEL, SEG_TR)) != sel)
-		die("task switch: TR is %#lx, not %#x", fz_vmread(VMCS_SEG(VMCS_GUEST_ES_SEL, SEG_TR)), sel);
+		die("task switch: TR is %#lx, not %#x",
+		    fz_vmread(VMCS_SEG(VMCS_GUEST_ES_SEL, SEG_TR)), sel);
 	if (!(fz_vmread(VMCS_GUEST_CR0) & X86_CR0_TS_BIT))
 		die("task switch: CR0.TS clear");
 	if ((src == TS_CALL || src == TS_GATE) && !(fz_vmread(VMCS_GUEST_RFLAGS) & (1u << 14)))
@@ -537,8 +543,8 @@ static void switch_step(struct in *in)
 			}
 			if (before[a] != *fg_host(a) &&
 			    !write_allowed(a, old_tr_base, new_tr, gdt, gl, ldt, ll, ss & 0xffffffffULL))
-				die("task switch: RAM at %#lx written (old TSS %#lx, new %#lx, GDT %#lx)", a,
-				    old_tr_base, new_tr, gdt);
+				die("task switch: RAM at %#lx written (old TSS %#lx, new %#lx, "
+				    "GDT %#lx)", a, old_tr_base, new_tr, gdt);
 		}
 	}
 }
