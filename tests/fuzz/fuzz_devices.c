@@ -162,6 +162,28 @@ static uint32_t port_value(struct fz_in *in, uint16_t port)
 	}
 }
 
+/* ---- the checks of the MSR interface ---- */
+
+/*
+ * WRMSR as the exit handler does it: one the guest gets #GP for has no
+ * effect (the instruction did not execute), and the x2APIC ICR, a 64-bit
+ * register (SDM Vol. 3A §11.12.9), reads back what was written (bit 12,
+ * delivery status, does not exist in x2APIC mode).
+ */
+static void wrmsr_checked(uint32_t msr, uint64_t val)
+{
+	struct lapic before = v->lapic;
+	uint64_t back;
+
+	if (!guest_wrmsr(v, msr, val)) {
+		if (memcmp(&before, &v->lapic, sizeof(before)))
+			panic("WRMSR %#x, %#lx: #GP, but the local APIC changed", msr, val);
+		return;
+	}
+	if (msr == 0x830 && guest_rdmsr(v, msr, &back) && back != (val & ~(1ULL << 12)))
+		panic("x2APIC ICR written with %#lx reads %#lx", val, back);
+}
+
 /* ---- the program ---- */
 
 static void step(struct fz_in *in)
@@ -211,14 +233,14 @@ static void step(struct fz_in *in)
 		uint32_t msr = take(in, 1) % 16 ? PICK(in, msrs) : 0x800 + (uint32_t)take(in, 1);
 		bool wr = take(in, 1) & 1;
 
-		if (msr == 0x830)
-			val = icr(in);
+		if (msr == 0x830) /* an IPI, or any bits */
+			val = take(in, 1) % 8 ? icr(in) : take(in, 8);
 		else if (msr == 0x6e0)
 			val = fz_tsc + take(in, 3);
 		else
 			val = apic_value(in, msr - 0x800);
 		if (wr)
-			(void)guest_wrmsr(v, msr, val);
+			wrmsr_checked(msr, val);
 		else
 			(void)guest_rdmsr(v, msr, &val);
 		break;
@@ -228,7 +250,7 @@ static void step(struct fz_in *in)
 						  0xfee00800, 0x10000900, 0xfee00400 };
 
 		val = take(in, 1) % 16 ? PICK(in, bases) : take(in, 8);
-		(void)guest_wrmsr(v, MSR_IA32_APIC_BASE, val);
+		wrmsr_checked(MSR_IA32_APIC_BASE, val);
 		break;
 	}
 	case 9: { /* I/O APIC: select a register, read or write it */
