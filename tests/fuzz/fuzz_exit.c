@@ -55,12 +55,12 @@ static struct vm vm;
 static struct vcpu *const v = &vm.vcpu;
 
 /* The fake back end's registers. */
-static struct {
+static struct fake_cpu {
 	uint64_t cr0, cr3, cr4, efer, pat, fs_base, gs_base, rflags, cr2, pdpte[4], tsc_offset;
 	uint64_t rip;
 	unsigned int cs_bits;
 	bool pdptes_bad;
-} cpu;
+} cpu, cpu0;
 
 static void die(const char *fmt, ...)
 {
@@ -562,6 +562,8 @@ static void tick(struct fz_in *in)
 
 /* The last step may have changed mm/ (mm_check() is what a step costs most). */
 static bool mm_touched;
+/* The state before an exit. */
+static struct vcpu vcpu0;
 
 static bool step(struct fz_in *in)
 {
@@ -591,11 +593,18 @@ static bool step(struct fz_in *in)
 	e = make_exit(in);
 	mm_touched = e.kind == VEXIT_GPT_FAULT || e.kind == VEXIT_HYPERCALL || e.kind == VEXIT_CR_WRITE;
 	ram_fault = e.kind == VEXIT_GPT_FAULT && vm_is_ram(&vm, e.fault.gpa, 1);
+	cpu0 = cpu;
+	vcpu0 = *v;
 	act = vexit_handle(v, &e);
 	check_action(&e, act, ram_fault);
 	if (act == VEXIT_STOP)
 		return false;
 	check_cpu();
+	/* An instruction that faults did not execute: a MOV CR or WRMSR that
+	 * raised #GP changed no register, MSR or APIC state. */
+	if (act == VEXIT_INJECT && (e.kind == VEXIT_CR_WRITE || e.kind == VEXIT_WRMSR) &&
+	    (memcmp(&cpu0, &cpu, sizeof(cpu)) || memcmp(&vcpu0, v, sizeof(*v))))
+		die("%s raised #%u but changed the vCPU's state", vexit_kind_name(e.kind), e.vector);
 	if (act == VEXIT_SKIP)
 		cpu.rip += e.insn_len;
 	return true;
