@@ -47,13 +47,17 @@ static enum walk_result pt_entry(struct vcpu *v, uint64_t gpa, unsigned int widt
 /* The guest's walk of va in the paging mode of p (SDM Vol. 3A §4.3-4.5):
  * 32-bit paging (4 MiB pages with CR4.PSE), PAE, and 4-level paging.
  * Present bits only: permissions are the hardware's, which already let the
- * instruction run up to its device access. */
+ * instruction run up to its device access. Outside 64-bit code a linear
+ * address has 32 bits, also under 4-level paging (compatibility mode): an
+ * access past 4 GiB wraps to 0 (AMD APM Vol. 1 §2.2.3). */
 static enum walk_result walk(struct vcpu *v, const struct guest_paging *p, uint64_t va, uint64_t *pa)
 {
 	uint64_t table, ent;
 	enum walk_result r;
 	int level;
 
+	if (p->cs_bits != 64)
+		va &= 0xffffffffULL;
 	if (!(p->cr0 & X86_CR0_PG)) {
 		*pa = va & 0xffffffffULL;
 		return WALK_OK;
@@ -78,7 +82,6 @@ static enum walk_result walk(struct vcpu *v, const struct guest_paging *p, uint6
 		level = 4;
 	} else {
 		/* PAE: four PDPTEs at CR3 (32-byte aligned), indexed by bits 31:30. */
-		va &= 0xffffffffULL;
 		if ((r = pt_entry(v, (p->cr3 & 0xffffffe0ULL) + 8 * (va >> 30), 8, &ent)))
 			return r;
 		table = ent & PT_ADDR_MASK;
@@ -106,8 +109,6 @@ bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa)
 	return walk(v, &p, va, pa) == WALK_OK;
 }
 
-/* Copy n bytes at guest-linear va, page by page; returns how many, and in
- * *why what stopped it short. */
 /* Copy n bytes between buf and guest-linear va, page by page; returns how
  * many were done (stops at the first page that is not mapped, *why, or
  * that the host cannot reach). */
@@ -138,6 +139,13 @@ static size_t copy_linear(struct vcpu *v, const struct guest_paging *p, uint64_t
 	return i;
 }
 
+/* The linear address of RIP: CS.base + RIP outside 64-bit code, where the
+ * base counts (real mode: selector * 16) and addresses wrap at 4 GiB. */
+static uint64_t code_linear(const struct guest_paging *p, uint64_t rip)
+{
+	return p->cs_bits == 64 ? rip : (p->seg_base[1] + rip) & 0xffffffffULL;
+}
+
 static unsigned int fetch(struct vcpu *v, const struct guest_paging *p, uint64_t va, uint8_t *buf,
 			  unsigned int n, enum walk_result *why)
 {
@@ -150,7 +158,7 @@ unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned in
 	enum walk_result why;
 
 	virt->get_paging(v, &p);
-	return fetch(v, &p, rip, buf, n, &why);
+	return fetch(v, &p, code_linear(&p, rip), buf, n, &why);
 }
 
 bool guest_copy(struct vcpu *v, uint64_t va, void *buf, size_t n, bool write)
@@ -365,7 +373,7 @@ enum vexit_action emulate_mmio(struct vcpu *v, struct vexit *e, uint64_t gpa)
 	int rc;
 
 	virt->get_paging(v, &p);
-	lin = p.cs_bits == 64 ? e->rip : (p.seg_base[1] + e->rip) & 0xffffffffULL;
+	lin = code_linear(&p, e->rip);
 	n = fetch(v, &p, lin, insn, sizeof(insn), &why);
 	rc = mmio_decode(insn, n, p.cs_bits, &d);
 	if (rc == -ENODATA && n < sizeof(insn)) {

@@ -47,6 +47,10 @@ enum { TS_CALL, TS_IRET, TS_JMP, TS_GATE };
 #define DESC_TSS32_AVAIL 9
 #define DESC_TSS32_BUSY 11
 #define DESC_BUSY (1ULL << 41)
+#define DESC_S (1ULL << 44) /* code or data segment, not a system descriptor */
+/* The EFLAGS bits that exist (SDM Vol. 1 §3.4.3): 1, 3, 5, 15 and 22-31 are
+ * reserved, and a VM entry with any of them set fails (Vol. 3C §27.3.1.4). */
+#define EFLAGS_DEFINED 0x003f7fd5u
 #define AR_UNUSABLE (1u << 16)
 
 struct tseg {
@@ -167,7 +171,7 @@ static bool load_seg(struct vcpu *v, enum seg s, uint16_t sel, const struct tseg
 	}
 	type = desc_type(d);
 	dpl = desc_dpl(d);
-	if (!desc_present(d) || !(d & (1ULL << 44))) {
+	if (!desc_present(d) || !(d & DESC_S)) {
 		*why = "a segment of the new task is not present or not a code/data segment";
 		return false;
 	}
@@ -244,6 +248,8 @@ bool vmx_task_switch(struct vcpu *v, uint64_t qual)
 		return inject_fault(v, 13, 0);
 	if ((sel & 4) || !desc_read(v, sel, NULL, &tss_d))
 		return inject_fault(v, 13, sel);
+	if (tss_d & DESC_S)
+		return inject_fault(v, 13, sel); /* a code or data segment */
 	if (desc_type(tss_d) == 1 || desc_type(tss_d) == 3)
 		return stop(v, sel, "a 16-bit TSS");
 	if ((desc_type(tss_d) | 2) != DESC_TSS32_BUSY)
@@ -285,7 +291,7 @@ bool vmx_task_switch(struct vcpu *v, uint64_t qual)
 	if (nested && !lin_copy(v, tr.base + TSS_LINK, &old_tr.sel, 2, true))
 		return stop(v, sel, "the new TSS is not in memory");
 	new_eip = dyn[0];
-	new_eflags = dyn[1] | X86_RFLAGS_FIXED | (nested ? 1u << 14 : 0);
+	new_eflags = (dyn[1] & EFLAGS_DEFINED) | X86_RFLAGS_FIXED | (nested ? 1u << 14 : 0);
 	for (unsigned int i = 0; i < 8; i++)
 		regs[i] = dyn[2 + i];
 	for (unsigned int i = 0; i < 6; i++)
@@ -315,7 +321,7 @@ bool vmx_task_switch(struct vcpu *v, uint64_t qual)
 		uint64_t d;
 
 		if ((ldt_sel & 4) || !desc_read(v, ldt_sel, NULL, &d) || desc_type(d) != 2 ||
-		    !desc_present(d) || (d & (1ULL << 44)))
+		    !desc_present(d) || (d & DESC_S))
 			return stop(v, sel, "the new LDT selector does not name a present LDT");
 		ldt = desc_seg(ldt_sel, d);
 	}

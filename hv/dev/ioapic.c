@@ -70,10 +70,11 @@ static void poll_level(struct ioapic *io, struct vcpu *v, unsigned int pin)
 
 void ioapic_set_irq(struct ioapic *io, struct vcpu *v, unsigned int pin, bool asserted)
 {
-	bool high = asserted != !!(io->active_low & (1u << pin)), was;
+	bool high, was;
 
 	if (pin >= IOAPIC_PINS)
 		return;
+	high = asserted != !!(io->active_low & (1u << pin));
 	was = input(io, pin);
 	if (high)
 		io->wire |= 1u << pin;

@@ -426,9 +426,9 @@ static bool reg_write(struct vcpu *v, uint32_t reg, uint64_t val)
 		return true;
 	case REG_ICR:
 		if (x2apic(l)) {
-			l->icr_high = (uint32_t)(val >> 32);
 			if (val & 0xfff32000ULL)
-				return false; /* reserved bits of the x2APIC ICR: #GP */
+				return false; /* reserved bits of the x2APIC ICR: #GP, no change */
+			l->icr_high = (uint32_t)(val >> 32);
 		}
 		l->icr_low = (uint32_t)val & ~(1u << 12); /* delivered at once: never pending */
 		send_ipi(v, l, l->icr_low, x2apic(l) ? l->icr_high : l->icr_high >> 24);
@@ -486,8 +486,8 @@ bool lapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	}
 	if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST || !x2apic(l))
 		return false;
-	if (msr - MSR_X2APIC_FIRST == REG_ICR) {
-		*val = l->icr_low;
+	if (msr - MSR_X2APIC_FIRST == REG_ICR) { /* one 64-bit register (SDM §11.12.9) */
+		*val = l->icr_low | (uint64_t)l->icr_high << 32;
 		return true;
 	}
 	return reg_read(v, msr - MSR_X2APIC_FIRST, val);

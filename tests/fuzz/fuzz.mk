@@ -9,6 +9,7 @@
 FUZZ_CC := clang-14
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Iinclude -Iarch/x86_64/include -I. -Itests/fuzz \
+	-include tests/fuzz/fake_hw.h \
 	-Wall -Wextra -Werror -Wno-unused-parameter -Wno-gnu-statement-expression \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_TIME ?= 60
@@ -27,7 +28,22 @@ FUZZ_SRCS_bzimage := tests/fuzz/fuzz_bzimage.c hv/linux.c hv/memmap.c $(FUZZ_HV_
 FUZZ_SRCS_virtio := tests/fuzz/fuzz_virtio.c hv/dev/virtio_blk.c hv/dev/pci.c hv/dev/pic.c \
 	$(FUZZ_HV_SRCS)
 
-FUZZERS ?= hypercall mmio config elf multiboot bzimage virtio
+# Instruction emulation and VT-x task switches, over the strict guest-memory fake.
+FUZZ_SRCS_emulate := tests/fuzz/fuzz_emulate.c tests/fuzz/fake_gmem.c \
+	arch/x86_64/emulate.c arch/x86_64/mmio_decode.c hv/dev/lapic.c
+FUZZ_SRCS_task := tests/fuzz/fuzz_task.c tests/fuzz/fake_gmem.c \
+	arch/x86_64/vmx_task.c arch/x86_64/vcr.c arch/x86_64/emulate.c arch/x86_64/mmio_decode.c \
+	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c hv/dev/lapic.c
+# Exit handling and the devices: the VM's whole platform (hv/vm.c, hv/io.c).
+FUZZ_PLATFORM_SRCS := tests/fuzz/platform.c arch/x86_64/vexit.c arch/x86_64/vcr.c \
+	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c arch/x86_64/emulate.c \
+	arch/x86_64/mmio_decode.c hv/vm.c hv/io.c hv/bus.c hv/acpi.c hv/elf.c hv/multiboot.c \
+	hv/linux.c hv/memmap.c hv/vm_console.c boot/boot_info.c hv/dev/lapic.c hv/dev/ioapic.c hv/dev/pic.c \
+	hv/dev/uart.c hv/dev/platform.c hv/dev/pci.c hv/dev/virtio_blk.c $(FUZZ_HV_SRCS)
+FUZZ_SRCS_exit := tests/fuzz/fuzz_exit.c $(FUZZ_PLATFORM_SRCS)
+FUZZ_SRCS_devices := tests/fuzz/fuzz_devices.c $(FUZZ_PLATFORM_SRCS)
+
+FUZZERS ?= hypercall mmio config elf multiboot bzimage virtio emulate task exit devices
 fuzz_objs = $(patsubst %,$(FUZZ_DIR)/o/%.o,$(1))
 FUZZ_BINS := $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%)
 
@@ -36,9 +52,10 @@ $(FUZZ_DIR)/o/%.c.o: %.c
 	@echo "  FUZZCC  $<"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
-.PRECIOUS: $(FUZZ_DIR)/o/%.o
+.PRECIOUS: $(FUZZ_DIR)/o/%.c.o
 .SECONDEXPANSION:
-$(FUZZ_DIR)/fuzz_%: $$(call fuzz_objs,$$(FUZZ_SRCS_$$*))
+# Every harness links the fake host machine of the forced include.
+$(FUZZ_DIR)/fuzz_%: $$(call fuzz_objs,tests/fuzz/fake_hw.c $$(FUZZ_SRCS_$$*))
 	@echo "  LD      $@"
 	@$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^
 

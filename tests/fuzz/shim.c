@@ -52,7 +52,9 @@ void panic(const char *fmt, ...)
 	abort();
 }
 
-void vm_crash(struct vm *vm, const char *fmt, ...)
+/* Weak, as vm_console_flush(), vm_destroy() and vm_identity_tables() below:
+ * a harness that links hv/vm.c and hv/io.c gets the real ones. */
+__attribute__((weak)) void vm_crash(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -66,12 +68,12 @@ void vm_crash(struct vm *vm, const char *fmt, ...)
 
 /* Host out of memory (hv/pool.c) stops and destroys a victim VM. The shim's
  * paging device holds all of guest RAM, so it never happens here. */
-void vm_console_flush(struct vm *vm)
+__attribute__((weak)) void vm_console_flush(struct vm *vm)
 {
 	(void)vm;
 }
 
-void vm_destroy(struct vm *vm)
+__attribute__((weak)) void vm_destroy(struct vm *vm)
 {
 	hint_vm_destroy(vm);
 }
@@ -103,7 +105,7 @@ static const struct virt_ops fz_ops = {
 };
 const struct virt_ops *virt = &fz_ops;
 
-int vm_identity_tables(struct vm *vm, uint64_t pml4)
+__attribute__((weak)) int vm_identity_tables(struct vm *vm, uint64_t pml4)
 {
 	/* The page tables are guest data; loaders are fuzzed for what they copy. */
 	return gmem_write(vm, pml4, NULL, 6 * PAGE_SIZE);
@@ -198,6 +200,13 @@ static uint64_t *ept_leaf(struct vm *vm, uint64_t gfn)
 	static const struct pt_format fmt = { .present = EPT_RWX, .table_flags = EPT_RWX };
 
 	return pt_walk(&fmt, vm->arch.gpt.root, gfn << PAGE_SHIFT, PT_LEVEL_4K, NULL, NULL);
+}
+
+bool fz_ept_allows(struct vm *vm, uint64_t gpa, bool write)
+{
+	uint64_t *e = ept_leaf(vm, gpa >> PAGE_SHIFT);
+
+	return e && (*e & EPT_R) && (!write || (*e & EPT_W));
 }
 
 uint8_t *fz_guest_access(struct vm *vm, uint64_t gpa, bool write)

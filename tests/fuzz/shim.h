@@ -42,6 +42,8 @@ void fz_mm_check(void);
  * Returns the host pointer of the byte, or NULL (discard fault, VM stopped).
  */
 uint8_t *fz_guest_access(struct vm *vm, uint64_t gpa, bool write);
+/* Does the EPT let the guest read (write: and write) gpa now? */
+bool fz_ept_allows(struct vm *vm, uint64_t gpa, bool write);
 /* Discard faults injected since the VM was created. */
 extern unsigned int fz_discard_faults;
 

@@ -237,6 +237,12 @@ START_TEST(x2apic_msrs)
 	ck_assert_int_eq(lapic_pending(l), 0x71);
 	ck_assert(lapic_msr_write(v, 0x830, (1ULL << 32) | 0x72)); /* dest 1: not us */
 	ck_assert_uint_eq(l->irr[1] & (1ULL << (0x72 - 64)), 0);
+	/* One 64-bit register: it reads back whole; a #GP write changes nothing. */
+	ck_assert(lapic_msr_read(v, 0x830, &val));
+	ck_assert_uint_eq(val, (1ULL << 32) | 0x72);
+	ck_assert(!lapic_msr_write(v, 0x830, (2ULL << 32) | (1u << 13) | 0x72));
+	ck_assert(lapic_msr_read(v, 0x830, &val));
+	ck_assert_uint_eq(val, (1ULL << 32) | 0x72);
 }
 END_TEST
 

@@ -173,6 +173,20 @@ START_TEST(ioapic_edge_level)
 }
 END_TEST
 
+/* A pin the I/O APIC does not have changes nothing (also past bit 31 of
+ * its pin masks: no shift beyond the width, which UBSan catches here). */
+START_TEST(ioapic_no_such_pin)
+{
+	setup();
+	v->lapic.svr = 0x1ff;
+	rte(4, 0x40);
+	for (unsigned int pin = IOAPIC_PINS; pin < 300; pin += 7)
+		ioapic_set_irq(&vm.ioapic, v, pin, true);
+	ck_assert_uint_eq(vm.ioapic.wire, 1u << 11);
+	ck_assert_uint_eq(vm.ioapic.delivered, 0);
+}
+END_TEST
+
 /* ---- PIT and PM timer ---- */
 
 static void pit_out(uint16_t port, uint8_t val)
@@ -342,6 +356,7 @@ Suite *platform_suite(void)
 
 	tcase_add_test(tc, bus_ranges);
 	tcase_add_test(tc, ioapic_edge_level);
+	tcase_add_test(tc, ioapic_no_such_pin);
 	tcase_add_test(tc, pit_counts);
 	tcase_add_test(tc, pit_irq0_edges);
 	tcase_add_test(tc, reset_ports);

@@ -7,6 +7,7 @@
  */
 #include "unit.h"
 #include <asm/cpu.h>
+#include <asm/emulate.h>
 #include <asm/guest_cpu.h>
 #include <asm/vcr.h>
 #include <asm/vexit.h>
@@ -732,6 +733,12 @@ START_TEST(fetch_in_every_paging_mode)
 		ck_assert(lapic_mmio(v, 0xfee00080, 4, false, &val));
 		ck_assert_uint_eq(val, 0x50);
 	}
+	/* The #UD intercept's look at a VMMCALL at IP 0x20: at CS.base + IP. */
+	ram[0x2020] = 0x0f;
+	ram[0x2021] = 0x01;
+	ram[0x2022] = 0xd9;
+	ck_assert(guest_hypercall_insn(v, 0x20));
+	ck_assert(!guest_hypercall_insn(v, 0x21)); /* one byte into it */
 }
 END_TEST
 

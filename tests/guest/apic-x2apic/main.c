@@ -3,8 +3,8 @@
  * apic-x2apic: the guest switches its APIC to x2APIC mode at run time (SDM
  * Vol. 3A §11.12). The registers keep their values and move to MSRs 0x800+,
  * the xAPIC page is gone, the ID is 32 bits and the logical ID derived from
- * it, SELF IPI and the 64-bit ICR deliver, and the illegal accesses and
- * mode transitions raise #GP. x2APIC -> disabled -> xAPIC is the way back.
+ * it, SELF IPI and the 64-bit ICR deliver (the ICR reads back whole), and
+ * the illegal accesses and mode transitions raise #GP without an effect. x2APIC -> disabled -> xAPIC is the way back.
  */
 #include "apic.h"
 
@@ -64,6 +64,11 @@ void test_main(void)
 	wrmsr(0x830, 0x71);                           /* fixed, physical, destination 0 */
 	EXPECT(wait_for(&irq_hits[0x71], 1, MAX_WAIT));
 	wrmsr(0x830, (1ULL << 32) | 0x71);            /* destination 1: not us */
+	/* The ICR is one 64-bit register (SDM §11.12.9): it reads back as
+	 * written; a write with a reserved bit raises #GP and changes nothing. */
+	EXPECT_EQ(rdmsr(0x830), (1ULL << 32) | 0x71);
+	EXPECT_EQ(wrmsr_safe(0x830, (2ULL << 32) | (1u << 13) | 0x71), GP);
+	EXPECT_EQ(rdmsr(0x830), (1ULL << 32) | 0x71);
 	/* The timer through MSRs. */
 	wrmsr(0x83e, 0xb);
 	wrmsr(0x832, 0x72);

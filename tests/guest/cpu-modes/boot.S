@@ -32,11 +32,13 @@ _start:
 
 /*
  * lm_run(struct lm_args *a): CR3 = a->cr3_a, CR4.PAE, EFER.LME with paging
- * off, CR0.PG (IA-32e mode starts, in compatibility mode), far jump to the
- * 64-bit code segment; there store through the 512 GiB mapping, load CR3
- * with cr3_b and back, and record what we saw; far return to 32-bit code,
- * CR0.PG off (IA-32e mode ends), EFER.LME and CR4.PAE off. Offsets: see
- * struct lm_args in modes.c.
+ * off, CR0.PG (IA-32e mode starts, in compatibility mode), there a REP STOSL
+ * of a->tpr to the local APIC's TPR through an ES whose base makes the
+ * linear address wrap at 4 GiB (emulated: the APIC page is MMIO), far jump
+ * to the 64-bit code segment; there store through the 512 GiB mapping, load
+ * CR3 with cr3_b and back, and record what we saw; far return to 32-bit
+ * code, CR0.PG off (IA-32e mode ends), EFER.LME and CR4.PAE off. Offsets:
+ * see struct lm_args in modes.c.
  */
 	.globl lm_run
 lm_run:
@@ -60,6 +62,19 @@ lm_run:
 	movl $0xc0000080, %ecx
 	rdmsr
 	movl %eax, 8(%edi)		/* efer_compat */
+	/* Compatibility mode has 32-bit linear addresses: ES.base 0xffffff00
+	 * + EDI 0xfee00180 is 0xfee00080, the TPR (cr3_a maps the APIC page). */
+	movw $0x28, %ax
+	movw %ax, %es
+	pushl %edi
+	movl 36(%edi), %eax		/* tpr */
+	movl $0xfee00180, %edi
+	movl $1, %ecx
+	cld
+	rep stosl
+	popl %edi
+	movw $0x10, %ax
+	movw %ax, %es
 	ljmp $0x18, $3f
 	.code64
 3:	movl %esp, %esp			/* upper halves are undefined: zero them */
@@ -116,9 +131,13 @@ lm_run:
  * (0xffff: base 0xffff0, with A20 on it reaches up to 0x10ffef, where this
  * code is); the data segments keep their cached 4 GiB descriptors until DS
  * is loaded in real mode. In real mode: record CR0, CS and CPUID.0
- * (an exit taken in real mode) at 0x600 (DS = 0), write 'R' to COM1 (an I/O
- * exit); then CR0.PE on and a far jump back to 32-bit code. Interrupts stay
- * off (no real-mode IVT is needed), and no near jump is used in 16-bit code.
+ * (an exit taken in real mode) at 0x600 (DS = 0), then the CR4 written
+ * back (SVM without decode assists reads that instruction at CS.base + IP)
+ * and the results of HV_HC_GET_VERSION by VMCALL and by VMMCALL (one of
+ * them raises #UD, and the host reads the instruction to see it is a
+ * hypercall), write 'R' to COM1 (an I/O exit); then CR0.PE on and a
+ * far jump back to 32-bit code. Interrupts stay off (no real-mode IVT is
+ * needed), and no near jump is used in 16-bit code.
  */
 	.globl rm_run
 rm_run:
@@ -147,6 +166,15 @@ rm_run:
 	xorl %eax, %eax
 	cpuid
 	movl %ebx, 0x608		/* CPUID.0:EBX, from real mode */
+	movl %cr4, %eax
+	movl %eax, %cr4
+	movl %eax, 0x614		/* CR4 written back */
+	movl $1, %eax			/* HV_HC_GET_VERSION */
+	vmcall
+	movl %eax, 0x60c
+	movl $1, %eax
+	vmmcall
+	movl %eax, 0x610
 	movw $0x3f8, %dx
 	movb $0x52, %al			/* 'R' */
 	outb %al, %dx
@@ -176,6 +204,7 @@ gdt:
 	.quad 0x00cf92000000ffff		/* 0x10: data */
 	.quad 0x00af9a000000ffff		/* 0x18: 64-bit code */
 	.quad 0x008f9a000000ffff		/* 0x20: 16-bit code, 4 GiB limit */
+	.quad 0xffcf92ffff00ffff		/* 0x28: data, base 0xffffff00 */
 gdt_end:
 gdt_ptr:
 	.word gdt_end - gdt - 1
@@ -240,6 +269,8 @@ ts_busy:				/* JMP to our own, busy TSS: #GP(0x18), 7 bytes */
 	TS_LEAVE
 
 ts_task1:				/* entered by JMP: leave by JMP */
+	pushfl
+	popl ts_task1_eflags
 	incl ts_runs
 	movl $0xdead0001, %ebx		/* task 1's own registers */
 	movl $0xdead0002, %esi

@@ -3,16 +3,21 @@
  * cpu-modes: a multiboot kernel, started in 32-bit protected mode with
  * paging off, that changes the CPU's modes itself, as third-party kernels
  * do. The command line picks the test:
- *   longmode  enter long mode (EFER.LME, CR0.PG), check EFER.LMA and 64-bit
- *             code, load CR3 there, leave it (paging off in compatibility
- *             mode), and do it all again;
+ *   longmode  enter long mode (EFER.LME, CR0.PG), check EFER.LMA, an
+ *             emulated REP STOSL to the APIC whose linear address wraps at
+ *             4 GiB in compatibility mode, and 64-bit code, load CR3
+ *             there, leave it (paging off in compatibility mode), and do
+ *             it all again;
  *   pae       PAE paging; paging32: 32-bit paging with 4 MiB pages;
- *   realmode  protected mode -> real mode (a CPUID and a port write there)
- *             -> protected mode -> long mode -> protected mode, three times;
+ *   realmode  protected mode -> real mode (a CPUID, a CR4 write,
+ *             hypercalls by VMCALL and VMMCALL and a port write there, at a
+ *             CS whose base is not 0) -> protected mode -> long mode ->
+ *             protected mode, three times;
  *   tasks     hardware task switches: JMP to a TSS and back, CALL and IRET,
  *             INT n and a #GP (with its error code) through IDT task gates,
  *             a JMP to a busy TSS (#GP before any switch);
- *             registers, busy bits, back links, NT and CR0.TS checked.
+ *             registers, busy bits, back links, NT and CR0.TS checked, and
+ *             reserved EFLAGS bits in a TSS are not loaded.
  * In both paging tests: write and read memory through our own tables,
  * load CR3 with other tables, INVLPG after a PTE change, toggle CR4.PGE
  * with paging on, paging off and on again. Output: COM1, then the
@@ -39,10 +44,12 @@
 #define EFER_LME 0x100u
 #define EFER_LMA 0x400u
 
-/* Shared with lm_run() in boot.S: offsets 0, 4, ..., 32. */
+/* Shared with lm_run() in boot.S: offsets 0, 4, ..., 36. */
 struct lm_args {
-	uint32_t cr3_a, cr3_b, efer_compat, efer_long, high, read_b, read_a, round, cr3_read;
+	uint32_t cr3_a, cr3_b, efer_compat, efer_long, high, read_b, read_a, round, cr3_read, tpr;
 };
+
+#define APIC_TPR 0xfee00080u
 
 void modes_main(uint32_t magic, const struct mb_info *mbi);
 void lm_run(struct lm_args *a);
@@ -96,15 +103,19 @@ static uint64_t pml4_a[512] __attribute__((aligned(4096))), pml4_b[512] __attrib
 static uint64_t pdpt_low[512] __attribute__((aligned(4096))), pd_low[512] __attribute__((aligned(4096)));
 static uint64_t pdpt_hi_a[512] __attribute__((aligned(4096))), pd_hi_a[512] __attribute__((aligned(4096)));
 static uint64_t pdpt_hi_b[512] __attribute__((aligned(4096))), pd_hi_b[512] __attribute__((aligned(4096)));
+static uint64_t pd_apic[512] __attribute__((aligned(4096)));
 
 static void test_longmode(void)
 {
 	struct lm_args a;
 
-	/* Both: 0-8 MiB identity in 2 MiB pages; 512 GiB -> page A or B. */
+	/* Both: 0-8 MiB identity in 2 MiB pages, and the APIC page's; 512 GiB
+	 * -> page A or B. */
 	for (int i = 0; i < 4; i++)
 		pd_low[i] = (uint64_t)i * 0x200000 | 0x83;
 	pdpt_low[0] = (uint32_t)pd_low | 3;
+	pd_apic[APIC_TPR >> 21 & 511] = (APIC_TPR & ~0x1fffffu) | 0x83;
+	pdpt_low[3] = (uint32_t)pd_apic | 3;
 	pd_hi_a[0] = LM_PAGE_A | 0x83;
 	pd_hi_b[0] = LM_PAGE_B | 0x83;
 	pdpt_hi_a[0] = (uint32_t)pd_hi_a | 3;
@@ -114,8 +125,13 @@ static void test_longmode(void)
 	pml4_b[1] = (uint32_t)pdpt_hi_b | 3;
 
 	for (uint32_t r = 1; r <= ROUNDS; r++) {
-		a = (struct lm_args){ .cr3_a = (uint32_t)pml4_a, .cr3_b = (uint32_t)pml4_b, .round = r };
+		a = (struct lm_args){ .cr3_a = (uint32_t)pml4_a, .cr3_b = (uint32_t)pml4_b, .round = r,
+				      .tpr = 0x10 * r };
 		lm_run(&a);
+		check(*word(APIC_TPR) == 0x10 * r,
+		      "REP STOSL through a linear address that wraps at 4 GiB (compatibility mode)",
+		      *word(APIC_TPR));
+		*word(APIC_TPR) = 0;
 		check(a.efer_compat & EFER_LMA, "EFER.LMA set by CR0.PG with LME (compatibility mode)",
 		      a.efer_compat);
 		check((a.efer_long & (EFER_LME | EFER_LMA)) == (EFER_LME | EFER_LMA),
@@ -243,22 +259,35 @@ static uint32_t cpuid0_ebx(void)
 	return b;
 }
 
+/* HV_HC_GET_VERSION from protected mode (flat CS). */
+static uint32_t hv_version(void)
+{
+	uint32_t a = 1;
+
+	__asm__ volatile("vmcall" : "+a"(a)::"memory");
+	return a;
+}
+
 static void test_realmode(void)
 {
 	uintptr_t at = 0x600; /* where rm_run() stores, below 1 MiB */
 	volatile uint32_t *rm;
-	uint32_t vendor = cpuid0_ebx();
+	uint32_t vendor = cpuid0_ebx(), version = hv_version();
 
 	__asm__("" : "+r"(at)); /* a real address, not a null-page constant to the compiler */
 	rm = (volatile uint32_t *)at;
+	check(version >> 16 == 1, "HV_HC_GET_VERSION from protected mode", version);
 
 	for (uint32_t r = 1; r <= ROUNDS; r++) {
-		rm[0] = rm[1] = rm[2] = 0xffffffffu;
+		rm[0] = rm[1] = rm[2] = rm[3] = rm[4] = rm[5] = 0xffffffffu;
 		rm_run();
 		puts("\n");
 		check(!(rm[0] & (CR0_PE | CR0_PG)), "CR0 in real mode: PE and PG clear", rm[0]);
 		check((rm[1] & 0xffff) == 0xffff, "real-mode CS loaded by the far jump", rm[1] & 0xffff);
 		check(rm[2] == vendor, "CPUID in real mode (an exit there) as in protected mode", rm[2]);
+		check(rm[3] == version, "VMCALL in real mode, CS base 0xffff0", rm[3]);
+		check(rm[4] == version, "VMMCALL in real mode, CS base 0xffff0", rm[4]);
+		check(rm[5] == read_cr4(), "CR4 written in real mode, CS base 0xffff0", rm[5]);
 		check((read_cr0() & (CR0_PE | CR0_PG)) == CR0_PE, "CR0 back in protected mode",
 		      read_cr0());
 		puts("round ");
@@ -279,7 +308,7 @@ _Static_assert(sizeof(struct tss32) == 104, "32-bit TSS layout");
 
 /* Shared with boot.S. GDT: 0x08 code, 0x10 data, 0x18 + 8 * i: TSS i. */
 struct tss32 ts_tss0, ts_tss[5];
-uint32_t ts_seen[4], ts_runs[4], ts_task2_eflags, ts_task4_err, ts_skip;
+uint32_t ts_seen[4], ts_runs[4], ts_task1_eflags, ts_task2_eflags, ts_task4_err, ts_skip;
 uint16_t ts_task2_tr;
 void ts_jmp(void), ts_call(void), ts_int(void), ts_fault(void), ts_busy(void);
 void ts_task1(void), ts_task2(void), ts_task3(void), ts_task4(void);
@@ -361,8 +390,13 @@ static void test_tasks(void)
 	check(gdt_type(0x18) == 11, "LTR marks TSS 0 busy", gdt_type(0x18));
 
 	for (uint32_t r = 1; r <= ROUNDS; r++) {
+		/* Reserved EFLAGS bits (3, 5, 15, 22-31) in the TSS: the CPU
+		 * has no such bits to load. */
+		ts_tss[1].eflags |= 0xffc08028u;
 		ts_jmp();
 		check(ts_runs[0] == r, "JMP to task 1 ran it", ts_runs[0]);
+		check((ts_task1_eflags & 0xffc0802au) == 2, "task 1's EFLAGS without reserved bits",
+		      ts_task1_eflags);
 		check(ts_tss[1].ebx == 0xdead0001 && ts_tss[1].esi == 0xdead0002,
 		      "task 1's registers saved in its TSS", ts_tss[1].ebx);
 		check(ts_tss[1].eip != (uint32_t)ts_task1, "task 1's EIP saved past its JMP",

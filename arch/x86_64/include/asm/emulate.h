@@ -19,17 +19,19 @@ uint64_t *guest_gpr(struct vcpu *v, unsigned int n);
  * (paging off, 32-bit, PAE or 4-level paging). false if not mapped. */
 bool guest_walk(struct vcpu *v, uint64_t va, uint64_t *pa);
 
-/* Copy up to n instruction bytes at guest-linear rip into buf; returns how
- * many could be read (stops at the first unmapped byte). */
+/* Copy up to n instruction bytes at the guest's RIP rip (CS.base + rip
+ * outside 64-bit code) into buf; returns how many could be read (stops at
+ * the first unmapped byte). */
 unsigned int guest_fetch(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned int n);
 
 /* Read (write: write) n bytes of guest-linear memory at va; false if a page
  * is not mapped or not RAM the host may touch (a prefix may be done). */
 bool guest_copy(struct vcpu *v, uint64_t va, void *buf, size_t n, bool write);
 
-/* Is the instruction at guest-linear rip a hypercall instruction of either
- * vendor (VMCALL 0F 01 C1, VMMCALL 0F 01 D9)? For #UD intercepts: the CPU
- * raises #UD for the other vendor's one, and guests may use either. */
+/* Is the instruction at RIP rip (as for guest_fetch()) a hypercall
+ * instruction of either vendor (VMCALL 0F 01 C1, VMMCALL 0F 01 D9)? For #UD
+ * intercepts: the CPU raises #UD for the other vendor's one, and guests may
+ * use either. */
 bool guest_hypercall_insn(struct vcpu *v, uint64_t rip);
 
 /* Is gpa emulated here: a range of the device bus (hv_mmio_owns()), or
