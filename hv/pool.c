@@ -224,6 +224,11 @@ void pool_balance(void)
 	mm_balance(&hv_mm);
 }
 
+uint64_t pool_walked(void)
+{
+	return hv_mm.walked;
+}
+
 void pool_print_pages(const uint64_t pages[4][3])
 {
 	uint64_t m[4][3]; /* mm/ orders host states ZERO, RESIDENT, PRESERVED */

@@ -36,6 +36,9 @@ int pool_gfn_get(struct vm *vm, gfn_t gfn, bool write, bool pin, hfn_t *hfn);
 int pool_fault(struct vcpu *v, gpa_t gpa, uint32_t access);
 /* Periodic: reclaim down to the watermarks. */
 void pool_balance(void);
+/* Frame-table entries and table bytes walked so far by the loops that grow
+ * with guest RAM (struct mm's walked): stats of the work per exit. */
+uint64_t pool_walked(void);
 /* Print a S/U/V/P x r/p/z page table ([state][HV_HOST_*]) in the s390 layout. */
 void pool_print_pages(const uint64_t pages[4][3]);
 

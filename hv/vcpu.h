@@ -68,6 +68,10 @@ struct vcpu {
 	 * IA32_TSC_ADJUST, what the guest's own writes added (SDM §17.17.3). */
 	uint64_t tsc_offset, tsc_adjust;
 	uint64_t misc_enable;     /* IA32_MISC_ENABLE as the guest wrote it */
+	/* The exit being handled, for the stats of host work per exit. */
+	bool in_exit;
+	unsigned int exit_reason; /* the back end's exit counter index */
+	uint64_t exit_tsc, exit_walked;
 	uint8_t fpu[512] __attribute__((aligned(16))); /* FXSAVE image */
 };
 
@@ -107,6 +111,12 @@ struct vm {
 	size_t line_len;
 	uint64_t exits[VM_EXIT_COUNTERS];
 	uint64_t hypercalls[HV_HC_MAX + 2]; /* last slot: unknown numbers */
+	/* Host work per exit, the largest seen: TSC ticks from an exit to the
+	 * next entry (overall, which exit reason, and per reason), and
+	 * frame-table entries or table bytes walked (pool_walked()). */
+	uint64_t work_ticks_max, work_walked_max;
+	unsigned int work_ticks_reason;
+	uint64_t work_ticks_by_reason[VM_EXIT_COUNTERS];
 	uint64_t tsc_start, tsc_run;        /* TSC at first entry, time spent in guest */
 	uint64_t unknown_msrs, unknown_ports;
 	struct {                 /* the unhandled ports, by port (first VM_PORT_SLOTS seen) */

@@ -78,6 +78,16 @@ void vm_set_irq(struct vm *vm, unsigned int irq, bool level);
  * amount per call). May stop the VM. */
 void hv_before_entry(struct vcpu *v);
 
+/*
+ * Host work per exit, for the stats: the back end calls vcpu_exit_begin()
+ * with the TSC read right after the exit and the exit's counter index (as in
+ * vm->exits), and vcpu_exit_end() with the TSC read right before the next
+ * entry, or when it leaves its run loop. A call to vcpu_exit_end() without
+ * an exit begun does nothing.
+ */
+void vcpu_exit_begin(struct vcpu *v, unsigned int reason, uint64_t tsc);
+void vcpu_exit_end(struct vcpu *v, uint64_t tsc);
+
 /* The VM's timers at TSC now (the local APIC timer, PIT channel 0 on IRQ 0):
  * what is due is raised; returns the TSC of the next one due (UINT64_MAX:
  * none armed), when the vCPU has to exit. vm_next_timer(): the same without

@@ -53,6 +53,7 @@ void mm_vm_destroy(struct mm_vm *vm)
 			swap_free(mm->swap, ent_ref(e));
 		}
 	}
+	mm->walked += vm->nr;
 	mm->vms[vm->id] = NULL;
 	vm->mm = NULL;
 }
@@ -75,6 +76,7 @@ static void table_take_over(struct mm_vm *vm)
 			b |= HV_TABLE_DISCARDED;
 		__atomic_store_n(tbl_ptr(vm, g), b, __ATOMIC_RELEASE);
 	}
+	vm->mm->walked += vm->table_nr;
 }
 
 int mm_vm_set_table(struct mm_vm *vm, uint8_t *bytes, uint64_t nr)

@@ -130,6 +130,13 @@ struct mm {
 	struct swap_dev *swap;
 	struct mm_vm *vms[MM_MAX_VMS];
 	struct mm_counters cnt;
+	/*
+	 * Frame-table entries and table bytes visited by the loops whose length
+	 * grows with guest RAM (hint ranges, table take-over, table-mode page
+	 * counts, slot scans, VM teardown): the caller reads it before and
+	 * after an exit to see how much of that work the exit did.
+	 */
+	uint64_t walked;
 	bool in_reclaim;
 	/*
 	 * The last reclaim freed nothing because the paging device is full: do

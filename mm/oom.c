@@ -55,6 +55,7 @@ uint64_t mm_reclaim_slots(struct mm *mm)
 		for (g = 0; g < vm->table_nr; g++)
 			if (ent_hs(vm->ent[g]) == MM_HS_PRESERVED)
 				freed += reclaim_slot(vm, g);
+		mm->walked += vm->table_nr;
 	}
 	mm->cnt.slot_scans++;
 	return freed;

@@ -24,6 +24,7 @@ void mm_vm_pages(struct mm_vm *vm, uint64_t pages[4][3])
 	for (g = 0; g < vm->nr; g++)
 		pages[g < vm->table_nr ? tbl_state(tbl_load(vm, g)) : ent_gs(vm->ent[g])]
 		     [ent_hs(vm->ent[g])]++;
+	vm->mm->walked += vm->nr;
 }
 
 void mm_vm_stats(struct mm_vm *vm, struct hv_vm_stats *out)

@@ -403,7 +403,7 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 		svm_flush_gpt(vm); /* the ASID may hold another VM's translations */
 	last_run = v;
 	while (vm->state == VM_RUNNING && !v->halted) {
-		uint64_t now = rdtsc(), t0, until, code, next;
+		uint64_t now = rdtsc(), t0, t1, until, code, next;
 		struct vexit e;
 
 		if (now >= deadline)
@@ -419,8 +419,10 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 		vmcb->save.rsp = v->regs.rsp;
 		host_timer_arm(until - now);
 		t0 = rdtsc();
+		vcpu_exit_end(v, t0);
 		svm_enter(&v->regs, vmcb_pa, host_pa);
-		vm->tsc_run += rdtsc() - t0;
+		t1 = rdtsc();
+		vm->tsc_run += t1 - t0;
 		/* What the CPU may keep cached from now on (APM §15.15.3); an
 		 * event or TLB flush is consumed by VMRUN. */
 		vmcb->ctl.clean = svm_caps.clean ? SVM_CLEAN_ALL : 0;
@@ -429,6 +431,7 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 		v->regs.rsp = vmcb->save.rsp;
 		code = vmcb->ctl.exit_code;
 		vm->exits[MIN(counter(code), VM_EXIT_COUNTERS - 1)]++;
+		vcpu_exit_begin(v, counter(code), t1);
 		if (code == SVM_EXIT_INVALID) {
 			svm_dump(v);
 			vm_crash(vm, "VMRUN failed: invalid guest state in the VMCB");
@@ -439,6 +442,7 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 		decode(v, code, &e);
 		apply(v, &e, vexit_handle(v, &e));
 	}
+	vcpu_exit_end(v, rdtsc());
 	host_timer_stop();
 }
 

@@ -309,7 +309,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		panic("vmx: VMPTRLD failed for VM %s", vm->name);
 	guest_cpu_switch(v, true);
 	while (vm->state == VM_RUNNING && !v->halted) {
-		uint64_t now = rdtsc(), t0, until, qual, rsp, next;
+		uint64_t now = rdtsc(), t0, t1, until, qual, rsp, next;
 		unsigned int reason;
 		struct vexit e;
 		int rc;
@@ -323,9 +323,11 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		deliver_interrupts(v);
 		until = MIN(deadline, MAX(next, now));
 		vmwrite(VMCS_PREEMPTION_TIMER, MIN((until - now) >> vmx_caps.timer_rate, 0xffffffffULL));
-		t0 = now;
+		t0 = rdtsc();
+		vcpu_exit_end(v, t0);
 		rc = vmx_enter(&v->regs, x->launched);
-		vm->tsc_run += rdtsc() - t0;
+		t1 = rdtsc();
+		vm->tsc_run += t1 - t0;
 		if (rc) {
 			vmx_dump(v);
 			vm_crash(vm, "VM%s failed: VM-instruction error %lu",
@@ -336,6 +338,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		x->launched = true;
 		reason = (unsigned int)vmread(VMCS_EXIT_REASON);
 		qual = vmread(VMCS_EXIT_QUAL);
+		vcpu_exit_begin(v, reason & 0xffff, t1);
 		if (reason & EXIT_REASON_ENTRY_FAIL) {
 			reason &= 0xffff;
 			vm->exits[MIN(reason, VM_EXIT_COUNTERS - 1)]++;
@@ -361,6 +364,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		if (v->regs.rsp != rsp)
 			vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
 	}
+	vcpu_exit_end(v, rdtsc());
 }
 
 void vmx_flush_ept(struct vm *vm)
