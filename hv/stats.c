@@ -120,27 +120,32 @@ static void print_hypercall_table(void)
  * The largest host work one exit caused, per VM and over all: TSC ticks from
  * the exit to the next entry (with the exit reason that took the most), and
  * frame-table entries or table bytes walked, the work that grows with guest
- * RAM; then the largest ticks per exit reason over all VMs.
+ * RAM; how often a long hypercall was entered again to go on; then the
+ * largest ticks per exit reason over all VMs.
  */
 static void print_work_table(void)
 {
-	uint64_t ticks = 0, walked = 0, by_reason;
+	uint64_t ticks = 0, walked = 0, continued = 0, by_reason;
 	unsigned int reason = 0;
 
 	printk("host work per exit (largest: TSC ticks from an exit to the next entry; gfns walked):\n");
-	printk("  %-12s %14s %10s  %s\n", "vm", "max-ticks", "max-gfns", "reason of max-ticks");
+	printk("  %-12s %14s %10s %10s  %s\n", "vm", "max-ticks", "max-gfns", "continued",
+	       "reason of max-ticks");
 	for (unsigned int i = 0; i < nr_vms; i++) {
 		const struct vm *vm = vms[i];
 
-		printk("  %-12s %14lu %10lu  %s\n", vm->name, vm->work_ticks_max, vm->work_walked_max,
+		printk("  %-12s %14lu %10lu %10lu  %s\n", vm->name, vm->work_ticks_max,
+		       vm->work_walked_max, vm->hc_continued,
 		       vm->work_ticks_max ? virt->exit_name(vm->work_ticks_reason) : "-");
 		if (vm->work_ticks_max > ticks) {
 			ticks = vm->work_ticks_max;
 			reason = vm->work_ticks_reason;
 		}
 		walked = MAX(walked, vm->work_walked_max);
+		continued += vm->hc_continued;
 	}
-	printk("  %-12s %14lu %10lu  %s\n", "(all)", ticks, walked, ticks ? virt->exit_name(reason) : "-");
+	printk("  %-12s %14lu %10lu %10lu  %s\n", "(all)", ticks, walked, continued,
+	       ticks ? virt->exit_name(reason) : "-");
 	printk("  by reason:\n");
 	for (unsigned int r = 0; r < VM_EXIT_COUNTERS; r++) {
 		by_reason = 0;

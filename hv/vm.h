@@ -95,10 +95,20 @@ void vcpu_exit_end(struct vcpu *v, uint64_t tsc);
 uint64_t vm_timers_tick(struct vcpu *v, uint64_t now);
 uint64_t vm_next_timer(const struct vcpu *v);
 
-/* VMCALL/VMMCALL: regs hold the call; returns the value for RAX. cpl: guest
- * CPL; long_mode: the guest is in 64-bit mode (else only the low 32 bits of
- * the registers count, and of the result, as KVM does). */
-uint64_t hv_hypercall(struct vcpu *v, unsigned int cpl, bool long_mode);
+/*
+ * VMCALL/VMMCALL at guest address rip: regs hold the call. cpl: guest CPL;
+ * long_mode: the guest is in 64-bit mode (else only the low 32 bits of the
+ * registers count, and of the result, as KVM does). Returns true when the
+ * call is complete, its result in RAX; false when it did a bounded part of
+ * its work (a long call, ABI.md §3): the registers are untouched and the
+ * caller enters the guest again without advancing RIP, so that the guest
+ * executes the same instruction, which goes on where this one stopped.
+ */
+bool hv_hypercall(struct vcpu *v, unsigned int cpl, bool long_mode, uint64_t rip);
+/* The work one exit of a long call does: frame-table entries or table bytes
+ * (HC_CHUNK_GFNS; tests lower it to split small calls). */
+#define HC_CHUNK_GFNS 16384
+extern uint64_t hc_chunk_gfns;
 
 /* Guest touched a guest-physical address without a mapping (EPT violation,
  * nested page fault). access: VEXIT_ACCESS_* bits. */

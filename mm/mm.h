@@ -111,7 +111,8 @@ struct mm_vm {
 	void *ctx;
 	uint8_t *table;  /* shared state table, contiguous (guest memory, pinned), or NULL */
 	uint8_t *const *table_pages; /* ... or as one host page per 4096 gfns */
-	uint64_t table_nr;
+	uint64_t table_nr;    /* gfns [0, table_nr) are in table mode (taken over) */
+	uint64_t table_len;   /* bytes of the registered table; table_nr grows to it */
 	uint64_t pages[4][3]; /* [guest state][enum mm_hs], guest state as last seen */
 	struct mm_counters cnt;
 	uint64_t pinned;      /* resident frames held off the LRU */
@@ -203,6 +204,17 @@ int mm_vm_set_table(struct mm_vm *vm, uint8_t *bytes, uint64_t nr);
  * array is the caller's and must live as long as the registration.
  */
 int mm_vm_set_table_pages(struct mm_vm *vm, uint8_t *const *pages, uint64_t nr);
+/*
+ * The same in parts, so that no call does work that grows with guest RAM:
+ * mm_vm_table_start() registers the table with no byte taken over yet (every
+ * gfn still in the frame table's state), 0 or -EINVAL; then each
+ * mm_vm_table_take_over() takes over the next up to budget bytes, lowest gfn
+ * first, and returns how many are left (0: the table is complete). A gfn
+ * whose byte has been taken over is in table mode from then on: its byte is
+ * its state, for every mm/ path.
+ */
+int mm_vm_table_start(struct mm_vm *vm, uint8_t *const *pages, uint64_t nr);
+uint64_t mm_vm_table_take_over(struct mm_vm *vm, uint64_t budget);
 
 /* ---- fault path (mm/fault.c) ---- */
 
@@ -264,6 +276,15 @@ struct mm_vm *mm_oom_victim(struct mm *mm);
 
 /* Fill the guest-visible statistics of vm (hypercalls/exits left 0). */
 void mm_vm_stats(struct mm_vm *vm, struct hv_vm_stats *out);
+/*
+ * The same in parts: mm_vm_count_pages() adds the pages of gfns [from,
+ * from + budget) to pages[state][enum mm_hs] (in table mode the states are
+ * the table's bytes) and returns the gfn to go on from, vm's number of gfns
+ * when done; without a table, from 0 it copies the counts kept, in one call.
+ * mm_vm_stats_of() then fills out with those page counts and the counters.
+ */
+uint64_t mm_vm_count_pages(struct mm_vm *vm, uint64_t from, uint64_t budget, uint64_t pages[4][3]);
+void mm_vm_stats_of(struct mm_vm *vm, const uint64_t pages[4][3], struct hv_vm_stats *out);
 /* The 4 x 3 page table [state][enum mm_hs] of a VM (table mode: reads the table). */
 void mm_vm_pages(struct mm_vm *vm, uint64_t pages[4][3]);
 /* Format a 4 x 3 table as s390 printed it into buf. Returns snprintf's count. */
