@@ -60,6 +60,8 @@ void hint_discard_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, uint32_t access
  * it (-ENOMEM), or the page cannot be used (-EFAULT: discarded, I/O error). */
 static int64_t pin_error(int rc)
 {
+	if (rc == -ERESTART)
+		return rc; /* host memory: the guest executes the call again */
 	return rc == -ENOMEM || rc == -EBUSY ? -ENOMEM : -EFAULT;
 }
 
@@ -98,7 +100,7 @@ int64_t hint_set_batch(struct vm *vm, gpa_t entries, unsigned int count)
 	int64_t rc;
 
 	/* Pinned: the batch may hint its own page, and states may reclaim. */
-	rc = pool_gfn_get(vm, gfn, true, true, &hfn);
+	rc = pool_gfn_get(vm, gfn, true, POOL_PIN | POOL_RESTART, &hfn);
 	if (rc)
 		return pin_error((int)rc);
 	rc = mm_set_batch(&vm->mm, hpa_to_virt(hfn_to_hpa(hfn)), count);
@@ -171,7 +173,7 @@ int64_t hint_register_ve_area(struct vcpu *v, gpa_t gpa)
 
 	if (v->ve_registered)
 		return -EBUSY;
-	rc = pool_gfn_get(v->vm, gpa_to_gfn(gpa), true, true, &hfn);
+	rc = pool_gfn_get(v->vm, gpa_to_gfn(gpa), true, POOL_PIN | POOL_RESTART, &hfn);
 	if (rc)
 		return pin_error(rc);
 	v->ve_area = gpa_x(gpa);

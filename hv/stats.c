@@ -125,7 +125,7 @@ static void print_hypercall_table(void)
  */
 static void print_work_table(void)
 {
-	uint64_t ticks = 0, walked = 0, continued = 0, by_reason;
+	uint64_t ticks = 0, walked = 0, continued = 0, by_reason, parts, retries;
 	unsigned int reason = 0;
 
 	printk("host work per exit (largest: TSC ticks from an exit to the next entry; gfns walked):\n");
@@ -146,6 +146,9 @@ static void print_work_table(void)
 	}
 	printk("  %-12s %14lu %10lu %10lu  %s\n", "(all)", ticks, walked, continued,
 	       ticks ? virt->exit_name(reason) : "-");
+	pool_slot_reclaim_stats(&parts, &retries);
+	printk("  slot reclaim (paging device full): %lu parts, %lu accesses tried again meanwhile\n",
+	       parts, retries);
 	printk("  by reason:\n");
 	for (unsigned int r = 0; r < VM_EXIT_COUNTERS; r++) {
 		by_reason = 0;

@@ -238,6 +238,11 @@ void hv_before_entry(struct vcpu *v)
 		virtio_blk_poll(vm, &vm->blk);
 }
 
+bool hv_device_work(const struct vm *vm)
+{
+	return vm->has_blk && vm->blk.kicked && vm->blk.queue_pfn;
+}
+
 void vcpu_exit_begin(struct vcpu *v, unsigned int reason, uint64_t tsc)
 {
 	v->in_exit = true;

@@ -77,6 +77,8 @@ void vm_set_irq(struct vm *vm, unsigned int irq, bool level);
 /* Before each VM entry: device work left from earlier exits (a bounded
  * amount per call). May stop the VM. */
 void hv_before_entry(struct vcpu *v);
+/* Is there such work left (then hv_before_entry() would do some)? */
+bool hv_device_work(const struct vm *vm);
 
 /*
  * Host work per exit, for the stats: the back end calls vcpu_exit_begin()

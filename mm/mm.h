@@ -17,6 +17,7 @@
 #define MM_RECLAIM_BATCH 32     /* victims unmapped per INVEPT */
 #define MM_MAX_GFNS (1ULL << 40) /* 52-bit guest-physical space */
 #define MM_PIN_MAX 15           /* nested pins per gfn */
+#define MM_SLOT_CHUNK 16384     /* gfns one part of slot reclaim walks (struct mm's default) */
 
 /* Host state of a guest frame, as mm stores it (0 = the state of a fresh table). */
 enum mm_hs {
@@ -138,6 +139,16 @@ struct mm {
 	 * after an exit to see how much of that work the exit did.
 	 */
 	uint64_t walked;
+	/*
+	 * Slot reclaim in parts (mm/oom.c): each part walks at most slot_chunk
+	 * table gfns from (slot_vm, slot_gfn) on; slot_clean counts the gfns
+	 * walked since a part last freed a slot, and slot_frees is the paging
+	 * device's frees count as the last part ended (a slot freed since then,
+	 * by anyone, starts the count again).
+	 */
+	uint64_t slot_chunk;
+	unsigned int slot_vm;
+	uint64_t slot_gfn, slot_clean, slot_frees;
 	bool in_reclaim;
 	/*
 	 * The last reclaim freed nothing because the paging device is full: do
@@ -259,11 +270,20 @@ uint32_t mm_balance(struct mm *mm);
 /*
  * Free the paging-device slots of paged-out pages whose shared-table byte
  * now says UNUSED (the page becomes ZERO) or VOLATILE / POT_VOLATILE (CAS to
- * byte | HV_TABLE_DISCARDED; the page becomes ZERO and discarded). mm_reclaim()
- * calls it by itself when the paging device is full; O(guest frames with a
- * table). Returns slots freed.
+ * byte | HV_TABLE_DISCARDED; the page becomes ZERO and discarded). One part:
+ * at most mm->slot_chunk table gfns, from where the last part stopped, over
+ * every VM with a table in turn. mm_reclaim() calls it by itself when the
+ * paging device is full. Returns slots freed.
  */
 uint64_t mm_reclaim_slots(struct mm *mm);
+/*
+ * May another part of slot reclaim still free a slot? True while the paging
+ * device is full and the parts have not walked every table gfn since one
+ * last freed a slot (or since any slot was freed). An allocation that failed
+ * meanwhile is to be tried again (its retry walks the next part) before the
+ * caller stops a VM for host memory.
+ */
+bool mm_slot_scan_pending(const struct mm *mm);
 /* Host frames a VM holds: resident + preserved pages. */
 uint64_t mm_vm_footprint(const struct mm_vm *vm);
 /*

@@ -18,5 +18,6 @@ Suite *lapic_suite(void);
 Suite *platform_suite(void);
 Suite *vexit_suite(void);
 Suite *gmem_suite(void);
+Suite *virtio_suite(void);
 
 #endif /* UNIT_H */
