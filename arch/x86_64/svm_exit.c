@@ -305,6 +305,14 @@ static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 	case VEXIT_INJECT:
 		svm_inject_exception(v, e->vector, e->has_error, e->error);
 		break;
+	case VEXIT_AGAIN:
+		/* A part done, as an iteration of a REP string instruction: the
+		 * interrupt shadow is over, interrupts may come first. (QEMU
+		 * reports a shadow on a #UD intercept at the first instruction
+		 * after VMRUN: kept, it would hold interrupts off for the whole
+		 * long call.) */
+		vmcb->ctl.int_state &= ~SVM_INT_SHADOW;
+		break;
 	case VEXIT_RESUME:
 	case VEXIT_STOP:
 		break;

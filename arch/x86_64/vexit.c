@@ -65,7 +65,7 @@ static enum vexit_action x_hypercall(struct vcpu *v, struct vexit *e)
 	/* A long call that did a bounded part of its work: the guest runs the
 	 * same instruction again (pending interrupts first) and it goes on. */
 	if (!done)
-		return VEXIT_RESUME;
+		return VEXIT_AGAIN;
 	return VEXIT_SKIP; /* Safe: hypercalls report errors in RAX */
 }
 

@@ -217,6 +217,11 @@ static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 	case VEXIT_INJECT:
 		vmx_inject_exception(v, e->vector, e->has_error, e->error);
 		break;
+	case VEXIT_AGAIN:
+		/* A part done, as an iteration of a REP string instruction:
+		 * blocking by STI / MOV SS is over, interrupts may come first. */
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ULL);
+		break;
 	case VEXIT_RESUME:
 	case VEXIT_STOP:
 		break;
