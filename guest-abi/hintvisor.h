@@ -7,7 +7,9 @@
  *
  * Calling convention (as KVM): VMCALL at CPL 0, call number in RAX,
  * arguments in RBX, RCX, RDX, RSI; the result comes back in RAX. A negative
- * result is -HV_E*; everything else is preserved.
+ * result is -HV_E*; everything else is preserved. A long call (ABI.md §3)
+ * may take several VM exits, with interrupts delivered at the VMCALL in
+ * between; the guest sees it return once.
  */
 #ifndef HINTVISOR_ABI_H
 #define HINTVISOR_ABI_H

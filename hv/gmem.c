@@ -25,13 +25,13 @@ void *gmem_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write)
 	if (gmem_check(vm, a, len) || len > PAGE_SIZE - (a & ~PAGE_MASK) ||
 	    (write && vm_on_table(vm, a, len)))
 		return NULL;
-	if (pool_gfn_get(vm, gpa_to_gfn(gpa), write, false, &hfn))
+	if (pool_gfn_get(vm, gpa_to_gfn(gpa), write, 0, &hfn))
 		return NULL;
 	return (uint8_t *)hpa_to_virt(hfn_to_hpa(hfn)) + (a & ~PAGE_MASK);
 }
 
 static int copy(struct vm *vm, uint64_t gpa, uint8_t *buf, const uint8_t *src, size_t n,
-		bool to_guest)
+		bool to_guest, unsigned int flags)
 {
 	int rc = gmem_check(vm, gpa, n);
 
@@ -42,7 +42,7 @@ static int copy(struct vm *vm, uint64_t gpa, uint8_t *buf, const uint8_t *src, s
 		hfn_t hfn;
 		uint8_t *g;
 
-		rc = pool_gfn_get(vm, _gfn(gpa >> PAGE_SHIFT), to_guest, false, &hfn);
+		rc = pool_gfn_get(vm, _gfn(gpa >> PAGE_SHIFT), to_guest, flags, &hfn);
 		if (rc)
 			break;
 		g = (uint8_t *)hpa_to_virt(hfn_to_hpa(hfn)) + (gpa & (PAGE_SIZE - 1));
@@ -64,12 +64,22 @@ static int copy(struct vm *vm, uint64_t gpa, uint8_t *buf, const uint8_t *src, s
 
 int gmem_read(struct vm *vm, void *dst, uint64_t gpa, size_t n)
 {
-	return copy(vm, gpa, dst, NULL, n, false);
+	return copy(vm, gpa, dst, NULL, n, false, 0);
 }
 
 int gmem_write(struct vm *vm, uint64_t gpa, const void *src, size_t n)
 {
-	return copy(vm, gpa, NULL, src, n, true);
+	return copy(vm, gpa, NULL, src, n, true, 0);
+}
+
+int gmem_read_or_restart(struct vm *vm, void *dst, uint64_t gpa, size_t n)
+{
+	return copy(vm, gpa, dst, NULL, n, false, POOL_RESTART);
+}
+
+int gmem_write_or_restart(struct vm *vm, uint64_t gpa, const void *src, size_t n)
+{
+	return copy(vm, gpa, NULL, src, n, true, POOL_RESTART);
 }
 
 /* Pages covering [gpa, gpa + len), len > 0 and the range checked. */
@@ -85,7 +95,7 @@ static void unpin_pages(struct vm *vm, uint64_t first, uint64_t n)
 		mm_gfn_unpin(&vm->mm, _gfn(first + i));
 }
 
-int gmem_pin(struct vm *vm, uint64_t gpa, uint64_t len)
+static int pin(struct vm *vm, uint64_t gpa, uint64_t len, unsigned int flags)
 {
 	uint64_t first = first_page(gpa), n;
 	int rc = gmem_check(vm, gpa, len);
@@ -98,13 +108,18 @@ int gmem_pin(struct vm *vm, uint64_t gpa, uint64_t len)
 
 		/* Through the memory module: a pin that needs a frame when the
 		 * host is out of memory takes the host OOM path like any access. */
-		rc = pool_gfn_get(vm, _gfn(first + i), true, true, &hfn);
+		rc = pool_gfn_get(vm, _gfn(first + i), true, POOL_PIN | flags, &hfn);
 		if (rc) {
 			unpin_pages(vm, first, i);
 			return rc == -EBUSY ? -ENOMEM : rc; /* pin count full: cannot keep it */
 		}
 	}
 	return 0;
+}
+
+int gmem_pin(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	return pin(vm, gpa, len, 0);
 }
 
 void gmem_unpin(struct vm *vm, uint64_t gpa, uint64_t len)
@@ -115,7 +130,7 @@ void gmem_unpin(struct vm *vm, uint64_t gpa, uint64_t len)
 
 int gmem_write_all(struct vm *vm, uint64_t gpa, const void *src, size_t n)
 {
-	int rc = vm_on_table(vm, gpa, n) ? -EACCES : gmem_pin(vm, gpa, n);
+	int rc = vm_on_table(vm, gpa, n) ? -EACCES : pin(vm, gpa, n, POOL_RESTART);
 
 	if (rc)
 		return rc;

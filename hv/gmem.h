@@ -23,8 +23,16 @@ int gmem_read(struct vm *vm, void *dst, uint64_t gpa, size_t n);
 /* Copy n bytes from src (NULL: zeros) to guest RAM at gpa, page by page.
  * 0 or a negative code; on error a prefix may have been written. */
 int gmem_write(struct vm *vm, uint64_t gpa, const void *src, size_t n);
+/* The same for work that can be done again from its start (a device
+ * request): while the host is out of memory and takes back paging-device
+ * slots part by part, -ERESTART instead of going on with that in this exit
+ * (docs/mm.md); a prefix may have been copied. */
+int gmem_read_or_restart(struct vm *vm, void *dst, uint64_t gpa, size_t n);
+int gmem_write_or_restart(struct vm *vm, uint64_t gpa, const void *src, size_t n);
 /* As gmem_write, all or nothing: every page is made resident and pinned
- * first. 0, -ERANGE, -EFAULT, -EACCES, -EDISCARDED or -ENOMEM; on error
+ * first. For hypercall buffers: when the host is out of memory while slot
+ * reclaim goes on, -ERESTART (the guest executes the call again). 0,
+ * -ERANGE, -EFAULT, -EACCES, -EDISCARDED, -ENOMEM or -ERESTART; on error
  * nothing was written. */
 int gmem_write_all(struct vm *vm, uint64_t gpa, const void *src, size_t n);
 

@@ -60,6 +60,8 @@ void hint_discard_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, uint32_t access
  * it (-ENOMEM), or the page cannot be used (-EFAULT: discarded, I/O error). */
 static int64_t pin_error(int rc)
 {
+	if (rc == -ERESTART)
+		return rc; /* host memory: the guest executes the call again */
 	return rc == -ENOMEM || rc == -EBUSY ? -ENOMEM : -EFAULT;
 }
 
@@ -98,7 +100,7 @@ int64_t hint_set_batch(struct vm *vm, gpa_t entries, unsigned int count)
 	int64_t rc;
 
 	/* Pinned: the batch may hint its own page, and states may reclaim. */
-	rc = pool_gfn_get(vm, gfn, true, true, &hfn);
+	rc = pool_gfn_get(vm, gfn, true, POOL_PIN | POOL_RESTART, &hfn);
 	if (rc)
 		return pin_error((int)rc);
 	rc = mm_set_batch(&vm->mm, hpa_to_virt(hfn_to_hpa(hfn)), count);
@@ -111,30 +113,55 @@ int64_t hint_get_state(struct vm *vm, gfn_t gfn)
 	return mm_get_state(&vm->mm, gfn);
 }
 
-int64_t hint_register_table(struct vm *vm, gpa_t gpa, uint64_t nr)
+/* Undo a registration that failed part-way: nothing of it stays. */
+static void table_abandon(struct vm *vm)
 {
-	uint64_t pages = ALIGN_UP(nr, PAGE_SIZE) >> PAGE_SHIFT;
+	gfn_t first = gpa_to_gfn(_gpa(vm->table_gpa));
+
+	for (uint64_t i = 0; i < vm->table_pinned; i++)
+		mm_gfn_unpin(&vm->mm, _gfn(gfn_x(first) + i));
+	pages_free(vm->table_pages, vm->table_ptr_pages);
+	vm->table_pages = NULL;
+	vm->table_pinned = 0;
+}
+
+int64_t hint_register_table(struct vm *vm, gpa_t gpa, uint64_t nr, uint64_t budget)
+{
+	uint64_t pages = ALIGN_UP(nr, PAGE_SIZE) >> PAGE_SHIFT, n;
 	/* One pointer per table page: 4 KiB per 8 GiB of guest RAM. */
 	uint64_t ptr_pages = ALIGN_UP(pages * sizeof(uint8_t *), PAGE_SIZE) >> PAGE_SHIFT;
 	gfn_t first = gpa_to_gfn(gpa);
-	uint8_t **ptrs;
 	int64_t rc;
 
-	if (vm->table_pages)
+	if (vm->table_pages && (vm->table_ready || vm->table_gpa != gpa_x(gpa)))
 		return -EBUSY;
-	ptrs = pages_alloc(ptr_pages);
-	if (!ptrs)
-		return -ENOMEM;
-	rc = pin_range(vm, gfn_x(first), pages, ptrs);
-	if (rc) {
-		pages_free(ptrs, ptr_pages);
-		return rc;
+	if (!vm->table_pages) {
+		vm->table_pages = pages_alloc(ptr_pages);
+		if (!vm->table_pages)
+			return -ENOMEM;
+		vm->table_ptr_pages = ptr_pages;
+		vm->table_gpa = gpa_x(gpa);
+		vm->table_nr = nr;
+		vm->table_pinned = 0;
 	}
-	mm_vm_set_table_pages(&vm->mm, ptrs, nr);
-	vm->table_pages = ptrs;
-	vm->table_ptr_pages = ptr_pages;
-	vm->table_gpa = gpa_x(gpa);
-	vm->table_nr = nr;
+	if (vm->table_pinned < pages) {
+		n = MIN(pages - vm->table_pinned, MAX(budget >> 10, 1));
+		rc = pin_range(vm, gfn_x(first) + vm->table_pinned, n, vm->table_pages + vm->table_pinned);
+		if (rc) {
+			table_abandon(vm);
+			return rc;
+		}
+		vm->table_pinned += n;
+		if (vm->table_pinned < pages)
+			return -ERESTART;
+		if (mm_vm_table_start(&vm->mm, vm->table_pages, nr)) {
+			table_abandon(vm);
+			return -EINVAL;
+		}
+	}
+	if (mm_vm_table_take_over(&vm->mm, budget))
+		return -ERESTART;
+	vm->table_ready = true;
 	return 0;
 }
 
@@ -146,7 +173,7 @@ int64_t hint_register_ve_area(struct vcpu *v, gpa_t gpa)
 
 	if (v->ve_registered)
 		return -EBUSY;
-	rc = pool_gfn_get(v->vm, gpa_to_gfn(gpa), true, true, &hfn);
+	rc = pool_gfn_get(v->vm, gpa_to_gfn(gpa), true, POOL_PIN | POOL_RESTART, &hfn);
 	if (rc)
 		return pin_error(rc);
 	v->ve_area = gpa_x(gpa);
@@ -154,15 +181,29 @@ int64_t hint_register_ve_area(struct vcpu *v, gpa_t gpa)
 	return 0;
 }
 
-void hint_get_stats(struct vm *vm, struct hv_vm_stats *st)
+int64_t hint_count_pages(struct vm *vm, uint64_t *next, uint64_t budget, uint64_t pages[4][3])
 {
-	if (!vm->mm_storage) {
-		*st = vm->final_stats;
-		return;
-	}
-	mm_vm_stats(&vm->mm, st);
+	*next = mm_vm_count_pages(&vm->mm, *next, budget, pages);
+	return *next < vm->nr_frames ? -ERESTART : 0;
+}
+
+void hint_stats_of(struct vm *vm, const uint64_t pages[4][3], struct hv_vm_stats *st)
+{
+	mm_vm_stats_of(&vm->mm, pages, st);
 	for (unsigned int i = 0; i < ARRAY_SIZE(vm->hypercalls); i++)
 		st->hypercalls += vm->hypercalls[i];
 	for (unsigned int i = 0; i < ARRAY_SIZE(vm->exits); i++)
 		st->exits += vm->exits[i];
+}
+
+void hint_get_stats(struct vm *vm, struct hv_vm_stats *st)
+{
+	uint64_t pages[4][3] = { { 0 } }, next = 0;
+
+	if (!vm->mm_storage) {
+		*st = vm->final_stats;
+		return;
+	}
+	(void)hint_count_pages(vm, &next, vm->nr_frames, pages);
+	hint_stats_of(vm, pages, st);
 }

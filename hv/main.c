@@ -64,7 +64,12 @@ static bool any_runnable(void)
 	return false;
 }
 
-/* Can vm run now? A halted vCPU wakes when an interrupt is pending for it. */
+/*
+ * Can vm run now? A halted vCPU wakes when an interrupt is pending for it.
+ * Device work left from earlier exits (virtio-blk requests beyond a budget,
+ * or waiting for host memory) goes on while it is halted: its completion may
+ * be what the vCPU waits for.
+ */
 static bool runnable(struct vm *vm, uint64_t now)
 {
 	struct vcpu *v = &vm->vcpu;
@@ -75,6 +80,11 @@ static bool runnable(struct vm *vm, uint64_t now)
 		return false;
 	if (!v->halted)
 		return true;
+	if (hv_device_work(vm)) {
+		hv_before_entry(v);
+		if (vm->state == VM_STOPPED)
+			return false;
+	}
 	(void)vm_timers_tick(v, now);
 	if (vcpu_irq_pending(v, &from_pic) < 0)
 		return false;
@@ -93,6 +103,10 @@ static void idle(void)
 {
 	uint64_t wake = UINT64_MAX;
 	bool any = false;
+
+	for (unsigned int i = 0; i < nr_vms; i++)
+		if (vms[i]->state != VM_STOPPED && hv_device_work(vms[i]))
+			return; /* the next round's runnable() does some of it */
 
 	for (unsigned int i = 0; i < nr_vms; i++) {
 		if (vms[i]->state == VM_STOPPED)

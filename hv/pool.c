@@ -15,6 +15,7 @@
 #define RESERVE_FRAMES 4096 /* 16 MiB kept for nested tables, VMCSs/VMCBs, tables */
 
 struct mm hv_mm;
+static uint64_t slot_retries; /* accesses tried again while slot reclaim went on */
 static struct swap_mem hv_swap;
 static char stats_buf[4096];
 
@@ -276,16 +277,41 @@ static bool host_oom(struct vm *vm, uint64_t gpa, const char *who)
 	return true;
 }
 
-int pool_gfn_get(struct vm *vm, gfn_t gfn, bool write, bool pin, hfn_t *hfn)
+/*
+ * Out of host memory, but slot reclaim may yet free a slot (mm/oom.c): the
+ * access is to be tried again, and the allocation of that try walks the next
+ * part. A guest access or a hypercall does that in its next exit, so that no
+ * exit walks more than a part; the hypervisor's other accesses (devices,
+ * MMIO emulation, loaders) cannot be repeated later and go on at once.
+ */
+static bool slots_pending(void)
+{
+	if (!mm_slot_scan_pending(&hv_mm))
+		return false;
+	slot_retries++;
+	return true;
+}
+
+int pool_gfn_get(struct vm *vm, gfn_t gfn, bool write, unsigned int flags, hfn_t *hfn)
 {
 	int rc;
 
 	if (vm->state == VM_STOPPED)
 		return -EINVAL; /* stopped for host memory, say: allocate nothing more */
-	do
-		rc = pin ? mm_gfn_pin(&vm->mm, gfn, hfn) : mm_gfn_get(&vm->mm, gfn, write, hfn);
-	while (rc == -ENOMEM && host_oom(vm, gpa_x(gfn_to_gpa(gfn)), "a hypervisor access"));
-	return rc;
+	for (;;) {
+		vm->gpt_short = GPT_OK; /* set again if this try runs out of table frames */
+		rc = flags & POOL_PIN ? mm_gfn_pin(&vm->mm, gfn, hfn)
+				      : mm_gfn_get(&vm->mm, gfn, write, hfn);
+		if (rc != -ENOMEM)
+			return rc;
+		if (slots_pending()) {
+			if (flags & POOL_RESTART)
+				return -ERESTART;
+			continue;
+		}
+		if (!host_oom(vm, gpa_x(gfn_to_gpa(gfn)), "a hypervisor access"))
+			return rc;
+	}
 }
 
 int pool_fault(struct vcpu *v, gpa_t gpa, uint32_t access)
@@ -298,13 +324,17 @@ int pool_fault(struct vcpu *v, gpa_t gpa, uint32_t access)
 		virt->flush_gpt(vm);
 		return 0;
 	}
+	vm->gpt_short = GPT_OK; /* set again if this try runs out of table frames */
 	switch (mm_fault(&vm->mm, gfn, access & 2)) {
 	case MM_FAULT_MAPPED:
 		return 0;
 	case MM_FAULT_DISCARD:
 		return -EDISCARDED;
 	case MM_FAULT_NOMEM:
-		/* Another VM was stopped: the guest retries its access when it resumes. */
+		/* Slot reclaim goes on in the next exit, or another VM was stopped:
+		 * the guest retries its access when it resumes. */
+		if (slots_pending())
+			return 0;
 		if (!host_oom(vm, gpa_x(gpa), "a guest access"))
 			vm_crash(vm, "no host memory for gpa %#lx", gpa_x(gpa));
 		return 0;
@@ -321,6 +351,17 @@ int pool_fault(struct vcpu *v, gpa_t gpa, uint32_t access)
 void pool_balance(void)
 {
 	mm_balance(&hv_mm);
+}
+
+uint64_t pool_walked(void)
+{
+	return hv_mm.walked;
+}
+
+void pool_slot_reclaim_stats(uint64_t *parts, uint64_t *retries)
+{
+	*parts = hv_mm.cnt.slot_scans;
+	*retries = slot_retries;
 }
 
 void pool_print_pages(const uint64_t pages[4][3])

@@ -27,19 +27,30 @@ void pool_print_tables(struct vm *const *list, unsigned int n);
 void pool_vm_destroy(struct vm *vm);
 
 /*
- * The frame backing gfn for a hypervisor access (pin: kept resident until
- * mm_gfn_unpin()), made resident; on host out of memory another VM may be
- * stopped and the access retried (docs/mm.md). 0, -ERANGE, -ENOMEM, -EBUSY
- * (pin count overflow), -EDISCARDED, -EIO, or -EINVAL if vm has stopped.
+ * The frame backing gfn for a hypervisor access, made resident. flags:
+ * POOL_PIN keeps it resident until mm_gfn_unpin(). On host out of memory,
+ * slot reclaim goes on part by part, then another VM may be stopped and the
+ * access retried (docs/mm.md); with POOL_RESTART (a hypercall, which the
+ * guest executes again) the access returns -ERESTART instead of going on
+ * with slot reclaim itself. 0, -ERANGE, -ENOMEM, -EBUSY (pin count
+ * overflow), -EDISCARDED, -EIO, -ERESTART, or -EINVAL if vm has stopped.
  */
-int pool_gfn_get(struct vm *vm, gfn_t gfn, bool write, bool pin, hfn_t *hfn);
+#define POOL_PIN 1u
+#define POOL_RESTART 2u
+int pool_gfn_get(struct vm *vm, gfn_t gfn, bool write, unsigned int flags, hfn_t *hfn);
 
 /* Guest-physical fault (EPT violation, nested page fault) inside guest RAM:
- * map the page, or stop a VM. 0, or -EDISCARDED: the page was a dropped
+ * map the page, or stop a VM, or leave it unmapped while slot reclaim goes
+ * on (the access faults again). 0, or -EDISCARDED: the page was a dropped
  * volatile page and the guest gets a discard fault (the caller delivers it). */
 int pool_fault(struct vcpu *v, gpa_t gpa, uint32_t access);
 /* Periodic: reclaim down to the watermarks. */
 void pool_balance(void);
+/* Frame-table entries and table bytes walked so far by the loops that grow
+ * with guest RAM (struct mm's walked): stats of the work per exit. */
+uint64_t pool_walked(void);
+/* Slot reclaim so far: parts run, and accesses tried again meanwhile. */
+void pool_slot_reclaim_stats(uint64_t *parts, uint64_t *retries);
 /* Print a S/U/V/P x r/p/z page table ([state][HV_HOST_*]) in the s390 layout. */
 void pool_print_pages(const uint64_t pages[4][3]);
 

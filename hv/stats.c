@@ -126,6 +126,49 @@ static void print_hypercall_table(void)
 }
 
 /*
+ * The largest host work one exit caused, per VM and over all: TSC ticks from
+ * the exit to the next entry (with the exit reason that took the most), and
+ * frame-table entries or table bytes walked, the work that grows with guest
+ * RAM; how often a long hypercall was entered again to go on; then the
+ * largest ticks per exit reason over all VMs.
+ */
+static void print_work_table(void)
+{
+	uint64_t ticks = 0, walked = 0, continued = 0, by_reason, parts, retries;
+	unsigned int reason = 0;
+
+	printk("host work per exit (largest: TSC ticks from an exit to the next entry; gfns walked):\n");
+	printk("  %-12s %14s %10s %10s  %s\n", "vm", "max-ticks", "max-gfns", "continued",
+	       "reason of max-ticks");
+	for (unsigned int i = 0; i < nr_vms; i++) {
+		const struct vm *vm = vms[i];
+
+		printk("  %-12s %14lu %10lu %10lu  %s\n", vm->name, vm->work_ticks_max,
+		       vm->work_walked_max, vm->hc_continued,
+		       vm->work_ticks_max ? virt->exit_name(vm->work_ticks_reason) : "-");
+		if (vm->work_ticks_max > ticks) {
+			ticks = vm->work_ticks_max;
+			reason = vm->work_ticks_reason;
+		}
+		walked = MAX(walked, vm->work_walked_max);
+		continued += vm->hc_continued;
+	}
+	printk("  %-12s %14lu %10lu %10lu  %s\n", "(all)", ticks, walked, continued,
+	       ticks ? virt->exit_name(reason) : "-");
+	pool_slot_reclaim_stats(&parts, &retries);
+	printk("  slot reclaim (paging device full): %lu parts, %lu accesses tried again meanwhile\n",
+	       parts, retries);
+	printk("  by reason:\n");
+	for (unsigned int r = 0; r < VM_EXIT_COUNTERS; r++) {
+		by_reason = 0;
+		for (unsigned int i = 0; i < nr_vms; i++)
+			by_reason = MAX(by_reason, vms[i]->work_ticks_by_reason[r]);
+		if (by_reason)
+			printk("    %3u %-22s %14lu\n", r, virt->exit_name(r), by_reason);
+	}
+}
+
+/*
  * The machine-readable form (README, "Stats lines"): one line per VM,
  * comma-separated, fields never reordered (new ones go at the end). The
  * header line, printed once before the first, names them.
@@ -171,6 +214,7 @@ void stats_print(bool final)
 	if (final) {
 		print_exit_table();
 		print_hypercall_table();
+		print_work_table();
 		print_port_table();
 		if (host_nmis)
 			printk("host NMIs ignored: %lu\n", host_nmis);

@@ -37,6 +37,22 @@ struct guest_regs {
 
 struct vm;
 
+/*
+ * A hypercall that did a bounded part of its work and is to go on when the
+ * guest executes the same instruction again (hv/hypercall.c; ABI.md §3, long
+ * calls): the call as issued (instruction, stack pointer, number and
+ * arguments) and how far it got. A few at once, for calls the guest's
+ * interrupt handlers make while one is in progress.
+ */
+#define VCPU_HC_CONTS 4
+struct hc_cont {
+	uint64_t age;          /* 0: slot free; else when it was last used */
+	uint64_t rip, rsp, nr, args[4];
+	uint64_t done;         /* gfns done */
+	int64_t result;        /* the result so far */
+	uint64_t pages[4][3];  /* GET_STATS: pages counted so far */
+};
+
 /* How a vCPU starts: the boot protocol of its image decides. */
 enum vcpu_mode {
 	VCPU_MODE_LONG,   /* 64-bit, paging on (hvboot, Linux 64-bit boot protocol) */
@@ -68,6 +84,12 @@ struct vcpu {
 	 * IA32_TSC_ADJUST, what the guest's own writes added (SDM §17.17.3). */
 	uint64_t tsc_offset, tsc_adjust;
 	uint64_t misc_enable;     /* IA32_MISC_ENABLE as the guest wrote it */
+	struct hc_cont hc_cont[VCPU_HC_CONTS]; /* long hypercalls in progress */
+	uint64_t hc_age;
+	/* The exit being handled, for the stats of host work per exit. */
+	bool in_exit;
+	unsigned int exit_reason; /* the back end's exit counter index */
+	uint64_t exit_tsc, exit_walked;
 	uint8_t fpu[512] __attribute__((aligned(16))); /* FXSAVE image */
 };
 
@@ -101,6 +123,8 @@ struct vm {
 	uint8_t **table_pages; /* registered shared state table, per 4 KiB */
 	uint64_t table_gpa, table_nr;
 	uint64_t table_ptr_pages; /* host pages of table_pages[] */
+	uint64_t table_pinned;    /* its pages pinned so far (registration in parts) */
+	bool table_ready;         /* registration complete */
 	struct hv_vm_stats final_stats; /* memory stats as the VM stopped */
 	struct vcpu vcpu;      /* one vCPU per VM for now */
 	struct bus bus;          /* port and MMIO ranges of the devices below */
@@ -116,6 +140,13 @@ struct vm {
 	size_t line_len;
 	uint64_t exits[VM_EXIT_COUNTERS];
 	uint64_t hypercalls[HV_HC_MAX + 2]; /* last slot: unknown numbers */
+	uint64_t hc_continued;   /* long calls entered again to go on (continuations) */
+	/* Host work per exit, the largest seen: TSC ticks from an exit to the
+	 * next entry (overall, which exit reason, and per reason), and
+	 * frame-table entries or table bytes walked (pool_walked()). */
+	uint64_t work_ticks_max, work_walked_max;
+	unsigned int work_ticks_reason;
+	uint64_t work_ticks_by_reason[VM_EXIT_COUNTERS];
 	uint64_t tsc_start, tsc_run;        /* TSC at first entry, time spent in guest */
 	uint64_t unknown_msrs, unknown_ports;
 	struct {                 /* accesses outside RAM nothing answered (open bus) */

@@ -323,6 +323,35 @@ void hv_before_entry(struct vcpu *v)
 		virtio_blk_poll(vm, &vm->blk);
 }
 
+bool hv_device_work(const struct vm *vm)
+{
+	return vm->has_blk && vm->blk.kicked && vm->blk.queue_pfn;
+}
+
+void vcpu_exit_begin(struct vcpu *v, unsigned int reason, uint64_t tsc)
+{
+	v->in_exit = true;
+	v->exit_reason = MIN(reason, VM_EXIT_COUNTERS - 1);
+	v->exit_tsc = tsc;
+	v->exit_walked = pool_walked();
+}
+
+void vcpu_exit_end(struct vcpu *v, uint64_t tsc)
+{
+	struct vm *vm = v->vm;
+	uint64_t ticks = tsc - v->exit_tsc, walked = pool_walked() - v->exit_walked;
+
+	if (!v->in_exit)
+		return;
+	v->in_exit = false;
+	if (ticks > vm->work_ticks_max) {
+		vm->work_ticks_max = ticks;
+		vm->work_ticks_reason = v->exit_reason;
+	}
+	vm->work_ticks_by_reason[v->exit_reason] = MAX(vm->work_ticks_by_reason[v->exit_reason], ticks);
+	vm->work_walked_max = MAX(vm->work_walked_max, walked);
+}
+
 uint64_t vm_timers_tick(struct vcpu *v, uint64_t now)
 {
 	struct platform_ports *p = &v->vm->plat;

@@ -96,6 +96,18 @@ void vm_set_irq(struct vm *vm, unsigned int irq, bool level);
 /* Before each VM entry: device work left from earlier exits (a bounded
  * amount per call). May stop the VM. */
 void hv_before_entry(struct vcpu *v);
+/* Is there such work left (then hv_before_entry() would do some)? */
+bool hv_device_work(const struct vm *vm);
+
+/*
+ * Host work per exit, for the stats: the back end calls vcpu_exit_begin()
+ * with the TSC read right after the exit and the exit's counter index (as in
+ * vm->exits), and vcpu_exit_end() with the TSC read right before the next
+ * entry, or when it leaves its run loop. A call to vcpu_exit_end() without
+ * an exit begun does nothing.
+ */
+void vcpu_exit_begin(struct vcpu *v, unsigned int reason, uint64_t tsc);
+void vcpu_exit_end(struct vcpu *v, uint64_t tsc);
 
 /* The VM's timers at TSC now (the local APIC timer, PIT channel 0 on IRQ 0):
  * what is due is raised; returns the TSC of the next one due (UINT64_MAX:
@@ -104,10 +116,20 @@ void hv_before_entry(struct vcpu *v);
 uint64_t vm_timers_tick(struct vcpu *v, uint64_t now);
 uint64_t vm_next_timer(const struct vcpu *v);
 
-/* VMCALL/VMMCALL: regs hold the call; returns the value for RAX. cpl: guest
- * CPL; long_mode: the guest is in 64-bit mode (else only the low 32 bits of
- * the registers count, and of the result, as KVM does). */
-uint64_t hv_hypercall(struct vcpu *v, unsigned int cpl, bool long_mode);
+/*
+ * VMCALL/VMMCALL at guest address rip: regs hold the call. cpl: guest CPL;
+ * long_mode: the guest is in 64-bit mode (else only the low 32 bits of the
+ * registers count, and of the result, as KVM does). Returns true when the
+ * call is complete, its result in RAX; false when it did a bounded part of
+ * its work (a long call, ABI.md §3): the registers are untouched and the
+ * caller enters the guest again without advancing RIP, so that the guest
+ * executes the same instruction, which goes on where this one stopped.
+ */
+bool hv_hypercall(struct vcpu *v, unsigned int cpl, bool long_mode, uint64_t rip);
+/* The work one exit of a long call does: frame-table entries or table bytes
+ * (HC_CHUNK_GFNS; tests lower it to split small calls). */
+#define HC_CHUNK_GFNS 16384
+extern uint64_t hc_chunk_gfns;
 
 /* Guest touched a guest-physical address without a mapping (EPT violation,
  * nested page fault). access: VEXIT_ACCESS_* bits. */

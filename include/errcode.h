@@ -22,6 +22,7 @@
 #define ENOSPC 28     /* a fixed table is full (VMs, PCI slots, paging device) */
 #define ERANGE 34     /* beyond the end (of guest RAM, of a frame table) */
 #define ENODATA 61    /* too few bytes (an instruction cut short by its fetch) */
+#define ERESTART 85   /* part of the work done: the guest's instruction runs again to go on */
 #define EDISCARDED 200 /* the content of a volatile page was dropped (no errno twin) */
 
 #endif /* ERRCODE_H */

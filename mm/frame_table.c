@@ -53,6 +53,7 @@ void mm_vm_destroy(struct mm_vm *vm)
 			swap_free(mm->swap, ent_ref(e));
 		}
 	}
+	mm->walked += vm->nr;
 	mm->vms[vm->id] = NULL;
 	vm->mm = NULL;
 }
@@ -62,11 +63,15 @@ void mm_vm_destroy(struct mm_vm *vm)
  * left in it, every byte gets the page's current guest state, with the
  * discard mark of a dropped volatile page (ABI §6). A zeroed table would
  * otherwise make a discarded page STABLE and let it read zeros without a
- * discard fault. DCLR stays valid: the state itself does not change.
+ * discard fault. DCLR stays valid: the state itself does not change. The
+ * byte is written before the gfn enters table mode (table_nr), so that no
+ * path reads it before it holds the state.
  */
-static void table_take_over(struct mm_vm *vm)
+uint64_t mm_vm_table_take_over(struct mm_vm *vm, uint64_t budget)
 {
-	for (uint64_t g = 0; g < vm->table_nr; g++) {
+	uint64_t end = vm->table_len - vm->table_nr > budget ? vm->table_nr + budget : vm->table_len;
+
+	for (uint64_t g = vm->table_nr; g < end; g++) {
 		uint64_t e = vm->ent[g];
 		unsigned int gs = ent_gs(e);
 		uint8_t b = (uint8_t)gs;
@@ -75,28 +80,43 @@ static void table_take_over(struct mm_vm *vm)
 			b |= HV_TABLE_DISCARDED;
 		__atomic_store_n(tbl_ptr(vm, g), b, __ATOMIC_RELEASE);
 	}
+	vm->mm->walked += end - vm->table_nr;
+	vm->table_nr = end;
+	return vm->table_len - end;
+}
+
+static int table_start(struct mm_vm *vm, uint8_t *bytes, uint8_t *const *pages, uint64_t nr)
+{
+	if ((bytes != NULL || pages != NULL) && (nr == 0 || nr > vm->nr))
+		return -EINVAL;
+	vm->table = bytes;
+	vm->table_pages = pages;
+	vm->table_nr = 0;
+	vm->table_len = bytes != NULL || pages != NULL ? nr : 0;
+	return 0;
+}
+
+int mm_vm_table_start(struct mm_vm *vm, uint8_t *const *pages, uint64_t nr)
+{
+	return pages != NULL ? table_start(vm, NULL, pages, nr) : -EINVAL;
 }
 
 int mm_vm_set_table(struct mm_vm *vm, uint8_t *bytes, uint64_t nr)
 {
-	if (bytes != NULL && (nr == 0 || nr > vm->nr))
-		return -EINVAL;
-	vm->table = bytes;
-	vm->table_pages = NULL;
-	vm->table_nr = bytes != NULL ? nr : 0;
-	table_take_over(vm);
-	return 0;
+	int rc = table_start(vm, bytes, NULL, nr);
+
+	if (rc == 0)
+		(void)mm_vm_table_take_over(vm, vm->table_len);
+	return rc;
 }
 
 int mm_vm_set_table_pages(struct mm_vm *vm, uint8_t *const *pages, uint64_t nr)
 {
-	if (pages != NULL && (nr == 0 || nr > vm->nr))
-		return -EINVAL;
-	vm->table = NULL;
-	vm->table_pages = pages;
-	vm->table_nr = pages != NULL ? nr : 0;
-	table_take_over(vm);
-	return 0;
+	int rc = table_start(vm, NULL, pages, nr);
+
+	if (rc == 0)
+		(void)mm_vm_table_take_over(vm, vm->table_len);
+	return rc;
 }
 
 /* Record that pool frame idx now holds gfn g of vm. */

@@ -17,6 +17,7 @@
 #define MM_RECLAIM_BATCH 32     /* victims unmapped per INVEPT */
 #define MM_MAX_GFNS (1ULL << 40) /* 52-bit guest-physical space */
 #define MM_PIN_MAX 15           /* nested pins per gfn */
+#define MM_SLOT_CHUNK 16384     /* gfns one part of slot reclaim walks (struct mm's default) */
 
 /* Host state of a guest frame, as mm stores it (0 = the state of a fresh table). */
 enum mm_hs {
@@ -117,7 +118,8 @@ struct mm_vm {
 	void *ctx;
 	uint8_t *table;  /* shared state table, contiguous (guest memory, pinned), or NULL */
 	uint8_t *const *table_pages; /* ... or as one host page per 4096 gfns */
-	uint64_t table_nr;
+	uint64_t table_nr;    /* gfns [0, table_nr) are in table mode (taken over) */
+	uint64_t table_len;   /* bytes of the registered table; table_nr grows to it */
 	uint64_t pages[4][3]; /* [guest state][enum mm_hs], guest state as last seen */
 	struct mm_counters cnt;
 	uint64_t pinned;      /* resident frames held off the LRU */
@@ -139,6 +141,23 @@ struct mm {
 	struct swap_dev *swap;
 	struct mm_vm *vms[MM_MAX_VMS];
 	struct mm_counters cnt;
+	/*
+	 * Frame-table entries and table bytes visited by the loops whose length
+	 * grows with guest RAM (hint ranges, table take-over, table-mode page
+	 * counts, slot scans, VM teardown): the caller reads it before and
+	 * after an exit to see how much of that work the exit did.
+	 */
+	uint64_t walked;
+	/*
+	 * Slot reclaim in parts (mm/oom.c): each part walks at most slot_chunk
+	 * table gfns from (slot_vm, slot_gfn) on; slot_clean counts the gfns
+	 * walked since a part last freed a slot, and slot_frees is the paging
+	 * device's frees count as the last part ended (a slot freed since then,
+	 * by anyone, starts the count again).
+	 */
+	uint64_t slot_chunk;
+	unsigned int slot_vm;
+	uint64_t slot_gfn, slot_clean, slot_frees;
 	bool in_reclaim;
 	/*
 	 * The last reclaim freed nothing because the paging device is full: do
@@ -205,6 +224,17 @@ int mm_vm_set_table(struct mm_vm *vm, uint8_t *bytes, uint64_t nr);
  * array is the caller's and must live as long as the registration.
  */
 int mm_vm_set_table_pages(struct mm_vm *vm, uint8_t *const *pages, uint64_t nr);
+/*
+ * The same in parts, so that no call does work that grows with guest RAM:
+ * mm_vm_table_start() registers the table with no byte taken over yet (every
+ * gfn still in the frame table's state), 0 or -EINVAL; then each
+ * mm_vm_table_take_over() takes over the next up to budget bytes, lowest gfn
+ * first, and returns how many are left (0: the table is complete). A gfn
+ * whose byte has been taken over is in table mode from then on: its byte is
+ * its state, for every mm/ path.
+ */
+int mm_vm_table_start(struct mm_vm *vm, uint8_t *const *pages, uint64_t nr);
+uint64_t mm_vm_table_take_over(struct mm_vm *vm, uint64_t budget);
 
 /* ---- fault path (mm/fault.c) ---- */
 
@@ -249,11 +279,20 @@ uint32_t mm_balance(struct mm *mm);
 /*
  * Free the paging-device slots of paged-out pages whose shared-table byte
  * now says UNUSED (the page becomes ZERO) or VOLATILE / POT_VOLATILE (CAS to
- * byte | HV_TABLE_DISCARDED; the page becomes ZERO and discarded). mm_reclaim()
- * calls it by itself when the paging device is full; O(guest frames with a
- * table). Returns slots freed.
+ * byte | HV_TABLE_DISCARDED; the page becomes ZERO and discarded). One part:
+ * at most mm->slot_chunk table gfns, from where the last part stopped, over
+ * every VM with a table in turn. mm_reclaim() calls it by itself when the
+ * paging device is full. Returns slots freed.
  */
 uint64_t mm_reclaim_slots(struct mm *mm);
+/*
+ * May another part of slot reclaim still free a slot? True while the paging
+ * device is full and the parts have not walked every table gfn since one
+ * last freed a slot (or since any slot was freed). An allocation that failed
+ * meanwhile is to be tried again (its retry walks the next part) before the
+ * caller stops a VM for host memory.
+ */
+bool mm_slot_scan_pending(const struct mm *mm);
 /* Host frames a VM holds: resident + preserved pages + table_frames. */
 uint64_t mm_vm_footprint(const struct mm_vm *vm);
 /* What an allocation found exhausted. */
@@ -273,6 +312,15 @@ struct mm_vm *mm_oom_victim(struct mm *mm, enum mm_oom_cause cause);
 
 /* Fill the guest-visible statistics of vm (hypercalls/exits left 0). */
 void mm_vm_stats(struct mm_vm *vm, struct hv_vm_stats *out);
+/*
+ * The same in parts: mm_vm_count_pages() adds the pages of gfns [from,
+ * from + budget) to pages[state][enum mm_hs] (in table mode the states are
+ * the table's bytes) and returns the gfn to go on from, vm's number of gfns
+ * when done; without a table, from 0 it copies the counts kept, in one call.
+ * mm_vm_stats_of() then fills out with those page counts and the counters.
+ */
+uint64_t mm_vm_count_pages(struct mm_vm *vm, uint64_t from, uint64_t budget, uint64_t pages[4][3]);
+void mm_vm_stats_of(struct mm_vm *vm, const uint64_t pages[4][3], struct hv_vm_stats *out);
 /* The 4 x 3 page table [state][enum mm_hs] of a VM (table mode: reads the table). */
 void mm_vm_pages(struct mm_vm *vm, uint64_t pages[4][3]);
 /* Format a 4 x 3 table as s390 printed it into buf. Returns snprintf's count. */

@@ -4,7 +4,9 @@
  * full, two steps: first take back the paging-device slots of pages whose
  * shared-table byte now says the content is not needed (a hint the guest set
  * without an exit on a page that was already paged out, which reclaim never
- * sees again); then, if still short, the caller stops one VM, chosen here:
+ * sees again), a bounded part per call; then, once the parts have been
+ * through every table without freeing a slot and still short, the caller
+ * stops one VM, chosen here:
  * the one holding the most of what ran out. Under the mm lock.
  */
 #include "internal.h"
@@ -40,24 +42,56 @@ static bool reclaim_slot(struct mm_vm *vm, uint64_t g)
 	return true;
 }
 
+/* Table gfns of all VMs: what one round of slot reclaim walks. */
+static uint64_t table_gfns(const struct mm *mm)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < MM_MAX_VMS; i++)
+		if (mm->vms[i] != NULL)
+			n += mm->vms[i]->table_nr;
+	return n;
+}
+
 uint64_t mm_reclaim_slots(struct mm *mm)
 {
-	uint64_t g, freed = 0;
-	unsigned int i;
+	uint64_t g, end, walked = 0, freed = 0, budget;
 	struct mm_vm *vm;
 
 	if (mm->swap == NULL)
 		return 0;
-	for (i = 0; i < MM_MAX_VMS; i++) {
-		vm = mm->vms[i];
-		if (vm == NULL || vm->table_nr == 0)
+	if (mm->swap->frees != mm->slot_frees)
+		mm->slot_clean = 0; /* a slot was freed since the last part: a new round */
+	/* Not more than one round per part, and at least one gfn. */
+	budget = MIN(MAX(mm->slot_chunk, 1), table_gfns(mm));
+	while (walked < budget) {
+		vm = mm->vms[mm->slot_vm];
+		if (vm == NULL || mm->slot_gfn >= vm->table_nr) {
+			mm->slot_vm = (mm->slot_vm + 1) % MM_MAX_VMS;
+			mm->slot_gfn = 0;
 			continue;
-		for (g = 0; g < vm->table_nr; g++)
+		}
+		end = MIN(vm->table_nr, mm->slot_gfn + (budget - walked));
+		for (g = mm->slot_gfn; g < end; g++)
 			if (ent_hs(vm->ent[g]) == MM_HS_PRESERVED)
 				freed += reclaim_slot(vm, g);
+		walked += end - mm->slot_gfn;
+		mm->slot_gfn = end;
 	}
+	mm->walked += walked;
+	mm->slot_clean = freed ? 0 : mm->slot_clean + walked;
+	mm->slot_frees = mm->swap->frees;
 	mm->cnt.slot_scans++;
 	return freed;
+}
+
+bool mm_slot_scan_pending(const struct mm *mm)
+{
+	uint64_t n = table_gfns(mm);
+
+	if (mm->swap == NULL || n == 0 || swap_room(mm->swap) != 0)
+		return false;
+	return mm->swap->frees != mm->slot_frees || mm->slot_clean < n;
 }
 
 uint64_t mm_vm_footprint(const struct mm_vm *vm)

@@ -28,6 +28,7 @@ int mm_init(struct mm *mm, void *buf, size_t len, uint32_t max_frames,
 		mm->lists[l] = (struct mm_list){ MM_NIL, MM_NIL, 0 };
 	mm->hops = hops;
 	mm->hctx = hctx;
+	mm->slot_chunk = MM_SLOT_CHUNK;
 	return 0;
 }
 

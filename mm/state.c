@@ -101,6 +101,7 @@ int64_t mm_set_range(struct mm_vm *vm, gfn_t first, uint64_t count, unsigned int
 		return -EINVAL;
 	for (g = f; g < f + count; g++)
 		changed += HV_RES_OLD_STATE((unsigned int)set_one(vm, g, state, &flush)) != state;
+	vm->mm->walked += count;
 	if (flush)
 		vm->ops->flush(vm->ctx);
 	return changed;

@@ -11,28 +11,45 @@
 
 static const char *const state_names[4] = { "S", "U", "V", "P" };
 
-void mm_vm_pages(struct mm_vm *vm, uint64_t pages[4][3])
+uint64_t mm_vm_count_pages(struct mm_vm *vm, uint64_t from, uint64_t budget, uint64_t pages[4][3])
 {
-	uint64_t g;
+	uint64_t g, end;
+	unsigned int s, h;
 
-	if (vm->table_nr == 0) {
-		memcpy(pages, vm->pages, sizeof(vm->pages));
-		return;
+	if (from == 0 && vm->table_nr == 0) {
+		for (s = 0; s < 4; s++)
+			for (h = 0; h < 3; h++)
+				pages[s][h] += vm->pages[s][h];
+		return vm->nr;
 	}
 	/* Table mode: the bytes are the guest states, the cache may be stale. */
-	memset(pages, 0, sizeof(vm->pages));
-	for (g = 0; g < vm->nr; g++)
+	end = from < vm->nr && vm->nr - from > budget ? from + budget : vm->nr;
+	for (g = from; g < end; g++)
 		pages[g < vm->table_nr ? tbl_state(tbl_load(vm, g)) : ent_gs(vm->ent[g])]
 		     [ent_hs(vm->ent[g])]++;
+	vm->mm->walked += end > from ? end - from : 0;
+	return end;
+}
+
+void mm_vm_pages(struct mm_vm *vm, uint64_t pages[4][3])
+{
+	memset(pages, 0, sizeof(vm->pages));
+	(void)mm_vm_count_pages(vm, 0, vm->nr, pages);
 }
 
 void mm_vm_stats(struct mm_vm *vm, struct hv_vm_stats *out)
 {
 	uint64_t pages[4][3];
+
+	mm_vm_pages(vm, pages);
+	mm_vm_stats_of(vm, pages, out);
+}
+
+void mm_vm_stats_of(struct mm_vm *vm, const uint64_t pages[4][3], struct hv_vm_stats *out)
+{
 	unsigned int s, h;
 
 	memset(out, 0, sizeof(*out));
-	mm_vm_pages(vm, pages);
 	for (s = 0; s < 4; s++)
 		for (h = 0; h < 3; h++)
 			out->pages[s][hs_to_abi(h)] = pages[s][h];

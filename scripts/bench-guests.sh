@@ -29,17 +29,26 @@ done
 
 echo
 echo "Workload guest: $mem RAM, host pool $pool, $rounds rounds of cache scan + anonymous set + heap churn"
-printf '%-7s %-6s %10s %9s %9s %8s %8s %9s %9s %8s %10s %12s\n' hint api page-outs \
-	page-ins drops-U drops-V discards re-reads exits hinted exits/hint guest-tsc
+printf '%-7s %-6s %10s %9s %9s %8s %8s %9s %9s %8s %10s %12s %11s %9s\n' hint api page-outs \
+	page-ins drops-U drops-V discards re-reads exits hinted exits/hint guest-tsc \
+	tsc/exit gfns/exit
 for r in $runs; do
 	hint=${r%%:*} api=${r##*:}
 	line=$(tr -d '\r' <"$out/$hint-$api.log" | sed -n 's/^\[w\] BENCH hint=//p')
 	get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+	# The host's largest work for one exit of the guest (end-of-run stats).
+	work() {
+		tr -d '\r' <"$out/$hint-$api.log" |
+			awk -v c="$1" '/^host work per exit/ { h = 1; next } h && $1 == "w" { print $c; exit }'
+	}
 	hinted=$(get hinted) calls=$(get hint_calls)
 	eph=$(awk -v c="$calls" -v h="$hinted" 'BEGIN { if (h > 0) printf "%.4f", c / h; else print "-" }')
-	printf '%-7s %-6s %10s %9s %9s %8s %8s %9s %9s %8s %10s %12s\n' "$hint" "$api" \
+	printf '%-7s %-6s %10s %9s %9s %8s %8s %9s %9s %8s %10s %12s %11s %9s\n' "$hint" "$api" \
 		"$(get page_outs)" "$(get page_ins)" "$(get drops_u)" "$(get drops_v)" \
-		"$(get discards)" "$(get rereads)" "$(get exits)" "$hinted" "$eph" "$(get tsc)"
+		"$(get discards)" "$(get rereads)" "$(get exits)" "$hinted" "$eph" "$(get tsc)" \
+		"$(work 2)" "$(work 3)"
 done
+echo "(tsc/exit, gfns/exit: the host's largest work for one exit of the guest, TSC ticks from"
+echo " the exit to the next entry, and frame-table entries or table bytes it walked)"
 echo
 echo "Null hypercall round trip (GET_VERSION, mean of 1000): $(tr -d '\r' <"$out/full-batch.log" | sed -n 's/^\[w\] BENCH null_hypercall_tsc=//p') TSC ticks"

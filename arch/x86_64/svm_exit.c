@@ -373,6 +373,14 @@ static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 	case VEXIT_INJECT:
 		svm_inject_exception(v, e->vector, e->has_error, e->error);
 		break;
+	case VEXIT_AGAIN:
+		/* A part done, as an iteration of a REP string instruction: the
+		 * interrupt shadow is over, interrupts may come first. (QEMU
+		 * reports a shadow on a #UD intercept at the first instruction
+		 * after VMRUN: kept, it would hold interrupts off for the whole
+		 * long call.) */
+		vmcb->ctl.int_state &= ~SVM_INT_SHADOW;
+		break;
 	case VEXIT_RESUME:
 	case VEXIT_STOP:
 		break;
@@ -476,7 +484,7 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 		svm_flush_gpt(vm); /* the ASID may hold another VM's translations */
 	last_run = v;
 	while (vm->state == VM_RUNNING && !v->halted) {
-		uint64_t now = rdtsc(), t0, until, code, next;
+		uint64_t now = rdtsc(), t0, t1, until, code, next;
 		struct vexit e;
 
 		if (now >= deadline)
@@ -493,8 +501,10 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 		host_timer_arm(until - now);
 		mitig_before_entry();
 		t0 = rdtsc();
+		vcpu_exit_end(v, t0);
 		svm_enter(&v->regs, vmcb_pa, host_pa);
-		vm->tsc_run += rdtsc() - t0;
+		t1 = rdtsc();
+		vm->tsc_run += t1 - t0;
 		/* What the CPU may keep cached from now on (APM §15.15.3); an
 		 * event or TLB flush is consumed by VMRUN. */
 		vmcb->ctl.clean = svm_caps.clean ? SVM_CLEAN_ALL : 0;
@@ -503,6 +513,7 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 		v->regs.rsp = vmcb->save.rsp;
 		code = vmcb->ctl.exit_code;
 		vm->exits[MIN(counter(code), VM_EXIT_COUNTERS - 1)]++;
+		vcpu_exit_begin(v, counter(code), t1);
 		if (code == SVM_EXIT_INVALID) {
 			svm_dump(v);
 			vm_crash(vm, "VMRUN failed: invalid guest state in the VMCB");
@@ -513,6 +524,7 @@ void svm_vcpu_run(struct vcpu *v, uint64_t slice)
 		decode(v, code, &e);
 		apply(v, &e, vexit_handle(v, &e));
 	}
+	vcpu_exit_end(v, rdtsc());
 	host_timer_stop();
 }
 

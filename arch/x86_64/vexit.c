@@ -58,10 +58,15 @@ static enum vexit_action x_hlt(struct vcpu *v, struct vexit *e)
 
 static enum vexit_action x_hypercall(struct vcpu *v, struct vexit *e)
 {
-	v->regs.rax = hv_hypercall(v, e->cpl, e->long_mode);
-	/* Safe: hypercalls report errors in RAX; a debug-exit-like stop inside
-	 * one is seen by the run loop through the VM state. */
-	return v->vm->state == VM_STOPPED ? VEXIT_STOP : VEXIT_SKIP;
+	bool done = hv_hypercall(v, e->cpl, e->long_mode, e->rip);
+
+	if (v->vm->state == VM_STOPPED)
+		return VEXIT_STOP; /* a debug-exit-like stop inside the call */
+	/* A long call that did a bounded part of its work: the guest runs the
+	 * same instruction again (pending interrupts first) and it goes on. */
+	if (!done)
+		return VEXIT_AGAIN;
+	return VEXIT_SKIP; /* Safe: hypercalls report errors in RAX */
 }
 
 static enum vexit_action x_io(struct vcpu *v, struct vexit *e)

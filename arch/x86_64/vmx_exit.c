@@ -321,6 +321,11 @@ static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 		else
 			vmx_inject_exception(v, e->vector, e->has_error, e->error);
 		break;
+	case VEXIT_AGAIN:
+		/* A part done, as an iteration of a REP string instruction:
+		 * blocking by STI / MOV SS is over, interrupts may come first. */
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ULL);
+		break;
 	case VEXIT_RESUME:
 	case VEXIT_STOP:
 		break;
@@ -441,7 +446,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		panic("vmx: VMPTRLD failed for VM %s", vm->name);
 	guest_cpu_switch(v, true);
 	while (vm->state == VM_RUNNING && !v->halted) {
-		uint64_t now = rdtsc(), t0, until, qual, rsp, next;
+		uint64_t now = rdtsc(), t0, t1, until, qual, rsp, next;
 		unsigned int reason;
 		struct vexit e;
 		int rc;
@@ -455,10 +460,12 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		deliver_interrupts(v);
 		until = MIN(deadline, MAX(next, now));
 		vmwrite(VMCS_PREEMPTION_TIMER, MIN((until - now) >> vmx_caps.timer_rate, 0xffffffffULL));
-		t0 = now;
+		t0 = rdtsc();
+		vcpu_exit_end(v, t0);
 		mitig_before_entry();
 		rc = vmx_enter(&v->regs, x->launched);
-		vm->tsc_run += rdtsc() - t0;
+		t1 = rdtsc();
+		vm->tsc_run += t1 - t0;
 		if (rc) {
 			vmx_dump(v);
 			vm_crash(vm, "VM%s failed: VM-instruction error %lu",
@@ -469,6 +476,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		x->launched = true;
 		reason = (unsigned int)vmread(VMCS_EXIT_REASON);
 		qual = vmread(VMCS_EXIT_QUAL);
+		vcpu_exit_begin(v, reason & 0xffff, t1);
 		if (reason & EXIT_REASON_ENTRY_FAIL) {
 			reason &= 0xffff;
 			vm->exits[MIN(reason, VM_EXIT_COUNTERS - 1)]++;
@@ -494,6 +502,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		if (v->regs.rsp != rsp)
 			vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
 	}
+	vcpu_exit_end(v, rdtsc());
 }
 
 void vmx_flush_ept(struct vm *vm)

@@ -3,7 +3,9 @@
  * virtio-blk, legacy PCI (see virtio_blk.h). A queue-notify write only marks
  * the queue kicked; requests are served before the vCPU's next entries, at
  * most VBLK_BUDGET_REQS requests or VBLK_BUDGET_BYTES bytes per entry, so
- * that no ring content can keep the hypervisor in one exit. Everything the
+ * that no ring content can keep the hypervisor in one exit. A request that
+ * needs a frame while the host is out of memory and takes back paging-device
+ * slots is served again from its start before a later entry. Everything the
  * guest controls (ring indices, descriptor addresses, lengths, chains) is
  * checked: a bad request gets VIRTIO_BLK_S_IOERR, a bad ring stops the VM.
  */
@@ -32,6 +34,8 @@
  * byte budget by one request (at most the disk size). */
 #define VBLK_BUDGET_REQS 16
 #define VBLK_BUDGET_BYTES (256u << 10)
+
+#define SERVE_AGAIN (-2) /* serve(): host memory short for now, the request stays available */
 
 #define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
@@ -107,15 +111,18 @@ static bool on_ring(const struct virtio_blk *b, uint64_t gpa, uint64_t n)
 	       gpa + n > gpa;
 }
 
-/* Copy between guest memory and buf; device writes into the ring are refused. */
+/* Copy between guest memory and buf; device writes into the ring are refused.
+ * A request is served again from its start after -ERESTART: every copy of it
+ * may be done twice. */
 static int guest_copy(struct vm *vm, struct virtio_blk *b, uint64_t gpa, void *buf, size_t n,
 		      bool to_guest)
 {
 	if (!to_guest)
-		return gmem_read(vm, buf, gpa, n);
+		return gmem_read_or_restart(vm, buf, gpa, n);
 	if (on_ring(b, gpa, n))
 		return -EFAULT;
-	return gmem_write(vm, gpa, buf, n); /* refuses the state table: the guest CASes its bytes */
+	/* gmem refuses the state table: the guest CASes its bytes */
+	return gmem_write_or_restart(vm, gpa, buf, n);
 }
 
 /* Data transfer of one segment between the disk and guest memory. */
@@ -123,20 +130,23 @@ static int transfer(struct vm *vm, struct virtio_blk *b, uint64_t *sector, const
 		    bool write)
 {
 	uint64_t off;
+	int rc;
 
 	/* In sectors first: sector * 512 wraps for sector >= 2^55. */
 	if (d->len % 512 || *sector > b->sectors || d->len / 512 > b->sectors - *sector)
 		return -EINVAL;
 	off = *sector * 512;
-	if (guest_copy(vm, b, d->addr, b->disk + off, d->len, !write))
-		return -EFAULT;
+	rc = guest_copy(vm, b, d->addr, b->disk + off, d->len, !write);
+	if (rc)
+		return rc == -ERESTART ? rc : -EFAULT;
 	*sector += d->len / 512;
 	return 0;
 }
 
 /* Serve the chain starting at head; *bytes grows by the data moved. Returns
- * bytes written to the guest, or -1 if the chain itself is malformed (the VM
- * is then stopped). */
+ * bytes written to the guest, -1 if the chain itself is malformed (the VM
+ * is then stopped), or SERVE_AGAIN (nothing is final yet: no status byte
+ * written, no count taken). */
 static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head, uint64_t *bytes)
 {
 	struct vq_desc d[VBLK_SEG_MAX + 2];
@@ -148,6 +158,7 @@ static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head, uint64_
 	} hdr;
 	uint8_t status = VIRTIO_BLK_S_OK;
 	uint64_t sector, written = 0;
+	int rc;
 
 	for (;;) {
 		struct vq_desc *p;
@@ -165,22 +176,24 @@ static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head, uint64_
 	if (n < 2 || d[0].len < sizeof(hdr) || (d[0].flags & VIRTQ_DESC_F_WRITE) ||
 	    !(d[n - 1].flags & VIRTQ_DESC_F_WRITE) || d[n - 1].len < 1)
 		return -1;
-	if (guest_copy(vm, b, d[0].addr, &hdr, sizeof(hdr), false))
-		return -1;
+	rc = guest_copy(vm, b, d[0].addr, &hdr, sizeof(hdr), false);
+	if (rc)
+		return rc == -ERESTART ? SERVE_AGAIN : -1;
 	sector = hdr.sector;
 	for (unsigned int i = 1; i + 1 < n && status == VIRTIO_BLK_S_OK; i++) {
 		bool dev_writes = d[i].flags & VIRTQ_DESC_F_WRITE;
 
+		rc = 0;
 		switch (hdr.type) {
 		case VIRTIO_BLK_T_IN:
-			if (!dev_writes || transfer(vm, b, &sector, &d[i], false))
+			if (!dev_writes || (rc = transfer(vm, b, &sector, &d[i], false)))
 				status = VIRTIO_BLK_S_IOERR;
 			else
 				written += d[i].len;
 			*bytes += d[i].len;
 			break;
 		case VIRTIO_BLK_T_OUT:
-			if (dev_writes || transfer(vm, b, &sector, &d[i], true))
+			if (dev_writes || (rc = transfer(vm, b, &sector, &d[i], true)))
 				status = VIRTIO_BLK_S_IOERR;
 			else
 				*bytes += d[i].len;
@@ -189,7 +202,7 @@ static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head, uint64_
 			char id[20] = "hintvisor-disk";
 
 			if (!dev_writes ||
-			    guest_copy(vm, b, d[i].addr, id, MIN(d[i].len, sizeof(id)), true))
+			    (rc = guest_copy(vm, b, d[i].addr, id, MIN(d[i].len, sizeof(id)), true)))
 				status = VIRTIO_BLK_S_IOERR;
 			else
 				written += MIN(d[i].len, sizeof(id));
@@ -199,7 +212,13 @@ static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head, uint64_
 			status = VIRTIO_BLK_S_UNSUPP;
 			break;
 		}
+		if (rc == -ERESTART)
+			return SERVE_AGAIN;
 	}
+	/* A status byte that cannot be written (outside RAM, in the ring): a bad chain. */
+	rc = guest_copy(vm, b, d[n - 1].addr, &status, 1, true);
+	if (rc)
+		return rc == -ERESTART ? SERVE_AGAIN : -1;
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN: b->reads++; break;
 	case VIRTIO_BLK_T_OUT: b->writes++; break;
@@ -208,9 +227,6 @@ static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head, uint64_
 	}
 	if (status != VIRTIO_BLK_S_OK)
 		b->errors++;
-	/* A status byte that cannot be written (outside RAM, in the ring): a bad chain. */
-	if (guest_copy(vm, b, d[n - 1].addr, &status, 1, true))
-		return -1;
 	return (int64_t)written + 1;
 }
 
@@ -236,6 +252,8 @@ void virtio_blk_poll(struct vm *vm, struct virtio_blk *b)
 		if (reqs == VBLK_BUDGET_REQS || bytes >= VBLK_BUDGET_BYTES)
 			break; /* the rest before the next entry; still kicked */
 		len = slot ? serve(vm, b, head, &bytes) : -1;
+		if (len == SERVE_AGAIN)
+			break; /* before a later entry, from its start; still kicked */
 		if (len < 0) {
 			vm_crash(vm, "virtio-blk: malformed descriptor chain at head %u", head);
 			return;

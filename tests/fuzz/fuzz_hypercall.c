@@ -4,8 +4,12 @@
  * program of operations: hypercalls with arguments biased towards the
  * interesting values, guest loads and stores (through the real EPT, faults
  * into hv/hint.c, hv/pool.c and mm/), table bytes, #VE handling and host reclaim.
- * Checked: ASan/UBSan, error codes of the ABI, mm_check() after every step,
- * and the content of every page the guest holds STABLE.
+ * Long calls run in parts of a few gfns (hc_chunk_gfns from the input), and
+ * one of them may stay in progress while other operations, calls included,
+ * run between its parts, as the guest's interrupt handlers would.
+ * Checked: ASan/UBSan, error codes of the ABI, registers kept across the
+ * parts, mm_check() after every step, and the content of every page the
+ * guest holds STABLE.
  */
 #include "shim.h"
 
@@ -21,6 +25,16 @@ static struct vm vm;
 static bool stable[MAX_FRAMES], known[MAX_FRAMES];
 static uint8_t want[MAX_FRAMES];
 static unsigned int req[HV_BATCH_MAX]; /* states of the batch being built */
+
+#define CALL_RIP 0x100000
+#define CALL_RSP 0x80000    /* calls that complete before the next operation */
+#define PENDING_RSP 0x90000 /* the call left in progress */
+
+/* A long call the guest has started and not yet completed (ABI §3). */
+static struct {
+	bool on;
+	uint64_t nr, a0, a1, a2;
+} pending;
 
 /* Pages the host writes itself: the table (its CASes) and the #VE area. */
 static bool host_written(uint64_t gpa)
@@ -83,15 +97,47 @@ static bool abi_error(int64_t r)
 	       r == -HV_EINVAL || r == -HV_ERANGE || r == -HV_ENOSYS;
 }
 
-static int64_t call(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, unsigned int cpl)
+/*
+ * One execution of a call by a 64-bit guest at stack pointer rsp: true and
+ * *r the result if it completed; false if it did a part of its work, the
+ * registers as the guest left them.
+ */
+static bool enter(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, unsigned int cpl,
+		  uint64_t rsp, int64_t *r)
 {
+	struct guest_regs want = { .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2, .rsi = a2, .rsp = rsp };
+
+	vm.vcpu.regs = want;
+	if (!hv_hypercall(&vm.vcpu, cpl, true, CALL_RIP)) {
+		if (memcmp(&vm.vcpu.regs, &want, sizeof(want)))
+			panic("hypercall %#lx in progress changed the guest's registers", nr);
+		return false;
+	}
+	*r = (int64_t)vm.vcpu.regs.rax;
+	want.rax = vm.vcpu.regs.rax;
+	if (memcmp(&vm.vcpu.regs, &want, sizeof(want)))
+		panic("hypercall %#lx changed registers other than RAX", nr);
+	if (*r < 0 && *r >= -4095 && !abi_error(*r))
+		panic("hypercall %#lx returned %ld, not an ABI error code", nr, *r);
+	return true;
+}
+
+/* A call executed until it completes, as a guest does. */
+static int64_t call_rsp(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, unsigned int cpl,
+			uint64_t rsp)
+{
+	unsigned int n = 0;
 	int64_t r;
 
-	vm.vcpu.regs = (struct guest_regs){ .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2, .rsi = a2 };
-	r = (int64_t)hv_hypercall(&vm.vcpu, cpl, true); /* a 64-bit guest */
-	if (r < 0 && r >= -4095 && !abi_error(r))
-		panic("hypercall %#lx returned %ld, not an ABI error code", nr, r);
+	while (!enter(nr, a0, a1, a2, cpl, rsp, &r))
+		if (++n > 1000000)
+			panic("hypercall %#lx still in progress after %u entries", nr, n);
 	return r;
+}
+
+static int64_t call(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, unsigned int cpl)
+{
+	return call_rsp(nr, a0, a1, a2, cpl, CALL_RSP);
 }
 
 /* Side effects of a successful call on the guest's view. */
@@ -135,6 +181,37 @@ static void after_call(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, int64
 	}
 }
 
+/*
+ * A call left in progress: until it completes, the pages it may change are
+ * not the guest's to check (a range: its pages; a table registration: all,
+ * the bytes it has not taken over yet are overwritten when it does).
+ */
+static void start_pending(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	pending = (typeof(pending)){ true, nr, a0, a1, a2 };
+	if (nr == HV_HC_SET_RANGE_STATE)
+		for (uint64_t g = a0; g < a0 + a1 && g < vm.nr_frames; g++)
+			set_view(g, false);
+	if (nr == HV_HC_REGISTER_TABLE)
+		for (uint64_t g = 0; g < vm.nr_frames; g++)
+			set_view(g, false);
+}
+
+/* The guest executes the call in progress once more. */
+static void step_pending(bool to_the_end)
+{
+	int64_t r;
+
+	if (!pending.on)
+		return;
+	if (to_the_end)
+		r = call_rsp(pending.nr, pending.a0, pending.a1, pending.a2, 0, PENDING_RSP);
+	else if (!enter(pending.nr, pending.a0, pending.a1, pending.a2, 0, PENDING_RSP, &r))
+		return;
+	pending.on = false;
+	after_call(pending.nr, pending.a0, pending.a1, pending.a2, r);
+}
+
 static void store(uint64_t gpa, uint8_t val)
 {
 	uint64_t g = gpa >> PAGE_SHIFT;
@@ -145,6 +222,9 @@ static void store(uint64_t gpa, uint8_t val)
 	*p = val;
 	if (vm.table_pages && gpa >= vm.table_gpa && gpa - vm.table_gpa < vm.table_nr)
 		table_byte(gpa - vm.table_gpa, val);
+	if (pending.on && pending.nr == HV_HC_REGISTER_TABLE && vm.table_pages &&
+	    gpa >= vm.table_gpa && gpa - vm.table_gpa < vm.table_nr)
+		set_view(gpa - vm.table_gpa, false); /* may yet be taken over */
 	if (stable[g] && (gpa & (PAGE_SIZE - 1)) == 0 && !host_written(gpa)) {
 		known[g] = true;
 		want[g] = val;
@@ -171,12 +251,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz_in in = { data, size };
 	uint64_t nr, a0, a1, a2, g;
 	unsigned int op, steps = 0;
+	bool user;
 	int64_t r;
 	uint8_t cfg = (uint8_t)fz_take(&in, 1);
 
 	fz_vm_create(&vm, (uint64_t)(16 + (cfg & 0x1f) * 16) << PAGE_SHIFT, !(cfg & 0x80));
+	/* Bit 6: long calls in parts of 3 or 16 gfns (bit 5), not the hypervisor's 16,384. */
+	hc_chunk_gfns = !(cfg & 0x40) ? HC_CHUNK_GFNS : cfg & 0x20 ? 3 : 16;
 	memset(stable, 1, sizeof(stable));
 	memset(known, 0, sizeof(known));
+	pending.on = false;
 	while (in.n > 0 && vm.state != VM_STOPPED && steps++ < 2000) {
 		op = (unsigned int)fz_take(&in, 1);
 		switch (op % 8) {
@@ -186,7 +270,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			a0 = arg(&in);
 			a1 = arg(&in);
 			a2 = arg(&in);
-			r = call(nr, a0, a1, a2, (op & 0x70) == 0x70 ? 3 : 0);
+			user = (op & 0x70) == 0x70;
+			/* Bit 3: a range, table or stats call may stay in progress. */
+			if ((op & 0x08) && !pending.on && !user &&
+			    (nr == HV_HC_SET_RANGE_STATE || nr == HV_HC_REGISTER_TABLE ||
+			     nr == HV_HC_GET_STATS)) {
+				if (!enter(nr, a0, a1, a2, 0, PENDING_RSP, &r)) {
+					start_pending(nr, a0, a1, a2);
+					break;
+				}
+			} else {
+				r = call(nr, a0, a1, a2, user ? 3 : 0);
+			}
 			after_call(nr, a0, a1, nr == HV_HC_SET_BATCH_STATE ? 0 : a2, r);
 			break;
 		case 2: /* a batch the guest writes, then submits */
@@ -218,16 +313,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				store(vm.table_gpa + g, (uint8_t)fz_take(&in, 1));
 			}
 			break;
-		default: /* the host: reclaim, or the guest's #VE handler is done */
+		default: /* the host: reclaim; the guest's #VE handler is done; the call in progress goes on */
 			if (op & 0x80 && vm.vcpu.ve_registered)
 				for (unsigned int b = 0; b < 4; b++)
 					store(vm.vcpu.ve_area + 4 + b, 0);
+			else if (op & 0x40 && pending.on)
+				step_pending(false);
 			else
 				mm_reclaim(&hv_mm, (uint32_t)fz_take(&in, 1) % 64 + 1);
 			break;
 		}
 		fz_mm_check();
 	}
+	if (vm.state != VM_STOPPED)
+		step_pending(true);
 	fz_vm_destroy(&vm);
 	return 0;
 }

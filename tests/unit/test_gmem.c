@@ -30,11 +30,15 @@ static uint64_t nomem_gfn;        /* mm_gfn_pin: -ENOMEM (host out of memory) */
 static unsigned int gets;         /* pool_gfn_get calls */
 
 static unsigned int pin_gets;     /* of them with pin (the host OOM path) */
+static uint64_t restart_gfn;      /* host out of memory, slot reclaim going on */
 
-int pool_gfn_get(struct vm *m, gfn_t gfn, bool write, bool pin, hfn_t *hfn)
+int pool_gfn_get(struct vm *m, gfn_t gfn, bool write, unsigned int flags, hfn_t *hfn)
 {
 	gets++;
-	if (pin) {
+	/* What pool.c does: a caller that can repeat the access is told to. */
+	if (gfn_x(gfn) == restart_gfn && (flags & POOL_RESTART))
+		return -ERESTART;
+	if (flags & POOL_PIN) {
 		pin_gets++;
 		return mm_gfn_pin(&m->mm, gfn, hfn);
 	}
@@ -71,7 +75,7 @@ static void setup(void)
 	ram = aligned_alloc(PAGE_SIZE, NPAGES * PAGE_SIZE);
 	memset(ram, 0xaa, NPAGES * PAGE_SIZE);
 	memset(pins, 0, sizeof(pins));
-	discarded_gfn = busy_gfn = nomem_gfn = UINT64_MAX;
+	discarded_gfn = busy_gfn = nomem_gfn = restart_gfn = UINT64_MAX;
 	gets = pin_gets = 0;
 }
 
@@ -169,6 +173,28 @@ START_TEST(pins_take_the_host_oom_path)
 }
 END_TEST
 
+/* A hypercall buffer (gmem_write_all) while the host takes back paging-device
+ * slots part by part: -ERESTART, nothing written or left pinned, for the
+ * guest to execute the call again; a device's pin of the same page is not
+ * told to come back later. */
+START_TEST(hypercall_buffer_restarts)
+{
+	uint8_t b[2 * 4096];
+
+	memset(b, 0x55, sizeof(b));
+	restart_gfn = 8;
+	ck_assert_int_eq(gmem_write_all_under_test(&vm, 0x7000, b, sizeof(b)), -ERESTART);
+	ck_assert_int_eq(pins[7] + pins[8], 0);
+	ck_assert_uint_eq(ram[7 * PAGE_SIZE], 0xaa);
+	ck_assert_int_eq(gmem_pin(&vm, 0x8000, 4096), 0);
+	gmem_unpin(&vm, 0x8000, 4096);
+	restart_gfn = UINT64_MAX;
+	ck_assert_int_eq(gmem_write_all_under_test(&vm, 0x7000, b, sizeof(b)), 0);
+	ck_assert_uint_eq(ram[8 * PAGE_SIZE], 0x55);
+	ck_assert_int_eq(pins[7] + pins[8], 0);
+}
+END_TEST
+
 Suite *gmem_suite(void)
 {
 	Suite *s = suite_create("gmem");
@@ -179,6 +205,7 @@ Suite *gmem_suite(void)
 	tcase_add_test(t, copies_across_pages);
 	tcase_add_test(t, pins_all_or_nothing);
 	tcase_add_test(t, pins_take_the_host_oom_path);
+	tcase_add_test(t, hypercall_buffer_restarts);
 	suite_add_tcase(s, t);
 	return s;
 }

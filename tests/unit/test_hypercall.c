@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests: hypercall dispatch and argument validation (hv/hypercall.c).
- * The hinting layer below is replaced by recording stubs, so each test sees
- * exactly which calls got through validation and with which arguments.
+ * Unit tests: hypercall dispatch and argument validation (hv/hypercall.c),
+ * and long calls done in parts (continuations). The hinting layer below is
+ * replaced by recording stubs, so each test sees exactly which calls got
+ * through validation and with which arguments.
  */
 #include "unit.h"
 #include <errcode.h>
@@ -16,6 +17,11 @@ static struct vcpu *v = &vm.vcpu;
 static unsigned int passed; /* calls that reached the hinting layer */
 static uint64_t last[3];
 static int64_t backend_rc; /* what the register-table stub returns */
+static unsigned int table_parts; /* ... after that many -ERESTART */
+static uint64_t parts[64];  /* first gfn of each part the range stub got */
+static unsigned int nparts, fail_part; /* fail_part: the range stub fails that part (1-based) */
+static unsigned int nentries; /* entries the last call() took */
+static struct hv_vm_stats written; /* what GET_STATS wrote */
 
 int64_t hint_set_state(struct vm *m, gfn_t gfn, unsigned int state)
 {
@@ -31,6 +37,10 @@ int64_t hint_set_range(struct vm *m, gfn_t first, uint64_t count, unsigned int s
 	last[0] = gfn_x(first);
 	last[1] = count;
 	last[2] = state;
+	if (nparts < 64)
+		parts[nparts] = gfn_x(first);
+	if (++nparts == fail_part)
+		return -ENOMEM;
 	return (int64_t)count;
 }
 
@@ -48,9 +58,14 @@ int64_t hint_get_state(struct vm *m, gfn_t gfn)
 	return 0;
 }
 
-int64_t hint_register_table(struct vm *m, gpa_t gpa, uint64_t nr)
+int64_t hint_register_table(struct vm *m, gpa_t gpa, uint64_t nr, uint64_t budget)
 {
 	passed++;
+	ck_assert_uint_eq(budget, hc_chunk_gfns);
+	if (table_parts) {
+		table_parts--;
+		return -ERESTART;
+	}
 	return backend_rc;
 }
 
@@ -60,22 +75,60 @@ int64_t hint_register_ve_area(struct vcpu *c, gpa_t gpa)
 	return 0;
 }
 
-void hint_get_stats(struct vm *m, struct hv_vm_stats *st)
+/* Counts each gfn as STABLE and resident, budget gfns at a time. */
+int64_t hint_count_pages(struct vm *m, uint64_t *next, uint64_t budget, uint64_t pages[4][3])
+{
+	uint64_t end = m->nr_frames - *next > budget ? *next + budget : m->nr_frames;
+
+	pages[0][0] += end - *next;
+	*next = end;
+	return end < m->nr_frames ? -ERESTART : 0;
+}
+
+void hint_stats_of(struct vm *m, const uint64_t pages[4][3], struct hv_vm_stats *st)
 {
 	memset(st, 0, sizeof(*st));
+	st->pages[0][0] = pages[0][0];
 }
 
 int gmem_write_all(struct vm *m, uint64_t gpa, const void *src, size_t n)
 {
 	passed++;
+	memcpy(&written, src, MIN(n, sizeof(written)));
 	return 0;
 }
 
 
+/*
+ * A 64-bit guest's call at rip with stack pointer rsp, executed again as long
+ * as the host asks (nentries counts them): the registers must be as the guest
+ * left them each time, and only RAX changes when the call completes.
+ */
+static int64_t call_at(uint64_t rip, uint64_t rsp, unsigned int cpl, uint64_t nr, uint64_t a0,
+		       uint64_t a1, uint64_t a2)
+{
+	struct guest_regs want = { .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2, .rsp = rsp };
+
+	v->regs = want;
+	for (nentries = 1; !hv_hypercall(v, cpl, true, rip); nentries++) {
+		ck_assert_mem_eq(&v->regs, &want, sizeof(want));
+		ck_assert_uint_lt(nentries, 1000000);
+	}
+	want.rax = v->regs.rax;
+	ck_assert_mem_eq(&v->regs, &want, sizeof(want));
+	return (int64_t)v->regs.rax;
+}
+
 static int64_t call(unsigned int cpl, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-	v->regs = (struct guest_regs){ .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2 };
-	return (int64_t)hv_hypercall(v, cpl, true);
+	return call_at(0x100000, 0x80000, cpl, nr, a0, a1, a2);
+}
+
+/* One entry of a call at rip/rsp: true if it completed. */
+static bool enter(uint64_t rip, uint64_t rsp, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	v->regs = (struct guest_regs){ .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2, .rsp = rsp };
+	return hv_hypercall(v, 0, true, rip);
 }
 
 static void setup(void)
@@ -86,6 +139,9 @@ static void setup(void)
 	v->vm = &vm;
 	passed = 0;
 	backend_rc = 0;
+	table_parts = 0;
+	nparts = fail_part = 0;
+	hc_chunk_gfns = HC_CHUNK_GFNS;
 }
 
 START_TEST(numbers_and_privilege)
@@ -184,14 +240,111 @@ START_TEST(not_long_mode_truncates)
 {
 	v->regs = (struct guest_regs){ .rax = 0xdead000000000000ULL | HV_HC_SET_PAGE_STATE,
 				       .rbx = 0xffffffff00000005ULL, .rcx = 0x1234567800000002ULL };
-	ck_assert_uint_eq(hv_hypercall(v, 0, false), HV_PAGE_UNUSED);
+	ck_assert(hv_hypercall(v, 0, false, 0x1000));
+	ck_assert_uint_eq(v->regs.rax, HV_PAGE_UNUSED);
 	ck_assert_uint_eq(last[0], 5);
 	ck_assert_uint_eq(last[1], 2);
 	/* The same registers in 64-bit mode: an unknown number. */
-	ck_assert_uint_eq(hv_hypercall(v, 0, true), (uint64_t)-HV_ENOSYS);
+	v->regs.rax = 0xdead000000000000ULL | HV_HC_SET_PAGE_STATE;
+	ck_assert(hv_hypercall(v, 0, true, 0x1000));
+	ck_assert_uint_eq(v->regs.rax, (uint64_t)-HV_ENOSYS);
 	/* Errors are 32-bit values then. */
 	v->regs = (struct guest_regs){ .rax = HV_HC_SET_PAGE_STATE, .rbx = vm.nr_frames };
-	ck_assert_uint_eq(hv_hypercall(v, 0, false), (uint32_t)-HV_ERANGE);
+	ck_assert(hv_hypercall(v, 0, false, 0x1000));
+	ck_assert_uint_eq(v->regs.rax, (uint32_t)-HV_ERANGE);
+	/* A long call in parts: the low halves are the call, each time. */
+	hc_chunk_gfns = 1000;
+	v->regs = (struct guest_regs){ .rax = 0xffffffff00000000ULL | HV_HC_SET_RANGE_STATE,
+				       .rbx = 0x100000000ULL | 16, .rcx = 0x200000000ULL | 4000,
+				       .rdx = 0x300000000ULL | 1 };
+	for (nentries = 1; !hv_hypercall(v, 0, false, 0x1000); nentries++)
+		ck_assert_uint_eq(v->regs.rax, 0xffffffff00000000ULL | HV_HC_SET_RANGE_STATE);
+	ck_assert_uint_eq(nentries, 4);
+	ck_assert_uint_eq(v->regs.rax, 4000);
+	ck_assert_uint_eq(parts[3], 3016);
+}
+END_TEST
+
+/*
+ * A call whose work grows with guest RAM runs in parts of hc_chunk_gfns: the
+ * guest executes it again with the same registers until it completes, and
+ * sees one call with one result; the host counts one hypercall and the
+ * nentries after the first as continuations.
+ */
+START_TEST(long_range_in_parts)
+{
+	hc_chunk_gfns = 100;
+	ck_assert_int_eq(call(0, HV_HC_SET_RANGE_STATE, 10, 1000, 2), 1000);
+	ck_assert_uint_eq(nentries, 10);
+	ck_assert_uint_eq(nparts, 10);
+	for (unsigned int i = 0; i < 10; i++)
+		ck_assert_uint_eq(parts[i], 10 + 100 * i);
+	ck_assert_uint_eq(last[1], 100);
+	ck_assert_uint_eq(vm.hypercalls[HV_HC_SET_RANGE_STATE], 1);
+	ck_assert_uint_eq(vm.hc_continued, 9);
+	/* A part that fails ends the call with its error; the next call starts afresh. */
+	nparts = 0;
+	fail_part = 3;
+	ck_assert_int_eq(call(0, HV_HC_SET_RANGE_STATE, 10, 1000, 2), -HV_ENOMEM);
+	ck_assert_uint_eq(nentries, 3);
+	nparts = 0;
+	fail_part = 0;
+	ck_assert_int_eq(call(0, HV_HC_SET_RANGE_STATE, 10, 1000, 2), 1000);
+	ck_assert_uint_eq(parts[0], 10);
+	ck_assert_uint_eq(nentries, 10);
+	/* One part, one entry. */
+	ck_assert_int_eq(call(0, HV_HC_SET_RANGE_STATE, 0, 100, 2), 100);
+	ck_assert_uint_eq(nentries, 1);
+}
+END_TEST
+
+/*
+ * Calls the guest makes while a long one is in progress (from an interrupt
+ * handler: another stack pointer, or another instruction) are calls of their
+ * own; the interrupted one goes on where it stopped when executed again. A
+ * fifth call in progress displaces the one used longest ago, which starts
+ * over; a call at CPL 3 is refused, whatever is in progress.
+ */
+START_TEST(calls_in_progress_are_separate)
+{
+	hc_chunk_gfns = 100;
+	ck_assert(!enter(0x1000, 0x8000, HV_HC_SET_RANGE_STATE, 0, 1000, 1));
+	ck_assert(!enter(0x1000, 0x8000, HV_HC_SET_RANGE_STATE, 0, 1000, 1));
+	ck_assert_int_eq(call_at(0x1000, 0x7000, 0, HV_HC_SET_RANGE_STATE, 0, 1000, 1), 1000);
+	ck_assert_uint_eq(nentries, 10);
+	ck_assert_int_eq(call_at(0x2000, 0x8000, 0, HV_HC_SET_RANGE_STATE, 0, 1000, 1), 1000);
+	ck_assert_uint_eq(nentries, 10);
+	ck_assert_int_eq(call_at(0x1000, 0x8000, 3, HV_HC_SET_RANGE_STATE, 0, 1000, 1), -HV_EPERM);
+	/* The first goes on: eight parts left. */
+	ck_assert_int_eq(call_at(0x1000, 0x8000, 0, HV_HC_SET_RANGE_STATE, 0, 1000, 1), 1000);
+	ck_assert_uint_eq(nentries, 8);
+	ck_assert_uint_eq(vm.hypercalls[HV_HC_SET_RANGE_STATE], 4);
+	/* Five in progress: the oldest is displaced and starts over. */
+	for (uint64_t k = 0; k < 5; k++)
+		ck_assert(!enter(0x1000, 0x8000 + 0x100 * k, HV_HC_SET_RANGE_STATE, 0, 1000, 1));
+	ck_assert_int_eq(call_at(0x1000, 0x8000, 0, HV_HC_SET_RANGE_STATE, 0, 1000, 1), 1000);
+	ck_assert_uint_eq(nentries, 10);
+	ck_assert_int_eq(call_at(0x1000, 0x8400, 0, HV_HC_SET_RANGE_STATE, 0, 1000, 1), 1000);
+	ck_assert_uint_eq(nentries, 9);
+}
+END_TEST
+
+/* GET_STATS counts a table's bytes in parts and writes once, at the end;
+ * REGISTER_TABLE goes on as long as the back end asks. */
+START_TEST(stats_and_table_in_parts)
+{
+	hc_chunk_gfns = 1000;
+	memset(&written, 0xff, sizeof(written));
+	ck_assert_int_eq(call(0, HV_HC_GET_STATS, 0x3000, sizeof(written), 0),
+			 (int64_t)sizeof(written));
+	ck_assert_uint_eq(nentries, 5); /* 4096 gfns */
+	ck_assert_uint_eq(passed, 1);
+	ck_assert_uint_eq(written.pages[0][0], vm.nr_frames);
+	table_parts = 6;
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x10000, vm.nr_frames, 0), 0);
+	ck_assert_uint_eq(nentries, 7);
+	ck_assert_uint_eq(vm.hypercalls[HV_HC_REGISTER_TABLE], 1);
+	ck_assert_uint_eq(vm.hc_continued, 4 + 6);
 }
 END_TEST
 
@@ -252,6 +405,9 @@ Suite *hypercall_suite(void)
 	tcase_add_test(t, not_long_mode_truncates);
 	tcase_add_test(t, buffers_off_the_table);
 	tcase_add_test(t, internal_errors_become_abi_codes);
+	tcase_add_test(t, long_range_in_parts);
+	tcase_add_test(t, calls_in_progress_are_separate);
+	tcase_add_test(t, stats_and_table_in_parts);
 	suite_add_tcase(s, t);
 	return s;
 }

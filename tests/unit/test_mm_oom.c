@@ -204,6 +204,57 @@ START_TEST(full_device_no_rescan_per_frame)
 }
 END_TEST
 
+/*
+ * Slot reclaim in parts of slot_chunk gfns, each from where the last one
+ * stopped: an allocation that fails while the parts have not been through
+ * the whole table since one last freed a slot leaves the scan pending (the
+ * hypervisor tries the access again) and walks at most two parts; a hint
+ * deep in the table is found by a later try; a round that frees nothing ends
+ * it (then the hypervisor stops a VM).
+ */
+START_TEST(slot_reclaim_in_parts)
+{
+	uint64_t v = 0x999, walked;
+	unsigned int tries;
+
+	table_world(4, 4);
+	w.mm.slot_chunk = 16;
+	for (uint64_t g = 40; g < 48; g++)
+		put(g, 0x100 + g);
+	for (uint64_t g = 40; g < 44; g++)
+		ck_assert_uint_eq(hs_of(g), MM_HS_PRESERVED);
+	ck_assert_uint_eq(swap_room(w.mm.swap), 0);
+	ck_assert(mm_slot_scan_pending(&w.mm));
+	tbl[42] = HV_PAGE_UNUSED;
+	/* Parts 0-15 and 16-31 find nothing: no frame yet, the scan goes on. */
+	walked = w.mm.walked;
+	ck_assert_int_eq(fake_access(fv, 48, true, &v), FAKE_NOMEM);
+	ck_assert_uint_le(w.mm.walked - walked, 2 * 16);
+	ck_assert_uint_eq(w.mm.slot_gfn, 32);
+	ck_assert(mm_slot_scan_pending(&w.mm));
+	ck_assert_uint_eq(hs_of(42), MM_HS_PRESERVED);
+	/* Part 32-47 takes 42's slot back; reclaim pages out into it. */
+	ck_assert_int_eq(fake_access(fv, 48, true, &v), FAKE_OK);
+	ck_assert_uint_eq(hs_of(42), MM_HS_ZERO);
+	ck_assert_uint_eq(fv->vm.cnt.slot_reclaims, 1);
+	check_ok();
+	/* Nothing more to take back: within one round of tries the scan ends. */
+	for (tries = 1; fake_access(fv, 49, true, &v) == FAKE_NOMEM && mm_slot_scan_pending(&w.mm);
+	     tries++)
+		ck_assert_uint_lt(tries, 64 / 16 + 1);
+	ck_assert(!mm_slot_scan_pending(&w.mm));
+	ck_assert_int_eq(fake_access(fv, 49, true, &v), FAKE_NOMEM);
+	/* A slot freed by anyone (here a hint by call) starts a new round. */
+	ck_assert_int_ge(mm_set_state(&fv->vm, _gfn(40), HV_PAGE_UNUSED), 0);
+	ck_assert_int_eq(fake_access(fv, 49, true, &v), FAKE_OK);
+	for (uint64_t g = 41; g < 50; g++)
+		if (g != 42)
+			ck_assert_uint_eq(peek(g), g >= 48 ? 0x999 : 0x100 + g);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
 static struct fake_world ow;
 
 static void oom_world(void)
@@ -292,6 +343,7 @@ Suite *mm_oom_suite(void)
 	tcase_add_test(tc, stable_bytes_keep_slots);
 	tcase_add_test(tc, one_hint_one_page);
 	tcase_add_test(tc, no_table_no_scan);
+	tcase_add_test(tc, slot_reclaim_in_parts);
 	tcase_add_test(tc, full_device_no_rescan_per_frame);
 	tcase_add_test(tc, victim_is_largest_footprint);
 	tcase_add_test(tc, victim_tie_goes_to_highest_id);

@@ -360,6 +360,73 @@ START_TEST(table_shorter_than_ram)
 }
 END_TEST
 
+/*
+ * Registration in parts (mm_vm_table_start + mm_vm_table_take_over, as the
+ * hypercall does it over several exits): a gfn enters table mode when its
+ * byte is written, so a hint or reclaim between the parts sees each gfn in
+ * the right mode; page counts in parts equal one count; the end result is
+ * that of one registration; each part walks at most its budget.
+ */
+START_TEST(take_over_in_parts)
+{
+	static uint8_t tpage[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+	uint8_t *const pages[1] = { tpage };
+	uint64_t whole[4][3], parts[4][3], from, walked;
+	unsigned int n = 0;
+
+	world(4, 16, NR);
+	put(1, 0x11);
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(1), HV_PAGE_VOLATILE), HV_PAGE_STABLE);
+	evict(1);
+	ck_assert(fv->vm.ent[1] & ENT_DISC);
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(40), HV_PAGE_UNUSED) & 3, HV_PAGE_STABLE);
+	memset(tpage, 0x5a, sizeof(tpage));
+	ck_assert_int_eq(mm_vm_table_start(&fv->vm, NULL, NR), -EINVAL);
+	ck_assert_int_eq(mm_vm_table_start(&fv->vm, pages, NR), 0);
+	ck_assert_uint_eq(fv->vm.table_nr, 0);
+	walked = w.mm.walked;
+	ck_assert_uint_eq(mm_vm_table_take_over(&fv->vm, 10), NR - 10);
+	ck_assert_uint_eq(w.mm.walked - walked, 10);
+	ck_assert_uint_eq(fv->vm.table_nr, 10);
+	ck_assert_uint_eq(tpage[1], HV_TABLE_DISCARDED | HV_PAGE_VOLATILE);
+	ck_assert_uint_eq(tpage[10], 0x5a); /* not yet: the frame table holds its state */
+	ck_assert_uint_eq(mm_get_state(&fv->vm, _gfn(10)) & 3, HV_PAGE_STABLE);
+	/* Hints between the parts: in the byte if taken over, else in the entry. */
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(5), HV_PAGE_UNUSED) & 3, HV_PAGE_STABLE);
+	ck_assert_uint_eq(tpage[5], HV_PAGE_UNUSED);
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(50), HV_PAGE_POT_VOLATILE) & 3, HV_PAGE_STABLE);
+	ck_assert_uint_eq(tpage[50], 0x5a);
+	ck_assert_uint_eq(gs_of(50), HV_PAGE_POT_VOLATILE);
+	put(2, 0x22);
+	evict(2);
+	check_ok();
+	/* Counting in parts of 7 = counting at once. */
+	mm_vm_pages(&fv->vm, whole);
+	memset(parts, 0, sizeof(parts));
+	walked = w.mm.walked;
+	for (from = 0; from < NR; n++)
+		from = mm_vm_count_pages(&fv->vm, from, 7, parts);
+	ck_assert_uint_eq(n, (NR + 6) / 7);
+	ck_assert_uint_eq(w.mm.walked - walked, NR);
+	ck_assert_mem_eq(parts, whole, sizeof(whole));
+	ck_assert_uint_eq(whole[HV_PAGE_UNUSED][MM_HS_ZERO], 2);
+	/* The rest, 10 at a time. */
+	for (n = 0; mm_vm_table_take_over(&fv->vm, 10) > 0; n++)
+		ck_assert_uint_le(fv->vm.table_nr, NR);
+	ck_assert_uint_eq(n, (NR - 10 + 9) / 10 - 1);
+	ck_assert_uint_eq(fv->vm.table_nr, NR);
+	for (uint64_t g = 0; g < NR; g++)
+		ck_assert_uint_eq(tpage[g], g == 1	  ? HV_TABLE_DISCARDED | HV_PAGE_VOLATILE :
+					    g == 5 || g == 40 ? HV_PAGE_UNUSED :
+					    g == 50	  ? HV_PAGE_POT_VOLATILE :
+							    HV_PAGE_STABLE);
+	ck_assert_uint_eq(mm_vm_table_take_over(&fv->vm, 10), 0);
+	ck_assert_uint_eq(get(2), 0x22);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
 Suite *mm_table_suite(void)
 {
 	Suite *s = suite_create("mm_table");
@@ -379,6 +446,7 @@ Suite *mm_table_suite(void)
 	tcase_add_test(tc, malformed_byte_is_stable);
 	tcase_add_test(tc, stats_read_the_table);
 	tcase_add_test(tc, table_shorter_than_ram);
+	tcase_add_test(tc, take_over_in_parts);
 	suite_add_tcase(s, tc);
 	return s;
 }

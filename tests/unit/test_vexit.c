@@ -296,6 +296,31 @@ START_TEST(hypercall_result_in_rax)
 }
 END_TEST
 
+/* A long call in parts: each but the last is entered again at the same
+ * instruction (VEXIT_AGAIN), RAX untouched and no single-step trap; the
+ * last completes as any call. */
+START_TEST(long_call_goes_again)
+{
+	struct vexit e = rec(VEXIT_HYPERCALL, 3);
+	unsigned int parts = 1;
+
+	e.long_mode = true;
+	e.rip = 0x100000;
+	e.rflags |= X86_RFLAGS_TF;
+	hc_chunk_gfns = 1;
+	v->regs = (struct guest_regs){ .rax = HV_HC_SET_RANGE_STATE, .rbx = 0, .rcx = 4, .rdx = 1 };
+	while (vexit_handle(v, &e) == VEXIT_AGAIN) {
+		ck_assert(!e.single_step);
+		ck_assert_uint_eq(v->regs.rax, HV_HC_SET_RANGE_STATE);
+		ck_assert_uint_lt(parts++, 10);
+	}
+	hc_chunk_gfns = HC_CHUNK_GFNS;
+	ck_assert_uint_eq(parts, 4);
+	ck_assert_uint_eq(v->regs.rax, 4);
+	ck_assert(e.single_step); /* the trap comes once, when the call completes */
+}
+END_TEST
+
 START_TEST(port_io_sizes_and_floating_bus)
 {
 	struct vexit e = rec(VEXIT_IO, 1);
@@ -1128,6 +1153,7 @@ Suite *vexit_suite(void)
 	tcase_add_test(t, cpuid_fills_registers_and_skips);
 	tcase_add_test(t, hlt_halts_or_stops);
 	tcase_add_test(t, hypercall_result_in_rax);
+	tcase_add_test(t, long_call_goes_again);
 	tcase_add_test(t, port_io_sizes_and_floating_bus);
 	tcase_add_test(t, port_io_malformed_and_debug_exit);
 	tcase_add_test(t, msr_known_skips_unknown_injects_gp);

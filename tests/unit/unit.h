@@ -20,5 +20,6 @@ Suite *vexit_suite(void);
 Suite *gmem_suite(void);
 Suite *console_suite(void);
 Suite *mitig_suite(void);
+Suite *virtio_suite(void);
 
 #endif /* UNIT_H */

@@ -41,6 +41,11 @@ enum vexit_kind {
 /* What the back end does after the handler (Xen's "update RIP only if emulated"). */
 enum vexit_action {
 	VEXIT_RESUME, /* enter the guest as it is */
+	VEXIT_AGAIN,  /* enter at the same instruction, which did a part of its work
+			 (a long hypercall) and goes on when executed again: as between
+			 the iterations of a REP string instruction, blocking by STI /
+			 MOV SS ends, so that pending interrupts come first; no
+			 single-step trap */
 	VEXIT_SKIP,   /* advance RIP by insn_len, end STI/MOV SS blocking, then the
 			 single-step #DB if single_step, enter */
 	VEXIT_INJECT, /* deliver exception vector (error code if has_error), enter */
