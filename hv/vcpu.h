@@ -132,9 +132,13 @@ struct vm {
  * through LINT0), or -1. *from_pic tells where it came from. */
 static inline int vcpu_irq_pending(const struct vcpu *v, bool *from_pic)
 {
-	int vec = lapic_pending(&v->lapic);
+	int vec;
 
 	*from_pic = false;
+	/* The common case before an entry: nothing requested anywhere. */
+	if (lapic_irr_empty(&v->lapic) && pic_quiet(&v->vm->pic))
+		return -1;
+	vec = lapic_pending(&v->lapic);
 	if (vec >= 0 || !lapic_accepts_extint(&v->lapic))
 		return vec;
 	vec = pic_pending(&v->vm->pic);

@@ -64,10 +64,19 @@ bool lapic_enabled(const struct lapic *l);
 uint8_t lapic_get_tpr(const struct lapic *l);
 void lapic_set_tpr(struct lapic *l, uint8_t tpr);
 /* A self-NMI (ICR) waits for delivery; lapic_nmi_ack once injected. */
-bool lapic_nmi_pending(const struct lapic *l);
+static inline bool lapic_nmi_pending(const struct lapic *l)
+{
+	return l->nmi_pending;
+}
 void lapic_nmi_ack(struct lapic *l);
 /* Highest pending vector the processor priority allows, or -1. */
 int lapic_pending(const struct lapic *l);
+/* No vector requested at all: lapic_pending() is -1 (checked before every
+ * VM entry, so without the priority scan). */
+static inline bool lapic_irr_empty(const struct lapic *l)
+{
+	return !(l->irr[0] | l->irr[1] | l->irr[2] | l->irr[3]);
+}
 /* The vector was injected: move it from IRR to ISR. */
 void lapic_ack(struct lapic *l, uint8_t vector);
 /* Does LINT0 take 8259 interrupts (ExtINT, unmasked)? */
