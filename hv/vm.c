@@ -323,7 +323,7 @@ void hv_before_entry(struct vcpu *v)
 		virtio_blk_poll(vm, &vm->blk);
 }
 
-uint64_t vm_timers_tick(struct vcpu *v, uint64_t now)
+uint64_t vm_timers_fire(struct vcpu *v, uint64_t now)
 {
 	struct platform_ports *p = &v->vm->plat;
 	uint64_t pit = platform_pit_next_irq0(p);
@@ -335,11 +335,6 @@ uint64_t vm_timers_tick(struct vcpu *v, uint64_t now)
 		pit = platform_pit_next_irq0(p);
 	}
 	return MIN(lapic_next_event(&v->lapic), pit);
-}
-
-uint64_t vm_next_timer(const struct vcpu *v)
-{
-	return MIN(lapic_next_event(&v->lapic), platform_pit_next_irq0(&v->vm->plat));
 }
 
 void hv_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)

@@ -100,9 +100,21 @@ void hv_before_entry(struct vcpu *v);
 /* The VM's timers at TSC now (the local APIC timer, PIT channel 0 on IRQ 0):
  * what is due is raised; returns the TSC of the next one due (UINT64_MAX:
  * none armed), when the vCPU has to exit. vm_next_timer(): the same without
- * a tick, when a halted vCPU has to wake up. */
-uint64_t vm_timers_tick(struct vcpu *v, uint64_t now);
-uint64_t vm_next_timer(const struct vcpu *v);
+ * a tick, when a halted vCPU has to wake up. Before every VM entry, so the
+ * usual case, nothing due, takes no call; vm_timers_fire() raises what is. */
+static inline uint64_t vm_next_timer(const struct vcpu *v)
+{
+	uint64_t apic = lapic_next_event(&v->lapic), pit = platform_pit_next_irq0(&v->vm->plat);
+
+	return MIN(apic, pit);
+}
+uint64_t vm_timers_fire(struct vcpu *v, uint64_t now);
+static inline uint64_t vm_timers_tick(struct vcpu *v, uint64_t now)
+{
+	uint64_t next = vm_next_timer(v);
+
+	return now < next ? next : vm_timers_fire(v, now);
+}
 
 /* VMCALL/VMMCALL: regs hold the call; returns the value for RAX. cpl: guest
  * CPL; long_mode: the guest is in 64-bit mode (else only the low 32 bits of

@@ -195,11 +195,6 @@ void lapic_tick(struct lapic *l, uint64_t now)
 	}
 }
 
-uint64_t lapic_next_event(const struct lapic *l)
-{
-	return l->deadline ? l->deadline : UINT64_MAX;
-}
-
 static void eoi(struct vcpu *vc, struct lapic *l)
 {
 	int v = highest(l->isr);

@@ -50,7 +50,10 @@ bool lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uin
 /* Fire the timer if its time has come (now: host TSC = guest TSC). */
 void lapic_tick(struct lapic *l, uint64_t now);
 /* TSC value of the next timer event, or UINT64_MAX. */
-uint64_t lapic_next_event(const struct lapic *l);
+static inline uint64_t lapic_next_event(const struct lapic *l)
+{
+	return l->deadline ? l->deadline : UINT64_MAX;
+}
 /* Raise a fixed interrupt. */
 void lapic_set_irr(struct lapic *l, uint8_t vector);
 /* A fixed interrupt from outside (the I/O APIC, an IPI): accepted only by an
