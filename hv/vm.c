@@ -315,14 +315,6 @@ void vm_debug_exit(struct vm *vm, uint32_t value)
 	printk("hintvisor: VM %s exited with code %d\n", vm->name, vm->exit_code);
 }
 
-void hv_before_entry(struct vcpu *v)
-{
-	struct vm *vm = v->vm;
-
-	if (vm->has_blk)
-		virtio_blk_poll(vm, &vm->blk);
-}
-
 uint64_t vm_timers_fire(struct vcpu *v, uint64_t now)
 {
 	struct platform_ports *p = &v->vm->plat;

@@ -94,8 +94,12 @@ bool hv_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64
 void vm_set_irq(struct vm *vm, unsigned int irq, bool level);
 
 /* Before each VM entry: device work left from earlier exits (a bounded
- * amount per call). May stop the VM. */
-void hv_before_entry(struct vcpu *v);
+ * amount per call). May stop the VM. Inline: most VMs have no disk. */
+static inline void hv_before_entry(struct vcpu *v)
+{
+	if (v->vm->has_blk)
+		virtio_blk_poll(v->vm, &v->vm->blk);
+}
 
 /* The VM's timers at TSC now (the local APIC timer, PIT channel 0 on IRQ 0):
  * what is due is raised; returns the TSC of the next one due (UINT64_MAX:
