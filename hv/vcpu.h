@@ -23,7 +23,7 @@
 
 #define VM_NAME_LEN 32
 #define VM_MAX 16
-#define VM_EXIT_COUNTERS 192 /* >= every back end's counter indices */
+#define VM_EXIT_COUNTERS 192u /* >= every back end's counter indices */
 #define VM_PORT_SLOTS 16     /* distinct unhandled ports counted one by one */
 
 /* Guest GPRs; layout of the first 15 known to vmx_entry.S and svm_entry.S.
