@@ -145,7 +145,7 @@ int64_t hint_register_table(struct vm *vm, gpa_t gpa, uint64_t nr, uint64_t budg
 		vm->table_pinned = 0;
 	}
 	if (vm->table_pinned < pages) {
-		n = MIN(pages - vm->table_pinned, MAX(budget >> 10, 1));
+		n = MIN(pages - vm->table_pinned, MAX(budget >> 10, (uint64_t)1));
 		rc = pin_range(vm, gfn_x(first) + vm->table_pinned, n, vm->table_pages + vm->table_pinned);
 		if (rc) {
 			table_abandon(vm);

@@ -173,7 +173,7 @@ static void busy_add(struct segs *busy, uint64_t base, uint64_t end)
 static uint64_t module_place(const struct vm *vm, const struct segs *busy, uint64_t from,
 			     uint64_t len)
 {
-	uint64_t limit = MIN(vm->mem_bytes, MB_MODS_LIMIT), size = MAX(len, 1), a;
+	uint64_t limit = MIN(vm->mem_bytes, MB_MODS_LIMIT), size = MAX(len, 1ULL), a;
 
 	if (size > limit)
 		return 0;

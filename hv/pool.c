@@ -136,7 +136,7 @@ void pool_init(const struct hv_config *cfg)
 			panic("cannot fill the frame pool");
 	}
 	/* Reclaim in batches of 1/32 of the pool, at least 16 frames. */
-	uint32_t low = (uint32_t)MAX(pool / 64, 8), high = (uint32_t)MAX(pool / 32, 16);
+	uint32_t low = (uint32_t)MAX(pool / 64, 8ULL), high = (uint32_t)MAX(pool / 32, 16ULL);
 	mm_pool_set_watermarks(&hv_mm, low, high);
 
 	bytes = swap_mem_bytes_needed((uint32_t)slots, true);

@@ -23,7 +23,7 @@
 
 #define VM_NAME_LEN 32
 #define VM_MAX 16
-#define VM_EXIT_COUNTERS 192 /* >= every back end's counter indices */
+#define VM_EXIT_COUNTERS 192u /* >= every back end's counter indices */
 #define VM_PORT_SLOTS 16     /* distinct unhandled ports counted one by one */
 
 /* Guest GPRs; layout of the first 15 known to vmx_entry.S and svm_entry.S.
@@ -164,9 +164,13 @@ struct vm {
  * through LINT0), or -1. *from_pic tells where it came from. */
 static inline int vcpu_irq_pending(const struct vcpu *v, bool *from_pic)
 {
-	int vec = lapic_pending(&v->lapic);
+	int vec;
 
 	*from_pic = false;
+	/* The common case before an entry: nothing requested anywhere. */
+	if (lapic_irr_empty(&v->lapic) && pic_quiet(&v->vm->pic))
+		return -1;
+	vec = lapic_pending(&v->lapic);
 	if (vec >= 0 || !lapic_accepts_extint(&v->lapic))
 		return vec;
 	vec = pic_pending(&v->vm->pic);

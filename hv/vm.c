@@ -266,7 +266,8 @@ int vm_restart(struct vm *vm)
 	vm_destroy(vm); /* not stopped: no last stats line */
 	memset(&vm->vcpu, 0, sizeof(vm->vcpu)); /* the #VE area, halt, APIC, MSRs, registers */
 	vm->vcpu.vm = vm;
-	vm->table_gpa = vm->table_nr = 0;
+	vm->table_gpa = vm->table_nr = vm->table_pinned = 0;
+	vm->table_ready = false;
 	vm->has_blk = false;
 	vm_console_flush(vm); /* a partial line of the last boot */
 	rc = vm_build(vm, &why);
@@ -315,14 +316,6 @@ void vm_debug_exit(struct vm *vm, uint32_t value)
 	printk("hintvisor: VM %s exited with code %d\n", vm->name, vm->exit_code);
 }
 
-void hv_before_entry(struct vcpu *v)
-{
-	struct vm *vm = v->vm;
-
-	if (vm->has_blk)
-		virtio_blk_poll(vm, &vm->blk);
-}
-
 bool hv_device_work(const struct vm *vm)
 {
 	return vm->has_blk && vm->blk.kicked && vm->blk.queue_pfn;
@@ -352,7 +345,7 @@ void vcpu_exit_end(struct vcpu *v, uint64_t tsc)
 	vm->work_walked_max = MAX(vm->work_walked_max, walked);
 }
 
-uint64_t vm_timers_tick(struct vcpu *v, uint64_t now)
+uint64_t vm_timers_fire(struct vcpu *v, uint64_t now)
 {
 	struct platform_ports *p = &v->vm->plat;
 	uint64_t pit = platform_pit_next_irq0(p);
@@ -364,11 +357,6 @@ uint64_t vm_timers_tick(struct vcpu *v, uint64_t now)
 		pit = platform_pit_next_irq0(p);
 	}
 	return MIN(lapic_next_event(&v->lapic), pit);
-}
-
-uint64_t vm_next_timer(const struct vcpu *v)
-{
-	return MIN(lapic_next_event(&v->lapic), platform_pit_next_irq0(&v->vm->plat));
 }
 
 void hv_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)

@@ -94,8 +94,12 @@ bool hv_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64
 void vm_set_irq(struct vm *vm, unsigned int irq, bool level);
 
 /* Before each VM entry: device work left from earlier exits (a bounded
- * amount per call). May stop the VM. */
-void hv_before_entry(struct vcpu *v);
+ * amount per call). May stop the VM. Inline: most VMs have no disk. */
+static inline void hv_before_entry(struct vcpu *v)
+{
+	if (v->vm->has_blk)
+		virtio_blk_poll(v->vm, &v->vm->blk);
+}
 /* Is there such work left (then hv_before_entry() would do some)? */
 bool hv_device_work(const struct vm *vm);
 
@@ -112,9 +116,21 @@ void vcpu_exit_end(struct vcpu *v, uint64_t tsc);
 /* The VM's timers at TSC now (the local APIC timer, PIT channel 0 on IRQ 0):
  * what is due is raised; returns the TSC of the next one due (UINT64_MAX:
  * none armed), when the vCPU has to exit. vm_next_timer(): the same without
- * a tick, when a halted vCPU has to wake up. */
-uint64_t vm_timers_tick(struct vcpu *v, uint64_t now);
-uint64_t vm_next_timer(const struct vcpu *v);
+ * a tick, when a halted vCPU has to wake up. Before every VM entry, so the
+ * usual case, nothing due, takes no call; vm_timers_fire() raises what is. */
+static inline uint64_t vm_next_timer(const struct vcpu *v)
+{
+	uint64_t apic = lapic_next_event(&v->lapic), pit = platform_pit_next_irq0(&v->vm->plat);
+
+	return MIN(apic, pit);
+}
+uint64_t vm_timers_fire(struct vcpu *v, uint64_t now);
+static inline uint64_t vm_timers_tick(struct vcpu *v, uint64_t now)
+{
+	uint64_t next = vm_next_timer(v);
+
+	return now < next ? next : vm_timers_fire(v, now);
+}
 
 /*
  * VMCALL/VMMCALL at guest address rip: regs hold the call. cpl: guest CPL;

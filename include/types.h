@@ -48,7 +48,19 @@ static inline hpa_t hfn_to_hpa(hfn_t f) { return _hpa(hfn_x(f) << PAGE_SHIFT); }
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
+/* MIN and MAX evaluate each argument once: an argument that is a call is
+ * not made twice (MIN(deadline, MAX(next_timer(), now)) once called it
+ * twice before every VM entry). Unique names keep nested uses apart. */
+#define MINMAX_PASTE_(a, b) a##b
+#define MINMAX_PASTE(a, b) MINMAX_PASTE_(a, b)
+#define MINMAX_(a, b, op, id)                                                     \
+	({                                                                        \
+		__typeof__(a) MINMAX_PASTE(mm_a_, id) = (a);                      \
+		__typeof__(b) MINMAX_PASTE(mm_b_, id) = (b);                      \
+		MINMAX_PASTE(mm_a_, id) op MINMAX_PASTE(mm_b_, id) ? MINMAX_PASTE(mm_a_, id) \
+								   : MINMAX_PASTE(mm_b_, id); \
+	})
+#define MIN(a, b) MINMAX_(a, b, <, __COUNTER__)
+#define MAX(a, b) MINMAX_(a, b, >, __COUNTER__)
 
 #endif /* HV_TYPES_H */

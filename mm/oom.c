@@ -63,7 +63,7 @@ uint64_t mm_reclaim_slots(struct mm *mm)
 	if (mm->swap->frees != mm->slot_frees)
 		mm->slot_clean = 0; /* a slot was freed since the last part: a new round */
 	/* Not more than one round per part, and at least one gfn. */
-	budget = MIN(MAX(mm->slot_chunk, 1), table_gfns(mm));
+	budget = MIN(MAX(mm->slot_chunk, (uint64_t)1), table_gfns(mm));
 	while (walked < budget) {
 		vm = mm->vms[mm->slot_vm];
 		if (vm == NULL || mm->slot_gfn >= vm->table_nr) {

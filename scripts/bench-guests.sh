@@ -4,7 +4,10 @@
 # with hinting off, free-page hints only, and full hinting (by batch, single
 # hypercalls and the shared table), each alone in one Hintvisor run with the
 # same guest size and host pool. Prints one table of counts; with Bochs'
-# clock: sync=none, TSC ticks are instruction counts.
+# clock: sync=none, TSC ticks are instruction counts. Then the cost of the
+# exit path: the nullcall guest's null hypercall and CPUID round trips, with
+# the barriers between VMs as chosen for the CPU (mitigations = auto) and
+# without them (off); docs/exit-path.md explains the figures.
 # Usage: scripts/bench-guests.sh BUILD_DIR
 set -eu
 
@@ -52,3 +55,18 @@ echo "(tsc/exit, gfns/exit: the host's largest work for one exit of the guest, T
 echo " the exit to the next entry, and frame-table entries or table bytes it walked)"
 echo
 echo "Null hypercall round trip (GET_VERSION, mean of 1000): $(tr -d '\r' <"$out/full-batch.log" | sed -n 's/^\[w\] BENCH null_hypercall_tsc=//p') TSC ticks"
+
+# The exit path alone: a 2 MiB guest doing nothing else (tests/guest/nullcall).
+for m in auto off; do
+	cfg=$out/nullcall-$m.cfg
+	printf 'mitigations = %s\nvm name=n image=nullcall.elf mem=2M\n' "$m" >"$cfg"
+	scripts/mkiso.sh "$cfg" "$out/nullcall-$m.iso" "$build/guest" "$build/hintvisor.elf"
+	if ! scripts/bochs-run.sh -t 300 "$out/nullcall-$m.iso" "$out/nullcall-$m.log" ||
+		! grep -q '^\[n\] Test result: SUCCESS' "$out/nullcall-$m.log"; then
+		echo "bench: nullcall with mitigations = $m failed, see $out/nullcall-$m.log" >&2
+		exit 1
+	fi
+done
+nc() { tr -d '\r' <"$out/nullcall-$1.log" | sed -n "s/^\[n\] BENCH $2=//p"; }
+echo "Exit path (nullcall, mean of 1000 round trips, TSC ticks): null hypercall $(nc auto null_hypercall_tsc)," \
+	"CPUID $(nc auto cpuid_tsc) with mitigations = auto; $(nc off null_hypercall_tsc), $(nc off cpuid_tsc) with off"

@@ -95,7 +95,7 @@ void host_timer_arm(uint64_t tsc_ticks)
 {
 	uint64_t count = (uint64_t)(((unsigned __int128)tsc_ticks * apic_per_tsc) >> 32);
 
-	apic_write(APIC_TIMER_INIT, (uint32_t)MIN(MAX(count, 1), 0xffffffffULL));
+	apic_write(APIC_TIMER_INIT, (uint32_t)MIN(MAX(count, 1ULL), 0xffffffffULL));
 }
 
 void host_timer_stop(void)

@@ -20,16 +20,22 @@
 
 int vmx_enter(struct guest_regs *regs, int launched);
 
-/* Advance RIP past the instruction that exited. Only after it was fully
- * emulated: never on a path that injects a fault instead. */
-static void skip_instruction(unsigned int len)
+/* Advance RIP (as the exit left it) past the instruction that exited. Only
+ * after it was fully emulated: never on a path that injects a fault instead. */
+static void skip_instruction(uint64_t rip, unsigned int len)
 {
-	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + len);
+	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	/* Read now: the emulated instruction may have changed the flags. */
+	uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
+
+	vmwrite(VMCS_GUEST_RIP, rip + len);
 	/* A completed instruction leaves RF clear (SDM §17.3.1.1); an EPT
 	 * violation (MMIO) exit saved it as 1 (§28.3.3). */
-	vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) & ~X86_RFLAGS_RF);
+	if (rflags & X86_RFLAGS_RF)
+		vmwrite(VMCS_GUEST_RFLAGS, rflags & ~X86_RFLAGS_RF);
 	/* Blocking by STI / MOV SS ends with the instruction (SDM §25.4.2). */
-	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ULL);
+	if (intr & 3)
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3ULL);
 }
 
 static unsigned int guest_cpl(void)
@@ -194,22 +200,33 @@ static void decode_cr_access(struct vcpu *v, uint64_t qual, struct vexit *e)
 		e->cr.val = (uint32_t)e->cr.val;
 }
 
-/* Fill the neutral record of a basic exit reason from the VMCS. */
-static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct vexit *e)
+/* Fill the neutral record of a basic exit reason from the VMCS. Each field
+ * is read (a VMREAD) only for the exits that use it: the qualification of
+ * the others is 0 or undefined (SDM §28.2.1), and an exit that is not an
+ * instruction's (or one the emulation measures) has no length to read. */
+static void decode(struct vcpu *v, unsigned int reason, struct vexit *e)
 {
+	uint64_t qual;
+
 	*e = (struct vexit){
 		.kind = reason < EXIT_REASON_MAX ? exit_kinds[reason] : VEXIT_UNHANDLED,
 		.reason = reason,
-		.info = qual,
 		.rip = vmread(VMCS_GUEST_RIP),
 		.rflags = vmread(VMCS_GUEST_RFLAGS),
 	};
 	switch (e->kind) {
+	case VEXIT_NOTHING:
+		return;
 	case VEXIT_UNHANDLED:
-		if (reason == EXIT_EXCEPTION_NMI)
-			decode_exception(v, e);
+		e->info = vmread(VMCS_EXIT_QUAL); /* for the message, if it stays unhandled */
+		if (reason == EXIT_EXCEPTION_NMI) {
+			decode_exception(v, e); /* VMMCALL's length is its own */
+			return;
+		}
 		if (reason == EXIT_CR_ACCESS)
-			decode_cr_access(v, qual, e);
+			decode_cr_access(v, e->info, e);
+		if (e->kind == VEXIT_UNHANDLED)
+			return;
 		break;
 	case VEXIT_CACHE_FLUSH:
 		e->cpl = guest_cpl();
@@ -219,12 +236,14 @@ static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct ve
 		e->long_mode = guest_long_mode();
 		break;
 	case VEXIT_IO:
+		e->info = qual = vmread(VMCS_EXIT_QUAL);
 		e->io.port = (uint16_t)IOQ_PORT(qual);
 		e->io.size = (uint8_t)IOQ_SIZE(qual);
 		e->io.in = qual & IOQ_IN;
 		e->io.string = qual & IOQ_STRING;
 		break;
 	case VEXIT_GPT_FAULT:
+		e->info = qual = vmread(VMCS_EXIT_QUAL);
 		e->fault.gpa = vmread(VMCS_GUEST_PHYS_ADDR);
 		e->fault.gla_valid = qual & EPTQ_GLA_VALID;
 		e->fault.gla = e->fault.gla_valid ? vmread(VMCS_GUEST_LINEAR_ADDR) : 0;
@@ -237,13 +256,11 @@ static void decode(struct vcpu *v, unsigned int reason, uint64_t qual, struct ve
 				 (EPTQ_GLA_VALID | EPTQ_GLA_TRANSLATED);
 		e->fault.vectoring = vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID;
 		e->cpl = guest_cpl(); /* a #PF the MMIO emulation raises needs U/S */
-		break;
+		return; /* the MMIO emulation sets the length of what it ran */
 	default:
 		break;
 	}
-	if (e->kind != VEXIT_GPT_FAULT && e->kind != VEXIT_NOTHING && e->kind != VEXIT_UNHANDLED &&
-	    reason != EXIT_EXCEPTION_NMI)
-		e->insn_len = (unsigned int)vmread(VMCS_EXIT_INSTR_LEN);
+	e->insn_len = (unsigned int)vmread(VMCS_EXIT_INSTR_LEN);
 }
 
 /*
@@ -311,7 +328,7 @@ static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 {
 	switch (act) {
 	case VEXIT_SKIP:
-		skip_instruction(e->insn_len);
+		skip_instruction(e->rip, e->insn_len);
 		if (e->single_step)
 			single_step_trap(v);
 		break;
@@ -446,7 +463,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		panic("vmx: VMPTRLD failed for VM %s", vm->name);
 	guest_cpu_switch(v, true);
 	while (vm->state == VM_RUNNING && !v->halted) {
-		uint64_t now = rdtsc(), t0, t1, until, qual, rsp, next;
+		uint64_t now = rdtsc(), t0, t1, until, rsp, next;
 		unsigned int reason;
 		struct vexit e;
 		int rc;
@@ -475,12 +492,11 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		/* A successful entry cleared the valid bit of the injected event. */
 		x->launched = true;
 		reason = (unsigned int)vmread(VMCS_EXIT_REASON);
-		qual = vmread(VMCS_EXIT_QUAL);
 		vcpu_exit_begin(v, reason & 0xffff, t1);
 		if (reason & EXIT_REASON_ENTRY_FAIL) {
 			reason &= 0xffff;
 			vm->exits[MIN(reason, VM_EXIT_COUNTERS - 1)]++;
-			exit_entry_failed(v, qual);
+			exit_entry_failed(v, vmread(VMCS_EXIT_QUAL));
 			break;
 		}
 		reason &= 0xffff;
@@ -494,9 +510,9 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
 		rsp = v->regs.rsp = vmread(VMCS_GUEST_RSP);
 		if (reason == EXIT_TASK_SWITCH) {
 			/* The processor's own work, left to the VMM (vmx_task.c). */
-			vmx_task_switch(v, qual);
+			vmx_task_switch(v, vmread(VMCS_EXIT_QUAL));
 		} else {
-			decode(v, reason, qual, &e);
+			decode(v, reason, &e);
 			apply(v, &e, vexit_handle(v, &e));
 		}
 		if (v->regs.rsp != rsp)

@@ -136,11 +136,6 @@ void lapic_deliver(struct lapic *l, uint8_t vector, bool level)
 		l->tmr[vector / 64] &= ~(1ULL << (vector % 64));
 }
 
-bool lapic_nmi_pending(const struct lapic *l)
-{
-	return l->nmi_pending;
-}
-
 void lapic_nmi_ack(struct lapic *l)
 {
 	l->nmi_pending = false;
@@ -210,11 +205,6 @@ void lapic_tick(struct lapic *l, uint64_t now)
 	} else {
 		l->deadline = 0;
 	}
-}
-
-uint64_t lapic_next_event(const struct lapic *l)
-{
-	return l->deadline ? l->deadline : UINT64_MAX;
 }
 
 static void eoi(struct vcpu *vc, struct lapic *l)

@@ -50,7 +50,10 @@ bool lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uin
 /* Fire the timer if its time has come (now: host TSC = guest TSC). */
 void lapic_tick(struct lapic *l, uint64_t now);
 /* TSC value of the next timer event, or UINT64_MAX. */
-uint64_t lapic_next_event(const struct lapic *l);
+static inline uint64_t lapic_next_event(const struct lapic *l)
+{
+	return l->deadline ? l->deadline : UINT64_MAX;
+}
 /* Raise a fixed interrupt. */
 void lapic_set_irr(struct lapic *l, uint8_t vector);
 /* A fixed interrupt from outside (the I/O APIC, an IPI): accepted only by an
@@ -64,13 +67,22 @@ bool lapic_enabled(const struct lapic *l);
 uint8_t lapic_get_tpr(const struct lapic *l);
 void lapic_set_tpr(struct lapic *l, uint8_t tpr);
 /* A self-NMI (ICR) waits for delivery; lapic_nmi_ack once injected. */
-bool lapic_nmi_pending(const struct lapic *l);
+static inline bool lapic_nmi_pending(const struct lapic *l)
+{
+	return l->nmi_pending;
+}
 void lapic_nmi_ack(struct lapic *l);
 /* The injected NMI did not reach the guest (an exception raised during its
  * delivery goes first): it waits for delivery again. */
 void lapic_nmi_unack(struct lapic *l);
 /* Highest pending vector the processor priority allows, or -1. */
 int lapic_pending(const struct lapic *l);
+/* No vector requested at all: lapic_pending() is -1 (checked before every
+ * VM entry, so without the priority scan). */
+static inline bool lapic_irr_empty(const struct lapic *l)
+{
+	return !(l->irr[0] | l->irr[1] | l->irr[2] | l->irr[3]);
+}
 /* The vector was injected: move it from IRR to ISR. */
 void lapic_ack(struct lapic *l, uint8_t vector);
 /* Undo lapic_ack() of vector, whose delivery did not reach the guest: it is

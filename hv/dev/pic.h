@@ -28,6 +28,12 @@ void pic_reset(struct pic *p);
 void pic_set_irq(struct pic *p, unsigned int irq, bool level);
 /* Vector the pair would deliver now, or -1. */
 int pic_pending(const struct pic *p);
+/* No unmasked request on the master (the slave's reaches it as line 2):
+ * pic_pending() is -1, without the scan by priority. */
+static inline bool pic_quiet(const struct pic *p)
+{
+	return !(p->chip[0].irr & ~p->chip[0].imr);
+}
 /* The CPU took the interrupt: in-service until EOI. */
 void pic_ack(struct pic *p);
 /* Undo pic_ack() of vector, whose delivery did not reach the guest: its

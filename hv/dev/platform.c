@@ -115,7 +115,7 @@ static uint64_t irq0_edge_tick(const struct pit_channel *c, uint64_t k)
 	}
 }
 
-uint64_t platform_pit_next_irq0(const struct platform_ports *p)
+uint64_t platform_pit_next_edge(const struct platform_ports *p)
 {
 	const struct pit_channel *c = &p->pit[0];
 	uint64_t n;

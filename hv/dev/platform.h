@@ -75,9 +75,15 @@ uint16_t platform_pit_count(const struct platform_ports *p, unsigned int ch, uin
 /*
  * IRQ 0: the TSC of channel 0's next OUT rising edge (UINT64_MAX: none
  * coming), and platform_pit_irq0() at TSC now: true when an edge is due,
- * which it consumes (with every earlier one).
+ * which it consumes (with every earlier one). Asked before every VM entry:
+ * a channel that does not count (no OS keeps the PIT running once it has
+ * its APIC timer) answers without a call.
  */
-uint64_t platform_pit_next_irq0(const struct platform_ports *p);
+uint64_t platform_pit_next_edge(const struct platform_ports *p);
+static inline uint64_t platform_pit_next_irq0(const struct platform_ports *p)
+{
+	return p->pit[0].start ? platform_pit_next_edge(p) : UINT64_MAX;
+}
 bool platform_pit_irq0(struct platform_ports *p, uint64_t now);
 /* PM timer value at TSC now. */
 uint32_t platform_pm_timer(const struct platform_ports *p, uint64_t now);

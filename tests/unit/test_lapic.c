@@ -78,6 +78,50 @@ START_TEST(priority_isr_and_eoi)
 }
 END_TEST
 
+/* What vcpu_irq_pending() answered before its shortcut for "nothing
+ * requested": the APIC first, then the 8259 through LINT0. */
+static int irq_pending_by_scan(bool *from_pic)
+{
+	int vec = lapic_pending(l);
+
+	*from_pic = false;
+	if (vec >= 0 || !lapic_accepts_extint(l))
+		return vec;
+	vec = pic_pending(&vm.pic);
+	*from_pic = vec >= 0;
+	return vec;
+}
+
+/* The shortcut answers as the scan does, with and without requests on
+ * either controller, LINT0 as ExtINT or masked, the APIC on or off. */
+START_TEST(irq_pending_shortcut)
+{
+	static const uint32_t svr[] = { 0xff, 0x1ff };
+	static const uint32_t lint0[] = { 7u << 8, 1u << 16 };
+
+	for (unsigned int i = 0; i < 64; i++) {
+		bool from_pic, ref_from_pic;
+		int ref;
+
+		setup();
+		pic_reset(&vm.pic);
+		vm.pic.chip[0].base = 0x30;
+		vm.pic.chip[0].imr = i & 1 ? 0 : 0xff;
+		mmio_wr(0xf0, svr[(i >> 1) & 1]);
+		mmio_wr(0x350, lint0[(i >> 2) & 1]);
+		if (i & 8)
+			pic_set_irq(&vm.pic, 4, true);
+		if (i & 16)
+			lapic_set_irr(l, 0x61);
+		if (i & 32)
+			ck_assert(lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfee00000 | (1 << 8)));
+		ref = irq_pending_by_scan(&ref_from_pic);
+		ck_assert_int_eq(vcpu_irq_pending(v, &from_pic), ref);
+		ck_assert_int_eq(from_pic, ref_from_pic);
+	}
+}
+END_TEST
+
 START_TEST(tsc_deadline_timer)
 {
 	uint64_t now = rdtsc_now();
@@ -286,6 +330,7 @@ Suite *lapic_suite(void)
 	tcase_add_test(t, xapic_at_reset);
 	tcase_add_test(t, switch_to_x2apic);
 	tcase_add_test(t, priority_isr_and_eoi);
+	tcase_add_test(t, irq_pending_shortcut);
 	tcase_add_test(t, tsc_deadline_timer);
 	tcase_add_test(t, periodic_timer_skips_missed_periods);
 	tcase_add_test(t, self_ipi_and_soft_disable);

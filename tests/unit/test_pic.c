@@ -88,6 +88,32 @@ START_TEST(priority_and_cascade)
 }
 END_TEST
 
+/* pic_quiet(), the check before every VM entry, may say "nothing" only when
+ * pic_pending() finds nothing: every master request, mask and in-service
+ * combination, with the slave idle and with a request on it. */
+START_TEST(quiet_means_nothing_pending)
+{
+	static const uint8_t isr[] = { 0, 0x01, 0x04, 0x10, 0xff };
+
+	linux_init();
+	for (unsigned int slave = 0; slave < 2; slave++) {
+		for (unsigned int irr = 0; irr < 256; irr++) {
+			for (unsigned int imr = 0; imr < 256; imr++) {
+				for (unsigned int i = 0; i < sizeof(isr); i++) {
+					p.chip[1].irr = slave ? 0x08 : 0;
+					p.chip[1].imr = 0;
+					p.chip[0].irr = (uint8_t)irr;
+					p.chip[0].imr = (uint8_t)imr;
+					p.chip[0].isr = isr[i];
+					if (pic_quiet(&p))
+						ck_assert_int_eq(pic_pending(&p), -1);
+				}
+			}
+		}
+	}
+}
+END_TEST
+
 Suite *pic_suite(void)
 {
 	Suite *s = suite_create("pic");
@@ -96,6 +122,7 @@ Suite *pic_suite(void)
 	tcase_add_test(t, mask_reads_back);
 	tcase_add_test(t, edge_mask_and_eoi);
 	tcase_add_test(t, priority_and_cascade);
+	tcase_add_test(t, quiet_means_nothing_pending);
 	suite_add_tcase(s, t);
 	return s;
 }

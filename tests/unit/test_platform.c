@@ -298,6 +298,30 @@ static uint32_t misc_in(uint16_t port)
 /* 0xcf9 RST (bit 2), port A fast reset (bit 0), keyboard controller 0xfe:
  * each asks the VM for a reset (hv/vm.c decides: restart or stop); the
  * other bits read back and reset nothing. */
+/* MIN and MAX evaluate each argument once, also nested: the timer
+ * arithmetic before each VM entry passes calls to them. */
+static unsigned int calls;
+
+static uint64_t counted(uint64_t val)
+{
+	calls++;
+	return val;
+}
+
+START_TEST(min_max_evaluate_once)
+{
+	uint64_t now = 50, deadline = 100;
+
+	ck_assert_uint_eq(MIN(deadline, MAX(counted(70), now)), 70);
+	ck_assert_uint_eq(calls, 1);
+	ck_assert_uint_eq(MIN(deadline, MAX(counted(UINT64_MAX), now)), 100);
+	ck_assert_uint_eq(calls, 2);
+	ck_assert_uint_eq(MAX(MIN(counted(3), 5u), MIN(counted(9), 7u)), 7);
+	ck_assert_uint_eq(calls, 4);
+	ck_assert_int_eq(MIN(-1, 2), -1); /* signed stays signed */
+}
+END_TEST
+
 START_TEST(reset_ports)
 {
 	resets = 0;
@@ -359,6 +383,7 @@ Suite *platform_suite(void)
 	tcase_add_test(tc, ioapic_no_such_pin);
 	tcase_add_test(tc, pit_counts);
 	tcase_add_test(tc, pit_irq0_edges);
+	tcase_add_test(tc, min_max_evaluate_once);
 	tcase_add_test(tc, reset_ports);
 	tcase_add_test(tc, memmap_holes);
 	suite_add_tcase(s, tc);
