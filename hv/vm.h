@@ -116,8 +116,9 @@ void vcpu_exit_end(struct vcpu *v, uint64_t tsc);
 /* The VM's timers at TSC now (the local APIC timer, PIT channel 0 on IRQ 0):
  * what is due is raised; returns the TSC of the next one due (UINT64_MAX:
  * none armed), when the vCPU has to exit. vm_next_timer(): the same without
- * a tick, when a halted vCPU has to wake up. Before every VM entry, so the
- * usual case, nothing due, takes no call; vm_timers_fire() raises what is. */
+ * a tick, when a halted vCPU has to wake up. Asked before every VM entry, so
+ * the usual case, nothing due, takes no call; vm_timers_fire() raises what
+ * is due at now and returns as vm_timers_tick() does. */
 static inline uint64_t vm_next_timer(const struct vcpu *v)
 {
 	uint64_t apic = lapic_next_event(&v->lapic), pit = platform_pit_next_irq0(&v->vm->plat);
