@@ -15,7 +15,7 @@
  *      [delay_ms=N]             start N ms (host time) after the run has started
  *      [on_reset=restart|stop]  a reset the guest requests restarts the VM from
  *                               its images (default), or stops it
- *      [time_limit_ms=N]        stop the VM once it has run N ms of guest time
+ *      [time_limit_ms=N]        stop the VM once its time slices took N ms of CPU
  * Sizes take K, M or G. A disk= module is written in place, so it must be
  * one VM's disk only, and no module a VM boots from (image=, initrd=,
  * module=) nor the config file: those configs are refused. Module names are compared
@@ -51,7 +51,7 @@ struct vm_config {
 	int after;                  /* index of the VM to wait for, or -1 */
 	uint64_t delay_ms;          /* start this long after the run started */
 	bool reset_stops;           /* on_reset=stop: a reset request stops the VM */
-	uint64_t time_limit_ms;     /* stop after this much guest time (0: no limit) */
+	uint64_t time_limit_ms;     /* stop after this much CPU time (0: no limit) */
 };
 
 enum cfg_mitigations { CFG_MITIGATIONS_AUTO, CFG_MITIGATIONS_FORCE, CFG_MITIGATIONS_OFF };

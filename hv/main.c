@@ -154,22 +154,26 @@ static void schedule(void)
 
 		for (unsigned int i = 0; i < nr_vms; i++) {
 			struct vm *vm = vms[i];
-			uint64_t before = vm->tsc_run;
+			uint64_t before = vm->tsc_run, t;
 
 			if (!runnable(vm, rdtsc_now()))
 				continue;
 			if (vm->state == VM_READY)
 				platform_power_on(&vm->plat, rdtsc_now());
 			vm->state = VM_RUNNING;
+			t = rdtsc_now();
 			virt->vcpu_run(&vm->vcpu, slice);
+			vm->cpu_time += rdtsc_now() - t;
 			ran = true;
 			guest_time += vm->tsc_run - before;
 			if (vm->state == VM_RESETTING)
 				vm_restart(vm); /* runs again from its next turn */
 			/* A guest that can end no other way (one spinning in an
-			 * event loop the CPU never leaves, but for the exits). */
-			if (vm->time_limit && vm->tsc_run >= vm->time_limit)
-				vm_crash(vm, "time limit of %lu ms of guest time reached",
+			 * event loop the CPU never leaves, but for the exits):
+			 * its CPU time, in the guest and in the host for its
+			 * exits, since a loop of exits is mostly the latter. */
+			if (vm->time_limit && vm->cpu_time >= vm->time_limit)
+				vm_crash(vm, "time limit of %lu ms of CPU time reached",
 					 vm->time_limit / (tsc_hz / 1000));
 			if (vm->state == VM_STOPPED)
 				stop_vm(vm);

@@ -111,7 +111,8 @@ struct vm {
 	char reset_reason[64]; /* what the guest did to reset it (VM_RESETTING) */
 	struct vm *after;      /* does not start before this VM has stopped */
 	uint64_t start_at;     /* ... nor before this TSC (config delay_ms=) */
-	uint64_t time_limit;   /* stopped once tsc_run reaches it (0: never; time_limit_ms=) */
+	uint64_t time_limit;   /* stopped once cpu_time reaches it (0: never; time_limit_ms=) */
+	uint64_t cpu_time;     /* TSC ticks of its time slices: guest and host work for it */
 	struct vm_arch arch;   /* back-end state: see asm/vm_arch.h */
 	struct mm_vm mm;       /* frame table and page states (mm/) */
 	/* Nested page tables: host frames outside the pool, charged to the VM
