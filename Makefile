@@ -58,7 +58,7 @@ CORE_SRCS := \
 	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c arch/x86_64/mmio_decode.c \
 	arch/x86_64/mitigations.c arch/x86_64/mitig_policy.c \
 	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c hv/vm_console.c hv/linux.c \
-	hv/multiboot.c \
+	hv/multiboot.c hv/vcpu/run.c \
 	hv/hypercall.c hv/hint.c hv/pool.c hv/gmem.c hv/stats.c hv/libc_glue.c \
 	hv/dev/lapic.c hv/dev/pic.c hv/dev/uart.c hv/dev/pci.c hv/dev/virtio_blk.c \
 	hv/bus.c hv/dev/ioapic.c hv/dev/platform.c hv/memmap.c hv/acpi.c \

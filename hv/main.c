@@ -15,6 +15,7 @@
 #include <hv/mem.h>
 #include <hv/pool.h>
 #include <hv/stats.h>
+#include <hv/vcpu/run.h>
 #include <hv/vm.h>
 #include <string.h>
 
@@ -162,7 +163,7 @@ static void schedule(void)
 				platform_power_on(&vm->plat, rdtsc_now());
 			vm->state = VM_RUNNING;
 			t = rdtsc_now();
-			virt->vcpu_run(&vm->vcpu, slice);
+			vcpu_run(&vm->vcpu, slice);
 			vm->cpu_time += rdtsc_now() - t;
 			ran = true;
 			guest_time += vm->tsc_run - before;

@@ -76,6 +76,7 @@ struct vcpu {
 	uint64_t ve_area;   /* registered #VE information area (gpa) */
 	bool ve_registered;
 	bool halted;        /* HLT with interrupts enabled: waits for one */
+	bool irq_from_pic;  /* the last interrupt injected came from the 8259 */
 	struct lapic lapic;
 	/* Guest state the VMCS does not switch; loaded while this vCPU runs. */
 	uint64_t syscall_msrs[6]; /* STAR LSTAR CSTAR SFMASK KERNEL_GS_BASE TSC_AUX */

@@ -46,7 +46,7 @@ void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 	if (prev & SVM_EVT_VALID) {
 		switch (prev & SVM_EVT_TYPE_MASK) {
 		case SVM_EVT_TYPE_INTR:
-			vcpu_irq_unack(v, (int)(prev & 0xff), v->arch.svm.irq_from_pic);
+			vcpu_irq_unack(v, (int)(prev & 0xff), v->irq_from_pic);
 			break;
 		case SVM_EVT_TYPE_NMI:
 			lapic_nmi_unack(&v->lapic);
@@ -351,7 +351,7 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 	}
 }
 
-static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
+void svm_apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 {
 	struct vmcb *vmcb = vmcb_of(v);
 
@@ -388,43 +388,55 @@ static void apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 }
 
 /*
- * Before VMRUN: deliver the highest pending interrupt if the guest can take
- * it now, else request a virtual interrupt (V_IRQ) with the VINTR
- * intercept, which exits as soon as the guest could take it (APM §15.21.4).
+ * Event injection (virt_ops; the run loop decides, vcpu_inject_events()).
+ * A self-NMI goes in through EVENTINJ (type NMI); NMIs stay blocked for the
+ * guest until the handler's IRET, which is intercepted to see it: that
+ * exit is the NMI's window. An interrupt that cannot go in now asks for a
+ * virtual interrupt (V_IRQ) with the VINTR intercept, which exits as soon as
+ * the guest could take it (APM §15.21.4), also behind an event being
+ * injected (after that event's handler, if it runs with IF=0).
  */
-static void deliver_interrupts(struct vcpu *v)
+enum virt_nmi_gate svm_nmi_gate(struct vcpu *v)
 {
 	struct vmcb *vmcb = vmcb_of(v);
 	struct svm_vcpu *sv = &v->arch.svm;
-	bool from_pic, window = false;
-	int vec;
 
-	/* A self-NMI: EVENTINJ of type NMI; NMIs stay blocked for the guest
-	 * until the handler's IRET, which is intercepted to see it. */
 	if (sv->nmi_iret && vmcb->save.rip != sv->iret_rip)
 		sv->nmi_masked = sv->nmi_iret = false;
-	if (lapic_nmi_pending(&v->lapic) && !sv->nmi_masked && !(vmcb->ctl.event_inj & SVM_EVT_VALID)) {
-		vmcb->ctl.event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_NMI | 2;
-		lapic_nmi_ack(&v->lapic);
-		sv->nmi_masked = true;
-		vmcb->ctl.intercept3 |= SVM_INT3_IRET;
-		vmcb->ctl.clean &= ~SVM_CLEAN_INTERCEPTS;
-	}
-	vec = vcpu_irq_pending(v, &from_pic);
+	return !sv->nmi_masked && !(vmcb->ctl.event_inj & SVM_EVT_VALID) ? VIRT_NMI_NOW
+									   : VIRT_NMI_WAIT;
+}
 
-	/* Behind an event being injected too: VINTR exits as soon as the
-	 * guest can take the interrupt (after that event's handler, if it
-	 * runs with IF=0). */
-	if (vec >= 0) {
-		if (!(vmcb->ctl.event_inj & SVM_EVT_VALID) && (vmcb->save.rflags & X86_RFLAGS_IF) &&
-		    !(vmcb->ctl.int_state & SVM_INT_SHADOW)) {
-			vmcb->ctl.event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_INTR | (uint32_t)vec;
-			vcpu_irq_ack(v, vec, from_pic);
-			sv->irq_from_pic = from_pic;
-		} else {
-			window = true;
-		}
-	}
+bool svm_irq_allowed(struct vcpu *v)
+{
+	struct vmcb *vmcb = vmcb_of(v);
+
+	return !(vmcb->ctl.event_inj & SVM_EVT_VALID) && (vmcb->save.rflags & X86_RFLAGS_IF) &&
+	       !(vmcb->ctl.int_state & SVM_INT_SHADOW);
+}
+
+void svm_inject_nmi(struct vcpu *v)
+{
+	struct vmcb *vmcb = vmcb_of(v);
+
+	vmcb->ctl.event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_NMI | 2;
+	v->arch.svm.nmi_masked = true;
+	vmcb->ctl.intercept3 |= SVM_INT3_IRET;
+	vmcb->ctl.clean &= ~SVM_CLEAN_INTERCEPTS;
+}
+
+void svm_inject_irq(struct vcpu *v, uint8_t vector)
+{
+	vmcb_of(v)->ctl.event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_INTR | vector;
+}
+
+/* The NMI's window is the IRET intercept, set with the NMI. */
+void svm_set_windows(struct vcpu *v, bool window, bool nmi_window)
+{
+	struct vmcb *vmcb = vmcb_of(v);
+	struct svm_vcpu *sv = &v->arch.svm;
+
+	(void)nmi_window;
 	if (window == sv->vintr)
 		return;
 	if (window) {
@@ -472,60 +484,59 @@ static void requeue_vectoring_event(struct vmcb *vmcb)
 	vmcb->ctl.event_inj_err = vmcb->ctl.exit_int_info_err;
 }
 
-void svm_vcpu_run(struct vcpu *v, uint64_t slice)
+/* v runs next: the ASID may hold another VM's translations when there
+ * are fewer ASIDs than VMs. */
+void svm_vcpu_load(struct vcpu *v)
 {
-	struct vm *vm = v->vm;
-	struct vmcb *vmcb = vmcb_of(v);
-	uint64_t start = rdtsc(), deadline = start + slice;
-	uint64_t vmcb_pa = hpa_x(virt_to_hpa(vmcb)), host_pa = hpa_x(virt_to_hpa(svm_host_save));
-
-	guest_cpu_switch(v, false);
 	if (last_run != v && svm_caps.nr_asids - 1 < VM_MAX)
-		svm_flush_gpt(vm); /* the ASID may hold another VM's translations */
+		svm_flush_gpt(v->vm);
 	last_run = v;
-	while (vm->state == VM_RUNNING && !v->halted) {
-		uint64_t now = rdtsc(), t0, t1, until, code, next;
-		struct vexit e;
+}
 
-		if (now >= deadline)
-			break;
-		hv_before_entry(v);
-		if (vm->state != VM_RUNNING)
-			break;
-		next = vm_timers_tick(v, now);
-		deliver_interrupts(v);
-		sync_tpr(v);
-		until = MIN(deadline, MAX(next, now));
-		vmcb->save.rax = v->regs.rax;
-		vmcb->save.rsp = v->regs.rsp;
-		host_timer_arm(until - now);
-		mitig_before_entry();
-		t0 = rdtsc();
-		vcpu_exit_end(v, t0);
-		svm_enter(&v->regs, vmcb_pa, host_pa);
-		t1 = rdtsc();
-		vm->tsc_run += t1 - t0;
-		/* What the CPU may keep cached from now on (APM §15.15.3); an
-		 * event or TLB flush is consumed by VMRUN. */
-		vmcb->ctl.clean = svm_caps.clean ? SVM_CLEAN_ALL : 0;
-		vmcb->ctl.tlb_ctl = 0;
-		v->regs.rax = vmcb->save.rax;
-		v->regs.rsp = vmcb->save.rsp;
-		code = vmcb->ctl.exit_code;
-		vm->exits[MIN(counter(code), VM_EXIT_COUNTERS - 1)]++;
-		vcpu_exit_begin(v, counter(code), t1);
-		if (code == SVM_EXIT_INVALID) {
-			svm_dump(v);
-			vm_crash(vm, "VMRUN failed: invalid guest state in the VMCB");
-			break;
-		}
-		vmcb->ctl.event_inj = 0;
-		requeue_vectoring_event(vmcb);
-		decode(v, code, &e);
-		apply(v, &e, vexit_handle(v, &e));
-	}
-	vcpu_exit_end(v, rdtsc());
+void svm_vcpu_put(struct vcpu *v)
+{
+	(void)v;
 	host_timer_stop();
+}
+
+/* The host's local APIC timer ends the entry after ticks (SVM has no
+ * preemption timer); RAX and RSP go through the VMCB. */
+int svm_enter_guest(struct vcpu *v, uint64_t ticks)
+{
+	struct vmcb *vmcb = vmcb_of(v);
+	uint64_t code;
+
+	sync_tpr(v);
+	vmcb->save.rax = v->regs.rax;
+	vmcb->save.rsp = v->regs.rsp;
+	host_timer_arm(ticks);
+	svm_enter(&v->regs, hpa_x(virt_to_hpa(vmcb)), hpa_x(virt_to_hpa(svm_host_save)));
+	/* What the CPU may keep cached from now on (APM §15.15.3); an event
+	 * or TLB flush is consumed by VMRUN. */
+	vmcb->ctl.clean = svm_caps.clean ? SVM_CLEAN_ALL : 0;
+	vmcb->ctl.tlb_ctl = 0;
+	v->regs.rax = vmcb->save.rax;
+	v->regs.rsp = vmcb->save.rsp;
+	code = vmcb->ctl.exit_code;
+	v->arch.svm.exit_code = code;
+	vmcb->ctl.event_inj = 0;
+	requeue_vectoring_event(vmcb);
+	return (int)counter(code);
+}
+
+/* The exit as a neutral record; a failed VMRUN stops the VM here and
+ * leaves VEXIT_NOTHING. */
+void svm_decode_exit(struct vcpu *v, struct vexit *e)
+{
+	uint64_t code = v->arch.svm.exit_code;
+
+	if (code == SVM_EXIT_INVALID) {
+		*e = (struct vexit){ .kind = VEXIT_NOTHING, .reason = counter(code) };
+		svm_dump(v);
+		vm_crash(v->vm, "VMRUN failed: invalid guest state in the VMCB");
+		return;
+	}
+	decode(v, code, e);
 }
 
 void svm_dump(const struct vcpu *v)

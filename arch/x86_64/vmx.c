@@ -188,7 +188,7 @@ int vmx_init(void)
 			printk("vmx: %s absent: %s\n", f->name, f->without);
 	}
 	/* Set per vCPU while a self-NMI waits for the guest's IRET (vmx_exit.c
-	 * deliver_interrupts()); every CPU with virtual NMIs has it. */
+	 * vmx_nmi_gate()); every CPU with virtual NMIs has it. */
 	if (!ctl_allowed(W_PROC, PROC_NMI_WINDOW))
 		return missing("NMI-window exiting");
 	/* Unconditional I/O exiting replaces the bitmaps; CR3 accesses need no exit
@@ -332,7 +332,17 @@ const struct virt_ops vmx_ops = {
 	.gpt_init = vmx_gpt_init,
 	.vcpu_init = vmx_vcpu_init,
 	.vcpu_destroy = vmx_vcpu_destroy,
-	.vcpu_run = vmx_vcpu_run,
+	.vcpu_load = vmx_vcpu_load,
+	.vcpu_put = vmx_vcpu_put,
+	.enter = vmx_enter_guest,
+	.decode = vmx_decode_exit,
+	.apply = vmx_apply,
+	.switch_syscall_msrs = true,
+	.nmi_gate = vmx_nmi_gate,
+	.irq_allowed = vmx_irq_allowed,
+	.inject_nmi = vmx_inject_nmi,
+	.inject_irq = vmx_inject_irq,
+	.set_windows = vmx_set_windows,
 	.inject_exception = vmx_inject_exception,
 	.inject_discard_fault = vmx_inject_discard_fault,
 	.flush_gpt = vmx_flush_ept,

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VT-x run loop and exit decoding: a table indexed by the basic exit
- * reason (SDM Vol. 3D appendix C), bounds checked, turns each exit into a
- * neutral struct vexit for the handlers in vexit.c; this file then carries
- * out the action they return. Empty slots go to the one "unhandled exit"
- * path that dumps the VMCS and stops that VM. VMX root, interrupts off.
+ * VT-x entry, exit decoding and event injection, the back end's part of the
+ * run loop (hv/vcpu/run.c): a table indexed by the basic exit reason (SDM
+ * Vol. 3D appendix C), bounds checked, turns each exit into a neutral struct
+ * vexit for the handlers in vexit.c; this file then carries out the action
+ * they return. Empty slots go to the one "unhandled exit" path that dumps
+ * the VMCS and stops that VM. VMX root, interrupts off.
  */
 #include <asm/cpu.h>
 #include <asm/emulate.h>
@@ -63,7 +64,7 @@ void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 	if (prev & INTR_INFO_VALID) {
 		switch (prev & INTR_TYPE_MASK) {
 		case INTR_TYPE_EXT_INTR:
-			vcpu_irq_unack(v, (int)(prev & 0xff), v->arch.vmx.irq_from_pic);
+			vcpu_irq_unack(v, (int)(prev & 0xff), v->irq_from_pic);
 			break;
 		case INTR_TYPE_NMI:
 			lapic_nmi_unack(&v->lapic);
@@ -390,135 +391,139 @@ static void requeue_vectoring_event(void)
 }
 
 /*
- * Before an entry: deliver the highest pending interrupt if the guest can
- * take it now, else ask for an exit as soon as it can (interrupt window).
+ * Event injection (virt_ops; the run loop decides, vcpu_inject_events()).
+ * Debug traps held over an emulated instruction by a MOV SS shadow that has
+ * ended (skip_instruction()) are delivered right after entry and outrank
+ * NMIs and interrupts (SDM Vol. 3A Table 6-2); injecting one of those
+ * instead would discard them (§27.6.3). They wait for their windows, which
+ * open after the #DB.
  */
-static void deliver_interrupts(struct vcpu *v)
+static bool debug_due(void)
 {
-	bool from_pic, window = false, nmi_window = false;
-	int vec;
+	return (vmread(VMCS_GUEST_PENDING_DBG) & (PENDING_DBG_BS | PENDING_DBG_ENABLED)) &&
+	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTR_BLOCK_MOV_SS);
+}
 
-	/* Debug traps held over an emulated instruction by a MOV SS shadow
-	 * that has ended (skip_instruction()) are delivered right after entry
-	 * and outrank NMIs and interrupts (SDM Vol. 3A Table 6-2); injecting
-	 * one of those instead would discard them (§27.6.3). They wait for
-	 * their windows, which open after the #DB. */
-	bool debug_due = (vmread(VMCS_GUEST_PENDING_DBG) & (PENDING_DBG_BS | PENDING_DBG_ENABLED)) &&
-			 !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTR_BLOCK_MOV_SS);
+static bool event_queued(void)
+{
+	return vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
+}
 
-	/* A self-NMI, unless NMIs are blocked (virtual-NMI blocking until the
-	 * handler's IRET, MOV SS or STI blocking) or another event goes
-	 * first. Then it waits for an exit as soon as it can go in: NMI-window
-	 * exiting (after that IRET, after the event's delivery); for STI
-	 * blocking alone the interrupt window (IF is 1), since a CPU may let
-	 * the NMI window through STI blocking but refuse to inject an NMI
-	 * there (SDM §26.7.6, §27.3.1.5). */
-	if (lapic_nmi_pending(&v->lapic)) {
-		uint32_t block = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-				 (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS | INTR_BLOCK_NMI);
-		bool busy = (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) || debug_due;
+/*
+ * A self-NMI goes in unless NMIs are blocked (virtual-NMI blocking until the
+ * handler's IRET, MOV SS or STI blocking) or another event goes first. Then
+ * it waits for an exit as soon as it can go in: NMI-window exiting (after
+ * that IRET, after the event's delivery); for STI blocking alone the
+ * interrupt window (IF is 1), since a CPU may let the NMI window through STI
+ * blocking but refuse to inject an NMI there (SDM §26.7.6, §27.3.1.5).
+ */
+enum virt_nmi_gate vmx_nmi_gate(struct vcpu *v)
+{
+	uint32_t block = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+			 (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS | INTR_BLOCK_NMI);
+	bool busy = event_queued() || debug_due();
 
-		if (!busy && !block) {
-			vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
-			lapic_nmi_ack(&v->lapic);
-		} else if (!busy && block == INTR_BLOCK_STI) {
-			window = true;
-		} else {
-			nmi_window = true;
-		}
+	(void)v;
+	if (!busy && !block)
+		return VIRT_NMI_NOW;
+	return !busy && block == INTR_BLOCK_STI ? VIRT_NMI_IRQ_WINDOW : VIRT_NMI_WAIT;
+}
+
+bool vmx_irq_allowed(struct vcpu *v)
+{
+	(void)v;
+	return !event_queued() && (vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) && !debug_due() &&
+	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 3);
+}
+
+void vmx_inject_nmi(struct vcpu *v)
+{
+	(void)v;
+	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+}
+
+void vmx_inject_irq(struct vcpu *v, uint8_t vector)
+{
+	(void)v;
+	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | vector);
+}
+
+void vmx_set_windows(struct vcpu *v, bool window, bool nmi_window)
+{
+	struct vmx_vcpu *x = &v->arch.vmx;
+	uint32_t proc;
+
+	if (window == x->intr_window && nmi_window == x->nmi_window)
+		return;
+	proc = (uint32_t)vmread(VMCS_PROC_CTLS) & ~(PROC_INTR_WINDOW | PROC_NMI_WINDOW);
+	vmwrite(VMCS_PROC_CTLS, proc | (window ? PROC_INTR_WINDOW : 0) |
+					(nmi_window ? PROC_NMI_WINDOW : 0));
+	x->intr_window = window;
+	x->nmi_window = nmi_window;
+}
+
+void vmx_vcpu_load(struct vcpu *v)
+{
+	if (!vmptrld(virt_to_hpa(v->arch.vmx.vmcs)))
+		panic("vmx: VMPTRLD failed for VM %s", v->vm->name);
+}
+
+void vmx_vcpu_put(struct vcpu *v)
+{
+	(void)v;
+}
+
+/* The preemption timer ends the entry after ticks; RSP comes back into
+ * regs (written back by vmx_apply() if a handler changed it). */
+int vmx_enter_guest(struct vcpu *v, uint64_t ticks)
+{
+	struct vmx_vcpu *x = &v->arch.vmx;
+	int rc;
+
+	vmwrite(VMCS_PREEMPTION_TIMER, MIN(ticks >> vmx_caps.timer_rate, 0xffffffffULL));
+	rc = vmx_enter(&v->regs, x->launched);
+	if (rc) {
+		vmx_dump(v);
+		vm_crash(v->vm, "VM%s failed: VM-instruction error %lu",
+			 x->launched ? "RESUME" : "LAUNCH", rc == 2 ? vmread(VMCS_INSTR_ERROR) : 0);
+		return -1;
 	}
-	vec = vcpu_irq_pending(v, &from_pic); /* no VMCS access when idle */
+	/* A successful entry cleared the valid bit of the injected event. */
+	x->launched = true;
+	x->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	x->exit_rsp = v->regs.rsp = vmread(VMCS_GUEST_RSP);
+	return (int)(x->exit_reason & 0xffff);
+}
 
-	/* An interrupt that cannot go in now, also behind an event being
-	 * injected, asks for the window: an exit as soon as the guest can
-	 * take it (after that event's handler, if it runs with IF=0). */
-	if (vec >= 0) {
-		if (!(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
-		    (vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) && !debug_due &&
-		    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 3)) {
-			vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
-			vcpu_irq_ack(v, vec, from_pic);
-			v->arch.vmx.irq_from_pic = from_pic;
-		} else {
-			window = true;
-		}
+/* The exit as a neutral record. Failed entries, EPT misconfigurations and
+ * task switches (the processor's own work, left to the VMM: vmx_task.c)
+ * are dealt with here: VEXIT_NOTHING is left for the handlers. */
+void vmx_decode_exit(struct vcpu *v, struct vexit *e)
+{
+	uint32_t reason = v->arch.vmx.exit_reason;
+
+	*e = (struct vexit){ .kind = VEXIT_NOTHING, .reason = reason & 0xffff };
+	if (reason & EXIT_REASON_ENTRY_FAIL) {
+		exit_entry_failed(v, vmread(VMCS_EXIT_QUAL));
+		return;
 	}
-	if (window != v->arch.vmx.intr_window || nmi_window != v->arch.vmx.nmi_window) {
-		uint32_t proc = (uint32_t)vmread(VMCS_PROC_CTLS) & ~(PROC_INTR_WINDOW | PROC_NMI_WINDOW);
-
-		vmwrite(VMCS_PROC_CTLS, proc | (window ? PROC_INTR_WINDOW : 0) |
-						(nmi_window ? PROC_NMI_WINDOW : 0));
-		v->arch.vmx.intr_window = window;
-		v->arch.vmx.nmi_window = nmi_window;
+	reason &= 0xffff;
+	requeue_vectoring_event();
+	if (reason == EXIT_EPT_MISCONFIG) {
+		vmx_dump(v);
+		vm_crash(v->vm, "EPT misconfiguration at gpa %#lx", vmread(VMCS_GUEST_PHYS_ADDR));
+	} else if (reason == EXIT_TASK_SWITCH) {
+		vmx_task_switch(v, vmread(VMCS_EXIT_QUAL));
+	} else {
+		decode(v, reason, e);
 	}
 }
 
-void vmx_vcpu_run(struct vcpu *v, uint64_t slice)
+void vmx_apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 {
-	struct vm *vm = v->vm;
-	struct vmx_vcpu *x = &v->arch.vmx;
-	uint64_t start = rdtsc(), deadline = start + slice;
-
-	if (!vmptrld(virt_to_hpa(x->vmcs)))
-		panic("vmx: VMPTRLD failed for VM %s", vm->name);
-	guest_cpu_switch(v, true);
-	while (vm->state == VM_RUNNING && !v->halted) {
-		uint64_t now = rdtsc(), t0, t1, until, rsp, next;
-		unsigned int reason;
-		struct vexit e;
-		int rc;
-
-		if (now >= deadline)
-			break;
-		hv_before_entry(v);
-		if (vm->state != VM_RUNNING)
-			break;
-		next = vm_timers_tick(v, now);
-		deliver_interrupts(v);
-		until = MIN(deadline, MAX(next, now));
-		vmwrite(VMCS_PREEMPTION_TIMER, MIN((until - now) >> vmx_caps.timer_rate, 0xffffffffULL));
-		t0 = rdtsc();
-		vcpu_exit_end(v, t0);
-		mitig_before_entry();
-		rc = vmx_enter(&v->regs, x->launched);
-		t1 = rdtsc();
-		vm->tsc_run += t1 - t0;
-		if (rc) {
-			vmx_dump(v);
-			vm_crash(vm, "VM%s failed: VM-instruction error %lu",
-				 x->launched ? "RESUME" : "LAUNCH", rc == 2 ? vmread(VMCS_INSTR_ERROR) : 0);
-			break;
-		}
-		/* A successful entry cleared the valid bit of the injected event. */
-		x->launched = true;
-		reason = (unsigned int)vmread(VMCS_EXIT_REASON);
-		vcpu_exit_begin(v, reason & 0xffff, t1);
-		if (reason & EXIT_REASON_ENTRY_FAIL) {
-			reason &= 0xffff;
-			vm->exits[MIN(reason, VM_EXIT_COUNTERS - 1)]++;
-			exit_entry_failed(v, vmread(VMCS_EXIT_QUAL));
-			break;
-		}
-		reason &= 0xffff;
-		vm->exits[MIN(reason, VM_EXIT_COUNTERS - 1)]++;
-		requeue_vectoring_event();
-		if (reason == EXIT_EPT_MISCONFIG) {
-			vmx_dump(v);
-			vm_crash(vm, "EPT misconfiguration at gpa %#lx", vmread(VMCS_GUEST_PHYS_ADDR));
-			break;
-		}
-		rsp = v->regs.rsp = vmread(VMCS_GUEST_RSP);
-		if (reason == EXIT_TASK_SWITCH) {
-			/* The processor's own work, left to the VMM (vmx_task.c). */
-			vmx_task_switch(v, vmread(VMCS_EXIT_QUAL));
-		} else {
-			decode(v, reason, &e);
-			apply(v, &e, vexit_handle(v, &e));
-		}
-		if (v->regs.rsp != rsp)
-			vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
-	}
-	vcpu_exit_end(v, rdtsc());
+	apply(v, e, act);
+	if (v->regs.rsp != v->arch.vmx.exit_rsp)
+		vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
 }
 
 void vmx_flush_ept(struct vm *vm)

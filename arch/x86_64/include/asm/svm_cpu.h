@@ -6,6 +6,8 @@
 #ifndef ASM_SVM_CPU_H
 #define ASM_SVM_CPU_H
 
+#include <asm/vexit.h>
+#include <asm/virt.h>
 #include <hv/vcpu.h>
 
 /* Host state that VMRUN does not save (FS, GS, TR, LDTR, syscall MSRs):
@@ -18,8 +20,17 @@ int svm_init(void);
 /* Create the VMCB of a vCPU that starts in the state s describes. 0 or -ENOMEM. */
 int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s);
 void svm_vcpu_destroy(struct vcpu *v);
-/* Run the vCPU until its VM stops, it halts, or the slice (TSC ticks) ends. */
-void svm_vcpu_run(struct vcpu *v, uint64_t slice);
+/* The back end's part of the run loop (svm_exit.c; asm/virt.h). */
+void svm_vcpu_load(struct vcpu *v);
+void svm_vcpu_put(struct vcpu *v);
+int svm_enter_guest(struct vcpu *v, uint64_t ticks);
+void svm_decode_exit(struct vcpu *v, struct vexit *e);
+void svm_apply(struct vcpu *v, const struct vexit *e, enum vexit_action act);
+enum virt_nmi_gate svm_nmi_gate(struct vcpu *v);
+bool svm_irq_allowed(struct vcpu *v);
+void svm_inject_nmi(struct vcpu *v);
+void svm_inject_irq(struct vcpu *v, uint8_t vector);
+void svm_set_windows(struct vcpu *v, bool irq_window, bool nmi_window);
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 /* The discard fault through EVENTINJ; false while another event is pending. */
 bool svm_inject_discard_fault(struct vcpu *v);

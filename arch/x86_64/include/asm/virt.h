@@ -10,11 +10,19 @@
 #define ASM_VIRT_H
 
 #include <asm/gpt.h>
+#include <asm/vexit.h>
 #include <types.h>
 
 struct vcpu;
 struct vcpu_start;
 struct vm;
+
+/* When a pending NMI can go in (virt_ops.nmi_gate). */
+enum virt_nmi_gate {
+	VIRT_NMI_NOW,         /* with this entry */
+	VIRT_NMI_IRQ_WINDOW,  /* at the interrupt window (STI blocking alone) */
+	VIRT_NMI_WAIT,        /* when NMIs are unblocked / the queued event went in */
+};
 
 /* Guest control state a page walk and an instruction emulation need. */
 struct guest_paging {
@@ -35,8 +43,37 @@ struct virt_ops {
 	/* Create the vCPU's VMCS/VMCB for the start state s. 0 or -ENOMEM. */
 	int (*vcpu_init)(struct vcpu *v, const struct vcpu_start *s);
 	void (*vcpu_destroy)(struct vcpu *v);
-	/* Run the vCPU until its VM stops, it halts, or the slice (TSC ticks) ends. */
-	void (*vcpu_run)(struct vcpu *v, uint64_t slice);
+	/*
+	 * One VM entry and exit, for the run loop (hv/vcpu/run.c), which owns
+	 * everything around them: slices, timers, device work, interrupt
+	 * delivery, exit counting and the host work per exit.
+	 * vcpu_load: v runs next on this CPU (VMPTRLD; the ASID); vcpu_put: its
+	 * run is over. enter: arm the exit after ticks TSC ticks, enter the
+	 * guest, return the exit's counter index (as in vm->exits), or -1 when
+	 * the entry failed (the VM was stopped, with why). decode: the exit as
+	 * a neutral record; apply: carry out what the handler decided.
+	 */
+	void (*vcpu_load)(struct vcpu *v);
+	void (*vcpu_put)(struct vcpu *v);
+	int (*enter)(struct vcpu *v, uint64_t ticks);
+	void (*decode)(struct vcpu *v, struct vexit *e);
+	void (*apply)(struct vcpu *v, const struct vexit *e, enum vexit_action act);
+	/* The syscall MSRs (STAR, LSTAR, ...) are switched by software (VT-x);
+	 * SVM's VMLOAD/VMSAVE switch them. */
+	bool switch_syscall_msrs;
+	/*
+	 * Event injection, decided by the run loop (vcpu_inject_events()), as
+	 * the CPU would: event_queued: an event goes in with the next entry
+	 * already; nmi_gate: can an NMI go in now, or which exit to wait for;
+	 * irq_allowed: can an external interrupt go in now (IF set, no
+	 * interrupt shadow, nothing queued); set_windows: ask for an exit as
+	 * soon as an interrupt / an NMI can go in (or stop asking).
+	 */
+	enum virt_nmi_gate (*nmi_gate)(struct vcpu *v);
+	bool (*irq_allowed)(struct vcpu *v);
+	void (*inject_nmi)(struct vcpu *v);
+	void (*inject_irq)(struct vcpu *v, uint8_t vector);
+	void (*set_windows)(struct vcpu *v, bool irq_window, bool nmi_window);
 	/* Queue a hardware exception for the next entry. */
 	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 	/* Queue the discard fault (vector 20) for the next entry, also behind

@@ -6,6 +6,8 @@
 #ifndef ASM_VMX_CPU_H
 #define ASM_VMX_CPU_H
 
+#include <asm/vexit.h>
+#include <asm/virt.h>
 #include <hv/vcpu.h>
 
 struct vmx_caps {
@@ -49,7 +51,17 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s);
 void vmx_vcpu_destroy(struct vcpu *v);
 
 /* Run the vCPU until its VM stops or the time slice (in TSC ticks) ends. */
-void vmx_vcpu_run(struct vcpu *v, uint64_t slice);
+/* The back end's part of the run loop (vmx_exit.c; asm/virt.h). */
+void vmx_vcpu_load(struct vcpu *v);
+void vmx_vcpu_put(struct vcpu *v);
+int vmx_enter_guest(struct vcpu *v, uint64_t ticks);
+void vmx_decode_exit(struct vcpu *v, struct vexit *e);
+void vmx_apply(struct vcpu *v, const struct vexit *e, enum vexit_action act);
+enum virt_nmi_gate vmx_nmi_gate(struct vcpu *v);
+bool vmx_irq_allowed(struct vcpu *v);
+void vmx_inject_nmi(struct vcpu *v);
+void vmx_inject_irq(struct vcpu *v, uint8_t vector);
+void vmx_set_windows(struct vcpu *v, bool irq_window, bool nmi_window);
 
 /* Flush all guest-physical mappings of vm's EPT (after unmapping). */
 void vmx_flush_ept(struct vm *vm);

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The run loop of a vCPU, one for both back ends: the scheduler gives a
+ * vCPU a slice, and until the slice ends, the VM stops or the vCPU halts,
+ * each turn does the device work left from earlier exits, raises the timers
+ * that are due, decides which event goes in, has the back end enter the
+ * guest once, counts the exit and the host's work for it, and hands the
+ * decoded exit to the neutral handlers (vexit.c), whose action the back end
+ * carries out. The back end does only what its hardware needs (asm/virt.h:
+ * enter, decode, apply, the injection primitives). Host context, the CPU
+ * the vCPU runs on, interrupts off.
+ */
+#include <asm/cpu.h>
+#include <asm/guest_cpu.h>
+#include <asm/mitigations.h>
+#include <asm/vexit.h>
+#include <asm/virt.h>
+#include <hv/vcpu/run.h>
+#include <hv/vm.h>
+
+/*
+ * Before an entry: the highest pending event goes in if the guest can take
+ * it now (an NMI first, then an interrupt), else the back end is asked for
+ * an exit as soon as it can (interrupt or NMI window). An interrupt that
+ * cannot go in now, also behind an event being injected, asks for the
+ * window, so that it comes right after that event's handler if it runs
+ * with IF=0.
+ */
+void vcpu_inject_events(struct vcpu *v)
+{
+	bool from_pic, window = false, nmi_window = false;
+	int vec;
+
+	if (lapic_nmi_pending(&v->lapic)) {
+		switch (virt->nmi_gate(v)) {
+		case VIRT_NMI_NOW:
+			virt->inject_nmi(v);
+			lapic_nmi_ack(&v->lapic);
+			break;
+		case VIRT_NMI_IRQ_WINDOW:
+			window = true;
+			break;
+		case VIRT_NMI_WAIT:
+			nmi_window = true;
+			break;
+		}
+	}
+	vec = vcpu_irq_pending(v, &from_pic); /* nothing of the back end when idle */
+	if (vec >= 0) {
+		if (virt->irq_allowed(v)) {
+			virt->inject_irq(v, (uint8_t)vec);
+			vcpu_irq_ack(v, vec, from_pic);
+			v->irq_from_pic = from_pic;
+		} else {
+			window = true;
+		}
+	}
+	virt->set_windows(v, window, nmi_window);
+}
+
+void vcpu_run(struct vcpu *v, uint64_t slice)
+{
+	struct vm *vm = v->vm;
+	uint64_t deadline = rdtsc() + slice;
+
+	virt->vcpu_load(v);
+	guest_cpu_switch(v, virt->switch_syscall_msrs);
+	while (vm->state == VM_RUNNING && !v->halted) {
+		uint64_t now = rdtsc(), t0, t1, next;
+		struct vexit e;
+		int reason;
+
+		if (now >= deadline)
+			break;
+		hv_before_entry(v);
+		if (vm->state != VM_RUNNING)
+			break;
+		next = vm_timers_tick(v, now);
+		vcpu_inject_events(v);
+		mitig_before_entry();
+		t0 = rdtsc();
+		vcpu_exit_end(v, t0);
+		reason = virt->enter(v, MIN(deadline, MAX(next, now)) - now);
+		t1 = rdtsc();
+		vm->tsc_run += t1 - t0;
+		if (reason < 0)
+			break; /* the entry failed: the VM was stopped */
+		vm->exits[MIN((unsigned int)reason, VM_EXIT_COUNTERS - 1)]++;
+		vcpu_exit_begin(v, (unsigned int)reason, t1);
+		virt->decode(v, &e);
+		if (vm->state != VM_RUNNING)
+			break; /* the back end stopped it (entry failure, task switch) */
+		virt->apply(v, &e, vexit_handle(v, &e));
+	}
+	vcpu_exit_end(v, rdtsc());
+	virt->vcpu_put(v);
+}
