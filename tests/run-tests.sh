@@ -47,7 +47,7 @@ check_guests() {
 			ok "$prefix$vm"
 		else
 			res=$(sed -n "s/^\[$vm\] Test result: //p" "$log" | head -n 1 | tr -d '\r')
-			why=$(grep -m1 -E "^\[$vm\] FAIL|^hintvisor: VM $vm stopped" "$log" | tr -d '\r')
+			why=$(grep -m1 -aE "^\[$vm\] (FAIL|unexpected exception)|^hintvisor: VM $vm stopped" "$log" | tr -d '\r')
 			ko "$prefix$vm" "${res:-no result}${why:+: $why}"
 		fi
 	done

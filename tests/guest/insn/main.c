@@ -148,7 +148,7 @@ static void shown_features(void)
 	uint32_t r[4], lo, hi, aux;
 	uint64_t v = 0;
 	unsigned int f;
-	int ok = 0;
+	uint8_t ok = 0;
 
 	cpuid2(0x80000001, 0, r);
 	if (r[3] & (1u << 27)) {
