@@ -215,6 +215,7 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg, char *msg, 
 	vm = &cfg->vms[cfg->nr_vms];
 	memset(vm, 0, sizeof(*vm));
 	vm->after = -1;
+	vm->nr_vcpus = 1;
 	while (token(c, &k, &kn, true)) {
 		if (!expect_eq(c) || !token(c, &v, &vn, false))
 			return "expected key=value";
@@ -259,6 +260,14 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg, char *msg, 
 			if (!config_parse_size(v, vn, &vm->time_limit_ms) || !vm->time_limit_ms ||
 			    vm->time_limit_ms > 3600000)
 				return "bad time_limit_ms (1 to 3600000)";
+		} else if (word_is(k, kn, "vcpus")) {
+			uint64_t n;
+
+			if (!config_parse_size(v, vn, &n) || n < 1 || n > CFG_MAX_VCPUS) {
+				snprintf(msg, cap, "bad vcpus (1 to %u)", CFG_MAX_VCPUS);
+				return msg;
+			}
+			vm->nr_vcpus = (unsigned int)n;
 		} else if (word_is(k, kn, "cmdline")) {
 			if (!copy_field(vm->cmdline, sizeof(vm->cmdline), v, vn))
 				return "cmdline too long";

@@ -16,6 +16,7 @@
  *      [on_reset=restart|stop]  a reset the guest requests restarts the VM from
  *                               its images (default), or stops it
  *      [time_limit_ms=N]        stop the VM once its time slices took N ms of CPU
+ *      [vcpus=N]                virtual CPUs (default 1, at most CFG_MAX_VCPUS)
  * Sizes take K, M or G. A disk= module is written in place, so it must be
  * one VM's disk only, and no module a VM boots from (image=, initrd=,
  * module=) nor the config file: those configs are refused. Module names are compared
@@ -28,6 +29,7 @@
 
 #define CFG_FILE_NAME "hintvisor.cfg" /* the config's own module name */
 #define CFG_MAX_VMS 16
+#define CFG_MAX_VCPUS 1     /* vCPUs per VM this build runs */
 #define CFG_NAME_LEN 32
 #define CFG_IMAGE_LEN 64
 #define CFG_CMDLINE_LEN 256
@@ -52,6 +54,7 @@ struct vm_config {
 	uint64_t delay_ms;          /* start this long after the run started */
 	bool reset_stops;           /* on_reset=stop: a reset request stops the VM */
 	uint64_t time_limit_ms;     /* stop after this much CPU time (0: no limit) */
+	unsigned int nr_vcpus;      /* vcpus= (1 by default) */
 };
 
 enum cfg_mitigations { CFG_MITIGATIONS_AUTO, CFG_MITIGATIONS_FORCE, CFG_MITIGATIONS_OFF };

@@ -154,5 +154,5 @@ bool hv_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64
 void vm_set_irq(struct vm *vm, unsigned int irq, bool level)
 {
 	pic_set_irq(&vm->pic, irq, level);
-	ioapic_set_irq(&vm->ioapic, &vm->vcpu, irq == 0 ? 2 : irq, level);
+	ioapic_set_irq(&vm->ioapic, &vm->vcpus[0], irq == 0 ? 2 : irq, level);
 }

@@ -65,15 +65,23 @@ static bool any_runnable(void)
 	return false;
 }
 
-/*
- * Can vm run now? A halted vCPU wakes when an interrupt is pending for it.
- * Device work left from earlier exits (virtio-blk requests beyond a budget,
- * or waiting for host memory) goes on while it is halted: its completion may
- * be what the vCPU waits for.
- */
-static bool runnable(struct vm *vm, uint64_t now)
+static bool all_halted(const struct vm *vm)
 {
-	struct vcpu *v = &vm->vcpu;
+	for (unsigned int c = 0; c < vm->nr_vcpus; c++)
+		if (!vm->vcpus[c].halted)
+			return false;
+	return true;
+}
+
+/*
+ * Can vCPU v run now? Not before its VM may start; a halted vCPU wakes when
+ * an interrupt is pending for it. Device work left from earlier exits
+ * (virtio-blk requests beyond a budget, or waiting for host memory) goes on
+ * while it is halted: its completion may be what the vCPU waits for.
+ */
+static bool runnable(struct vcpu *v, uint64_t now)
+{
+	struct vm *vm = v->vm;
 	bool from_pic;
 
 	if (vm->state == VM_STOPPED || (vm->after && vm->after->state != VM_STOPPED) ||
@@ -112,8 +120,9 @@ static void idle(void)
 	for (unsigned int i = 0; i < nr_vms; i++) {
 		if (vms[i]->state == VM_STOPPED)
 			continue;
-		if (vms[i]->vcpu.halted)
-			wake = MIN(wake, vm_next_timer(&vms[i]->vcpu));
+		for (unsigned int c = 0; c < vms[i]->nr_vcpus; c++)
+			if (vms[i]->vcpus[c].halted)
+				wake = MIN(wake, vm_next_timer(&vms[i]->vcpus[c]));
 		if (vms[i]->start_at > rdtsc_now())
 			wake = MIN(wake, vms[i]->start_at); /* not started yet (delay_ms=) */
 	}
@@ -123,7 +132,7 @@ static void idle(void)
 		return;
 	}
 	for (unsigned int i = 0; i < nr_vms; i++) {
-		if (vms[i]->state != VM_STOPPED && vms[i]->vcpu.halted) {
+		if (vms[i]->state != VM_STOPPED && all_halted(vms[i])) {
 			vm_crash(vms[i], "halted with no interrupt source armed");
 			any = true;
 		}
@@ -155,16 +164,28 @@ static void schedule(void)
 
 		for (unsigned int i = 0; i < nr_vms; i++) {
 			struct vm *vm = vms[i];
-			uint64_t before = vm->tsc_run, t;
+			uint64_t before = vm->tsc_run;
+			bool vm_ran = false;
 
-			if (!runnable(vm, rdtsc_now()))
+			/* Its vCPUs in turn, one slice each, while it runs. */
+			for (unsigned int c = 0; c < vm->nr_vcpus; c++) {
+				struct vcpu *v = &vm->vcpus[c];
+				uint64_t t;
+
+				if (!runnable(v, rdtsc_now()))
+					continue;
+				if (vm->state == VM_READY)
+					platform_power_on(&vm->plat, rdtsc_now());
+				vm->state = VM_RUNNING;
+				t = rdtsc_now();
+				vcpu_run(v, slice);
+				vm->cpu_time += rdtsc_now() - t;
+				vm_ran = true;
+				if (vm->state != VM_RUNNING)
+					break;
+			}
+			if (!vm_ran)
 				continue;
-			if (vm->state == VM_READY)
-				platform_power_on(&vm->plat, rdtsc_now());
-			vm->state = VM_RUNNING;
-			t = rdtsc_now();
-			vcpu_run(&vm->vcpu, slice);
-			vm->cpu_time += rdtsc_now() - t;
 			ran = true;
 			guest_time += vm->tsc_run - before;
 			if (vm->state == VM_RESETTING)

@@ -18,11 +18,13 @@
 #include <hv/dev/virtio_blk.h>
 #include <hv/dev/uart.h>
 #include <guest-abi/hintvisor.h>
+#include <hv/config.h>
 #include <mm/mm.h>
 #include <types.h>
 
 #define VM_NAME_LEN 32
 #define VM_MAX 16
+#define VCPU_MAX CFG_MAX_VCPUS /* per VM */
 #define VM_EXIT_COUNTERS 192u /* >= every back end's counter indices */
 #define VM_PORT_SLOTS 16     /* distinct unhandled ports counted one by one */
 
@@ -128,7 +130,10 @@ struct vm {
 	uint64_t table_pinned;    /* its pages pinned so far (registration in parts) */
 	bool table_ready;         /* registration complete */
 	struct hv_vm_stats final_stats; /* memory stats as the VM stopped */
-	struct vcpu vcpu;      /* one vCPU per VM for now */
+	/* vCPU 0 starts at the image's entry (the BSP); nr_vcpus from the
+	 * config (vcpus=). */
+	struct vcpu vcpus[VCPU_MAX];
+	unsigned int nr_vcpus;
 	struct bus bus;          /* port and MMIO ranges of the devices below */
 	struct pic pic;
 	struct ioapic ioapic;

@@ -154,6 +154,17 @@ static int load_image(struct vm *vm, const struct vm_config *cfg, const struct b
 			  rd ? rd->len : 0, cfg->cmdline, start, why);
 }
 
+/* The vCPUs in their power-on state, before the back end's part is built. */
+static void vm_vcpus_clear(struct vm *vm)
+{
+	vm->nr_vcpus = vm->cfg->nr_vcpus;
+	memset(vm->vcpus, 0, sizeof(vm->vcpus));
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].vm = vm;
+		vm->vcpus[i].id = i;
+	}
+}
+
 static int attach_devices(struct vm *vm, const struct vm_config *cfg, const struct boot_info *bi)
 {
 	const struct boot_module *disk;
@@ -164,7 +175,8 @@ static int attach_devices(struct vm *vm, const struct vm_config *cfg, const stru
 	pic_reset(&vm->pic);
 	ioapic_reset(&vm->ioapic, 1u << VBLK_IRQ); /* the PCI INTA# line: active low */
 	platform_reset(&vm->plat);
-	lapic_reset(&vm->vcpu.lapic, vm->vcpu.id);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		lapic_reset(&vm->vcpus[i].lapic, vm->vcpus[i].id);
 	pci_init(&vm->pci, &vm->host_bridge);
 	rc = vm_bus_setup(vm);
 	if (rc)
@@ -195,7 +207,7 @@ static int vm_build(struct vm *vm, const char **why)
 	rc = rc ?: load_image(vm, vm->cfg, boot_modules, &start, why);
 	if (!rc && (rc = acpi_build(vm)))
 		*why = "out of memory while writing the ACPI tables";
-	rc = rc ?: virt->vcpu_init(&vm->vcpu, &start);
+	rc = rc ?: virt->vcpu_init(&vm->vcpus[0], &start);
 	if (!rc)
 		vm->entry = start.rip;
 	return rc;
@@ -219,7 +231,7 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	vm->nr_frames = cfg->mem_bytes >> PAGE_SHIFT;
 	vm->exit_code = -1;
 	vm->boots = 1;
-	vm->vcpu.vm = vm;
+	vm_vcpus_clear(vm);
 
 	rc = vm_build(vm, &why);
 	if (rc) {
@@ -264,8 +276,7 @@ int vm_restart(struct vm *vm)
 	if (vm->state != VM_RESETTING)
 		return -EINVAL;
 	vm_destroy(vm); /* not stopped: no last stats line */
-	memset(&vm->vcpu, 0, sizeof(vm->vcpu)); /* the #VE area, halt, APIC, MSRs, registers */
-	vm->vcpu.vm = vm;
+	vm_vcpus_clear(vm); /* the #VE areas, halt, APICs, MSRs, registers */
 	vm->table_gpa = vm->table_nr = vm->table_pinned = 0;
 	vm->table_ready = false;
 	vm->has_blk = false;
@@ -290,7 +301,8 @@ void vm_destroy(struct vm *vm)
 {
 	if (vm->has_blk)
 		virtio_blk_release(vm, &vm->blk);
-	virt->vcpu_destroy(&vm->vcpu);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		virt->vcpu_destroy(&vm->vcpus[i]);
 	gpt_destroy(&vm->arch.gpt);
 	hint_vm_destroy(vm);
 }

@@ -1,24 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The host's own GDT, TSS and IDT. VM entry requires a usable host TR, and
+ * The host's own GDT, TSS and IDT (the first two per CPU, in struct pcpu). VM entry requires a usable host TR, and
  * we must not depend on firmware tables (UEFI) or GRUB's. Runs once on the
  * BSP with interrupts off. Descriptor formats: SDM Vol. 3A §3.4.5, §7.2.3.
  */
 #include <asm/cpu.h>
+#include <asm/pcpu.h>
 #include <asm/trap.h>
 #include <hv/console.h>
 #include <string.h>
-
-struct __attribute__((packed)) tss64 {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-};
-_Static_assert(sizeof(struct tss64) == 104, "TSS is 104 bytes");
 
 struct idt_gate {
 	uint16_t off0;
@@ -31,13 +21,14 @@ struct idt_gate {
 };
 _Static_assert(sizeof(struct idt_gate) == 16, "64-bit gate is 16 bytes");
 
-#define IST_STACK_SIZE 8192
-#define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
+_Static_assert(sizeof(struct tss64) == 104, "TSS is 104 bytes");
 
-static uint64_t host_gdt[5] __attribute__((aligned(16)));
-static struct tss64 host_tss __attribute__((aligned(16)));
-static struct idt_gate host_idt[256] __attribute__((aligned(16)));
-static uint8_t ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
+#define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
+#define MSR_GS_BASE 0xc0000101
+
+struct pcpu pcpus[PCPU_MAX];
+unsigned int nr_pcpus = 1;
+static struct idt_gate host_idt[256] __attribute__((aligned(16))); /* shared, read-only after boot */
 
 extern const uint64_t trap_stubs[32];
 extern void host_nmi_stub(void);
@@ -70,15 +61,18 @@ void cpu_set_irq_gate(unsigned int vector, void (*handler)(void))
 
 void cpu_init_tables(void)
 {
+	struct pcpu *p = &pcpus[0];
 	struct desc_ptr gdtr, idtr;
 
-	host_gdt[0] = 0;
-	host_gdt[1] = 0x00af9a000000ffffULL; /* HOST_CS: 64-bit code */
-	host_gdt[2] = 0x00cf92000000ffffULL; /* HOST_DS */
-	host_tss.iomap_base = sizeof(host_tss);
-	/* #DF, NMI and #MC run on their own stack. */
-	host_tss.ist[0] = (uint64_t)(uintptr_t)(ist_stack + IST_STACK_SIZE);
-	set_tss_desc(&host_gdt[3], (uint64_t)(uintptr_t)&host_tss, sizeof(host_tss) - 1);
+	p->self = p;
+	p->index = 0;
+	p->apic_id = cpuid(1, 0).ebx >> 24;
+	p->gdt[0] = 0;
+	p->gdt[1] = 0x00af9a000000ffffULL; /* HOST_CS: 64-bit code */
+	p->gdt[2] = 0x00cf92000000ffffULL; /* HOST_DS */
+	p->tss.iomap_base = sizeof(p->tss);
+	p->tss.ist[0] = (uint64_t)(uintptr_t)(p->ist_stack + PCPU_IST_STACK);
+	set_tss_desc(&p->gdt[3], (uint64_t)(uintptr_t)&p->tss, sizeof(p->tss) - 1);
 
 	for (unsigned int v = 0; v < 32; v++)
 		set_gate(v, trap_stubs[v]);
@@ -89,8 +83,8 @@ void cpu_init_tables(void)
 	write_cr4(read_cr4() | (1UL << 9) | (1UL << 10));
 	write_cr0(read_cr0() & ~(X86_CR0_EM_BIT | X86_CR0_TS_BIT));
 
-	gdtr.limit = sizeof(host_gdt) - 1;
-	gdtr.base = (uint64_t)(uintptr_t)host_gdt;
+	gdtr.limit = sizeof(p->gdt) - 1;
+	gdtr.base = (uint64_t)(uintptr_t)p->gdt;
 	idtr.limit = sizeof(host_idt) - 1;
 	idtr.base = (uint64_t)(uintptr_t)host_idt;
 	asm volatile("lgdt %0" ::"m"(gdtr));
@@ -113,6 +107,8 @@ void cpu_init_tables(void)
 		     :
 		     : [cs] "i"(HOST_CS), [ds] "i"(HOST_DS), [tr] "i"(HOST_TR)
 		     : "rax", "memory");
+	/* The segment loads above cleared the GS base: ours from now on. */
+	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)p);
 }
 
 static const char *const vector_names[32] = {

@@ -12,6 +12,7 @@
 #include <asm/guest_cpu.h>
 #include <asm/guest_regs.h>
 #include <asm/mitigations.h>
+#include <asm/pcpu.h>
 #include <asm/tsc.h>
 #include <asm/vcr.h>
 #include <asm/virt.h>
@@ -278,7 +279,6 @@ static bool switched(size_t i, bool syscall_msrs, bool aux)
 	return guest_switched_msrs[i] == MSR_TSC_AUX ? aux : syscall_msrs;
 }
 
-static struct vcpu *hw_owner; /* whose state the MSRs, FPU, CR2 and DRs hold */
 
 /*
  * CR2 and DR0-DR3/DR6 keep the guest's values across VM exits (the VMCS holds
@@ -320,12 +320,14 @@ void guest_cpu_init(struct vcpu *v)
 	v->tsc_offset = 0;   /* the back end starts with offset 0 too */
 	v->tsc_adjust = 0;
 	v->misc_enable = MISC_RESET;
-	if (hw_owner == v)
-		hw_owner = NULL;
+	if (this_cpu()->hw_owner == v)
+		this_cpu()->hw_owner = NULL;
 }
 
 void guest_cpu_switch(struct vcpu *v, bool syscall_msrs)
 {
+	struct pcpu *p = this_cpu();
+	struct vcpu *hw_owner = p->hw_owner;
 	bool aux = guest_rdtscp;
 
 	if (hw_owner == v)
@@ -345,5 +347,5 @@ void guest_cpu_switch(struct vcpu *v, bool syscall_msrs)
 			wrmsr(guest_switched_msrs[i], v->syscall_msrs[i]);
 	mitig_x87_ptrs(); /* FXRSTOR may leave the previous FIP/FDP/FOP */
 	asm volatile("fxrstor64 %0" ::"m"(v->fpu));
-	hw_owner = v;
+	p->hw_owner = v;
 }

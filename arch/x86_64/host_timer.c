@@ -6,6 +6,7 @@
  */
 #include <asm/cpu.h>
 #include <asm/host_timer.h>
+#include <asm/pcpu.h>
 #include <asm/trap.h>
 #include <asm/tsc.h>
 #include <hv/console.h>
@@ -29,17 +30,20 @@ extern void host_timer_stub(void);
 extern void host_spurious_stub(void);
 void host_timer_irq(void);
 
-uint64_t host_timer_irqs;
-static volatile uint32_t *mmio; /* xAPIC registers, NULL in x2APIC mode */
-static uint64_t apic_per_tsc;   /* APIC ticks per TSC tick, 32.32 fixed point */
+/* The state of this CPU's timer is in its struct pcpu (apic_mmio,
+ * apic_per_tsc, timer_irqs). */
 
 static uint32_t apic_read(uint32_t reg)
 {
+	volatile uint32_t *mmio = this_cpu()->apic_mmio;
+
 	return mmio ? mmio[reg / 4] : (uint32_t)rdmsr(0x800 + (reg >> 4));
 }
 
 static void apic_write(uint32_t reg, uint32_t val)
 {
+	volatile uint32_t *mmio = this_cpu()->apic_mmio;
+
 	if (mmio)
 		mmio[reg / 4] = val;
 	else
@@ -48,12 +52,13 @@ static void apic_write(uint32_t reg, uint32_t val)
 
 void host_timer_irq(void)
 {
-	host_timer_irqs++;
+	this_cpu()->timer_irqs++;
 	apic_write(APIC_EOI, 0);
 }
 
 int host_timer_init(void)
 {
+	struct pcpu *p = this_cpu();
 	uint64_t base = rdmsr(MSR_APIC_BASE), t0, t1;
 	uint32_t c0, c1;
 
@@ -64,7 +69,7 @@ int host_timer_init(void)
 		wrmsr(MSR_APIC_BASE, base);
 	}
 	/* Identity-mapped by paging_init (below 4 GiB). */
-	mmio = base & APIC_BASE_X2 ? NULL : (volatile uint32_t *)(uintptr_t)(base & 0xfffff000ULL);
+	p->apic_mmio = base & APIC_BASE_X2 ? NULL : (volatile uint32_t *)(uintptr_t)(base & 0xfffff000ULL);
 	/* Nothing but our timer may interrupt: the 8259s stay masked. */
 	outb(PIC1_DATA, 0xff);
 	outb(PIC2_DATA, 0xff);
@@ -84,16 +89,16 @@ int host_timer_init(void)
 	apic_write(APIC_TIMER_INIT, 0);
 	if (c1 >= c0)
 		return -1; /* the timer does not count */
-	apic_per_tsc = ((uint64_t)(c0 - c1) << 32) / (t1 - t0);
+	p->apic_per_tsc = ((uint64_t)(c0 - c1) << 32) / (t1 - t0);
 	apic_write(APIC_LVT_TIMER, HOST_TIMER_VECTOR); /* one-shot, unmasked */
-	printk("host timer: local APIC (%s), %lu kHz\n", mmio ? "xAPIC" : "x2APIC",
-	       (uint64_t)((apic_per_tsc * (tsc_hz / 1000)) >> 32));
+	printk("host timer: local APIC (%s), %lu kHz\n", p->apic_mmio ? "xAPIC" : "x2APIC",
+	       (uint64_t)((p->apic_per_tsc * (tsc_hz / 1000)) >> 32));
 	return 0;
 }
 
 void host_timer_arm(uint64_t tsc_ticks)
 {
-	uint64_t count = (uint64_t)(((unsigned __int128)tsc_ticks * apic_per_tsc) >> 32);
+	uint64_t count = (uint64_t)(((unsigned __int128)tsc_ticks * this_cpu()->apic_per_tsc) >> 32);
 
 	apic_write(APIC_TIMER_INIT, (uint32_t)MIN(MAX(count, 1ULL), 0xffffffffULL));
 }

@@ -8,6 +8,7 @@
  * §15.11 (MSRPM), §15.25 (nested paging). BSP, interrupts off.
  */
 #include <asm/cpu.h>
+#include <asm/pcpu.h>
 #include <asm/guest_cpu.h>
 #include <asm/host_timer.h>
 #include <asm/svm.h>
@@ -24,7 +25,6 @@
 #define MSRPM_PAGES 2 /* 8 KiB: two bits per MSR in three ranges */
 
 struct svm_caps svm_caps;
-void *svm_host_save; /* VMSAVE/VMLOAD area for the host's own state */
 static void *iopm, *msrpm;
 
 static int missing(const char *what)
@@ -76,18 +76,18 @@ static void msrpm_allow(uint8_t *pm, uint32_t msr)
 
 static int enable_svm(void)
 {
-	void *hsave;
+	struct pcpu *p = this_cpu();
 
 	/* NXE: nested page faults report instruction fetches (EXITINFO1 bit 4)
 	 * only with no-execute enabled in the host (APM §15.25.6). */
 	wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | X86_EFER_SVME | X86_EFER_NXE);
-	svm_host_save = page_alloc();
-	hsave = page_alloc();
+	p->svm_host_save = page_alloc();
+	p->svm_hsave = page_alloc();
 	iopm = pages_alloc(IOPM_PAGES);
 	msrpm = pages_alloc(MSRPM_PAGES);
-	if (!svm_host_save || !hsave || !iopm || !msrpm)
+	if (!p->svm_host_save || !p->svm_hsave || !iopm || !msrpm)
 		panic("svm: no memory for the host save area and permission maps");
-	wrmsr(MSR_VM_HSAVE_PA, hpa_x(virt_to_hpa(hsave)));
+	wrmsr(MSR_VM_HSAVE_PA, hpa_x(virt_to_hpa(p->svm_hsave)));
 	/* Every port and every MSR exits, but the MSRs switched with the vCPU:
 	 * VMLOAD/VMSAVE move STAR..KERNEL_GS_BASE, guest_cpu_switch() TSC_AUX. */
 	memset(iopm, 0xff, IOPM_PAGES * PAGE_SIZE);

@@ -8,6 +8,7 @@
  * AMD). Host context, interrupts off but inside svm_enter().
  */
 #include <asm/cpu.h>
+#include <asm/pcpu.h>
 #include <asm/emulate.h>
 #include <asm/guest_cpu.h>
 #include <asm/host_timer.h>
@@ -21,8 +22,6 @@
 #include <hv/vm.h>
 
 void svm_enter(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_save_pa);
-
-static const struct vcpu *last_run; /* whose translations the shared ASIDs hold */
 
 static struct vmcb *vmcb_of(const struct vcpu *v)
 {
@@ -87,7 +86,9 @@ bool svm_inject_discard_fault(struct vcpu *v)
 
 void svm_flush_gpt(struct vm *vm)
 {
-	vmcb_of(&vm->vcpu)->ctl.tlb_ctl = svm_caps.flush_by_asid ? SVM_TLB_FLUSH_ASID : SVM_TLB_FLUSH_ALL;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vmcb_of(&vm->vcpus[i])->ctl.tlb_ctl =
+			svm_caps.flush_by_asid ? SVM_TLB_FLUSH_ASID : SVM_TLB_FLUSH_ALL;
 }
 
 /* Exit code to counter index (asm/svm.h). */
@@ -488,9 +489,11 @@ static void requeue_vectoring_event(struct vmcb *vmcb)
  * are fewer ASIDs than VMs. */
 void svm_vcpu_load(struct vcpu *v)
 {
-	if (last_run != v && svm_caps.nr_asids - 1 < VM_MAX)
+	struct pcpu *p = this_cpu();
+
+	if (p->asid_owner != v && svm_caps.nr_asids - 1 < VM_MAX)
 		svm_flush_gpt(v->vm);
-	last_run = v;
+	p->asid_owner = v;
 }
 
 void svm_vcpu_put(struct vcpu *v)
@@ -510,7 +513,7 @@ int svm_enter_guest(struct vcpu *v, uint64_t ticks)
 	vmcb->save.rax = v->regs.rax;
 	vmcb->save.rsp = v->regs.rsp;
 	host_timer_arm(ticks);
-	svm_enter(&v->regs, hpa_x(virt_to_hpa(vmcb)), hpa_x(virt_to_hpa(svm_host_save)));
+	svm_enter(&v->regs, hpa_x(virt_to_hpa(vmcb)), hpa_x(virt_to_hpa(this_cpu()->svm_host_save)));
 	/* What the CPU may keep cached from now on (APM §15.15.3); an event
 	 * or TLB flush is consumed by VMRUN. */
 	vmcb->ctl.clean = svm_caps.clean ? SVM_CLEAN_ALL : 0;

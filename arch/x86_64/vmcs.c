@@ -5,6 +5,7 @@
  * fields: SDM Vol. 3C §27.2 (host state) and §27.3 (guest state).
  */
 #include <asm/cpu.h>
+#include <asm/pcpu.h>
 #include <asm/guest_cpu.h>
 #include <asm/trap.h>
 #include <asm/vcr.h>
@@ -72,7 +73,7 @@ static void setup_host_state(void)
 						      (s == SEG_FS || s == SEG_GS) ? 0 : HOST_DS);
 	vmwrite(VMCS_HOST_ES_SEL + 12, HOST_TR); /* TR follows GS in the host area */
 	vmwrite(VMCS_HOST_FS_BASE, 0);
-	vmwrite(VMCS_HOST_GS_BASE, 0);
+	vmwrite(VMCS_HOST_GS_BASE, (uint64_t)(uintptr_t)this_cpu()); /* this_cpu() after exits */
 	vmwrite(VMCS_HOST_TR_BASE, host_tr_base());
 	vmwrite(VMCS_HOST_GDTR_BASE, gdtr.base);
 	vmwrite(VMCS_HOST_IDTR_BASE, idtr.base);

@@ -6,6 +6,7 @@
  * VMX: Vol. 3C §24.7 (VMXON region, CR0/CR4 fixed bits, feature control).
  */
 #include <asm/cpu.h>
+#include <asm/pcpu.h>
 #include <asm/guest_cpu.h>
 #include <asm/virt.h>
 #include <asm/vmx.h>
@@ -141,7 +142,7 @@ static int enable_vmx(void)
 	write_cr0(cr0);
 	write_cr4(cr4);
 
-	region = page_alloc();
+	region = this_cpu()->vmxon_region = page_alloc();
 	if (!region)
 		panic("vmx: no memory for the VMXON region");
 	*(uint32_t *)region = vmx_caps.revision;

@@ -13,6 +13,7 @@
 #include <asm/cpu.h>
 #include <asm/guest_cpu.h>
 #include <asm/mitigations.h>
+#include <asm/pcpu.h>
 #include <asm/vexit.h>
 #include <asm/virt.h>
 #include <hv/vcpu/run.h>
@@ -63,6 +64,7 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
 	struct vm *vm = v->vm;
 	uint64_t deadline = rdtsc() + slice;
 
+	this_cpu()->current = v;
 	virt->vcpu_load(v);
 	guest_cpu_switch(v, virt->switch_syscall_msrs);
 	while (vm->state == VM_RUNNING && !v->halted) {
@@ -94,4 +96,5 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
 	}
 	vcpu_exit_end(v, rdtsc());
 	virt->vcpu_put(v);
+	this_cpu()->current = NULL;
 }

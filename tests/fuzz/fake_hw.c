@@ -6,10 +6,12 @@
  */
 #include "fake_hw.h"
 
+#include <asm/pcpu.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 uint64_t fz_tsc;
+struct pcpu pcpus[PCPU_MAX]; /* this_cpu() of a host build: the first */
 
 /* Field encodings are below 0x8000 (bit 15 clear, SDM appendix B); the
  * fields written since the last clear are listed, so a clear is cheap. */

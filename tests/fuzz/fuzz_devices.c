@@ -29,7 +29,7 @@
 #define MEM_FRAMES 16
 
 static struct vm vm;
-static struct vcpu *const v = &vm.vcpu;
+static struct vcpu *const v = &vm.vcpus[0];
 static bool guest_if;
 
 static void fk_set_tsc_offset(struct vcpu *c, uint64_t offset)

@@ -40,7 +40,7 @@
 #define NO_LEN 0xdead
 
 static struct vm vm;
-static struct vcpu *const v = &vm.vcpu;
+static struct vcpu *const v = &vm.vcpus[0];
 static struct guest_paging mode;       /* what the fake back end holds */
 static uint64_t cr2, rflags_out;       /* what the emulation set */
 static bool cr2_set, rflags_set;

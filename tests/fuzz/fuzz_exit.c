@@ -52,7 +52,7 @@
 #define CODE_GPA 0x8000
 
 static struct vm vm;
-static struct vcpu *const v = &vm.vcpu;
+static struct vcpu *const v = &vm.vcpus[0];
 
 /* The fake back end's registers. */
 static struct fake_cpu {

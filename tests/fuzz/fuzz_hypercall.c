@@ -41,7 +41,7 @@ static bool host_written(uint64_t gpa)
 {
 	return (vm.table_pages && gpa >= (vm.table_gpa & PAGE_MASK) &&
 		gpa < vm.table_gpa + vm.table_nr) ||
-	       (vm.vcpu.ve_registered && gpa >> PAGE_SHIFT == vm.vcpu.ve_area >> PAGE_SHIFT);
+	       (vm.vcpus[0].ve_registered && gpa >> PAGE_SHIFT == vm.vcpus[0].ve_area >> PAGE_SHIFT);
 }
 
 static void forget(uint64_t g)
@@ -107,15 +107,15 @@ static bool enter(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, unsigned i
 {
 	struct guest_regs want = { .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2, .rsi = a2, .rsp = rsp };
 
-	vm.vcpu.regs = want;
-	if (!hv_hypercall(&vm.vcpu, cpl, true, CALL_RIP)) {
-		if (memcmp(&vm.vcpu.regs, &want, sizeof(want)))
+	vm.vcpus[0].regs = want;
+	if (!hv_hypercall(&vm.vcpus[0], cpl, true, CALL_RIP)) {
+		if (memcmp(&vm.vcpus[0].regs, &want, sizeof(want)))
 			panic("hypercall %#lx in progress changed the guest's registers", nr);
 		return false;
 	}
-	*r = (int64_t)vm.vcpu.regs.rax;
-	want.rax = vm.vcpu.regs.rax;
-	if (memcmp(&vm.vcpu.regs, &want, sizeof(want)))
+	*r = (int64_t)vm.vcpus[0].regs.rax;
+	want.rax = vm.vcpus[0].regs.rax;
+	if (memcmp(&vm.vcpus[0].regs, &want, sizeof(want)))
 		panic("hypercall %#lx changed registers other than RAX", nr);
 	if (*r < 0 && *r >= -4095 && !abi_error(*r))
 		panic("hypercall %#lx returned %ld, not an ABI error code", nr, *r);
@@ -314,9 +314,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		default: /* the host: reclaim; the guest's #VE handler is done; the call in progress goes on */
-			if (op & 0x80 && vm.vcpu.ve_registered)
+			if (op & 0x80 && vm.vcpus[0].ve_registered)
 				for (unsigned int b = 0; b < 4; b++)
-					store(vm.vcpu.ve_area + 4 + b, 0);
+					store(vm.vcpus[0].ve_area + 4 + b, 0);
 			else if (op & 0x40 && pending.on)
 				step_pending(false);
 			else

@@ -50,7 +50,7 @@
 enum { TS_CALL, TS_IRET, TS_JMP, TS_GATE };
 
 static struct vm vm;
-static struct vcpu *const v = &vm.vcpu;
+static struct vcpu *const v = &vm.vcpus[0];
 static uint8_t before[MEM];
 static bool pdptes_bad; /* set_pdptes got a present PDPTE with reserved bits */
 

@@ -10,15 +10,17 @@
 void fz_platform_init(struct vm *vm)
 {
 	/* Its config entry: the defaults (a reset restarts the VM). */
-	static const struct vm_config fz_cfg = { .name = "fuzz", .after = -1 };
+	static const struct vm_config fz_cfg = { .name = "fuzz", .after = -1, .nr_vcpus = 1 };
 
 	if (!vm->cfg)
 		vm->cfg = &fz_cfg;
+	vm->nr_vcpus = vm->cfg->nr_vcpus;
+	vm->vcpus[0].vm = vm;
 	uart_reset(&vm->uart);
 	pic_reset(&vm->pic);
 	ioapic_reset(&vm->ioapic, 1u << VBLK_IRQ);
 	platform_reset(&vm->plat);
-	lapic_reset(&vm->vcpu.lapic, vm->vcpu.id);
+	lapic_reset(&vm->vcpus[0].lapic, vm->vcpus[0].id);
 	pci_init(&vm->pci, &vm->host_bridge);
 	if (vm_bus_setup(vm))
 		panic("fuzz: vm_bus_setup failed");
@@ -27,7 +29,7 @@ void fz_platform_init(struct vm *vm)
 
 void fz_check_devices(const struct vm *vm)
 {
-	const struct lapic *l = &vm->vcpu.lapic;
+	const struct lapic *l = &vm->vcpus[0].lapic;
 	unsigned int mode = (l->lvt[1] >> 17) & 3;
 
 	if ((l->irr[0] | l->isr[0] | l->tmr[0]) & 0xffff)

@@ -169,7 +169,8 @@ void fz_vm_create(struct vm *vm, uint64_t mem_bytes, bool ad)
 	vm->mem_bytes = mem_bytes;
 	vm->nr_frames = mem_bytes >> PAGE_SHIFT;
 	vm->exit_code = -1;
-	vm->vcpu.vm = vm;
+	vm->vcpus[0].vm = vm;
+	vm->nr_vcpus = 1;
 	fz_discard_faults = 0;
 	if (gpt_init(&vm->arch.gpt, &gpt_ept_format, ad, gpt_alloc, gpt_free, NULL) || pool_vm_init(vm))
 		panic("fuzz shim: cannot create the VM");
@@ -223,8 +224,8 @@ uint8_t *fz_guest_access(struct vm *vm, uint64_t gpa, bool write)
 				*e |= EPT_A | (write ? EPT_D : 0);
 			return (uint8_t *)(uintptr_t)(*e & PT_ADDR_MASK) + (gpa & (PAGE_SIZE - 1));
 		}
-		if (pool_fault(&vm->vcpu, _gpa(gpa), write ? 2 : 1) == -EDISCARDED)
-			hint_discard_fault(&vm->vcpu, _gpa(gpa), gpa, write ? 2 : 1);
+		if (pool_fault(&vm->vcpus[0], _gpa(gpa), write ? 2 : 1) == -EDISCARDED)
+			hint_discard_fault(&vm->vcpus[0], _gpa(gpa), gpa, write ? 2 : 1);
 	}
 	return NULL;
 }

@@ -27,7 +27,7 @@ START_TEST(full_config)
 			       "vm  name=b-2  image=b.elf  mem=1G cmdline=\"console=ttyS0 quiet\"\r\n"
 			       "vm name=c image=c.elf mem=1M after=b-2 delay_ms=1500 on_reset=stop "
 			       "time_limit_ms=2000\n"
-			       "vm name=d image=d.elf mem=1M on_reset=restart\n"),
+			       "vm name=d image=d.elf mem=1M on_reset=restart vcpus=1\n"),
 			 0);
 	ck_assert_uint_eq(cfg.pool_bytes, 64ULL << 20);
 	ck_assert_uint_eq(cfg.swap_bytes, 1ULL << 30);
@@ -44,6 +44,8 @@ START_TEST(full_config)
 	ck_assert(!cfg.vms[3].reset_stops);
 	ck_assert_uint_eq(cfg.vms[0].time_limit_ms, 0);
 	ck_assert_uint_eq(cfg.vms[2].time_limit_ms, 2000);
+	ck_assert_uint_eq(cfg.vms[0].nr_vcpus, 1); /* the default */
+	ck_assert_uint_eq(cfg.vms[3].nr_vcpus, 1);
 	ck_assert_str_eq(cfg.vms[0].name, "a");
 	ck_assert_str_eq(cfg.vms[0].image, "a.elf");
 	ck_assert_uint_eq(cfg.vms[0].mem_bytes, 2ULL << 20);
@@ -117,6 +119,9 @@ static const struct {
 	{ "vm name=a image=a mem=2M time_limit_ms=0\n", "line 1: bad time_limit_ms (1 to 3600000)" },
 	{ "vm name=a image=a mem=2M time_limit_ms=3600001\n",
 	  "line 1: bad time_limit_ms (1 to 3600000)" },
+	{ "vm name=a image=a mem=2M vcpus=0\n", "line 1: bad vcpus (1 to 1)" },
+	{ "vm name=a image=a mem=2M vcpus=2\n", "line 1: bad vcpus (1 to 1)" },
+	{ "vm name=a image=a mem=2M vcpus=many\n", "line 1: bad vcpus (1 to 1)" },
 };
 
 START_TEST(rejects_with_line_numbers)

@@ -13,7 +13,7 @@
 #include <string.h>
 
 static struct vm vm;
-static struct vcpu *v = &vm.vcpu;
+static struct vcpu *v = &vm.vcpus[0];
 static unsigned int passed; /* calls that reached the hinting layer */
 static uint64_t last[3];
 static int64_t backend_rc; /* what the register-table stub returns */

@@ -6,8 +6,8 @@
 #include <string.h>
 
 static struct vm vm;
-static struct vcpu *v = &vm.vcpu;
-static struct lapic *l = &vm.vcpu.lapic;
+static struct vcpu *v = &vm.vcpus[0];
+static struct lapic *l = &vm.vcpus[0].lapic;
 
 static void setup(void)
 {

@@ -24,7 +24,7 @@ void vm_reset(struct vm *m, const char *how)
 }
 
 static struct vm vm;
-static struct vcpu *v = &vm.vcpu;
+static struct vcpu *v = &vm.vcpus[0];
 
 static void setup(void)
 {

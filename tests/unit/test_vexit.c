@@ -18,7 +18,7 @@
 #include <string.h>
 
 static struct vm vm;
-static struct vcpu *v = &vm.vcpu;
+static struct vcpu *v = &vm.vcpus[0];
 static uint8_t ram[4 * PAGE_SIZE];
 static struct {
 	unsigned int io, faults, crashes;

@@ -21,7 +21,5 @@ int host_timer_init(void);
 void host_timer_arm(uint64_t tsc_ticks);
 /* Disarm; an interrupt already pending is still taken at the next window. */
 void host_timer_stop(void);
-/* Interrupts taken so far (for the stats). */
-extern uint64_t host_timer_irqs;
 
 #endif /* ASM_HOST_TIMER_H */

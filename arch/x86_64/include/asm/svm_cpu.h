@@ -10,10 +10,6 @@
 #include <asm/virt.h>
 #include <hv/vcpu.h>
 
-/* Host state that VMRUN does not save (FS, GS, TR, LDTR, syscall MSRs):
- * VMSAVE'd before and VMLOAD'ed after each guest run. */
-extern void *svm_host_save;
-
 /* Check the SVM features Hintvisor relies on, print what was found, enable
  * SVM. 0, or -1 after "svm: missing feature: <name>". */
 int svm_init(void);
