@@ -172,9 +172,9 @@ def read_objects(tree, objdir):
 		o = os.path.join(objdir, f + '.o')
 		if f.endswith(('.c', '.S')) and os.path.isfile(o):
 			objs[o] = f
-	res = {f: (set(), set()) for f in objs.values()}
 	if not objs:
-		return res
+		die('no objects of the listed sources under %s' % objdir)
+	res = {f: (set(), set()) for f in objs.values()}
 	nm = subprocess.run(['nm', '-o'] + sorted(objs), capture_output=True,
 			    text=True, check=True).stdout
 	for line in nm.splitlines():
