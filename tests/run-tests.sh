@@ -193,6 +193,18 @@ else
 	ko "layout/includes" "$(head -n 2 "$LOGS/includes.log" | tr '\n' ' ')"
 fi
 
+echo "== source layout: levels (scripts/check-layers.sh, its self-test tests/layers/run.sh)"
+if scripts/check-layers.sh "$BUILD" >"$LOGS/layers.log" 2>&1; then
+	ok "layers/check"
+else
+	ko "layers/check" "$(grep -v -e '^known: ' -e '^  ' "$LOGS/layers.log" | head -n 2 | tr '\n' ' ')"
+fi
+if tests/layers/run.sh "$LOGS/layers" >"$LOGS/layers-self-test.log" 2>&1; then
+	ok "layers/self-test"
+else
+	ko "layers/self-test" "$(grep -v '^PASS' "$LOGS/layers-self-test.log" | head -n 2 | tr '\n' ' ')"
+fi
+
 echo "== unit tests"
 run_unit unit-core "$BUILD/tests/unit/test_core"
 run_unit unit-mm "$BUILD/tests/unit/test_mm"
