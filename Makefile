@@ -48,21 +48,11 @@ $(LIBC): scripts/newlib.sh | deps
 -include tests/fuzz/fuzz.mk
 
 # ---- the hypervisor -------------------------------------------------------
-CORE_SRCS := \
-	boot/boot_info.c boot/mb2.c \
-	arch/x86_64/cpu_init.c arch/x86_64/trap_entry.S arch/x86_64/paging.c \
-	arch/x86_64/pgtable.c arch/x86_64/gpt.c arch/x86_64/tsc.c \
-	arch/x86_64/virt.c arch/x86_64/vexit.c arch/x86_64/vcr.c arch/x86_64/emulate.c \
-	arch/x86_64/vmx.c arch/x86_64/vmcs.c arch/x86_64/vmx_exit.c arch/x86_64/vmx_task.c arch/x86_64/vmx_entry.S \
-	arch/x86_64/svm.c arch/x86_64/svm_exit.c arch/x86_64/svm_entry.S arch/x86_64/host_timer.c \
-	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c arch/x86_64/mmio_decode.c \
-	arch/x86_64/mitigations.c arch/x86_64/mitig_policy.c \
-	hv/main.c hv/console.c hv/mem.c hv/config.c hv/elf.c hv/vm.c hv/io.c hv/vm_console.c hv/linux.c \
-	hv/multiboot.c hv/vcpu/run.c \
-	hv/hypercall.c hv/hint.c hv/pool.c hv/gmem.c hv/stats.c hv/libc_glue.c \
-	hv/dev/lapic.c hv/dev/pic.c hv/dev/uart.c hv/dev/pci.c hv/dev/virtio_blk.c \
-	hv/bus.c hv/dev/ioapic.c hv/dev/platform.c hv/memmap.c hv/acpi.c \
-	mm/frames.c $(MM_SRCS)
+# Each folder lists its own sources (objects.mk); mm/ is shared with the
+# unit tests and the simulator (mm/mm.mk).
+CORE_SRCS :=
+include arch/x86_64/lib/objects.mk arch/x86_64/objects.mk arch/x86_64/svm/objects.mk arch/x86_64/vmx/objects.mk base/objects.mk boot/objects.mk hv/core/objects.mk hv/dev/objects.mk hv/hint/objects.mk hv/load/objects.mk hv/mem/objects.mk hv/vcpu/objects.mk hv/vm/objects.mk mm/objects.mk
+CORE_SRCS += $(MM_SRCS)
 MB2_SRCS := boot/mb2_entry.S boot/mb2_main.c
 
 kobj = $(patsubst %,$(BUILD)/k/%.o,$(1))
@@ -117,10 +107,10 @@ UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c
 	tests/unit/test_mmio.c tests/unit/test_hypercall.c tests/unit/test_pic.c \
 	tests/unit/test_lapic.c tests/unit/test_vexit.c tests/unit/test_gmem.c \
 	tests/unit/test_platform.c tests/unit/test_console.c tests/unit/test_mitig.c tests/unit/test_virtio.c \
-	mm/frames.c hv/config.c boot/mb2.c boot/boot_info.c arch/x86_64/pgtable.c \
-	arch/x86_64/gpt.c arch/x86_64/mmio_decode.c hv/elf.c hv/hypercall.c hv/dev/pic.c \
-	hv/dev/lapic.c arch/x86_64/vexit.c arch/x86_64/vcr.c arch/x86_64/emulate.c arch/x86_64/guest_tsc.c \
-	hv/bus.c hv/dev/ioapic.c hv/dev/platform.c hv/memmap.c hv/vm_console.c arch/x86_64/mitig_policy.c
+	mm/frames.c hv/core/config.c boot/mb2.c boot/boot_info.c arch/x86_64/lib/pgtable.c \
+	arch/x86_64/gpt.c arch/x86_64/lib/mmio_decode.c hv/load/elf.c hv/hint/hypercall.c hv/dev/pic.c \
+	hv/dev/lapic.c hv/vcpu/vexit.c hv/vcpu/vcr.c hv/vcpu/emulate.c arch/x86_64/guest_tsc.c \
+	hv/dev/bus.c hv/dev/ioapic.c hv/dev/platform.c hv/load/memmap.c hv/vm/vm_console.c arch/x86_64/mitig_policy.c
 UNIT_OBJS := $(UNIT_SRCS:%=$(BUILD)/u/%.o)
 
 $(BUILD)/u/%.c.o: %.c
@@ -146,7 +136,7 @@ model:
 # ---- test guests -------------------------------------------------------------
 GUEST_NAMES := $(sort $(patsubst tests/guest/%/,%,$(dir $(wildcard tests/guest/*/main.c))))
 GUEST_LIB_SRCS := tests/guest/lib/entry.S tests/guest/lib/lib.c tests/guest/lib/vblk.c
-GUEST_LIB_OBJS := $(call kobj,$(GUEST_LIB_SRCS)) $(BUILD)/k/hv/libc_glue.c.o
+GUEST_LIB_OBJS := $(call kobj,$(GUEST_LIB_SRCS)) $(BUILD)/k/base/libc_glue.c.o
 GUEST_ELFS := $(GUEST_NAMES:%=$(BUILD)/guest/%.elf)
 
 $(BUILD)/k/tests/guest/%: KCFLAGS += -Itests/guest/lib

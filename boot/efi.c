@@ -10,7 +10,7 @@
 #include <efilib.h>
 
 #include <boot_info.h>
-#include <hv/console.h>
+#include <base/console.h>
 
 #define MODULE_DIR L"\\hintvisor"
 #define EFI_STACK_SIZE (64 * 1024)

@@ -4,7 +4,7 @@
  * boot stack. Turns GRUB's information structure into struct boot_info.
  */
 #include <boot_info.h>
-#include <hv/console.h>
+#include <base/console.h>
 #include <string.h>
 
 #define MB2_BOOTLOADER_MAGIC 0x36d76289

@@ -4,7 +4,7 @@
  * count or value >= 0) or one of these, negated. They are the errno numbers
  * of Linux, newlib and glibc alike, so this header may meet the C library's
  * <errno.h> in a host build; the hypervisor itself includes only this one
- * (scripts/check-includes.sh). A guest never sees them: hv/hypercall.c maps
+ * (scripts/check-includes.sh). A guest never sees them: hv/hint/hypercall.c maps
  * them to the ABI's HV_E* codes (guest-abi/hintvisor.h).
  */
 #ifndef ERRCODE_H

@@ -10,14 +10,14 @@
 #   - the vendor-neutral files of arch/x86_64 include no back end's headers,
 #     and the two back ends do not include each other's;
 #   - guest-abi/ includes only the C library's fixed-width types;
-#   - memory: only the memory module (hv/pool.c, hv/gmem.c) and the hinting
-#     back ends (hv/hint.c) call into mm/; nothing outside mm/ includes its
+#   - memory: only the memory module (hv/mem/pool.c, hv/mem/gmem.c) and the hinting
+#     back ends (hv/hint/hint.c) call into mm/; nothing outside mm/ includes its
 #     internals; devices, loaders and the arch code reach guest RAM only
-#     through the guest-memory module (hv/gmem.h), never hv/pool.h, hv/hint.h
+#     through the guest-memory module (hv/mem/gmem.h), never hv/mem/pool.h, hv/hint/hint.h
 #     or a VM's frame table;
 #   - errors: the hypervisor's codes come from include/errcode.h, not the C
-#     library's <errno.h> (hv/libc_glue.c excepted, it serves newlib), and
-#     the ABI's HV_E* codes appear only in hv/hypercall.c (and as the batch
+#     library's <errno.h> (base/libc_glue.c excepted, it serves newlib), and
+#     the ABI's HV_E* codes appear only in hv/hint/hypercall.c (and as the batch
 #     result words mm/state.c writes for the guest).
 # Prints every violation as FILE:LINE: TEXT (rule) and exits 1 if any.
 # Usage: scripts/check-includes.sh [ROOT]
@@ -54,7 +54,7 @@ code() {
 }
 
 # shellcheck disable=SC2046
-check "core includes a back end" 'asm/(vmx|svm)[^/]*\.h' $(src hv boot mm)
+check "core includes a back end" 'asm/(vmx|svm)[^/]*\.h' $(src hv base boot mm)
 # shellcheck disable=SC2046
 check "mm/ is plain C" 'asm/|hv/|boot|arch/|tests/' $(src mm)
 # Back-end files: VT-x is vmx*/vmcs*, SVM is svm*/vmcb*.
@@ -68,31 +68,31 @@ check "VT-x includes SVM" 'asm/svm[^/]*\.h' $(src arch/x86_64 | grep -E "$VMX_FI
 # shellcheck disable=SC2046
 check "SVM includes VT-x" 'asm/vmx[^/]*\.h' $(src arch/x86_64 | grep -E "$SVM_FILES")
 # Memory: who may use mm/, the pool, and a VM's frame table.
-MEMORY='^hv/(pool|gmem|hint)\.c$'
+MEMORY='^hv/(mem/(pool|gmem)|hint/hint)\.c$'
 # shellcheck disable=SC2046
-check "mm/ internals outside mm/" 'mm/internal\.h' $(src hv boot arch)
+check "mm/ internals outside mm/" 'mm/internal\.h' $(src hv base boot arch)
 # shellcheck disable=SC2046
-check "test code in the hypervisor" 'tests/' $(src hv boot arch mm)
+check "test code in the hypervisor" 'tests/' $(src hv base boot arch mm)
 # shellcheck disable=SC2046
 check "mm/ included outside the memory module" 'mm/' \
-	$(src hv boot arch | grep -vE '^hv/(vcpu|mem)\.h$')
+	$(src hv base boot arch | grep -vE '^(hv/vm/vcpu|base/mem)\.h$')
 # shellcheck disable=SC2046
 code "mm/ called outside the memory module" '\bmm_[a-z_]+\(' '^$' \
 	$(src hv boot arch | grep -vE "$MEMORY")
-# Devices, loaders and the arch code: guest RAM through hv/gmem.h only.
-GUEST_RAM_USERS=$(src hv/dev arch/x86_64; echo hv/elf.c hv/linux.c hv/multiboot.c)
+# Devices, loaders and the arch code: guest RAM through hv/mem/gmem.h only.
+GUEST_RAM_USERS=$(src hv/dev arch/x86_64; echo hv/load/elf.c hv/load/linux.c hv/load/multiboot.c)
 # shellcheck disable=SC2086
-check "guest RAM not through hv/gmem.h" 'hv/(pool|hint)\.h' $GUEST_RAM_USERS
+check "guest RAM not through hv/mem/gmem.h" 'hv/(mem/pool|hint/hint)\.h' $GUEST_RAM_USERS
 # shellcheck disable=SC2086
-code "guest RAM not through hv/gmem.h" '\bpool_(init|vm_init|vm_destroy|gfn_get|fault|balance|print_pages)\(|hv_mm\b|(->|\.)mm\b' '^$' \
+code "guest RAM not through hv/mem/gmem.h" '\bpool_(init|vm_init|vm_destroy|gfn_get|fault|balance|print_pages)\(|hv_mm\b|(->|\.)mm\b' '^$' \
 	$GUEST_RAM_USERS
 # Errors: one internal error space, HV_E* only at the hypercall boundary.
 # shellcheck disable=SC2046
 check "the C library's errno.h, not errcode.h" 'errno\.h' \
-	$(src hv boot arch mm | grep -vE '^hv/libc_glue\.c$')
+	$(src hv base boot arch mm | grep -vE '^base/libc_glue\.c$')
 # shellcheck disable=SC2046
 code "HV_E* outside the hypercall boundary" '\bHV_E[A-Z]+\b' 'HV_BATCH_ERR \| HV_E' \
-	$(src hv boot arch mm include | grep -vE '^hv/hypercall\.c$')
+	$(src hv base boot arch mm include | grep -vE '^hv/hint/hypercall\.c$')
 out=$(grep -nE '^[[:space:]]*#[[:space:]]*include' guest-abi/*.h |
 	grep -vE '<(stdint\.h|linux/types\.h)>')
 if [ -n "$out" ]; then

@@ -7,7 +7,7 @@
 #include <asm/cpu.h>
 #include <asm/pcpu.h>
 #include <asm/trap.h>
-#include <hv/console.h>
+#include <base/console.h>
 #include <string.h>
 
 struct idt_gate {

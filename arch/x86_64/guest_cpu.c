@@ -14,7 +14,7 @@
 #include <asm/mitigations.h>
 #include <asm/pcpu.h>
 #include <asm/tsc.h>
-#include <asm/vcr.h>
+#include <hv/vcpu/vcr.h>
 #include <asm/virt.h>
 #include <stddef.h>
 #include <string.h>

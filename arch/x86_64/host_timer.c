@@ -9,7 +9,7 @@
 #include <asm/pcpu.h>
 #include <asm/trap.h>
 #include <asm/tsc.h>
-#include <hv/console.h>
+#include <base/console.h>
 
 #define MSR_APIC_BASE 0x1b
 #define APIC_BASE_EN (1ULL << 11)

@@ -9,7 +9,7 @@
 #include <asm/cpu.h>
 #include <asm/mitigations.h>
 #include <asm/trap.h>
-#include <hv/console.h>
+#include <base/console.h>
 #include <string.h>
 
 unsigned int mitig_on;

@@ -7,7 +7,7 @@
 #include <asm/cpu.h>
 #include <asm/paging.h>
 #include <asm/pgtable.h>
-#include <hv/console.h>
+#include <base/console.h>
 
 #define PTE_P (1ULL << 0)
 #define PTE_W (1ULL << 1)

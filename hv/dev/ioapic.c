@@ -5,7 +5,7 @@
  */
 #include <hv/dev/ioapic.h>
 #include <hv/dev/lapic.h>
-#include <hv/vcpu.h>
+#include <hv/vm/vcpu.h>
 #include <string.h>
 
 #define REG_ID 0x00

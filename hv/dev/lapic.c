@@ -7,8 +7,8 @@
  */
 #include <asm/tsc.h>
 #include <hv/dev/lapic.h>
-#include <hv/vcpu.h>
-#include <hv/vm.h>
+#include <hv/vm/vcpu.h>
+#include <hv/vm/vm.h>
 #include <string.h>
 
 #define APIC_BASE_BSP (1ULL << 8)

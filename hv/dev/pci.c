@@ -4,7 +4,7 @@
  * register, BAR 0 and the interrupt line are writable.
  */
 #include <hv/dev/pci.h>
-#include <hv/vm.h>
+#include <hv/vm/vm.h>
 #include <string.h>
 
 #define CONFIG_ADDR 0xcf8

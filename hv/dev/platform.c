@@ -6,7 +6,7 @@
  */
 #include <asm/tsc.h>
 #include <hv/dev/platform.h>
-#include <hv/vm.h>
+#include <hv/vm/vm.h>
 #include <string.h>
 
 #define PIT_CMD 0x43
@@ -244,7 +244,7 @@ static uint32_t rtc_read(uint8_t index)
 	}
 }
 
-/* The VM restarts from its images, or stops (on_reset=stop): hv/vm.c. */
+/* The VM restarts from its images, or stops (on_reset=stop): hv/vm/vm.c. */
 static void reset_request(struct vcpu *v, const char *how)
 {
 	vm_reset(v->vm, how);

@@ -63,7 +63,7 @@ void platform_reset(struct platform_ports *p);
 /* The VM runs for the first time since it was built (or rebuilt after a
  * reset) at TSC now: its PM timer starts. */
 void platform_power_on(struct platform_ports *p, uint64_t now);
-/* The port handlers, registered on the VM's bus by hv/io.c. */
+/* The port handlers, registered on the VM's bus by hv/dev/board.c. */
 void platform_pit_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,
 		     uint32_t *val);
 void platform_misc_io(struct vcpu *v, void *ctx, uint16_t port, unsigned int size, bool in,

@@ -5,7 +5,7 @@
  * or receive interrupts arise since nothing is ever received).
  */
 #include <hv/dev/uart.h>
-#include <hv/vm.h>
+#include <hv/vm/vm.h>
 #include <string.h>
 
 #define REG_DATA 0

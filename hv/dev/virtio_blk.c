@@ -11,8 +11,8 @@
  */
 #include <errcode.h>
 #include <hv/dev/virtio_blk.h>
-#include <hv/gmem.h>
-#include <hv/vm.h>
+#include <hv/mem/gmem.h>
+#include <hv/vm/vm.h>
 #include <string.h>
 
 /* Legacy register offsets in BAR 0. */

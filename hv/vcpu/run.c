@@ -17,7 +17,7 @@
 #include <asm/vexit.h>
 #include <asm/virt.h>
 #include <hv/vcpu/run.h>
-#include <hv/vm.h>
+#include <hv/vm/vm.h>
 
 /*
  * Before an entry: the highest pending event goes in if the guest can take

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The strict guest-memory fake of fake_gmem.h: hv/gmem.h's functions over
+ * The strict guest-memory fake of fake_gmem.h: hv/mem/gmem.h's functions over
  * per-page allocations, with the real checks (range, APIC holes, one page per
  * pointer, the state table) and the errors of a page the host cannot have.
  */
 #include "fake_gmem.h"
 
 #include <errcode.h>
-#include <hv/gmem.h>
+#include <hv/mem/gmem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

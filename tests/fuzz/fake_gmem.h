@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest RAM for the harnesses of code that reaches it only through
- * hv/gmem.h (emulate.c, vcr.c, vmx_task.c), without mm/ behind it: a few
+ * hv/mem/gmem.h (emulate.c, vcr.c, vmx_task.c), without mm/ behind it: a few
  * pages the fuzzer's bytes fill, each its own allocation of exactly 4 KiB,
  * so ASan sees a host access that runs past the page or range it was given.
  * A read-only pointer (gmem_ptr without write) points to a copy of exactly
@@ -13,7 +13,7 @@
 #ifndef FUZZ_FAKE_GMEM_H
 #define FUZZ_FAKE_GMEM_H
 
-#include <hv/vm.h>
+#include <hv/vm/vm.h>
 
 #define FG_MAX_PAGES 64
 

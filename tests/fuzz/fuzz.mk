@@ -16,29 +16,29 @@ FUZZ_TIME ?= 60
 FUZZ_CHECK_RUNS ?= 30000
 
 # The hypervisor code under a fuzzer: the hinting glue, EPT, mm/.
-FUZZ_HV_SRCS := tests/fuzz/shim.c hv/hint.c hv/pool.c hv/gmem.c hv/hypercall.c arch/x86_64/gpt.c \
-	arch/x86_64/pgtable.c mm/frames.c $(MM_SRCS)
+FUZZ_HV_SRCS := tests/fuzz/shim.c hv/hint/hint.c hv/mem/pool.c hv/mem/gmem.c hv/hint/hypercall.c arch/x86_64/gpt.c \
+	arch/x86_64/lib/pgtable.c mm/frames.c $(MM_SRCS)
 
 FUZZ_SRCS_hypercall := tests/fuzz/fuzz_hypercall.c $(FUZZ_HV_SRCS)
-FUZZ_SRCS_mmio := tests/fuzz/fuzz_mmio.c arch/x86_64/mmio_decode.c
-FUZZ_SRCS_config := tests/fuzz/fuzz_config.c hv/config.c
-FUZZ_SRCS_elf := tests/fuzz/fuzz_elf.c hv/elf.c
-FUZZ_SRCS_multiboot := tests/fuzz/fuzz_multiboot.c hv/multiboot.c hv/memmap.c $(FUZZ_HV_SRCS)
-FUZZ_SRCS_bzimage := tests/fuzz/fuzz_bzimage.c hv/linux.c hv/memmap.c $(FUZZ_HV_SRCS)
+FUZZ_SRCS_mmio := tests/fuzz/fuzz_mmio.c arch/x86_64/lib/mmio_decode.c
+FUZZ_SRCS_config := tests/fuzz/fuzz_config.c hv/core/config.c
+FUZZ_SRCS_elf := tests/fuzz/fuzz_elf.c hv/load/elf.c
+FUZZ_SRCS_multiboot := tests/fuzz/fuzz_multiboot.c hv/load/multiboot.c hv/load/memmap.c $(FUZZ_HV_SRCS)
+FUZZ_SRCS_bzimage := tests/fuzz/fuzz_bzimage.c hv/load/linux.c hv/load/memmap.c $(FUZZ_HV_SRCS)
 FUZZ_SRCS_virtio := tests/fuzz/fuzz_virtio.c hv/dev/virtio_blk.c hv/dev/pci.c hv/dev/pic.c \
 	$(FUZZ_HV_SRCS)
 
 # Instruction emulation and VT-x task switches, over the strict guest-memory fake.
 FUZZ_SRCS_emulate := tests/fuzz/fuzz_emulate.c tests/fuzz/fake_gmem.c \
-	arch/x86_64/emulate.c arch/x86_64/mmio_decode.c hv/dev/lapic.c
+	hv/vcpu/emulate.c arch/x86_64/lib/mmio_decode.c hv/dev/lapic.c
 FUZZ_SRCS_task := tests/fuzz/fuzz_task.c tests/fuzz/fake_gmem.c \
-	arch/x86_64/vmx_task.c arch/x86_64/vcr.c arch/x86_64/emulate.c arch/x86_64/mmio_decode.c \
+	arch/x86_64/vmx/vmx_task.c hv/vcpu/vcr.c hv/vcpu/emulate.c arch/x86_64/lib/mmio_decode.c \
 	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c hv/dev/lapic.c
-# Exit handling and the devices: the VM's whole platform (hv/vm.c, hv/io.c).
-FUZZ_PLATFORM_SRCS := tests/fuzz/platform.c arch/x86_64/vexit.c arch/x86_64/vcr.c \
-	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c arch/x86_64/emulate.c \
-	arch/x86_64/mmio_decode.c hv/vm.c hv/io.c hv/bus.c hv/acpi.c hv/elf.c hv/multiboot.c \
-	hv/linux.c hv/memmap.c hv/vm_console.c boot/boot_info.c hv/dev/lapic.c hv/dev/ioapic.c hv/dev/pic.c \
+# Exit handling and the devices: the VM's whole platform (hv/vm/vm.c, hv/dev/board.c).
+FUZZ_PLATFORM_SRCS := tests/fuzz/platform.c hv/vcpu/vexit.c hv/vcpu/vcr.c \
+	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c hv/vcpu/emulate.c \
+	arch/x86_64/lib/mmio_decode.c hv/vm/vm.c hv/dev/board.c hv/dev/bus.c hv/load/acpi.c hv/load/elf.c hv/load/multiboot.c \
+	hv/load/linux.c hv/load/memmap.c hv/vm/vm_console.c boot/boot_info.c hv/dev/lapic.c hv/dev/ioapic.c hv/dev/pic.c \
 	hv/dev/uart.c hv/dev/platform.c hv/dev/pci.c hv/dev/virtio_blk.c $(FUZZ_HV_SRCS)
 FUZZ_SRCS_exit := tests/fuzz/fuzz_exit.c $(FUZZ_PLATFORM_SRCS)
 FUZZ_SRCS_devices := tests/fuzz/fuzz_devices.c $(FUZZ_PLATFORM_SRCS)

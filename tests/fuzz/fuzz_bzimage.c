@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer harness: the Linux bzImage loader (hv/linux.c) on arbitrary
+ * libFuzzer harness: the Linux bzImage loader (hv/load/linux.c) on arbitrary
  * kernel and initramfs images (the input's last quarter is the initramfs),
- * loading into a VM's real guest memory (hv/gmem.c, hv/pool.c, mm/). Checked:
+ * loading into a VM's real guest memory (hv/mem/gmem.c, hv/mem/pool.c, mm/). Checked:
  * ASan/UBSan, mm_check(), no frame leaked, entry inside RAM on success.
  */
 #include "shim.h"
 
-#include <hv/linux.h>
+#include <hv/load/linux.h>
 #include <stdlib.h>
 #include <string.h>
 

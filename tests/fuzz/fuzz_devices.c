@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer harness: the device models of a VM at register level, through
- * the VM's bus (hv/io.c) and the local APIC's MSRs (guest_cpu.c): the 8259
+ * the VM's bus (hv/dev/board.c) and the local APIC's MSRs (guest_cpu.c): the 8259
  * pair, the I/O APIC, the local APIC in xAPIC mode (MMIO, any size and
  * alignment) and x2APIC mode (MSRs) with its timer and IPIs, the 16550, the
  * PC platform ports (PIT, port B, PM timer and PM1 blocks, CMOS, resets) and
@@ -21,8 +21,8 @@
 
 #include <asm/guest_cpu.h>
 #include <asm/virt.h>
-#include <hv/console.h>
-#include <hv/vm.h>
+#include <base/console.h>
+#include <hv/vm/vm.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer harness: the 64-bit ELF loader (hv/elf.c) on arbitrary images.
+ * libFuzzer harness: the 64-bit ELF loader (hv/load/elf.c) on arbitrary images.
  * Guest RAM is a plain buffer behind the copy callback, which checks that
  * every copy the loader asks for lies inside RAM and inside the image.
  */
-#include <hv/elf.h>
+#include <hv/load/elf.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer harness: instruction emulation of arch/x86_64/emulate.c from the
+ * libFuzzer harness: instruction emulation of hv/vcpu/emulate.c from the
  * guest's side: the guest page walk in every paging mode (paging off, 32-bit
  * paging with and without PSE, PAE, 4-level paging in 64-bit and in
  * compatibility code), guest-linear copies and instruction fetch across
@@ -21,14 +21,14 @@
 #include "fake_gmem.h"
 
 #include <asm/cpu.h>
-#include <asm/emulate.h>
+#include <hv/vcpu/emulate.h>
 #include <asm/guest_cpu.h>
 #include <asm/mmio.h>
 #include <asm/pgtable.h>
 #include <asm/virt.h>
 #include <errcode.h>
-#include <hv/gmem.h>
-#include <hv/vm.h>
+#include <hv/mem/gmem.h>
+#include <hv/vm/vm.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

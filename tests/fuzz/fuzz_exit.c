@@ -4,10 +4,10 @@
  * (struct vexit) go into vexit_handle() as a back end would hand them over,
  * and through it into vcr.c (MOV CR, EFER, mode switches, PDPTE loads),
  * guest_cpu.c (CPUID, MSRs), emulate.c (MMIO instructions on the local and
- * I/O APIC pages), the hypercalls, hv/vm.c (guest-physical faults, the
- * timers) and hv/io.c with every device of a VM on its bus (8259 pair, I/O
+ * I/O APIC pages), the hypercalls, hv/vm/vm.c (guest-physical faults, the
+ * timers) and hv/dev/board.c with every device of a VM on its bus (8259 pair, I/O
  * APIC, local APIC, 16550, PC platform ports, PCI configuration). Guest RAM
- * is the real one (hv/gmem.c, hv/pool.c, mm/ behind the EPT of the shim,
+ * is the real one (hv/mem/gmem.c, hv/mem/pool.c, mm/ behind the EPT of the shim,
  * more RAM than the pool). The back end is a fake that holds the
  * architectural registers (CR0, CR3, CR4, EFER, RFLAGS, PDPTEs) as a VMCS
  * or VMCB would, with or without PDPTE loads (VT-x or SVM), over a CPU
@@ -34,14 +34,14 @@
 #include "platform.h"
 
 #include <asm/cpu.h>
-#include <asm/emulate.h>
+#include <hv/vcpu/emulate.h>
 #include <asm/guest_cpu.h>
-#include <asm/vcr.h>
+#include <hv/vcpu/vcr.h>
 #include <asm/vexit.h>
 #include <asm/virt.h>
-#include <hv/gmem.h>
-#include <hv/hint.h>
-#include <hv/pool.h>
+#include <hv/mem/gmem.h>
+#include <hv/hint/hint.h>
+#include <hv/mem/pool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

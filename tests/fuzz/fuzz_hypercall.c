@@ -3,7 +3,7 @@
  * libFuzzer harness: a guest driving the hypercall ABI. The input is a
  * program of operations: hypercalls with arguments biased towards the
  * interesting values, guest loads and stores (through the real EPT, faults
- * into hv/hint.c, hv/pool.c and mm/), table bytes, #VE handling and host reclaim.
+ * into hv/hint/hint.c, hv/mem/pool.c and mm/), table bytes, #VE handling and host reclaim.
  * Long calls run in parts of a few gfns (hc_chunk_gfns from the input), and
  * one of them may stay in progress while other operations, calls included,
  * run between its parts, as the guest's interrupt handlers would.
@@ -13,9 +13,9 @@
  */
 #include "shim.h"
 
-#include <hv/console.h>
-#include <hv/hint.h>
-#include <hv/pool.h>
+#include <base/console.h>
+#include <hv/hint/hint.h>
+#include <hv/mem/pool.h>
 #include <string.h>
 
 #define MAX_FRAMES 512

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer harness: the MMIO instruction decoder (arch/x86_64/mmio_decode.c)
+ * libFuzzer harness: the MMIO instruction decoder (arch/x86_64/lib/mmio_decode.c)
  * on arbitrary bytes. Checked: ASan/UBSan (no read past the n bytes given)
  * and the contract of a successful decode, in 16-, 32- and 64-bit code.
  */
 #include <asm/mmio.h>
-#include <hv/console.h>
+#include <base/console.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer harness: the multiboot loader (hv/multiboot.c) on arbitrary
+ * libFuzzer harness: the multiboot loader (hv/load/multiboot.c) on arbitrary
  * images, with two modules cut from the input's last third, loading into a
- * VM's real guest memory (hv/gmem.c, hv/pool.c, mm/) under memory pressure.
+ * VM's real guest memory (hv/mem/gmem.c, hv/mem/pool.c, mm/) under memory pressure.
  * Checked: ASan/UBSan, mm_check(), no frame leaked, a start state inside
  * guest RAM when the image is accepted, and the modules as the kernel would
  * find them: listed with their strings, page aligned, in RAM below 4 GiB,
@@ -11,9 +11,9 @@
  */
 #include "shim.h"
 
-#include <hv/gmem.h>
-#include <hv/memmap.h>
-#include <hv/multiboot.h>
+#include <hv/mem/gmem.h>
+#include <hv/load/memmap.h>
+#include <hv/load/multiboot.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer harness: VT-x hardware task switches (arch/x86_64/vmx_task.c),
+ * libFuzzer harness: VT-x hardware task switches (arch/x86_64/vmx/vmx_task.c),
  * with the VMCS an array (fake_hw.c) and guest RAM the strict fake of
  * fake_gmem.c. The input builds a GDT (code, data, TSS and LDT descriptors,
  * or raw bytes), three TSSs and an LDT, a paging mode (off, 32-bit with a
@@ -24,13 +24,13 @@
 #include "fake_gmem.h"
 
 #include <asm/cpu.h>
-#include <asm/emulate.h>
+#include <hv/vcpu/emulate.h>
 #include <asm/guest_cpu.h>
-#include <asm/vcr.h>
+#include <hv/vcpu/vcr.h>
 #include <asm/virt.h>
 #include <asm/vmx.h>
 #include <asm/vmx_cpu.h>
-#include <hv/vm.h>
+#include <hv/vm/vm.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -15,11 +15,11 @@
  */
 #include "shim.h"
 
-#include <hv/console.h>
+#include <base/console.h>
 #include <hv/dev/virtio_blk.h>
-#include <hv/gmem.h>
-#include <hv/hint.h>
-#include <hv/pool.h>
+#include <hv/mem/gmem.h>
+#include <hv/hint/hint.h>
+#include <hv/mem/pool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,7 +56,7 @@ static uint32_t ring_pfn; /* where the harness believes the queue is */
  */
 void virtio_blk_poll(struct vm *vm, struct virtio_blk *b) __attribute__((weak));
 
-/* The device's interrupt line: the 8259 here (hv/io.c also drives the I/O
+/* The device's interrupt line: the 8259 here (hv/dev/board.c also drives the I/O
  * APIC, which the harness does not model). */
 void vm_set_irq(struct vm *m, unsigned int irq, bool level)
 {

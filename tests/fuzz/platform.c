@@ -4,8 +4,8 @@
  */
 #include "platform.h"
 
-#include <hv/console.h>
-#include <hv/vm.h>
+#include <base/console.h>
+#include <hv/vm/vm.h>
 
 void fz_platform_init(struct vm *vm)
 {

@@ -10,7 +10,7 @@
 
 #include "shim.h"
 
-/* Reset every device of vm and register them on its bus (hv/io.c), the PM
+/* Reset every device of vm and register them on its bus (hv/dev/board.c), the PM
  * timer powered on now. Aborts on failure. */
 void fz_platform_init(struct vm *vm);
 /* Abort unless every device's state is within its registers' definitions:

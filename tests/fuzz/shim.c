@@ -6,11 +6,11 @@
 #include "shim.h"
 
 #include <asm/virt.h>
-#include <hv/console.h>
-#include <hv/gmem.h>
-#include <hv/hint.h>
-#include <hv/mem.h>
-#include <hv/pool.h>
+#include <base/console.h>
+#include <hv/mem/gmem.h>
+#include <hv/hint/hint.h>
+#include <base/mem.h>
+#include <hv/mem/pool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +53,7 @@ void panic(const char *fmt, ...)
 }
 
 /* Weak, as vm_console_flush(), vm_destroy() and vm_identity_tables() below:
- * a harness that links hv/vm.c and hv/io.c gets the real ones. */
+ * a harness that links hv/vm/vm.c and hv/dev/board.c gets the real ones. */
 __attribute__((weak)) void vm_crash(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
@@ -66,7 +66,7 @@ __attribute__((weak)) void vm_crash(struct vm *vm, const char *fmt, ...)
 	vm->state = VM_STOPPED;
 }
 
-/* Host out of memory (hv/pool.c) stops and destroys a victim VM. The shim's
+/* Host out of memory (hv/mem/pool.c) stops and destroys a victim VM. The shim's
  * paging device holds all of guest RAM, so it never happens here. */
 __attribute__((weak)) void vm_console_flush(struct vm *vm)
 {

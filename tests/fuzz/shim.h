@@ -3,12 +3,12 @@
  * Host build of hypervisor code for the libFuzzer harnesses: host frames in
  * a fixed low mapping (host-virtual == host-physical, as in the hypervisor),
  * the console and back-end entry points the code calls, and one VM with a
- * real EPT (arch/x86_64/gpt.c) and frame table (mm/ through hv/pool.c).
+ * real EPT (arch/x86_64/gpt.c) and frame table (mm/ through hv/mem/pool.c).
  */
 #ifndef FUZZ_SHIM_H
 #define FUZZ_SHIM_H
 
-#include <hv/vm.h>
+#include <hv/vm/vm.h>
 
 /* Pool of the shared mm (frames) and its paging device (slots). */
 #define FZ_POOL_FRAMES 96

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests: the run-configuration parser (hv/config.c). */
+/* Unit tests: the run-configuration parser (hv/core/config.c). */
 #include "unit.h"
-#include <hv/config.h>
+#include <hv/core/config.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests: a VM's console lines (hv/vm_console.c). printk is replaced by
+ * Unit tests: a VM's console lines (hv/vm/vm_console.c). printk is replaced by
  * a recorder, so every test sees exactly what the host console would get.
  */
 #include "unit.h"
-#include <hv/console.h>
-#include <hv/vm.h>
+#include <base/console.h>
+#include <hv/vm/vm.h>
 #include <stdio.h>
 #include <string.h>
 

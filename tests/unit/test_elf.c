@@ -2,7 +2,7 @@
 /* Unit tests: the ELF64 guest loader's validation and copying. */
 #include "unit.h"
 #include <errno.h>
-#include <hv/elf.h>
+#include <hv/load/elf.h>
 #include <string.h>
 
 #define RAM (4ULL << 20)

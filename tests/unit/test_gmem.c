@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests: guest memory (hv/gmem.c), its range checks and errors, over
+ * Unit tests: guest memory (hv/mem/gmem.c), its range checks and errors, over
  * stubs of the memory module: a VM whose frames are 16 host pages (gfn % 16),
  * pins counted per gfn, and one gfn that is a dropped volatile page. The
  * file under test is compiled in here, its functions renamed (gmem_read and
@@ -9,12 +9,12 @@
  */
 #include "unit.h"
 #include <errcode.h>
-#include <hv/pool.h>
+#include <hv/mem/pool.h>
 #define gmem_ptr gmem_ptr_under_test
 #define gmem_write_all gmem_write_all_under_test
 #define gmem_read gmem_read_under_test
 #define gmem_write gmem_write_under_test
-#include "hv/gmem.c"
+#include "hv/mem/gmem.c"
 #undef gmem_ptr
 #undef gmem_write_all
 #include <stdlib.h>

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests: hypercall dispatch and argument validation (hv/hypercall.c),
+ * Unit tests: hypercall dispatch and argument validation (hv/hint/hypercall.c),
  * and long calls done in parts (continuations). The hinting layer below is
  * replaced by recording stubs, so each test sees exactly which calls got
  * through validation and with which arguments.
  */
 #include "unit.h"
 #include <errcode.h>
-#include <hv/gmem.h>
-#include <hv/hint.h>
-#include <hv/vm.h>
+#include <hv/mem/gmem.h>
+#include <hv/hint/hint.h>
+#include <hv/vm/vm.h>
 #include <string.h>
 
 static struct vm vm;

@@ -2,7 +2,7 @@
 /* Unit tests: the local APIC model (hv/dev/lapic.c), both interfaces. */
 #include "unit.h"
 #include <asm/tsc.h>
-#include <hv/vcpu.h>
+#include <hv/vm/vcpu.h>
 #include <string.h>
 
 static struct vm vm;

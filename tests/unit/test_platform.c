@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests: the device bus (hv/bus.c), the I/O APIC (hv/dev/ioapic.c)
+ * Unit tests: the device bus (hv/dev/bus.c), the I/O APIC (hv/dev/ioapic.c)
  * with the local APIC's EOI broadcast, the PIT and PM timer counts and the
  * PIT's IRQ 0 edges (hv/dev/platform.c) at given TSC values, the reset
- * ports, and the guest memory map (hv/memmap.c).
+ * ports, and the guest memory map (hv/load/memmap.c).
  */
 #include "unit.h"
 #include <asm/tsc.h>
-#include <hv/memmap.h>
-#include <hv/vm.h>
+#include <hv/load/memmap.h>
+#include <hv/vm/vm.h>
 #include <string.h>
 
 /* A TSC at exactly 100 times the PIT clock. */
@@ -296,7 +296,7 @@ static uint32_t misc_in(uint16_t port)
 }
 
 /* 0xcf9 RST (bit 2), port A fast reset (bit 0), keyboard controller 0xfe:
- * each asks the VM for a reset (hv/vm.c decides: restart or stop); the
+ * each asks the VM for a reset (hv/vm/vm.c decides: restart or stop); the
  * other bits read back and reset nothing. */
 /* MIN and MAX evaluate each argument once, also nested: the timer
  * arithmetic before each VM entry passes calls to them. */

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests: the vendor-neutral exit handlers (arch/x86_64/vexit.c and the
+ * Unit tests: the vendor-neutral exit handlers (hv/vcpu/vexit.c and the
  * xAPIC path of emulate.c), fed neutral exit records; no VMCS or VMCB. The
  * back end is a fake ops table, the devices and the fault path below are
  * recording stubs, guest RAM is a small array.
  */
 #include "unit.h"
 #include <asm/cpu.h>
-#include <asm/emulate.h>
+#include <hv/vcpu/emulate.h>
 #include <asm/guest_cpu.h>
-#include <asm/vcr.h>
+#include <hv/vcpu/vcr.h>
 #include <asm/vexit.h>
 #include <asm/virt.h>
-#include <hv/gmem.h>
-#include <hv/vm.h>
+#include <hv/mem/gmem.h>
+#include <hv/vm/vm.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * Unit tests: virtio-blk requests while the host takes back paging-device
  * slots part by part (hv/dev/virtio_blk.c). The file under test is compiled
  * in here over stubs of guest memory (a flat RAM buffer) whose copies say
- * -ERESTART for one page as long as the test wants, as hv/gmem.c does while
+ * -ERESTART for one page as long as the test wants, as hv/mem/gmem.c does while
  * host memory is short; its outside functions are renamed, since other
  * suites have stubs of the same names.
  */

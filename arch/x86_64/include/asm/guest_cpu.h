@@ -8,7 +8,7 @@
 #define ASM_GUEST_CPU_H
 
 #include <asm/cpu.h>
-#include <hv/vcpu.h>
+#include <hv/vm/vcpu.h>
 
 /*
  * CR4 bits a guest may ever set: those whose state is either in the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * struct guest_regs (hv/vcpu.h) as the VM entry code sees it: the offset of
+ * struct guest_regs (hv/vm/vcpu.h) as the VM entry code sees it: the offset of
  * each GPR (checked against the C layout in guest_cpu.c), and the loads and
  * stores both back ends make around the switch. What differs between them
  * stays in vmx_entry.S and svm_entry.S: where RAX comes from (VT-x: here;

@@ -8,7 +8,7 @@
 
 #include <asm/vexit.h>
 #include <asm/virt.h>
-#include <hv/vcpu.h>
+#include <hv/vm/vcpu.h>
 
 /* Check the SVM features Hintvisor relies on, print what was found, enable
  * SVM. 0, or -1 after "svm: missing feature: <name>". */

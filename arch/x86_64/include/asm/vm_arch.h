@@ -4,7 +4,7 @@
  * vCPU: the guest-physical (nested) page tables in the back end's format,
  * EPT for VT-x or NPT for AMD SVM (virt->gpt_init picks it). The neutral
  * core reaches the tables only through asm/gpt.h and the ops table; only
- * the memory module (hv/pool.c) drives them, for mm/.
+ * the memory module (hv/mem/pool.c) drives them, for mm/.
  */
 #ifndef ASM_VM_ARCH_H
 #define ASM_VM_ARCH_H

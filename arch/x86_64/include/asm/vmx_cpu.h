@@ -8,7 +8,7 @@
 
 #include <asm/vexit.h>
 #include <asm/virt.h>
-#include <hv/vcpu.h>
+#include <hv/vm/vcpu.h>
 
 struct vmx_caps {
 	uint32_t revision;

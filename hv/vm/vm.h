@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMs as the rest of the hypervisor sees them: creation from the config, the
+ * ways a VM ends, and the services exits call into (architecture-neutral).
+ */
+#ifndef HV_VM_H
+#define HV_VM_H
+
+#include <boot_info.h>
+#include <hv/core/config.h>
+#include <hv/vm/vcpu.h>
+
+extern struct vm *vms[VM_MAX];
+extern unsigned int nr_vms;
+
+static inline bool ranges_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+	return an && bn && a < b + bn && b < a + an;
+}
+
+/*
+ * Is [gpa, gpa + len) guest RAM? RAM is [0, mem) minus the I/O APIC page at
+ * 0xfec00000 and the local APIC page at 0xfee00000, holes for guests that
+ * large (ABI §8, hv/load/memmap.h): the devices cannot be moved, so no host
+ * access may map RAM there behind the guest's APICs.
+ */
+static inline bool vm_is_ram(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= vm->mem_bytes || len > vm->mem_bytes - gpa)
+		return false;
+	return len == 0 || (!ranges_overlap(gpa, len, IOAPIC_BASE, PAGE_SIZE) &&
+			    !ranges_overlap(gpa, len, APIC_DEFAULT_BASE, PAGE_SIZE));
+}
+
+/*
+ * Does [gpa, gpa + len) overlap the registered state table? The host changes
+ * table bytes only by CAS (ABI §6), so it never writes a buffer there (#VE
+ * area, stats, batch results, virtio data): such buffers are refused.
+ */
+static inline bool vm_on_table(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	return vm->table_pages && ranges_overlap(gpa, len, vm->table_gpa, vm->table_nr);
+}
+
+/* Build a VM from its config entry and image module. 0 or negative errno;
+ * on failure the VM is not created and the reason was printed. */
+int vm_create(const struct vm_config *cfg, const struct boot_info *bi);
+/* Write page tables identity-mapping the first 4 GiB with 2 MiB pages into
+ * guest memory: PML4 at pml4, PDPT at pml4 + 4K, four PDs after it. */
+int vm_identity_tables(struct vm *vm, uint64_t pml4);
+/* Free everything a stopped (or resetting) VM holds (vCPU, EPT, frames, the
+ * state table); calling it again frees nothing twice. */
+void vm_destroy(struct vm *vm);
+
+/*
+ * The guest asked its platform for a reset (how: "port 0xcf9", ...). With
+ * on_reset=restart (the default) the VM is marked VM_RESETTING and its run
+ * ends; the scheduler then calls vm_restart(). With on_reset=stop it is
+ * stopped with "reset requested by the guest (how)".
+ */
+void vm_reset(struct vm *vm, const char *how);
+/*
+ * Power a VM_RESETTING VM on again: everything of its last boot is freed
+ * (RAM and paging-device slots, nested tables, the registered state table
+ * and #VE area, pins), then it is built afresh from its config and the boot
+ * modules (image, ACPI tables, devices and vCPU in their power-on state) and
+ * is VM_READY. Its lifetime counters (exits, hypercalls, guest time) go on.
+ * 0, or a negative errno with the VM stopped and the reason printed.
+ */
+int vm_restart(struct vm *vm);
+/* Stop a VM because of something the guest did; the run goes on. */
+void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The guest wrote value to the debug-exit port. */
+void vm_debug_exit(struct vm *vm, uint32_t value);
+
+/* A byte the guest sent to its console (COM1 or port 0xe9); bytes other than
+ * printable ASCII, tab and newline reach the host console as "\xNN"
+ * (hv/vm/vm_console.c). */
+void vm_console_byte(struct vm *vm, uint8_t c);
+/* Emit a partial last line, e.g. when the VM stops without a newline. */
+void vm_console_flush(struct vm *vm);
+
+/* Register the VM's devices on its bus (hv/dev/board.c). 0 or negative errno. */
+int vm_bus_setup(struct vm *vm);
+/* Port I/O from the guest: returns false if no device decodes the port.
+ * *val holds the value written (out) or receives the value read (in). */
+bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val);
+/* Does a device decode guest-physical address gpa now (MMIO)? */
+bool hv_mmio_owns(struct vcpu *v, uint64_t gpa);
+/* An MMIO access the exit code decoded; false: no device, or malformed. */
+bool hv_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val);
+/* An ISA interrupt source (0..15) sets its line: the 8259 pair and the I/O
+ * APIC both see it (IRQ 0 on I/O APIC pin 2). */
+void vm_set_irq(struct vm *vm, unsigned int irq, bool level);
+
+/* Before each VM entry: device work left from earlier exits (a bounded
+ * amount per call). May stop the VM. Inline: most VMs have no disk. */
+static inline void hv_before_entry(struct vcpu *v)
+{
+	if (v->vm->has_blk)
+		virtio_blk_poll(v->vm, &v->vm->blk);
+}
+/* Is there such work left (then hv_before_entry() would do some)? */
+bool hv_device_work(const struct vm *vm);
+
+/*
+ * Host work per exit, for the stats: the back end calls vcpu_exit_begin()
+ * with the TSC read right after the exit and the exit's counter index (as in
+ * vm->exits), and vcpu_exit_end() with the TSC read right before the next
+ * entry, or when it leaves its run loop. A call to vcpu_exit_end() without
+ * an exit begun does nothing.
+ */
+void vcpu_exit_begin(struct vcpu *v, unsigned int reason, uint64_t tsc);
+void vcpu_exit_end(struct vcpu *v, uint64_t tsc);
+
+/* The VM's timers at TSC now (the local APIC timer, PIT channel 0 on IRQ 0):
+ * what is due is raised; returns the TSC of the next one due (UINT64_MAX:
+ * none armed), when the vCPU has to exit. vm_next_timer(): the same without
+ * a tick, when a halted vCPU has to wake up. Asked before every VM entry, so
+ * the usual case, nothing due, takes no call; vm_timers_fire() raises what
+ * is due at now and returns as vm_timers_tick() does. */
+static inline uint64_t vm_next_timer(const struct vcpu *v)
+{
+	uint64_t apic = lapic_next_event(&v->lapic), pit = platform_pit_next_irq0(&v->vm->plat);
+
+	return MIN(apic, pit);
+}
+uint64_t vm_timers_fire(struct vcpu *v, uint64_t now);
+static inline uint64_t vm_timers_tick(struct vcpu *v, uint64_t now)
+{
+	uint64_t next = vm_next_timer(v);
+
+	return now < next ? next : vm_timers_fire(v, now);
+}
+
+/*
+ * VMCALL/VMMCALL at guest address rip: regs hold the call. cpl: guest CPL;
+ * long_mode: the guest is in 64-bit mode (else only the low 32 bits of the
+ * registers count, and of the result, as KVM does). Returns true when the
+ * call is complete, its result in RAX; false when it did a bounded part of
+ * its work (a long call, ABI.md §3): the registers are untouched and the
+ * caller enters the guest again without advancing RIP, so that the guest
+ * executes the same instruction, which goes on where this one stopped.
+ */
+bool hv_hypercall(struct vcpu *v, unsigned int cpl, bool long_mode, uint64_t rip);
+/* The work one exit of a long call does: frame-table entries or table bytes
+ * (HC_CHUNK_GFNS; tests lower it to split small calls). */
+#define HC_CHUNK_GFNS 16384
+extern uint64_t hc_chunk_gfns;
+
+/* Guest touched a guest-physical address without a mapping (EPT violation,
+ * nested page fault). access: VEXIT_ACCESS_* bits. */
+void hv_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access);
+
+#endif /* HV_VM_H */
