@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest CPUID policy and MSR emulation (see guest_cpu.h). The guest is shown
+ * Guest CPUID policy and the guest state the hardware does not switch (see
+ * guest_cpu.h). The guest is shown
  * the host CPU minus what Hintvisor does not virtualize (VMX, SVM, SMX, machine
  * check, performance monitoring, XSAVE, MTRRs, thermal and power control),
  * plus x2APIC, TSC-deadline, ARAT, an invariant TSC with its frequency in
@@ -9,13 +10,15 @@
  * Feature bit positions: SDM Vol. 2A, CPUID. For either back end; MSRs the
  * VMCS/VMCB holds are reached through virt->get_msr/set_msr.
  */
+#include <asm/cr4.h>
 #include <asm/guest_cpu.h>
 #include <asm/guest_regs.h>
 #include <asm/mitigations.h>
 #include <asm/pcpu.h>
 #include <asm/tsc.h>
-#include <hv/vcpu/vcr.h>
 #include <asm/virt.h>
+#include <guest-abi/hintvisor.h>
+#include <hv/vm/vcpu.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -36,39 +39,9 @@ _Static_assert(offsetof(struct guest_regs, r13) == GR_R13, "guest_regs layout");
 _Static_assert(offsetof(struct guest_regs, r14) == GR_R14, "guest_regs layout");
 _Static_assert(offsetof(struct guest_regs, r15) == GR_R15, "guest_regs layout");
 
-#define MSR_TSC 0x10
-#define MSR_TSC_ADJUST 0x3b
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
-#define MSR_PLATFORM_ID 0x17
-#define MSR_BIOS_SIGN 0x8b
-#define MSR_MTRRCAP 0xfe
-#define MSR_MISC_ENABLE 0x1a0
-/*
- * IA32_MISC_ENABLE (SDM Vol. 4 Table 2-2, the architectural bits), modelled
- * as KVM does. R/W, kept and read back: fast strings (0), automatic thermal
- * control (3), EIST (16), MONITOR FSM (18), limit CPUID maxval (22), xTPR
- * message disable (23), XD bit disable (34). Only LIMIT_CPUID acts here (CPUID
- * leaf 0 reports 2); the others change nothing, as under KVM: the host's own
- * MISC_ENABLE is what the CPU obeys, there is no thermal or power control to
- * give, MONITOR/MWAIT stay hidden and NX stays offered. Read-only:
- * performance monitoring available (7) reads 0, as no PMU is offered, and a
- * write of it is ignored; BTS and PEBS unavailable (11, 12) read 1 and a write
- * that would change them raises #GP (KVM's rule). Every other bit is reserved:
- * #GP, as on hardware. Reset value: fast strings, BTS and PEBS unavailable
- * (what QEMU/KVM guests see).
- */
-#define MISC_FAST_STRINGS (1ULL << 0)
-#define MISC_PERF_AVAIL (1ULL << 7)
-#define MISC_BTS_UNAVAIL (1ULL << 11)
-#define MISC_PEBS_UNAVAIL (1ULL << 12)
-#define MISC_LIMIT_CPUID (1ULL << 22)
-#define MISC_RESET (MISC_FAST_STRINGS | MISC_BTS_UNAVAIL | MISC_PEBS_UNAVAIL)
-#define MISC_WRITABLE (MISC_FAST_STRINGS | (1ULL << 3) | (1ULL << 16) | (1ULL << 18) | \
-		       MISC_LIMIT_CPUID | (1ULL << 23) | (1ULL << 34))
-#define MISC_FIXED (MISC_BTS_UNAVAIL | MISC_PEBS_UNAVAIL) /* #GP if changed */
-#define MISC_DEFINED (MISC_WRITABLE | MISC_PERF_AVAIL | MISC_FIXED)
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082
 #define MSR_CSTAR 0xc0000083
@@ -108,7 +81,7 @@ const uint32_t guest_hw_switched_msrs[GUEST_HW_SWITCHED_MSRS] = { MSR_SYSENTER_C
 #define L81_EDX_DROP ((1u << 7) | (1u << 12) | (1u << 14) | (1u << 25))
 #define L81_EDX_RDTSCP (1u << 27)
 
-struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
+struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t sub)
 {
 	struct cpuid_regs c = cpuid(leaf, sub), zero = { 0, 0, 0, 0 };
 	uint32_t max_basic = cpuid(0, 0).eax;
@@ -128,15 +101,12 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 		return zero;
 	switch (leaf) {
 	case 0:
-		/* IA32_MISC_ENABLE.LIMIT_CPUID caps the maximum basic leaf at 2. */
-		c.eax = v->misc_enable & MISC_LIMIT_CPUID ? 2 : MAX(c.eax, 0x16u);
+		c.eax = MAX(c.eax, 0x16u);
 		break;
 	case 1:
-		c.ebx = (c.ebx & 0xffff) | (1u << 16) | (v->id << 24); /* one logical CPU */
+		c.ebx = (c.ebx & 0xffff) | (1u << 16); /* one logical CPU; APIC ID 0 */
 		c.ecx = (c.ecx & L1_ECX_KEEP) | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE | L1_ECX_HYPERVISOR;
 		c.edx &= ~L1_EDX_DROP;
-		if (!lapic_enabled(&v->lapic))
-			c.edx &= ~L1_EDX_APIC; /* follows IA32_APIC_BASE.EN (SDM §11.4.3) */
 		break;
 	case 5:  /* MONITOR/MWAIT */
 	case 0xa: /* performance monitoring */
@@ -185,91 +155,11 @@ uint64_t guest_phys_limit(void)
 	return limit;
 }
 
-bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
+uint64_t guest_cr4_allowed(void)
 {
-	switch (msr) {
-	case MSR_IA32_EFER:
-	case MSR_IA32_PAT:
-	case MSR_FS_BASE:
-	case MSR_GS_BASE:
-		*val = virt->get_msr(v, msr);
-		return true;
-	case MSR_TSC:
-		*val = rdtsc() + v->tsc_offset; /* what RDTSC returns */
-		return true;
-	case MSR_TSC_ADJUST:
-		*val = v->tsc_adjust;
-		return true;
-	case MSR_PLATFORM_ID:
-	case MSR_BIOS_SIGN:
-	case MSR_MTRRCAP:
-		*val = 0;
-		return true;
-	case MSR_IA32_FEATURE_CONTROL:
-		*val = FEATURE_CONTROL_LOCKED; /* VMX locked off */
-		return true;
-	case MSR_MISC_ENABLE:
-		*val = v->misc_enable;
-		return true;
-	case MSR_IA32_TSC_DEADLINE:
-		if (!lapic_msr_read(v, msr, val))
-			return false;
-		if (*val)
-			*val += v->tsc_offset; /* the APIC keeps host TSC values */
-		return true;
-	default:
-		return lapic_msr_read(v, msr, val);
-	}
-}
+	struct cpuid_regs l1 = cpuid_policy(1, 0), l7 = cpuid_policy(7, 0);
 
-
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
-bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
-{
-	switch (msr) {
-	case MSR_IA32_EFER:
-		return vcr_set_efer(v, val); /* LME, and the mode switches: vcr.c */
-	case MSR_IA32_PAT:
-		for (int i = 0; i < 8; i++) {
-			uint8_t t = (uint8_t)(val >> (8 * i));
-
-			if (t > 7 || t == 2 || t == 3)
-				return false;
-		}
-		virt->set_msr(v, msr, val);
-		return true;
-	case MSR_FS_BASE:
-	case MSR_GS_BASE:
-		if (!canonical(val))
-			return false;
-		virt->set_msr(v, msr, val);
-		return true;
-	case MSR_BIOS_SIGN:
-		return true; /* ignored */
-	case MSR_MISC_ENABLE:
-		if ((val & ~MISC_DEFINED) || ((val ^ v->misc_enable) & MISC_FIXED))
-			return false;
-		v->misc_enable = (v->misc_enable & ~MISC_WRITABLE) | (val & MISC_WRITABLE);
-		return true;
-	case MSR_TSC:
-		guest_tsc_write(v, rdtsc(), val);
-		virt->set_tsc_offset(v, v->tsc_offset);
-		return true;
-	case MSR_TSC_ADJUST:
-		guest_tsc_adjust_write(v, val);
-		virt->set_tsc_offset(v, v->tsc_offset);
-		return true;
-	case MSR_IA32_TSC_DEADLINE:
-		if (v->tsc_offset)
-			val = guest_tsc_deadline_to_host(v, rdtsc(), val);
-		return lapic_msr_write(v, msr, val);
-	default:
-		return lapic_msr_write(v, msr, val);
-	}
+	return cr4_allowed_by(l1.ecx, l1.edx, l7.ebx, l7.ecx);
 }
 
 /* Is switched MSR i moved by guest_cpu_switch()? TSC_AUX only with RDTSCP;
@@ -319,7 +209,7 @@ void guest_cpu_init(struct vcpu *v)
 	v->dr6 = 0xffff0ff0; /* reset value (SDM §17.2.3) */
 	v->tsc_offset = 0;   /* the back end starts with offset 0 too */
 	v->tsc_adjust = 0;
-	v->misc_enable = MISC_RESET;
+	v->misc_enable = GUEST_MISC_ENABLE_RESET;
 	if (this_cpu()->hw_owner == v)
 		this_cpu()->hw_owner = NULL;
 }

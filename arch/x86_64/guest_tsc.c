@@ -6,6 +6,7 @@
  * exits and hands the offset to the back end.
  */
 #include <asm/guest_cpu.h>
+#include <hv/vm/vcpu.h>
 
 /*
  * Guest TSC writes (SDM §17.17): a write to IA32_TSC makes RDTSC continue

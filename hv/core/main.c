@@ -16,6 +16,7 @@
 #include <hv/mem/pool.h>
 #include <hv/core/stats.h>
 #include <hv/vcpu/run.h>
+#include <hv/vcpu/upcalls.h>
 #include <hv/vm/vm.h>
 #include <string.h>
 
@@ -233,6 +234,7 @@ void hv_main(struct boot_info *bi)
 		       (host_frames.nr_free << PAGE_SHIFT) >> 20, (held << PAGE_SHIFT) >> 20);
 	}
 
+	vcpu_layer_init();
 	if (virt_init()) {
 		printk("hintvisor: %s unusable on this CPU: no guest can run\n", virt->name);
 		hv_shutdown(1);

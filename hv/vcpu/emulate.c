@@ -16,16 +16,6 @@
 #include <hv/vm/vm.h>
 #include <string.h>
 
-uint64_t *guest_gpr(struct vcpu *v, unsigned int n)
-{
-	struct guest_regs *r = &v->regs;
-	uint64_t *const map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp,
-				    &r->rsi, &r->rdi, &r->r8,  &r->r9,  &r->r10, &r->r11,
-				    &r->r12, &r->r13, &r->r14, &r->r15 };
-
-	return map[n & 15];
-}
-
 /* Outcome of a guest page walk. */
 enum walk_result {
 	WALK_OK,
@@ -229,8 +219,8 @@ static uint64_t size_mask(unsigned int size)
 static uint64_t reg_get(struct vcpu *v, const struct mmio_insn *d, unsigned int reg, unsigned int size)
 {
 	if (d->high8 && size == 1)
-		return (*guest_gpr(v, reg - 4) >> 8) & 0xff;
-	return *guest_gpr(v, reg) & size_mask(size);
+		return (*guest_reg(&v->regs, reg - 4) >> 8) & 0xff;
+	return *guest_reg(&v->regs, reg) & size_mask(size);
 }
 
 /* A register write of size bytes: 32-bit writes zero-extend, 8/16-bit merge. */
@@ -240,11 +230,11 @@ static void reg_set(struct vcpu *v, const struct mmio_insn *d, unsigned int reg,
 	uint64_t *r;
 
 	if (d->high8 && size == 1) {
-		r = guest_gpr(v, reg - 4);
+		r = guest_reg(&v->regs, reg - 4);
 		*r = (*r & ~0xff00ULL) | ((val & 0xff) << 8);
 		return;
 	}
-	r = guest_gpr(v, reg);
+	r = guest_reg(&v->regs, reg);
 	if (size >= 4)
 		*r = val & size_mask(size);
 	else

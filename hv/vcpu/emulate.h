@@ -13,7 +13,6 @@
 struct vcpu;
 
 /* Guest register by its instruction-encoding number (0 RAX .. 15 R15). */
-uint64_t *guest_gpr(struct vcpu *v, unsigned int n);
 
 /* Guest-linear to guest-physical through the guest's own page tables
  * (paging off, 32-bit, PAE or 4-level paging). false if not mapped. */

@@ -9,54 +9,15 @@
  */
 #include <asm/cpu.h>
 #include <asm/guest_cpu.h>
+#include <hv/vcpu/cpu_model.h>
 #include <hv/vcpu/emulate.h>
 #include <hv/vcpu/vcr.h>
 #include <asm/virt.h>
 #include <hv/mem/gmem.h>
 #include <hv/vm/vm.h>
 
-#define CR4_UMIP (1ULL << 11)
-#define CR4_LA57 (1ULL << 12)
-#define CR4_SMXE (1ULL << 14)
-#define CR4_PCIDE (1ULL << 17)
-#define CR4_OSXSAVE (1ULL << 18)
-#define CR4_PKE (1ULL << 22)
 /* PDPTE bits that must be 0 when present: 1-2, 5-8, 52-63 (SDM Table 4-8). */
 #define PDPTE_RSVD 0xfff00000000001e6ULL
-
-/* Which CPUID feature flag a CR4 bit needs (SDM Vol. 2A, CPUID; Vol. 3A §2.5). */
-struct cr4_feature {
-	uint64_t cr4;
-	uint32_t leaf;
-	uint8_t reg; /* 1 EBX, 2 ECX, 3 EDX */
-	uint8_t bit;
-};
-
-static const struct cr4_feature cr4_features[] = {
-	{ X86_CR4_VME, 1, 3, 1 },	   { X86_CR4_PVI, 1, 3, 1 },   { X86_CR4_DE, 1, 3, 2 },
-	{ X86_CR4_PSE, 1, 3, 3 },	   { X86_CR4_TSD, 1, 3, 4 },   { X86_CR4_PAE, 1, 3, 6 },
-	{ X86_CR4_MCE, 1, 3, 7 },	   { X86_CR4_PGE, 1, 3, 13 },  { X86_CR4_OSFXSR, 1, 3, 24 },
-	{ X86_CR4_OSXMMEXCPT, 1, 3, 25 }, { X86_CR4_VMXE, 1, 2, 5 }, { CR4_SMXE, 1, 2, 6 },
-	{ CR4_PCIDE, 1, 2, 17 },	   { CR4_OSXSAVE, 1, 2, 26 },  { X86_CR4_FSGSBASE, 7, 1, 0 },
-	{ X86_CR4_SMEP, 7, 1, 7 },	   { X86_CR4_SMAP, 7, 1, 20 }, { CR4_UMIP, 7, 2, 2 },
-	{ CR4_PKE, 7, 2, 3 },		   { CR4_LA57, 7, 2, 16 },
-};
-
-uint64_t vcr_cr4_allowed(struct vcpu *v)
-{
-	struct cpuid_regs l1 = guest_cpuid(v, 1, 0), l7 = guest_cpuid(v, 7, 0);
-	uint64_t allowed = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(cr4_features); i++) {
-		const struct cr4_feature *f = &cr4_features[i];
-		const struct cpuid_regs *r = f->leaf == 1 ? &l1 : &l7;
-		uint32_t word = f->reg == 1 ? r->ebx : f->reg == 2 ? r->ecx : r->edx;
-
-		if (word & (1u << f->bit))
-			allowed |= f->cr4;
-	}
-	return allowed & GUEST_CR4_ALLOWED;
-}
 
 static enum vexit_action gp(struct vexit *e)
 {
@@ -162,7 +123,7 @@ static enum vexit_action mov_to_cr4(struct vcpu *v, struct vexit *e, uint64_t va
 
 	/* Reserved for this guest: what CPUID hides, and the bits of state
 	 * that is not switched (OSXSAVE, PKE, PCE, ...): #GP(0). */
-	if (val & ~vcr_cr4_allowed(v))
+	if (val & ~guest_cr4_allowed())
 		return gp(e);
 	if ((efer & X86_EFER_LMA) && !(val & X86_CR4_PAE))
 		return gp(e); /* PAE cannot be cleared in IA-32e mode */
@@ -220,7 +181,7 @@ enum vexit_action vcr_read(struct vcpu *v, struct vexit *e)
 		vm_crash(v->vm, "MOV from CR%u not emulated", e->cr.n);
 		return VEXIT_STOP;
 	}
-	*guest_gpr(v, e->cr.gpr) = val;
+	*guest_reg(&v->regs, e->cr.gpr) = val;
 	return VEXIT_SKIP; /* Safe: MOV from CRn emulated */
 }
 

@@ -7,6 +7,7 @@
 #ifndef HV_VCPU_H
 #define HV_VCPU_H
 
+#include <asm/guest_regs.h>
 #include <asm/vcpu_arch.h>
 #include <asm/vm_arch.h>
 #include <hv/dev/bus.h>
@@ -28,14 +29,6 @@
 #define VM_EXIT_COUNTERS 192u /* >= every back end's counter indices */
 #define VM_PORT_SLOTS 16     /* distinct unhandled ports counted one by one */
 
-/* Guest GPRs; layout of the first 15 known to vmx_entry.S and svm_entry.S.
- * RSP (and on SVM RAX) live in the VMCS/VMCB while the guest runs; the back
- * end copies them here after an exit and back before the next entry. */
-struct guest_regs {
-	uint64_t rax, rcx, rdx, rbx, rbp, rsi, rdi;
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-	uint64_t rsp;
-};
 
 struct vm;
 

@@ -32,11 +32,11 @@ FUZZ_SRCS_virtio := tests/fuzz/fuzz_virtio.c hv/dev/virtio_blk.c hv/dev/pci.c hv
 FUZZ_SRCS_emulate := tests/fuzz/fuzz_emulate.c tests/fuzz/fake_gmem.c \
 	hv/vcpu/emulate.c arch/x86_64/lib/mmio_decode.c hv/dev/lapic.c
 FUZZ_SRCS_task := tests/fuzz/fuzz_task.c tests/fuzz/fake_gmem.c \
-	arch/x86_64/vmx/vmx_task.c hv/vcpu/vcr.c hv/vcpu/emulate.c arch/x86_64/lib/mmio_decode.c \
-	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c hv/dev/lapic.c
+	arch/x86_64/vmx/vmx_task.c hv/vcpu/upcalls.c arch/x86_64/virt_up.c hv/dev/pic.c hv/vcpu/vcr.c hv/vcpu/emulate.c arch/x86_64/lib/mmio_decode.c \
+	arch/x86_64/guest_cpu.c hv/vcpu/cpu_model.c arch/x86_64/lib/cr4.c arch/x86_64/guest_tsc.c hv/dev/lapic.c
 # Exit handling and the devices: the VM's whole platform (hv/vm/vm.c, hv/dev/board.c).
-FUZZ_PLATFORM_SRCS := tests/fuzz/platform.c hv/vcpu/vexit.c hv/vcpu/vcr.c \
-	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c hv/vcpu/emulate.c \
+FUZZ_PLATFORM_SRCS := tests/fuzz/platform.c hv/vcpu/vexit.c arch/x86_64/lib/x86_event.c hv/vcpu/vcr.c \
+	arch/x86_64/guest_cpu.c hv/vcpu/cpu_model.c arch/x86_64/lib/cr4.c arch/x86_64/guest_tsc.c hv/vcpu/emulate.c \
 	arch/x86_64/lib/mmio_decode.c hv/vm/vm.c hv/dev/board.c hv/dev/bus.c hv/load/acpi.c hv/load/elf.c hv/load/multiboot.c \
 	hv/load/linux.c hv/load/memmap.c hv/vm/vm_console.c boot/boot_info.c hv/dev/lapic.c hv/dev/ioapic.c hv/dev/pic.c \
 	hv/dev/uart.c hv/dev/platform.c hv/dev/pci.c hv/dev/virtio_blk.c $(FUZZ_HV_SRCS)

@@ -20,6 +20,7 @@
 #include "platform.h"
 
 #include <asm/guest_cpu.h>
+#include <hv/vcpu/cpu_model.h>
 #include <asm/virt.h>
 #include <base/console.h>
 #include <hv/vm/vm.h>

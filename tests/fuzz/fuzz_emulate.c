@@ -830,7 +830,7 @@ static void mmio_step(struct in *in)
 
 	place_insn(rip, b, n);
 	for (unsigned int i = 0; i < 16; i++)
-		*guest_gpr(v, i) = any_reg(in);
+		*guest_reg(&v->regs, i) = any_reg(in);
 	v->regs.rsp = take(in, 8);
 	e.rip = rip;
 	e.fault.gpa = gpa;

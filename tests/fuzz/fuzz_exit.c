@@ -512,8 +512,8 @@ static void check_cpu(void)
 		die("CR0 %#lx: NW without CD", cpu.cr0);
 	if (cpu.cr0 >> 32)
 		die("CR0 %#lx: bits 63:32", cpu.cr0);
-	if (cpu.cr4 & ~vcr_cr4_allowed(v))
-		die("CR4 %#lx: bits CPUID does not allow (%#lx)", cpu.cr4, vcr_cr4_allowed(v));
+	if (cpu.cr4 & ~guest_cr4_allowed())
+		die("CR4 %#lx: bits CPUID does not allow (%#lx)", cpu.cr4, guest_cr4_allowed());
 	if (cpu.efer & ~efer_ok)
 		die("EFER %#lx: reserved bits", cpu.efer);
 	if (!!(cpu.efer & X86_EFER_LMA) != ((cpu.cr0 & X86_CR0_PG) && (cpu.efer & X86_EFER_LME)))

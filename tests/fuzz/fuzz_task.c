@@ -30,6 +30,7 @@
 #include <asm/virt.h>
 #include <asm/vmx.h>
 #include <asm/vmx_cpu.h>
+#include <hv/vcpu/upcalls.h>
 #include <hv/vm/vm.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,7 +139,8 @@ static void fk_flush(struct vm *m)
 {
 }
 
-static const struct virt_ops fk_ops = {
+/* The VT-x back end's own ops, as vmx_task.c calls them. */
+const struct virt_ops vmx_ops = {
 	.name = "fuzz",
 	.get_msr = fk_get_msr,
 	.set_msr = fk_set_msr,
@@ -148,7 +150,7 @@ static const struct virt_ops fk_ops = {
 	.set_pdptes = fk_set_pdptes,
 	.flush_gpt = fk_flush,
 };
-const struct virt_ops *virt = &fk_ops;
+const struct virt_ops *virt = &vmx_ops;
 
 /* As vmx_exit.c queues an exception. */
 void vmx_inject_exception(struct vcpu *c, uint8_t vector, bool has_error, uint32_t error)
@@ -361,7 +363,7 @@ static void setup(struct in *in)
 	fz_vmwrite(VMCS_GUEST_DR7, 0x400 | take(in, 1));
 	fz_vmwrite(VMCS_GUEST_INTERRUPTIBILITY, take(in, 1) & 3);
 	for (unsigned int i = 0; i < 16; i++)
-		*guest_gpr(v, i) = take(in, 1) % 2 ? take(in, 8) : 0x6000 + take(in, 1) * 4;
+		*guest_reg(&v->regs, i) = take(in, 1) % 2 ? take(in, 8) : 0x6000 + take(in, 1) * 4;
 	v->regs.rsp = 0x6000 + take(in, 1) * 4;
 }
 
@@ -551,6 +553,7 @@ static void switch_step(struct in *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	vcpu_layer_init(); /* the back end's calls up: emulate.c, vcr.c */
 	struct in in = { data, size };
 
 	memset(&vm, 0, sizeof(vm));

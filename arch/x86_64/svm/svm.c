@@ -166,7 +166,7 @@ int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	 * (vexit.c, svm_exit.c). */
 	c->intercept_exc |= (1u << 17) | (1u << 1);
 	/* RDPMC: no counters are offered (#GP). CR4 writes: only the bits
-	 * vcr_cr4_allowed() gives (state that is switched, features CPUID
+	 * guest_cr4_allowed() gives (state that is switched, features CPUID
 	 * shows). CR8 writes: the emulated APIC's TPR (vcr.c); reads return
 	 * V_TPR, which svm_exit.c keeps equal to it. CR0, CR3 and EFER.LMA are
 	 * the hardware's own (the guest switches modes as on bare metal; EFER

@@ -9,7 +9,6 @@
  */
 #include <asm/cpu.h>
 #include <asm/pcpu.h>
-#include <hv/vcpu/emulate.h>
 #include <asm/guest_cpu.h>
 #include <asm/host_timer.h>
 #include <asm/mitigations.h>
@@ -45,10 +44,10 @@ void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 	if (prev & SVM_EVT_VALID) {
 		switch (prev & SVM_EVT_TYPE_MASK) {
 		case SVM_EVT_TYPE_INTR:
-			vcpu_irq_unack(v, (int)(prev & 0xff), v->irq_from_pic);
+			virt_up->event_undone(v, false, (uint8_t)prev);
 			break;
 		case SVM_EVT_TYPE_NMI:
-			lapic_nmi_unack(&v->lapic);
+			virt_up->event_undone(v, true, 2);
 			v->arch.svm.nmi_masked = false;
 			c->intercept3 &= ~SVM_INT3_IRET;
 			c->clean &= ~SVM_CLEAN_INTERCEPTS;
@@ -63,7 +62,7 @@ void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 	if (vec < 0) {
 		c->event_inj = 0;
 		svm_dump(v);
-		vm_crash(v->vm, "triple fault");
+		virt_up->crash(v->vm, "triple fault");
 		return;
 	}
 	if (vec == 8) {
@@ -154,7 +153,7 @@ static bool decode_cr_write(struct vcpu *v, const struct vmcb *vmcb, uint64_t co
 			    unsigned int cr, struct vexit *e)
 {
 	uint8_t b[5];
-	unsigned int n = guest_fetch(v, e->rip, b, sizeof(b)), i = 0, rex = 0, gpr, crn;
+	unsigned int n = virt_up->fetch(v, e->rip, b, sizeof(b)), i = 0, rex = 0, gpr, crn;
 	bool lock = false;
 
 	if (svm_caps.decode_assists && (vmcb->ctl.exit_info1 & SVM_CR_VALID)) {
@@ -177,7 +176,7 @@ static bool decode_cr_write(struct vcpu *v, const struct vmcb *vmcb, uint64_t co
 		return false;
 	e->kind = VEXIT_CR_WRITE;
 	e->cr.n = cr;
-	e->cr.val = *guest_gpr(v, gpr);
+	e->cr.val = *guest_reg(&v->regs, gpr);
 	if (!e->long_mode)
 		e->cr.val = (uint32_t)e->cr.val;
 	return true;
@@ -256,7 +255,7 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 		v->arch.svm.iret_rip = vmcb->save.rip;
 		vmcb->ctl.intercept3 &= ~SVM_INT3_IRET;
 		vmcb->ctl.clean &= ~SVM_CLEAN_INTERCEPTS;
-		if (lapic_nmi_pending(&v->lapic)) {
+		if (virt_up->nmi_pending(v)) {
 			v->arch.svm.nmi_step = true;
 			v->arch.svm.step_guest_tf = vmcb->save.rflags & X86_RFLAGS_TF;
 			v->arch.svm.step_dr6 = vmcb->save.dr6;
@@ -279,7 +278,7 @@ static void decode(struct vcpu *v, uint64_t code, struct vexit *e)
 	case SVM_EXIT_EXCP_BASE + 6:
 		/* VMCALL, the VT-x hypercall instruction, raises #UD here; it is a
 		 * hypercall too. Anything else gets its #UD back. */
-		if (guest_hypercall_insn(v, e->rip)) {
+		if (virt_up->hypercall_insn(v, e->rip)) {
 			e->kind = VEXIT_HYPERCALL;
 			e->insn_len = 3; /* an exception intercept has no next RIP */
 		} else {
@@ -458,7 +457,7 @@ void svm_set_windows(struct vcpu *v, bool window, bool nmi_window)
 static void sync_tpr(struct vcpu *v)
 {
 	struct vmcb *vmcb = vmcb_of(v);
-	uint32_t tpr = (uint32_t)lapic_get_tpr(&v->lapic) >> 4;
+	uint32_t tpr = (uint32_t)virt_up->tpr(v) >> 4;
 
 	if ((vmcb->ctl.int_ctl & SVM_V_TPR_MASK) == tpr)
 		return;
@@ -536,7 +535,7 @@ void svm_decode_exit(struct vcpu *v, struct vexit *e)
 	if (code == SVM_EXIT_INVALID) {
 		*e = (struct vexit){ .kind = VEXIT_NOTHING, .reason = counter(code) };
 		svm_dump(v);
-		vm_crash(v->vm, "VMRUN failed: invalid guest state in the VMCB");
+		virt_up->crash(v->vm, "VMRUN failed: invalid guest state in the VMCB");
 		return;
 	}
 	decode(v, code, e);

@@ -8,7 +8,6 @@
 #include <asm/pcpu.h>
 #include <asm/guest_cpu.h>
 #include <asm/trap.h>
-#include <hv/vcpu/vcr.h>
 #include <asm/vmx.h>
 #include <asm/virt.h>
 #include <asm/vmx_cpu.h>
@@ -108,7 +107,7 @@ static void setup_guest_state(struct vcpu *v, const struct vcpu_start *s)
 	vmwrite(VMCS_CR0_SHADOW, cr0);
 	vmwrite(VMCS_GUEST_CR3, lm ? s->cr3 : 0);
 	vmwrite(VMCS_GUEST_CR4, (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
-	vmwrite(VMCS_CR4_MASK, ~vcr_cr4_allowed(v));
+	vmwrite(VMCS_CR4_MASK, ~guest_cr4_allowed());
 	vmwrite(VMCS_CR4_SHADOW, cr4);
 
 	set_seg(SEG_CS, s->cs, 0, 0xffffffff, lm ? AR_CODE64 : AR_CODE32);

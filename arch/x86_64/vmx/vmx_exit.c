@@ -8,7 +8,6 @@
  * the VMCS and stops that VM. VMX root, interrupts off.
  */
 #include <asm/cpu.h>
-#include <hv/vcpu/emulate.h>
 #include <asm/guest_cpu.h>
 #include <asm/mitigations.h>
 #include <asm/vexit.h>
@@ -64,10 +63,10 @@ void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 	if (prev & INTR_INFO_VALID) {
 		switch (prev & INTR_TYPE_MASK) {
 		case INTR_TYPE_EXT_INTR:
-			vcpu_irq_unack(v, (int)(prev & 0xff), v->irq_from_pic);
+			virt_up->event_undone(v, false, (uint8_t)prev);
 			break;
 		case INTR_TYPE_NMI:
-			lapic_nmi_unack(&v->lapic);
+			virt_up->event_undone(v, true, 2);
 			break;
 		case INTR_TYPE_HW_EXCEPTION:
 			vec = vexit_exception_after((uint8_t)prev, vector);
@@ -79,7 +78,7 @@ void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 	if (vec < 0) {
 		vmwrite(VMCS_ENTRY_INTR_INFO, 0);
 		vmx_dump(v);
-		vm_crash(v->vm, "triple fault");
+		virt_up->crash(v->vm, "triple fault");
 		return;
 	}
 	if (vec == 8) {
@@ -103,7 +102,7 @@ bool vmx_inject_discard_fault(struct vcpu *v)
 static void exit_entry_failed(struct vcpu *v, uint64_t qual)
 {
 	vmx_dump(v);
-	vm_crash(v->vm, "VM entry failed: invalid guest state (qualification %lu)", qual);
+	virt_up->crash(v->vm, "VM entry failed: invalid guest state (qualification %lu)", qual);
 }
 
 /* What each basic exit reason means; reasons not listed are unhandled. */
@@ -164,7 +163,7 @@ static void decode_exception(struct vcpu *v, struct vexit *e)
 	if (type == INTR_TYPE_NMI) {
 		e->kind = VEXIT_NOTHING;
 	} else if (type == INTR_TYPE_HW_EXCEPTION && vector == 6) {
-		e->kind = guest_hypercall_insn(v, e->rip) ? VEXIT_HYPERCALL : VEXIT_UD;
+		e->kind = virt_up->hypercall_insn(v, e->rip) ? VEXIT_HYPERCALL : VEXIT_UD;
 		e->cpl = guest_cpl();
 		e->long_mode = guest_long_mode();
 		e->insn_len = 3;
@@ -196,7 +195,7 @@ static void decode_cr_access(struct vcpu *v, uint64_t qual, struct vexit *e)
 	e->long_mode = guest_long_mode();
 	e->cr.n = qual & 15;
 	e->cr.gpr = gpr;
-	e->cr.val = *guest_gpr(v, gpr);
+	e->cr.val = *guest_reg(&v->regs, gpr);
 	if (!e->long_mode)
 		e->cr.val = (uint32_t)e->cr.val;
 }
@@ -484,7 +483,7 @@ int vmx_enter_guest(struct vcpu *v, uint64_t ticks)
 	rc = vmx_enter(&v->regs, x->launched);
 	if (rc) {
 		vmx_dump(v);
-		vm_crash(v->vm, "VM%s failed: VM-instruction error %lu",
+		virt_up->crash(v->vm, "VM%s failed: VM-instruction error %lu",
 			 x->launched ? "RESUME" : "LAUNCH", rc == 2 ? vmread(VMCS_INSTR_ERROR) : 0);
 		return -1;
 	}
@@ -511,7 +510,7 @@ void vmx_decode_exit(struct vcpu *v, struct vexit *e)
 	requeue_vectoring_event();
 	if (reason == EXIT_EPT_MISCONFIG) {
 		vmx_dump(v);
-		vm_crash(v->vm, "EPT misconfiguration at gpa %#lx", vmread(VMCS_GUEST_PHYS_ADDR));
+		virt_up->crash(v->vm, "EPT misconfiguration at gpa %#lx", vmread(VMCS_GUEST_PHYS_ADDR));
 	} else if (reason == EXIT_TASK_SWITCH) {
 		vmx_task_switch(v, vmread(VMCS_EXIT_QUAL));
 	} else {

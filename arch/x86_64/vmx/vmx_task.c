@@ -22,12 +22,9 @@
  * entering the task) is ignored.
  */
 #include <asm/cpu.h>
-#include <hv/vcpu/emulate.h>
-#include <hv/vcpu/vcr.h>
 #include <asm/virt.h>
 #include <asm/vmx.h>
 #include <asm/vmx_cpu.h>
-#include <hv/mem/gmem.h>
 #include <hv/vm/vm.h>
 #include <string.h>
 
@@ -61,7 +58,7 @@ struct tseg {
 /* The guest's linear memory; protected mode: addresses wrap at 4 GiB. */
 static bool lin_copy(struct vcpu *v, uint64_t va, void *buf, size_t n, bool write)
 {
-	return guest_copy(v, va & 0xffffffffULL, buf, n, write);
+	return virt_up->copy(v, va & 0xffffffffULL, buf, n, write);
 }
 
 static struct tseg seg_get(enum seg s)
@@ -207,7 +204,7 @@ static bool inject_fault(struct vcpu *v, uint8_t vector, uint16_t sel)
 
 static bool stop(struct vcpu *v, uint16_t sel, const char *why)
 {
-	vm_crash(v->vm, "task switch to TSS %#x: %s (not emulated)", sel, why);
+	virt_up->crash(v->vm, "task switch to TSS %#x: %s (not emulated)", sel, why);
 	return false;
 }
 
@@ -244,7 +241,7 @@ bool vmx_task_switch(struct vcpu *v, uint64_t qual)
 
 	/* Before the switch: faults in the old task's context. IA-32e mode has
 	 * no task switches. */
-	if (virt->get_msr(v, MSR_IA32_EFER) & X86_EFER_LMA)
+	if (vmx_ops.get_msr(v, MSR_IA32_EFER) & X86_EFER_LMA)
 		return inject_fault(v, 13, 0);
 	if ((sel & 4) || !desc_read(v, sel, NULL, &tss_d))
 		return inject_fault(v, 13, sel);
@@ -304,8 +301,8 @@ bool vmx_task_switch(struct vcpu *v, uint64_t qual)
 	/* From here on the switch is made: TR, CR0.TS, CR3, then the state. */
 	tr.ar = (tr.ar & ~0xfu) | DESC_TSS32_BUSY;
 	seg_set(SEG_TR, &tr);
-	virt->set_cr(v, 0, virt->get_cr(v, 0) | X86_CR0_TS_BIT);
-	if ((virt->get_cr(v, 0) & X86_CR0_PG) && !vcr_load_cr3(v, cr3))
+	vmx_ops.set_cr(v, 0, vmx_ops.get_cr(v, 0) | X86_CR0_TS_BIT);
+	if ((vmx_ops.get_cr(v, 0) & X86_CR0_PG) && !virt_up->load_cr3(v, cr3))
 		return stop(v, sel, "the new CR3 has invalid PAE PDPTEs");
 	vmwrite(VMCS_GUEST_RIP, new_eip);
 	vmwrite(VMCS_GUEST_RFLAGS, new_eflags);

@@ -7,6 +7,7 @@
 #ifndef ASM_CPU_H
 #define ASM_CPU_H
 
+#include <asm/cr4.h>
 #include <types.h>
 
 #define X86_CR0_PE (1UL << 0)
@@ -20,20 +21,6 @@
 #define X86_CR0_CD (1UL << 30)
 #define X86_CR0_PG (1UL << 31)
 
-#define X86_CR4_VME (1UL << 0)
-#define X86_CR4_PVI (1UL << 1)
-#define X86_CR4_TSD (1UL << 2)
-#define X86_CR4_DE (1UL << 3)
-#define X86_CR4_PSE (1UL << 4)
-#define X86_CR4_PAE (1UL << 5)
-#define X86_CR4_MCE (1UL << 6)
-#define X86_CR4_PGE (1UL << 7)
-#define X86_CR4_OSFXSR (1UL << 9)
-#define X86_CR4_OSXMMEXCPT (1UL << 10)
-#define X86_CR4_VMXE (1UL << 13)
-#define X86_CR4_FSGSBASE (1UL << 16)
-#define X86_CR4_SMEP (1UL << 20)
-#define X86_CR4_SMAP (1UL << 21)
 
 #define X86_EFER_SCE (1UL << 0)
 #define X86_EFER_LME (1UL << 8)

@@ -1,36 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What a guest sees of the CPU: the CPUID it is shown and the MSRs it may
- * use, for either back end. Hypervisor context, on CPUID/RDMSR/WRMSR exits of
- * the current vCPU.
+ * What every guest is shown of the CPU (the CPUID policy, the CR4 bits it may
+ * set) and the guest state the hardware does not switch (FPU, debug
+ * registers, syscall MSRs), for either back end. The per-vCPU CPUID and the
+ * MSR emulation are the vCPU layer's (hv/vcpu/cpu_model.h). Host context.
  */
 #ifndef ASM_GUEST_CPU_H
 #define ASM_GUEST_CPU_H
 
 #include <asm/cpu.h>
-#include <hv/vm/vcpu.h>
+#include <asm/cr4.h>
+#include <types.h>
 
-/*
- * CR4 bits a guest may ever set: those whose state is either in the
- * VMCS/VMCB or switched by guest_cpu_switch(). vcr_cr4_allowed() narrows
- * them further to the features the guest's CPUID shows. Never allowed,
- * because the state behind them is not switched: PCE (RDPMC at CPL 3; no
- * counters are offered), OSXSAVE (XCR0 and XSAVE state), PKE (PKRU), CET,
- * and what CPUID always hides (UMIP, PCIDE, LA57, VMXE, SMXE, ...).
- */
-#define GUEST_CR4_ALLOWED                                                              \
-	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
-	 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | X86_CR4_FSGSBASE | \
-	 X86_CR4_SMEP | X86_CR4_SMAP)
+struct vcpu;
 
-/* The filtered CPUID of a guest. */
-struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf);
+
+
+/* The CPUID every guest is shown: the host's, filtered (the per-vCPU
+ * fields, APIC ID and the like, are the vCPU layer's: guest_cpuid()). */
+struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t subleaf);
+/* The CR4 bits a guest may set: GUEST_CR4_ALLOWED narrowed to the features
+ * cpuid_policy() shows. */
+uint64_t guest_cr4_allowed(void);
 /* 2^MAXPHYADDR as the guest's CPUID 8000_0008h shows it (36 bits without
  * that leaf): no guest-physical access reaches above it. */
 uint64_t guest_phys_limit(void);
-/* Emulated MSR access; false: unknown MSR or bad value (the caller injects #GP). */
-bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val);
-bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val);
+/* IA32_MISC_ENABLE at reset: fast strings, BTS and PEBS unavailable. */
+#define GUEST_MISC_ENABLE_RESET ((1ULL << 0) | (1ULL << 11) | (1ULL << 12))
 /* The TSC arithmetic of guest_wrmsr() (pure, for the unit tests): IA32_TSC
  * written with val at host TSC host_now; IA32_TSC_ADJUST written with val
  * (both update v->tsc_offset and v->tsc_adjust, not the back end); a guest

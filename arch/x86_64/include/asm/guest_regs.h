@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * struct guest_regs (hv/vm/vcpu.h) as the VM entry code sees it: the offset of
+ * struct guest_regs, and as the VM entry code sees it: the offset of
  * each GPR (checked against the C layout in guest_cpu.c), and the loads and
  * stores both back ends make around the switch. What differs between them
  * stays in vmx_entry.S and svm_entry.S: where RAX comes from (VT-x: here;
@@ -24,6 +24,29 @@
 #define GR_R13 0x60
 #define GR_R14 0x68
 #define GR_R15 0x70
+
+#ifndef __ASSEMBLER__
+#include <types.h>
+
+/* Guest GPRs; layout of the first 15 known to vmx_entry.S and svm_entry.S.
+ * RSP (and on SVM RAX) live in the VMCS/VMCB while the guest runs; the back
+ * end copies them here after an exit and back before the next entry. */
+struct guest_regs {
+	uint64_t rax, rcx, rdx, rbx, rbp, rsi, rdi;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rsp;
+};
+
+/* GPR n (0-15) in the encoding's order: RAX RCX RDX RBX RSP RBP RSI RDI R8-R15. */
+static inline uint64_t *guest_reg(struct guest_regs *r, unsigned int n)
+{
+	uint64_t *const map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp,
+				    &r->rsi, &r->rdi, &r->r8,  &r->r9,  &r->r10, &r->r11,
+				    &r->r12, &r->r13, &r->r14, &r->r15 };
+
+	return map[n & 15];
+}
+#endif
 
 #ifdef __ASSEMBLER__
 /* Load every GPR but RAX and RSP from the guest_regs at %rdi; RDI last. Only

@@ -113,6 +113,37 @@ struct virt_ops {
 	void (*dump)(const struct vcpu *v);
 };
 
+/*
+ * What a back end needs of the layers above it: the guest's memory as its
+ * page tables map it, its interrupt controllers, stopping its VM. The vCPU
+ * layer registers these at boot (vcpu_layer_init(), hv/vcpu/run.c); a back
+ * end calls nothing above arch/ directly.
+ */
+struct virt_upcalls {
+	/* Stop the VM because of what its guest did, with why (vm_crash()). */
+	void (*crash)(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+	/* An interrupt (vector) or an NMI queued for the next entry did not
+	 * reach the guest: it is pending again (an exception displaced it). */
+	void (*event_undone)(struct vcpu *v, bool nmi, uint8_t vector);
+	/* The local APIC's task priority (TPR). */
+	uint8_t (*tpr)(struct vcpu *v);
+	/* An NMI waits for the guest (the local APIC's). */
+	bool (*nmi_pending)(struct vcpu *v);
+	/* Is the instruction at guest RIP a VMCALL or VMMCALL? */
+	bool (*hypercall_insn)(struct vcpu *v, uint64_t rip);
+	/* Up to n instruction bytes at guest RIP; how many could be fetched. */
+	unsigned int (*fetch)(struct vcpu *v, uint64_t rip, uint8_t *buf, unsigned int n);
+	/* Copy between buf and guest-linear va through the guest's page
+	 * tables; false: not mapped, or not RAM. */
+	bool (*copy)(struct vcpu *v, uint64_t va, void *buf, size_t n, bool write);
+	/* Load CR3 as MOV to CR3 does (with PAE paging the PDPTEs, checked);
+	 * false: the guest gets #GP, or the VM was stopped. */
+	bool (*load_cr3)(struct vcpu *v, uint64_t cr3);
+};
+
+extern const struct virt_upcalls *virt_up;
+void virt_register_upcalls(const struct virt_upcalls *up);
+
 /* The back end in use (valid after virt_init()). */
 extern const struct virt_ops *virt;
 extern const struct virt_ops vmx_ops, svm_ops;
