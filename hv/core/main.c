@@ -10,10 +10,11 @@
 #include <asm/trap.h>
 #include <asm/tsc.h>
 #include <asm/virt.h>
-#include <hv/core/config.h>
+#include <hv/vm/config.h>
 #include <base/console.h>
 #include <base/mem.h>
 #include <hv/mem/pool.h>
+#include <hv/core/lifecycle.h>
 #include <hv/core/stats.h>
 #include <hv/vcpu/run.h>
 #include <hv/vcpu/upcalls.h>
@@ -235,6 +236,7 @@ void hv_main(struct boot_info *bi)
 	}
 
 	vcpu_layer_init();
+	pool_on_oom_victim(stop_vm);
 	if (virt_init()) {
 		printk("hintvisor: %s unusable on this CPU: no guest can run\n", virt->name);
 		hv_shutdown(1);

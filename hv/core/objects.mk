@@ -1,3 +1,3 @@
 # SPDX-License-Identifier: MIT
 # The hypervisor's sources in hv/core/ (included by the top Makefile).
-CORE_SRCS += $(addprefix hv/core/,main.c config.c stats.c)
+CORE_SRCS += $(addprefix hv/core/,main.c stats.c lifecycle.c)

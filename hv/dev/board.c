@@ -156,3 +156,22 @@ void vm_set_irq(struct vm *vm, unsigned int irq, bool level)
 	pic_set_irq(&vm->pic, irq, level);
 	ioapic_set_irq(&vm->ioapic, &vm->vcpus[0], irq == 0 ? 2 : irq, level);
 }
+
+bool hv_device_work(const struct vm *vm)
+{
+	return vm->has_blk && vm->blk.kicked && vm->blk.queue_pfn;
+}
+
+uint64_t vm_timers_fire(struct vcpu *v, uint64_t now)
+{
+	struct platform_ports *p = &v->vm->plat;
+	uint64_t pit = platform_pit_next_irq0(p);
+
+	lapic_tick(&v->lapic, now);
+	if (now >= pit && platform_pit_irq0(p, now)) {
+		vm_set_irq(v->vm, 0, true); /* an edge */
+		vm_set_irq(v->vm, 0, false);
+		pit = platform_pit_next_irq0(p);
+	}
+	return MIN(lapic_next_event(&v->lapic), pit);
+}

@@ -11,7 +11,6 @@
 #include <hv/hint/hint.h>
 #include <base/mem.h>
 #include <hv/mem/pool.h>
-#include <hv/core/stats.h>
 #include <hv/vm/vm.h>
 
 void hint_vm_destroy(struct vm *vm)
@@ -19,8 +18,6 @@ void hint_vm_destroy(struct vm *vm)
 	if (!vm->mm_storage)
 		return;
 	hint_get_stats(vm, &vm->final_stats);
-	if (vm->state == VM_STOPPED)
-		stats_print_line(vm); /* its last line, with the numbers as it stopped */
 	pool_vm_destroy(vm);
 	if (vm->table_pages) {
 		pages_free(vm->table_pages, vm->table_ptr_pages);

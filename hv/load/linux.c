@@ -9,6 +9,7 @@
 #include <asm/tsc.h>
 #include <errcode.h>
 #include <hv/mem/gmem.h>
+#include <hv/load/hvboot.h>
 #include <hv/load/linux.h>
 #include <hv/load/memmap.h>
 #include <hv/vm/vm.h>

@@ -225,6 +225,13 @@ void pool_vm_destroy(struct vm *vm)
 	vm->mm_storage = NULL;
 }
 
+static void (*release_victim)(struct vm *vm);
+
+void pool_on_oom_victim(void (*release)(struct vm *vm))
+{
+	release_victim = release;
+}
+
 /*
  * Host out of memory (docs/mm.md): a frame for vm at gpa could not be had,
  * even after reclaim took back the slots of hinted pages. What ran out is
@@ -270,10 +277,9 @@ static bool host_oom(struct vm *vm, uint64_t gpa, const char *who)
 		vm_crash(victim, "out of host memory: largest footprint (%lu resident + %lu paged-out + "
 			 "%lu table frames)", res, out, mv->table_frames);
 	}
-	if (victim == vm)
+	if (victim == vm || !release_victim)
 		return false;
-	vm_console_flush(victim);
-	vm_destroy(victim);
+	release_victim(victim);
 	return true;
 }
 

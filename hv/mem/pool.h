@@ -9,7 +9,7 @@
 #ifndef HV_POOL_H
 #define HV_POOL_H
 
-#include <hv/core/config.h>
+#include <hv/vm/config.h>
 #include <hv/vm/vcpu.h>
 
 extern struct mm hv_mm;
@@ -53,5 +53,11 @@ uint64_t pool_walked(void);
 void pool_slot_reclaim_stats(uint64_t *parts, uint64_t *retries);
 /* Print a S/U/V/P x r/p/z page table ([state][HV_HOST_*]) in the s390 layout. */
 void pool_print_pages(const uint64_t pages[4][3]);
+
+/* Who frees what a VM the host's out-of-memory rule stopped holds, at once
+ * (frames, slots, nested tables), so that the faulting access can be tried
+ * again: the core registers its stop path at boot (lifecycle.c). Without
+ * one the access fails. */
+void pool_on_oom_victim(void (*release)(struct vm *vm));
 
 #endif /* HV_POOL_H */

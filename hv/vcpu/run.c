@@ -16,8 +16,33 @@
 #include <asm/pcpu.h>
 #include <asm/vexit.h>
 #include <asm/virt.h>
+#include <hv/mem/pool.h>
 #include <hv/vcpu/run.h>
 #include <hv/vm/vm.h>
+
+void vcpu_exit_begin(struct vcpu *v, unsigned int reason, uint64_t tsc)
+{
+	v->in_exit = true;
+	v->exit_reason = MIN(reason, VM_EXIT_COUNTERS - 1);
+	v->exit_tsc = tsc;
+	v->exit_walked = pool_walked();
+}
+
+void vcpu_exit_end(struct vcpu *v, uint64_t tsc)
+{
+	struct vm *vm = v->vm;
+	uint64_t ticks = tsc - v->exit_tsc, walked = pool_walked() - v->exit_walked;
+
+	if (!v->in_exit)
+		return;
+	v->in_exit = false;
+	if (ticks > vm->work_ticks_max) {
+		vm->work_ticks_max = ticks;
+		vm->work_ticks_reason = v->exit_reason;
+	}
+	vm->work_ticks_by_reason[v->exit_reason] = MAX(vm->work_ticks_by_reason[v->exit_reason], ticks);
+	vm->work_walked_max = MAX(vm->work_walked_max, walked);
+}
 
 /*
  * Before an entry: the highest pending event goes in if the guest can take

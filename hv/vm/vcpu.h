@@ -19,7 +19,7 @@
 #include <hv/dev/virtio_blk.h>
 #include <hv/dev/uart.h>
 #include <guest-abi/hintvisor.h>
-#include <hv/core/config.h>
+#include <hv/vm/config.h>
 #include <mm/mm.h>
 #include <types.h>
 

@@ -7,7 +7,7 @@
 #define HV_VM_H
 
 #include <boot_info.h>
-#include <hv/core/config.h>
+#include <hv/vm/config.h>
 #include <hv/vm/vcpu.h>
 
 extern struct vm *vms[VM_MAX];
@@ -42,15 +42,6 @@ static inline bool vm_on_table(const struct vm *vm, uint64_t gpa, uint64_t len)
 	return vm->table_pages && ranges_overlap(gpa, len, vm->table_gpa, vm->table_nr);
 }
 
-/* Build a VM from its config entry and image module. 0 or negative errno;
- * on failure the VM is not created and the reason was printed. */
-int vm_create(const struct vm_config *cfg, const struct boot_info *bi);
-/* Write page tables identity-mapping the first 4 GiB with 2 MiB pages into
- * guest memory: PML4 at pml4, PDPT at pml4 + 4K, four PDs after it. */
-int vm_identity_tables(struct vm *vm, uint64_t pml4);
-/* Free everything a stopped (or resetting) VM holds (vCPU, EPT, frames, the
- * state table); calling it again frees nothing twice. */
-void vm_destroy(struct vm *vm);
 
 /*
  * The guest asked its platform for a reset (how: "port 0xcf9", ...). With
@@ -59,15 +50,6 @@ void vm_destroy(struct vm *vm);
  * stopped with "reset requested by the guest (how)".
  */
 void vm_reset(struct vm *vm, const char *how);
-/*
- * Power a VM_RESETTING VM on again: everything of its last boot is freed
- * (RAM and paging-device slots, nested tables, the registered state table
- * and #VE area, pins), then it is built afresh from its config and the boot
- * modules (image, ACPI tables, devices and vCPU in their power-on state) and
- * is VM_READY. Its lifetime counters (exits, hypercalls, guest time) go on.
- * 0, or a negative errno with the VM stopped and the reason printed.
- */
-int vm_restart(struct vm *vm);
 /* Stop a VM because of something the guest did; the run goes on. */
 void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The guest wrote value to the debug-exit port. */

@@ -21,7 +21,7 @@ FUZZ_HV_SRCS := tests/fuzz/shim.c hv/hint/hint.c hv/mem/pool.c hv/mem/gmem.c hv/
 
 FUZZ_SRCS_hypercall := tests/fuzz/fuzz_hypercall.c $(FUZZ_HV_SRCS)
 FUZZ_SRCS_mmio := tests/fuzz/fuzz_mmio.c arch/x86_64/lib/mmio_decode.c
-FUZZ_SRCS_config := tests/fuzz/fuzz_config.c hv/core/config.c
+FUZZ_SRCS_config := tests/fuzz/fuzz_config.c hv/vm/config.c
 FUZZ_SRCS_elf := tests/fuzz/fuzz_elf.c hv/load/elf.c
 FUZZ_SRCS_multiboot := tests/fuzz/fuzz_multiboot.c hv/load/multiboot.c hv/load/memmap.c $(FUZZ_HV_SRCS)
 FUZZ_SRCS_bzimage := tests/fuzz/fuzz_bzimage.c hv/load/linux.c hv/load/memmap.c $(FUZZ_HV_SRCS)
@@ -35,7 +35,7 @@ FUZZ_SRCS_task := tests/fuzz/fuzz_task.c tests/fuzz/fake_gmem.c \
 	arch/x86_64/vmx/vmx_task.c hv/vcpu/upcalls.c arch/x86_64/virt_up.c hv/dev/pic.c hv/vcpu/vcr.c hv/vcpu/emulate.c arch/x86_64/lib/mmio_decode.c \
 	arch/x86_64/guest_cpu.c hv/vcpu/cpu_model.c arch/x86_64/lib/cr4.c arch/x86_64/guest_tsc.c hv/dev/lapic.c
 # Exit handling and the devices: the VM's whole platform (hv/vm/vm.c, hv/dev/board.c).
-FUZZ_PLATFORM_SRCS := tests/fuzz/platform.c hv/vcpu/vexit.c arch/x86_64/lib/x86_event.c hv/vcpu/vcr.c \
+FUZZ_PLATFORM_SRCS := tests/fuzz/platform.c hv/vcpu/vexit.c hv/vcpu/gpt_fault.c arch/x86_64/lib/x86_event.c hv/vcpu/vcr.c \
 	arch/x86_64/guest_cpu.c hv/vcpu/cpu_model.c arch/x86_64/lib/cr4.c arch/x86_64/guest_tsc.c hv/vcpu/emulate.c \
 	arch/x86_64/lib/mmio_decode.c hv/vm/vm.c hv/dev/board.c hv/dev/bus.c hv/load/acpi.c hv/load/elf.c hv/load/multiboot.c \
 	hv/load/linux.c hv/load/memmap.c hv/vm/vm_console.c boot/boot_info.c hv/dev/lapic.c hv/dev/ioapic.c hv/dev/pic.c \

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer harness: the configuration parser (hv/core/config.c) on arbitrary
+ * libFuzzer harness: the configuration parser (hv/vm/config.c) on arbitrary
  * text. Checked: ASan/UBSan, and that what it accepts is well formed
  * (terminated strings, VM count, sizes, after= indices, module= entries:
  * at most CFG_MAX_MODULES, the file name the string's first word).
  */
-#include <hv/core/config.h>
+#include <hv/vm/config.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests: the run-configuration parser (hv/core/config.c). */
+/* Unit tests: the run-configuration parser (hv/vm/config.c). */
 #include "unit.h"
-#include <hv/core/config.h>
+#include <hv/vm/config.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -5,7 +5,7 @@
  * field bounded, every error reported with its line number.
  */
 #include <errcode.h>
-#include <hv/core/config.h>
+#include <hv/vm/config.h>
 #include <stdio.h>
 #include <string.h>
 
