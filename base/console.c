@@ -90,7 +90,7 @@ void printk(const char *fmt, ...)
 	va_end(ap);
 }
 
-void hv_shutdown(int status)
+void con_shutdown(int status)
 {
 	printk("hintvisor: end of run (status %d)\n", status);
 	con_flush();
@@ -111,5 +111,5 @@ void panic(const char *fmt, ...)
 	vprintk(fmt, ap);
 	va_end(ap);
 	printk("\n");
-	hv_shutdown(1);
+	con_shutdown(1);
 }

@@ -20,7 +20,7 @@ void vprintk(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 void con_flush(void);
 
 /* Print a final marker, flush and end the emulator / halt. */
-void hv_shutdown(int status) __attribute__((noreturn));
+void con_shutdown(int status) __attribute__((noreturn));
 /* Print the message and shut down with status 1. For hypervisor bugs only:
  * nothing a guest does may reach this (see vm_crash()). */
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));

@@ -55,28 +55,28 @@ static int make_resident(struct mm_vm *vm, uint64_t g, bool remap, uint32_t *out
 	gs = ft_refresh_gs(vm, g, &raw);
 	if (vm->ent[g] & ENT_DISC)
 		return -EDISCARDED;
-	idx = pool_alloc(mm);
+	idx = mm_pool_get(mm);
 	if (idx == MM_NIL)
 		return -ENOMEM;
-	/* The reclaim in pool_alloc() may have taken back g's own slot (mm/oom.c). */
+	/* The reclaim in mm_pool_get() may have taken back g's own slot (mm/oom.c). */
 	e = vm->ent[g];
 	hs = ent_hs(e);
 	gs = ent_gs(e);
 	if (e & ENT_DISC) {
-		pool_free(mm, idx);
+		mm_pool_put(mm, idx);
 		return -EDISCARDED;
 	}
-	p = pool_ptr(mm, idx);
+	p = mm_pool_ptr(mm, idx);
 	if (hs == MM_HS_PRESERVED) {
 		if (swap_read(mm->swap, ent_ref(e), p) != 0) {
-			pool_free(mm, idx);
+			mm_pool_put(mm, idx);
 			return -EIO;
 		}
 	} else {
 		memset(p, 0, PAGE_SIZE);
 	}
 	if (vm->ops->map(vm->ctx, _gfn(g), fr_hfn(&mm->frames[idx])) != 0) {
-		pool_free(mm, idx);
+		mm_pool_put(mm, idx);
 		return -ENOMEM;
 	}
 	if (hs == MM_HS_PRESERVED) {

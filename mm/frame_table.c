@@ -48,7 +48,7 @@ void mm_vm_destroy(struct mm_vm *vm)
 		if (ent_hs(e) == MM_HS_RESIDENT) {
 			if (fr_list(&mm->frames[ent_ref(e)]) != FR_NONE)
 				lru_del(mm, ent_ref(e));
-			pool_free(mm, ent_ref(e));
+			mm_pool_put(mm, ent_ref(e));
 		} else if (ent_hs(e) == MM_HS_PRESERVED) {
 			swap_free(mm->swap, ent_ref(e));
 		}

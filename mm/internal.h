@@ -144,9 +144,9 @@ static inline bool tbl_discarded(uint8_t b)
 	} while (0)
 
 /* pool.c */
-uint32_t pool_alloc(struct mm *mm);
-void pool_free(struct mm *mm, uint32_t idx);
-void *pool_ptr(struct mm *mm, uint32_t idx);
+uint32_t mm_pool_get(struct mm *mm);
+void mm_pool_put(struct mm *mm, uint32_t idx);
+void *mm_pool_ptr(struct mm *mm, uint32_t idx);
 
 /* reclaim.c */
 bool reclaim_futile(const struct mm *mm);

@@ -73,7 +73,7 @@ void mm_swap_attach(struct mm *mm, struct swap_dev *dev)
  * until a slot is freed or none is left. Returns the pool index (frame on
  * no list), or MM_NIL: the caller is out of host memory.
  */
-uint32_t pool_alloc(struct mm *mm)
+uint32_t mm_pool_get(struct mm *mm)
 {
 	uint32_t idx, nfree = mm_pool_free(mm);
 
@@ -91,14 +91,14 @@ uint32_t pool_alloc(struct mm *mm)
 }
 
 /* Return frame idx (on no list) to the free list. */
-void pool_free(struct mm *mm, uint32_t idx)
+void mm_pool_put(struct mm *mm, uint32_t idx)
 {
 	mm->frames[idx].owner = 0;
 	lru_add(mm, FR_FREE, idx, true);
 }
 
 /* Host pointer to the 4 KiB of frame idx. */
-void *pool_ptr(struct mm *mm, uint32_t idx)
+void *mm_pool_ptr(struct mm *mm, uint32_t idx)
 {
 	return mm->hops->frame_ptr(mm->hctx, fr_hfn(&mm->frames[idx]));
 }

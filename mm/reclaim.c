@@ -146,7 +146,7 @@ static void drop(struct mm *mm, struct mm_vm *vm, uint64_t g, uint32_t idx)
 	if (gs != HV_PAGE_UNUSED)
 		e |= ENT_DISC;
 	ent_store(vm, g, e);
-	pool_free(mm, idx);
+	mm_pool_put(mm, idx);
 	if (vm->ops->release != NULL)
 		vm->ops->release(vm->ctx, _gfn(g));
 	/* drops[STABLE] is the "never drop a stable page" audit read by mm_check(). */
@@ -158,7 +158,7 @@ static bool page_out(struct mm *mm, struct mm_vm *vm, uint64_t g, uint32_t idx)
 {
 	uint32_t slot;
 
-	if (mm->swap == NULL || swap_write(mm->swap, &slot, pool_ptr(mm, idx)) != 0) {
+	if (mm->swap == NULL || swap_write(mm->swap, &slot, mm_pool_ptr(mm, idx)) != 0) {
 		/* Not reclaimed, never dropped. If map fails the next fault maps it. */
 		(void)vm->ops->map(vm->ctx, _gfn(g), fr_hfn(&mm->frames[idx]));
 		lru_add(mm, FR_ACTIVE, idx, true);
@@ -166,7 +166,7 @@ static bool page_out(struct mm *mm, struct mm_vm *vm, uint64_t g, uint32_t idx)
 		return false;
 	}
 	ent_store(vm, g, ent_with_hs(vm->ent[g], MM_HS_PRESERVED, slot));
-	pool_free(mm, idx);
+	mm_pool_put(mm, idx);
 	if (vm->ops->release != NULL)
 		vm->ops->release(vm->ctx, _gfn(g));
 	MM_COUNT(vm, page_outs, 1);

@@ -21,21 +21,21 @@ static const struct pt_format host_format = {
 	.table_flags = PTE_P | PTE_W,
 };
 
-static void *pool_alloc(void *ctx)
+static void *paging_page_alloc(void *ctx)
 {
 	return pool_used < POOL_PAGES ? pool[pool_used++] : NULL;
 }
 
 void paging_init(uint64_t top)
 {
-	uint64_t *root = pool_alloc(NULL);
+	uint64_t *root = paging_page_alloc(NULL);
 	bool gb = cpuid(0x80000001, 0).edx & (1u << 26); /* Page1GB */
 	int level = gb ? PT_LEVEL_1G : PT_LEVEL_2M;
 	uint64_t size = pt_level_size(level);
 	int rc;
 
 	top = ALIGN_UP(MAX(top, 4ULL << 30), size);
-	rc = pt_map_range(&host_format, root, 0, 0, top, level, PTE_P | PTE_W, pool_alloc, NULL);
+	rc = pt_map_range(&host_format, root, 0, 0, top, level, PTE_P | PTE_W, paging_page_alloc, NULL);
 	if (rc)
 		panic("host page tables: cannot map %#lx bytes (%d)", top, rc);
 	write_cr3((uint64_t)(uintptr_t)root);

@@ -109,7 +109,7 @@ static int attach_devices(struct vm *vm, const struct vm_config *cfg, const stru
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		lapic_reset(&vm->vcpus[i].lapic, vm->vcpus[i].id);
 	pci_init(&vm->pci, &vm->host_bridge);
-	rc = vm_bus_setup(vm);
+	rc = board_setup(vm);
 	if (rc)
 		return rc;
 	if (!cfg->disk[0])

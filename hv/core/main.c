@@ -43,11 +43,11 @@ static void load_config(const struct boot_info *bi)
 
 	if (!m) {
 		printk("hintvisor: no %s among the boot modules\n", CFG_FILE_NAME);
-		hv_shutdown(1);
+		con_shutdown(1);
 	}
 	if (config_parse(hpa_to_virt(_hpa(m->base)), m->len, &config, err, sizeof(err))) {
 		printk("hintvisor: %s: %s\n", CFG_FILE_NAME, err);
-		hv_shutdown(1);
+		con_shutdown(1);
 	}
 }
 
@@ -91,8 +91,8 @@ static bool runnable(struct vcpu *v, uint64_t now)
 		return false;
 	if (!v->halted)
 		return true;
-	if (hv_device_work(vm)) {
-		hv_before_entry(v);
+	if (board_work_pending(vm)) {
+		board_poll(v);
 		if (vm->state == VM_STOPPED)
 			return false;
 	}
@@ -116,7 +116,7 @@ static void idle(void)
 	bool any = false;
 
 	for (unsigned int i = 0; i < nr_vms; i++)
-		if (vms[i]->state != VM_STOPPED && hv_device_work(vms[i]))
+		if (vms[i]->state != VM_STOPPED && board_work_pending(vms[i]))
 			return; /* the next round's runnable() does some of it */
 
 	for (unsigned int i = 0; i < nr_vms; i++) {
@@ -239,7 +239,7 @@ void hv_main(struct boot_info *bi)
 	pool_on_oom_victim(stop_vm);
 	if (virt_init()) {
 		printk("hintvisor: %s unusable on this CPU: no guest can run\n", virt->name);
-		hv_shutdown(1);
+		con_shutdown(1);
 	}
 	mitig_init(config.mitigations == CFG_MITIGATIONS_FORCE ? MITIG_FORCE :
 		   config.mitigations == CFG_MITIGATIONS_OFF ? MITIG_OFF : MITIG_AUTO);
@@ -259,9 +259,9 @@ void hv_main(struct boot_info *bi)
 		}
 	if (!nr_vms) {
 		printk("hintvisor: no VM could be created\n");
-		hv_shutdown(1);
+		con_shutdown(1);
 	}
 	schedule();
 	stats_print(true);
-	hv_shutdown(0);
+	con_shutdown(0);
 }

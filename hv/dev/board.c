@@ -91,7 +91,7 @@ static bool lapic_window_active(struct vcpu *v, void *ctx, uint64_t gpa)
 	return lapic_mmio_owns(&v->lapic, gpa);
 }
 
-int vm_bus_setup(struct vm *vm)
+int board_setup(struct vm *vm)
 {
 	struct bus *b = &vm->bus;
 	struct platform_ports *p = &vm->plat;
@@ -127,7 +127,7 @@ int vm_bus_setup(struct vm *vm)
 	return rc;
 }
 
-bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val)
+bool board_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val)
 {
 	const struct bus_port_range *r = bus_find_port(&v->vm->bus, port);
 
@@ -139,25 +139,25 @@ bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *
 	return true;
 }
 
-bool hv_mmio_owns(struct vcpu *v, uint64_t gpa)
+bool board_mmio_owns(struct vcpu *v, uint64_t gpa)
 {
 	return bus_find_mmio(&v->vm->bus, v, gpa, 1) != NULL;
 }
 
-bool hv_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
+bool board_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
 {
 	const struct bus_mmio_range *r = bus_find_mmio(&v->vm->bus, v, gpa, size);
 
 	return r && r->fn(v, r->ctx, gpa, size, write, val);
 }
 
-void vm_set_irq(struct vm *vm, unsigned int irq, bool level)
+void board_set_irq(struct vm *vm, unsigned int irq, bool level)
 {
 	pic_set_irq(&vm->pic, irq, level);
 	ioapic_set_irq(&vm->ioapic, &vm->vcpus[0], irq == 0 ? 2 : irq, level);
 }
 
-bool hv_device_work(const struct vm *vm)
+bool board_work_pending(const struct vm *vm)
 {
 	return vm->has_blk && vm->blk.kicked && vm->blk.queue_pfn;
 }
@@ -169,8 +169,8 @@ uint64_t vm_timers_fire(struct vcpu *v, uint64_t now)
 
 	lapic_tick(&v->lapic, now);
 	if (now >= pit && platform_pit_irq0(p, now)) {
-		vm_set_irq(v->vm, 0, true); /* an edge */
-		vm_set_irq(v->vm, 0, false);
+		board_set_irq(v->vm, 0, true); /* an edge */
+		board_set_irq(v->vm, 0, false);
 		pit = platform_pit_next_irq0(p);
 	}
 	return MIN(lapic_next_event(&v->lapic), pit);

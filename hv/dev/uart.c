@@ -36,7 +36,7 @@ void uart_reset(struct uart *u)
 static void update_irq(struct vm *vm, struct uart *u)
 {
 	/* PCs gate the UART interrupt with OUT2. */
-	vm_set_irq(vm, UART_COM1_IRQ,
+	board_set_irq(vm, UART_COM1_IRQ,
 		   (u->mcr & MCR_OUT2) && (u->ier & IER_THRI) && u->thre_pending);
 }
 

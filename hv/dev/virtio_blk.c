@@ -276,7 +276,7 @@ void virtio_blk_poll(struct vm *vm, struct virtio_blk *b)
 		b->kicked = false;
 	if (reqs) {
 		b->isr |= 1;
-		vm_set_irq(vm, VBLK_IRQ, true);
+		board_set_irq(vm, VBLK_IRQ, true);
 	}
 }
 
@@ -312,7 +312,7 @@ static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int 
 		case VIO_ISR:
 			*val = b->isr;
 			b->isr = 0; /* read clears, and lowers INTx */
-			vm_set_irq(vm, VBLK_IRQ, false);
+			board_set_irq(vm, VBLK_IRQ, false);
 			return;
 		default:
 			break;
@@ -349,7 +349,7 @@ static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int 
 			set_queue(vm, b, 0);
 			b->guest_features = 0;
 			b->isr = 0;
-			vm_set_irq(vm, VBLK_IRQ, false);
+			board_set_irq(vm, VBLK_IRQ, false);
 		}
 		break;
 	default:

@@ -227,7 +227,7 @@ static uint64_t dispatch(struct vcpu *v, struct vm *vm, const struct hc_args *a,
 	return (uint64_t)abi_error(rc);
 }
 
-bool hv_hypercall(struct vcpu *v, unsigned int cpl, bool long_mode, uint64_t rip)
+bool hypercall_handle(struct vcpu *v, unsigned int cpl, bool long_mode, uint64_t rip)
 {
 	const struct guest_regs *r = &v->regs;
 	struct hc_args a = { r->rax, r->rbx, r->rcx, r->rdx, r->rsi };

@@ -104,7 +104,7 @@ static void *alloc_bytes(size_t bytes, const char *what)
 
 	if (!p) {
 		printk("hintvisor: no host memory for %s (%lu KiB)\n", what, bytes >> 10);
-		hv_shutdown(1);
+		con_shutdown(1);
 	}
 	return p;
 }
@@ -122,7 +122,7 @@ void pool_init(const struct hv_config *cfg)
 	    pool + slots + (mm_pool_bytes_needed((uint32_t)pool) >> PAGE_SHIFT) > avail) {
 		printk("hintvisor: pool of %lu and paging device of %lu frames do not fit in %lu "
 		       "free frames\n", pool, slots, avail);
-		hv_shutdown(1);
+		con_shutdown(1);
 	}
 
 	size_t bytes = mm_pool_bytes_needed((uint32_t)pool);

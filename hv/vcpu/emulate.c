@@ -199,8 +199,8 @@ static bool open_bus(struct vcpu *v, uint64_t gpa, unsigned int size, bool write
  * RAM, or an address no guest access can reach. */
 static mmio_fn mmio_lookup(struct vcpu *v, uint64_t gpa)
 {
-	if (hv_mmio_owns(v, gpa))
-		return hv_mmio;
+	if (board_mmio_owns(v, gpa))
+		return board_mmio;
 	if (!vm_is_ram(v->vm, gpa, 1) && gpa < guest_phys_limit())
 		return open_bus;
 	return NULL;

@@ -33,7 +33,7 @@ bool guest_copy(struct vcpu *v, uint64_t va, void *buf, size_t n, bool write);
  * use either. */
 bool guest_hypercall_insn(struct vcpu *v, uint64_t rip);
 
-/* Is gpa emulated here: a range of the device bus (hv_mmio_owns()), or
+/* Is gpa emulated here: a range of the device bus (board_mmio_owns()), or
  * guest-physical space outside RAM where nothing answers (open bus: reads
  * all ones, writes lost), below the guest's physical address width? */
 bool emulate_mmio_owns(struct vcpu *v, uint64_t gpa);

@@ -11,7 +11,7 @@
 #include <hv/mem/pool.h>
 #include <hv/vm/vm.h>
 
-void hv_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)
+void vcpu_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)
 {
 	struct vm *vm = v->vm;
 

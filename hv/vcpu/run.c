@@ -99,7 +99,7 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
 
 		if (now >= deadline)
 			break;
-		hv_before_entry(v);
+		board_poll(v);
 		if (vm->state != VM_RUNNING)
 			break;
 		next = vm_timers_tick(v, now);

@@ -59,7 +59,7 @@ static enum vexit_action x_hlt(struct vcpu *v, struct vexit *e)
 
 static enum vexit_action x_hypercall(struct vcpu *v, struct vexit *e)
 {
-	bool done = hv_hypercall(v, e->cpl, e->long_mode, e->rip);
+	bool done = hypercall_handle(v, e->cpl, e->long_mode, e->rip);
 
 	if (v->vm->state == VM_STOPPED)
 		return VEXIT_STOP; /* a debug-exit-like stop inside the call */
@@ -84,7 +84,7 @@ static enum vexit_action x_io(struct vcpu *v, struct vexit *e)
 		vm_crash(v->vm, "malformed I/O exit (%u bytes, info %#lx)", size, e->info);
 		return VEXIT_STOP;
 	}
-	if (!hv_io(v, e->io.port, size, in, &val) && in)
+	if (!board_io(v, e->io.port, size, in, &val) && in)
 		val = 0xffffffff; /* nothing there: floating bus */
 	if (in) {
 		uint64_t mask = size == 4 ? 0xffffffffULL : (1ULL << (size * 8)) - 1;
@@ -174,13 +174,13 @@ static enum vexit_action x_gpt_fault(struct vcpu *v, struct vexit *e)
 	/* Devices live only outside guest RAM (the APIC pages are holes, a
 	 * relocated APIC may not cover RAM): the common fault, on RAM, goes
 	 * straight to the memory module. Beyond the guest's physical address
-	 * width nothing is emulated (hv_gpt_fault() stops the VM). */
+	 * width nothing is emulated (vcpu_gpt_fault() stops the VM). */
 	if (!vm_is_ram(v->vm, e->fault.gpa, 1) && emulate_mmio_owns(v, e->fault.gpa)) {
 		if ((e->fault.access & VEXIT_ACCESS_FETCH) || e->fault.table || e->fault.vectoring)
 			return not_ram(v, e);
 		return emulate_mmio(v, e, e->fault.gpa);
 	}
-	hv_gpt_fault(v, _gpa(e->fault.gpa), e->fault.gla, e->fault.gla_valid, e->fault.access);
+	vcpu_gpt_fault(v, _gpa(e->fault.gpa), e->fault.gla, e->fault.gla_valid, e->fault.access);
 	/* Mapped now, a discard fault queued, or the VM stopped: the faulting
 	 * instruction runs again (or the fault handler runs first). */
 	return v->vm->state == VM_STOPPED ? VEXIT_STOP : VEXIT_RESUME;

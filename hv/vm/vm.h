@@ -63,27 +63,27 @@ void vm_console_byte(struct vm *vm, uint8_t c);
 void vm_console_flush(struct vm *vm);
 
 /* Register the VM's devices on its bus (hv/dev/board.c). 0 or negative errno. */
-int vm_bus_setup(struct vm *vm);
+int board_setup(struct vm *vm);
 /* Port I/O from the guest: returns false if no device decodes the port.
  * *val holds the value written (out) or receives the value read (in). */
-bool hv_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val);
+bool board_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val);
 /* Does a device decode guest-physical address gpa now (MMIO)? */
-bool hv_mmio_owns(struct vcpu *v, uint64_t gpa);
+bool board_mmio_owns(struct vcpu *v, uint64_t gpa);
 /* An MMIO access the exit code decoded; false: no device, or malformed. */
-bool hv_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val);
+bool board_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uint64_t *val);
 /* An ISA interrupt source (0..15) sets its line: the 8259 pair and the I/O
  * APIC both see it (IRQ 0 on I/O APIC pin 2). */
-void vm_set_irq(struct vm *vm, unsigned int irq, bool level);
+void board_set_irq(struct vm *vm, unsigned int irq, bool level);
 
 /* Before each VM entry: device work left from earlier exits (a bounded
  * amount per call). May stop the VM. Inline: most VMs have no disk. */
-static inline void hv_before_entry(struct vcpu *v)
+static inline void board_poll(struct vcpu *v)
 {
 	if (v->vm->has_blk)
 		virtio_blk_poll(v->vm, &v->vm->blk);
 }
-/* Is there such work left (then hv_before_entry() would do some)? */
-bool hv_device_work(const struct vm *vm);
+/* Is there such work left (then board_poll() would do some)? */
+bool board_work_pending(const struct vm *vm);
 
 /*
  * Host work per exit, for the stats: the back end calls vcpu_exit_begin()
@@ -124,7 +124,7 @@ static inline uint64_t vm_timers_tick(struct vcpu *v, uint64_t now)
  * caller enters the guest again without advancing RIP, so that the guest
  * executes the same instruction, which goes on where this one stopped.
  */
-bool hv_hypercall(struct vcpu *v, unsigned int cpl, bool long_mode, uint64_t rip);
+bool hypercall_handle(struct vcpu *v, unsigned int cpl, bool long_mode, uint64_t rip);
 /* The work one exit of a long call does: frame-table entries or table bytes
  * (HC_CHUNK_GFNS; tests lower it to split small calls). */
 #define HC_CHUNK_GFNS 16384
@@ -132,6 +132,6 @@ extern uint64_t hc_chunk_gfns;
 
 /* Guest touched a guest-physical address without a mapping (EPT violation,
  * nested page fault). access: VEXIT_ACCESS_* bits. */
-void hv_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access);
+void vcpu_gpt_fault(struct vcpu *v, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access);
 
 #endif /* HV_VM_H */

@@ -201,7 +201,7 @@ static void step(struct fz_in *in)
 		bool rd = take(in, 1) & 1;
 
 		val32 = rd ? 0 : port_value(in, port);
-		(void)hv_io(v, port, size, rd, &val32);
+		(void)board_io(v, port, size, rd, &val32);
 		break;
 	}
 	case 3:
@@ -218,8 +218,8 @@ static void step(struct fz_in *in)
 		if (take(in, 1) % 16 == 0)
 			gpa = APIC_DEFAULT_BASE + (reg << 4); /* the old page after a move */
 		val = wr ? apic_value(in, reg) : 0;
-		if (hv_mmio_owns(v, gpa))
-			(void)hv_mmio(v, gpa, size, wr, &val);
+		if (board_mmio_owns(v, gpa))
+			(void)board_mmio(v, gpa, size, wr, &val);
 		if (wr && reg == 0x30) /* ICR low after ICR high, as drivers write it */
 			(void)fz_deliver(v, guest_if);
 		break;
@@ -261,9 +261,9 @@ static void step(struct fz_in *in)
 		uint64_t r = rte(in);
 
 		val = reg;
-		(void)hv_mmio(v, IOAPIC_BASE, 4, true, &val);
+		(void)board_mmio(v, IOAPIC_BASE, 4, true, &val);
 		val = reg & 1 ? r >> 32 : (uint32_t)r;
-		(void)hv_mmio(v, IOAPIC_BASE + (take(in, 1) % 16 ? 0x10 : take(in, 1) & 0xfc),
+		(void)board_mmio(v, IOAPIC_BASE + (take(in, 1) % 16 ? 0x10 : take(in, 1) & 0xfc),
 			      take(in, 1) % 16 ? 4 : 1, wr, &val);
 		break;
 	}
@@ -273,7 +273,7 @@ static void step(struct fz_in *in)
 		bool level = take(in, 1) & 1;
 
 		if (k < 200)
-			vm_set_irq(&vm, k % 16, level);
+			board_set_irq(&vm, k % 16, level);
 		else if (k < 230)
 			ioapic_set_irq(&vm.ioapic, v, (unsigned int)take(in, 1), level);
 		else
@@ -294,12 +294,12 @@ static void step(struct fz_in *in)
 
 		val = 0;
 		if (k == 0 && lapic_mmio_owns(&v->lapic, v->lapic.apic_base & 0xfffffffff000ULL))
-			(void)hv_mmio(v, (v->lapic.apic_base & 0xfffffffff000ULL) + 0xb0, 4, true, &val);
+			(void)board_mmio(v, (v->lapic.apic_base & 0xfffffffff000ULL) + 0xb0, 4, true, &val);
 		else if (k == 1)
 			(void)guest_wrmsr(v, 0x80b, 0);
 		else {
 			val32 = 0x20;
-			(void)hv_io(v, k == 2 ? 0x20 : 0xa0, 1, false, &val32);
+			(void)board_io(v, k == 2 ? 0x20 : 0xa0, 1, false, &val32);
 		}
 		break;
 	}

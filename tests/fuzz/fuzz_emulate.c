@@ -138,7 +138,7 @@ static bool on_ioapic(uint64_t gpa)
 	return (gpa & ~0xfffULL) == IOAPIC_BASE;
 }
 
-bool hv_mmio_owns(struct vcpu *c, uint64_t gpa)
+bool board_mmio_owns(struct vcpu *c, uint64_t gpa)
 {
 	return on_ioapic(gpa) || lapic_mmio_owns(&c->lapic, gpa);
 }
@@ -171,11 +171,11 @@ static uint64_t record(struct access *t, unsigned int *nr, uint64_t gpa, unsigne
 	return val;
 }
 
-bool hv_mmio(struct vcpu *c, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
+bool board_mmio(struct vcpu *c, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
 {
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		die("device access of %u bytes at %#lx", size, gpa);
-	if (!hv_mmio_owns(c, gpa))
+	if (!board_mmio_owns(c, gpa))
 		die("device access at %#lx, which no device decodes", gpa);
 	if (!dev_accepts(c, gpa, size))
 		return false;
@@ -330,7 +330,7 @@ uint64_t guest_phys_limit(void)
  * physical address width), or RAM. */
 static enum dev_kind ref_dev(uint64_t gpa)
 {
-	if (hv_mmio_owns(v, gpa))
+	if (board_mmio_owns(v, gpa))
 		return D_BUS;
 	if (!ref_in_ram(gpa, 1) && gpa < guest_phys_limit())
 		return D_OPEN;

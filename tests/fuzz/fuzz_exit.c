@@ -581,7 +581,7 @@ static bool step(struct fz_in *in)
 		tick(in);
 		return true;
 	case 2: /* a device's line */
-		vm_set_irq(&vm, (unsigned int)take(in, 1) % 16, take(in, 1) & 1);
+		board_set_irq(&vm, (unsigned int)take(in, 1) % 16, take(in, 1) & 1);
 		return true;
 	case 3:
 		mm_reclaim(&hv_mm, (uint32_t)take(in, 1) % 32 + 1);

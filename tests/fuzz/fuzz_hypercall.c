@@ -108,7 +108,7 @@ static bool enter(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, unsigned i
 	struct guest_regs want = { .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2, .rsi = a2, .rsp = rsp };
 
 	vm.vcpus[0].regs = want;
-	if (!hv_hypercall(&vm.vcpus[0], cpl, true, CALL_RIP)) {
+	if (!hypercall_handle(&vm.vcpus[0], cpl, true, CALL_RIP)) {
 		if (memcmp(&vm.vcpus[0].regs, &want, sizeof(want)))
 			panic("hypercall %#lx in progress changed the guest's registers", nr);
 		return false;

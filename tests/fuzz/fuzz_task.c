@@ -174,12 +174,12 @@ void ioapic_eoi(struct ioapic *io, struct vcpu *c, uint8_t vector)
 uint64_t tsc_hz = 2000000000;
 
 /* emulate.c's MMIO path is not used by a task switch: no devices. */
-bool hv_mmio_owns(struct vcpu *c, uint64_t gpa)
+bool board_mmio_owns(struct vcpu *c, uint64_t gpa)
 {
 	return false;
 }
 
-bool hv_mmio(struct vcpu *c, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
+bool board_mmio(struct vcpu *c, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
 {
 	abort();
 }

@@ -58,7 +58,7 @@ void virtio_blk_poll(struct vm *vm, struct virtio_blk *b) __attribute__((weak));
 
 /* The device's interrupt line: the 8259 here (hv/dev/board.c also drives the I/O
  * APIC, which the harness does not model). */
-void vm_set_irq(struct vm *m, unsigned int irq, bool level)
+void board_set_irq(struct vm *m, unsigned int irq, bool level)
 {
 	pic_set_irq(&m->pic, irq, level);
 }

@@ -22,8 +22,8 @@ void fz_platform_init(struct vm *vm)
 	platform_reset(&vm->plat);
 	lapic_reset(&vm->vcpus[0].lapic, vm->vcpus[0].id);
 	pci_init(&vm->pci, &vm->host_bridge);
-	if (vm_bus_setup(vm))
-		panic("fuzz: vm_bus_setup failed");
+	if (board_setup(vm))
+		panic("fuzz: board_setup failed");
 	platform_power_on(&vm->plat, fz_tsc);
 }
 
@@ -76,7 +76,7 @@ void fz_tick(struct vcpu *v, uint64_t delta)
 	uint64_t next;
 
 	fz_tsc += delta;
-	hv_before_entry(v);
+	board_poll(v);
 	next = vm_timers_tick(v, fz_tsc);
 	if (next <= fz_tsc)
 		panic("next timer at %#lx, not after now (%#lx)", next, fz_tsc);

@@ -35,9 +35,9 @@ void vprintk(const char *fmt, va_list ap)
 	(void)fmt;
 }
 
-void hv_shutdown(int status)
+void con_shutdown(int status)
 {
-	fprintf(stderr, "hv_shutdown(%d)\n", status);
+	fprintf(stderr, "con_shutdown(%d)\n", status);
 	abort();
 }
 

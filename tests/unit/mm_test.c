@@ -60,7 +60,7 @@ uint64_t peek(uint64_t g)
 	uint64_t e = fv->vm.ent[g];
 
 	if (ent_hs(e) == MM_HS_RESIDENT)
-		return *(uint64_t *)pool_ptr(&w.mm, ent_ref(e));
+		return *(uint64_t *)mm_pool_ptr(&w.mm, ent_ref(e));
 	if (ent_hs(e) == MM_HS_PRESERVED)
 		return *(uint64_t *)(w.swap.data + (size_t)ent_ref(e) * PAGE_SIZE);
 	return 0;

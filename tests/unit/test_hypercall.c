@@ -110,7 +110,7 @@ static int64_t call_at(uint64_t rip, uint64_t rsp, unsigned int cpl, uint64_t nr
 	struct guest_regs want = { .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2, .rsp = rsp };
 
 	v->regs = want;
-	for (nentries = 1; !hv_hypercall(v, cpl, true, rip); nentries++) {
+	for (nentries = 1; !hypercall_handle(v, cpl, true, rip); nentries++) {
 		ck_assert_mem_eq(&v->regs, &want, sizeof(want));
 		ck_assert_uint_lt(nentries, 1000000);
 	}
@@ -128,7 +128,7 @@ static int64_t call(unsigned int cpl, uint64_t nr, uint64_t a0, uint64_t a1, uin
 static bool enter(uint64_t rip, uint64_t rsp, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
 	v->regs = (struct guest_regs){ .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2, .rsp = rsp };
-	return hv_hypercall(v, 0, true, rip);
+	return hypercall_handle(v, 0, true, rip);
 }
 
 static void setup(void)
@@ -240,24 +240,24 @@ START_TEST(not_long_mode_truncates)
 {
 	v->regs = (struct guest_regs){ .rax = 0xdead000000000000ULL | HV_HC_SET_PAGE_STATE,
 				       .rbx = 0xffffffff00000005ULL, .rcx = 0x1234567800000002ULL };
-	ck_assert(hv_hypercall(v, 0, false, 0x1000));
+	ck_assert(hypercall_handle(v, 0, false, 0x1000));
 	ck_assert_uint_eq(v->regs.rax, HV_PAGE_UNUSED);
 	ck_assert_uint_eq(last[0], 5);
 	ck_assert_uint_eq(last[1], 2);
 	/* The same registers in 64-bit mode: an unknown number. */
 	v->regs.rax = 0xdead000000000000ULL | HV_HC_SET_PAGE_STATE;
-	ck_assert(hv_hypercall(v, 0, true, 0x1000));
+	ck_assert(hypercall_handle(v, 0, true, 0x1000));
 	ck_assert_uint_eq(v->regs.rax, (uint64_t)-HV_ENOSYS);
 	/* Errors are 32-bit values then. */
 	v->regs = (struct guest_regs){ .rax = HV_HC_SET_PAGE_STATE, .rbx = vm.nr_frames };
-	ck_assert(hv_hypercall(v, 0, false, 0x1000));
+	ck_assert(hypercall_handle(v, 0, false, 0x1000));
 	ck_assert_uint_eq(v->regs.rax, (uint32_t)-HV_ERANGE);
 	/* A long call in parts: the low halves are the call, each time. */
 	hc_chunk_gfns = 1000;
 	v->regs = (struct guest_regs){ .rax = 0xffffffff00000000ULL | HV_HC_SET_RANGE_STATE,
 				       .rbx = 0x100000000ULL | 16, .rcx = 0x200000000ULL | 4000,
 				       .rdx = 0x300000000ULL | 1 };
-	for (nentries = 1; !hv_hypercall(v, 0, false, 0x1000); nentries++)
+	for (nentries = 1; !hypercall_handle(v, 0, false, 0x1000); nentries++)
 		ck_assert_uint_eq(v->regs.rax, 0xffffffff00000000ULL | HV_HC_SET_RANGE_STATE);
 	ck_assert_uint_eq(nentries, 4);
 	ck_assert_uint_eq(v->regs.rax, 4000);

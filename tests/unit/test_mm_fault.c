@@ -33,7 +33,7 @@ START_TEST(zero_fill)
 	ck_assert_int_eq(mm_fault(&fv->vm, _gfn(3), true), MM_FAULT_MAPPED);
 	ck_assert(fake_mapped(fv, 3));
 	ck_assert_uint_eq(hs_of(3), MM_HS_RESIDENT);
-	p = pool_ptr(&w.mm, ent_ref(fv->vm.ent[3]));
+	p = mm_pool_ptr(&w.mm, ent_ref(fv->vm.ent[3]));
 	for (size_t i = 0; i < PAGE_SIZE / 8; i++)
 		ck_assert_uint_eq(p[i], 0);
 	ck_assert_uint_eq(fv->vm.cnt.zero_fills, 1);

@@ -134,7 +134,7 @@ void vm_crash(struct vm *m, const char *fmt, ...)
 	m->state = VM_STOPPED;
 }
 
-bool hv_io(struct vcpu *c, uint16_t port, unsigned int size, bool in, uint32_t *val)
+bool board_io(struct vcpu *c, uint16_t port, unsigned int size, bool in, uint32_t *val)
 {
 	seen.io++;
 	seen.port = port;
@@ -155,17 +155,17 @@ bool hv_io(struct vcpu *c, uint16_t port, unsigned int size, bool in, uint32_t *
 }
 
 /* The device bus with only the local APIC page on it. */
-bool hv_mmio_owns(struct vcpu *c, uint64_t gpa)
+bool board_mmio_owns(struct vcpu *c, uint64_t gpa)
 {
 	return lapic_mmio_owns(&c->lapic, gpa);
 }
 
-bool hv_mmio(struct vcpu *c, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
+bool board_mmio(struct vcpu *c, uint64_t gpa, unsigned int size, bool write, uint64_t *val)
 {
 	return lapic_mmio_owns(&c->lapic, gpa) && lapic_mmio(c, gpa, size, write, val);
 }
 
-void hv_gpt_fault(struct vcpu *c, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)
+void vcpu_gpt_fault(struct vcpu *c, gpa_t gpa, uint64_t gla, bool gla_valid, uint32_t access)
 {
 	seen.faults++;
 	seen.gpa = gpa_x(gpa);

@@ -12,7 +12,7 @@
 #define gmem_unpin vb_gmem_unpin
 #define gmem_read_or_restart vb_gmem_read_or_restart
 #define gmem_write_or_restart vb_gmem_write_or_restart
-#define vm_set_irq vb_set_irq
+#define board_set_irq vb_set_irq
 #define vm_crash vb_crash
 #define pci_set_ids vb_pci_set_ids
 #define pci_add vb_pci_add
