@@ -359,11 +359,6 @@ void pool_balance(void)
 	mm_balance(&hv_mm);
 }
 
-uint64_t pool_walked(void)
-{
-	return hv_mm.walked;
-}
-
 void pool_slot_reclaim_stats(uint64_t *parts, uint64_t *retries)
 {
 	*parts = hv_mm.cnt.slot_scans;

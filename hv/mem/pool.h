@@ -48,7 +48,12 @@ int pool_fault(struct vcpu *v, gpa_t gpa, uint32_t access);
 void pool_balance(void);
 /* Frame-table entries and table bytes walked so far by the loops that grow
  * with guest RAM (struct mm's walked): stats of the work per exit. */
-uint64_t pool_walked(void);
+static inline uint64_t pool_walked(void)
+{
+	extern struct mm hv_mm;
+
+	return hv_mm.walked;
+}
 /* Slot reclaim so far: parts run, and accesses tried again meanwhile. */
 void pool_slot_reclaim_stats(uint64_t *parts, uint64_t *retries);
 /* Print a S/U/V/P x r/p/z page table ([state][HV_HOST_*]) in the s390 layout. */

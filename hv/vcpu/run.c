@@ -20,7 +20,13 @@
 #include <hv/vcpu/run.h>
 #include <hv/vm/vm.h>
 
-void vcpu_exit_begin(struct vcpu *v, unsigned int reason, uint64_t tsc)
+/*
+ * Host work per exit, for the stats: vcpu_exit_begin() with the TSC read
+ * right after the exit and the exit's counter index (as in vm->exits),
+ * vcpu_exit_end() with the TSC read right before the next entry, or when the
+ * run ends. A call to vcpu_exit_end() without an exit begun does nothing.
+ */
+static inline void vcpu_exit_begin(struct vcpu *v, unsigned int reason, uint64_t tsc)
 {
 	v->in_exit = true;
 	v->exit_reason = MIN(reason, VM_EXIT_COUNTERS - 1);
@@ -28,7 +34,7 @@ void vcpu_exit_begin(struct vcpu *v, unsigned int reason, uint64_t tsc)
 	v->exit_walked = pool_walked();
 }
 
-void vcpu_exit_end(struct vcpu *v, uint64_t tsc)
+static inline void vcpu_exit_end(struct vcpu *v, uint64_t tsc)
 {
 	struct vm *vm = v->vm;
 	uint64_t ticks = tsc - v->exit_tsc, walked = pool_walked() - v->exit_walked;
@@ -52,7 +58,7 @@ void vcpu_exit_end(struct vcpu *v, uint64_t tsc)
  * window, so that it comes right after that event's handler if it runs
  * with IF=0.
  */
-void vcpu_inject_events(struct vcpu *v)
+static inline void vcpu_inject_events(struct vcpu *v)
 {
 	bool from_pic, window = false, nmi_window = false;
 	int vec;
@@ -81,7 +87,11 @@ void vcpu_inject_events(struct vcpu *v)
 			window = true;
 		}
 	}
-	virt->set_windows(v, window, nmi_window);
+	if (window != v->irq_window || nmi_window != v->nmi_window) {
+		virt->set_windows(v, window, nmi_window);
+		v->irq_window = window;
+		v->nmi_window = nmi_window;
+	}
 }
 
 void vcpu_run(struct vcpu *v, uint64_t slice)
@@ -107,16 +117,15 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
 		mitig_before_entry();
 		t0 = rdtsc();
 		vcpu_exit_end(v, t0);
-		reason = virt->enter(v, MIN(deadline, MAX(next, now)) - now);
+		reason = virt->enter(v, MIN(deadline, MAX(next, now)) - now, &e);
 		t1 = rdtsc();
 		vm->tsc_run += t1 - t0;
 		if (reason < 0)
 			break; /* the entry failed: the VM was stopped */
 		vm->exits[MIN((unsigned int)reason, VM_EXIT_COUNTERS - 1)]++;
 		vcpu_exit_begin(v, (unsigned int)reason, t1);
-		virt->decode(v, &e);
 		if (vm->state != VM_RUNNING)
-			break; /* the back end stopped it (entry failure, task switch) */
+			break; /* the back end stopped it (failed entry) */
 		virt->apply(v, &e, vexit_handle(v, &e));
 	}
 	vcpu_exit_end(v, rdtsc());

@@ -11,8 +11,5 @@ struct vcpu;
 
 /* Run v until its VM stops, it halts, or the slice (TSC ticks) ends. */
 void vcpu_run(struct vcpu *v, uint64_t slice);
-/* Before an entry: let the pending NMI or interrupt in, or ask for the
- * exit at which it can go in. */
-void vcpu_inject_events(struct vcpu *v);
 
 #endif /* HV_VCPU_RUN_H */

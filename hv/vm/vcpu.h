@@ -72,6 +72,7 @@ struct vcpu {
 	bool ve_registered;
 	bool halted;        /* HLT with interrupts enabled: waits for one */
 	bool irq_from_pic;  /* the last interrupt injected came from the 8259 */
+	bool irq_window, nmi_window; /* asked of the back end (vcpu_inject_events()) */
 	struct lapic lapic;
 	/* Guest state the VMCS does not switch; loaded while this vCPU runs. */
 	uint64_t syscall_msrs[6]; /* STAR LSTAR CSTAR SFMASK KERNEL_GS_BASE TSC_AUX */

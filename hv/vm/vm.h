@@ -85,15 +85,6 @@ static inline void board_poll(struct vcpu *v)
 /* Is there such work left (then board_poll() would do some)? */
 bool board_work_pending(const struct vm *vm);
 
-/*
- * Host work per exit, for the stats: the back end calls vcpu_exit_begin()
- * with the TSC read right after the exit and the exit's counter index (as in
- * vm->exits), and vcpu_exit_end() with the TSC read right before the next
- * entry, or when it leaves its run loop. A call to vcpu_exit_end() without
- * an exit begun does nothing.
- */
-void vcpu_exit_begin(struct vcpu *v, unsigned int reason, uint64_t tsc);
-void vcpu_exit_end(struct vcpu *v, uint64_t tsc);
 
 /* The VM's timers at TSC now (the local APIC timer, PIT channel 0 on IRQ 0):
  * what is due is raised; returns the TSC of the next one due (UINT64_MAX:

@@ -357,7 +357,6 @@ const struct virt_ops svm_ops = {
 	.vcpu_load = svm_vcpu_load,
 	.vcpu_put = svm_vcpu_put,
 	.enter = svm_enter_guest,
-	.decode = svm_decode_exit,
 	.apply = svm_apply,
 	.switch_syscall_msrs = false,
 	.nmi_gate = svm_nmi_gate,

@@ -501,9 +501,10 @@ void svm_vcpu_put(struct vcpu *v)
 	host_timer_stop();
 }
 
-/* The host's local APIC timer ends the entry after ticks (SVM has no
- * preemption timer); RAX and RSP go through the VMCB. */
-int svm_enter_guest(struct vcpu *v, uint64_t ticks)
+/* One entry; the host's local APIC timer ends it after ticks (SVM has no
+ * preemption timer); RAX and RSP go through the VMCB. The exit comes back
+ * decoded; a failed VMRUN stops the VM here (VEXIT_NOTHING). */
+int svm_enter_guest(struct vcpu *v, uint64_t ticks, struct vexit *e)
 {
 	struct vmcb *vmcb = vmcb_of(v);
 	uint64_t code;
@@ -520,25 +521,16 @@ int svm_enter_guest(struct vcpu *v, uint64_t ticks)
 	v->regs.rax = vmcb->save.rax;
 	v->regs.rsp = vmcb->save.rsp;
 	code = vmcb->ctl.exit_code;
-	v->arch.svm.exit_code = code;
 	vmcb->ctl.event_inj = 0;
 	requeue_vectoring_event(vmcb);
-	return (int)counter(code);
-}
-
-/* The exit as a neutral record; a failed VMRUN stops the VM here and
- * leaves VEXIT_NOTHING. */
-void svm_decode_exit(struct vcpu *v, struct vexit *e)
-{
-	uint64_t code = v->arch.svm.exit_code;
-
 	if (code == SVM_EXIT_INVALID) {
 		*e = (struct vexit){ .kind = VEXIT_NOTHING, .reason = counter(code) };
 		svm_dump(v);
 		virt_up->crash(v->vm, "VMRUN failed: invalid guest state in the VMCB");
-		return;
+		return (int)counter(code);
 	}
 	decode(v, code, e);
+	return (int)counter(code);
 }
 
 void svm_dump(const struct vcpu *v)

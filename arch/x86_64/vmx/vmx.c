@@ -336,7 +336,6 @@ const struct virt_ops vmx_ops = {
 	.vcpu_load = vmx_vcpu_load,
 	.vcpu_put = vmx_vcpu_put,
 	.enter = vmx_enter_guest,
-	.decode = vmx_decode_exit,
 	.apply = vmx_apply,
 	.switch_syscall_msrs = true,
 	.nmi_gate = vmx_nmi_gate,

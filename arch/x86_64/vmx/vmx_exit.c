@@ -472,11 +472,17 @@ void vmx_vcpu_put(struct vcpu *v)
 	(void)v;
 }
 
-/* The preemption timer ends the entry after ticks; RSP comes back into
- * regs (written back by vmx_apply() if a handler changed it). */
-int vmx_enter_guest(struct vcpu *v, uint64_t ticks)
+/*
+ * One entry; the preemption timer ends it after ticks. The exit comes back
+ * decoded; RSP comes back into regs (written back by vmx_apply() if a
+ * handler changed it). Failed entries and EPT misconfigurations stop the VM
+ * here; a task switch (the processor's own work, left to the VMM:
+ * vmx_task.c) is carried out by vmx_apply(), as host work of this exit.
+ */
+int vmx_enter_guest(struct vcpu *v, uint64_t ticks, struct vexit *e)
 {
 	struct vmx_vcpu *x = &v->arch.vmx;
+	uint32_t reason;
 	int rc;
 
 	vmwrite(VMCS_PREEMPTION_TIMER, MIN(ticks >> vmx_caps.timer_rate, 0xffffffffULL));
@@ -484,44 +490,46 @@ int vmx_enter_guest(struct vcpu *v, uint64_t ticks)
 	if (rc) {
 		vmx_dump(v);
 		virt_up->crash(v->vm, "VM%s failed: VM-instruction error %lu",
-			 x->launched ? "RESUME" : "LAUNCH", rc == 2 ? vmread(VMCS_INSTR_ERROR) : 0);
+			       x->launched ? "RESUME" : "LAUNCH", rc == 2 ? vmread(VMCS_INSTR_ERROR) : 0);
 		return -1;
 	}
 	/* A successful entry cleared the valid bit of the injected event. */
 	x->launched = true;
-	x->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	reason = (uint32_t)vmread(VMCS_EXIT_REASON);
 	x->exit_rsp = v->regs.rsp = vmread(VMCS_GUEST_RSP);
-	return (int)(x->exit_reason & 0xffff);
-}
-
-/* The exit as a neutral record. Failed entries, EPT misconfigurations and
- * task switches (the processor's own work, left to the VMM: vmx_task.c)
- * are dealt with here: VEXIT_NOTHING is left for the handlers. */
-void vmx_decode_exit(struct vcpu *v, struct vexit *e)
-{
-	uint32_t reason = v->arch.vmx.exit_reason;
-
-	*e = (struct vexit){ .kind = VEXIT_NOTHING, .reason = reason & 0xffff };
 	if (reason & EXIT_REASON_ENTRY_FAIL) {
+		*e = (struct vexit){ .kind = VEXIT_NOTHING, .reason = reason & 0xffff };
 		exit_entry_failed(v, vmread(VMCS_EXIT_QUAL));
-		return;
+		return (int)(reason & 0xffff);
 	}
 	reason &= 0xffff;
 	requeue_vectoring_event();
-	if (reason == EXIT_EPT_MISCONFIG) {
-		vmx_dump(v);
-		virt_up->crash(v->vm, "EPT misconfiguration at gpa %#lx", vmread(VMCS_GUEST_PHYS_ADDR));
-	} else if (reason == EXIT_TASK_SWITCH) {
-		vmx_task_switch(v, vmread(VMCS_EXIT_QUAL));
-	} else {
-		decode(v, reason, e);
+	if (reason == EXIT_EPT_MISCONFIG || reason == EXIT_TASK_SWITCH) {
+		*e = (struct vexit){ .kind = VEXIT_NOTHING, .reason = reason };
+		if (reason == EXIT_TASK_SWITCH) {
+			x->task_switch = true;
+		} else {
+			vmx_dump(v);
+			virt_up->crash(v->vm, "EPT misconfiguration at gpa %#lx",
+				       vmread(VMCS_GUEST_PHYS_ADDR));
+		}
+		return (int)reason;
 	}
+	decode(v, reason, e);
+	return (int)reason;
 }
 
 void vmx_apply(struct vcpu *v, const struct vexit *e, enum vexit_action act)
 {
-	apply(v, e, act);
-	if (v->regs.rsp != v->arch.vmx.exit_rsp)
+	struct vmx_vcpu *x = &v->arch.vmx;
+
+	if (x->task_switch) {
+		x->task_switch = false;
+		vmx_task_switch(v, vmread(VMCS_EXIT_QUAL));
+	} else {
+		apply(v, e, act);
+	}
+	if (v->regs.rsp != x->exit_rsp)
 		vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
 }
 

@@ -19,8 +19,7 @@ void svm_vcpu_destroy(struct vcpu *v);
 /* The back end's part of the run loop (svm_exit.c; asm/virt.h). */
 void svm_vcpu_load(struct vcpu *v);
 void svm_vcpu_put(struct vcpu *v);
-int svm_enter_guest(struct vcpu *v, uint64_t ticks);
-void svm_decode_exit(struct vcpu *v, struct vexit *e);
+int svm_enter_guest(struct vcpu *v, uint64_t ticks, struct vexit *e);
 void svm_apply(struct vcpu *v, const struct vexit *e, enum vexit_action act);
 enum virt_nmi_gate svm_nmi_gate(struct vcpu *v);
 bool svm_irq_allowed(struct vcpu *v);

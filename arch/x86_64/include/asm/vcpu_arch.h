@@ -15,8 +15,8 @@ struct vmx_vcpu {
 	uint16_t vpid;
 	bool intr_window; /* interrupt-window exiting is on */
 	bool nmi_window;  /* NMI-window exiting is on */
-	uint32_t exit_reason; /* of the last exit, with the entry-failure bit */
-	uint64_t exit_rsp;    /* guest RSP at that exit */
+	bool task_switch;     /* the last exit was a task switch, for vmx_apply() */
+	uint64_t exit_rsp;    /* guest RSP at the last exit */
 };
 
 struct svm_vcpu {
@@ -29,7 +29,6 @@ struct svm_vcpu {
 	bool nmi_step;    /* that IRET runs under our TF: its #DB is ours */
 	bool step_guest_tf; /* the guest's own TF at that IRET */
 	uint64_t step_dr6;  /* DR6 before it */
-	uint64_t exit_code; /* of the last exit */
 };
 
 struct vcpu_arch {

@@ -49,14 +49,14 @@ struct virt_ops {
 	 * delivery, exit counting and the host work per exit.
 	 * vcpu_load: v runs next on this CPU (VMPTRLD; the ASID); vcpu_put: its
 	 * run is over. enter: arm the exit after ticks TSC ticks, enter the
-	 * guest, return the exit's counter index (as in vm->exits), or -1 when
-	 * the entry failed (the VM was stopped, with why). decode: the exit as
-	 * a neutral record; apply: carry out what the handler decided.
+	 * guest, decode the exit into e, return its counter index (as in
+	 * vm->exits), or -1 when the entry failed (the VM was stopped, with
+	 * why); an exit the back end dealt with itself, or that stopped the VM,
+	 * is VEXIT_NOTHING. apply: carry out what the handler decided.
 	 */
 	void (*vcpu_load)(struct vcpu *v);
 	void (*vcpu_put)(struct vcpu *v);
-	int (*enter)(struct vcpu *v, uint64_t ticks);
-	void (*decode)(struct vcpu *v, struct vexit *e);
+	int (*enter)(struct vcpu *v, uint64_t ticks, struct vexit *e);
 	void (*apply)(struct vcpu *v, const struct vexit *e, enum vexit_action act);
 	/* The syscall MSRs (STAR, LSTAR, ...) are switched by software (VT-x);
 	 * SVM's VMLOAD/VMSAVE switch them. */

@@ -54,8 +54,7 @@ void vmx_vcpu_destroy(struct vcpu *v);
 /* The back end's part of the run loop (vmx_exit.c; asm/virt.h). */
 void vmx_vcpu_load(struct vcpu *v);
 void vmx_vcpu_put(struct vcpu *v);
-int vmx_enter_guest(struct vcpu *v, uint64_t ticks);
-void vmx_decode_exit(struct vcpu *v, struct vexit *e);
+int vmx_enter_guest(struct vcpu *v, uint64_t ticks, struct vexit *e);
 void vmx_apply(struct vcpu *v, const struct vexit *e, enum vexit_action act);
 enum virt_nmi_gate vmx_nmi_gate(struct vcpu *v);
 bool vmx_irq_allowed(struct vcpu *v);
