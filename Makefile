@@ -296,7 +296,7 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) $(MB_MODULES) tests/
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- the two commands -------------------------------------------------------
-CHECK_IMAGES := $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/oom-tables.iso $(BUILD)/insn.iso \
+CHECK_IMAGES := $(BUILD)/smp.iso $(BUILD)/smp-one.iso $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/oom-tables.iso $(BUILD)/insn.iso \
 	$(BUILD)/apic.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso $(BUILD)/cpu.iso $(BUILD)/pc.iso \
 	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/config-refused.iso
 check: deps

@@ -147,6 +147,23 @@ static EFI_STATUS take_memory_map(struct boot_info *bi, UINT8 *buf, UINTN cap, U
 	return EFI_SUCCESS;
 }
 
+/* The ACPI RSDP firmware published (2.0 preferred), for the host's CPUs. */
+static uint64_t find_rsdp(EFI_SYSTEM_TABLE *systab)
+{
+	EFI_GUID acpi20 = ACPI_20_TABLE_GUID, acpi10 = ACPI_TABLE_GUID;
+	uint64_t old = 0;
+
+	for (UINTN i = 0; i < systab->NumberOfTableEntries; i++) {
+		EFI_CONFIGURATION_TABLE *t = &systab->ConfigurationTable[i];
+
+		if (!CompareGuid(&t->VendorGuid, &acpi20))
+			return (uint64_t)(uintptr_t)t->VendorTable;
+		if (!CompareGuid(&t->VendorGuid, &acpi10))
+			old = (uint64_t)(uintptr_t)t->VendorTable;
+	}
+	return old;
+}
+
 static void __attribute__((noreturn)) enter_hv(struct boot_info *bi)
 {
 	asm volatile("movq %0, %%rsp\n\t"
@@ -171,6 +188,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	con_init();
 	printk("\nhintvisor-efi: UEFI loader\n");
 	bi->loader = "uefi";
+	bi->acpi_rsdp = find_rsdp(systab);
 	st = load_modules(image, bi);
 	if (EFI_ERROR(st)) {
 		printk("hintvisor-efi: cannot read %s on the boot volume (status %#lx)\n",

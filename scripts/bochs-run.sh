@@ -5,17 +5,19 @@
 # after the timeout. Exit status: 0 if the serial log holds Hintvisor's
 # end-of-run marker, 1 otherwise.
 #
-# Usage: scripts/bochs-run.sh [-m MODEL] [-u] [-t SECONDS] [-f] IMAGE SERIAL_LOG
+# Usage: scripts/bochs-run.sh [-m MODEL] [-c CPUS] [-u] [-t SECONDS] [-f] IMAGE SERIAL_LOG
 #   -m MODEL   Bochs CPU model (default corei7_skylake_x)
+#   -c CPUS    emulated CPUs (default 1; all run in one host thread)
 #   -u         boot through UEFI (OVMF); IMAGE is a FAT ESP image
 #   -t SECONDS kill Bochs after this long (default 600)
 #   -f         follow: copy the serial console to stdout as it comes
 set -eu
 
-model=corei7_skylake_x uefi=0 timeout=600 follow=0
-while getopts m:ut:f opt; do
+model=corei7_skylake_x cpus=1 uefi=0 timeout=600 follow=0
+while getopts m:c:ut:f opt; do
 	case $opt in
 	m) model=$OPTARG ;;
+	c) cpus=$OPTARG ;;
 	u) uefi=1 ;;
 	t) timeout=$OPTARG ;;
 	f) follow=1 ;;
@@ -43,7 +45,7 @@ fi
 
 cat >"$dir/bochsrc" <<CFG
 megs: 512
-cpu: model=$model, count=1, ips=100000000, reset_on_triple_fault=0, ignore_bad_msrs=1
+cpu: model=$model, count=$cpus, ips=100000000, reset_on_triple_fault=0, ignore_bad_msrs=1
 romimage: file=$rom
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 $disk

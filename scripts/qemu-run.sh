@@ -10,13 +10,15 @@
 # through isa-debug-exit. -n COUNT sends COUNT host NMIs through the QEMU
 # monitor (its "nmi" command), 0.3 s apart, once the first VM is running:
 # Hintvisor must take them in stride.
-# Usage: scripts/qemu-run.sh [-c CPU] [-i] [-n COUNT] [-t SECONDS] [-f] IMAGE SERIAL_LOG
+# -s N gives the machine N CPUs (default 1).
+# Usage: scripts/qemu-run.sh [-c CPU] [-s N] [-i] [-n COUNT] [-t SECONDS] [-f] IMAGE SERIAL_LOG
 set -eu
 
-timeout=300 follow=0 cpu= iso=0 nmis=0
-while getopts c:in:t:f opt; do
+timeout=300 follow=0 cpu= iso=0 nmis=0 smp=1
+while getopts c:s:in:t:f opt; do
 	case $opt in
 	c) cpu=$OPTARG ;;
+	s) smp=$OPTARG ;;
 	i) iso=1 ;;
 	n) nmis=$OPTARG ;;
 	t) timeout=$OPTARG ;;
@@ -67,7 +69,7 @@ mkfifo "$dir/monitor"
 feeder=$!
 rc=0
 # shellcheck disable=SC2086
-timeout -s KILL "$timeout" qemu-system-x86_64 -machine q35 -m 512M $accel \
+timeout -s KILL "$timeout" qemu-system-x86_64 -machine q35 -m 512M -smp "$smp" $accel \
 	-display none -monitor stdio -no-reboot -net none $boot \
 	-serial file:"$log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 <"$dir/monitor" || rc=$?
 kill "$feeder" 2>/dev/null || true

@@ -31,6 +31,11 @@ run_unit() {
 	fi
 }
 
+# has_line NAME REGEX LOG: the hypervisor printed a line matching REGEX.
+has_line() {
+	if grep -qaE -- "^$2" "$3"; then ok "$1"; else ko "$1" "no line matching: $2"; fi
+}
+
 vm_names() { sed -n 's/^vm .*name=\([^ ]*\).*/\1/p' "$1"; }
 
 # check_guests PREFIX CONFIG LOG: one result per VM of the config.
@@ -167,11 +172,14 @@ queue insn scripts/bochs-run.sh -t 600 "$BUILD/insn.iso"
 queue cpu scripts/bochs-run.sh -t 600 "$BUILD/cpu.iso"
 queue pc scripts/bochs-run.sh -t 600 "$BUILD/pc.iso"
 queue apic scripts/bochs-run.sh -t 600 "$BUILD/apic.iso"
+queue smp scripts/bochs-run.sh -c 2 -t 600 "$BUILD/smp.iso"
 queue qemu-linux scripts/qemu-linux.sh -t 600 "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz" \
 	"$BUILD/guest/disk.img"
 queue qemu-svm scripts/qemu-run.sh -i -n 5 -t 900 "$BUILD/test.iso"
 queue qemu-svm-isolation scripts/qemu-run.sh -i -t 900 "$BUILD/isolation.iso"
-queue qemu-svm-uefi scripts/qemu-run.sh -t 900 "$BUILD/test-esp.img"
+queue qemu-svm-uefi scripts/qemu-run.sh -s 2 -t 900 "$BUILD/test-esp.img"
+queue qemu-svm-smp scripts/qemu-run.sh -i -s 2 -t 600 "$BUILD/smp.iso"
+queue qemu-svm-smp-one scripts/qemu-run.sh -i -s 2 -t 300 "$BUILD/smp-one.iso"
 queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
 queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
 queue qemu-svm-pc scripts/qemu-run.sh -i -t 900 "$BUILD/pc.iso"
@@ -358,6 +366,20 @@ check_guests "$(qemu_machine qemu-svm-apic)/apic/" tests/apic.cfg "$LOGS/qemu-sv
 echo "== test guests under QEMU/TCG with SVM + OVMF (UEFI path)"
 boot qemu-svm-uefi
 check_guests "$(qemu_machine qemu-svm-uefi)/uefi/" tests/uefi.cfg "$LOGS/qemu-svm-uefi.log"
+
+echo "== the host's CPUs, from the ACPI MADT (tests/smp.cfg: Bochs with 2 CPUs, QEMU -smp 2; the UEFI path)"
+boot smp
+has_line smp/cpus 'hintvisor: 2 of 2 CPUs online \(APIC IDs 0 1\)' "$LOGS/smp.log"
+check_guests "smp/" tests/smp.cfg "$LOGS/smp.log"
+boot qemu-svm-smp
+has_line "$(qemu_machine qemu-svm-smp)/smp/cpus" 'hintvisor: 2 of 2 CPUs online \(APIC IDs 0 1\)' \
+	"$LOGS/qemu-svm-smp.log"
+check_guests "$(qemu_machine qemu-svm-smp)/smp/" tests/smp.cfg "$LOGS/qemu-svm-smp.log"
+has_line "$(qemu_machine qemu-svm-uefi)/uefi/cpus" 'hintvisor: 2 of 2 CPUs online' "$LOGS/qemu-svm-uefi.log"
+boot qemu-svm-smp-one
+has_line "$(qemu_machine qemu-svm-smp-one)/smp-one/cpus" \
+	'hintvisor: 1 of 2 CPUs online \(APIC IDs 0\), cpus= limits them' "$LOGS/qemu-svm-smp-one.log"
+check_guests "$(qemu_machine qemu-svm-smp-one)/smp-one/" tests/smp-one.cfg "$LOGS/qemu-svm-smp-one.log"
 
 echo "== the PC platform under QEMU/TCG with SVM (tests/pc.cfg)"
 boot qemu-svm-pc

@@ -59,24 +59,25 @@ void cpu_set_irq_gate(unsigned int vector, void (*handler)(void))
 	set_gate(vector & 0xff, (uint64_t)(uintptr_t)handler);
 }
 
-void cpu_init_tables(void)
+/* The GDT and TSS of CPU p, in its struct pcpu. */
+void cpu_setup_pcpu(struct pcpu *p, unsigned int index, uint32_t apic_id)
 {
-	struct pcpu *p = &pcpus[0];
-	struct desc_ptr gdtr, idtr;
-
 	p->self = p;
-	p->index = 0;
-	p->apic_id = cpuid(1, 0).ebx >> 24;
+	p->index = index;
+	p->apic_id = apic_id;
 	p->gdt[0] = 0;
 	p->gdt[1] = 0x00af9a000000ffffULL; /* HOST_CS: 64-bit code */
 	p->gdt[2] = 0x00cf92000000ffffULL; /* HOST_DS */
 	p->tss.iomap_base = sizeof(p->tss);
+	/* #DF, NMI and #MC run on their own stack. */
 	p->tss.ist[0] = (uint64_t)(uintptr_t)(p->ist_stack + PCPU_IST_STACK);
 	set_tss_desc(&p->gdt[3], (uint64_t)(uintptr_t)&p->tss, sizeof(p->tss) - 1);
+}
 
-	for (unsigned int v = 0; v < 32; v++)
-		set_gate(v, trap_stubs[v]);
-	set_gate(2, (uint64_t)(uintptr_t)host_nmi_stub); /* counted, not fatal */
+/* Make p's GDT, TSS and the shared IDT this CPU's, and p its this_cpu(). */
+void cpu_load_tables(struct pcpu *p)
+{
+	struct desc_ptr gdtr, idtr;
 
 	/* FXSAVE/FXRSTOR of guest SSE state needs OSFXSR; the host itself never
 	 * uses SSE (-mgeneral-regs-only). */
@@ -109,6 +110,15 @@ void cpu_init_tables(void)
 		     : "rax", "memory");
 	/* The segment loads above cleared the GS base: ours from now on. */
 	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)p);
+}
+
+void cpu_init_tables(void)
+{
+	for (unsigned int v = 0; v < 32; v++)
+		set_gate(v, trap_stubs[v]);
+	set_gate(2, (uint64_t)(uintptr_t)host_nmi_stub); /* counted, not fatal */
+	cpu_setup_pcpu(&pcpus[0], 0, cpuid(1, 0).ebx >> 24);
+	cpu_load_tables(&pcpus[0]);
 }
 
 static const char *const vector_names[32] = {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Host local APIC one-shot timer (see host_timer.h). Register offsets and
+ * The host's local APIC: the one-shot timer of the SVM time slice and the
+ * IPIs that start other CPUs (see host_timer.h). Register offsets and
  * the x2APIC MSR mapping: SDM Vol. 3A §11.4.1 table 11-1, §11.5.4 (timer),
  * §11.12.1. BSP, boot time and the SVM run loop.
  */
@@ -14,7 +15,11 @@
 #define MSR_APIC_BASE 0x1b
 #define APIC_BASE_EN (1ULL << 11)
 #define APIC_BASE_X2 (1ULL << 10)
+#define APIC_ID 0x20
 #define APIC_EOI 0xb0
+#define APIC_ICR 0x300
+#define APIC_ICR2 0x310
+#define ICR_PENDING (1u << 12)
 #define APIC_SVR 0xf0
 #define APIC_SVR_ENABLE (1u << 8)
 #define APIC_LVT_TIMER 0x320
@@ -56,26 +61,72 @@ void host_timer_irq(void)
 	apic_write(APIC_EOI, 0);
 }
 
-int host_timer_init(void)
+/* Enable this CPU's local APIC (as firmware left it: xAPIC or x2APIC) and
+ * its spurious vector; the 8259s stay masked. false without an APIC. */
+bool host_apic_init(void)
 {
 	struct pcpu *p = this_cpu();
-	uint64_t base = rdmsr(MSR_APIC_BASE), t0, t1;
-	uint32_t c0, c1;
+	uint64_t base = rdmsr(MSR_APIC_BASE);
 
 	if (!(cpuid(1, 0).edx & (1u << 9)))
-		return -1;
+		return false;
 	if (!(base & APIC_BASE_EN)) {
 		base |= APIC_BASE_EN;
 		wrmsr(MSR_APIC_BASE, base);
 	}
 	/* Identity-mapped by paging_init (below 4 GiB). */
 	p->apic_mmio = base & APIC_BASE_X2 ? NULL : (volatile uint32_t *)(uintptr_t)(base & 0xfffff000ULL);
-	/* Nothing but our timer may interrupt: the 8259s stay masked. */
 	outb(PIC1_DATA, 0xff);
 	outb(PIC2_DATA, 0xff);
-	cpu_set_irq_gate(HOST_TIMER_VECTOR, host_timer_stub);
 	cpu_set_irq_gate(HOST_SPURIOUS_VECTOR, host_spurious_stub);
 	apic_write(APIC_SVR, APIC_SVR_ENABLE | HOST_SPURIOUS_VECTOR);
+	return true;
+}
+
+uint32_t host_apic_id(void)
+{
+	uint32_t id = apic_read(APIC_ID);
+
+	return this_cpu()->apic_mmio ? id >> 24 : id;
+}
+
+void host_apic_ipi(uint32_t apic_id, uint32_t icr)
+{
+	struct pcpu *p = this_cpu();
+
+	if (!p->apic_mmio) {
+		wrmsr(0x830, (uint64_t)apic_id << 32 | icr); /* x2APIC ICR, SDM §11.12.9 */
+		return;
+	}
+	p->apic_mmio[APIC_ICR2 / 4] = apic_id << 24;
+	p->apic_mmio[APIC_ICR / 4] = icr;
+	for (unsigned int i = 0; i < 100000 && (p->apic_mmio[APIC_ICR / 4] & ICR_PENDING); i++)
+		cpu_relax();
+}
+
+/* Another CPU's timer: the same bus clock as the boot CPU's, calibrated
+ * there. */
+void host_timer_cpu_init(uint64_t apic_per_tsc)
+{
+	struct pcpu *p = this_cpu();
+
+	p->apic_per_tsc = apic_per_tsc;
+	cpu_set_irq_gate(HOST_TIMER_VECTOR, host_timer_stub);
+	apic_write(APIC_TIMER_DIV, APIC_DIV_1);
+	apic_write(APIC_TIMER_INIT, 0);
+	apic_write(APIC_LVT_TIMER, HOST_TIMER_VECTOR); /* one-shot, unmasked */
+}
+
+int host_timer_init(void)
+{
+	struct pcpu *p = this_cpu();
+	uint64_t t0, t1;
+	uint32_t c0, c1;
+
+	/* Nothing but our timer may interrupt: the 8259s stay masked. */
+	if (!host_apic_init())
+		return -1;
+	cpu_set_irq_gate(HOST_TIMER_VECTOR, host_timer_stub);
 	apic_write(APIC_TIMER_DIV, APIC_DIV_1);
 	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | HOST_TIMER_VECTOR);
 

@@ -7,6 +7,7 @@
 #include <asm/cpu.h>
 #include <asm/mitigations.h>
 #include <asm/paging.h>
+#include <asm/smp.h>
 #include <asm/trap.h>
 #include <asm/tsc.h>
 #include <asm/virt.h>
@@ -223,6 +224,7 @@ void hv_main(struct boot_info *bi)
 	       bi->loader);
 	cpu_init_tables();
 	paging_init(memory_top(bi));
+	smp_find_cpus(bi); /* before memory is handed out */
 	mem_init(bi);
 	tsc_init();
 	printk("hintvisor: %lu MiB free host memory, %u modules, TSC %lu kHz\n",
@@ -243,6 +245,7 @@ void hv_main(struct boot_info *bi)
 	}
 	mitig_init(config.mitigations == CFG_MITIGATIONS_FORCE ? MITIG_FORCE :
 		   config.mitigations == CFG_MITIGATIONS_OFF ? MITIG_OFF : MITIG_AUTO);
+	smp_start(bi, config.max_cpus);
 	pool_init(&config);
 	for (unsigned int i = 0; i < config.nr_vms; i++) {
 		const struct vm_config *c = &config.vms[i];

@@ -308,6 +308,12 @@ static const char *parse_line(struct cursor *c, struct hv_config *cfg, char *msg
 	} else if (word_is(k, kn, "host_mem")) {
 		if (!config_parse_size(v, vn, &cfg->host_mem_bytes) || cfg->host_mem_bytes < (16ULL << 20))
 			return "bad host_mem size (at least 16M)";
+	} else if (word_is(k, kn, "cpus")) {
+		uint64_t n;
+
+		if (!config_parse_size(v, vn, &n) || n < 1 || n > CFG_MAX_CPUS)
+			return "bad cpus (1 to 256)";
+		cfg->max_cpus = (unsigned int)n;
 	} else if (word_is(k, kn, "stats_interval_ms")) {
 		if (!config_parse_size(v, vn, &cfg->stats_interval_ms))
 			return "bad stats_interval_ms";

@@ -5,6 +5,7 @@
  *   pool = 64M                  host memory for all guest RAM (0: as much as guests have)
  *   swap = 256M                 paging device size (0: the sum of guest RAM)
  *   stats_interval_ms = 100     print stats every N ms of guest time (0: only at the end)
+ *   cpus = 2                    host CPUs to use (default: all the firmware lists)
  *   mitigations = auto          barriers between VMs: auto (what the CPU needs), force
  *                               (all the CPU can do), off (docs/security.md)
  *   vm name=hello image=hello.elf mem=2M cmdline="text" [initrd=NAME] [disk=NAME]
@@ -30,6 +31,7 @@
 #define CFG_FILE_NAME "hintvisor.cfg" /* the config's own module name */
 #define CFG_MAX_VMS 16
 #define CFG_MAX_VCPUS 1     /* vCPUs per VM this build runs */
+#define CFG_MAX_CPUS 256    /* cpus= */
 #define CFG_NAME_LEN 32
 #define CFG_IMAGE_LEN 64
 #define CFG_CMDLINE_LEN 256
@@ -65,6 +67,7 @@ struct hv_config {
 	uint64_t host_mem_bytes; /* host memory Hintvisor may use, 0: all */
 	uint64_t stats_interval_ms;
 	enum cfg_mitigations mitigations;
+	unsigned int max_cpus;   /* cpus=, 0: all */
 	unsigned int nr_vms;
 	struct vm_config vms[CFG_MAX_VMS];
 };

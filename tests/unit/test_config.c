@@ -22,6 +22,7 @@ START_TEST(full_config)
 			       "host_mem = 96M\n"
 			       "stats_interval_ms=250   # trailing comment\n"
 			       "mitigations = force\n"
+			       "cpus = 2\n"
 			       "\n"
 			       "vm name=a image=a.elf mem=2M\n"
 			       "vm  name=b-2  image=b.elf  mem=1G cmdline=\"console=ttyS0 quiet\"\r\n"
@@ -34,6 +35,7 @@ START_TEST(full_config)
 	ck_assert_uint_eq(cfg.host_mem_bytes, 96ULL << 20);
 	ck_assert_uint_eq(cfg.stats_interval_ms, 250);
 	ck_assert_int_eq(cfg.mitigations, CFG_MITIGATIONS_FORCE);
+	ck_assert_uint_eq(cfg.max_cpus, 2);
 	ck_assert_uint_eq(cfg.nr_vms, 4);
 	ck_assert_int_eq(cfg.vms[0].after, -1);
 	ck_assert_int_eq(cfg.vms[2].after, 1);
@@ -120,6 +122,8 @@ static const struct {
 	{ "vm name=a image=a mem=2M time_limit_ms=3600001\n",
 	  "line 1: bad time_limit_ms (1 to 3600000)" },
 	{ "vm name=a image=a mem=2M vcpus=0\n", "line 1: bad vcpus (1 to 1)" },
+	{ "cpus = 0\n", "line 1: bad cpus (1 to 256)" },
+	{ "cpus = 257\n", "line 1: bad cpus (1 to 256)" },
 	{ "vm name=a image=a mem=2M vcpus=2\n", "line 1: bad vcpus (1 to 1)" },
 	{ "vm name=a image=a mem=2M vcpus=many\n", "line 1: bad vcpus (1 to 1)" },
 };

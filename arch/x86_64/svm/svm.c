@@ -74,7 +74,8 @@ static void msrpm_allow(uint8_t *pm, uint32_t msr)
 	pm[bit / 8] &= (uint8_t)~(3u << (bit % 8)); /* read and write */
 }
 
-static int enable_svm(void)
+/* SVM on this CPU, with its own host save areas. */
+static void svm_cpu_on_areas(void)
 {
 	struct pcpu *p = this_cpu();
 
@@ -83,11 +84,29 @@ static int enable_svm(void)
 	wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | X86_EFER_SVME | X86_EFER_NXE);
 	p->svm_host_save = page_alloc();
 	p->svm_hsave = page_alloc();
+	if (!p->svm_host_save || !p->svm_hsave)
+		panic("svm: no memory for the host save areas");
+	wrmsr(MSR_VM_HSAVE_PA, hpa_x(virt_to_hpa(p->svm_hsave)));
+}
+
+/* Another CPU: SVM, its save areas, and the time-slice timer with the boot
+ * CPU's calibration. */
+static int svm_cpu_on(void)
+{
+	svm_cpu_on_areas();
+	if (!host_apic_init())
+		return missing("local APIC timer (the time slice)");
+	host_timer_cpu_init(pcpus[0].apic_per_tsc);
+	return 0;
+}
+
+static int enable_svm(void)
+{
+	svm_cpu_on_areas();
 	iopm = pages_alloc(IOPM_PAGES);
 	msrpm = pages_alloc(MSRPM_PAGES);
-	if (!p->svm_host_save || !p->svm_hsave || !iopm || !msrpm)
-		panic("svm: no memory for the host save area and permission maps");
-	wrmsr(MSR_VM_HSAVE_PA, hpa_x(virt_to_hpa(p->svm_hsave)));
+	if (!iopm || !msrpm)
+		panic("svm: no memory for the permission maps");
 	/* Every port and every MSR exits, but the MSRs switched with the vCPU:
 	 * VMLOAD/VMSAVE move STAR..KERNEL_GS_BASE, guest_cpu_switch() TSC_AUX. */
 	memset(iopm, 0xff, IOPM_PAGES * PAGE_SIZE);
@@ -351,6 +370,7 @@ const struct virt_ops svm_ops = {
 	.name = "AMD SVM",
 	.fault_name = "nested page fault",
 	.init = svm_init,
+	.cpu_on = svm_cpu_on,
 	.gpt_init = svm_gpt_init,
 	.vcpu_init = svm_vcpu_init,
 	.vcpu_destroy = svm_vcpu_destroy,

@@ -330,6 +330,7 @@ const struct virt_ops vmx_ops = {
 	.name = "VT-x",
 	.fault_name = "EPT violation",
 	.init = vmx_init,
+	.cpu_on = enable_vmx,
 	.gpt_init = vmx_gpt_init,
 	.vcpu_init = vmx_vcpu_init,
 	.vcpu_destroy = vmx_vcpu_destroy,

@@ -13,6 +13,15 @@
 #define HOST_TIMER_VECTOR 0xf0
 #define HOST_SPURIOUS_VECTOR 0xff
 
+/* This CPU's local APIC enabled (xAPIC or x2APIC, as firmware left it),
+ * the 8259s masked; false without an APIC. */
+bool host_apic_init(void);
+/* This CPU's local APIC ID. */
+uint32_t host_apic_id(void);
+/* Send an IPI: icr is the ICR's low word (vector, delivery mode, level). */
+void host_apic_ipi(uint32_t apic_id, uint32_t icr);
+/* Another CPU's timer, with the boot CPU's calibration. */
+void host_timer_cpu_init(uint64_t apic_per_tsc);
 /* Enable the local APIC (xAPIC or x2APIC, as firmware left it), mask the
  * 8259s, install the vectors, calibrate against the TSC. 0, or -1 without a
  * usable APIC. */

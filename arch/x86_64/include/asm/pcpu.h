@@ -31,6 +31,7 @@ struct pcpu {
 	struct pcpu *self;    /* %gs:0 (this_cpu()) */
 	unsigned int index;   /* 0: the boot CPU */
 	uint32_t apic_id;
+	bool online, failed;  /* started (smp.c), or the back end failed on it */
 	uint64_t gdt[5] __attribute__((aligned(16))); /* null, code, data, TSS (2) */
 	struct tss64 tss __attribute__((aligned(16)));
 	/* #DF, NMI and #MC run on their own stack (IST1). */

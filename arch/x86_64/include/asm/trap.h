@@ -18,8 +18,13 @@ struct trap_frame {
 
 /* Point IDT vector (32..255) at an interrupt handler stub (assembly, ends in IRETQ). */
 void cpu_set_irq_gate(unsigned int vector, void (*handler)(void));
-/* Load our own GDT (with a TSS), IDT and segment registers. */
+/* The boot CPU: fill the shared IDT, then its GDT (with a TSS), and load
+ * them with the segment registers; this_cpu() works from then on. */
 void cpu_init_tables(void);
+struct pcpu;
+/* Another CPU: its GDT and TSS in p (on the boot CPU), then loaded on it. */
+void cpu_setup_pcpu(struct pcpu *p, unsigned int index, uint32_t apic_id);
+void cpu_load_tables(struct pcpu *p);
 /* Called by the entry stubs; prints the frame and a backtrace, then stops. */
 void trap_handler(struct trap_frame *f) __attribute__((noreturn));
 /* Host NMIs taken (and ignored: nothing of ours sends one), see trap_entry.S. */

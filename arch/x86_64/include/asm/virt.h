@@ -38,6 +38,10 @@ struct virt_ops {
 	/* Check every feature the back end relies on, print what was found,
 	 * enable it. 0, or -1 after "<vendor>: missing feature: <name>". */
 	int (*init)(void);
+	/* Another host CPU (after init() on the boot CPU): enable the back end
+	 * on it (VMXON with its own region; EFER.SVME, its host save areas and
+	 * timer). 0, or -1 after saying why. */
+	int (*cpu_on)(void);
 	/* The guest-physical tables of a new VM in this back end's format. */
 	int (*gpt_init)(struct gpt *g, pt_alloc_fn alloc, void (*free_fn)(void *), void *ctx);
 	/* Create the vCPU's VMCS/VMCB for the start state s. 0 or -ENOMEM. */
