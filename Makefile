@@ -106,7 +106,7 @@ UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c
 	tests/unit/test_boot.c tests/unit/test_gpt.c tests/unit/test_elf.c \
 	tests/unit/test_mmio.c tests/unit/test_hypercall.c tests/unit/test_pic.c \
 	tests/unit/test_lapic.c tests/unit/test_vexit.c tests/unit/test_gmem.c \
-	tests/unit/test_platform.c tests/unit/test_console.c tests/unit/test_mitig.c tests/unit/test_virtio.c \
+	tests/unit/test_platform.c tests/unit/test_console.c tests/unit/test_mitig.c tests/unit/test_virtio.c tests/unit/test_madt.c arch/x86_64/lib/madt.c \
 	mm/frames.c hv/vm/config.c boot/mb2.c boot/boot_info.c arch/x86_64/lib/pgtable.c \
 	arch/x86_64/gpt.c arch/x86_64/lib/mmio_decode.c hv/load/elf.c hv/hint/hypercall.c hv/dev/pic.c \
 	hv/dev/lapic.c hv/vcpu/vexit.c arch/x86_64/lib/x86_event.c arch/x86_64/lib/cr4.c hv/vcpu/vcr.c hv/vcpu/emulate.c arch/x86_64/guest_tsc.c \

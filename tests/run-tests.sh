@@ -36,6 +36,22 @@ has_line() {
 	if grep -qaE -- "^$2" "$3"; then ok "$1"; else ko "$1" "no line matching: $2"; fi
 }
 
+# smp_ran NAME LOG: with two host CPUs both ran vCPU slices, and reclaim
+# on one CPU waited for the other to drop a VM's translations (the
+# end-of-run lines "host CPUs: cpu0 N slices ..." and "shootdowns: ...").
+smp_ran() {
+	cpus=$(grep -a -m1 '^host CPUs:' "$2" | tr -d '\r')
+	downs=$(grep -a -m1 '^shootdowns:' "$2" | tr -d '\r' |
+		sed 's/([^)]*)//g' | tr ' ;' '\n\n' | grep -E '^[0-9]+$' | awk '{ s += $1 } END { print s + 0 }')
+	s0=$(echo "$cpus" | sed -n 's/.*cpu0 \([0-9]*\) slices.*/\1/p')
+	s1=$(echo "$cpus" | sed -n 's/.*cpu1 \([0-9]*\) slices.*/\1/p')
+	if [ "${s0:-0}" -gt 0 ] && [ "${s1:-0}" -gt 0 ] && [ "${downs:-0}" -gt 0 ]; then
+		ok "$1"
+	else
+		ko "$1" "slices cpu0 ${s0:-?} cpu1 ${s1:-?}, shootdowns ${downs:-?}"
+	fi
+}
+
 vm_names() { sed -n 's/^vm .*name=\([^ ]*\).*/\1/p' "$1"; }
 
 # check_guests PREFIX CONFIG LOG: one result per VM of the config.
@@ -179,6 +195,7 @@ queue qemu-svm scripts/qemu-run.sh -i -n 5 -t 900 "$BUILD/test.iso"
 queue qemu-svm-isolation scripts/qemu-run.sh -i -t 900 "$BUILD/isolation.iso"
 queue qemu-svm-uefi scripts/qemu-run.sh -s 2 -t 900 "$BUILD/test-esp.img"
 queue qemu-svm-smp scripts/qemu-run.sh -i -s 2 -t 600 "$BUILD/smp.iso"
+queue qemu-svm-smp-guests scripts/qemu-run.sh -i -s 2 -t 1200 "$BUILD/test.iso"
 queue qemu-svm-smp-one scripts/qemu-run.sh -i -s 2 -t 300 "$BUILD/smp-one.iso"
 queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
 queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
@@ -370,12 +387,18 @@ check_guests "$(qemu_machine qemu-svm-uefi)/uefi/" tests/uefi.cfg "$LOGS/qemu-sv
 echo "== the host's CPUs, from the ACPI MADT (tests/smp.cfg: Bochs with 2 CPUs, QEMU -smp 2; the UEFI path)"
 boot smp
 has_line smp/cpus 'hintvisor: 2 of 2 CPUs online \(APIC IDs 0 1\)' "$LOGS/smp.log"
+smp_ran smp/both-cpus "$LOGS/smp.log"
 check_guests "smp/" tests/smp.cfg "$LOGS/smp.log"
 boot qemu-svm-smp
 has_line "$(qemu_machine qemu-svm-smp)/smp/cpus" 'hintvisor: 2 of 2 CPUs online \(APIC IDs 0 1\)' \
 	"$LOGS/qemu-svm-smp.log"
+smp_ran "$(qemu_machine qemu-svm-smp)/smp/both-cpus" "$LOGS/qemu-svm-smp.log"
 check_guests "$(qemu_machine qemu-svm-smp)/smp/" tests/smp.cfg "$LOGS/qemu-svm-smp.log"
 has_line "$(qemu_machine qemu-svm-uefi)/uefi/cpus" 'hintvisor: 2 of 2 CPUs online' "$LOGS/qemu-svm-uefi.log"
+echo "   (the test guests of tests/guests.cfg on two host CPUs under QEMU: fuzz, abuse, race, integrity)"
+boot qemu-svm-smp-guests
+smp_ran "$(qemu_machine qemu-svm-smp-guests)/smp-guests/both-cpus" "$LOGS/qemu-svm-smp-guests.log"
+check_guests "$(qemu_machine qemu-svm-smp-guests)/smp-guests/" tests/guests.cfg "$LOGS/qemu-svm-smp-guests.log"
 boot qemu-svm-smp-one
 has_line "$(qemu_machine qemu-svm-smp-one)/smp-one/cpus" \
 	'hintvisor: 1 of 2 CPUs online \(APIC IDs 0\), cpus= limits them' "$LOGS/qemu-svm-smp-one.log"

@@ -214,6 +214,26 @@ void guest_cpu_init(struct vcpu *v)
 		this_cpu()->hw_owner = NULL;
 }
 
+static void save_state(struct vcpu *o, bool syscall_msrs)
+{
+	for (size_t i = 0; i < GUEST_SWITCHED_MSRS; i++)
+		if (switched(i, syscall_msrs, guest_rdtscp))
+			o->syscall_msrs[i] = rdmsr(guest_switched_msrs[i]);
+	asm volatile("fxsave64 %0" : "=m"(o->fpu));
+	save_debug_state(o);
+}
+
+void guest_cpu_release(struct vcpu *v, bool syscall_msrs)
+{
+	struct pcpu *p = this_cpu();
+
+	if (p->hw_owner != v)
+		return;
+	save_state(v, syscall_msrs);
+	p->hw_owner = NULL;
+	p->hw_last_vm = v->vm;
+}
+
 void guest_cpu_switch(struct vcpu *v, bool syscall_msrs)
 {
 	struct pcpu *p = this_cpu();
@@ -222,7 +242,7 @@ void guest_cpu_switch(struct vcpu *v, bool syscall_msrs)
 
 	if (hw_owner == v)
 		return;
-	if (hw_owner && hw_owner->vm != v->vm)
+	if (hw_owner ? hw_owner->vm != v->vm : p->hw_last_vm && p->hw_last_vm != v->vm)
 		mitig_vm_switch(); /* IBPB: predictions trained by another VM */
 	if (hw_owner) {
 		for (size_t i = 0; i < GUEST_SWITCHED_MSRS; i++)

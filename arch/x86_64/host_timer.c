@@ -33,6 +33,8 @@
 
 extern void host_timer_stub(void);
 extern void host_spurious_stub(void);
+extern void host_kick_stub(void);
+void host_kick_irq(void);
 void host_timer_irq(void);
 
 /* The state of this CPU's timer is in its struct pcpu (apic_mmio,
@@ -53,6 +55,23 @@ static void apic_write(uint32_t reg, uint32_t val)
 		mmio[reg / 4] = val;
 	else
 		wrmsr(0x800 + (reg >> 4), val);
+}
+
+void host_apic_acked(uint8_t vector)
+{
+	if (vector == HOST_SPURIOUS_VECTOR)
+		return;
+	if (vector == HOST_KICK_VECTOR)
+		this_cpu()->kicks++;
+	else if (vector == HOST_TIMER_VECTOR)
+		this_cpu()->timer_irqs++;
+	apic_write(APIC_EOI, 0);
+}
+
+void host_kick_irq(void)
+{
+	this_cpu()->kicks++;
+	apic_write(APIC_EOI, 0);
 }
 
 void host_timer_irq(void)
@@ -79,6 +98,7 @@ bool host_apic_init(void)
 	outb(PIC1_DATA, 0xff);
 	outb(PIC2_DATA, 0xff);
 	cpu_set_irq_gate(HOST_SPURIOUS_VECTOR, host_spurious_stub);
+	cpu_set_irq_gate(HOST_KICK_VECTOR, host_kick_stub);
 	apic_write(APIC_SVR, APIC_SVR_ENABLE | HOST_SPURIOUS_VECTOR);
 	return true;
 }

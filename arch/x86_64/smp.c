@@ -91,14 +91,34 @@ static void delay_us(uint64_t us)
 		cpu_relax();
 }
 
+static void (*ap_work)(void);
+
+void smp_release(void (*work)(void))
+{
+	__atomic_store_n(&ap_work, work, __ATOMIC_RELEASE);
+}
+
+void smp_kick(unsigned int index)
+{
+	if (index < nr_pcpus && &pcpus[index] != this_cpu())
+		host_apic_ipi(pcpus[index].apic_id, HOST_KICK_VECTOR);
+}
+
 static __attribute__((noreturn)) void ap_main(struct pcpu *p)
 {
+	void (*work)(void);
+
 	cpu_load_tables(p);
 	host_apic_init();
-	if (virt->cpu_on() == 0)
-		__atomic_store_n(&p->online, true, __ATOMIC_RELEASE);
-	else
+	if (virt->cpu_on()) {
 		__atomic_store_n(&p->failed, true, __ATOMIC_RELEASE);
+		for (;;)
+			asm volatile("cli; hlt" ::: "memory");
+	}
+	__atomic_store_n(&p->online, true, __ATOMIC_RELEASE);
+	while (!(work = __atomic_load_n(&ap_work, __ATOMIC_ACQUIRE)))
+		cpu_relax();
+	work();
 	for (;;)
 		asm volatile("cli; hlt" ::: "memory");
 }

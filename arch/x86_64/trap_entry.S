@@ -108,6 +108,36 @@ host_timer_stub:
 	iretq
 
 /*
+ * The kick IPI another CPU sends to make this one leave its guest (a
+ * translation shootdown, smp.c): EOI and return; the exit it caused is
+ * what counts.
+ */
+	.balign 16
+	.globl host_kick_stub
+host_kick_stub:
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	cld
+	call host_kick_irq
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rax
+	iretq
+
+/*
  * NMI (vector 2, on the IST stack): the host has no NMI source of its own,
  * but hardware may send one (a watchdog, a platform error), and on SVM an
  * NMI that ends a guest's run is taken here at STGI. It is counted (the

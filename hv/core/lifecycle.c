@@ -207,7 +207,7 @@ int vm_restart(struct vm *vm)
 	}
 	/* The VPID/ASID is the VM's own and the new tables may sit where the
 	 * old ones were: no translation of the last boot may survive. */
-	virt->flush_gpt(vm);
+	vm_flush_gpt(vm);
 	vm->boots++;
 	vm->state = VM_READY; /* the scheduler powers it on (PM timer from 0) */
 	printk("hintvisor: VM %s restarted: reset requested by the guest (%s); boot %lu\n", vm->name,

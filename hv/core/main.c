@@ -2,11 +2,13 @@
 /*
  * hv_main: the common path after either boot loader. Brings up the host
  * (tables, paging, frames), VT-x or SVM, the VMs of the config, then runs them
- * round-robin until every one has stopped. BSP only, interrupts off.
+ * round-robin on every host CPU until every one has stopped (docs/smp.md).
+ * Interrupts off.
  */
 #include <asm/cpu.h>
 #include <asm/mitigations.h>
 #include <asm/paging.h>
+#include <asm/pcpu.h>
 #include <asm/smp.h>
 #include <asm/trap.h>
 #include <asm/tsc.h>
@@ -155,66 +157,138 @@ static void stop_vm(struct vm *vm)
 	vm_destroy(vm);
 }
 
-/* Round-robin, one slice of SLICE_MS guest time each, until all stopped. */
+/* The scheduler's state, under vm_lock. */
+static struct {
+	uint64_t slice, interval, next_stats, guest_time;
+	unsigned int cursor; /* the VM whose turn is next */
+} sched;
+
+/* A vCPU running on a CPU, or a VM with one. */
+static bool on_cpu(const struct vm *vm)
+{
+	for (unsigned int c = 0; c < vm->nr_vcpus; c++)
+		if (vm->vcpus[c].on_cpu)
+			return true;
+	return false;
+}
+
+static bool any_on_cpu(void)
+{
+	for (unsigned int i = 0; i < nr_vms; i++)
+		if (on_cpu(vms[i]))
+			return true;
+	return false;
+}
+
+/* The next vCPU that can run and runs nowhere, round-robin over the VMs. */
+static struct vcpu *pick(uint64_t now)
+{
+	for (unsigned int n = 0; n < nr_vms; n++) {
+		unsigned int i = (sched.cursor + n) % nr_vms;
+		struct vm *vm = vms[i];
+
+		for (unsigned int c = 0; c < vm->nr_vcpus; c++) {
+			struct vcpu *v = &vm->vcpus[c];
+
+			if (!v->on_cpu && vm->state != VM_RESETTING && runnable(v, now)) {
+				sched.cursor = (i + 1) % nr_vms;
+				return v;
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
+ * One slice of SLICE_MS guest time for v on this CPU, then what its end asks
+ * for: the restart after a reset, the CPU-time limit, freeing a stopped VM,
+ * balancing the pool. Under vm_lock (vcpu_run() drops it while the guest
+ * runs, with several CPUs).
+ */
+static void run_slice(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	uint64_t before = vm->tsc_run, t;
+
+	if (vm->state == VM_READY)
+		platform_power_on(&vm->plat, rdtsc_now());
+	vm->state = VM_RUNNING;
+	v->on_cpu = this_cpu()->index + 1;
+	this_cpu()->slices++;
+	t = rdtsc_now();
+	vcpu_run(v, sched.slice);
+	vm->cpu_time += rdtsc_now() - t;
+	v->on_cpu = 0;
+	sched.guest_time += vm->tsc_run - before;
+	if (on_cpu(vm))
+		return; /* another vCPU of it runs: the last one out does the rest */
+	if (vm->state == VM_RESETTING)
+		vm_restart(vm); /* runs again from its next turn */
+	/* A guest that can end no other way (one spinning in an event loop
+	 * the CPU never leaves, but for the exits): its CPU time, in the guest
+	 * and in the host for its exits, since a loop of exits is mostly the
+	 * latter. */
+	if (vm->time_limit && vm->cpu_time >= vm->time_limit)
+		vm_crash(vm, "time limit of %lu ms of CPU time reached",
+			 vm->time_limit / (tsc_hz / 1000));
+	if (vm->state == VM_STOPPED)
+		stop_vm(vm);
+	pool_balance();
+}
+
+/*
+ * The host's out-of-memory rule chose vm: free it now, or, while a vCPU of
+ * it runs on another CPU, kick that CPU so that it stops the VM (stopped by
+ * now) at once; the faulting access is tried again then.
+ */
+static bool release_victim(struct vm *vm)
+{
+	for (unsigned int c = 0; c < vm->nr_vcpus; c++) {
+		unsigned int cpu = vm->vcpus[c].on_cpu;
+
+		if (cpu) {
+			smp_kick(cpu - 1);
+			return false;
+		}
+	}
+	stop_vm(vm);
+	return true;
+}
+
+/*
+ * Every CPU: run the vCPUs that can run, one slice at a time, until every VM
+ * has stopped. Nothing can run anywhere: the boot CPU waits for the next
+ * timer (idle()); the others look again.
+ */
 static void schedule(void)
 {
-	uint64_t slice = ms_to_tsc(SLICE_MS);
-	uint64_t interval = ms_to_tsc(config.stats_interval_ms), next_stats = interval;
-	uint64_t guest_time = 0;
+	bool boot = this_cpu()->index == 0;
 
+	spin_lock(&vm_lock);
 	while (any_runnable()) {
-		bool ran = false;
+		struct vcpu *v = pick(rdtsc_now());
 
-		for (unsigned int i = 0; i < nr_vms; i++) {
-			struct vm *vm = vms[i];
-			uint64_t before = vm->tsc_run;
-			bool vm_ran = false;
-
-			/* Its vCPUs in turn, one slice each, while it runs. */
-			for (unsigned int c = 0; c < vm->nr_vcpus; c++) {
-				struct vcpu *v = &vm->vcpus[c];
-				uint64_t t;
-
-				if (!runnable(v, rdtsc_now()))
-					continue;
-				if (vm->state == VM_READY)
-					platform_power_on(&vm->plat, rdtsc_now());
-				vm->state = VM_RUNNING;
-				t = rdtsc_now();
-				vcpu_run(v, slice);
-				vm->cpu_time += rdtsc_now() - t;
-				vm_ran = true;
-				if (vm->state != VM_RUNNING)
-					break;
-			}
-			if (!vm_ran)
-				continue;
-			ran = true;
-			guest_time += vm->tsc_run - before;
-			if (vm->state == VM_RESETTING)
-				vm_restart(vm); /* runs again from its next turn */
-			/* A guest that can end no other way (one spinning in an
-			 * event loop the CPU never leaves, but for the exits):
-			 * its CPU time, in the guest and in the host for its
-			 * exits, since a loop of exits is mostly the latter. */
-			if (vm->time_limit && vm->cpu_time >= vm->time_limit)
-				vm_crash(vm, "time limit of %lu ms of CPU time reached",
-					 vm->time_limit / (tsc_hz / 1000));
-			if (vm->state == VM_STOPPED)
-				stop_vm(vm);
-			pool_balance();
-		}
-		if (!ran) {
+		if (v) {
+			run_slice(v);
+		} else if (boot && !any_on_cpu()) {
 			idle();
 			for (unsigned int i = 0; i < nr_vms; i++)
 				if (vms[i]->state == VM_STOPPED && vms[i]->mm_storage)
 					stop_vm(vms[i]);
+		} else {
+			spin_unlock(&vm_lock);
+			for (int i = 0; i < 256; i++) {
+				vm_process_flushes();
+				cpu_relax();
+			}
+			spin_lock(&vm_lock);
 		}
-		if (interval && guest_time >= next_stats) {
+		if (sched.interval && sched.guest_time >= sched.next_stats) {
 			stats_print(false);
-			next_stats = guest_time + interval;
+			sched.next_stats = sched.guest_time + sched.interval;
 		}
 	}
+	spin_unlock(&vm_lock);
 }
 
 void hv_main(struct boot_info *bi)
@@ -238,7 +312,7 @@ void hv_main(struct boot_info *bi)
 	}
 
 	vcpu_layer_init();
-	pool_on_oom_victim(stop_vm);
+	pool_on_oom_victim(release_victim);
 	if (virt_init()) {
 		printk("hintvisor: %s unusable on this CPU: no guest can run\n", virt->name);
 		con_shutdown(1);
@@ -264,7 +338,11 @@ void hv_main(struct boot_info *bi)
 		printk("hintvisor: no VM could be created\n");
 		con_shutdown(1);
 	}
+	sched.slice = ms_to_tsc(SLICE_MS);
+	sched.interval = sched.next_stats = ms_to_tsc(config.stats_interval_ms);
+	smp_release(schedule); /* the other CPUs join in */
 	schedule();
+	spin_lock(&vm_lock); /* no CPU is in a VM's slice any more */
 	stats_print(true);
 	con_shutdown(0);
 }

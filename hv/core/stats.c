@@ -4,6 +4,7 @@
  * them; every number is a count (exits, calls, TSC ticks), never wall time.
  */
 #include <asm/mitigations.h>
+#include <asm/pcpu.h>
 #include <asm/trap.h>
 #include <asm/tsc.h>
 #include <asm/virt.h>
@@ -194,6 +195,22 @@ void stats_print_line(struct vm *vm)
 	       st.zero_fills, st.reuse_detected, st.exits, st.hypercalls, vm->tsc_run);
 }
 
+/* With several host CPUs: the slices each ran, the kicks it took, and per
+ * VM the translation shootdowns (CPUs waited for, of them kicked out of the
+ * guest by an IPI). */
+static void print_cpus(void)
+{
+	if (nr_pcpus == 1)
+		return;
+	printk("host CPUs:");
+	for (unsigned int i = 0; i < nr_pcpus; i++)
+		printk(" cpu%u %lu slices %lu kicks;", i, pcpus[i].slices, pcpus[i].kicks);
+	printk("\nshootdowns:");
+	for (unsigned int i = 0; i < nr_vms; i++)
+		printk(" %s %lu (%lu IPIs);", vms[i]->name, vms[i]->shootdowns, vms[i]->shootdown_ipis);
+	printk("\n");
+}
+
 /* How often each barrier between VMs ran (those on; asm/mitigations.h). */
 static void print_mitigations(void)
 {
@@ -219,6 +236,7 @@ void stats_print(bool final)
 		if (host_nmis)
 			printk("host NMIs ignored: %lu\n", host_nmis);
 		print_mitigations();
+		print_cpus();
 	}
 	printk("==== end of stats ====\n");
 	for (unsigned int i = 0; !final && i < nr_vms; i++)

@@ -2,7 +2,8 @@
 /*
  * Guest page hinting in the hypervisor (see hint.h): the back ends of the
  * hinting hypercalls, the shared state table and #VE area, and the
- * delivery of discard faults. Hypervisor context, one host CPU.
+ * delivery of discard faults. Hypervisor context, any host CPU under
+ * vm_lock.
  */
 #include <asm/virt.h>
 #include <errcode.h>

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The memory module (see pool.h): mm/ on top of the nested page tables (EPT
- * or NPT, struct gpt). Hypervisor context, one host CPU, so the "mm lock"
- * of mm/ is implicit: nothing here is re-entered.
+ * or NPT, struct gpt). Hypervisor context, any host CPU under vm_lock, which
+ * is the "mm lock" of mm/: nothing here is re-entered, and a CPU that runs
+ * a vCPU of a VM whose frames are unmapped here is waited for
+ * (vm_flush_gpt(), docs/smp.md).
  */
 #include <asm/virt.h>
 #include <errcode.h>
@@ -62,7 +64,7 @@ static void op_unmap(void *ctx, gfn_t gfn)
 
 static void op_flush(void *ctx)
 {
-	virt->flush_gpt(ctx);
+	vm_flush_gpt(ctx);
 }
 
 /*
@@ -76,7 +78,7 @@ static void op_release(void *ctx, gfn_t gfn)
 	struct vm *vm = ctx;
 
 	if (gpt_release(&vm->arch.gpt, gfn)) {
-		virt->flush_gpt(vm);
+		vm_flush_gpt(vm);
 		gpt_reap(&vm->arch.gpt);
 		charge_tables(vm);
 	}
@@ -225,9 +227,9 @@ void pool_vm_destroy(struct vm *vm)
 	vm->mm_storage = NULL;
 }
 
-static void (*release_victim)(struct vm *vm);
+static bool (*release_victim)(struct vm *vm);
 
-void pool_on_oom_victim(void (*release)(struct vm *vm))
+void pool_on_oom_victim(bool (*release)(struct vm *vm))
 {
 	release_victim = release;
 }
@@ -244,7 +246,9 @@ void pool_on_oom_victim(void (*release)(struct vm *vm))
  * If vm itself is the victim it is only stopped: the scheduler destroys it
  * when this exit is over, and the caller fails.
  */
-static bool host_oom(struct vm *vm, uint64_t gpa, const char *who)
+enum oom_outcome { OOM_FAILED, OOM_FREED, OOM_LATER };
+
+static enum oom_outcome host_oom(struct vm *vm, uint64_t gpa, const char *who)
 {
 	enum mm_oom_cause cause = vm->gpt_short == GPT_NO_HOST_FRAME ? MM_OOM_HOST_FRAMES : MM_OOM_POOL;
 	bool over = vm->gpt_short == GPT_OVER_LIMIT;
@@ -256,11 +260,11 @@ static bool host_oom(struct vm *vm, uint64_t gpa, const char *who)
 	if (over) {
 		vm_crash(vm, "nested page tables over the VM's limit of %lu frames at gpa %#lx",
 			 vm->gpt_limit, gpa);
-		return false;
+		return OOM_FAILED;
 	}
 	mv = mm_oom_victim(&hv_mm, cause);
 	if (!mv)
-		return false;
+		return OOM_FAILED;
 	victim = mv->ctx;
 	for (unsigned int s = 0; s < 4; s++) {
 		res += mv->pages[s][MM_HS_RESIDENT];
@@ -278,9 +282,8 @@ static bool host_oom(struct vm *vm, uint64_t gpa, const char *who)
 			 "%lu table frames)", res, out, mv->table_frames);
 	}
 	if (victim == vm || !release_victim)
-		return false;
-	release_victim(victim);
-	return true;
+		return OOM_FAILED;
+	return release_victim(victim) ? OOM_FREED : OOM_LATER;
 }
 
 /*
@@ -315,8 +318,16 @@ int pool_gfn_get(struct vm *vm, gfn_t gfn, bool write, unsigned int flags, hfn_t
 				return -ERESTART;
 			continue;
 		}
-		if (!host_oom(vm, gpa_x(gfn_to_gpa(gfn)), "a hypervisor access"))
+		switch (host_oom(vm, gpa_x(gfn_to_gpa(gfn)), "a hypervisor access")) {
+		case OOM_FREED:
+			continue;
+		case OOM_LATER:
+			if (flags & POOL_RESTART)
+				return -ERESTART;
 			return rc;
+		case OOM_FAILED:
+			return rc;
+		}
 	}
 }
 
@@ -327,7 +338,7 @@ int pool_fault(struct vcpu *v, gpa_t gpa, uint32_t access)
 
 	/* Tables without A/D flags: a write to a write-protected page marks it dirty. */
 	if ((access & 2) && gpt_write_fault(&vm->arch.gpt, gfn)) {
-		virt->flush_gpt(vm);
+		vm_flush_gpt(vm);
 		return 0;
 	}
 	vm->gpt_short = GPT_OK; /* set again if this try runs out of table frames */
@@ -341,7 +352,7 @@ int pool_fault(struct vcpu *v, gpa_t gpa, uint32_t access)
 		 * the guest retries its access when it resumes. */
 		if (slots_pending())
 			return 0;
-		if (!host_oom(vm, gpa_x(gpa), "a guest access"))
+		if (host_oom(vm, gpa_x(gpa), "a guest access") == OOM_FAILED)
 			vm_crash(vm, "no host memory for gpa %#lx", gpa_x(gpa));
 		return 0;
 	case MM_FAULT_IOERR:

@@ -59,10 +59,12 @@ void pool_slot_reclaim_stats(uint64_t *parts, uint64_t *retries);
 /* Print a S/U/V/P x r/p/z page table ([state][HV_HOST_*]) in the s390 layout. */
 void pool_print_pages(const uint64_t pages[4][3]);
 
-/* Who frees what a VM the host's out-of-memory rule stopped holds, at once
+/* Who frees what a VM the host's out-of-memory rule stopped holds
  * (frames, slots, nested tables), so that the faulting access can be tried
- * again: the core registers its stop path at boot (lifecycle.c). Without
- * one the access fails. */
-void pool_on_oom_victim(void (*release)(struct vm *vm));
+ * again: the core registers its stop path at boot. It returns false when it
+ * cannot free the VM at once (a vCPU of it runs on another CPU, which it
+ * asked to stop it): a guest access is then tried again after its next
+ * entry, a hypervisor access fails. Without one the access fails. */
+void pool_on_oom_victim(bool (*release)(struct vm *vm));
 
 #endif /* HV_POOL_H */

@@ -94,12 +94,45 @@ static inline void vcpu_inject_events(struct vcpu *v)
 	}
 }
 
+/*
+ * With several CPUs, guests run without vm_lock: it is dropped right before
+ * the entry and taken again after the exit. in_guest is set before the last
+ * look at the translation flushes other CPUs asked for (vm_flush_gpt()):
+ * a request either is seen here or finds in_guest set and kicks this CPU
+ * out of its guest. Flushes are handled while waiting for the lock too.
+ */
+static inline void guest_enter_smp(struct pcpu *p)
+{
+	spin_unlock(&vm_lock);
+	__atomic_store_n(&p->in_guest, true, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&p->flush_vms, __ATOMIC_SEQ_CST) ||
+	    __atomic_load_n(&p->flush_req, __ATOMIC_SEQ_CST) != p->flush_done)
+		vm_process_flushes();
+}
+
+void vcpu_exited_smp(struct vcpu *v)
+{
+	struct pcpu *p = this_cpu();
+
+	(void)v;
+	p->exit_tsc = rdtsc();
+	__atomic_store_n(&p->in_guest, false, __ATOMIC_SEQ_CST);
+	vm_process_flushes();
+	while (!spin_trylock(&vm_lock)) {
+		if (__atomic_load_n(&p->flush_req, __ATOMIC_SEQ_CST) != p->flush_done)
+			vm_process_flushes();
+		__builtin_ia32_pause();
+	}
+}
+
 void vcpu_run(struct vcpu *v, uint64_t slice)
 {
 	struct vm *vm = v->vm;
+	struct pcpu *p = this_cpu();
 	uint64_t deadline = rdtsc() + slice;
+	bool smp = nr_pcpus > 1;
 
-	this_cpu()->current = v;
+	__atomic_store_n(&p->current, v, __ATOMIC_SEQ_CST);
 	virt->vcpu_load(v);
 	guest_cpu_switch(v, virt->switch_syscall_msrs);
 	while (vm->state == VM_RUNNING && !v->halted) {
@@ -117,8 +150,10 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
 		mitig_before_entry();
 		t0 = rdtsc();
 		vcpu_exit_end(v, t0);
+		if (smp)
+			guest_enter_smp(p);
 		reason = virt->enter(v, MIN(deadline, MAX(next, now)) - now, &e);
-		t1 = rdtsc();
+		t1 = smp ? p->exit_tsc : rdtsc(); /* with vm_lock again (vcpu_exited_smp()) */
 		vm->tsc_run += t1 - t0;
 		if (reason < 0)
 			break; /* the entry failed: the VM was stopped */
@@ -129,6 +164,8 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
 		virt->apply(v, &e, vexit_handle(v, &e));
 	}
 	vcpu_exit_end(v, rdtsc());
+	if (smp) /* the vCPU may run on another CPU next */
+		guest_cpu_release(v, virt->switch_syscall_msrs);
 	virt->vcpu_put(v);
-	this_cpu()->current = NULL;
+	__atomic_store_n(&p->current, NULL, __ATOMIC_SEQ_CST);
 }

@@ -7,6 +7,7 @@
  */
 #include <asm/virt.h>
 #include <hv/vcpu/emulate.h>
+#include <hv/vcpu/run.h>
 #include <hv/vcpu/upcalls.h>
 #include <hv/vcpu/vcr.h>
 #include <hv/vm/vm.h>
@@ -30,6 +31,7 @@ static bool nmi_pending(struct vcpu *v)
 }
 
 static const struct virt_upcalls upcalls = {
+	.exited = vcpu_exited_smp,
 	.crash = vm_crash,
 	.event_undone = event_undone,
 	.tpr = tpr,

@@ -71,6 +71,7 @@ struct vcpu {
 	uint64_t ve_area;   /* registered #VE information area (gpa) */
 	bool ve_registered;
 	bool halted;        /* HLT with interrupts enabled: waits for one */
+	unsigned int on_cpu; /* the host CPU running it, + 1 (0: none; the scheduler's) */
 	bool irq_from_pic;  /* the last interrupt injected came from the 8259 */
 	bool irq_window, nmi_window; /* asked of the back end (vcpu_inject_events()) */
 	struct lapic lapic;
@@ -142,6 +143,7 @@ struct vm {
 	uint64_t exits[VM_EXIT_COUNTERS];
 	uint64_t hypercalls[HV_HC_MAX + 2]; /* last slot: unknown numbers */
 	uint64_t hc_continued;   /* long calls entered again to go on (continuations) */
+	uint64_t shootdowns, shootdown_ipis; /* CPUs waited for / kicked to flush its translations */
 	/* Host work per exit, the largest seen: TSC ticks from an exit to the
 	 * next entry (overall, which exit reason, and per reason), and
 	 * frame-table entries or table bytes walked (pool_walked()). */

@@ -4,6 +4,9 @@
  * stops (vm_crash(), the debug exit) or asks for a reset. Building, restarting
  * and freeing a VM are the core's (hv/core/lifecycle.c). Hypervisor context.
  */
+#include <asm/host_timer.h>
+#include <asm/pcpu.h>
+#include <asm/virt.h>
 #include <base/console.h>
 #include <hv/vm/vm.h>
 #include <stdarg.h>
@@ -11,6 +14,63 @@
 
 struct vm *vms[VM_MAX];
 unsigned int nr_vms;
+struct spinlock vm_lock;
+
+/*
+ * Drop vm's guest-physical translations everywhere before the caller frees
+ * or reuses what they pointed at: here at once; every other CPU before it
+ * next enters a guest (a bit in its flush_vms); and a CPU that runs a vCPU
+ * of vm now is waited for, kicked out of its guest if it is in one. The
+ * caller holds vm_lock, and a waited-for CPU handles its flushes without it
+ * (vm_process_flushes() after each exit, before each entry and while it
+ * waits for the lock): no deadlock. The request is seen either by the
+ * target's last check before its entry or through its in_guest flag (both
+ * sides use sequentially consistent atomics: store, then load).
+ */
+void vm_flush_gpt(struct vm *vm)
+{
+	struct pcpu *self = this_cpu();
+	uint64_t want[PCPU_MAX];
+
+	virt->flush_gpt(vm);
+	if (nr_pcpus == 1)
+		return;
+	for (unsigned int i = 0; i < nr_pcpus; i++)
+		if (&pcpus[i] != self)
+			__atomic_fetch_or(&pcpus[i].flush_vms, 1ULL << vm->id, __ATOMIC_SEQ_CST);
+	for (unsigned int i = 0; i < nr_pcpus; i++) {
+		struct pcpu *c = &pcpus[i];
+		struct vcpu *cur = __atomic_load_n(&c->current, __ATOMIC_SEQ_CST);
+
+		want[i] = 0;
+		if (c == self || !cur || cur->vm != vm)
+			continue;
+		want[i] = __atomic_add_fetch(&c->flush_req, 1, __ATOMIC_SEQ_CST);
+		vm->shootdowns++;
+		if (__atomic_load_n(&c->in_guest, __ATOMIC_SEQ_CST)) {
+			host_apic_ipi(c->apic_id, HOST_KICK_VECTOR);
+			vm->shootdown_ipis++;
+		}
+	}
+	for (unsigned int i = 0; i < nr_pcpus; i++)
+		while (want[i] && __atomic_load_n(&pcpus[i].flush_done, __ATOMIC_SEQ_CST) < want[i])
+			__builtin_ia32_pause();
+}
+
+void vm_process_flushes(void)
+{
+	struct pcpu *p = this_cpu();
+	uint64_t req = __atomic_load_n(&p->flush_req, __ATOMIC_SEQ_CST);
+	uint64_t bits = __atomic_exchange_n(&p->flush_vms, 0, __ATOMIC_SEQ_CST);
+
+	for (; bits; bits &= bits - 1) {
+		struct vm *vm = vms[__builtin_ctzll(bits)];
+
+		if (vm->mm_storage) /* not yet freed */
+			virt->flush_gpt(vm);
+	}
+	__atomic_store_n(&p->flush_done, req, __ATOMIC_SEQ_CST);
+}
 
 void vm_reset(struct vm *vm, const char *how)
 {

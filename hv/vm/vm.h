@@ -8,6 +8,7 @@
 
 #include <boot_info.h>
 #include <hv/vm/config.h>
+#include <base/spinlock.h>
 #include <hv/vm/vcpu.h>
 
 extern struct vm *vms[VM_MAX];
@@ -50,6 +51,19 @@ static inline bool vm_on_table(const struct vm *vm, uint64_t gpa, uint64_t len)
  * stopped with "reset requested by the guest (how)".
  */
 void vm_reset(struct vm *vm, const char *how);
+/*
+ * The lock of everything the VMs share (the VMs and their devices, host
+ * memory and the pool, stats, the console): one CPU at a time handles
+ * exits and schedules; guests run on every CPU at once (docs/smp.md).
+ */
+extern struct spinlock vm_lock;
+/* After unmapping: vm's guest-physical translations gone on every CPU
+ * (kicking and waiting for CPUs that run it); under vm_lock. */
+void vm_flush_gpt(struct vm *vm);
+/* This CPU: drop the translations other CPUs asked it to (see vm.c);
+ * without vm_lock, before each entry and after each exit. */
+void vm_process_flushes(void);
+
 /* Stop a VM because of something the guest did; the run goes on. */
 void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The guest wrote value to the debug-exit port. */

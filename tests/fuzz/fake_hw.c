@@ -6,12 +6,29 @@
  */
 #include "fake_hw.h"
 
+#include <asm/host_timer.h>
 #include <asm/pcpu.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 uint64_t fz_tsc;
 struct pcpu pcpus[PCPU_MAX]; /* this_cpu() of a host build: the first */
+unsigned int nr_pcpus = 1;
+
+/* One CPU: the back ends never call it (hv/vcpu/run.c when linked). */
+struct vcpu;
+__attribute__((weak)) void vcpu_exited_smp(struct vcpu *v)
+{
+	(void)v;
+	abort();
+}
+
+/* One CPU: nobody to send an IPI to. */
+void host_apic_ipi(uint32_t apic_id, uint32_t icr)
+{
+	fprintf(stderr, "fake host: IPI %#x to APIC %u with one CPU\n", icr, apic_id);
+	abort();
+}
 
 /* Field encodings are below 0x8000 (bit 15 clear, SDM appendix B); the
  * fields written since the last clear are listed, so a clear is cheap. */

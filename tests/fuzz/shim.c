@@ -229,3 +229,9 @@ uint8_t *fz_guest_access(struct vm *vm, uint64_t gpa, bool write)
 	}
 	return NULL;
 }
+
+/* One CPU: the local flush is all (hv/vm/vm.c when the harness has it). */
+__attribute__((weak)) void vm_flush_gpt(struct vm *vm)
+{
+	virt->flush_gpt(vm);
+}

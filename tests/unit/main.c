@@ -9,6 +9,7 @@ int main(void)
 	int failed;
 
 	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, madt_suite());
 	srunner_add_suite(sr, boot_suite());
 	srunner_add_suite(sr, gpt_suite());
 	srunner_add_suite(sr, elf_suite());

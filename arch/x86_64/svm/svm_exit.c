@@ -493,6 +493,14 @@ void svm_vcpu_load(struct vcpu *v)
 	if (p->asid_owner != v && svm_caps.nr_asids - 1 < VM_MAX)
 		svm_flush_gpt(v->vm);
 	p->asid_owner = v;
+	/* From another CPU: nothing of its VMCB is cached here (APM §15.15.3),
+	 * and this CPU's TLB may hold the ASID's translations of an earlier
+	 * run. */
+	if (v->arch.svm.cpu != p->index + 1) {
+		v->arch.svm.cpu = p->index + 1;
+		vmcb_of(v)->ctl.clean = 0;
+		svm_flush_gpt(v->vm);
+	}
 }
 
 void svm_vcpu_put(struct vcpu *v)
@@ -514,6 +522,8 @@ int svm_enter_guest(struct vcpu *v, uint64_t ticks, struct vexit *e)
 	vmcb->save.rsp = v->regs.rsp;
 	host_timer_arm(ticks);
 	svm_enter(&v->regs, hpa_x(virt_to_hpa(vmcb)), hpa_x(virt_to_hpa(this_cpu()->svm_host_save)));
+	if (nr_pcpus > 1)
+		virt_up->exited(v);
 	/* What the CPU may keep cached from now on (APM §15.15.3); an event
 	 * or TLB flush is consumed by VMRUN. */
 	vmcb->ctl.clean = svm_caps.clean ? SVM_CLEAN_ALL : 0;

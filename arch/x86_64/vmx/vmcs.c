@@ -58,7 +58,7 @@ static uint64_t host_tr_base(void)
 	       (gdt[tr / 8 + 1] << 32);
 }
 
-static void setup_host_state(void)
+void vmx_host_state(void)
 {
 	struct desc_ptr gdtr, idtr;
 
@@ -177,7 +177,7 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	if (vmx_caps.vpid)
 		vmwrite(VMCS_VPID, x->vpid);
 
-	setup_host_state();
+	vmx_host_state();
 	vmwrite(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
 	setup_guest_state(v, s);
 	v->regs = s->regs;
@@ -185,6 +185,11 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	guest_cpu_init(v);
 	if (vmx_write_failures)
 		panic("vmx: %lu VMWRITEs failed while building the VMCS", vmx_write_failures);
+	/* Its host state is this CPU's; with several CPUs it is cleared, so
+	 * that any of them may load it (vmx_vcpu_load()). */
+	x->cpu = this_cpu()->index + 1;
+	if (nr_pcpus > 1 && !vmclear(virt_to_hpa(x->vmcs)))
+		panic("vmx: VMCLEAR failed for a new VMCS");
 	return 0;
 }
 

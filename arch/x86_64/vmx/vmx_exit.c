@@ -8,7 +8,9 @@
  * the VMCS and stops that VM. VMX root, interrupts off.
  */
 #include <asm/cpu.h>
+#include <asm/pcpu.h>
 #include <asm/guest_cpu.h>
+#include <asm/host_timer.h>
 #include <asm/mitigations.h>
 #include <asm/vexit.h>
 #include <asm/virt.h>
@@ -461,15 +463,36 @@ void vmx_set_windows(struct vcpu *v, bool window, bool nmi_window)
 	x->nmi_window = nmi_window;
 }
 
+/*
+ * v runs next on this CPU. Coming from another CPU (SDM Vol. 3C §25.11.1:
+ * its VMCS was cleared there, so the next entry is a VMLAUNCH): the host
+ * state of this CPU (GS base, TR, GDTR) in its VMCS, and the translations
+ * this CPU may still hold for the VM from an earlier run dropped.
+ */
 void vmx_vcpu_load(struct vcpu *v)
 {
-	if (!vmptrld(virt_to_hpa(v->arch.vmx.vmcs)))
+	struct vmx_vcpu *x = &v->arch.vmx;
+	unsigned int cpu = this_cpu()->index + 1;
+
+	if (!vmptrld(virt_to_hpa(x->vmcs)))
 		panic("vmx: VMPTRLD failed for VM %s", v->vm->name);
+	if (x->cpu != cpu) {
+		if (x->cpu)
+			vmx_host_state();
+		x->cpu = cpu;
+		vmx_flush_ept(v->vm);
+	}
 }
 
+/* With several CPUs the vCPU may run elsewhere next: VMCLEAR here writes
+ * its VMCS back to memory and makes it launchable on any CPU. */
 void vmx_vcpu_put(struct vcpu *v)
 {
-	(void)v;
+	if (nr_pcpus == 1)
+		return;
+	if (!vmclear(virt_to_hpa(v->arch.vmx.vmcs)))
+		panic("vmx: VMCLEAR failed for VM %s", v->vm->name);
+	v->arch.vmx.launched = false;
 }
 
 /*
@@ -487,6 +510,8 @@ int vmx_enter_guest(struct vcpu *v, uint64_t ticks, struct vexit *e)
 
 	vmwrite(VMCS_PREEMPTION_TIMER, MIN(ticks >> vmx_caps.timer_rate, 0xffffffffULL));
 	rc = vmx_enter(&v->regs, x->launched);
+	if (nr_pcpus > 1)
+		virt_up->exited(v);
 	if (rc) {
 		vmx_dump(v);
 		virt_up->crash(v->vm, "VM%s failed: VM-instruction error %lu",
@@ -497,6 +522,8 @@ int vmx_enter_guest(struct vcpu *v, uint64_t ticks, struct vexit *e)
 	x->launched = true;
 	reason = (uint32_t)vmread(VMCS_EXIT_REASON);
 	x->exit_rsp = v->regs.rsp = vmread(VMCS_GUEST_RSP);
+	if ((reason & 0xffff) == EXIT_EXT_INTR) /* the host's own (a kick), acknowledged by the exit */
+		host_apic_acked((uint8_t)vmread(VMCS_EXIT_INTR_INFO));
 	if (reason & EXIT_REASON_ENTRY_FAIL) {
 		*e = (struct vexit){ .kind = VEXIT_NOTHING, .reason = reason & 0xffff };
 		exit_entry_failed(v, vmread(VMCS_EXIT_QUAL));

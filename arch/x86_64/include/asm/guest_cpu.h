@@ -52,6 +52,9 @@ extern bool guest_rdtscp;
  * CR2, DR0-DR3, DR6, TSC_AUX, and with syscall_msrs the other switched MSRs
  * (VT-x; SVM moves those with VMLOAD/VMSAVE). */
 void guest_cpu_switch(struct vcpu *v, bool syscall_msrs);
+/* The end of v's run on this CPU when it may run on another next: its
+ * state saved into struct vcpu, the CPU no longer holds it. */
+void guest_cpu_release(struct vcpu *v, bool syscall_msrs);
 /* Initial FPU image and MSRs for a new vCPU. */
 void guest_cpu_init(struct vcpu *v);
 

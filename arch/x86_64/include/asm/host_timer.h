@@ -12,6 +12,7 @@
 
 #define HOST_TIMER_VECTOR 0xf0
 #define HOST_SPURIOUS_VECTOR 0xff
+#define HOST_KICK_VECTOR 0xf1
 
 /* This CPU's local APIC enabled (xAPIC or x2APIC, as firmware left it),
  * the 8259s masked; false without an APIC. */
@@ -20,6 +21,9 @@ bool host_apic_init(void);
 uint32_t host_apic_id(void);
 /* Send an IPI: icr is the ICR's low word (vector, delivery mode, level). */
 void host_apic_ipi(uint32_t apic_id, uint32_t icr);
+/* An interrupt the CPU acknowledged itself (VT-x: "acknowledge interrupt
+ * on exit"): counted, and its EOI. */
+void host_apic_acked(uint8_t vector);
 /* Another CPU's timer, with the boot CPU's calibration. */
 void host_timer_cpu_init(uint64_t apic_per_tsc);
 /* Enable the local APIC (xAPIC or x2APIC, as firmware left it), mask the

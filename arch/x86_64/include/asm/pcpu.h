@@ -16,6 +16,7 @@
 #define PCPU_IST_STACK 8192
 
 struct vcpu;
+struct vm;
 
 struct __attribute__((packed)) tss64 {
 	uint32_t reserved0;
@@ -47,11 +48,26 @@ struct pcpu {
 	 * hold (SVM with fewer ASIDs than VMs). */
 	struct vcpu *current;
 	struct vcpu *hw_owner;
+	const struct vm *hw_last_vm; /* whose vCPU last left its state here (guest_cpu_release()) */
 	const struct vcpu *asid_owner;
 	/* The host's local APIC timer (host_timer.c). */
 	volatile uint32_t *apic_mmio; /* xAPIC registers, NULL in x2APIC mode */
 	uint64_t apic_per_tsc;        /* APIC ticks per TSC tick, 32.32 fixed point */
 	uint64_t timer_irqs;
+	/*
+	 * Translation shootdowns (hv/vm/vm.c vm_flush_gpt()): flush_vms has a
+	 * bit per VM whose guest-physical translations this CPU must drop
+	 * before it runs a guest again; flush_req counts the requests another
+	 * CPU waits on, flush_done those handled; in_guest is set from right
+	 * before the last check until after the exit, so that a requester
+	 * either is seen or kicks (HOST_KICK_VECTOR, counted in kicks).
+	 */
+	uint64_t flush_vms;
+	uint64_t flush_req, flush_done;
+	bool in_guest;
+	uint64_t kicks;
+	uint64_t slices;      /* vCPU slices run here (the scheduler's) */
+	uint64_t exit_tsc;    /* TSC of the last exit (several CPUs) */
 };
 
 extern struct pcpu pcpus[PCPU_MAX];

@@ -20,4 +20,10 @@ void smp_find_cpus(const struct boot_info *bi);
  */
 unsigned int smp_start(const struct boot_info *bi, unsigned int max_cpus);
 
+/* The CPUs started wait for this: each runs work() (the scheduler) once
+ * it is given, then waits again. */
+void smp_release(void (*work)(void));
+/* Make CPU index leave its guest now (an exit at once). */
+void smp_kick(unsigned int index);
+
 #endif /* ASM_SMP_H */

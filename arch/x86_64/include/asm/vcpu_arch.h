@@ -16,6 +16,7 @@ struct vmx_vcpu {
 	bool intr_window; /* interrupt-window exiting is on */
 	bool nmi_window;  /* NMI-window exiting is on */
 	bool task_switch;     /* the last exit was a task switch, for vmx_apply() */
+	unsigned int cpu;     /* the CPU it was last loaded on, + 1 (0: none yet) */
 	uint64_t exit_rsp;    /* guest RSP at the last exit */
 };
 
@@ -29,6 +30,7 @@ struct svm_vcpu {
 	bool nmi_step;    /* that IRET runs under our TF: its #DB is ours */
 	bool step_guest_tf; /* the guest's own TF at that IRET */
 	uint64_t step_dr6;  /* DR6 before it */
+	unsigned int cpu;   /* the CPU it last ran on, + 1 (0: none yet) */
 };
 
 struct vcpu_arch {

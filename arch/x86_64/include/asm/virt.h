@@ -124,6 +124,10 @@ struct virt_ops {
  * end calls nothing above arch/ directly.
  */
 struct virt_upcalls {
+	/* Right after the hardware exit, before anything else, when more than
+	 * one host CPU runs (nr_pcpus > 1): the exit's TSC is taken and the
+	 * shared state locked again (the guest ran without vm_lock). */
+	void (*exited)(struct vcpu *v);
 	/* Stop the VM because of what its guest did, with why (vm_crash()). */
 	void (*crash)(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 	/* An interrupt (vector) or an NMI queued for the next entry did not

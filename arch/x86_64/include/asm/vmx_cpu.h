@@ -52,6 +52,8 @@ void vmx_vcpu_destroy(struct vcpu *v);
 
 /* Run the vCPU until its VM stops or the time slice (in TSC ticks) ends. */
 /* The back end's part of the run loop (vmx_exit.c; asm/virt.h). */
+/* The host-state area of the current VMCS for this CPU. */
+void vmx_host_state(void);
 void vmx_vcpu_load(struct vcpu *v);
 void vmx_vcpu_put(struct vcpu *v);
 int vmx_enter_guest(struct vcpu *v, uint64_t ticks, struct vexit *e);
