@@ -306,6 +306,7 @@ check: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory mm-bench $(BUILD)/hintvisor.elf $(GUEST_ELFS) $(LINUX_IMAGES)
+	@$(MAKE) --no-print-directory $(BUILD)/smp.iso
 	@scripts/bench-guests.sh $(BUILD)
 	@scripts/bench-linux.sh $(BUILD)
 	@$(MAKE) --no-print-directory bench-consolidation

@@ -70,3 +70,31 @@ done
 nc() { tr -d '\r' <"$out/nullcall-$1.log" | sed -n "s/^\[n\] BENCH $2=//p"; }
 echo "Exit path (nullcall, mean of 1000 round trips, TSC ticks): null hypercall $(nc auto null_hypercall_tsc)," \
 	"CPUID $(nc auto cpuid_tsc) with mitigations = auto; $(nc off null_hypercall_tsc), $(nc off cpuid_tsc) with off"
+
+# Two host CPUs (tests/smp.cfg: four guests under memory pressure, vCPUs on
+# both CPUs): translation shootdowns against what reclaim took back.
+smp_line() { # EMULATOR LOG
+	tr -d '\r' <"$2" | awk -F, -v emu="$1" '
+		/^STATS,[0-9]/ { reclaimed += $17 + $19 + $20 + $21 }
+		/^host CPUs:/ { cpus = $0; sub(/^host CPUs: /, "", cpus) }
+		/^shootdowns:/ {
+			n = split($0, w, /[ ;()]+/)
+			for (i = 2; i <= n; i++) {
+				if (w[i] ~ /^[0-9]+$/ && w[i + 1] == "IPIs") ipis += w[i]
+				else if (w[i] ~ /^[0-9]+$/) waits += w[i]
+			}
+		}
+		END {
+			printf "SMP (%s, 2 host CPUs): %s shootdowns (CPUs waited for) %d, IPIs %d, " \
+			       "pages reclaimed %d: one IPI per %s reclaimed pages\n", emu, cpus, waits, ipis,
+			       reclaimed, ipis ? sprintf("%d", reclaimed / ipis) : "-"
+		}'
+}
+if scripts/bochs-run.sh -c 2 -t 900 "$build/smp.iso" "$out/smp-bochs.log" &&
+	scripts/qemu-run.sh -i -s 2 -t 600 "$build/smp.iso" "$out/smp-qemu.log" >/dev/null; then
+	smp_line "Bochs, VT-x" "$out/smp-bochs.log"
+	smp_line "QEMU/TCG, SVM" "$out/smp-qemu.log"
+else
+	echo "bench: the two-CPU run failed, see $out/smp-*.log" >&2
+	exit 1
+fi
