@@ -196,6 +196,7 @@ queue qemu-svm-isolation scripts/qemu-run.sh -i -t 900 "$BUILD/isolation.iso"
 queue qemu-svm-uefi scripts/qemu-run.sh -s 2 -t 900 "$BUILD/test-esp.img"
 queue qemu-svm-smp scripts/qemu-run.sh -i -s 2 -t 600 "$BUILD/smp.iso"
 queue qemu-svm-smp-guests scripts/qemu-run.sh -i -s 2 -t 1200 "$BUILD/test.iso"
+queue qemu-svm-smp-isolation scripts/qemu-run.sh -i -s 2 -t 900 "$BUILD/isolation.iso"
 queue qemu-svm-smp-one scripts/qemu-run.sh -i -s 2 -t 300 "$BUILD/smp-one.iso"
 queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
 queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
@@ -399,6 +400,12 @@ echo "   (the test guests of tests/guests.cfg on two host CPUs under QEMU: fuzz,
 boot qemu-svm-smp-guests
 smp_ran "$(qemu_machine qemu-svm-smp-guests)/smp-guests/both-cpus" "$LOGS/qemu-svm-smp-guests.log"
 check_guests "$(qemu_machine qemu-svm-smp-guests)/smp-guests/" tests/guests.cfg "$LOGS/qemu-svm-smp-guests.log"
+echo "   (the hostile guests of tests/isolation.cfg beside their neighbours on two host CPUs under QEMU)"
+boot qemu-svm-smp-isolation
+has_line "$(qemu_machine qemu-svm-smp-isolation)/smp-isolation/cpus" 'hintvisor: 2 of 2 CPUs online' \
+	"$LOGS/qemu-svm-smp-isolation.log"
+check_guests "$(qemu_machine qemu-svm-smp-isolation)/smp-isolation/" tests/isolation.cfg \
+	"$LOGS/qemu-svm-smp-isolation.log"
 boot qemu-svm-smp-one
 has_line "$(qemu_machine qemu-svm-smp-one)/smp-one/cpus" \
 	'hintvisor: 1 of 2 CPUs online \(APIC IDs 0\), cpus= limits them' "$LOGS/qemu-svm-smp-one.log"
