@@ -104,6 +104,25 @@ void smp_kick(unsigned int index)
 		host_apic_ipi(pcpus[index].apic_id, HOST_KICK_VECTOR);
 }
 
+void smp_kick_idle(void)
+{
+	for (unsigned int i = 0; i < nr_pcpus; i++)
+		if (__atomic_load_n(&pcpus[i].idle, __ATOMIC_SEQ_CST))
+			smp_kick(i);
+}
+
+void smp_idle_wait(uint64_t ticks)
+{
+	struct pcpu *p = this_cpu();
+
+	if (p->apic_per_tsc)
+		host_timer_arm(ticks);
+	/* STI's shadow covers HLT: an interrupt pending now wakes it. */
+	asm volatile("sti; hlt; cli" ::: "memory");
+	if (p->apic_per_tsc)
+		host_timer_stop();
+}
+
 static __attribute__((noreturn)) void ap_main(struct pcpu *p)
 {
 	void (*work)(void);
@@ -115,6 +134,7 @@ static __attribute__((noreturn)) void ap_main(struct pcpu *p)
 		for (;;)
 			asm volatile("cli; hlt" ::: "memory");
 	}
+	host_timer_cpu_init(pcpus[0].apic_per_tsc); /* to wake from idle */
 	__atomic_store_n(&p->online, true, __ATOMIC_RELEASE);
 	while (!(work = __atomic_load_n(&ap_work, __ATOMIC_ACQUIRE)))
 		cpu_relax();
@@ -165,6 +185,10 @@ unsigned int smp_start(const struct boot_info *bi, unsigned int max_cpus)
 	}
 	bsp = host_apic_id();
 	pcpus[0].apic_id = bsp;
+	/* Idle CPUs halt until a kick or their timer: calibrated here when the
+	 * back end has not (VT-x). */
+	if (n > 1 && want > 1 && !pcpus[0].apic_per_tsc && host_timer_init())
+		pcpus[0].apic_per_tsc = 0;
 	tramp = trampoline_page(bi);
 	if (n > 1 && want > 1 && (!tramp || cr3 >= (4ULL << 30))) {
 		printk("hintvisor: 1 of %d CPUs (%s)\n", n,

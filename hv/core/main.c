@@ -234,6 +234,7 @@ static void run_slice(struct vcpu *v)
 	if (vm->state == VM_STOPPED)
 		stop_vm(vm);
 	pool_balance();
+	smp_kick_idle(); /* v, or a VM waiting for this one, may run there */
 }
 
 /*
@@ -276,12 +277,17 @@ static void schedule(void)
 				if (vms[i]->state == VM_STOPPED && vms[i]->mm_storage)
 					stop_vm(vms[i]);
 		} else {
+			/* Halted until a CPU whose slice ended kicks it, or a
+			 * millisecond: timers and device work of halted vCPUs
+			 * are looked at again then. */
+			struct pcpu *p = this_cpu();
+
+			__atomic_store_n(&p->idle, true, __ATOMIC_SEQ_CST);
 			spin_unlock(&vm_lock);
-			for (int i = 0; i < 256; i++) {
-				vm_process_flushes();
-				cpu_relax();
-			}
+			vm_process_flushes();
+			smp_idle_wait(ms_to_tsc(1));
 			spin_lock(&vm_lock);
+			__atomic_store_n(&p->idle, false, __ATOMIC_SEQ_CST);
 		}
 		if (sched.interval && sched.guest_time >= sched.next_stats) {
 			stats_print(false);

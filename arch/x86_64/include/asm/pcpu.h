@@ -65,6 +65,7 @@ struct pcpu {
 	uint64_t flush_vms;
 	uint64_t flush_req, flush_done;
 	bool in_guest;
+	bool idle;            /* halted in the scheduler: kick to wake (smp_kick_idle()) */
 	uint64_t kicks;
 	uint64_t slices;      /* vCPU slices run here (the scheduler's) */
 	uint64_t exit_tsc;    /* TSC of the last exit (several CPUs) */

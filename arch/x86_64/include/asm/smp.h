@@ -23,7 +23,12 @@ unsigned int smp_start(const struct boot_info *bi, unsigned int max_cpus);
 /* The CPUs started wait for this: each runs work() (the scheduler) once
  * it is given, then waits again. */
 void smp_release(void (*work)(void));
-/* Make CPU index leave its guest now (an exit at once). */
+/* Make CPU index leave its guest now (an exit at once), or wake it. */
 void smp_kick(unsigned int index);
+/* Wake the CPUs that wait in smp_idle_wait() with idle set. */
+void smp_kick_idle(void);
+/* Nothing to run here: halt until an interrupt (a kick) or ticks TSC ticks
+ * (the host APIC timer, where calibrated). Interrupts off again after. */
+void smp_idle_wait(uint64_t ticks);
 
 #endif /* ASM_SMP_H */
