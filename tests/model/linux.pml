@@ -14,7 +14,10 @@
  *    the caller's reference counted (folio_make_volatile(folio, 1)), put;
  *  - write (write_begin/write_end): lookup, lock, read in if not up to
  *    date, check the old data, write, mark dirty, unlock, put;
- *  - writeback: lookup, lock, write a dirty folio to the disk, clean it.
+ *  - writeback: lookup, lock, write a dirty folio to the disk, clean it;
+ *  - invalidation (drop_caches, invalidate_mapping_pages()): lookup, lock,
+ *    remove a clean folio nobody else holds.
+ * Reads and writes that find no folio create one.
  * A lookup (mapping_get_entry()) takes a reference unless the count is
  * frozen (then it waits), or finds no folio and creates one (add to the
  * page cache locked, read from disk, up to date, unlock). It then makes
@@ -75,6 +78,7 @@
 #define OP_READ 0
 #define OP_WRITE 1
 #define OP_WB 2
+#define OP_INVAL 3
 
 /* The guest: page cache slot and folios (one per guest page). */
 byte pc = NONE;               /* the page whose folio is in the page cache */
@@ -218,7 +222,9 @@ inline put(f)
 		if
 		:: ref[f] == 0 ->
 			assert(pc != f && !dirty[f]);
-			tbl[f] = S; uptd[f] = false
+			tbl[f] = S; uptd[f] = false;
+			/* nothing reads these before they are set again */
+			mem[f] = GARBAGE; handled[f] = false; dbit[f] = false
 		:: else
 		fi
 	}
@@ -360,6 +366,7 @@ end:
 		:: op = OP_READ
 		:: op = OP_WRITE
 		:: op = OP_WB
+		:: op = OP_INVAL
 		fi;
 		do
 		:: retry = false;
@@ -374,7 +381,9 @@ end:
 				fi
 			}
 			if
-			:: f == NONE ->
+			:: f == NONE && (op == OP_WB || op == OP_INVAL) ->
+				skip /* nothing cached: nothing to do */
+			:: f == NONE && (op == OP_READ || op == OP_WRITE) ->
 				/* filemap_create_folio(): a free page, added
 				 * locked unless another CPU added one first */
 				atomic {
@@ -414,6 +423,7 @@ end:
 				fi
 			fi;
 			if
+			:: f == NONE -> skip
 			:: !retry && op == OP_READ ->
 				if
 				:: !uptd[f] ->
@@ -434,7 +444,7 @@ end:
 				:: else
 				fi;
 				put(f)
-			:: !retry && op != OP_READ ->
+			:: f != NONE && !retry && op != OP_READ ->
 				folio_lock(f);
 				if
 				:: pc != f -> retry = true
@@ -452,6 +462,17 @@ end:
 				:: pc == f && op == OP_WB && dirty[f] ->
 					check_data(f);
 					atomic { disk = v; dirty[f] = false }
+				:: pc == f && op == OP_INVAL ->
+					/* mapping_evict_folio(): clean and only the
+					 * page cache's and our reference, which
+					 * __remove_mapping() freezes to remove it */
+					atomic {
+						if
+						:: !dirty[f] && ref[f] == 2 && !frozen[f] ->
+							pc = NONE; ref[f]--
+						:: else
+						fi
+					}
 				:: else
 				fi;
 				locked[f] = false;
