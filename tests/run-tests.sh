@@ -250,6 +250,7 @@ run_model mutant-no-ref-freeze 1 linux.pml -DMUTANT_NO_REF_FREEZE
 run_model mutant-stale-discard 1 linux.pml -DMUTANT_STALE_DISCARD
 run_model mutant-stale-discard-data 1 linux.pml -DMUTANT_STALE_DISCARD -DNO_HANDLED_CHECK
 run_model mutant-ack-before-lock 1 linux.pml -DMUTANT_ACK_BEFORE_LOCK
+run_model mutant-no-folio-lock 1 linux.pml -DMUTANT_NO_FOLIO_LOCK
 
 echo "== fuzzers (libFuzzer, ASan/UBSan; ${FUZZ_CHECK_RUNS:-30000} inputs each from the seed corpus)"
 for f in ${FUZZERS:-hypercall mmio config elf multiboot bzimage virtio emulate task exit devices}; do

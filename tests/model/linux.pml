@@ -28,7 +28,7 @@
  * the discard), remove the folio from the page cache; unlock, put, look
  * up again (a miss: a new folio read from disk). This is the order the
  * series is to take; today's __folio_make_stable() is MUTANT_STALE_DISCARD,
- * and the CAS before the lock is MUTANT_ACK_BEFORE_LOCK.
+ * the CAS before the lock MUTANT_ACK_BEFORE_LOCK, no lock MUTANT_NO_FOLIO_LOCK.
  * make-volatile freezes the reference count (folio_ref_freeze() of the
  * page cache's and the caller's references), checks the flags, CAS
  * S -> V, unfreezes.
@@ -59,7 +59,9 @@
  *    up-to-date and CAS 0x82 -> S whatever its result, no lock, and let
  *    the read paths read the folio again in place;
  *  - ACK_BEFORE_LOCK: the CAS 0x82 -> S first, then its winner locks,
- *    clears up-to-date and removes the folio.
+ *    clears up-to-date and removes the folio;
+ *  - NO_FOLIO_LOCK: the same order without the lock: clear up-to-date,
+ *    CAS, the winner removes the folio.
  */
 
 #define NONE 2
@@ -271,6 +273,25 @@ inline discard(f)
 		handle(f);
 		remove(f);
 		locked[f] = false
+	:: else
+	fi
+#elif defined(MUTANT_NO_FOLIO_LOCK)
+	if
+	:: tbl[f] == (V | DISC) ->
+		uptd[f] = false;
+		atomic {
+			won = tbl[f] == (V | DISC);
+			if
+			:: won -> tbl[f] = S
+			:: else
+			fi
+		}
+		if
+		:: won ->
+			atomic { assert(!handled[f]); handled[f] = true };
+			remove(f)
+		:: else
+		fi
 	:: else
 	fi
 #else
