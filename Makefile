@@ -127,10 +127,10 @@ $(BUILD)/tests/unit/test_core: $(UNIT_OBJS)
 unit: $(BUILD)/tests/unit/test_core
 	@$(BUILD)/tests/unit/test_core
 
-# ---- model check of the shared state table (SPIN, tests/model) -------------
+# ---- model checks of the hinting protocol (SPIN, tests/model) ---------------
 .PHONY: model
 model:
-	@for m in "table-1vcpu" "table-2vcpu -DNCPU=2"; do \
+	@for m in "table-1vcpu" "table-2vcpu -DNCPU=2" "linux-2vcpu linux.pml"; do \
 		tests/model/check.sh $(BUILD)/model $$m || exit 1; done
 
 # ---- test guests -------------------------------------------------------------

@@ -235,8 +235,9 @@ echo "== unit tests"
 run_unit unit-core "$BUILD/tests/unit/test_core"
 run_unit unit-mm "$BUILD/tests/unit/test_mm"
 
-# run_model NAME WANT [-D...]: the SPIN check of tests/model/table.pml; WANT 0
-# (no counterexample) or 1 (a mutant: a counterexample must be found).
+# run_model NAME WANT [MODEL.pml] [-D...]: the SPIN check of a model in
+# tests/model (table.pml unless named); WANT 0 (no counterexample) or 1 (a
+# mutant: a counterexample must be found).
 run_model() {
 	name=$1 want=$2
 	shift 2
@@ -259,6 +260,15 @@ run_model mutant-no-host-cas 1 -DMUTANT_NO_HOST_CAS
 run_model mutant-no-first-sighting 1 -DMUTANT_NO_FIRST_SIGHTING
 run_model mutant-no-flush 1 -DNCPU=2 -DMUTANT_NO_FLUSH
 run_model mutant-map-refuses-present 1 -DNCPU=2 -DMUTANT_MAP_REFUSES_PRESENT
+
+echo "== model check of the Linux series' volatile page cache on two vCPUs (SPIN)"
+run_model linux-2vcpu 0 linux.pml
+run_model linux-reach-discard 1 linux.pml -DREACH_DISCARD
+run_model mutant-no-ref-freeze 1 linux.pml -DMUTANT_NO_REF_FREEZE
+run_model mutant-stale-discard 1 linux.pml -DMUTANT_STALE_DISCARD
+run_model mutant-stale-discard-data 1 linux.pml -DMUTANT_STALE_DISCARD -DNO_HANDLED_CHECK
+run_model mutant-ack-before-lock 1 linux.pml -DMUTANT_ACK_BEFORE_LOCK
+run_model mutant-no-folio-lock 1 linux.pml -DMUTANT_NO_FOLIO_LOCK
 
 echo "== fuzzers (libFuzzer, ASan/UBSan; ${FUZZ_CHECK_RUNS:-30000} inputs each from the seed corpus)"
 for f in ${FUZZERS:-hypercall mmio config elf multiboot bzimage virtio emulate task exit devices}; do
