@@ -162,7 +162,7 @@ static int attach_devices(struct vm *vm, const struct vm_config *cfg, const stru
 
 	uart_reset(&vm->uart);
 	pic_reset(&vm->pic);
-	ioapic_reset(&vm->ioapic, 1u << VBLK_IRQ); /* the PCI INTA# line: active low */
+	ioapic_reset(&vm->ioapic, 1u << PCI_INTX_IRQ); /* the PCI INTA# line: active low */
 	platform_reset(&vm->plat);
 	lapic_reset(&vm->vcpu.lapic, vm->vcpu.id);
 	pci_init(&vm->pci, &vm->host_bridge);
@@ -318,7 +318,7 @@ void vm_debug_exit(struct vm *vm, uint32_t value)
 
 bool hv_device_work(const struct vm *vm)
 {
-	return vm->has_blk && vm->blk.kicked && vm->blk.queue_pfn;
+	return vm->has_blk && vm->blk.kicked && vm->blk.q.pinned;
 }
 
 void vcpu_exit_begin(struct vcpu *v, unsigned int reason, uint64_t tsc)

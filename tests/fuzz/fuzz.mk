@@ -25,7 +25,7 @@ FUZZ_SRCS_config := tests/fuzz/fuzz_config.c hv/config.c
 FUZZ_SRCS_elf := tests/fuzz/fuzz_elf.c hv/elf.c
 FUZZ_SRCS_multiboot := tests/fuzz/fuzz_multiboot.c hv/multiboot.c hv/memmap.c $(FUZZ_HV_SRCS)
 FUZZ_SRCS_bzimage := tests/fuzz/fuzz_bzimage.c hv/linux.c hv/memmap.c $(FUZZ_HV_SRCS)
-FUZZ_SRCS_virtio := tests/fuzz/fuzz_virtio.c hv/dev/virtio_blk.c hv/dev/pci.c hv/dev/pic.c \
+FUZZ_SRCS_virtio := tests/fuzz/fuzz_virtio.c hv/dev/virtio_blk.c hv/dev/virtq.c hv/dev/pci.c hv/dev/pic.c \
 	$(FUZZ_HV_SRCS)
 
 # Instruction emulation and VT-x task switches, over the strict guest-memory fake.
@@ -39,7 +39,7 @@ FUZZ_PLATFORM_SRCS := tests/fuzz/platform.c arch/x86_64/vexit.c arch/x86_64/vcr.
 	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c arch/x86_64/emulate.c \
 	arch/x86_64/mmio_decode.c hv/vm.c hv/io.c hv/bus.c hv/acpi.c hv/elf.c hv/multiboot.c \
 	hv/linux.c hv/memmap.c hv/vm_console.c boot/boot_info.c hv/dev/lapic.c hv/dev/ioapic.c hv/dev/pic.c \
-	hv/dev/uart.c hv/dev/platform.c hv/dev/pci.c hv/dev/virtio_blk.c $(FUZZ_HV_SRCS)
+	hv/dev/uart.c hv/dev/platform.c hv/dev/pci.c hv/dev/virtio_blk.c hv/dev/virtq.c $(FUZZ_HV_SRCS)
 FUZZ_SRCS_exit := tests/fuzz/fuzz_exit.c $(FUZZ_PLATFORM_SRCS)
 FUZZ_SRCS_devices := tests/fuzz/fuzz_devices.c $(FUZZ_PLATFORM_SRCS)
 

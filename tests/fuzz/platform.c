@@ -16,7 +16,7 @@ void fz_platform_init(struct vm *vm)
 		vm->cfg = &fz_cfg;
 	uart_reset(&vm->uart);
 	pic_reset(&vm->pic);
-	ioapic_reset(&vm->ioapic, 1u << VBLK_IRQ);
+	ioapic_reset(&vm->ioapic, 1u << PCI_INTX_IRQ);
 	platform_reset(&vm->plat);
 	lapic_reset(&vm->vcpu.lapic, vm->vcpu.id);
 	pci_init(&vm->pci, &vm->host_bridge);
