@@ -61,6 +61,7 @@ CORE_SRCS := \
 	hv/multiboot.c \
 	hv/hypercall.c hv/hint.c hv/pool.c hv/gmem.c hv/stats.c hv/libc_glue.c \
 	hv/dev/lapic.c hv/dev/pic.c hv/dev/uart.c hv/dev/pci.c hv/dev/virtq.c hv/dev/virtio_blk.c \
+	hv/dev/virtio_balloon.c \
 	hv/bus.c hv/dev/ioapic.c hv/dev/platform.c hv/memmap.c hv/acpi.c \
 	mm/frames.c $(MM_SRCS)
 MB2_SRCS := boot/mb2_entry.S boot/mb2_main.c

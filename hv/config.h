@@ -16,6 +16,9 @@
  *      [on_reset=restart|stop]  a reset the guest requests restarts the VM from
  *                               its images (default), or stops it
  *      [time_limit_ms=N]        stop the VM once its time slices took N ms of CPU
+ *      [balloon=SIZE|off]       a virtio-balloon asked to hold SIZE (0: none yet), or
+ *                               no balloon device; default: a balloon with target 0
+ *                               for a Linux (bzImage) guest, none for other images
  * Sizes take K, M or G. A disk= module is written in place, so it must be
  * one VM's disk only, and no module a VM boots from (image=, initrd=,
  * module=) nor the config file: those configs are refused. Module names are compared
@@ -39,6 +42,12 @@ struct cfg_module {
 	char string[CFG_MODULE_LEN];  /* the whole value, for the kernel */
 };
 
+enum cfg_balloon {
+	CFG_BALLOON_DEFAULT, /* by image: Linux guests get one, with target 0 */
+	CFG_BALLOON_OFF,
+	CFG_BALLOON_ON,      /* balloon_bytes is the target */
+};
+
 struct vm_config {
 	char name[CFG_NAME_LEN];
 	char image[CFG_IMAGE_LEN];
@@ -52,6 +61,8 @@ struct vm_config {
 	uint64_t delay_ms;          /* start this long after the run started */
 	bool reset_stops;           /* on_reset=stop: a reset request stops the VM */
 	uint64_t time_limit_ms;     /* stop after this much CPU time (0: no limit) */
+	enum cfg_balloon balloon;
+	uint64_t balloon_bytes;     /* target of the balloon (CFG_BALLOON_ON) */
 };
 
 enum cfg_mitigations { CFG_MITIGATIONS_AUTO, CFG_MITIGATIONS_FORCE, CFG_MITIGATIONS_OFF };

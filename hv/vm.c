@@ -5,6 +5,7 @@
  * stops, and its restart from the same images after a reset the guest
  * requested. Hypervisor context, BSP.
  */
+#include <asm/tsc.h>
 #include <asm/virt.h>
 #include <errcode.h>
 #include <hv/acpi.h>
@@ -26,6 +27,8 @@
 #define BOOT_CMDLINE_GPA 0x1c00
 #define BOOT_PML4_GPA 0x2000
 #define BOOT_STACK_TOP 0x80000
+/* The balloon asks for fresh guest statistics after this much guest time. */
+#define BALLOON_STATS_MS 1000
 
 struct vm *vms[VM_MAX];
 unsigned int nr_vms;
@@ -154,6 +157,21 @@ static int load_image(struct vm *vm, const struct vm_config *cfg, const struct b
 			  rd ? rd->len : 0, cfg->cmdline, start, why);
 }
 
+/* A balloon, per the config; by default for Linux guests only. */
+static int attach_balloon(struct vm *vm, const struct vm_config *cfg, const struct boot_info *bi)
+{
+	const struct boot_module *img = boot_find_module(bi, cfg->image);
+	bool want = cfg->balloon == CFG_BALLOON_ON;
+
+	if (cfg->balloon == CFG_BALLOON_DEFAULT && img)
+		want = linux_is_bzimage(hpa_to_virt(_hpa(img->base)), img->len);
+	if (!want)
+		return 0;
+	vm->has_balloon = true;
+	return virtio_balloon_init(vm, &vm->balloon, (uint32_t)(cfg->balloon_bytes >> PAGE_SHIFT),
+				   ms_to_tsc(BALLOON_STATS_MS));
+}
+
 static int attach_devices(struct vm *vm, const struct vm_config *cfg, const struct boot_info *bi)
 {
 	const struct boot_module *disk;
@@ -169,13 +187,16 @@ static int attach_devices(struct vm *vm, const struct vm_config *cfg, const stru
 	rc = vm_bus_setup(vm);
 	if (rc)
 		return rc;
-	if (!cfg->disk[0])
-		return 0;
-	disk = find(bi, cfg, cfg->disk);
-	if (!disk)
-		return -ENOENT;
-	vm->has_blk = true;
-	return virtio_blk_init(vm, &vm->blk, hpa_to_virt(_hpa(disk->base)), disk->len);
+	if (cfg->disk[0]) {
+		disk = find(bi, cfg, cfg->disk);
+		if (!disk)
+			return -ENOENT;
+		vm->has_blk = true;
+		rc = virtio_blk_init(vm, &vm->blk, hpa_to_virt(_hpa(disk->base)), disk->len);
+		if (rc)
+			return rc;
+	}
+	return attach_balloon(vm, cfg, bi);
 }
 
 /*
@@ -230,8 +251,11 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	}
 	vm->state = VM_READY;
 	vms[nr_vms++] = vm;
-	printk("hintvisor: VM %s: %lu MiB RAM, image %s, entry %#lx%s%s\n", vm->name,
+	printk("hintvisor: VM %s: %lu MiB RAM, image %s, entry %#lx%s%s", vm->name,
 	       vm->mem_bytes >> 20, cfg->image, vm->entry, cfg->disk[0] ? ", disk " : "", cfg->disk);
+	if (vm->has_balloon)
+		printk(", balloon (target %lu KiB)", cfg->balloon_bytes >> 10);
+	printk("\n");
 	return 0;
 }
 
@@ -268,7 +292,7 @@ int vm_restart(struct vm *vm)
 	vm->vcpu.vm = vm;
 	vm->table_gpa = vm->table_nr = vm->table_pinned = 0;
 	vm->table_ready = false;
-	vm->has_blk = false;
+	vm->has_blk = vm->has_balloon = false;
 	vm_console_flush(vm); /* a partial line of the last boot */
 	rc = vm_build(vm, &why);
 	if (rc) {
@@ -290,6 +314,8 @@ void vm_destroy(struct vm *vm)
 {
 	if (vm->has_blk)
 		virtio_blk_release(vm, &vm->blk);
+	if (vm->has_balloon)
+		virtio_balloon_release(vm, &vm->balloon);
 	virt->vcpu_destroy(&vm->vcpu);
 	gpt_destroy(&vm->arch.gpt);
 	hint_vm_destroy(vm);
@@ -318,7 +344,8 @@ void vm_debug_exit(struct vm *vm, uint32_t value)
 
 bool hv_device_work(const struct vm *vm)
 {
-	return vm->has_blk && vm->blk.kicked && vm->blk.q.pinned;
+	return (vm->has_blk && vm->blk.kicked && vm->blk.q.pinned) ||
+	       (vm->has_balloon && virtio_balloon_busy(&vm->balloon));
 }
 
 void vcpu_exit_begin(struct vcpu *v, unsigned int reason, uint64_t tsc)

@@ -26,8 +26,8 @@ START_TEST(full_config)
 			       "vm name=a image=a.elf mem=2M\n"
 			       "vm  name=b-2  image=b.elf  mem=1G cmdline=\"console=ttyS0 quiet\"\r\n"
 			       "vm name=c image=c.elf mem=1M after=b-2 delay_ms=1500 on_reset=stop "
-			       "time_limit_ms=2000\n"
-			       "vm name=d image=d.elf mem=1M on_reset=restart\n"),
+			       "time_limit_ms=2000 balloon=off\n"
+			       "vm name=d image=d.elf mem=8M on_reset=restart balloon=2M\n"),
 			 0);
 	ck_assert_uint_eq(cfg.pool_bytes, 64ULL << 20);
 	ck_assert_uint_eq(cfg.swap_bytes, 1ULL << 30);
@@ -35,6 +35,10 @@ START_TEST(full_config)
 	ck_assert_uint_eq(cfg.stats_interval_ms, 250);
 	ck_assert_int_eq(cfg.mitigations, CFG_MITIGATIONS_FORCE);
 	ck_assert_uint_eq(cfg.nr_vms, 4);
+	ck_assert_int_eq(cfg.vms[0].balloon, CFG_BALLOON_DEFAULT);
+	ck_assert_int_eq(cfg.vms[2].balloon, CFG_BALLOON_OFF);
+	ck_assert_int_eq(cfg.vms[3].balloon, CFG_BALLOON_ON);
+	ck_assert_uint_eq(cfg.vms[3].balloon_bytes, 2ULL << 20);
 	ck_assert_int_eq(cfg.vms[0].after, -1);
 	ck_assert_int_eq(cfg.vms[2].after, 1);
 	ck_assert_uint_eq(cfg.vms[0].delay_ms, 0);
@@ -117,6 +121,9 @@ static const struct {
 	{ "vm name=a image=a mem=2M time_limit_ms=0\n", "line 1: bad time_limit_ms (1 to 3600000)" },
 	{ "vm name=a image=a mem=2M time_limit_ms=3600001\n",
 	  "line 1: bad time_limit_ms (1 to 3600000)" },
+	{ "vm name=a image=a mem=2M balloon=1000\n", "line 1: bad balloon size (a multiple of 4K, or off)" },
+	{ "vm name=a image=a mem=2M balloon=on\n", "line 1: bad balloon size (a multiple of 4K, or off)" },
+	{ "vm name=a image=a mem=2M balloon=4M\n", "line 1: balloon larger than mem" },
 };
 
 START_TEST(rejects_with_line_numbers)
