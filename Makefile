@@ -217,10 +217,20 @@ GUEST_ELFS += $(BUILD)/guest/cpu-modes.elf
 # The Linux 6.1 guest: kernel (cached outside the tree), initramfs with the
 # test script, ext2 disk image. See linux-guest-patch/ and docs/linux-guest.md.
 LINUX_DIR := $(BUILD)/linux
-LINUX_INPUTS := linux-guest-patch/build-kernel.sh linux-guest-patch/guest.config guest-abi/hintvisor.h \
+LINUX_INPUTS := linux-guest-patch/build-kernel.sh linux-guest-patch/guest.config \
+	linux-guest-patch/hinting.config guest-abi/hintvisor.h \
 	linux-guest-patch/series $(wildcard linux-guest-patch/patches/*)
 $(LINUX_DIR)/bzImage: $(LINUX_INPUTS) | deps
 	@linux-guest-patch/build-kernel.sh $(LINUX_DIR)
+# The stock kernel: the same sources without the series, with the virtio
+# balloon and free page reporting (build-kernel.sh --stock, cached apart).
+LINUX_STOCK_DIR := $(BUILD)/linux-stock
+$(LINUX_STOCK_DIR)/bzImage: linux-guest-patch/build-kernel.sh linux-guest-patch/guest.config \
+		linux-guest-patch/stock.config | deps
+	@linux-guest-patch/build-kernel.sh --stock $(LINUX_STOCK_DIR)
+$(BUILD)/guest/bzImage-stock: $(LINUX_STOCK_DIR)/bzImage
+	@mkdir -p $(@D)
+	@cp $< $@
 # The initramfs: test-fs.sh is the default test, the others are chosen with
 # hv.test=/NAME on the kernel command line.
 LINUX_TESTS := linux-guest-patch/test-fs.sh linux-guest-patch/test-overcommit.sh \
@@ -244,7 +254,7 @@ $(BUILD)/guest/%: $(LINUX_DIR)/%
 	@mkdir -p $(@D)
 	@cp $< $@
 LINUX_IMAGES := $(addprefix $(BUILD)/guest/,bzImage initramfs.cpio.gz disk.img disk-src.img \
-	disk-seed.img)
+	disk-seed.img bzImage-stock)
 .PHONY: linux
 linux: $(LINUX_IMAGES)
 
