@@ -224,7 +224,7 @@ run_model mutant-no-flush 1 -DNCPU=2 -DMUTANT_NO_FLUSH
 run_model mutant-map-refuses-present 1 -DNCPU=2 -DMUTANT_MAP_REFUSES_PRESENT
 
 echo "== fuzzers (libFuzzer, ASan/UBSan; ${FUZZ_CHECK_RUNS:-30000} inputs each from the seed corpus)"
-for f in ${FUZZERS:-hypercall mmio config elf multiboot bzimage virtio emulate task exit devices}; do
+for f in ${FUZZERS:-hypercall mmio config elf multiboot bzimage virtio emulate task exit devices balloon}; do
 	line=$(BUILD=$BUILD tests/fuzz/run.sh runs "${FUZZ_CHECK_RUNS:-30000}" "$f")
 	case $line in
 	"PASS "*) ok "${line#PASS }" ;;

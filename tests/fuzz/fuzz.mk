@@ -39,11 +39,15 @@ FUZZ_PLATFORM_SRCS := tests/fuzz/platform.c arch/x86_64/vexit.c arch/x86_64/vcr.
 	arch/x86_64/guest_cpu.c arch/x86_64/guest_tsc.c arch/x86_64/emulate.c \
 	arch/x86_64/mmio_decode.c hv/vm.c hv/io.c hv/bus.c hv/acpi.c hv/elf.c hv/multiboot.c \
 	hv/linux.c hv/memmap.c hv/vm_console.c boot/boot_info.c hv/dev/lapic.c hv/dev/ioapic.c hv/dev/pic.c \
-	hv/dev/uart.c hv/dev/platform.c hv/dev/pci.c hv/dev/virtio_blk.c hv/dev/virtq.c $(FUZZ_HV_SRCS)
+	hv/dev/uart.c hv/dev/platform.c hv/dev/pci.c hv/dev/virtio_blk.c hv/dev/virtq.c \
+	hv/dev/virtio_balloon.c $(FUZZ_HV_SRCS)
 FUZZ_SRCS_exit := tests/fuzz/fuzz_exit.c $(FUZZ_PLATFORM_SRCS)
 FUZZ_SRCS_devices := tests/fuzz/fuzz_devices.c $(FUZZ_PLATFORM_SRCS)
 
-FUZZERS ?= hypercall mmio config elf multiboot bzimage virtio emulate task exit devices
+FUZZ_SRCS_balloon := tests/fuzz/fuzz_balloon.c hv/dev/virtio_balloon.c hv/dev/virtq.c hv/dev/pci.c \
+	hv/dev/pic.c $(FUZZ_HV_SRCS)
+
+FUZZERS ?= hypercall mmio config elf multiboot bzimage virtio emulate task exit devices balloon
 fuzz_objs = $(patsubst %,$(FUZZ_DIR)/o/%.o,$(1))
 FUZZ_BINS := $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%)
 
