@@ -280,6 +280,8 @@ void virtio_balloon_poll(struct vm *vm, struct virtio_balloon *b, uint64_t now)
 			alive = true;
 		if (!alive)
 			return;
+		if (role == R_STATS || role == R_NONE)
+			b->job[idx].busy = false; /* a chain left from other features: dropped */
 		if (role == R_NONE || (!b->job[idx].busy && !virtq_pending(vm, &b->q[idx])))
 			b->kicked &= ~(1u << idx);
 	}
@@ -369,7 +371,10 @@ static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int 
 	}
 	switch (off) {
 	case VIO_GUEST_FEATURES:
+		/* The queues' roles follow the features: chains in progress go. */
 		b->guest_features = *val & OFFERED;
+		for (unsigned int idx = 0; idx < BALLOON_QUEUES; idx++)
+			b->job[idx].busy = false;
 		break;
 	case VIO_QUEUE_PFN:
 		if (sel >= BALLOON_QUEUES)

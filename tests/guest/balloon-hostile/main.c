@@ -13,6 +13,12 @@
  * buffers that lie (beyond RAM, a partial entry, unknown tags, absurd
  * values) are read and returned without harm. Last, a descriptor chain
  * that loops must stop this VM alone (tests/guest/balloon-hostile/expect).
+ *
+ * With "halt" on the command line (the VM balloon-halt) it only notifies a
+ * 64 MiB report, gives that queue another role by writing other features,
+ * and halts with no interrupt source: the device must not keep the host
+ * busy for ever with the chain it had begun, and the VM must be stopped
+ * as a halted VM no interrupt can wake (tests/guest/balloon-halt/expect).
  */
 #include "hvtest.h"
 #include "vblk.h" /* the legacy register offsets and struct vblk_desc */
@@ -326,9 +332,36 @@ static void lying_stats(void)
 		gprintf("stats buffers that lie: read, held and given back\n");
 }
 
+/* Notify a big report, give its queue another role, halt (see the file comment). */
+static void halt_mid_report(void)
+{
+	uint64_t first = alloc_frames(BIG_DESCS * BIG_DESC_PAGES);
+	uint64_t addr[BIG_DESCS];
+	uint32_t len[BIG_DESCS];
+
+	/* Reporting alone: queue 2 is the reporting queue. */
+	outl((uint16_t)(io + VIO_GUEST_FEATURES), F_REPORTING);
+	for (unsigned int i = 0; i < BIG_DESCS; i++) {
+		addr[i] = (first + i * BIG_DESC_PAGES) << PAGE_SHIFT;
+		len[i] = BIG_DESC_PAGES * PAGE_SIZE;
+	}
+	post(Q_STATS, BIG_DESCS, addr, len, VBLK_F_WRITE);
+	notify(Q_STATS);
+	/* Both again: queue 2 is the stats queue now, the report half done. */
+	outl((uint16_t)(io + VIO_GUEST_FEATURES), F_STATS | F_REPORTING);
+	notify(Q_STATS);
+	gprintf("a 64 MiB report in flight, the features rewritten; halting\n");
+	for (;;)
+		asm volatile("sti; hlt" ::: "memory");
+}
+
 void test_main(void)
 {
+	const char *cmd = (const char *)start_info->cmdline_gpa;
+
 	balloon_init();
+	if (cmd && strstr(cmd, "halt"))
+		halt_mid_report();
 	good_report();
 	refused_reports();
 	inflate_deflate();
