@@ -4,7 +4,8 @@
  *   # comment
  *   pool = 64M                  host memory for all guest RAM (0: as much as guests have)
  *   swap = 256M                 paging device size (0: the sum of guest RAM)
- *   stats_interval_ms = 100     print stats every N ms of guest time (0: only at the end)
+ *   stats_interval_ms = 100     print stats every N ms of guest or host time, whichever
+ *                               comes first (0: only at the end)
  *   mitigations = auto          barriers between VMs: auto (what the CPU needs), force
  *                               (all the CPU can do), off (docs/security.md)
  *   vm name=hello image=hello.elf mem=2M cmdline="text" [initrd=NAME] [disk=NAME]

@@ -94,12 +94,13 @@ static bool runnable(struct vm *vm, uint64_t now)
 
 /*
  * Nothing can run: every VM left is halted or waits for another (after=).
- * Wait for the first timer of a halted vCPU. With none armed nothing can
+ * Wait for the first timer of a halted vCPU, or until the TSC until (the
+ * next stats lines). With none armed nothing can
  * ever change (no device raises an interrupt by itself, no VM wakes
  * another), so stop the halted VMs, which can never wake; the VMs that
  * waited for them get their turn. Never stop a VM that has not started.
  */
-static void idle(void)
+static void idle(uint64_t until)
 {
 	uint64_t wake = UINT64_MAX;
 	bool any = false;
@@ -117,6 +118,7 @@ static void idle(void)
 			wake = MIN(wake, vms[i]->start_at); /* not started yet (delay_ms=) */
 	}
 	if (wake != UINT64_MAX) {
+		wake = MIN(wake, until);
 		while (rdtsc_now() < wake)
 			cpu_relax();
 		return;
@@ -142,11 +144,18 @@ static void stop_vm(struct vm *vm)
 	vm_destroy(vm);
 }
 
-/* Round-robin, one slice of SLICE_MS guest time each, until all stopped. */
+/*
+ * Round-robin, one slice of SLICE_MS guest time each, until all stopped.
+ * Stats every stats_interval_ms of guest time (summed over the VMs) or of
+ * host time, whichever comes first: while the VMs idle, guest time stands
+ * still, but what the host holds for them still changes (free page
+ * reporting hands memory back while its guest sleeps).
+ */
 static void schedule(void)
 {
 	uint64_t slice = ms_to_tsc(SLICE_MS);
 	uint64_t interval = ms_to_tsc(config.stats_interval_ms), next_stats = interval;
+	uint64_t host_stats = rdtsc_now() + interval;
 	uint64_t guest_time = 0;
 
 	while (any_runnable()) {
@@ -180,14 +189,15 @@ static void schedule(void)
 			pool_balance();
 		}
 		if (!ran) {
-			idle();
+			idle(interval ? host_stats : UINT64_MAX);
 			for (unsigned int i = 0; i < nr_vms; i++)
 				if (vms[i]->state == VM_STOPPED && vms[i]->mm_storage)
 					stop_vm(vms[i]);
 		}
-		if (interval && guest_time >= next_stats) {
+		if (interval && (guest_time >= next_stats || rdtsc_now() >= host_stats)) {
 			stats_print(false);
 			next_stats = guest_time + interval;
+			host_stats = rdtsc_now() + interval;
 		}
 	}
 }
