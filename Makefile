@@ -331,7 +331,7 @@ bench: deps
 	@$(MAKE) --no-print-directory mm-bench $(BUILD)/hintvisor.elf $(GUEST_ELFS) $(LINUX_IMAGES)
 	@scripts/bench-guests.sh $(BUILD)
 	@scripts/bench-linux.sh $(BUILD)
-	@$(MAKE) --no-print-directory bench-consolidation
+	@$(MAKE) --no-print-directory bench-consolidation bench-reporting
 
 # How many Linux guests fit on one host, hinting vs hintvisor=off, with plots
 # (scripts/bench-consolidation.sh; tables and PNGs in build/bench/consolidation).
@@ -339,6 +339,14 @@ bench: deps
 bench-consolidation: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.elf $(LINUX_IMAGES)
 	@scripts/bench-consolidation.sh $(BUILD)
+
+# Hinting against free page reporting (the stock kernel with the virtio
+# balloon) and the stock kernel without it, in the same sweep, for the
+# anonymous, page cache and mixed workloads (build/bench/reporting/).
+.PHONY: bench-reporting
+bench-reporting: deps
+	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.elf $(LINUX_IMAGES)
+	@scripts/bench-reporting.sh $(BUILD)
 
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.iso
