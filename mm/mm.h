@@ -270,7 +270,8 @@ int mm_get_state(struct mm_vm *vm, gfn_t gfn);
 /*
  * The guest gave up the content of [first, first + count) (free page
  * reporting, a balloon): every resident or paged-out page of it is dropped
- * now, its frame back to the pool after one flush, its slot freed. The next
+ * now, its frame back to the pool after one flush (and its entry released
+ * to the arch: ops->release), its slot freed; the walk counts in walked. The next
  * access gets a zero page; a VOLATILE or POT_VOLATILE page is dropped as
  * reclaim drops it (a discard fault), unless the guest changes its table
  * byte meanwhile (then it is kept). Guest states stay as they are. Counted

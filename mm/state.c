@@ -171,6 +171,8 @@ static bool drop_given_up(struct mm_vm *vm, uint64_t g)
 	}
 	e = ent_with_hs(e, MM_HS_ZERO, 0) & ~ENT_DCLR;
 	ent_store(vm, g, vol ? e | ENT_DISC : e);
+	if (vm->ops->release != NULL)
+		vm->ops->release(vm->ctx, _gfn(g)); /* its leaf, and tables left empty */
 	MM_COUNT(vm, drops[gs == HV_PAGE_STABLE ? HV_PAGE_UNUSED : gs], 1);
 	MM_COUNT(vm, guest_drops, 1);
 	return true;
@@ -200,5 +202,6 @@ int64_t mm_drop_range(struct mm_vm *vm, gfn_t first, uint64_t count)
 	for (g = f; g < f + count; g++)
 		if (ent_hs(vm->ent[g]) != MM_HS_ZERO && drop_given_up(vm, g))
 			dropped++;
+	vm->mm->walked += count;
 	return dropped;
 }

@@ -2,8 +2,8 @@
 /*
  * Unit tests for mm_drop_range(): ranges the guest gave up (free page
  * reporting, balloon inflation) dropped at once, resident and paged out,
- * frames freed only after the flush, volatile pages dropped with a discard
- * mark, pinned ranges and bad arguments refused.
+ * frames freed only after the flush and their entries released, volatile
+ * pages dropped with a discard mark, pinned ranges and bad arguments refused.
  */
 #include <check.h>
 #include <string.h>
@@ -27,12 +27,14 @@ static void note_free(struct fake_vm *v, uint64_t gfn, void *arg)
  * next access reads a zero page; counted as unused drops. */
 START_TEST(resident_dropped)
 {
+	uint64_t walked0;
 	uint32_t free0;
 
 	world(16, 16, 32);
 	for (uint64_t g = 0; g < 8; g++)
 		put(g, 0x100 + g);
 	free0 = mm_pool_free(&w.mm);
+	walked0 = w.mm.walked;
 	fv->ops[FAKE_OP_FLUSH] = 0;
 	fv->on_unmap = note_free;
 	unmaps = 0;
@@ -47,7 +49,9 @@ START_TEST(resident_dropped)
 		ck_assert_uint_eq(hs_of(g), MM_HS_ZERO);
 		ck_assert_uint_eq(gs_of(g), HV_PAGE_STABLE);
 		ck_assert(!fake_mapped(fv, g));
+		ck_assert_uint_eq(fv->pte[g], 0); /* released: the tables may go */
 	}
+	ck_assert_uint_eq(w.mm.walked, walked0 + 4);
 	ck_assert_uint_eq(fv->vm.cnt.drops[HV_PAGE_UNUSED], 4);
 	ck_assert_uint_eq(fv->vm.cnt.guest_drops, 4);
 	check_ok();
