@@ -12,7 +12,10 @@
  * the guest's to give (outside RAM, a hole, the state table, a device's
  * ring, not page aligned) is refused, counted in errors, and its buffer
  * returned like any other; guest statistics are shown as the guest sent
- * them and never used for a decision.
+ * them and never used for a decision. While the host is out of memory and
+ * takes back paging-device slots part by part, a PFN array or stats buffer
+ * that needs a frame is read again before a later entry (-ERESTART), so no
+ * entry does more than one part of that.
  */
 #include <errcode.h>
 #include <hv/dev/virtio_balloon.h>
@@ -110,16 +113,22 @@ static bool pfn_step(struct vm *vm, struct virtio_balloon *b, enum role role,
 {
 	uint32_t pfns[PFN_BATCH];
 	unsigned int n = (unsigned int)MIN((uint64_t)(d->len - *off) / 4, MIN(PFN_BATCH, *budget));
+	int rc;
 
 	if (!n)
 		return false;
-	if (gmem_read(vm, pfns, d->addr + *off, n * 4)) {
+	rc = gmem_read_or_restart(vm, pfns, d->addr + *off, n * 4);
+	if (rc == -ERESTART) {
+		*budget = 0; /* slot reclaim goes on: this batch again before a later entry */
+		return true;
+	}
+	if (rc) {
 		b->errors++; /* the PFN array itself is not readable guest RAM */
 		return false;
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t gpa = (uint64_t)pfns[i] << PAGE_SHIFT;
-		int64_t rc;
+		int64_t dropped;
 
 		if (role == R_DEFLATE) {
 			/* Nothing to do: the next access gets a zero page. */
@@ -129,13 +138,13 @@ static bool pfn_step(struct vm *vm, struct virtio_balloon *b, enum role role,
 				b->deflated++;
 			continue;
 		}
-		rc = gmem_discard(vm, gpa, PAGE_SIZE);
-		if (rc < 0) {
+		dropped = gmem_discard(vm, gpa, PAGE_SIZE);
+		if (dropped < 0) {
 			b->errors++;
 			continue;
 		}
 		b->inflated++;
-		b->dropped += (uint64_t)rc;
+		b->dropped += (uint64_t)dropped;
 	}
 	*budget -= n;
 	*off += n * 4;
@@ -165,16 +174,21 @@ static bool work(struct vm *vm, struct virtio_balloon *b, enum role role, struct
 	return true;
 }
 
-/* Read the statistics in the first descriptor of a stats chain. */
-static void read_stats(struct vm *vm, struct virtio_balloon *b, const struct virtq_desc *d)
+/* Read the statistics in the first descriptor of a stats chain. 0, or
+ * -ERESTART: nothing read, the chain to be taken again later. */
+static int read_stats(struct vm *vm, struct virtio_balloon *b, const struct virtq_desc *d)
 {
 	uint8_t buf[STATS_MAX * STAT_BYTES];
 	size_t n = MIN((size_t)d->len, sizeof(buf));
+	int rc;
 
 	n -= n % STAT_BYTES; /* a partial entry at the end: ignored */
-	if (gmem_read(vm, buf, d->addr, n)) {
+	rc = gmem_read_or_restart(vm, buf, d->addr, n);
+	if (rc == -ERESTART)
+		return rc;
+	if (rc) {
 		b->errors++;
-		return;
+		return 0;
 	}
 	for (size_t i = 0; i < n; i += STAT_BYTES) {
 		uint16_t tag;
@@ -188,6 +202,7 @@ static void read_stats(struct vm *vm, struct virtio_balloon *b, const struct vir
 		b->guest_stats_seen |= 1u << tag;
 	}
 	b->stats_updates++;
+	return 0;
 }
 
 /*
@@ -209,7 +224,10 @@ static bool take_stats(struct vm *vm, struct virtio_balloon *b, unsigned int idx
 				 "stats queue", head);
 			return false;
 		}
-		read_stats(vm, b, &d[0]);
+		if (read_stats(vm, b, &d[0]) == -ERESTART) {
+			virtq_unpop(&b->q[idx]); /* slot reclaim goes on: before a later entry */
+			return true;
+		}
 		if (b->stats_held) {
 			if (virtq_push(vm, &b->q[idx], b->stats_head, 0))
 				return true;

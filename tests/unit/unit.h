@@ -21,5 +21,6 @@ Suite *gmem_suite(void);
 Suite *console_suite(void);
 Suite *mitig_suite(void);
 Suite *virtio_suite(void);
+Suite *balloon_suite(void);
 
 #endif /* UNIT_H */
