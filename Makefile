@@ -107,6 +107,7 @@ UNIT_SRCS := tests/unit/main.c tests/unit/test_frames.c tests/unit/test_config.c
 	tests/unit/test_mmio.c tests/unit/test_hypercall.c tests/unit/test_pic.c \
 	tests/unit/test_lapic.c tests/unit/test_vexit.c tests/unit/test_gmem.c \
 	tests/unit/test_platform.c tests/unit/test_console.c tests/unit/test_mitig.c tests/unit/test_virtio.c tests/unit/test_madt.c arch/x86_64/lib/madt.c \
+	tests/unit/test_balloon.c \
 	mm/frames.c hv/vm/config.c boot/mb2.c boot/boot_info.c arch/x86_64/lib/pgtable.c \
 	arch/x86_64/gpt.c arch/x86_64/lib/mmio_decode.c hv/load/elf.c hv/hint/hypercall.c hv/dev/pic.c \
 	hv/dev/lapic.c hv/vcpu/vexit.c arch/x86_64/lib/x86_event.c arch/x86_64/lib/cr4.c hv/vcpu/vcr.c hv/vcpu/emulate.c arch/x86_64/guest_tsc.c \
@@ -206,15 +207,26 @@ GUEST_ELFS += $(BUILD)/guest/cpu-modes.elf
 # The Linux 6.1 guest: kernel (cached outside the tree), initramfs with the
 # test script, ext2 disk image. See linux-guest-patch/ and docs/linux-guest.md.
 LINUX_DIR := $(BUILD)/linux
-LINUX_INPUTS := linux-guest-patch/build-kernel.sh linux-guest-patch/guest.config guest-abi/hintvisor.h \
+LINUX_INPUTS := linux-guest-patch/build-kernel.sh linux-guest-patch/guest.config \
+	linux-guest-patch/hinting.config guest-abi/hintvisor.h \
 	linux-guest-patch/series $(wildcard linux-guest-patch/patches/*)
 $(LINUX_DIR)/bzImage: $(LINUX_INPUTS) | deps
 	@linux-guest-patch/build-kernel.sh $(LINUX_DIR)
+# The stock kernel: the same sources without the series, with the virtio
+# balloon and free page reporting (build-kernel.sh --stock, cached apart).
+LINUX_STOCK_DIR := $(BUILD)/linux-stock
+$(LINUX_STOCK_DIR)/bzImage: linux-guest-patch/build-kernel.sh linux-guest-patch/guest.config \
+		linux-guest-patch/stock.config | deps
+	@linux-guest-patch/build-kernel.sh --stock $(LINUX_STOCK_DIR)
+$(BUILD)/guest/bzImage-stock: $(LINUX_STOCK_DIR)/bzImage
+	@mkdir -p $(@D)
+	@cp $< $@
 # The initramfs: test-fs.sh is the default test, the others are chosen with
 # hv.test=/NAME on the kernel command line.
 LINUX_TESTS := linux-guest-patch/test-fs.sh linux-guest-patch/test-overcommit.sh \
 	linux-guest-patch/test-seed.sh linux-guest-patch/test-bench.sh linux-guest-patch/test-batch.sh \
-	linux-guest-patch/test-consolidate.sh linux-guest-patch/test-reboot.sh
+	linux-guest-patch/test-consolidate.sh linux-guest-patch/test-reboot.sh \
+	linux-guest-patch/test-reporting.sh
 $(LINUX_DIR)/initramfs.cpio.gz: linux-guest-patch/build-initramfs.sh linux-guest-patch/memtouch.c \
 		$(LINUX_TESTS)
 	@linux-guest-patch/build-initramfs.sh $(LINUX_DIR) $(LINUX_TESTS)
@@ -233,7 +245,7 @@ $(BUILD)/guest/%: $(LINUX_DIR)/%
 	@mkdir -p $(@D)
 	@cp $< $@
 LINUX_IMAGES := $(addprefix $(BUILD)/guest/,bzImage initramfs.cpio.gz disk.img disk-src.img \
-	disk-seed.img)
+	disk-seed.img bzImage-stock)
 .PHONY: linux
 linux: $(LINUX_IMAGES)
 
@@ -287,7 +299,7 @@ $(BUILD)/%.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/%.cfg scripts/mkiso.s
 $(BUILD)/isolation.iso: $(ISOLATION_DISKS)
 $(BUILD)/pc.iso: $(MB_MODULES) $(PC_DISKS)
 $(BUILD)/platform.iso: $(LINUX_IMAGES) $(PLATFORM_DISKS)
-$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso: $(LINUX_IMAGES)
+$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/linux-reporting.iso: $(LINUX_IMAGES)
 
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) $(MB_MODULES) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
@@ -298,7 +310,8 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) $(MB_MODULES) tests/
 # ---- the two commands -------------------------------------------------------
 CHECK_IMAGES := $(BUILD)/smp.iso $(BUILD)/smp-one.iso $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/oom-tables.iso $(BUILD)/insn.iso \
 	$(BUILD)/apic.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso $(BUILD)/cpu.iso $(BUILD)/pc.iso \
-	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/config-refused.iso
+	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/linux-reporting.iso \
+	$(BUILD)/config-refused.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \
 		fuzz-build
@@ -309,7 +322,7 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/smp.iso
 	@scripts/bench-guests.sh $(BUILD)
 	@scripts/bench-linux.sh $(BUILD)
-	@$(MAKE) --no-print-directory bench-consolidation
+	@$(MAKE) --no-print-directory bench-consolidation bench-reporting
 
 # How many Linux guests fit on one host, hinting vs hintvisor=off, with plots
 # (scripts/bench-consolidation.sh; tables and PNGs in build/bench/consolidation).
@@ -317,6 +330,14 @@ bench: deps
 bench-consolidation: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.elf $(LINUX_IMAGES)
 	@scripts/bench-consolidation.sh $(BUILD)
+
+# Hinting against free page reporting (the stock kernel with the virtio
+# balloon) and the stock kernel without it, in the same sweep, for the
+# anonymous, page cache and mixed workloads (build/bench/reporting/).
+.PHONY: bench-reporting
+bench-reporting: deps
+	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.elf $(LINUX_IMAGES)
+	@scripts/bench-reporting.sh $(BUILD)
 
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hintvisor.iso

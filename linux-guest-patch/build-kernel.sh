@@ -1,21 +1,30 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Build the Hintvisor guest kernel: Debian's linux-source-6.1 plus the patches
-# in series and the guest ABI header (guest-abi/hintvisor.h, installed as
-# arch/x86/include/asm/hintvisor_abi.h: one source of truth), configured as
-# tinyconfig + guest.config, cached under $HINTVISOR_CACHE by a hash of every
-# input; a cache hit builds nothing.
-# Usage: linux-guest-patch/build-kernel.sh OUTDIR  (writes OUTDIR/bzImage, OUTDIR/linux.config)
+# Build a Hintvisor guest kernel from Debian's linux-source-6.1, configured as
+# tinyconfig + guest.config + the variant's fragment, cached under
+# $HINTVISOR_CACHE by a hash of every input; a cache hit builds nothing.
+# Two variants:
+#   hinting (default): the patches in series and the guest ABI header
+#     (guest-abi/hintvisor.h, installed as arch/x86/include/asm/hintvisor_abi.h:
+#     one source of truth), + hinting.config;
+#   stock (--stock): the same sources without the series, + stock.config
+#     (the virtio balloon with free page reporting), in a tree of its own.
+# Usage: linux-guest-patch/build-kernel.sh [--stock] OUTDIR
+#        (writes OUTDIR/bzImage, OUTDIR/linux.config)
 set -eu
 
 die() { echo "linux: $*" >&2; exit 1; }
 
-[ $# -eq 1 ] || die "usage: $0 OUTDIR"
+variant=hinting
+if [ "${1:-}" = --stock ]; then
+	variant=stock
+	shift
+fi
+[ $# -eq 1 ] || die "usage: $0 [--stock] OUTDIR"
 out=$1
 
 here=$(cd "$(dirname "$0")" && pwd)
 self=$here/$(basename "$0")
-fragment=$here/guest.config
 series=$here/series
 patchdir=$here/patches
 abi_header=$here/../guest-abi/hintvisor.h
@@ -25,7 +34,6 @@ topdir=linux-source-6.1
 jobs=${HINTVISOR_JOBS:-2}
 
 [ -f "$tarball" ] || die "$tarball missing: install linux-source-6.1 (scripts/deps.sh)"
-[ -f "$fragment" ] || die "$fragment missing"
 [ -f "$series" ] || die "$series missing"
 [ -f "$abi_header" ] || die "$abi_header missing"
 
@@ -34,26 +42,49 @@ patches=$(sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e 's/^[[:space:]]*//' "$serie
 for p in $patches; do
 	[ -f "$patchdir/$p" ] || die "series lists $p, but $patchdir/$p does not exist"
 done
+# Per variant: the fragments merged over tinyconfig (in this order), the
+# patches, and the cache names of the result and of the source tree. The
+# stock tree is named so that the hinting variant's clean-up of stale trees
+# (linux-src-*, also in older checkouts) leaves it alone.
+if [ $variant = stock ]; then
+	fragments="$here/guest.config $here/stock.config"
+	patches=""
+	result_prefix=linux-stock
+	tree_prefix=linux-stock-src
+else
+	fragments="$here/guest.config $here/hinting.config"
+	result_prefix=linux
+	tree_prefix=linux-src
+fi
+for f in $fragments; do
+	[ -f "$f" ] || die "$f missing"
+done
 
 # Two keys. The source tree (1.5 GB with objects) depends only on the tarball
 # and the patches (names in order, and contents; not the comments of series),
 # so a change of guest.config reuses it and rebuilds incrementally. The
 # result depends on everything, this script included.
 tree_format=2 # bump when the unpacking or patching below changes
-patch_ids=$(
-	for p in $patches; do
-		printf '%s ' "$p"
-		sha256sum <"$patchdir/$p"
-	done
-	printf 'abi '
-	sha256sum <"$abi_header"
-)
+if [ $variant = stock ]; then
+	patch_ids="stock: no patches"
+else
+	patch_ids=$(
+		for p in $patches; do
+			printf '%s ' "$p"
+			sha256sum <"$patchdir/$p"
+		done
+		printf 'abi '
+		sha256sum <"$abi_header"
+	)
+fi
 tarball_id=$(sha256sum <"$tarball")
 tree_key=$(printf 'tree %s\n%s\n%s\n' "$tree_format" "$tarball_id" "$patch_ids" |
 	sha256sum | cut -c1-12)
 key=$( {
 	echo "$tree_key"
-	sha256sum <"$fragment"
+	for f in $fragments; do
+		sha256sum <"$f"
+	done
 	sha256sum <"$self"
 	gcc --version | head -n 1
 	ld --version | head -n 1
@@ -64,8 +95,8 @@ case $root in
 /*) ;;
 *) root=$PWD/$root ;;
 esac
-dir=$root/linux-$key
-tree=$root/linux-src-$tree_key
+dir=$root/$result_prefix-$key
+tree=$root/$tree_prefix-$tree_key
 
 # Copy a cached file to OUTDIR unless an identical copy is already there
 # (so that make sees an unchanged time stamp).
@@ -114,7 +145,7 @@ fi
 start=$(date +%s)
 # Logs of earlier failed builds go; this one's stays here until it succeeds.
 rm -f "$root"/linux-*.log
-log=$root/linux-$key.log
+log=$root/$result_prefix-$key.log
 : >"$log"
 tmp=""
 makepid=""
@@ -141,8 +172,8 @@ elapsed() { echo "$(($(date +%s) - start)) s"; }
 # move it into place, so that a tree in the cache is always complete.
 if [ ! -f "$tree/.hintvisor-tree" ]; then
 	# Leftovers of interrupted unpacks.
-	rm -rf "$root"/tmp.linux-src-*
-	tmp=$(mktemp -d "$root/tmp.linux-src-$tree_key.XXXXXX")
+	rm -rf "$root"/tmp."$tree_prefix"-*
+	tmp=$(mktemp -d "$root/tmp.$tree_prefix-$tree_key.XXXXXX")
 	echo "linux: unpacking $tarball (a minute or two) ..."
 	nice -n 10 tar -xJf "$tarball" -C "$tmp" >>"$log" 2>&1 || fail "cannot unpack $tarball"
 	[ -f "$tmp/$topdir/Makefile" ] || fail "$tarball does not unpack into $topdir/"
@@ -153,19 +184,22 @@ if [ ! -f "$tree/.hintvisor-tree" ]; then
 			-d "$tmp/$topdir" -i "$patchdir/$p" >>"$log" 2>&1 ||
 			fail "patch $p does not apply"
 	done
-	cp "$abi_header" "$tmp/$topdir/$abi_dest"
+	if [ $variant = hinting ]; then
+		cp "$abi_header" "$tmp/$topdir/$abi_dest"
+	fi
 	printf 'tarball %s\npatches:\n%s\n' "$tarball_id" "$patches" >"$tmp/$topdir/.hintvisor-tree"
 	mv -T "$tmp/$topdir" "$tree"
 	rm -rf "$tmp"
 	tmp=""
-	# Other trees are stale (another tarball or other patches) and big;
-	# they go only now, so that a patch that fails to apply costs nothing.
-	for old in "$root"/linux-src-*; do
+	# Other trees of this variant are stale (another tarball or other
+	# patches) and big; they go only now, so that a patch that fails to
+	# apply costs nothing.
+	for old in "$root"/"$tree_prefix"-*; do
 		[ "$old" = "$tree" ] || rm -rf "$old"
 	done
 fi
 for p in "$patchdir"/*.patch; do
-	[ -f "$p" ] || continue
+	[ $variant = hinting ] && [ -f "$p" ] || continue
 	case " $(echo "$patches" | tr '\n' ' ') " in
 	*" $(basename "$p") "*) ;;
 	*) echo "linux: warning: $(basename "$p") is not listed in series, not applied" >&2 ;;
@@ -176,30 +210,32 @@ kmake() {
 	nice -n 10 make -C "$tree" ARCH=x86_64 "$@" >>"$log" 2>&1
 }
 
-# -- configuration: tinyconfig, the fragment, two olddefconfig passes (some
+# -- configuration: tinyconfig, the fragments, two olddefconfig passes (some
 # options, X86_X2APIC for one, only become visible after the first).
-echo "linux: configuring (tinyconfig + guest.config)"
+echo "linux: configuring $variant kernel (tinyconfig +$(for f in $fragments; do printf ' %s' "$(basename "$f")"; done))"
 rm -f "$tree/.config"
 kmake tinyconfig || fail "make tinyconfig"
-(cd "$tree" && scripts/kconfig/merge_config.sh -m .config "$fragment") >>"$log" 2>&1 ||
+# shellcheck disable=SC2086
+(cd "$tree" && scripts/kconfig/merge_config.sh -m .config $fragments) >>"$log" 2>&1 ||
 	fail "merge_config.sh"
 kmake olddefconfig || fail "make olddefconfig"
 kmake olddefconfig || fail "make olddefconfig (second pass)"
 
-# Every CONFIG_X=value of the fragment must be in the final .config, and
+# Every CONFIG_X=value of the fragments must be in the final .config, and
 # every "# CONFIG_X is not set" must not have become set.
+# shellcheck disable=SC2086
 missing=$(
-	grep -E '^CONFIG_[A-Za-z0-9_]+=' "$fragment" | while IFS= read -r line; do
+	cat $fragments | grep -E '^CONFIG_[A-Za-z0-9_]+=' | while IFS= read -r line; do
 		grep -qxF "$line" "$tree/.config" || echo "  $line (got: $(grep -E "^(# )?${line%%=*}[= ]" "$tree/.config" || echo absent))"
 	done
-	sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p' "$fragment" | while IFS= read -r sym; do
+	cat $fragments | sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p' | while IFS= read -r sym; do
 		if grep -q "^$sym=" "$tree/.config"; then
 			echo "  # $sym is not set (got: $(grep "^$sym=" "$tree/.config"))"
 		fi
 	done
 )
 if [ -n "$missing" ]; then
-	echo "linux: options of guest.config that did not make it into .config" >&2
+	echo "linux: options of the fragments that did not make it into .config" >&2
 	echo "(a dependency is off, or the name is wrong):" >&2
 	echo "$missing" >&2
 	exit 1

@@ -6,9 +6,13 @@
 # every file of the disk against SHA256SUMS, then idle for a while with that
 # state before the VM ends. Kernel command line:
 #   hv.anon=MIB    anonymous memory to touch and free (default: MemAvailable
-#                  at the start less 4 MiB)
-#   hv.files=K     check only the first K files of SHA256SUMS (default all)
+#                  at the start less 4 MiB; 0: none)
+#   hv.files=K     check only the first K files of SHA256SUMS (default all;
+#                  0: none, the disk is not even mounted)
 #   hv.idle=S      seconds to idle at the end (default 0)
+#   hv.reporting_order=N  a stock kernel's free page reporting from order N
+#                  on (the module parameter, set once the balloon driver has
+#                  registered; see test-reporting.sh)
 # Prints "CONSOLIDATE key=value ..." and "Test result: ...".
 
 dev=/dev/vda
@@ -16,12 +20,14 @@ mnt=/mnt
 anon_mb=
 idle=0
 files_max=
+order=
 set -f
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	hv.anon=*) anon_mb=${arg#hv.anon=} ;;
 	hv.idle=*) idle=${arg#hv.idle=} ;;
 	hv.files=*) files_max=${arg#hv.files=} ;;
+	hv.reporting_order=*) order=${arg#hv.reporting_order=} ;;
 	esac
 done
 set +f
@@ -42,20 +48,30 @@ hv() {
 
 now() { awk '{ printf "%d\n", $1 * 100 }' /proc/uptime; }
 
-start=$(now)
-memtouch "$anon_mb" 1 || fail "memtouch $anon_mb"
-mount -t ext2 -o ro "$dev" "$mnt" 2>/dev/null || fail "cannot mount $dev"
-if [ -n "$files_max" ]; then
-	head -n "$files_max" "$mnt/SHA256SUMS" >/tmp/want
-else
-	cp "$mnt/SHA256SUMS" /tmp/want
+if [ -n "$order" ]; then
+	echo "$order" >/sys/module/page_reporting/parameters/page_reporting_order ||
+		fail "cannot set the page reporting order to $order"
 fi
-(cd "$mnt" && sha256sum -c /tmp/want >/tmp/sums 2>&1) || fail "sha256sum -c: $(grep -cv ': OK$' /tmp/sums) files differ"
-files=$(grep -c ': OK$' /tmp/sums)
+
+start=$(now)
+if [ "$anon_mb" -gt 0 ]; then
+	memtouch "$anon_mb" 1 || fail "memtouch $anon_mb"
+fi
+files=0
+if [ "$files_max" != 0 ]; then
+	mount -t ext2 -o ro "$dev" "$mnt" 2>/dev/null || fail "cannot mount $dev"
+	if [ -n "$files_max" ]; then
+		head -n "$files_max" "$mnt/SHA256SUMS" >/tmp/want
+	else
+		cp "$mnt/SHA256SUMS" /tmp/want
+	fi
+	(cd "$mnt" && sha256sum -c /tmp/want >/tmp/sums 2>&1) || fail "sha256sum -c: $(grep -cv ': OK$' /tmp/sums) files differ"
+	files=$(grep -c ': OK$' /tmp/sums)
+fi
 end=$(now)
 echo "consolidate: $anon_mb MiB touched and freed, $files files checked; idle ${idle}s"
 sleep "$idle"
-umount "$mnt"
+[ "$files_max" = 0 ] || umount "$mnt"
 
 mode=off
 [ -r /proc/hintvisor ] && mode=$(hv guest_mode)

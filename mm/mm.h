@@ -101,6 +101,7 @@ struct mm_counters {
 	uint64_t table_races;     /* discard CAS lost against the guest: paged out instead */
 	uint64_t hints;           /* hypercall state changes applied */
 	uint64_t hint_frees;      /* U/V/P hint on a PRESERVED page: slot freed (V/P: dropped) */
+	uint64_t guest_drops;     /* pages dropped at the guest's word (mm_drop_range()), also in drops[] */
 	uint64_t slot_reclaims;   /* U/V/P table byte on a PRESERVED page, seen with the device full */
 	uint64_t slot_scans;      /* mm_reclaim_slots() runs (global count only) */
 	uint64_t lru_scanned;     /* inactive-list frames looked at by reclaim */
@@ -266,6 +267,19 @@ int64_t mm_set_range(struct mm_vm *vm, gfn_t first, uint64_t count, unsigned int
 int mm_set_batch(struct mm_vm *vm, uint64_t *entries, unsigned int n);
 /* HV_HC_GET_PAGE_STATE: state | host state << 2 | HV_RES_DISCARDED, or -ERANGE. */
 int mm_get_state(struct mm_vm *vm, gfn_t gfn);
+/*
+ * The guest gave up the content of [first, first + count) (free page
+ * reporting, a balloon): every resident or paged-out page of it is dropped
+ * now, its frame back to the pool after one flush (and its entry released
+ * to the arch: ops->release), its slot freed; the walk counts in walked. The next
+ * access gets a zero page; a VOLATILE or POT_VOLATILE page is dropped as
+ * reclaim drops it (a discard fault), unless the guest changes its table
+ * byte meanwhile (then it is kept). Guest states stay as they are. Counted
+ * in drops[] (a STABLE page as UNUSED) and guest_drops. Returns the pages
+ * dropped, -ERANGE (beyond the frame table) or -EBUSY (a page of the range
+ * is pinned: nothing dropped).
+ */
+int64_t mm_drop_range(struct mm_vm *vm, gfn_t first, uint64_t count);
 
 /* ---- reclaim (mm/reclaim.c) ---- */
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest-requested page state changes (hypercalls: one page, a range, a batch
- * in the HV_BATCH format) and the state query. Keeps the shared table, when
- * registered, in step. Called from the hypercall handler, mm lock held.
+ * in the HV_BATCH format), the state query, and drops of ranges the guest
+ * gave up (a device's request). Keeps the shared table, when registered, in
+ * step. Called from the hypercall handler and devices, mm lock held.
  */
 #include "internal.h"
 
@@ -145,4 +146,62 @@ int mm_get_state(struct mm_vm *vm, gfn_t gfn)
 	gs = ft_refresh_gs(vm, g, &raw);
 	e = vm->ent[g];
 	return (int)(gs | hs_to_abi(ent_hs(e)) << 2 | ((e & ENT_DISC) ? HV_RES_DISCARDED : 0));
+}
+
+/* Drop g, which is unmapped and flushed if resident. false: the guest made
+ * it not volatile since raw was read; it keeps its content. */
+static bool drop_given_up(struct mm_vm *vm, uint64_t g)
+{
+	struct mm *mm = vm->mm;
+	uint64_t e;
+	unsigned int gs;
+	bool vol;
+	uint8_t raw;
+
+	gs = ft_refresh_gs(vm, g, &raw);
+	e = vm->ent[g];
+	vol = gs == HV_PAGE_VOLATILE || gs == HV_PAGE_POT_VOLATILE;
+	if (vol && tbl_has(vm, g) && !tbl_cas(vm, g, raw, (uint8_t)(raw | HV_TABLE_DISCARDED)))
+		return false;
+	if (ent_hs(e) == MM_HS_RESIDENT) {
+		lru_del(mm, ent_ref(e));
+		mm_pool_put(mm, ent_ref(e));
+	} else {
+		swap_free(mm->swap, ent_ref(e));
+	}
+	e = ent_with_hs(e, MM_HS_ZERO, 0) & ~ENT_DCLR;
+	ent_store(vm, g, vol ? e | ENT_DISC : e);
+	if (vm->ops->release != NULL)
+		vm->ops->release(vm->ctx, _gfn(g)); /* its leaf, and tables left empty */
+	MM_COUNT(vm, drops[gs == HV_PAGE_STABLE ? HV_PAGE_UNUSED : gs], 1);
+	MM_COUNT(vm, guest_drops, 1);
+	return true;
+}
+
+int64_t mm_drop_range(struct mm_vm *vm, gfn_t first, uint64_t count)
+{
+	uint64_t g, f = gfn_x(first);
+	bool unmapped = false;
+	int64_t dropped = 0;
+
+	if (f >= vm->nr || count > vm->nr - f)
+		return -ERANGE;
+	for (g = f; g < f + count; g++)
+		if (ent_pins(vm->ent[g]))
+			return -EBUSY;
+	/* Frames go back to the pool only after the flush: until then the
+	 * guest may still write through a stale TLB entry. */
+	for (g = f; g < f + count; g++) {
+		if (ent_hs(vm->ent[g]) == MM_HS_RESIDENT) {
+			vm->ops->unmap(vm->ctx, _gfn(g));
+			unmapped = true;
+		}
+	}
+	if (unmapped)
+		vm->ops->flush(vm->ctx);
+	for (g = f; g < f + count; g++)
+		if (ent_hs(vm->ent[g]) != MM_HS_ZERO && drop_given_up(vm, g))
+			dropped++;
+	vm->mm->walked += count;
+	return dropped;
 }

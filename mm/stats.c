@@ -149,6 +149,7 @@ int mm_format_counters(const struct mm_counters *c, char *buf, size_t len)
 	C("table_races", c->table_races);
 	C("hints", c->hints);
 	C("hint_frees", c->hint_frees);
+	C("guest_drops", c->guest_drops);
 	C("slot_reclaims", c->slot_reclaims);
 	C("slot_scans", c->slot_scans);
 	C("lru_scanned", c->lru_scanned);

@@ -1,23 +1,25 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Plots of the consolidation benchmark (gnuplot, PNG), from the files that
-# scripts/bench-consolidation.sh wrote into DIR:
-#   sweep.png            guests completed vs N, hinting and blind
-#   pageio.png           page-outs and page-ins vs N, hinting and blind
+# scripts/bench-consolidation.sh wrote into DIR, for the modes of CONS_MODES
+# (default "hinting blind"):
+#   sweep.png            guests completed vs N, per mode
+#   pageio.png           page-outs and page-ins vs N, per mode
 #   states-MODE-N.png    per guest, host frames over time: resident S/U/V/P
 #                        stacked, and paged out on top (from the STATS lines)
-# The states plots are drawn for N = FIT + 1 (the first N that blind did not
-# complete; at most NMAX) in both modes, where the runs exist.
+# The states plots are drawn for N = FIT + 1 (the first N that the last mode
+# did not complete; at most NMAX) in every mode, where the runs exist.
 # Usage: scripts/plot-consolidation.sh DIR NMAX FIT
 set -eu
 
 dir=$1 nmax=$2 fit=$3
 command -v gnuplot >/dev/null || { echo "plot: gnuplot missing (scripts/deps.sh)" >&2; exit 1; }
 
+modes=${CONS_MODES:-hinting blind}
 # Per N: completed, page-outs, page-ins of each mode ("NaN" where not run).
 for k in $(seq 1 "$nmax"); do
 	line=$k
-	for mode in hinting blind; do
+	for mode in $modes; do
 		if [ -f "$dir/$mode-$k.row" ]; then
 			line="$line $(cut -d' ' -f2,5,6 "$dir/$mode-$k.row")"
 		else
@@ -26,6 +28,17 @@ for k in $(seq 1 "$nmax"); do
 	done
 	echo "$line"
 done >"$dir/sweep.dat"
+
+# One colour and point type per mode, in the order of $modes.
+colors="#1f77b4 #d62728 #2ca02c #ff7f0e #9467bd #8c564b"
+sweep='' pageio='' c=2 i=1
+for mode in $modes; do
+	col=$(echo "$colors" | cut -d' ' -f"$i")
+	sweep="$sweep, \"$dir/sweep.dat\" u 1:$c w linespoints lw 2 pt $((i + 4)) ps 1.3 lc rgb \"$col\" title \"$mode\""
+	pageio="$pageio, \"$dir/sweep.dat\" u 1:$((c + 1)) w linespoints lw 2 pt $((i + 4)) lc rgb \"$col\" title \"page-outs, $mode\""
+	pageio="$pageio, \"$dir/sweep.dat\" u 1:$((c + 2)) w linespoints lw 2 dt 2 pt $((i + 4)) lc rgb \"$col\" title \"page-ins, $mode\""
+	c=$((c + 3)) i=$((i + 1))
+done
 
 gnuplot <<EOF
 set terminal pngcairo size 800,500 font ",11"
@@ -39,22 +52,17 @@ set output "$dir/sweep.png"
 set ylabel "guests completed"
 set yrange [0:$nmax + 0.5]
 set title "Consolidation: guests that completed, same host pool and paging device"
-plot x w lines lc rgb "#999999" dt 2 title "all N", \
-     "$dir/sweep.dat" u 1:2 w linespoints lw 3 pt 7 ps 1.5 lc rgb "#1f77b4" title "hinting", \
-     "$dir/sweep.dat" u 1:5 w linespoints lw 2 dt 4 pt 5 lc rgb "#d62728" title "blind (hintvisor=off)"
+plot x w lines lc rgb "#999999" dt 2 title "all N"$sweep
 set output "$dir/pageio.png"
 set ylabel "pages (sum over the guests of a run)"
 set yrange [0:*]
 set title "Paging device traffic per run"
-plot "$dir/sweep.dat" u 1:3 w linespoints lw 2 pt 7 lc rgb "#1f77b4" title "page-outs, hinting", \
-     "$dir/sweep.dat" u 1:4 w linespoints lw 2 dt 2 pt 6 lc rgb "#1f77b4" title "page-ins, hinting", \
-     "$dir/sweep.dat" u 1:6 w linespoints lw 2 pt 5 lc rgb "#d62728" title "page-outs, blind", \
-     "$dir/sweep.dat" u 1:7 w linespoints lw 2 dt 2 pt 4 lc rgb "#d62728" title "page-ins, blind"
+plot ${pageio#, }
 EOF
 
 n=$((fit + 1))
 [ "$n" -le "$nmax" ] || n=$nmax
-for mode in hinting blind; do
+for mode in $modes; do
 	stats=$dir/$mode-$n.stats
 	[ -s "$stats" ] || continue
 	# Per guest: t, then cumulative S_r, +U_r, +V_r, +P_r, +paged out (all states), in MiB.

@@ -177,6 +177,7 @@ boot() {
 # runs take seconds each.
 queue linux-overcommit scripts/bochs-run.sh -t 1800 "$BUILD/linux-overcommit.iso"
 queue linux-seed scripts/bochs-run.sh -t 1800 "$BUILD/linux-seed.iso"
+queue linux-reporting scripts/bochs-run.sh -t 2400 "$BUILD/linux-reporting.iso"
 queue skylake scripts/bochs-run.sh -t 600 "$BUILD/test.iso"
 queue sandybridge scripts/bochs-run.sh -m corei7_sandy_bridge_2600k -t 600 "$BUILD/test.iso"
 queue platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
@@ -202,7 +203,7 @@ queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
 queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
 queue qemu-svm-pc scripts/qemu-run.sh -i -t 900 "$BUILD/pc.iso"
 queue qemu-svm-apic scripts/qemu-run.sh -i -t 900 "$BUILD/apic.iso"
-for t in platform linux-overcommit linux-seed oom-tables; do
+for t in platform linux-overcommit linux-seed oom-tables linux-reporting; do
 	queue "qemu-svm-$t" scripts/qemu-run.sh -i -t 900 "$BUILD/$t.iso"
 done
 queue qemu-config-refused scripts/qemu-run.sh -i -t 300 "$BUILD/config-refused.iso"
@@ -271,7 +272,7 @@ run_model mutant-ack-before-lock 1 linux.pml -DMUTANT_ACK_BEFORE_LOCK
 run_model mutant-no-folio-lock 1 linux.pml -DMUTANT_NO_FOLIO_LOCK
 
 echo "== fuzzers (libFuzzer, ASan/UBSan; ${FUZZ_CHECK_RUNS:-30000} inputs each from the seed corpus)"
-for f in ${FUZZERS:-hypercall mmio config elf multiboot bzimage virtio emulate task exit devices}; do
+for f in ${FUZZERS:-hypercall mmio config elf multiboot bzimage virtio emulate task exit devices balloon}; do
 	line=$(BUILD=$BUILD tests/fuzz/run.sh runs "${FUZZ_CHECK_RUNS:-30000}" "$f")
 	case $line in
 	"PASS "*) ok "${line#PASS }" ;;
@@ -331,6 +332,10 @@ check_guests "" tests/linux-overcommit.cfg "$LOGS/linux-overcommit.log"
 echo "== the s390 hinting experiment with Linux (Bochs)"
 boot linux-seed
 check_guests "" tests/linux-seed.cfg "$LOGS/linux-seed.log"
+
+echo "== Linux without the series: free page reporting through the virtio-balloon under overcommit (Bochs)"
+boot linux-reporting
+check_guests "" tests/linux-reporting.cfg "$LOGS/linux-reporting.log"
 
 echo "== the same Linux without a hypervisor (QEMU/TCG): hinting stays off"
 await qemu-linux
@@ -425,8 +430,8 @@ echo "== the PC platform under QEMU/TCG with SVM (tests/pc.cfg)"
 boot qemu-svm-pc
 check_guests "$(qemu_machine qemu-svm-pc)/" tests/pc.cfg "$LOGS/qemu-svm-pc.log"
 
-echo "== platform (multiboot, Linux) and the Linux hinting tests under QEMU/TCG with SVM"
-for t in platform linux-overcommit linux-seed oom-tables; do
+echo "== platform (multiboot, Linux), the Linux hinting tests, oom-tables and free page reporting under QEMU/TCG with SVM"
+for t in platform linux-overcommit linux-seed oom-tables linux-reporting; do
 	boot "qemu-svm-$t"
 	check_guests "$(qemu_machine "qemu-svm-$t")/" "tests/$t.cfg" "$LOGS/qemu-svm-$t.log"
 done

@@ -6,6 +6,7 @@
  * freeing what a stopped VM holds. Hypervisor context, boot time and the
  * scheduler.
  */
+#include <asm/tsc.h>
 #include <asm/virt.h>
 #include <base/console.h>
 #include <base/mem.h>
@@ -21,6 +22,9 @@
 #include <hv/vm/vm.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The balloon asks for fresh guest statistics after this much guest time. */
+#define BALLOON_STATS_MS 1000
 
 static struct vm vm_storage[VM_MAX];
 static const struct boot_info *boot_modules; /* the images, kept for restarts */
@@ -96,6 +100,21 @@ static void vm_vcpus_clear(struct vm *vm)
 	}
 }
 
+/* A balloon, per the config; by default for Linux guests only. */
+static int attach_balloon(struct vm *vm, const struct vm_config *cfg, const struct boot_info *bi)
+{
+	const struct boot_module *img = boot_find_module(bi, cfg->image);
+	bool want = cfg->balloon == CFG_BALLOON_ON;
+
+	if (cfg->balloon == CFG_BALLOON_DEFAULT && img)
+		want = linux_is_bzimage(hpa_to_virt(_hpa(img->base)), img->len);
+	if (!want)
+		return 0;
+	vm->has_balloon = true;
+	return virtio_balloon_init(vm, &vm->balloon, (uint32_t)(cfg->balloon_bytes >> PAGE_SHIFT),
+				   ms_to_tsc(BALLOON_STATS_MS));
+}
+
 static int attach_devices(struct vm *vm, const struct vm_config *cfg, const struct boot_info *bi)
 {
 	const struct boot_module *disk;
@@ -104,7 +123,7 @@ static int attach_devices(struct vm *vm, const struct vm_config *cfg, const stru
 
 	uart_reset(&vm->uart);
 	pic_reset(&vm->pic);
-	ioapic_reset(&vm->ioapic, 1u << VBLK_IRQ); /* the PCI INTA# line: active low */
+	ioapic_reset(&vm->ioapic, 1u << PCI_INTX_IRQ); /* the PCI INTA# line: active low */
 	platform_reset(&vm->plat);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		lapic_reset(&vm->vcpus[i].lapic, vm->vcpus[i].id);
@@ -112,13 +131,16 @@ static int attach_devices(struct vm *vm, const struct vm_config *cfg, const stru
 	rc = board_setup(vm);
 	if (rc)
 		return rc;
-	if (!cfg->disk[0])
-		return 0;
-	disk = find(bi, cfg, cfg->disk);
-	if (!disk)
-		return -ENOENT;
-	vm->has_blk = true;
-	return virtio_blk_init(vm, &vm->blk, hpa_to_virt(_hpa(disk->base)), disk->len);
+	if (cfg->disk[0]) {
+		disk = find(bi, cfg, cfg->disk);
+		if (!disk)
+			return -ENOENT;
+		vm->has_blk = true;
+		rc = virtio_blk_init(vm, &vm->blk, hpa_to_virt(_hpa(disk->base)), disk->len);
+		if (rc)
+			return rc;
+	}
+	return attach_balloon(vm, cfg, bi);
 }
 
 /*
@@ -173,8 +195,11 @@ int vm_create(const struct vm_config *cfg, const struct boot_info *bi)
 	}
 	vm->state = VM_READY;
 	vms[nr_vms++] = vm;
-	printk("hintvisor: VM %s: %lu MiB RAM, image %s, entry %#lx%s%s\n", vm->name,
+	printk("hintvisor: VM %s: %lu MiB RAM, image %s, entry %#lx%s%s", vm->name,
 	       vm->mem_bytes >> 20, cfg->image, vm->entry, cfg->disk[0] ? ", disk " : "", cfg->disk);
+	if (vm->has_balloon)
+		printk(", balloon (target %lu KiB)", cfg->balloon_bytes >> 10);
+	printk("\n");
 	return 0;
 }
 
@@ -197,7 +222,7 @@ int vm_restart(struct vm *vm)
 	vm_vcpus_clear(vm); /* the #VE areas, halt, APICs, MSRs, registers */
 	vm->table_gpa = vm->table_nr = vm->table_pinned = 0;
 	vm->table_ready = false;
-	vm->has_blk = false;
+	vm->has_blk = vm->has_balloon = false;
 	vm_console_flush(vm); /* a partial line of the last boot */
 	rc = vm_build(vm, &why);
 	if (rc) {
@@ -219,6 +244,8 @@ void vm_destroy(struct vm *vm)
 {
 	if (vm->has_blk)
 		virtio_blk_release(vm, &vm->blk);
+	if (vm->has_balloon)
+		virtio_balloon_release(vm, &vm->balloon);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		virt->vcpu_destroy(&vm->vcpus[i]);
 	gpt_destroy(&vm->arch.gpt);

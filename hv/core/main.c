@@ -108,12 +108,13 @@ static bool runnable(struct vcpu *v, uint64_t now)
 
 /*
  * Nothing can run: every VM left is halted or waits for another (after=).
- * Wait for the first timer of a halted vCPU. With none armed nothing can
+ * Wait for the first timer of a halted vCPU, or until the TSC until (the
+ * next stats lines). With none armed nothing can
  * ever change (no device raises an interrupt by itself, no VM wakes
  * another), so stop the halted VMs, which can never wake; the VMs that
  * waited for them get their turn. Never stop a VM that has not started.
  */
-static void idle(void)
+static void idle(uint64_t until)
 {
 	uint64_t wake = UINT64_MAX;
 	bool any = false;
@@ -132,6 +133,7 @@ static void idle(void)
 			wake = MIN(wake, vms[i]->start_at); /* not started yet (delay_ms=) */
 	}
 	if (wake != UINT64_MAX) {
+		wake = MIN(wake, until);
 		while (rdtsc_now() < wake)
 			cpu_relax();
 		return;
@@ -160,6 +162,7 @@ static void stop_vm(struct vm *vm)
 /* The scheduler's state, under vm_lock. */
 static struct {
 	uint64_t slice, interval, next_stats, guest_time;
+	uint64_t host_stats; /* also every interval of host time (reporting works while guests sleep) */
 	unsigned int cursor; /* the VM whose turn is next */
 } sched;
 
@@ -272,7 +275,7 @@ static void schedule(void)
 		if (v) {
 			run_slice(v);
 		} else if (boot && !any_on_cpu()) {
-			idle();
+			idle(sched.interval ? sched.host_stats : UINT64_MAX);
 			for (unsigned int i = 0; i < nr_vms; i++)
 				if (vms[i]->state == VM_STOPPED && vms[i]->mm_storage)
 					stop_vm(vms[i]);
@@ -289,9 +292,11 @@ static void schedule(void)
 			spin_lock(&vm_lock);
 			__atomic_store_n(&p->idle, false, __ATOMIC_SEQ_CST);
 		}
-		if (sched.interval && sched.guest_time >= sched.next_stats) {
+		if (sched.interval && (sched.guest_time >= sched.next_stats ||
+				       rdtsc_now() >= sched.host_stats)) {
 			stats_print(false);
 			sched.next_stats = sched.guest_time + sched.interval;
+			sched.host_stats = rdtsc_now() + sched.interval;
 		}
 	}
 	spin_unlock(&vm_lock);
@@ -346,6 +351,7 @@ void hv_main(struct boot_info *bi)
 	}
 	sched.slice = ms_to_tsc(SLICE_MS);
 	sched.interval = sched.next_stats = ms_to_tsc(config.stats_interval_ms);
+	sched.host_stats = rdtsc_now() + sched.interval;
 	smp_release(schedule); /* the other CPUs join in */
 	schedule();
 	spin_lock(&vm_lock); /* no CPU is in a VM's slice any more */

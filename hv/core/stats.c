@@ -81,6 +81,52 @@ static void print_memory(void)
 	pool_print_tables(vms, nr_vms);
 }
 
+/* Guest statistic tag (VIRTIO_BALLOON_S_*) in KiB, or -1 if never sent. */
+#define GS_MEMFREE 4
+#define GS_MEMTOT 5
+#define GS_AVAIL 6
+#define GS_CACHES 7
+
+static int64_t guest_kib(const struct virtio_balloon *b, unsigned int tag)
+{
+	if (!(b->guest_stats_seen & (1u << tag)))
+		return -1;
+	return (int64_t)(b->guest_stats[tag] >> 10 & (UINT64_MAX >> 11));
+}
+
+/* Per VM with a balloon: target, counters, and what its guest last said
+ * (KiB, "-" for nothing yet). */
+static void print_balloons(void)
+{
+	static const unsigned int tags[] = { GS_MEMTOT, GS_MEMFREE, GS_AVAIL, GS_CACHES };
+	bool any = false;
+
+	for (unsigned int i = 0; i < nr_vms; i++)
+		any |= vms[i]->has_balloon;
+	if (!any)
+		return;
+	printk("%-12s %8s %8s %9s %9s %9s %9s %6s %10s %10s %10s %10s\n", "balloon", "target",
+	       "actual", "inflated", "deflated", "reported", "dropped", "errors", "g-total-K",
+	       "g-free-K", "g-avail-K", "g-cache-K");
+	for (unsigned int i = 0; i < nr_vms; i++) {
+		const struct virtio_balloon *b = &vms[i]->balloon;
+
+		if (!vms[i]->has_balloon)
+			continue;
+		printk("%-12s %8u %8u %9lu %9lu %9lu %9lu %6lu", vms[i]->name, b->target, b->actual,
+		       b->inflated, b->deflated, b->reported, b->dropped, b->errors);
+		for (unsigned int t = 0; t < ARRAY_SIZE(tags); t++) {
+			int64_t k = guest_kib(b, tags[t]);
+
+			if (k < 0)
+				printk(" %10s", "-");
+			else
+				printk(" %10ld", k);
+		}
+		printk("\n");
+	}
+}
+
 static void print_exit_table(void)
 {
 	printk("exits by reason:\n%-28s", "  reason");
@@ -182,7 +228,7 @@ void stats_print_line(struct vm *vm)
 	if (!header) {
 		printk("STATS,tsc,vm,state,S_r,S_p,S_z,U_r,U_p,U_z,V_r,V_p,V_z,P_r,P_p,P_z,page_outs,"
 		       "page_ins,drops_u,drops_v,drops_p,discards,zero_fills,reuse,exits,hypercalls,"
-		       "guest_tsc\n");
+		       "guest_tsc,reported,balloon,g_total_k,g_free_k,g_avail_k,g_cache_k\n");
 		header = true;
 	}
 	hint_get_stats(vm, &st);
@@ -190,9 +236,27 @@ void stats_print_line(struct vm *vm)
 	for (unsigned int s = 0; s < 4; s++)
 		printk(",%lu,%lu,%lu", st.pages[s][HV_HOST_RESIDENT], st.pages[s][HV_HOST_PRESERVED],
 		       st.pages[s][HV_HOST_ZERO]);
-	printk(",%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu\n", st.page_outs, st.page_ins,
+	printk(",%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu", st.page_outs, st.page_ins,
 	       st.drops_unused, st.drops_volatile, st.drops_pot_volatile, st.discard_faults,
 	       st.zero_fills, st.reuse_detected, st.exits, st.hypercalls, vm->tsc_run);
+	/* The balloon: pages reported, pages it holds, the guest's numbers
+	 * (empty fields: no balloon, or not sent yet). */
+	if (vm->has_balloon) {
+		static const unsigned int tags[] = { GS_MEMTOT, GS_MEMFREE, GS_AVAIL, GS_CACHES };
+
+		printk(",%lu,%u", vm->balloon.reported, vm->balloon.actual);
+		for (unsigned int t = 0; t < ARRAY_SIZE(tags); t++) {
+			int64_t k = guest_kib(&vm->balloon, tags[t]);
+
+			if (k < 0)
+				printk(",");
+			else
+				printk(",%ld", k);
+		}
+		printk("\n");
+	} else {
+		printk(",0,0,,,,\n");
+	}
 }
 
 /* With several host CPUs: the slices each ran, the kicks it took, and per
@@ -228,6 +292,7 @@ void stats_print(bool final)
 	printk("==== hintvisor stats%s ====\n", final ? " (end of run)" : "");
 	print_vm_table();
 	print_memory();
+	print_balloons();
 	if (final) {
 		print_exit_table();
 		print_hypercall_table();

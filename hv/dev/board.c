@@ -159,7 +159,8 @@ void board_set_irq(struct vm *vm, unsigned int irq, bool level)
 
 bool board_work_pending(const struct vm *vm)
 {
-	return vm->has_blk && vm->blk.kicked && vm->blk.queue_pfn;
+	return (vm->has_blk && vm->blk.kicked && vm->blk.q.pinned) ||
+	       (vm->has_balloon && virtio_balloon_busy(&vm->balloon));
 }
 
 uint64_t vm_timers_fire(struct vcpu *v, uint64_t now)

@@ -61,6 +61,16 @@ int pci_add(struct pci_bus *bus, struct pci_dev *dev)
 	return (int)bus->nr++;
 }
 
+void pci_set_intx(struct vm *vm, struct pci_dev *d, bool level)
+{
+	bool line = false;
+
+	d->intx = level;
+	for (unsigned int i = 0; i < vm->pci.nr; i++)
+		line |= vm->pci.devs[i]->intx;
+	board_set_irq(vm, PCI_INTX_IRQ, line);
+}
+
 static struct pci_dev *addressed(const struct pci_bus *bus, uint32_t addr)
 {
 	unsigned int busno = (addr >> 16) & 0xff, dev = (addr >> 11) & 0x1f, fn = (addr >> 8) & 7;

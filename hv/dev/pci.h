@@ -12,6 +12,10 @@
 
 #define PCI_MAX_DEVS 4
 #define PCI_IO_WINDOW 0xc000 /* I/O BARs are placed from here */
+/* INTA# of every slot is wired to this ISA IRQ / GSI, level triggered and
+ * active low (hv/load/acpi.c says so in the MADT and _PRT): the line is asserted
+ * while any device asserts it, as shared PCI interrupt lines are. */
+#define PCI_INTX_IRQ 11
 
 struct vm;
 struct pci_dev;
@@ -24,6 +28,7 @@ struct pci_dev {
 	uint16_t bar0_size;   /* I/O BAR 0 size (power of two), 0: none */
 	pci_bar_io_fn bar0_io;
 	void *priv;
+	bool intx;            /* asserts INTA# */
 };
 
 struct pci_bus {
@@ -40,6 +45,9 @@ int pci_add(struct pci_bus *bus, struct pci_dev *dev);
 /* Fill the identity fields of a configuration header (type 0). */
 void pci_set_ids(struct pci_dev *d, uint16_t vendor, uint16_t device, uint32_t class_rev,
 		 uint16_t sub_vendor, uint16_t sub_device);
+/* Device d asserts (level) or deasserts its INTA#; the shared line follows
+ * the OR of every device's. */
+void pci_set_intx(struct vm *vm, struct pci_dev *d, bool level);
 /* Configuration and BAR port I/O; false if the port is not ours. */
 bool pci_io(struct vm *vm, uint16_t port, unsigned int size, bool in, uint32_t *val);
 

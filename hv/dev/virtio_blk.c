@@ -37,10 +37,6 @@
 
 #define SERVE_AGAIN (-2) /* serve(): host memory short for now, the request stays available */
 
-#define VIRTQ_DESC_F_NEXT 1
-#define VIRTQ_DESC_F_WRITE 2
-#define VIRTQ_ALIGN 4096
-
 #define VIRTIO_BLK_T_IN 0
 #define VIRTIO_BLK_T_OUT 1
 #define VIRTIO_BLK_T_FLUSH 4
@@ -49,66 +45,12 @@
 #define VIRTIO_BLK_S_IOERR 1
 #define VIRTIO_BLK_S_UNSUPP 2
 
-struct vq_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags, next;
-};
-
-/* Ring layout for VBLK_QUEUE_SIZE entries (legacy, 4 KiB alignment). */
-#define DESC_OFF 0
-#define AVAIL_OFF (VBLK_QUEUE_SIZE * 16)
-#define USED_OFF ALIGN_UP(AVAIL_OFF + 4 + 2 * VBLK_QUEUE_SIZE + 2, VIRTQ_ALIGN)
-#define RING_BYTES (USED_OFF + 4 + 8 * VBLK_QUEUE_SIZE + 2)
-#define RING_PAGES (ALIGN_UP(RING_BYTES, PAGE_SIZE) / PAGE_SIZE)
-_Static_assert(RING_PAGES == VBLK_RING_PAGES, "VBLK_RING_PAGES is the ring's size");
-
-static uint64_t ring_gpa(const struct virtio_blk *b)
-{
-	return (uint64_t)b->queue_pfn << 12;
-}
-
-/* Host pointer into the (pinned) ring; off + len stays inside one page. */
-static void *ring(struct vm *vm, struct virtio_blk *b, uint64_t off, size_t len)
-{
-	return gmem_ptr(vm, _gpa(ring_gpa(b) + off), len, true);
-}
-
-static void unpin_ring(struct vm *vm, struct virtio_blk *b)
-{
-	if (!b->pinned)
-		return;
-	gmem_unpin(vm, ring_gpa(b), RING_PAGES * PAGE_SIZE);
-	b->pinned = false;
-}
-
-static int set_queue(struct vm *vm, struct virtio_blk *b, uint32_t pfn)
-{
-	unpin_ring(vm, b);
-	b->queue_pfn = pfn;
-	b->last_avail = 0;
-	b->kicked = false;
-	if (!pfn)
-		return 0;
-	if (vm_on_table(vm, (uint64_t)pfn << 12, RING_PAGES * PAGE_SIZE))
-		return -EACCES; /* used ring writes would be plain stores into the table */
-	if (gmem_pin(vm, (uint64_t)pfn << 12, RING_PAGES * PAGE_SIZE))
-		return -EINVAL;
-	b->pinned = true;
-	return 0;
-}
-
-/*
- * Does [gpa, gpa + n) touch the ring pages? The device never writes guest
+/* Does [gpa, gpa + n) touch the ring pages? The device never writes guest
  * data there: a transfer into the ring would let the data rewrite the very
- * indices the device is following (avail->idx kept ahead for ever).
- */
+ * indices the device is following (avail->idx kept ahead for ever). */
 static bool on_ring(const struct virtio_blk *b, uint64_t gpa, uint64_t n)
 {
-	uint64_t r = ring_gpa(b);
-
-	return b->queue_pfn && n && gpa < r + RING_PAGES * PAGE_SIZE && gpa + n > r &&
-	       gpa + n > gpa;
+	return virtq_overlaps(&b->q, gpa, n);
 }
 
 /* Copy between guest memory and buf; device writes into the ring are refused.
@@ -126,7 +68,7 @@ static int guest_copy(struct vm *vm, struct virtio_blk *b, uint64_t gpa, void *b
 }
 
 /* Data transfer of one segment between the disk and guest memory. */
-static int transfer(struct vm *vm, struct virtio_blk *b, uint64_t *sector, const struct vq_desc *d,
+static int transfer(struct vm *vm, struct virtio_blk *b, uint64_t *sector, const struct virtq_desc *d,
 		    bool write)
 {
 	uint64_t off;
@@ -149,9 +91,8 @@ static int transfer(struct vm *vm, struct virtio_blk *b, uint64_t *sector, const
  * written, no count taken). */
 static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head, uint64_t *bytes)
 {
-	struct vq_desc d[VBLK_SEG_MAX + 2];
-	unsigned int n = 0;
-	uint16_t idx = head;
+	struct virtq_desc d[VBLK_SEG_MAX + 2];
+	int n = virtq_chain(vm, &b->q, head, d, ARRAY_SIZE(d));
 	struct {
 		uint32_t type, reserved;
 		uint64_t sector;
@@ -160,19 +101,6 @@ static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head, uint64_
 	uint64_t sector, written = 0;
 	int rc;
 
-	for (;;) {
-		struct vq_desc *p;
-
-		if (idx >= VBLK_QUEUE_SIZE || n == ARRAY_SIZE(d))
-			return -1;
-		p = ring(vm, b, DESC_OFF + idx * sizeof(*p), sizeof(*p));
-		if (!p)
-			return -1;
-		d[n] = *p; /* read once */
-		if (!(d[n++].flags & VIRTQ_DESC_F_NEXT))
-			break;
-		idx = d[n - 1].next;
-	}
 	if (n < 2 || d[0].len < sizeof(hdr) || (d[0].flags & VIRTQ_DESC_F_WRITE) ||
 	    !(d[n - 1].flags & VIRTQ_DESC_F_WRITE) || d[n - 1].len < 1)
 		return -1;
@@ -180,7 +108,7 @@ static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head, uint64_
 	if (rc)
 		return rc == -ERESTART ? SERVE_AGAIN : -1;
 	sector = hdr.sector;
-	for (unsigned int i = 1; i + 1 < n && status == VIRTIO_BLK_S_OK; i++) {
+	for (int i = 1; i + 1 < n && status == VIRTIO_BLK_S_OK; i++) {
 		bool dev_writes = d[i].flags & VIRTQ_DESC_F_WRITE;
 
 		rc = 0;
@@ -233,50 +161,37 @@ static int64_t serve(struct vm *vm, struct virtio_blk *b, uint16_t head, uint64_
 /* Serve available requests within one entry's budget (see the file comment). */
 void virtio_blk_poll(struct vm *vm, struct virtio_blk *b)
 {
-	volatile uint16_t *avail_idx, *used_idx;
 	unsigned int reqs = 0;
 	uint64_t bytes = 0;
+	uint16_t head;
 
-	if (!b->kicked || !b->queue_pfn)
+	if (!b->kicked)
 		return;
-	avail_idx = ring(vm, b, AVAIL_OFF + 2, 2);
-	used_idx = ring(vm, b, USED_OFF + 2, 2);
-	if (!avail_idx || !used_idx)
-		return;
-	while (b->last_avail != *avail_idx) {
-		uint16_t *slot = ring(vm, b, AVAIL_OFF + 4 + 2 * (b->last_avail % VBLK_QUEUE_SIZE), 2);
-		uint16_t head = slot ? *slot : 0xffff;
-		uint32_t *used;
+	while (reqs < VBLK_BUDGET_REQS && bytes < VBLK_BUDGET_BYTES) {
 		int64_t len;
+		int rc = virtq_pop(vm, &b->q, &head);
 
-		if (reqs == VBLK_BUDGET_REQS || bytes >= VBLK_BUDGET_BYTES)
-			break; /* the rest before the next entry; still kicked */
-		len = slot ? serve(vm, b, head, &bytes) : -1;
-		if (len == SERVE_AGAIN)
+		if (rc <= 0)
+			break; /* none left, or no queue */
+		len = serve(vm, b, head, &bytes);
+		if (len == SERVE_AGAIN) {
+			virtq_unpop(&b->q);
 			break; /* before a later entry, from its start; still kicked */
+		}
 		if (len < 0) {
 			vm_crash(vm, "virtio-blk: malformed descriptor chain at head %u", head);
 			return;
 		}
-		used = ring(vm, b, USED_OFF + 4 + 8 * (*used_idx % VBLK_QUEUE_SIZE), 8);
-		used_idx = ring(vm, b, USED_OFF + 2, 2); /* serve() may have moved frames */
-		if (!used || !used_idx)
+		if (virtq_push(vm, &b->q, head, (uint32_t)len))
 			return;
-		used[0] = head;
-		used[1] = (uint32_t)len;
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		*used_idx = (uint16_t)(*used_idx + 1);
-		b->last_avail++;
 		reqs++;
-		avail_idx = ring(vm, b, AVAIL_OFF + 2, 2);
-		if (!avail_idx)
-			return;
 	}
-	if (b->last_avail == *avail_idx)
+	/* What is left waits for the next entry; still kicked. */
+	if (!virtq_pending(vm, &b->q))
 		b->kicked = false;
 	if (reqs) {
 		b->isr |= 1;
-		board_set_irq(vm, VBLK_IRQ, true);
+		pci_set_intx(vm, &b->pci, true);
 	}
 }
 
@@ -298,10 +213,10 @@ static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int 
 			*val = b->guest_features;
 			return;
 		case VIO_QUEUE_PFN:
-			*val = b->queue_sel == 0 ? b->queue_pfn : 0;
+			*val = b->queue_sel == 0 ? b->q.pfn : 0;
 			return;
 		case VIO_QUEUE_SIZE:
-			*val = b->queue_sel == 0 ? VBLK_QUEUE_SIZE : 0;
+			*val = b->queue_sel == 0 ? VIRTQ_SIZE : 0;
 			return;
 		case VIO_QUEUE_SEL:
 			*val = b->queue_sel;
@@ -312,7 +227,7 @@ static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int 
 		case VIO_ISR:
 			*val = b->isr;
 			b->isr = 0; /* read clears, and lowers INTx */
-			board_set_irq(vm, VBLK_IRQ, false);
+			pci_set_intx(vm, &b->pci, false);
 			return;
 		default:
 			break;
@@ -332,7 +247,10 @@ static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int 
 		b->guest_features = *val;
 		break;
 	case VIO_QUEUE_PFN:
-		if (b->queue_sel == 0 && (rc = set_queue(vm, b, *val)))
+		if (b->queue_sel != 0)
+			break;
+		b->kicked = false;
+		if ((rc = virtq_set(vm, &b->q, *val)))
 			vm_crash(vm, "virtio-blk: queue at pfn %#x %s", *val,
 				 rc == -EACCES ? "on the page state table" : "outside guest RAM");
 		break;
@@ -346,10 +264,11 @@ static void bar_io(struct vm *vm, struct pci_dev *d, uint16_t off, unsigned int 
 	case VIO_STATUS:
 		b->status = (uint8_t)*val;
 		if (!b->status) { /* reset */
-			set_queue(vm, b, 0);
+			virtq_release(vm, &b->q);
+			b->kicked = false;
 			b->guest_features = 0;
 			b->isr = 0;
-			board_set_irq(vm, VBLK_IRQ, false);
+			pci_set_intx(vm, &b->pci, false);
 		}
 		break;
 	default:
@@ -364,7 +283,7 @@ int virtio_blk_init(struct vm *vm, struct virtio_blk *b, uint8_t *disk, uint64_t
 	b->sectors = len / 512;
 	/* Legacy virtio block: 1af4:1001, subsystem device 2, mass storage class. */
 	pci_set_ids(&b->pci, 0x1af4, 0x1001, 0x01800000, 0x1af4, 2);
-	b->pci.cfg[0x3c] = VBLK_IRQ; /* interrupt line */
+	b->pci.cfg[0x3c] = PCI_INTX_IRQ; /* interrupt line */
 	b->pci.cfg[0x3d] = 1;        /* INTA# */
 	b->pci.bar0_size = 0x40;
 	b->pci.bar0_io = bar_io;
@@ -374,5 +293,5 @@ int virtio_blk_init(struct vm *vm, struct virtio_blk *b, uint8_t *disk, uint64_t
 
 void virtio_blk_release(struct vm *vm, struct virtio_blk *b)
 {
-	unpin_ring(vm, b);
+	virtq_release(vm, &b->q);
 }

@@ -2,7 +2,7 @@
 /*
  * A virtio block device, legacy PCI transport (virtio 0.9.5 / virtio 1.0
  * §4.1.4.8 "legacy interfaces"): one I/O BAR, no MSI-X, INTx on an 8259
- * line. Chosen over virtio-mmio because port I/O exits carry the port,
+ * line shared by the PCI devices (pci.h). Chosen over virtio-mmio because port I/O exits carry the port,
  * size and value decoded, so no instruction decoder is needed. Backed by a
  * disk image in host memory (a boot module): writes persist for the run.
  */
@@ -10,21 +10,18 @@
 #define HV_DEV_VIRTIO_BLK_H
 
 #include <hv/dev/pci.h>
+#include <hv/dev/virtq.h>
 
-#define VBLK_QUEUE_SIZE 128
-#define VBLK_RING_PAGES 2 /* descriptors and avail ring; used ring (4 KiB aligned) */
-#define VBLK_IRQ 11
+#define VBLK_QUEUE_SIZE VIRTQ_SIZE
 
 struct virtio_blk {
 	struct pci_dev pci;
 	uint8_t *disk;           /* host memory of the image */
 	uint64_t sectors;        /* 512-byte sectors */
 	uint32_t guest_features;
-	uint32_t queue_pfn;      /* 0: queue not set up */
+	struct virtq q;          /* the request queue */
 	uint16_t queue_sel;
-	uint16_t last_avail;     /* next avail ring index to process */
 	uint8_t status, isr;
-	bool pinned;             /* ring pages pinned in the frame pool */
 	bool kicked;             /* notified, and requests may be left to serve */
 	uint64_t reads, writes, flushes, errors;
 };
@@ -39,9 +36,7 @@ int virtio_blk_init(struct vm *vm, struct virtio_blk *b, uint8_t *disk, uint64_t
 static inline bool virtio_blk_ring_overlaps(const struct virtio_blk *b, uint64_t gpa,
 					    uint64_t len)
 {
-	uint64_t ring = (uint64_t)b->queue_pfn << 12;
-
-	return b->pinned && len && gpa < ring + VBLK_RING_PAGES * 4096 && ring < gpa + len;
+	return virtq_overlaps(&b->q, gpa, len);
 }
 /* Release what the device holds in the frame pool (before the VM's mm goes). */
 void virtio_blk_release(struct vm *vm, struct virtio_blk *b);

@@ -91,7 +91,7 @@ static int64_t hc_register_table(struct vcpu *v, const struct hc_args *a, struct
 		return -EINVAL;
 	if (!vm_is_ram(vm, a->a0, a->a1) ||
 	    (v->ve_registered && ranges_overlap(a->a0, a->a1, v->ve_area, sizeof(struct hv_ve_info))) ||
-	    virtio_blk_ring_overlaps(&vm->blk, a->a0, a->a1))
+	    vm_rings_overlap(vm, a->a0, a->a1))
 		return -EFAULT;
 	return hint_register_table(vm, _gpa(a->a0), a->a1, hc_chunk_gfns);
 }

@@ -77,7 +77,7 @@ static unsigned int madt(unsigned int off)
 	/* IRQ 0 -> GSI 2 (bus default: edge, high), the SCI level/high, the
 	 * PCI INTA# line level/low. */
 	static const struct { uint8_t irq; uint8_t gsi; uint16_t flags; } isos[] = {
-		{ 0, 2, 0x0000 }, { PLAT_SCI_IRQ, PLAT_SCI_IRQ, 0x000d }, { VBLK_IRQ, VBLK_IRQ, 0x000f },
+		{ 0, 2, 0x0000 }, { PLAT_SCI_IRQ, PLAT_SCI_IRQ, 0x000d }, { PCI_INTX_IRQ, PCI_INTX_IRQ, 0x000f },
 	};
 
 	put32(off + HDR_LEN, (uint32_t)APIC_DEFAULT_BASE);
@@ -149,13 +149,15 @@ static void fadt(unsigned int off)
  *         WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,
  *                 0, 0xd00, 0xffff, 0, 0xf300)
  *       })
- *       Name (_PRT, Package () { Package () { 0x1ffff, 0, 0, 11 } })
+ *       Name (_PRT, Package () { Package () { 0x1ffff, 0, 0, 11 },
+ *                                Package () { 0x2ffff, 0, 0, 11 }, ... })
  *     }
  *   }
  *   Name (\_S5, Package () { 5, 5, 0, 0 })
  *
- * Device 1 (virtio-blk) INTA# is GSI 11, level triggered, active low (the
- * _PRT default for a GSI entry), as the MADT override says.
+ * INTA# of devices 1 to PCI_MAX_DEVS - 1 (virtio-blk, virtio-balloon) is
+ * GSI 11 (PCI_INTX_IRQ), shared, level triggered, active low (the _PRT
+ * default for a GSI entry), as the MADT override says.
  */
 static unsigned int aml_word_space(uint8_t *p, uint8_t type, uint16_t min, uint16_t max)
 {
@@ -195,11 +197,10 @@ static unsigned int dsdt_aml(uint8_t *out)
 {
 	static const uint8_t hid[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
 	static const uint8_t uid[] = { 0x08, '_', 'U', 'I', 'D', 0x00 };
-	static const uint8_t prt[] = {
-		0x08, '_', 'P', 'R', 'T', 0x12, 0x0e, 0x01,              /* Package (1) */
-		0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x01, 0x00,          /* Package (4), 0x1ffff */
-		0x00, 0x00, 0x0a, VBLK_IRQ,                              /* pin A, GSI source, 11 */
-	};
+	/* One entry per device slot after the host bridge. */
+	enum { PRT_N = PCI_MAX_DEVS - 1, PRT_BYTES = 8 + 12 * PRT_N };
+	_Static_assert(PRT_BYTES - 6 < 0x40, "_PRT package length fits in one byte");
+	uint8_t prt[PRT_BYTES] = { 0x08, '_', 'P', 'R', 'T', 0x12, PRT_BYTES - 6, PRT_N };
 	/* Name (\_S5, Package () { 5, 5, 0, 0 }): SLP_TYP 5 is power off. */
 	static const uint8_t s5[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
 				      0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
@@ -228,6 +229,15 @@ static unsigned int dsdt_aml(uint8_t *out)
 	memcpy(dev + d, (const uint8_t[]){ 0x08, '_', 'C', 'R', 'S' }, 5);
 	d += 5;
 	d += aml_pkg(dev + d, (const uint8_t[]){ 0x11 }, 1, buf, b);
+	for (unsigned int i = 0; i < PRT_N; i++) {
+		uint8_t *e = prt + 8 + 12 * i;
+
+		/* Package (4) { 0xNffff (device N + 1, any function), pin A,
+		 * no source (a GSI), PCI_INTX_IRQ } */
+		e[0] = 0x12; e[1] = 0x0b; e[2] = 0x04; e[3] = 0x0c;
+		e[4] = 0xff; e[5] = 0xff; e[6] = (uint8_t)(i + 1); e[7] = 0x00;
+		e[8] = 0x00; e[9] = 0x00; e[10] = 0x0a; e[11] = PCI_INTX_IRQ;
+	}
 	memcpy(dev + d, prt, sizeof(prt));
 	d += sizeof(prt);
 	/* Device (PCI0) { ... } inside Scope (\_SB) { ... } */

@@ -128,6 +128,20 @@ void gmem_unpin(struct vm *vm, uint64_t gpa, uint64_t len)
 		unpin_pages(vm, first_page(gpa), nr_pages(gpa, len));
 }
 
+int64_t gmem_discard(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	int rc;
+
+	if ((gpa | len) & (PAGE_SIZE - 1))
+		return -EINVAL;
+	rc = gmem_check(vm, gpa, len);
+	if (rc)
+		return rc;
+	if (vm_on_table(vm, gpa, len))
+		return -EACCES;
+	return mm_drop_range(&vm->mm, gpa_to_gfn(_gpa(gpa)), len >> PAGE_SHIFT);
+}
+
 int gmem_write_all(struct vm *vm, uint64_t gpa, const void *src, size_t n)
 {
 	int rc = vm_on_table(vm, gpa, n) ? -EACCES : pin(vm, gpa, n, POOL_RESTART);

@@ -42,6 +42,16 @@ int gmem_write_all(struct vm *vm, uint64_t gpa, const void *src, size_t n);
  * page is pinned (gmem_pin). */
 void *gmem_ptr(struct vm *vm, gpa_t gpa, size_t len, bool write);
 
+/*
+ * The guest gave up the content of [gpa, gpa + len), both page aligned
+ * (free page reporting, balloon inflation): its pages are dropped now, the
+ * next access gets a zero page (a VOLATILE one a discard fault). Returns the
+ * pages dropped (resident or paged out before), or -EINVAL (not aligned),
+ * -ERANGE / -EFAULT (not RAM), -EACCES (the state table), -EBUSY (a pinned
+ * page: a device's ring); on error nothing was dropped.
+ */
+int64_t gmem_discard(struct vm *vm, uint64_t gpa, uint64_t len);
+
 /* Map [gpa, gpa + len) for a device: every page made resident and kept so
  * until gmem_unpin() of the same range. All or nothing: 0, -ERANGE,
  * -EFAULT, -ENOMEM (also: pinned too often) or -EDISCARDED. */

@@ -268,6 +268,15 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg, char *msg, 
 				return msg;
 			}
 			vm->nr_vcpus = (unsigned int)n;
+		} else if (word_is(k, kn, "balloon")) {
+			if (word_is(v, vn, "off")) {
+				vm->balloon = CFG_BALLOON_OFF;
+			} else {
+				if (!config_parse_size(v, vn, &vm->balloon_bytes) ||
+				    vm->balloon_bytes % PAGE_SIZE)
+					return "bad balloon size (a multiple of 4K, or off)";
+				vm->balloon = CFG_BALLOON_ON;
+			}
 		} else if (word_is(k, kn, "cmdline")) {
 			if (!copy_field(vm->cmdline, sizeof(vm->cmdline), v, vn))
 				return "cmdline too long";
@@ -279,6 +288,8 @@ static const char *parse_vm(struct cursor *c, struct hv_config *cfg, char *msg, 
 		return "a VM needs name=, image= and mem=";
 	if (vm->mem_bytes < MIN_VM_MEM || vm->mem_bytes > MAX_VM_MEM || vm->mem_bytes % PAGE_SIZE)
 		return "mem must be a multiple of 4K between 1M and 64G";
+	if (vm->balloon == CFG_BALLOON_ON && vm->balloon_bytes > vm->mem_bytes)
+		return "balloon larger than mem";
 	for (unsigned int i = 0; i < cfg->nr_vms; i++)
 		if (strcmp(cfg->vms[i].name, vm->name) == 0)
 			return "duplicate VM name";

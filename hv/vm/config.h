@@ -4,7 +4,8 @@
  *   # comment
  *   pool = 64M                  host memory for all guest RAM (0: as much as guests have)
  *   swap = 256M                 paging device size (0: the sum of guest RAM)
- *   stats_interval_ms = 100     print stats every N ms of guest time (0: only at the end)
+ *   stats_interval_ms = 100     print stats every N ms of guest or host time, whichever
+ *                               comes first (0: only at the end)
  *   cpus = 2                    host CPUs to use (default: all the firmware lists)
  *   mitigations = auto          barriers between VMs: auto (what the CPU needs), force
  *                               (all the CPU can do), off (docs/security.md)
@@ -18,6 +19,9 @@
  *                               its images (default), or stops it
  *      [time_limit_ms=N]        stop the VM once its time slices took N ms of CPU
  *      [vcpus=N]                virtual CPUs (default 1, at most CFG_MAX_VCPUS)
+ *      [balloon=SIZE|off]       a virtio-balloon asked to hold SIZE (0: none yet), or
+ *                               no balloon device; default: a balloon with target 0
+ *                               for a Linux (bzImage) guest, none for other images
  * Sizes take K, M or G. A disk= module is written in place, so it must be
  * one VM's disk only, and no module a VM boots from (image=, initrd=,
  * module=) nor the config file: those configs are refused. Module names are compared
@@ -43,6 +47,12 @@ struct cfg_module {
 	char string[CFG_MODULE_LEN];  /* the whole value, for the kernel */
 };
 
+enum cfg_balloon {
+	CFG_BALLOON_DEFAULT, /* by image: Linux guests get one, with target 0 */
+	CFG_BALLOON_OFF,
+	CFG_BALLOON_ON,      /* balloon_bytes is the target */
+};
+
 struct vm_config {
 	char name[CFG_NAME_LEN];
 	char image[CFG_IMAGE_LEN];
@@ -57,6 +67,8 @@ struct vm_config {
 	bool reset_stops;           /* on_reset=stop: a reset request stops the VM */
 	uint64_t time_limit_ms;     /* stop after this much CPU time (0: no limit) */
 	unsigned int nr_vcpus;      /* vcpus= (1 by default) */
+	enum cfg_balloon balloon;
+	uint64_t balloon_bytes;     /* target of the balloon (CFG_BALLOON_ON) */
 };
 
 enum cfg_mitigations { CFG_MITIGATIONS_AUTO, CFG_MITIGATIONS_FORCE, CFG_MITIGATIONS_OFF };

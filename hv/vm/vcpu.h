@@ -16,6 +16,7 @@
 #include <hv/dev/pci.h>
 #include <hv/dev/pic.h>
 #include <hv/dev/platform.h>
+#include <hv/dev/virtio_balloon.h>
 #include <hv/dev/virtio_blk.h>
 #include <hv/dev/uart.h>
 #include <guest-abi/hintvisor.h>
@@ -138,6 +139,8 @@ struct vm {
 	struct pci_dev host_bridge;
 	struct virtio_blk blk;
 	bool has_blk;
+	struct virtio_balloon balloon;
+	bool has_balloon;
 	char line[256];        /* console output being assembled (hv/vm/vm_console.c) */
 	size_t line_len;
 	uint64_t exits[VM_EXIT_COUNTERS];

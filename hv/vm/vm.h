@@ -43,6 +43,14 @@ static inline bool vm_on_table(const struct vm *vm, uint64_t gpa, uint64_t len)
 	return vm->table_pages && ranges_overlap(gpa, len, vm->table_gpa, vm->table_nr);
 }
 
+/* Does [gpa, gpa + len) overlap a device's virtqueue (a pinned ring the
+ * device writes with plain stores)? The state table may not lie there. */
+static inline bool vm_rings_overlap(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	return (vm->has_blk && virtio_blk_ring_overlaps(&vm->blk, gpa, len)) ||
+	       (vm->has_balloon && virtio_balloon_ring_overlaps(&vm->balloon, gpa, len));
+}
+
 
 /*
  * The guest asked its platform for a reset (how: "port 0xcf9", ...). With
@@ -90,11 +98,17 @@ bool board_mmio(struct vcpu *v, uint64_t gpa, unsigned int size, bool write, uin
 void board_set_irq(struct vm *vm, unsigned int irq, bool level);
 
 /* Before each VM entry: device work left from earlier exits (a bounded
- * amount per call). May stop the VM. Inline: most VMs have no disk. */
+ * amount per call). May stop the VM. Also called for a halted vCPU while
+ * board_work_pending() says there is some: finished work raises an interrupt.
+ * Inline: most VMs have neither a disk nor a balloon. */
 static inline void board_poll(struct vcpu *v)
 {
-	if (v->vm->has_blk)
-		virtio_blk_poll(v->vm, &v->vm->blk);
+	struct vm *vm = v->vm;
+
+	if (vm->has_blk)
+		virtio_blk_poll(vm, &vm->blk);
+	if (vm->has_balloon && vm->state != VM_STOPPED)
+		virtio_balloon_poll(vm, &vm->balloon, vm->tsc_run);
 }
 /* Is there such work left (then board_poll() would do some)? */
 bool board_work_pending(const struct vm *vm);

@@ -25,7 +25,7 @@ FUZZ_SRCS_config := tests/fuzz/fuzz_config.c hv/vm/config.c
 FUZZ_SRCS_elf := tests/fuzz/fuzz_elf.c hv/load/elf.c
 FUZZ_SRCS_multiboot := tests/fuzz/fuzz_multiboot.c hv/load/multiboot.c hv/load/memmap.c $(FUZZ_HV_SRCS)
 FUZZ_SRCS_bzimage := tests/fuzz/fuzz_bzimage.c hv/load/linux.c hv/load/memmap.c $(FUZZ_HV_SRCS)
-FUZZ_SRCS_virtio := tests/fuzz/fuzz_virtio.c hv/dev/virtio_blk.c hv/dev/pci.c hv/dev/pic.c \
+FUZZ_SRCS_virtio := tests/fuzz/fuzz_virtio.c hv/dev/virtio_blk.c hv/dev/virtq.c hv/dev/pci.c hv/dev/pic.c \
 	$(FUZZ_HV_SRCS)
 
 # Instruction emulation and VT-x task switches, over the strict guest-memory fake.
@@ -39,11 +39,15 @@ FUZZ_PLATFORM_SRCS := tests/fuzz/platform.c hv/vcpu/vexit.c hv/vcpu/gpt_fault.c 
 	arch/x86_64/guest_cpu.c hv/vcpu/cpu_model.c arch/x86_64/lib/cr4.c arch/x86_64/guest_tsc.c hv/vcpu/emulate.c \
 	arch/x86_64/lib/mmio_decode.c hv/vm/vm.c hv/dev/board.c hv/dev/bus.c hv/load/acpi.c hv/load/elf.c hv/load/multiboot.c \
 	hv/load/linux.c hv/load/memmap.c hv/vm/vm_console.c boot/boot_info.c hv/dev/lapic.c hv/dev/ioapic.c hv/dev/pic.c \
-	hv/dev/uart.c hv/dev/platform.c hv/dev/pci.c hv/dev/virtio_blk.c $(FUZZ_HV_SRCS)
+	hv/dev/uart.c hv/dev/platform.c hv/dev/pci.c hv/dev/virtio_blk.c hv/dev/virtq.c \
+	hv/dev/virtio_balloon.c $(FUZZ_HV_SRCS)
 FUZZ_SRCS_exit := tests/fuzz/fuzz_exit.c $(FUZZ_PLATFORM_SRCS)
 FUZZ_SRCS_devices := tests/fuzz/fuzz_devices.c $(FUZZ_PLATFORM_SRCS)
 
-FUZZERS ?= hypercall mmio config elf multiboot bzimage virtio emulate task exit devices
+FUZZ_SRCS_balloon := tests/fuzz/fuzz_balloon.c hv/dev/virtio_balloon.c hv/dev/virtq.c hv/dev/pci.c \
+	hv/dev/pic.c $(FUZZ_HV_SRCS)
+
+FUZZERS ?= hypercall mmio config elf multiboot bzimage virtio emulate task exit devices balloon
 fuzz_objs = $(patsubst %,$(FUZZ_DIR)/o/%.o,$(1))
 FUZZ_BINS := $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%)
 

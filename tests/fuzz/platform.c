@@ -18,7 +18,7 @@ void fz_platform_init(struct vm *vm)
 	vm->vcpus[0].vm = vm;
 	uart_reset(&vm->uart);
 	pic_reset(&vm->pic);
-	ioapic_reset(&vm->ioapic, 1u << VBLK_IRQ);
+	ioapic_reset(&vm->ioapic, 1u << PCI_INTX_IRQ);
 	platform_reset(&vm->plat);
 	lapic_reset(&vm->vcpus[0].lapic, vm->vcpus[0].id);
 	pci_init(&vm->pci, &vm->host_bridge);

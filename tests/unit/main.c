@@ -23,6 +23,7 @@ int main(void)
 	srunner_add_suite(sr, console_suite());
 	srunner_add_suite(sr, mitig_suite());
 	srunner_add_suite(sr, virtio_suite());
+	srunner_add_suite(sr, balloon_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

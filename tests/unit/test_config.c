@@ -27,8 +27,8 @@ START_TEST(full_config)
 			       "vm name=a image=a.elf mem=2M\n"
 			       "vm  name=b-2  image=b.elf  mem=1G cmdline=\"console=ttyS0 quiet\"\r\n"
 			       "vm name=c image=c.elf mem=1M after=b-2 delay_ms=1500 on_reset=stop "
-			       "time_limit_ms=2000\n"
-			       "vm name=d image=d.elf mem=1M on_reset=restart vcpus=1\n"),
+			       "time_limit_ms=2000 balloon=off\n"
+			       "vm name=d image=d.elf mem=8M on_reset=restart balloon=2M vcpus=1\n"),
 			 0);
 	ck_assert_uint_eq(cfg.pool_bytes, 64ULL << 20);
 	ck_assert_uint_eq(cfg.swap_bytes, 1ULL << 30);
@@ -37,6 +37,10 @@ START_TEST(full_config)
 	ck_assert_int_eq(cfg.mitigations, CFG_MITIGATIONS_FORCE);
 	ck_assert_uint_eq(cfg.max_cpus, 2);
 	ck_assert_uint_eq(cfg.nr_vms, 4);
+	ck_assert_int_eq(cfg.vms[0].balloon, CFG_BALLOON_DEFAULT);
+	ck_assert_int_eq(cfg.vms[2].balloon, CFG_BALLOON_OFF);
+	ck_assert_int_eq(cfg.vms[3].balloon, CFG_BALLOON_ON);
+	ck_assert_uint_eq(cfg.vms[3].balloon_bytes, 2ULL << 20);
 	ck_assert_int_eq(cfg.vms[0].after, -1);
 	ck_assert_int_eq(cfg.vms[2].after, 1);
 	ck_assert_uint_eq(cfg.vms[0].delay_ms, 0);
@@ -126,6 +130,9 @@ static const struct {
 	{ "cpus = 257\n", "line 1: bad cpus (1 to 256)" },
 	{ "vm name=a image=a mem=2M vcpus=2\n", "line 1: bad vcpus (1 to 1)" },
 	{ "vm name=a image=a mem=2M vcpus=many\n", "line 1: bad vcpus (1 to 1)" },
+	{ "vm name=a image=a mem=2M balloon=1000\n", "line 1: bad balloon size (a multiple of 4K, or off)" },
+	{ "vm name=a image=a mem=2M balloon=on\n", "line 1: bad balloon size (a multiple of 4K, or off)" },
+	{ "vm name=a image=a mem=2M balloon=4M\n", "line 1: balloon larger than mem" },
 };
 
 START_TEST(rejects_with_line_numbers)

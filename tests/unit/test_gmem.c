@@ -67,6 +67,15 @@ void mm_gfn_unpin(struct mm_vm *m, gfn_t gfn)
 	pins[gfn_x(gfn) % NPAGES]--;
 }
 
+static uint64_t drop_first = UINT64_MAX, drop_count; /* the last mm_drop_range() */
+
+int64_t mm_drop_range(struct mm_vm *m, gfn_t first, uint64_t count)
+{
+	drop_first = gfn_x(first);
+	drop_count = count;
+	return (int64_t)count / 2;
+}
+
 static void setup(void)
 {
 	memset(&vm, 0, sizeof(vm));
@@ -75,7 +84,7 @@ static void setup(void)
 	ram = aligned_alloc(PAGE_SIZE, NPAGES * PAGE_SIZE);
 	memset(ram, 0xaa, NPAGES * PAGE_SIZE);
 	memset(pins, 0, sizeof(pins));
-	discarded_gfn = busy_gfn = nomem_gfn = restart_gfn = UINT64_MAX;
+	discarded_gfn = busy_gfn = nomem_gfn = restart_gfn = drop_first = UINT64_MAX;
 	gets = pin_gets = 0;
 }
 
@@ -195,6 +204,32 @@ START_TEST(hypercall_buffer_restarts)
 }
 END_TEST
 
+/* Ranges a guest gives up: whole pages of RAM, never the state table or a
+ * hole; refused before mm is asked. */
+START_TEST(discard_checks)
+{
+	static uint8_t *table_ptrs[1];
+
+	ck_assert_int_eq(gmem_discard(&vm, 0x5000, 4 * 4096), 2);
+	ck_assert_uint_eq(drop_first, 5);
+	ck_assert_uint_eq(drop_count, 4);
+	drop_first = UINT64_MAX;
+	ck_assert_int_eq(gmem_discard(&vm, 0x5008, 4096), -EINVAL);
+	ck_assert_int_eq(gmem_discard(&vm, 0x5000, 4095), -EINVAL);
+	ck_assert_int_eq(gmem_discard(&vm, vm.mem_bytes - 4096, 8192), -ERANGE);
+	ck_assert_int_eq(gmem_discard(&vm, 0x1000, UINT64_MAX - 4095), -ERANGE);
+	ck_assert_int_eq(gmem_discard(&vm, APIC_DEFAULT_BASE - 4096, 8192), -EFAULT);
+	vm.table_pages = table_ptrs;
+	vm.table_gpa = 0x3000;
+	vm.table_nr = 100;
+	ck_assert_int_eq(gmem_discard(&vm, 0x2000, 2 * 4096), -EACCES);
+	ck_assert_uint_eq(drop_first, UINT64_MAX); /* none reached mm */
+	ck_assert_int_eq(gmem_discard(&vm, 0x4000, 4096), 0);
+	ck_assert_uint_eq(drop_first, 4);
+	vm.table_pages = NULL;
+}
+END_TEST
+
 Suite *gmem_suite(void)
 {
 	Suite *s = suite_create("gmem");
@@ -206,6 +241,7 @@ Suite *gmem_suite(void)
 	tcase_add_test(t, pins_all_or_nothing);
 	tcase_add_test(t, pins_take_the_host_oom_path);
 	tcase_add_test(t, hypercall_buffer_restarts);
+	tcase_add_test(t, discard_checks);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -226,12 +226,21 @@ START_TEST(buffers_off_the_table)
 	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x51000, vm.nr_frames, 0), 0);
 	/* Nor the virtio-blk queue (its used ring is written with plain stores). */
 	v->ve_registered = false;
-	vm.blk.queue_pfn = 0x60; /* the device's pinned ring: 0x60000-0x61fff */
-	vm.blk.pinned = true;
+	vm.has_blk = true;
+	vm.blk.q.pfn = 0x60; /* the device's pinned ring: 0x60000-0x61fff */
+	vm.blk.q.pinned = true;
 	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x61000, vm.nr_frames, 0), -HV_EFAULT);
-	vm.blk.pinned = false; /* queue reset */
+	vm.blk.q.pinned = false; /* queue reset */
 	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x61000, vm.nr_frames, 0), 0);
 	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x62000, vm.nr_frames, 0), 0);
+	/* Nor a queue of the balloon, the last of its four for one. */
+	vm.has_balloon = true;
+	vm.balloon.q[3].pfn = 0x70;
+	vm.balloon.q[3].pinned = true;
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x71000, vm.nr_frames, 0), -HV_EFAULT);
+	vm.balloon.q[3].pinned = false;
+	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x71000, vm.nr_frames, 0), 0);
+	vm.has_blk = vm.has_balloon = false;
 }
 END_TEST
 

@@ -18,6 +18,7 @@ Suite *mm_fault_suite(void);
 Suite *mm_table_suite(void);
 Suite *mm_random_suite(void);
 Suite *mm_oom_suite(void);
+Suite *mm_drop_suite(void);
 
 START_TEST(sizes)
 {
@@ -214,6 +215,7 @@ int main(void)
 	srunner_add_suite(sr, mm_table_suite());
 	srunner_add_suite(sr, mm_random_suite());
 	srunner_add_suite(sr, mm_oom_suite());
+	srunner_add_suite(sr, mm_drop_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

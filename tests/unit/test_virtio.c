@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: virtio-blk requests while the host takes back paging-device
- * slots part by part (hv/dev/virtio_blk.c). The file under test is compiled
- * in here over stubs of guest memory (a flat RAM buffer) whose copies say
+ * slots part by part (hv/dev/virtio_blk.c on hv/dev/virtq.c). The files
+ * under test are compiled in here over stubs of guest memory (a flat RAM buffer) whose copies say
  * -ERESTART for one page as long as the test wants, as hv/mem/gmem.c does while
  * host memory is short; its outside functions are renamed, since other
  * suites have stubs of the same names.
@@ -12,11 +12,12 @@
 #define gmem_unpin vb_gmem_unpin
 #define gmem_read_or_restart vb_gmem_read_or_restart
 #define gmem_write_or_restart vb_gmem_write_or_restart
-#define board_set_irq vb_set_irq
+#define pci_set_intx vb_set_intx
 #define vm_crash vb_crash
 #define pci_set_ids vb_pci_set_ids
 #define pci_add vb_pci_add
 #include "hv/dev/virtio_blk.c"
+#include "hv/dev/virtq.c"
 #include "unit.h"
 
 #define RAM_PAGES 64
@@ -76,7 +77,7 @@ int gmem_write_or_restart(struct vm *m, uint64_t gpa, const void *src, size_t n)
 	return rc;
 }
 
-void vb_set_irq(struct vm *m, unsigned int irq, bool level)
+void vb_set_intx(struct vm *m, struct pci_dev *d, bool level)
 {
 	irqs += level;
 }
@@ -115,7 +116,7 @@ static uint16_t used_idx(void)
 static void setup(void)
 {
 	uint64_t ring = RING_PFN * PAGE_SIZE;
-	struct vq_desc d[3] = {
+	struct virtq_desc d[3] = {
 		{ HDR, 16, VIRTQ_DESC_F_NEXT, 1 },
 		{ DATA, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2 },
 		{ STATUS, 1, VIRTQ_DESC_F_WRITE, 0 },
@@ -129,7 +130,7 @@ static void setup(void)
 	for (unsigned int i = 0; i < sizeof(disk); i++)
 		disk[i] = (uint8_t)(i * 7 + 1);
 	ck_assert_int_eq(virtio_blk_init(&vm, &vm.blk, disk, sizeof(disk)), 0);
-	ck_assert_int_eq(set_queue(&vm, &vm.blk, RING_PFN), 0);
+	ck_assert_int_eq(virtq_set(&vm, &vm.blk.q, RING_PFN), 0);
 	memcpy(ram + ring + DESC_OFF, d, sizeof(d));
 	memcpy(ram + HDR, hdr, sizeof(hdr));
 	ram[STATUS] = 0xff;
@@ -158,7 +159,7 @@ START_TEST(request_served_again_after_restart)
 	ck_assert_uint_eq(irqs, 0);
 	ck_assert_uint_eq(vm.blk.reads + vm.blk.errors, 0);
 	ck_assert(vm.blk.kicked);
-	ck_assert_uint_eq(vm.blk.last_avail, 0);
+	ck_assert_uint_eq(vm.blk.q.last_avail, 0);
 	virtio_blk_poll(&vm, &vm.blk);
 	ck_assert_uint_eq(used_idx(), 1);
 	ck_assert_uint_eq(ram[STATUS], VIRTIO_BLK_S_OK);

@@ -22,5 +22,6 @@ Suite *console_suite(void);
 Suite *mitig_suite(void);
 Suite *virtio_suite(void);
 Suite *madt_suite(void);
+Suite *balloon_suite(void);
 
 #endif /* UNIT_H */
