@@ -266,6 +266,14 @@ int64_t mm_set_range(struct mm_vm *vm, gfn_t first, uint64_t count, unsigned int
 int mm_set_batch(struct mm_vm *vm, uint64_t *entries, unsigned int n);
 /* HV_HC_GET_PAGE_STATE: state | host state << 2 | HV_RES_DISCARDED, or -ERANGE. */
 int mm_get_state(struct mm_vm *vm, gfn_t gfn);
+/*
+ * HV_HC_RESET in parts: gfns [from, from + budget) made STABLE (a dropped
+ * page reads zeros from then on, with no discard fault), *changed counting
+ * those whose state changed; returns the gfn to go on from. The part that
+ * reaches vm's number of gfns unregisters the shared table (its pages are
+ * the caller's to unpin).
+ */
+uint64_t mm_vm_reset_states(struct mm_vm *vm, uint64_t from, uint64_t budget, uint64_t *changed);
 
 /* ---- reclaim (mm/reclaim.c) ---- */
 
