@@ -48,7 +48,7 @@
 #define HV_HC_REGISTER_TABLE 7     /* (gpa, nr of gfns) -> 0 */
 #define HV_HC_REGISTER_VE_AREA 8   /* (gpa) -> 0, for the calling vCPU */
 #define HV_HC_GET_STATS 9          /* (gpa of struct hv_vm_stats, size) -> bytes written */
-#define HV_HC_RESET 10             /* () -> 0: every page STABLE, table and #VE areas unregistered */
+#define HV_HC_RESET 10             /* () -> pages made STABLE; table and #VE areas unregistered */
 #define HV_HC_MAX 10
 
 /* Guest page states. */

@@ -182,7 +182,7 @@ int64_t hint_reset(struct vm *vm, uint64_t *next, uint64_t budget, uint64_t *cha
 			v->ve_area = 0;
 		}
 	}
-	return 0;
+	return (int64_t)*changed;
 }
 
 int64_t hint_register_ve_area(struct vcpu *v, gpa_t gpa)

@@ -83,7 +83,7 @@ int64_t hint_reset(struct vm *m, uint64_t *next, uint64_t budget, uint64_t *chan
 	passed++;
 	*changed += end - *next;
 	*next = end;
-	return end < m->nr_frames ? -ERESTART : 0;
+	return end < m->nr_frames ? -ERESTART : (int64_t)*changed;
 }
 
 /* Counts each gfn as STABLE and resident, budget gfns at a time. */
@@ -253,13 +253,13 @@ START_TEST(reset_call)
 	ck_assert(call(0, HV_HC_GET_FEATURES, 0, 0, 0) & HV_FEAT_RESET);
 	ck_assert_int_eq(call(3, HV_HC_RESET, 0, 0, 0), -HV_EPERM);
 	ck_assert_uint_eq(passed, 0);
-	ck_assert_int_eq(call(0, HV_HC_RESET, ~0ULL, 1, 2), 0);
+	ck_assert_int_eq(call(0, HV_HC_RESET, ~0ULL, 1, 2), vm.nr_frames);
 	ck_assert_uint_eq(passed, 1);
 	ck_assert_uint_eq(vm.hypercalls[HV_HC_RESET], 2);
 	/* A long call: a part per entry until every gfn is done. */
 	hc_chunk_gfns = 1000;
 	passed = 0;
-	ck_assert_int_eq(call(0, HV_HC_RESET, 0, 0, 0), 0);
+	ck_assert_int_eq(call(0, HV_HC_RESET, 0, 0, 0), vm.nr_frames);
 	ck_assert_uint_eq(nentries, (vm.nr_frames + 999) / 1000);
 	ck_assert_uint_eq(passed, nentries);
 }
