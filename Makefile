@@ -214,9 +214,10 @@ $(LINUX_DIR)/bzImage: $(LINUX_INPUTS) | deps
 # hv.test=/NAME on the kernel command line.
 LINUX_TESTS := linux-guest-patch/test-fs.sh linux-guest-patch/test-overcommit.sh \
 	linux-guest-patch/test-seed.sh linux-guest-patch/test-bench.sh linux-guest-patch/test-batch.sh \
-	linux-guest-patch/test-consolidate.sh linux-guest-patch/test-reboot.sh
+	linux-guest-patch/test-consolidate.sh linux-guest-patch/test-reboot.sh \
+	linux-guest-patch/test-kexec.sh
 $(LINUX_DIR)/initramfs.cpio.gz: linux-guest-patch/build-initramfs.sh linux-guest-patch/memtouch.c \
-		$(LINUX_TESTS)
+		linux-guest-patch/kexec.c $(LINUX_TESTS)
 	@linux-guest-patch/build-initramfs.sh $(LINUX_DIR) $(LINUX_TESTS)
 # Disks: generated files (disk.img); with the kernel/ and mm/ directories of
 # the Linux source (disk-src.img, the overcommit test and the benchmark); with
@@ -229,11 +230,17 @@ $(LINUX_DIR)/disk-src.img: linux-guest-patch/build-disk.sh
 $(LINUX_DIR)/disk-seed.img: linux-guest-patch/build-disk.sh
 	@linux-guest-patch/build-disk.sh $(LINUX_DIR) 260 disk-seed.img \
 		drivers/gpu/drm/amd/include/asic_reg/dcn drivers/gpu/drm/amd/include/asic_reg/nbio
+# The generated files plus this kernel and initramfs, which the kexec test
+# starts again (disk-kexec.img).
+$(LINUX_DIR)/disk-kexec.img: linux-guest-patch/build-disk.sh $(LINUX_DIR)/bzImage \
+		$(LINUX_DIR)/initramfs.cpio.gz
+	@DISK_BOOT_FILES="$(LINUX_DIR)/bzImage $(LINUX_DIR)/initramfs.cpio.gz" \
+		linux-guest-patch/build-disk.sh $(LINUX_DIR) 24 disk-kexec.img
 $(BUILD)/guest/%: $(LINUX_DIR)/%
 	@mkdir -p $(@D)
 	@cp $< $@
 LINUX_IMAGES := $(addprefix $(BUILD)/guest/,bzImage initramfs.cpio.gz disk.img disk-src.img \
-	disk-seed.img)
+	disk-seed.img disk-kexec.img)
 .PHONY: linux
 linux: $(LINUX_IMAGES)
 
@@ -287,7 +294,7 @@ $(BUILD)/%.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/%.cfg scripts/mkiso.s
 $(BUILD)/isolation.iso: $(ISOLATION_DISKS)
 $(BUILD)/pc.iso: $(MB_MODULES) $(PC_DISKS)
 $(BUILD)/platform.iso: $(LINUX_IMAGES) $(PLATFORM_DISKS)
-$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso: $(LINUX_IMAGES)
+$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/linux-kexec.iso: $(LINUX_IMAGES)
 
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) $(MB_MODULES) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
@@ -298,7 +305,8 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) $(MB_MODULES) tests/
 # ---- the two commands -------------------------------------------------------
 CHECK_IMAGES := $(BUILD)/smp.iso $(BUILD)/smp-one.iso $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/oom-tables.iso $(BUILD)/insn.iso \
 	$(BUILD)/apic.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso $(BUILD)/cpu.iso $(BUILD)/pc.iso \
-	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/config-refused.iso
+	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/linux-kexec.iso \
+	$(BUILD)/config-refused.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \
 		fuzz-build

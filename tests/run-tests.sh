@@ -161,6 +161,7 @@ boot() {
 # runs take seconds each.
 queue linux-overcommit scripts/bochs-run.sh -t 1800 "$BUILD/linux-overcommit.iso"
 queue linux-seed scripts/bochs-run.sh -t 1800 "$BUILD/linux-seed.iso"
+queue linux-kexec scripts/bochs-run.sh -t 1800 "$BUILD/linux-kexec.iso"
 queue skylake scripts/bochs-run.sh -t 600 "$BUILD/test.iso"
 queue sandybridge scripts/bochs-run.sh -m corei7_sandy_bridge_2600k -t 600 "$BUILD/test.iso"
 queue platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
@@ -184,7 +185,7 @@ queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
 queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
 queue qemu-svm-pc scripts/qemu-run.sh -i -t 900 "$BUILD/pc.iso"
 queue qemu-svm-apic scripts/qemu-run.sh -i -t 900 "$BUILD/apic.iso"
-for t in platform linux-overcommit linux-seed oom-tables; do
+for t in platform linux-overcommit linux-seed linux-kexec oom-tables; do
 	queue "qemu-svm-$t" scripts/qemu-run.sh -i -t 900 "$BUILD/$t.iso"
 done
 queue qemu-config-refused scripts/qemu-run.sh -i -t 300 "$BUILD/config-refused.iso"
@@ -304,6 +305,10 @@ echo "== the s390 hinting experiment with Linux (Bochs)"
 boot linux-seed
 check_guests "" tests/linux-seed.cfg "$LOGS/linux-seed.log"
 
+echo "== Linux handing the VM to the next kernel with kexec (Bochs; overcommit)"
+boot linux-kexec
+check_guests "" tests/linux-kexec.cfg "$LOGS/linux-kexec.log"
+
 echo "== the same Linux without a hypervisor (QEMU/TCG): hinting stays off"
 await qemu-linux
 if [ "$(cat "$LOGS/qemu-linux.rc")" -eq 0 ] && grep -q '^Test result: SUCCESS' "$LOGS/qemu-linux.log"; then
@@ -386,7 +391,7 @@ boot qemu-svm-pc
 check_guests "$(qemu_machine qemu-svm-pc)/" tests/pc.cfg "$LOGS/qemu-svm-pc.log"
 
 echo "== platform (multiboot, Linux) and the Linux hinting tests under QEMU/TCG with SVM"
-for t in platform linux-overcommit linux-seed oom-tables; do
+for t in platform linux-overcommit linux-seed linux-kexec oom-tables; do
 	boot "qemu-svm-$t"
 	check_guests "$(qemu_machine "qemu-svm-$t")/" "tests/$t.cfg" "$LOGS/qemu-svm-$t.log"
 done

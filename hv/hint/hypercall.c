@@ -9,6 +9,7 @@
  * guest executes it again (long calls, ABI.md §3). Hypervisor context, on a
  * VMCALL/VMMCALL exit.
  */
+#include <asm/guest_cpu.h>
 #include <errcode.h>
 #include <hv/mem/gmem.h>
 #include <hv/hint/hint.h>
@@ -32,8 +33,7 @@ static int64_t hc_get_version(struct vcpu *v, const struct hc_args *a, struct hc
 
 static int64_t hc_get_features(struct vcpu *v, const struct hc_args *a, struct hc_cont *c)
 {
-	return HV_FEAT_PAGE_STATES | HV_FEAT_STATE_TABLE | HV_FEAT_DISCARD_FAULT | HV_FEAT_STATS |
-	       HV_FEAT_RESET;
+	return GUEST_HV_FEATURES;
 }
 
 static bool gfn_ok(const struct vm *vm, uint64_t gfn)
