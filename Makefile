@@ -207,7 +207,8 @@ GUEST_ELFS += $(BUILD)/guest/cpu-modes.elf
 # test script, ext2 disk image. See linux-guest-patch/ and docs/linux-guest.md.
 LINUX_DIR := $(BUILD)/linux
 LINUX_INPUTS := linux-guest-patch/build-kernel.sh linux-guest-patch/guest.config guest-abi/hintvisor.h \
-	linux-guest-patch/series $(wildcard linux-guest-patch/patches/*)
+	linux-guest-patch/series $(wildcard linux-guest-patch/patches/*.patch) \
+	$(wildcard linux-guest-patch/patches/*/*.patch)
 $(LINUX_DIR)/bzImage: $(LINUX_INPUTS) | deps
 	@linux-guest-patch/build-kernel.sh $(LINUX_DIR)
 # The initramfs: test-fs.sh is the default test, the others are chosen with
