@@ -209,7 +209,8 @@ GUEST_ELFS += $(BUILD)/guest/cpu-modes.elf
 LINUX_DIR := $(BUILD)/linux
 LINUX_INPUTS := linux-guest-patch/build-kernel.sh linux-guest-patch/guest.config \
 	linux-guest-patch/hinting.config guest-abi/hintvisor.h \
-	linux-guest-patch/series $(wildcard linux-guest-patch/patches/*)
+	linux-guest-patch/series $(wildcard linux-guest-patch/patches/*.patch) \
+	$(wildcard linux-guest-patch/patches/*/*.patch)
 $(LINUX_DIR)/bzImage: $(LINUX_INPUTS) | deps
 	@linux-guest-patch/build-kernel.sh $(LINUX_DIR)
 # The stock kernel: the same sources without the series, with the virtio
@@ -226,9 +227,10 @@ $(BUILD)/guest/bzImage-stock: $(LINUX_STOCK_DIR)/bzImage
 LINUX_TESTS := linux-guest-patch/test-fs.sh linux-guest-patch/test-overcommit.sh \
 	linux-guest-patch/test-seed.sh linux-guest-patch/test-bench.sh linux-guest-patch/test-batch.sh \
 	linux-guest-patch/test-consolidate.sh linux-guest-patch/test-reboot.sh \
-	linux-guest-patch/test-reporting.sh
+	linux-guest-patch/test-reporting.sh \
+	linux-guest-patch/test-kexec.sh
 $(LINUX_DIR)/initramfs.cpio.gz: linux-guest-patch/build-initramfs.sh linux-guest-patch/memtouch.c \
-		$(LINUX_TESTS)
+		linux-guest-patch/kexec.c $(LINUX_TESTS)
 	@linux-guest-patch/build-initramfs.sh $(LINUX_DIR) $(LINUX_TESTS)
 # Disks: generated files (disk.img); with the kernel/ and mm/ directories of
 # the Linux source (disk-src.img, the overcommit test and the benchmark); with
@@ -241,11 +243,17 @@ $(LINUX_DIR)/disk-src.img: linux-guest-patch/build-disk.sh
 $(LINUX_DIR)/disk-seed.img: linux-guest-patch/build-disk.sh
 	@linux-guest-patch/build-disk.sh $(LINUX_DIR) 260 disk-seed.img \
 		drivers/gpu/drm/amd/include/asic_reg/dcn drivers/gpu/drm/amd/include/asic_reg/nbio
+# The generated files plus this kernel and initramfs, which the kexec test
+# starts again (disk-kexec.img).
+$(LINUX_DIR)/disk-kexec.img: linux-guest-patch/build-disk.sh $(LINUX_DIR)/bzImage \
+		$(LINUX_DIR)/initramfs.cpio.gz
+	@DISK_BOOT_FILES="$(LINUX_DIR)/bzImage $(LINUX_DIR)/initramfs.cpio.gz" \
+		linux-guest-patch/build-disk.sh $(LINUX_DIR) 24 disk-kexec.img
 $(BUILD)/guest/%: $(LINUX_DIR)/%
 	@mkdir -p $(@D)
 	@cp $< $@
 LINUX_IMAGES := $(addprefix $(BUILD)/guest/,bzImage initramfs.cpio.gz disk.img disk-src.img \
-	disk-seed.img bzImage-stock)
+	disk-seed.img disk-kexec.img bzImage-stock)
 .PHONY: linux
 linux: $(LINUX_IMAGES)
 
@@ -299,7 +307,7 @@ $(BUILD)/%.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/%.cfg scripts/mkiso.s
 $(BUILD)/isolation.iso: $(ISOLATION_DISKS)
 $(BUILD)/pc.iso: $(MB_MODULES) $(PC_DISKS)
 $(BUILD)/platform.iso: $(LINUX_IMAGES) $(PLATFORM_DISKS)
-$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/linux-reporting.iso: $(LINUX_IMAGES)
+$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/linux-reporting.iso $(BUILD)/linux-kexec.iso: $(LINUX_IMAGES)
 
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) $(MB_MODULES) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
@@ -311,6 +319,7 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) $(MB_MODULES) tests/
 CHECK_IMAGES := $(BUILD)/smp.iso $(BUILD)/smp-one.iso $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/oom-tables.iso $(BUILD)/insn.iso \
 	$(BUILD)/apic.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso $(BUILD)/cpu.iso $(BUILD)/pc.iso \
 	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/linux-reporting.iso \
+		$(BUILD)/linux-kexec.iso \
 	$(BUILD)/config-refused.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hintvisor guest ABI, version 1.0: everything a guest needs to detect
+ * Hintvisor guest ABI, version 1.1: everything a guest needs to detect
  * Hintvisor, call it, and take part in guest page hinting. Needs only
  * <stdint.h> (<linux/types.h> in a Linux kernel). The prose that goes with
  * it is guest-abi/ABI.md.
@@ -21,7 +21,7 @@
 #endif
 
 #define HV_ABI_MAJOR 1
-#define HV_ABI_MINOR 0
+#define HV_ABI_MINOR 1
 #define HV_ABI_VERSION ((HV_ABI_MAJOR << 16) | HV_ABI_MINOR)
 
 /* CPUID leaves (EAX in). */
@@ -36,6 +36,7 @@
 #define HV_FEAT_STATE_TABLE (1u << 1)   /* shared state table */
 #define HV_FEAT_DISCARD_FAULT (1u << 2) /* discard fault through #VE */
 #define HV_FEAT_STATS (1u << 3)         /* HV_HC_GET_STATS */
+#define HV_FEAT_RESET (1u << 4)         /* HV_HC_RESET (ABI 1.1) */
 
 /* Hypercall numbers. Never reused; 0 is never valid. */
 #define HV_HC_GET_VERSION 1        /* () -> HV_ABI_VERSION */
@@ -47,7 +48,8 @@
 #define HV_HC_REGISTER_TABLE 7     /* (gpa, nr of gfns) -> 0 */
 #define HV_HC_REGISTER_VE_AREA 8   /* (gpa) -> 0, for the calling vCPU */
 #define HV_HC_GET_STATS 9          /* (gpa of struct hv_vm_stats, size) -> bytes written */
-#define HV_HC_MAX 9
+#define HV_HC_RESET 10             /* () -> pages made STABLE; table and #VE areas unregistered */
+#define HV_HC_MAX 10
 
 /* Guest page states. */
 #define HV_PAGE_STABLE 0

@@ -100,6 +100,14 @@ if [ $# -gt 0 ]; then
 	done
 fi
 
+# Files from outside into /boot (DISK_BOOT_FILES, a list of paths): the
+# kernel and initramfs that test-kexec.sh starts again.
+for f in ${DISK_BOOT_FILES:-}; do
+	[ -f "$f" ] || die "no file $f (DISK_BOOT_FILES)"
+	mkdir -p "$root/boot"
+	cp "$f" "$root/boot/"
+done
+
 (
 	cd "$root"
 	find . -type f | sed 's|^\./||' | sort | xargs sha256sum >"$tmp/SHA256SUMS"

@@ -45,6 +45,10 @@ done
 gcc -static -O2 -o "$root/bin/memtouch" "$(dirname "$0")/memtouch.c" ||
 	die "cannot build memtouch (needs gcc and libc6-dev)"
 strip "$root/bin/memtouch"
+# kexec: kexec_file_load() and the jump into the loaded kernel (test-kexec.sh).
+gcc -static -O2 -o "$root/bin/kexec" "$(dirname "$0")/kexec.c" ||
+	die "cannot build kexec (needs gcc and libc6-dev)"
+strip "$root/bin/kexec"
 cp "$script" "$root/test.sh"
 chmod 0755 "$root/test.sh"
 for s in "$@"; do

@@ -198,11 +198,12 @@ if [ ! -f "$tree/.hintvisor-tree" ]; then
 		[ "$old" = "$tree" ] || rm -rf "$old"
 	done
 fi
-for p in "$patchdir"/*.patch; do
+for p in "$patchdir"/*.patch "$patchdir"/*/*.patch; do
 	[ $variant = hinting ] && [ -f "$p" ] || continue
+	name=${p#"$patchdir"/}
 	case " $(echo "$patches" | tr '\n' ' ') " in
-	*" $(basename "$p") "*) ;;
-	*) echo "linux: warning: $(basename "$p") is not listed in series, not applied" >&2 ;;
+	*" $name "*) ;;
+	*) echo "linux: warning: $name is not listed in series, not applied" >&2 ;;
 	esac
 done
 

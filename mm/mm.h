@@ -280,6 +280,14 @@ int mm_get_state(struct mm_vm *vm, gfn_t gfn);
  * is pinned: nothing dropped).
  */
 int64_t mm_drop_range(struct mm_vm *vm, gfn_t first, uint64_t count);
+/*
+ * HV_HC_RESET in parts: gfns [from, from + budget) made STABLE (a dropped
+ * page reads zeros from then on, with no discard fault), *changed counting
+ * those whose state changed; returns the gfn to go on from. The part that
+ * reaches vm's number of gfns unregisters the shared table (its pages are
+ * the caller's to unpin).
+ */
+uint64_t mm_vm_reset_states(struct mm_vm *vm, uint64_t from, uint64_t budget, uint64_t *changed);
 
 /* ---- reclaim (mm/reclaim.c) ---- */
 

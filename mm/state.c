@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest-requested page state changes (hypercalls: one page, a range, a batch
- * in the HV_BATCH format), the state query, and drops of ranges the guest
- * gave up (a device's request). Keeps the shared table, when registered, in
- * step. Called from the hypercall handler and devices, mm lock held.
+ * in the HV_BATCH format), the state query, drops of ranges the guest gave
+ * up (a device's request) and the reset of every state (HV_HC_RESET). Keeps
+ * the shared table, when registered, in step. Called from the hypercall
+ * handler and devices, mm lock held.
  */
 #include "internal.h"
 
@@ -204,4 +205,30 @@ int64_t mm_drop_range(struct mm_vm *vm, gfn_t first, uint64_t count)
 			dropped++;
 	vm->mm->walked += count;
 	return dropped;
+}
+
+uint64_t mm_vm_reset_states(struct mm_vm *vm, uint64_t from, uint64_t budget, uint64_t *changed)
+{
+	uint64_t g, end = from < vm->nr && vm->nr - from > budget ? from + budget : vm->nr;
+	bool flush = false;
+	uint8_t raw;
+
+	for (g = from; g < end; g++) {
+		/* The table byte is the guest's last word on the page: read it once more. */
+		if (ft_refresh_gs(vm, g, &raw) == HV_PAGE_STABLE && !(vm->ent[g] & ENT_DISC))
+			continue;
+		(void)set_one(vm, g, HV_PAGE_STABLE, &flush);
+		(*changed)++;
+	}
+	vm->mm->walked += end > from ? end - from : 0;
+	if (flush)
+		vm->ops->flush(vm->ctx);
+	if (end == vm->nr) {
+		/* Nothing reads or writes the guest's table memory after this. */
+		vm->table = NULL;
+		vm->table_pages = NULL;
+		vm->table_nr = 0;
+		vm->table_len = 0;
+	}
+	return end;
 }

@@ -178,6 +178,7 @@ boot() {
 queue linux-overcommit scripts/bochs-run.sh -t 1800 "$BUILD/linux-overcommit.iso"
 queue linux-seed scripts/bochs-run.sh -t 1800 "$BUILD/linux-seed.iso"
 queue linux-reporting scripts/bochs-run.sh -t 2400 "$BUILD/linux-reporting.iso"
+queue linux-kexec scripts/bochs-run.sh -t 1800 "$BUILD/linux-kexec.iso"
 queue skylake scripts/bochs-run.sh -t 600 "$BUILD/test.iso"
 queue sandybridge scripts/bochs-run.sh -m corei7_sandy_bridge_2600k -t 600 "$BUILD/test.iso"
 queue platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
@@ -203,7 +204,7 @@ queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
 queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
 queue qemu-svm-pc scripts/qemu-run.sh -i -t 900 "$BUILD/pc.iso"
 queue qemu-svm-apic scripts/qemu-run.sh -i -t 900 "$BUILD/apic.iso"
-for t in platform linux-overcommit linux-seed oom-tables linux-reporting; do
+for t in platform linux-overcommit linux-seed linux-kexec oom-tables linux-reporting; do
 	queue "qemu-svm-$t" scripts/qemu-run.sh -i -t 900 "$BUILD/$t.iso"
 done
 queue qemu-config-refused scripts/qemu-run.sh -i -t 300 "$BUILD/config-refused.iso"
@@ -337,6 +338,10 @@ echo "== Linux without the series: free page reporting through the virtio-balloo
 boot linux-reporting
 check_guests "" tests/linux-reporting.cfg "$LOGS/linux-reporting.log"
 
+echo "== Linux handing the VM to the next kernel with kexec (Bochs; overcommit)"
+boot linux-kexec
+check_guests "" tests/linux-kexec.cfg "$LOGS/linux-kexec.log"
+
 echo "== the same Linux without a hypervisor (QEMU/TCG): hinting stays off"
 await qemu-linux
 if [ "$(cat "$LOGS/qemu-linux.rc")" -eq 0 ] && grep -q '^Test result: SUCCESS' "$LOGS/qemu-linux.log"; then
@@ -431,7 +436,7 @@ boot qemu-svm-pc
 check_guests "$(qemu_machine qemu-svm-pc)/" tests/pc.cfg "$LOGS/qemu-svm-pc.log"
 
 echo "== platform (multiboot, Linux), the Linux hinting tests, oom-tables and free page reporting under QEMU/TCG with SVM"
-for t in platform linux-overcommit linux-seed oom-tables linux-reporting; do
+for t in platform linux-overcommit linux-seed linux-kexec oom-tables linux-reporting; do
 	boot "qemu-svm-$t"
 	check_guests "$(qemu_machine "qemu-svm-$t")/" "tests/$t.cfg" "$LOGS/qemu-svm-$t.log"
 done

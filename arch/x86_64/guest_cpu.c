@@ -91,10 +91,7 @@ struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t sub)
 			return (struct cpuid_regs){ HV_CPUID_VERSION, HV_CPUID_SIG_EBX, HV_CPUID_SIG_ECX,
 						    HV_CPUID_SIG_EDX };
 		if (leaf == HV_CPUID_VERSION)
-			return (struct cpuid_regs){ HV_ABI_VERSION,
-						    HV_FEAT_PAGE_STATES | HV_FEAT_STATE_TABLE |
-							    HV_FEAT_DISCARD_FAULT | HV_FEAT_STATS,
-						    0, 0 };
+			return (struct cpuid_regs){ HV_ABI_VERSION, GUEST_HV_FEATURES, 0, 0 };
 		return zero;
 	}
 	if (leaf < 0x80000000 && leaf > MAX(max_basic, 0x16u))

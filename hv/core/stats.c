@@ -154,7 +154,7 @@ static void print_hypercall_table(void)
 		[HV_HC_SET_PAGE_STATE] = "set_page_state", [HV_HC_SET_RANGE_STATE] = "set_range_state",
 		[HV_HC_SET_BATCH_STATE] = "set_batch_state", [HV_HC_GET_PAGE_STATE] = "get_page_state",
 		[HV_HC_REGISTER_TABLE] = "register_table", [HV_HC_REGISTER_VE_AREA] = "register_ve_area",
-		[HV_HC_GET_STATS] = "get_stats", [HV_HC_MAX + 1] = "unknown",
+		[HV_HC_GET_STATS] = "get_stats", [HV_HC_RESET] = "reset", [HV_HC_MAX + 1] = "unknown",
 	};
 
 	printk("hypercalls by number:\n");

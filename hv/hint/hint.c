@@ -163,6 +163,29 @@ int64_t hint_register_table(struct vm *vm, gpa_t gpa, uint64_t nr, uint64_t budg
 	return 0;
 }
 
+int64_t hint_reset(struct vm *vm, uint64_t *next, uint64_t budget, uint64_t *changed)
+{
+	/* The states first, while the table still says what the guest last set. */
+	*next = mm_vm_reset_states(&vm->mm, *next, budget, changed);
+	if (*next < vm->nr_frames)
+		return -ERESTART;
+	/* The pins and pointer array of a registration, complete or in parts. */
+	if (vm->table_pages)
+		table_abandon(vm);
+	vm->table_gpa = vm->table_nr = 0;
+	vm->table_ready = false;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->ve_registered) {
+			mm_gfn_unpin(&vm->mm, gpa_to_gfn(_gpa(v->ve_area)));
+			v->ve_registered = false;
+			v->ve_area = 0;
+		}
+	}
+	return (int64_t)*changed;
+}
+
 int64_t hint_register_ve_area(struct vcpu *v, gpa_t gpa)
 {
 	hfn_t hfn;

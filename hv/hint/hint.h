@@ -55,5 +55,10 @@ int64_t hint_count_pages(struct vm *vm, uint64_t *next, uint64_t budget, uint64_
 void hint_stats_of(struct vm *vm, const uint64_t pages[4][3], struct hv_vm_stats *st);
 /* All of it in one go, for the host's own stats (never within an exit). */
 void hint_get_stats(struct vm *vm, struct hv_vm_stats *st);
+/* HV_HC_RESET in parts of budget gfns from *next on (-ERESTART until done,
+ * *changed counting the pages that were not STABLE or were discarded), then
+ * the state table and every vCPU's #VE area unregistered and unpinned.
+ * Returns *changed when done. */
+int64_t hint_reset(struct vm *vm, uint64_t *next, uint64_t budget, uint64_t *changed);
 
 #endif /* HV_HINT_H */

@@ -9,6 +9,7 @@
  * guest executes it again (long calls, ABI.md §3). Hypervisor context, on a
  * VMCALL/VMMCALL exit.
  */
+#include <asm/guest_cpu.h>
 #include <errcode.h>
 #include <hv/mem/gmem.h>
 #include <hv/hint/hint.h>
@@ -32,7 +33,7 @@ static int64_t hc_get_version(struct vcpu *v, const struct hc_args *a, struct hc
 
 static int64_t hc_get_features(struct vcpu *v, const struct hc_args *a, struct hc_cont *c)
 {
-	return HV_FEAT_PAGE_STATES | HV_FEAT_STATE_TABLE | HV_FEAT_DISCARD_FAULT | HV_FEAT_STATS;
+	return GUEST_HV_FEATURES;
 }
 
 static bool gfn_ok(const struct vm *vm, uint64_t gfn)
@@ -127,6 +128,17 @@ static int64_t hc_get_stats(struct vcpu *v, const struct hc_args *a, struct hc_c
 	return rc ? rc : (int64_t)n;
 }
 
+static int64_t hc_reset(struct vcpu *v, const struct hc_args *a, struct hc_cont *c)
+{
+	uint64_t changed = (uint64_t)c->result;
+	int64_t rc;
+
+	/* Every gfn, with a table every byte: in parts. */
+	rc = hint_reset(v->vm, &c->done, hc_chunk_gfns, &changed);
+	c->result = (int64_t)changed;
+	return rc;
+}
+
 static const hc_fn hypercalls[HV_HC_MAX + 1] = {
 	[HV_HC_GET_VERSION] = hc_get_version,
 	[HV_HC_GET_FEATURES] = hc_get_features,
@@ -137,6 +149,7 @@ static const hc_fn hypercalls[HV_HC_MAX + 1] = {
 	[HV_HC_REGISTER_TABLE] = hc_register_table,
 	[HV_HC_REGISTER_VE_AREA] = hc_register_ve_area,
 	[HV_HC_GET_STATS] = hc_get_stats,
+	[HV_HC_RESET] = hc_reset,
 };
 
 /*

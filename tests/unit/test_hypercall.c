@@ -75,6 +75,17 @@ int64_t hint_register_ve_area(struct vcpu *c, gpa_t gpa)
 	return 0;
 }
 
+/* Resets budget gfns per part, each counted as changed. */
+int64_t hint_reset(struct vm *m, uint64_t *next, uint64_t budget, uint64_t *changed)
+{
+	uint64_t end = m->nr_frames - *next > budget ? *next + budget : m->nr_frames;
+
+	passed++;
+	*changed += end - *next;
+	*next = end;
+	return end < m->nr_frames ? -ERESTART : (int64_t)*changed;
+}
+
 /* Counts each gfn as STABLE and resident, budget gfns at a time. */
 int64_t hint_count_pages(struct vm *m, uint64_t *next, uint64_t budget, uint64_t pages[4][3])
 {
@@ -241,6 +252,25 @@ START_TEST(buffers_off_the_table)
 	vm.balloon.q[3].pinned = false;
 	ck_assert_int_eq(call(0, HV_HC_REGISTER_TABLE, 0x71000, vm.nr_frames, 0), 0);
 	vm.has_blk = vm.has_balloon = false;
+}
+END_TEST
+
+/* The reset call takes no arguments: whatever is in the registers, it reaches
+ * the back end at CPL 0 only, in parts, and it is offered as a feature. */
+START_TEST(reset_call)
+{
+	ck_assert(call(0, HV_HC_GET_FEATURES, 0, 0, 0) & HV_FEAT_RESET);
+	ck_assert_int_eq(call(3, HV_HC_RESET, 0, 0, 0), -HV_EPERM);
+	ck_assert_uint_eq(passed, 0);
+	ck_assert_int_eq(call(0, HV_HC_RESET, ~0ULL, 1, 2), vm.nr_frames);
+	ck_assert_uint_eq(passed, 1);
+	ck_assert_uint_eq(vm.hypercalls[HV_HC_RESET], 2);
+	/* A long call: a part per entry until every gfn is done. */
+	hc_chunk_gfns = 1000;
+	passed = 0;
+	ck_assert_int_eq(call(0, HV_HC_RESET, 0, 0, 0), vm.nr_frames);
+	ck_assert_uint_eq(nentries, (vm.nr_frames + 999) / 1000);
+	ck_assert_uint_eq(passed, nentries);
 }
 END_TEST
 
@@ -417,6 +447,7 @@ Suite *hypercall_suite(void)
 	tcase_add_test(t, long_range_in_parts);
 	tcase_add_test(t, calls_in_progress_are_separate);
 	tcase_add_test(t, stats_and_table_in_parts);
+	tcase_add_test(t, reset_call);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -427,6 +427,60 @@ START_TEST(take_over_in_parts)
 }
 END_TEST
 
+/* HV_HC_RESET: every state back to STABLE, the table's last word included,
+ * a discarded page zero-filled without a discard fault, the table detached
+ * (never read or written again) with the last part, stable content untouched. */
+START_TEST(reset_states)
+{
+	uint64_t v, changed, walked, from;
+	unsigned int n;
+
+	table_world(4, 16);
+	put(1, 0x11);
+	put(2, 0x22);
+	put(5, 0x55);
+	ck_assert(guest_cas(1, HV_PAGE_STABLE, HV_PAGE_VOLATILE));
+	evict(1);
+	ck_assert_uint_eq(tbl[1], HV_TABLE_DISCARDED | HV_PAGE_VOLATILE);
+	ck_assert(guest_cas(3, HV_PAGE_STABLE, HV_PAGE_UNUSED));
+	ck_assert(guest_cas(5, HV_PAGE_STABLE, HV_PAGE_VOLATILE)); /* not seen by the host yet */
+	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(4), HV_PAGE_POT_VOLATILE) & 3, HV_PAGE_STABLE);
+	/* In parts of 7 gfns: the table stays until the last part. */
+	changed = 0;
+	walked = w.mm.walked;
+	ck_assert_uint_eq(mm_vm_reset_states(&fv->vm, 0, 7, &changed), 7);
+	ck_assert_ptr_nonnull(fv->vm.table);
+	ck_assert_uint_eq(tbl[1], HV_PAGE_STABLE);
+	for (from = 7, n = 1; from < NR; n++)
+		from = mm_vm_reset_states(&fv->vm, from, 7, &changed);
+	ck_assert_uint_eq(n, (NR + 6) / 7);
+	ck_assert_uint_eq(w.mm.walked - walked, NR);
+	ck_assert_uint_eq(changed, 4);
+	ck_assert_ptr_null(fv->vm.table);
+	ck_assert_uint_eq(fv->vm.table_nr, 0);
+	ck_assert_uint_eq(tbl[1], HV_PAGE_STABLE);
+	ck_assert_uint_eq(tbl[5], HV_PAGE_STABLE);
+	for (uint64_t g = 0; g < NR; g++)
+		ck_assert_uint_eq(mm_get_state(&fv->vm, _gfn(g)) & (3 | HV_RES_DISCARDED), HV_PAGE_STABLE);
+	/* The dropped page reads zeros: no discard fault any more. */
+	ck_assert_int_eq(fake_access(fv, 1, false, &v), FAKE_OK);
+	ck_assert_uint_eq(get(1), 0);
+	ck_assert_uint_eq(get(2), 0x22);
+	ck_assert_uint_eq(get(5), 0x55);
+	/* The table memory belongs to the guest again: junk there means nothing. */
+	memset(tbl, HV_PAGE_UNUSED, sizeof(tbl));
+	evict(5);
+	ck_assert_uint_eq(hs_of(5), MM_HS_PRESERVED);
+	ck_assert_uint_eq(get(5), 0x55);
+	ck_assert_uint_eq(tbl[5], HV_PAGE_UNUSED);
+	/* And a table can be registered again. */
+	ck_assert_int_eq(mm_vm_set_table(&fv->vm, tbl, NR), 0);
+	ck_assert_uint_eq(tbl[1], HV_PAGE_STABLE);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
 Suite *mm_table_suite(void)
 {
 	Suite *s = suite_create("mm_table");
@@ -447,6 +501,7 @@ Suite *mm_table_suite(void)
 	tcase_add_test(tc, stats_read_the_table);
 	tcase_add_test(tc, table_shorter_than_ram);
 	tcase_add_test(tc, take_over_in_parts);
+	tcase_add_test(tc, reset_states);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,8 +3,9 @@
  * long-calls: the hypercalls whose work grows with guest RAM, in a guest
  * of 5 GiB (tests/isolation.cfg; populated lazily): SET_RANGE_STATE over
  * almost all of RAM, REGISTER_TABLE (the host takes over every byte of the
- * table) and GET_STATS with the table registered (a count over every
- * byte). The host must do each in bounded parts, entering the guest again
+ * table), GET_STATS with the table registered (a count over every
+ * byte) and RESET (every byte read once more; the table registered again
+ * afterwards). The host must do each in bounded parts, entering the guest again
  * at the same VMCALL between them (ABI §3, long calls): here each call
  * completes as one, with every register but RAX preserved, and the whole
  * range has its state afterwards; the APIC timer's interrupts, periodic
@@ -129,9 +130,22 @@ void test_main(void)
 	EXPECT_EQ(r, count);
 	EXPECT_EQ(bytes_not(table, 0, frames, HV_PAGE_STABLE), 0);
 	EXPECT_EQ(in_state(HV_PAGE_STABLE), frames);
+
+	/* The reset reads every byte once more: the range volatile in the table
+	 * alone (the guest's own writes) comes back STABLE, and is counted. */
+	for (uint64_t g = first; g < frames; g++)
+		table[g] = HV_PAGE_VOLATILE;
+	r = (int64_t)call(HV_HC_RESET, 0, 0, 0, 0);
+	EXPECT_EQ(r, count);
+	EXPECT_EQ(in_state(HV_PAGE_STABLE), frames);
+	/* The table is unregistered: registered again, it holds the states. */
+	memset((void *)table, JUNK, tpages << PAGE_SHIFT);
+	r = (int64_t)call(HV_HC_REGISTER_TABLE, (uint64_t)table, frames, 0, 0);
+	EXPECT_EQ(r, 0);
+	EXPECT_EQ(bytes_not(table, 0, frames, HV_PAGE_STABLE), 0);
 	asm volatile("cli");
 	apic_wr(APIC_LVT_TIMER, TIMER_VEC | LVT_MASKED);
-	gprintf("range, table and counts over %lu frames complete; timer period %lu TSC ticks: "
+	gprintf("range, table, counts and reset over %lu frames complete; timer period %lu TSC ticks: "
 		"%lu interrupts, %lu of them at the VMCALL of a call in progress\n", frames, period,
 		ticks, at_vmcall);
 	EXPECT(at_vmcall > 0);

@@ -34,6 +34,11 @@ uint64_t guest_phys_limit(void);
 void guest_tsc_write(struct vcpu *v, uint64_t host_now, uint64_t val);
 void guest_tsc_adjust_write(struct vcpu *v, uint64_t val);
 uint64_t guest_tsc_deadline_to_host(const struct vcpu *v, uint64_t host_now, uint64_t val);
+/* The Hintvisor features offered: CPUID 0x40000001 EBX and HV_HC_GET_FEATURES. */
+#define GUEST_HV_FEATURES                                                              \
+	(HV_FEAT_PAGE_STATES | HV_FEAT_STATE_TABLE | HV_FEAT_DISCARD_FAULT | HV_FEAT_STATS | \
+	 HV_FEAT_RESET)
+
 /* The MSRs a guest may access without an exit, in struct vcpu's
  * syscall_msrs[] order: STAR LSTAR CSTAR SFMASK KERNEL_GS_BASE TSC_AUX. The
  * back ends build their MSR bitmaps from it. */
