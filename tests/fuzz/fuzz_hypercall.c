@@ -179,6 +179,12 @@ static void after_call(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, int64
 		forget_range(a0, (uint64_t)r);
 		break;
 	}
+	/* A range call still in progress may yet change every page of its
+	 * range (another call's view of them, e.g. a table registered meanwhile
+	 * that shows them STABLE, holds only until then). */
+	if (pending.on && pending.nr == HV_HC_SET_RANGE_STATE)
+		for (uint64_t g = pending.a0; g < pending.a0 + pending.a1 && g < vm.nr_frames; g++)
+			set_view(g, false);
 }
 
 /*
