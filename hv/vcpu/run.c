@@ -105,7 +105,7 @@ static inline void guest_enter_smp(struct pcpu *p)
 {
 	spin_unlock(&vm_lock);
 	__atomic_store_n(&p->in_guest, true, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&p->flush_vms, __ATOMIC_SEQ_CST) ||
+	if ((__atomic_load_n(&p->flush_vms, __ATOMIC_SEQ_CST) & 1ULL << p->current->vm->id) ||
 	    __atomic_load_n(&p->flush_req, __ATOMIC_SEQ_CST) != p->flush_done)
 		vm_process_flushes();
 }
@@ -134,6 +134,8 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
 
 	__atomic_store_n(&p->current, v, __ATOMIC_SEQ_CST);
 	virt->vcpu_load(v);
+	if (smp)
+		vm_flush_loaded(v);
 	guest_cpu_switch(v, virt->switch_syscall_msrs);
 	while (vm->state == VM_RUNNING && !v->halted) {
 		uint64_t now = rdtsc(), t0, t1, next;

@@ -19,7 +19,7 @@ struct spinlock vm_lock;
 /*
  * Drop vm's guest-physical translations everywhere before the caller frees
  * or reuses what they pointed at: here at once; every other CPU before it
- * next enters a guest (a bit in its flush_vms); and a CPU that runs a vCPU
+ * next runs a vCPU of vm (a bit in its flush_vms); and a CPU that runs a vCPU
  * of vm now is waited for, kicked out of its guest if it is in one. The
  * caller holds vm_lock, and a waited-for CPU handles its flushes without it
  * (vm_process_flushes() after each exit, before each entry and while it
@@ -57,19 +57,33 @@ void vm_flush_gpt(struct vm *vm)
 			__builtin_ia32_pause();
 }
 
+/*
+ * Without vm_lock only the VM of the vCPU this CPU runs is flushed: it
+ * cannot be freed meanwhile (its vCPU is on this CPU). The bits of other
+ * VMs stay until a vCPU of theirs is loaded here (vm_flush_loaded(), under
+ * vm_lock), when the VM is known to be alive.
+ */
 void vm_process_flushes(void)
 {
 	struct pcpu *p = this_cpu();
 	uint64_t req = __atomic_load_n(&p->flush_req, __ATOMIC_SEQ_CST);
-	uint64_t bits = __atomic_exchange_n(&p->flush_vms, 0, __ATOMIC_SEQ_CST);
+	struct vcpu *cur = p->current;
 
-	for (; bits; bits &= bits - 1) {
-		struct vm *vm = vms[__builtin_ctzll(bits)];
+	if (cur) {
+		uint64_t bit = 1ULL << cur->vm->id;
 
-		if (vm->mm_storage) /* not yet freed */
-			virt->flush_gpt(vm);
+		if (__atomic_fetch_and(&p->flush_vms, ~bit, __ATOMIC_SEQ_CST) & bit)
+			virt->flush_gpt(cur->vm);
 	}
 	__atomic_store_n(&p->flush_done, req, __ATOMIC_SEQ_CST);
+}
+
+void vm_flush_loaded(struct vcpu *v)
+{
+	uint64_t bit = 1ULL << v->vm->id;
+
+	if (__atomic_fetch_and(&this_cpu()->flush_vms, ~bit, __ATOMIC_SEQ_CST) & bit)
+		virt->flush_gpt(v->vm);
 }
 
 void vm_reset(struct vm *vm, const char *how)

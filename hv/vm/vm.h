@@ -68,9 +68,13 @@ extern struct spinlock vm_lock;
 /* After unmapping: vm's guest-physical translations gone on every CPU
  * (kicking and waiting for CPUs that run it); under vm_lock. */
 void vm_flush_gpt(struct vm *vm);
-/* This CPU: drop the translations other CPUs asked it to (see vm.c);
- * without vm_lock, before each entry and after each exit. */
+/* This CPU: drop the translations other CPUs asked it to for the VM whose
+ * vCPU it runs, and acknowledge (see vm.c); without vm_lock, before each
+ * entry, after each exit and while it waits for the lock. */
 void vm_process_flushes(void);
+/* v is loaded on this CPU (under vm_lock): its VM's translations dropped if
+ * another CPU asked for it since this CPU last ran it. */
+void vm_flush_loaded(struct vcpu *v);
 
 /* Stop a VM because of something the guest did; the run goes on. */
 void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -522,12 +522,13 @@ int svm_enter_guest(struct vcpu *v, uint64_t ticks, struct vexit *e)
 	vmcb->save.rsp = v->regs.rsp;
 	host_timer_arm(ticks);
 	svm_enter(&v->regs, hpa_x(virt_to_hpa(vmcb)), hpa_x(virt_to_hpa(this_cpu()->svm_host_save)));
-	if (nr_pcpus > 1)
-		virt_up->exited(v);
 	/* What the CPU may keep cached from now on (APM §15.15.3); an event
-	 * or TLB flush is consumed by VMRUN. */
+	 * or TLB flush is consumed by VMRUN. Before the upcall: a flush other
+	 * CPUs asked for meanwhile sets TLB_CONTROL again there. */
 	vmcb->ctl.clean = svm_caps.clean ? SVM_CLEAN_ALL : 0;
 	vmcb->ctl.tlb_ctl = 0;
+	if (nr_pcpus > 1)
+		virt_up->exited(v);
 	v->regs.rax = vmcb->save.rax;
 	v->regs.rsp = vmcb->save.rsp;
 	code = vmcb->ctl.exit_code;
