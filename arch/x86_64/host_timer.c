@@ -34,8 +34,6 @@
 extern void host_timer_stub(void);
 extern void host_spurious_stub(void);
 extern void host_kick_stub(void);
-void host_kick_irq(void);
-void host_timer_irq(void);
 
 /* The state of this CPU's timer is in its struct pcpu (apic_mmio,
  * apic_per_tsc, timer_irqs). */
@@ -65,18 +63,6 @@ void host_apic_acked(uint8_t vector)
 		this_cpu()->kicks++;
 	else if (vector == HOST_TIMER_VECTOR)
 		this_cpu()->timer_irqs++;
-	apic_write(APIC_EOI, 0);
-}
-
-void host_kick_irq(void)
-{
-	this_cpu()->kicks++;
-	apic_write(APIC_EOI, 0);
-}
-
-void host_timer_irq(void)
-{
-	this_cpu()->timer_irqs++;
 	apic_write(APIC_EOI, 0);
 }
 

@@ -2,8 +2,11 @@
 /*
  * Exception entry stubs for the host IDT: push a uniform frame (vector,
  * error code, all GPRs) and call trap_handler(frame). Host exceptions are
- * hypervisor bugs; the handler prints and stops.
+ * hypervisor bugs; the handler prints and stops. Then the host interrupt
+ * stubs (timer, kick) and the NMI stub.
  */
+#include <asm/host_timer.h>
+
 	.text
 .macro TRAP_NOERR vec
 	.balign 16
@@ -77,14 +80,17 @@ trap_common:
 
 
 /*
- * The host's only interrupt (the SVM back end's time-slice timer, taken at
- * STGI after a #VMEXIT): save the caller-saved registers, call
- * host_timer_irq(), return. The CPU aligned RSP to 16 before its 5-word
- * frame; 9 pushes keep the call aligned.
+ * The host's interrupts: the time-slice timer (SVM's, taken at STGI after a
+ * #VMEXIT; an idle CPU's wake-up) and the kick IPI another CPU sends to
+ * make this one leave its guest (smp.c). Each stub saves the caller-saved
+ * registers and calls host_apic_acked(vector), which counts it and EOIs.
+ * The CPU aligned RSP to 16 before its 5-word frame; 9 pushes keep the call
+ * aligned.
  */
+.macro HOST_IRQ_STUB name, vector
 	.balign 16
-	.globl host_timer_stub
-host_timer_stub:
+	.globl \name
+\name:
 	pushq %rax
 	pushq %rcx
 	pushq %rdx
@@ -95,7 +101,8 @@ host_timer_stub:
 	pushq %r10
 	pushq %r11
 	cld
-	call host_timer_irq
+	movl $\vector, %edi
+	call host_apic_acked
 	popq %r11
 	popq %r10
 	popq %r9
@@ -106,36 +113,10 @@ host_timer_stub:
 	popq %rcx
 	popq %rax
 	iretq
+.endm
 
-/*
- * The kick IPI another CPU sends to make this one leave its guest (a
- * translation shootdown, smp.c): EOI and return; the exit it caused is
- * what counts.
- */
-	.balign 16
-	.globl host_kick_stub
-host_kick_stub:
-	pushq %rax
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	cld
-	call host_kick_irq
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rax
-	iretq
+	HOST_IRQ_STUB host_timer_stub, HOST_TIMER_VECTOR
+	HOST_IRQ_STUB host_kick_stub, HOST_KICK_VECTOR
 
 /*
  * NMI (vector 2, on the IST stack): the host has no NMI source of its own,

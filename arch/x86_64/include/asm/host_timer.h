@@ -8,11 +8,12 @@
 #ifndef ASM_HOST_TIMER_H
 #define ASM_HOST_TIMER_H
 
-#include <types.h>
-
 #define HOST_TIMER_VECTOR 0xf0
 #define HOST_SPURIOUS_VECTOR 0xff
 #define HOST_KICK_VECTOR 0xf1
+
+#ifndef __ASSEMBLER__
+#include <types.h>
 
 /* This CPU's local APIC enabled (xAPIC or x2APIC, as firmware left it),
  * the 8259s masked; false without an APIC. */
@@ -21,8 +22,8 @@ bool host_apic_init(void);
 uint32_t host_apic_id(void);
 /* Send an IPI: icr is the ICR's low word (vector, delivery mode, level). */
 void host_apic_ipi(uint32_t apic_id, uint32_t icr);
-/* An interrupt the CPU acknowledged itself (VT-x: "acknowledge interrupt
- * on exit"): counted, and its EOI. */
+/* A host interrupt taken (trap_entry.S's stubs) or acknowledged by the CPU
+ * itself (VT-x: "acknowledge interrupt on exit"): counted, and its EOI. */
 void host_apic_acked(uint8_t vector);
 /* Another CPU's timer, with the boot CPU's calibration. */
 void host_timer_cpu_init(uint64_t apic_per_tsc);
@@ -35,4 +36,5 @@ void host_timer_arm(uint64_t tsc_ticks);
 /* Disarm; an interrupt already pending is still taken at the next window. */
 void host_timer_stop(void);
 
+#endif /* __ASSEMBLER__ */
 #endif /* ASM_HOST_TIMER_H */
