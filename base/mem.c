@@ -16,14 +16,19 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 	return a < b + blen && b < a + alen;
 }
 
-static bool range_is_taken(const struct boot_info *bi, uint64_t base, uint64_t len)
+bool mem_range_loaded(const struct boot_info *bi, uint64_t base, uint64_t len)
 {
 	if (overlaps(base, len, bi->image_base, bi->image_end - bi->image_base))
 		return true;
 	for (uint32_t i = 0; i < bi->nr_modules; i++)
 		if (overlaps(base, len, bi->modules[i].base, ALIGN_UP(bi->modules[i].len, PAGE_SIZE)))
 			return true;
-	return base < LOW_MEMORY;
+	return false;
+}
+
+static bool range_is_taken(const struct boot_info *bi, uint64_t base, uint64_t len)
+{
+	return mem_range_loaded(bi, base, len) || base < LOW_MEMORY;
 }
 
 /* Find room for the bitmap in usable memory that nothing else claims. */

@@ -14,6 +14,8 @@ extern struct frames host_frames;
 /* Set up host_frames from the boot memory map, keeping the image, modules,
  * the first MiB and firmware regions out. Panics if no memory is usable. */
 void mem_init(const struct boot_info *bi);
+/* Does [base, base + len) hold the hypervisor's image or a boot module? */
+bool mem_range_loaded(const struct boot_info *bi, uint64_t base, uint64_t len);
 
 static inline void *hpa_to_virt(hpa_t a) { return (void *)(uintptr_t)hpa_x(a); }
 static inline hpa_t virt_to_hpa(const void *p) { return _hpa((uint64_t)(uintptr_t)p); }

@@ -50,11 +50,6 @@ void smp_find_cpus(const struct boot_info *bi)
 			madt_n = madt_cpus(a, map_phys, NULL, madt_ids, PCPU_MAX);
 }
 
-static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
-{
-	return a < b + blen && b < a + alen;
-}
-
 /* A free page below 640 KiB for the trampoline: usable in the boot memory
  * map, no module or the image there (host frames never come from below
  * 1 MiB). The highest one, away from the BIOS data of the first pages. */
@@ -70,11 +65,7 @@ static uint64_t trampoline_page(const struct boot_info *bi)
 			continue;
 		for (a -= PAGE_SIZE; a >= MAX(ALIGN_UP(r->base, PAGE_SIZE), 0x8000ULL) && a > best;
 		     a -= PAGE_SIZE) {
-			bool taken = overlaps(a, PAGE_SIZE, bi->image_base, bi->image_end - bi->image_base);
-
-			for (uint32_t m = 0; m < bi->nr_modules && !taken; m++)
-				taken = overlaps(a, PAGE_SIZE, bi->modules[m].base, bi->modules[m].len);
-			if (!taken) {
+			if (!mem_range_loaded(bi, a, PAGE_SIZE)) {
 				best = a;
 				break;
 			}
