@@ -39,7 +39,7 @@ static long batch_pending(void)
 
 int main(int argc, char **argv)
 {
-	unsigned long mib, rounds, r, i, n;
+	unsigned long mib, rounds, r, i, n, bad = 0;
 	uint64_t *p;
 
 	if (argc < 2 || argc > 4) {
@@ -59,10 +59,21 @@ int main(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			p[i * (PAGE / sizeof(*p))] = (r << 32) ^ i;
 		for (i = 0; i < n; i++) {
-			if (p[i * (PAGE / sizeof(*p))] != ((r << 32) ^ i)) {
-				fprintf(stderr, "memtouch: page %lu of round %lu reads back wrong\n", i, r);
-				return 1;
+			uint64_t got = p[i * (PAGE / sizeof(*p))], want = (r << 32) ^ i;
+
+			if (got != want) {
+				/* Say what was read: zeros (a dropped page) or another
+				 * page's word (one that was paged in wrong). */
+				if (bad++ < 8)
+					fprintf(stderr, "memtouch: page %lu of round %lu at %p reads %#llx, "
+						"wrote %#llx\n", i, r, (void *)&p[i * (PAGE / sizeof(*p))],
+						(unsigned long long)got, (unsigned long long)want);
 			}
+		}
+		if (bad) {
+			fprintf(stderr, "memtouch: %lu of %lu pages of round %lu read back wrong\n",
+				bad, n, r);
+			return 1;
 		}
 		munmap(p, n * PAGE);
 	}

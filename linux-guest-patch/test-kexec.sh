@@ -40,7 +40,8 @@ tmpfs_pressure() {
 	mount -t tmpfs -o size=$((big_mb + 1))m tmpfs "$big_dir" || fail "cannot mount a tmpfs"
 	head -c $((big_mb * 1048576)) /dev/urandom >"$big_dir/big.bin" || fail "cannot write the tmpfs file"
 	want=$(sha256sum <"$big_dir/big.bin")
-	memtouch 8 2 || fail "memtouch: anonymous memory read back wrong"
+	memtouch 8 2 2>/tmp/memtouch.err ||
+		fail "memtouch: anonymous memory read back wrong: $(head -n 1 /tmp/memtouch.err); $(tail -n 1 /tmp/memtouch.err)"
 	got=$(sha256sum <"$big_dir/big.bin")
 	[ "$got" = "$want" ] || fail "the tmpfs file reads back wrong"
 	rm -f "$big_dir/big.bin"

@@ -281,13 +281,14 @@ int mm_get_state(struct mm_vm *vm, gfn_t gfn);
  */
 int64_t mm_drop_range(struct mm_vm *vm, gfn_t first, uint64_t count);
 /*
- * HV_HC_RESET in parts: gfns [from, from + budget) made STABLE (a dropped
- * page reads zeros from then on, with no discard fault), *changed counting
- * those whose state changed; returns the gfn to go on from. The part that
- * reaches vm's number of gfns unregisters the shared table (its pages are
- * the caller's to unpin).
+ * HV_HC_RESET in parts: budget more gfns made STABLE, from the last one down
+ * (done: how many earlier parts did; returns the new count, vm's number of
+ * gfns when finished). A dropped page reads zeros from then on, with no
+ * discard fault; *changed counts the pages whose state changed. Each gfn
+ * leaves table mode as the walk passes it and the table is never written;
+ * the last part unregisters it (its pages are the caller's to unpin).
  */
-uint64_t mm_vm_reset_states(struct mm_vm *vm, uint64_t from, uint64_t budget, uint64_t *changed);
+uint64_t mm_vm_reset_states(struct mm_vm *vm, uint64_t done, uint64_t budget, uint64_t *changed);
 
 /* ---- reclaim (mm/reclaim.c) ---- */
 

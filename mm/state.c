@@ -207,20 +207,36 @@ int64_t mm_drop_range(struct mm_vm *vm, gfn_t first, uint64_t count)
 	return dropped;
 }
 
-uint64_t mm_vm_reset_states(struct mm_vm *vm, uint64_t from, uint64_t budget, uint64_t *changed)
+/*
+ * HV_HC_RESET's walk, in parts of budget gfns from the last one down; done:
+ * how many the earlier parts did; returns that count after this part. Each
+ * gfn leaves table mode as the walk passes it (table_nr and table_len drop
+ * to it): its byte is read one last time, and a byte the guest changes behind
+ * the walk (an interrupt handler between two parts, another vCPU) is plain
+ * memory that reclaim can no longer take for a hint. Without that a page
+ * freed during the call could come out of it UNUSED in our records, and the
+ * next kernel's first writes to it go unseen (isolate() clears the D bit of a
+ * hint it sees for the first time). The table itself is not written: its
+ * discard marks stay true for the kernel that made the call.
+ */
+uint64_t mm_vm_reset_states(struct mm_vm *vm, uint64_t done, uint64_t budget, uint64_t *changed)
 {
-	uint64_t g, end = from < vm->nr && vm->nr - from > budget ? from + budget : vm->nr;
+	uint64_t i, g, end = vm->nr - done > budget ? done + budget : vm->nr;
 	bool flush = false;
+	unsigned int gs;
 	uint8_t raw;
 
-	for (g = from; g < end; g++) {
-		/* The table byte is the guest's last word on the page: read it once more. */
-		if (ft_refresh_gs(vm, g, &raw) == HV_PAGE_STABLE && !(vm->ent[g] & ENT_DISC))
+	for (i = done; i < end; i++) {
+		g = vm->nr - 1 - i;
+		gs = ft_refresh_gs(vm, g, &raw);
+		if (vm->table_nr > g)
+			vm->table_nr = vm->table_len = g;
+		if (gs == HV_PAGE_STABLE && !(vm->ent[g] & ENT_DISC))
 			continue;
 		(void)set_one(vm, g, HV_PAGE_STABLE, &flush);
 		(*changed)++;
 	}
-	vm->mm->walked += end > from ? end - from : 0;
+	vm->mm->walked += end > done ? end - done : 0;
 	if (flush)
 		vm->ops->flush(vm->ctx);
 	if (end == vm->nr) {

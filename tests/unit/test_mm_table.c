@@ -429,7 +429,8 @@ END_TEST
 
 /* HV_HC_RESET: every state back to STABLE, the table's last word included,
  * a discarded page zero-filled without a discard fault, the table detached
- * (never read or written again) with the last part, stable content untouched. */
+ * (never read or written again) with the last part, stable content untouched,
+ * the table's bytes left as they were (its discard marks stay true). */
 START_TEST(reset_states)
 {
 	uint64_t v, changed, walked, from;
@@ -445,12 +446,14 @@ START_TEST(reset_states)
 	ck_assert(guest_cas(3, HV_PAGE_STABLE, HV_PAGE_UNUSED));
 	ck_assert(guest_cas(5, HV_PAGE_STABLE, HV_PAGE_VOLATILE)); /* not seen by the host yet */
 	ck_assert_int_eq(mm_set_state(&fv->vm, _gfn(4), HV_PAGE_POT_VOLATILE) & 3, HV_PAGE_STABLE);
-	/* In parts of 7 gfns: the table stays until the last part. */
+	/* In parts of 7 gfns from the top: the table stays until the last part,
+	 * for the gfns below the walk. */
 	changed = 0;
 	walked = w.mm.walked;
 	ck_assert_uint_eq(mm_vm_reset_states(&fv->vm, 0, 7, &changed), 7);
 	ck_assert_ptr_nonnull(fv->vm.table);
-	ck_assert_uint_eq(tbl[1], HV_PAGE_STABLE);
+	ck_assert_uint_eq(fv->vm.table_nr, NR - 7);
+	ck_assert_uint_eq(changed, 0);
 	for (from = 7, n = 1; from < NR; n++)
 		from = mm_vm_reset_states(&fv->vm, from, 7, &changed);
 	ck_assert_uint_eq(n, (NR + 6) / 7);
@@ -458,8 +461,8 @@ START_TEST(reset_states)
 	ck_assert_uint_eq(changed, 4);
 	ck_assert_ptr_null(fv->vm.table);
 	ck_assert_uint_eq(fv->vm.table_nr, 0);
-	ck_assert_uint_eq(tbl[1], HV_PAGE_STABLE);
-	ck_assert_uint_eq(tbl[5], HV_PAGE_STABLE);
+	ck_assert_uint_eq(tbl[1], HV_TABLE_DISCARDED | HV_PAGE_VOLATILE);
+	ck_assert_uint_eq(tbl[5], HV_PAGE_VOLATILE);
 	for (uint64_t g = 0; g < NR; g++)
 		ck_assert_uint_eq(mm_get_state(&fv->vm, _gfn(g)) & (3 | HV_RES_DISCARDED), HV_PAGE_STABLE);
 	/* The dropped page reads zeros: no discard fault any more. */
@@ -476,6 +479,47 @@ START_TEST(reset_states)
 	/* And a table can be registered again. */
 	ck_assert_int_eq(mm_vm_set_table(&fv->vm, tbl, NR), 0);
 	ck_assert_uint_eq(tbl[1], HV_PAGE_STABLE);
+	check_ok();
+	fake_world_fini(&w);
+}
+END_TEST
+
+/*
+ * HV_HC_RESET in parts, with the guest's bytes of two pages changed to
+ * UNUSED between two parts (an interrupt handler freeing them) and read by
+ * the host before the last part: one page the walk has passed, one it has
+ * yet to reach. Both must come out STABLE: else the next kernel's first
+ * write to such a page goes unseen (the first reclaim pass that sees the
+ * hint clears its D bit) and the page is dropped with that kernel's data in
+ * it. The page ahead of the walk counts as changed, the other does not.
+ */
+START_TEST(reset_ignores_bytes_behind_the_walk)
+{
+	static const uint64_t pages[] = { 2, NR - 2 };
+	uint64_t changed = 0, done;
+
+	table_world(4, 16);
+	for (unsigned int i = 0; i < 2; i++)
+		put(pages[i], 0x60 + i);
+	done = mm_vm_reset_states(&fv->vm, 0, 7, &changed);
+	for (unsigned int i = 0; i < 2; i++) {
+		ck_assert(guest_cas(pages[i], HV_PAGE_STABLE, HV_PAGE_UNUSED));
+		(void)mm_get_state(&fv->vm, _gfn(pages[i])); /* the host reads the byte */
+	}
+	while (done < NR)
+		done = mm_vm_reset_states(&fv->vm, done, 7, &changed);
+	ck_assert_uint_eq(changed, 1);
+	for (uint64_t g = 0; g < NR; g++)
+		ck_assert_uint_eq(gs_of(g), HV_PAGE_STABLE);
+	/* The next kernel writes the pages, and the host reclaims them. */
+	for (unsigned int i = 0; i < 2; i++)
+		put(pages[i], 0x70 + i);
+	for (unsigned int i = 0; i < 2; i++) {
+		evict(pages[i]);
+		ck_assert_uint_eq(hs_of(pages[i]), MM_HS_PRESERVED);
+	}
+	for (unsigned int i = 0; i < 2; i++)
+		ck_assert_uint_eq(get(pages[i]), 0x70 + i);
 	check_ok();
 	fake_world_fini(&w);
 }
@@ -502,6 +546,7 @@ Suite *mm_table_suite(void)
 	tcase_add_test(tc, table_shorter_than_ram);
 	tcase_add_test(tc, take_over_in_parts);
 	tcase_add_test(tc, reset_states);
+	tcase_add_test(tc, reset_ignores_bytes_behind_the_walk);
 	suite_add_tcase(s, tc);
 	return s;
 }
