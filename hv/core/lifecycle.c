@@ -161,6 +161,11 @@ static int vm_build(struct vm *vm, const char **why)
 	if (!rc && (rc = acpi_build(vm)))
 		*why = "out of memory while writing the ACPI tables";
 	rc = rc ?: virt->vcpu_init(&vm->vcpus[0], &start);
+	/* The others (APs) in their INIT state, waiting for a SIPI. */
+	for (unsigned int i = 1; !rc && i < vm->nr_vcpus; i++) {
+		rc = virt->vcpu_init(&vm->vcpus[i], &(struct vcpu_start){ .mode = VCPU_MODE_REAL });
+		vm->vcpus[i].lapic.init_received = true;
+	}
 	if (!rc)
 		vm->entry = start.rip;
 	return rc;

@@ -92,6 +92,8 @@ static bool runnable(struct vcpu *v, uint64_t now)
 	if (vm->state == VM_STOPPED || (vm->after && vm->after->state != VM_STOPPED) ||
 	    now < vm->start_at)
 		return false;
+	if (v->lapic.init_received && !v->ran)
+		return v->lapic.sipi_received; /* an AP in wait-for-SIPI */
 	if (!v->halted)
 		return true;
 	if (board_work_pending(vm)) {
@@ -100,9 +102,10 @@ static bool runnable(struct vcpu *v, uint64_t now)
 			return false;
 	}
 	(void)vm_timers_tick(v, now);
-	if (vcpu_irq_pending(v, &from_pic) < 0)
+	if (!lapic_nmi_pending(&v->lapic) &&
+	    (v->halted_nmi_only || vcpu_irq_pending(v, &from_pic) < 0))
 		return false;
-	v->halted = false;
+	v->halted = v->halted_nmi_only = false;
 	return true;
 }
 

@@ -247,58 +247,68 @@ static bool dest_match(const struct vcpu *v, const struct lapic *l, uint32_t des
 	return (dest >> 4) == (l->ldr >> 28) && (dest & (l->ldr >> 24) & 0xf); /* cluster */
 }
 
+/* Does the ICR's destination (low: its low word) name vCPU t? */
+static bool ipi_target(const struct vcpu *v, const struct vcpu *t, uint32_t low, uint32_t dest)
+{
+	switch ((low >> 18) & 3) {
+	case 0:
+		return dest_match(t, &t->lapic, dest, low & (1u << 11));
+	case 1:
+		return t == v && ((low >> 8) & 7) == 0; /* self: fixed only */
+	case 2:
+		return true;
+	default:
+		return t != v;
+	}
+}
+
 /*
- * An IPI this vCPU sends (SDM §11.6.1). The only vCPU of the VM is the only
- * possible target. Fixed (and lowest priority): the vector. NMI: a pending
- * NMI. INIT (assert): the vCPU enters wait-for-SIPI. SIPI: recognized only in
- * wait-for-SIPI. The self shorthand is for fixed interrupts only; INIT
- * level de-assert, SMI and ExtINT IPIs are ignored.
+ * An IPI this vCPU sends (SDM §11.6.1) to the vCPUs of its VM that the
+ * destination names. Fixed (and lowest priority, to every one named): the
+ * vector. NMI: a pending NMI. INIT (assert): the vCPU enters wait-for-SIPI.
+ * SIPI: recognized only in wait-for-SIPI, once. The self shorthand is for
+ * fixed interrupts only; INIT level de-assert, SMI and ExtINT IPIs are
+ * ignored. Another vCPU is kicked to take the event at once.
  */
 static void send_ipi(struct vcpu *v, struct lapic *l, uint32_t low, uint32_t dest)
 {
-	uint32_t mode = (low >> 8) & 7, shorthand = (low >> 18) & 3;
-	bool self;
+	uint32_t mode = (low >> 8) & 7;
+	struct vm *vm = v->vm;
 
-	switch (shorthand) {
-	case 0:
-		self = dest_match(v, l, dest, low & (1u << 11));
-		break;
-	case 1:
-		self = mode == 0;
-		break;
-	case 2:
-		self = true;
-		break;
-	default:
-		self = false;
-		break;
-	}
-	if (!self)
+	if (mode <= 1 && (uint8_t)low < 16) {
+		l->esr |= ESR_SEND_ILLEGAL;
 		return;
-	switch (mode) {
-	case 0: /* fixed */
-	case 1: /* lowest priority */
-		if ((uint8_t)low < 16)
-			l->esr |= ESR_SEND_ILLEGAL;
-		else
-			lapic_deliver(l, (uint8_t)low, false);
-		break;
-	case 4: /* NMI */
-		l->nmi_pending = true;
-		break;
-	case 5: /* INIT; level de-assert (level 0, trigger level) is a no-op */
-		if ((low & (1u << 14)) || !(low & (1u << 15)))
-			l->init_received = true;
-		break;
-	case 6: /* SIPI */
-		if (l->init_received && !l->sipi_received) {
-			l->sipi_received = true;
-			l->sipi_vector = (uint8_t)low;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = &vm->vcpus[i];
+		struct lapic *tl = &t->lapic;
+
+		if (!ipi_target(v, t, low, dest))
+			continue;
+		switch (mode) {
+		case 0: /* fixed */
+		case 1: /* lowest priority */
+			lapic_deliver(tl, (uint8_t)low, false);
+			break;
+		case 4: /* NMI */
+			tl->nmi_pending = true;
+			break;
+		case 5: /* INIT; level de-assert (level 0, trigger level) is a no-op */
+			if ((low & (1u << 14)) || !(low & (1u << 15)))
+				tl->init_received = true;
+			break;
+		case 6: /* SIPI */
+			if (tl->init_received && !tl->sipi_received) {
+				tl->sipi_received = true;
+				tl->sipi_vector = (uint8_t)low;
+			}
+			tl->sipis++;
+			break;
+		default:
+			continue;
 		}
-		l->sipis++;
-		break;
-	default:
-		break;
+		if (t != v)
+			vcpu_kick(t);
 	}
 }
 

@@ -71,7 +71,7 @@ static void gas_io(unsigned int off, uint16_t port, uint8_t bits, uint8_t access
 	put64(off + 4, port);
 }
 
-static unsigned int madt(unsigned int off)
+static unsigned int madt(unsigned int off, unsigned int nr_cpus)
 {
 	unsigned int p = off + HDR_LEN + 8;
 	/* IRQ 0 -> GSI 2 (bus default: edge, high), the SCI level/high, the
@@ -82,9 +82,12 @@ static unsigned int madt(unsigned int off)
 
 	put32(off + HDR_LEN, (uint32_t)APIC_DEFAULT_BASE);
 	put32(off + HDR_LEN + 4, 1); /* PCAT_COMPAT: the 8259s are there too */
-	/* Processor local APIC: UID 0, APIC ID 0, enabled. */
-	put8(p, 0); put8(p + 1, 8); put8(p + 2, 0); put8(p + 3, 0); put32(p + 4, 1);
-	p += 8;
+	/* Processor local APIC of each vCPU: UID = APIC ID = its index, enabled. */
+	for (unsigned int c = 0; c < nr_cpus; c++) {
+		put8(p, 0); put8(p + 1, 8); put8(p + 2, (uint8_t)c); put8(p + 3, (uint8_t)c);
+		put32(p + 4, 1);
+		p += 8;
+	}
 	/* I/O APIC: ID, address, GSI base 0. */
 	put8(p, 1); put8(p + 1, 12); put8(p + 2, IOAPIC_ID); put8(p + 3, 0);
 	put32(p + 4, (uint32_t)IOAPIC_BASE); put32(p + 8, 0);
@@ -260,7 +263,7 @@ int acpi_build(struct vm *vm)
 	header(OFF_DSDT, "DSDT", dsdt_len, 2);
 	finish(OFF_DSDT);
 	fadt(OFF_FADT);
-	madt_len = madt(OFF_MADT);
+	madt_len = madt(OFF_MADT, vm->nr_vcpus);
 	if (OFF_MADT + madt_len > OFF_DSDT)
 		return -ENOSPC;
 	header(OFF_RSDT, "RSDT", HDR_LEN + 2 * 4, 1);

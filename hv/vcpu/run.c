@@ -137,6 +137,12 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
 	if (smp)
 		vm_flush_loaded(v);
 	guest_cpu_switch(v, virt->switch_syscall_msrs);
+	if (!v->ran && v->lapic.init_received) {
+		/* An AP's first run: the SIPI that made it runnable starts it. */
+		virt->sipi(v, v->lapic.sipi_vector);
+		v->lapic.init_received = v->lapic.sipi_received = false;
+	}
+	v->ran = true;
 	while (vm->state == VM_RUNNING && !v->halted) {
 		uint64_t now = rdtsc(), t0, t1, next;
 		struct vexit e;

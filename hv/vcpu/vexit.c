@@ -46,8 +46,20 @@ static enum vexit_action x_cpuid(struct vcpu *v, struct vexit *e)
 static enum vexit_action x_hlt(struct vcpu *v, struct vexit *e)
 {
 	if (!(e->rflags & (X86_RFLAGS_IF | X86_RFLAGS_TF))) {
-		vm_crash(v->vm, "halted with interrupts disabled");
-		return VEXIT_STOP;
+		/* Only an NMI ends it: another vCPU's, or none (every vCPU so). */
+		struct vm *vm = v->vm;
+		unsigned int n = 0;
+
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+			n += &vm->vcpus[i] != v && (vm->vcpus[i].halted_nmi_only ||
+						    (vm->vcpus[i].lapic.init_received && !vm->vcpus[i].ran));
+		if (n + 1 >= vm->nr_vcpus) {
+			vm_crash(vm, vm->nr_vcpus <= 1 ? "halted with interrupts disabled"
+						       : "every vCPU halted with interrupts disabled");
+			return VEXIT_STOP;
+		}
+		v->halted = v->halted_nmi_only = true;
+		return VEXIT_SKIP;
 	}
 	/* Under TF the single-step #DB after HLT is pending: it is delivered
 	 * at once (vexit_handle() marks it), and a pending event ends the halt
@@ -263,12 +275,17 @@ enum vexit_action vexit_handle(struct vcpu *v, struct vexit *e)
 	vexit_fn fn = (unsigned int)e->kind < VEXIT_KINDS ? handlers[e->kind] : NULL;
 	enum vexit_action act = (fn ? fn : x_unhandled)(v, e);
 
-	/* An INIT IPI to ourselves (ICR): the vCPU is reset into wait-for-SIPI,
-	 * and only another vCPU could send the SIPI that starts it again. With
-	 * one vCPU per VM it would wait for ever: stop the VM and say why. */
+	/* An INIT IPI to a vCPU that runs (from itself or another): with one
+	 * vCPU nobody could send the SIPI that starts it again; with several,
+	 * a vCPU is started once, by SIPI, from the INIT state it was built
+	 * in, and not reset by a later INIT. Stop the VM and say why. */
 	if (act != VEXIT_STOP && v->lapic.init_received) {
-		vm_crash(v->vm, "INIT IPI: vCPU %u is in wait-for-SIPI, and no other vCPU can send it a SIPI",
-			 v->id);
+		if (v->vm->nr_vcpus == 1)
+			vm_crash(v->vm, "INIT IPI: vCPU %u is in wait-for-SIPI, and no other vCPU can send it a SIPI",
+				 v->id);
+		else
+			vm_crash(v->vm, "INIT IPI to vCPU %u, which runs: a vCPU is started once, by SIPI",
+				 v->id);
 		return VEXIT_STOP;
 	}
 

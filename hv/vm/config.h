@@ -34,7 +34,7 @@
 
 #define CFG_FILE_NAME "hintvisor.cfg" /* the config's own module name */
 #define CFG_MAX_VMS 16
-#define CFG_MAX_VCPUS 1     /* vCPUs per VM this build runs */
+#define CFG_MAX_VCPUS 4     /* vCPUs per VM this build runs */
 #define CFG_MAX_CPUS 256    /* cpus= */
 #define CFG_NAME_LEN 32
 #define CFG_IMAGE_LEN 64

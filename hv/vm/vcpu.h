@@ -53,6 +53,7 @@ struct hc_cont {
 enum vcpu_mode {
 	VCPU_MODE_LONG,   /* 64-bit, paging on (hvboot, Linux 64-bit boot protocol) */
 	VCPU_MODE_PROT32, /* 32-bit protected mode, paging off (multiboot) */
+	VCPU_MODE_REAL,   /* real mode at cs:rip, base cs * 16 (an AP: INIT state) */
 };
 
 struct vcpu_start {
@@ -72,6 +73,8 @@ struct vcpu {
 	uint64_t ve_area;   /* registered #VE information area (gpa) */
 	bool ve_registered;
 	bool halted;        /* HLT with interrupts enabled: waits for one */
+	bool ran;           /* has run (an AP: since its SIPI) */
+	bool halted_nmi_only; /* ... with interrupts disabled: an NMI wakes it */
 	unsigned int on_cpu; /* the host CPU running it, + 1 (0: none; the scheduler's) */
 	bool irq_from_pic;  /* the last interrupt injected came from the 8259 */
 	bool irq_window, nmi_window; /* asked of the back end (vcpu_inject_events()) */

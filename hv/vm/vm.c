@@ -6,6 +6,7 @@
  */
 #include <asm/host_timer.h>
 #include <asm/pcpu.h>
+#include <asm/smp.h>
 #include <asm/virt.h>
 #include <base/console.h>
 #include <hv/vm/vm.h>
@@ -84,6 +85,16 @@ void vm_flush_loaded(struct vcpu *v)
 
 	if (__atomic_fetch_and(&this_cpu()->flush_vms, ~bit, __ATOMIC_SEQ_CST) & bit)
 		virt->flush_gpt(v->vm);
+}
+
+void vcpu_kick(struct vcpu *t)
+{
+	unsigned int cpu = t->on_cpu;
+
+	if (cpu && cpu - 1 != this_cpu()->index)
+		smp_kick(cpu - 1);
+	else if (!cpu)
+		smp_kick_idle();
 }
 
 void vm_reset(struct vm *vm, const char *how)

@@ -75,6 +75,14 @@ void vm_process_flushes(void);
 /* v is loaded on this CPU (under vm_lock): its VM's translations dropped if
  * another CPU asked for it since this CPU last ran it. */
 void vm_flush_loaded(struct vcpu *v);
+/*
+ * An event for vCPU t is pending (an IPI from another vCPU, under vm_lock):
+ * make it see it soon. Running on another CPU: that CPU leaves its guest at
+ * once (its run loop injects the event before the next entry; an IPI that
+ * arrives before the entry makes the entry exit at once). Not running: the
+ * idle CPUs look for work again (a halted vCPU wakes in runnable()).
+ */
+void vcpu_kick(struct vcpu *t);
 
 /* Stop a VM because of something the guest did; the run goes on. */
 void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

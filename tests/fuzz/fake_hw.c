@@ -30,6 +30,17 @@ void host_apic_ipi(uint32_t apic_id, uint32_t icr)
 	abort();
 }
 
+/* One CPU: no other to kick, none idle. */
+void smp_kick(unsigned int index)
+{
+	fprintf(stderr, "fake host: kick of CPU %u with one CPU\n", index);
+	abort();
+}
+
+void smp_kick_idle(void)
+{
+}
+
 /* Field encodings are below 0x8000 (bit 15 clear, SDM appendix B); the
  * fields written since the last clear are listed, so a clear is cheap. */
 static uint64_t vmcs[0x8000];

@@ -161,6 +161,12 @@ void vmx_inject_exception(struct vcpu *c, uint8_t vector, bool has_error, uint32
 		fz_vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, error);
 }
 
+/* An IPI to another vCPU: nothing runs elsewhere here. */
+void vcpu_kick(struct vcpu *t)
+{
+	(void)t;
+}
+
 void vm_crash(struct vm *m, const char *fmt, ...)
 {
 	m->state = VM_STOPPED;

@@ -54,6 +54,11 @@ void panic(const char *fmt, ...)
 
 /* Weak, as vm_console_flush(), vm_destroy() and vm_identity_tables() below:
  * a harness that links hv/vm/vm.c and hv/dev/board.c gets the real ones. */
+__attribute__((weak)) void vcpu_kick(struct vcpu *t)
+{
+	(void)t; /* an IPI to another vCPU: nothing runs elsewhere here */
+}
+
 __attribute__((weak)) void vm_crash(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;

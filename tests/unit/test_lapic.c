@@ -12,6 +12,7 @@ static struct lapic *l = &vm.vcpus[0].lapic;
 static void setup(void)
 {
 	memset(&vm, 0, sizeof(vm));
+	vm.nr_vcpus = 1;
 	v->vm = &vm;
 	lapic_reset(l, 0);
 }

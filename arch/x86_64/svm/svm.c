@@ -162,6 +162,30 @@ static void set_seg(struct vmcb_seg *s, uint16_t sel, uint32_t limit, uint16_t a
 	s->base = 0;
 }
 
+/* Real mode at CS:0, base CS * 16 (a start by SIPI, APM Vol. 2 §16.5). */
+static void setup_real_mode(struct vmcb_save *g, uint16_t cs)
+{
+	struct vmcb_seg *data[] = { &g->ds, &g->es, &g->ss, &g->fs, &g->gs };
+
+	set_seg(&g->cs, cs, 0xffff, SVM_ATTR_CODE16);
+	g->cs.base = (uint64_t)cs << 4;
+	for (unsigned int i = 0; i < ARRAY_SIZE(data); i++)
+		set_seg(data[i], 0, 0xffff, SVM_ATTR_DATA16);
+	g->gdtr.base = g->idtr.base = 0;
+	g->gdtr.limit = g->idtr.limit = 0xffff;
+	g->rip = 0;
+}
+
+/* A SIPI for a vCPU that waits for one: the INIT state it was built with
+ * (VCPU_MODE_REAL), started at vector * 4096. */
+void svm_sipi(struct vcpu *v, uint8_t vector)
+{
+	struct vmcb *vmcb = v->arch.svm.vmcb;
+
+	setup_real_mode(&vmcb->save, (uint16_t)(vector << 8));
+	vmcb->ctl.clean = 0;
+}
+
 int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 {
 	struct svm_vcpu *sv = &v->arch.svm;
@@ -227,7 +251,8 @@ int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	g->idtr.base = 0;
 	g->idtr.limit = 0; /* any early exception triple-faults */
 	g->cpl = 0;
-	g->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | (lm ? X86_CR0_MP | X86_CR0_WP | X86_CR0_PG : 0);
+	g->cr0 = X86_CR0_ET | (s->mode == VCPU_MODE_REAL ? 0 : X86_CR0_PE | X86_CR0_NE) |
+		 (lm ? X86_CR0_MP | X86_CR0_WP | X86_CR0_PG : 0);
 	g->cr3 = lm ? s->cr3 : 0;
 	g->cr4 = lm ? X86_CR4_PAE : 0;
 	/* EFER.SVME must be set in the guest's VMCB; the guest sees it clear. */
@@ -238,6 +263,8 @@ int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	g->rflags = X86_RFLAGS_FIXED;
 	g->rip = s->rip;
 	g->rsp = s->rsp;
+	if (s->mode == VCPU_MODE_REAL)
+		setup_real_mode(g, s->cs);
 	v->regs = s->regs;
 	v->regs.rsp = s->rsp;
 	g->rax = v->regs.rax;
@@ -373,6 +400,7 @@ const struct virt_ops svm_ops = {
 	.cpu_on = svm_cpu_on,
 	.gpt_init = svm_gpt_init,
 	.vcpu_init = svm_vcpu_init,
+	.sipi = svm_sipi,
 	.vcpu_destroy = svm_vcpu_destroy,
 	.vcpu_load = svm_vcpu_load,
 	.vcpu_put = svm_vcpu_put,

@@ -22,6 +22,8 @@
 #define AR_DATA 0xc093     /* read/write accessed, S, P, D/B, G */
 #define AR_TSS64_BUSY 0x8b /* busy 64-bit TSS, P */
 #define AR_UNUSABLE 0x10000
+#define AR_CODE16 0x9b     /* real mode: execute/read accessed, S, P */
+#define AR_DATA16 0x93     /* real mode: read/write accessed, S, P */
 
 extern char vmx_exit_stub[];
 static void *msr_bitmap; /* shared by all vCPUs: see msr_bitmap_init() */
@@ -91,10 +93,24 @@ static void set_seg(enum seg s, uint16_t sel, uint64_t base, uint32_t limit, uin
 	vmwrite(VMCS_SEG(VMCS_GUEST_ES_AR, s), ar);
 }
 
+/* Real mode at CS:0, base CS * 16 (a start by SIPI, SDM Vol. 3A §9.4.4). */
+static void setup_real_mode(uint16_t cs)
+{
+	set_seg(SEG_CS, cs, (uint64_t)cs << 4, 0xffff, AR_CODE16);
+	for (int seg = SEG_ES; seg <= SEG_GS; seg++)
+		if (seg != SEG_CS)
+			set_seg((enum seg)seg, 0, 0, 0xffff, AR_DATA16);
+	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_RIP, 0);
+}
+
 static void setup_guest_state(struct vcpu *v, const struct vcpu_start *s)
 {
-	bool lm = s->mode == VCPU_MODE_LONG;
-	uint64_t cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE |
+	bool lm = s->mode == VCPU_MODE_LONG, real = s->mode == VCPU_MODE_REAL;
+	uint64_t cr0 = X86_CR0_ET | (real ? 0 : X86_CR0_PE | X86_CR0_NE) |
 		       (lm ? X86_CR0_MP | X86_CR0_WP | X86_CR0_PG : 0);
 	uint64_t cr4 = lm ? X86_CR4_PAE : 0;
 
@@ -134,6 +150,16 @@ static void setup_guest_state(struct vcpu *v, const struct vcpu_start *s)
 	vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
 	vmwrite(VMCS_GUEST_PENDING_DBG, 0);
 	vmwrite(VMCS_LINK_POINTER, ~0ULL);
+	if (real)
+		setup_real_mode(s->cs);
+}
+
+/* A SIPI for a vCPU that waits for one, its VMCS loaded: the INIT state it
+ * was built with (VCPU_MODE_REAL), started at vector * 4096. */
+void vmx_sipi(struct vcpu *v, uint8_t vector)
+{
+	(void)v;
+	setup_real_mode((uint16_t)(vector << 8));
 }
 
 int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)

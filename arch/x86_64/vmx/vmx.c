@@ -333,6 +333,7 @@ const struct virt_ops vmx_ops = {
 	.cpu_on = enable_vmx,
 	.gpt_init = vmx_gpt_init,
 	.vcpu_init = vmx_vcpu_init,
+	.sipi = vmx_sipi,
 	.vcpu_destroy = vmx_vcpu_destroy,
 	.vcpu_load = vmx_vcpu_load,
 	.vcpu_put = vmx_vcpu_put,

@@ -152,6 +152,8 @@
 #define SVM_ATTR_CODE32 0xc9b /* execute/read accessed, S, P, D/B, G */
 #define SVM_ATTR_DATA 0xc93   /* read/write accessed, S, P, D/B, G */
 #define SVM_ATTR_TSS64_BUSY 0x08b
+#define SVM_ATTR_CODE16 0x09b /* real mode: execute/read accessed, S, P */
+#define SVM_ATTR_DATA16 0x093 /* real mode: read/write accessed, S, P */
 
 struct vmcb_seg {
 	uint16_t sel, attrib;

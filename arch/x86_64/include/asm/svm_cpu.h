@@ -31,6 +31,7 @@ void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 bool svm_inject_discard_fault(struct vcpu *v);
 /* Flush vm's nested translations at its next VMRUN (TLB_CONTROL). */
 void svm_flush_gpt(struct vm *vm);
+void svm_sipi(struct vcpu *v, uint8_t vector);
 const char *svm_exit_name(unsigned int counter);
 void svm_dump(const struct vcpu *v);
 

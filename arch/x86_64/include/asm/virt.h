@@ -46,6 +46,9 @@ struct virt_ops {
 	int (*gpt_init)(struct gpt *g, pt_alloc_fn alloc, void (*free_fn)(void *), void *ctx);
 	/* Create the vCPU's VMCS/VMCB for the start state s. 0 or -ENOMEM. */
 	int (*vcpu_init)(struct vcpu *v, const struct vcpu_start *s);
+	/* Start a vCPU built in VCPU_MODE_REAL (wait-for-SIPI) at vector * 4096,
+	 * as a SIPI does; the vCPU is loaded (vcpu_load). */
+	void (*sipi)(struct vcpu *v, uint8_t vector);
 	void (*vcpu_destroy)(struct vcpu *v);
 	/*
 	 * One VM entry and exit, for the run loop (hv/vcpu/run.c), which owns

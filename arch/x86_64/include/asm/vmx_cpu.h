@@ -48,6 +48,7 @@ int vmx_init(void);
 /* Create the VMCS of a vCPU that starts in the state s describes.
  * 0 or -ENOMEM. */
 int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s);
+void vmx_sipi(struct vcpu *v, uint8_t vector);
 void vmx_vcpu_destroy(struct vcpu *v);
 
 /* Run the vCPU until its VM stops or the time slice (in TSC ticks) ends. */
