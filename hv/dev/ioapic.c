@@ -6,6 +6,7 @@
 #include <hv/dev/ioapic.h>
 #include <hv/dev/lapic.h>
 #include <hv/vm/vcpu.h>
+#include <hv/vm/vm.h>
 #include <string.h>
 
 #define REG_ID 0x00
@@ -33,29 +34,46 @@ static bool input(const struct ioapic *io, unsigned int pin)
 	return io->rte[pin] & IOAPIC_RTE_ACTIVE_LOW ? !high : high;
 }
 
-static bool reaches(const struct vcpu *v, uint64_t rte)
+/* Does the RTE's destination name vCPU t? With one vCPU any logical
+ * destination that names a CPU does (a guest need not set up its LDR). */
+static bool reaches(const struct vcpu *t, uint64_t rte)
 {
 	uint8_t dest = (uint8_t)(rte >> 56);
 
-	if (rte & IOAPIC_RTE_LOGICAL)
-		return dest != 0; /* one vCPU: any logical destination that names a CPU */
-	return dest == 0xff || dest == v->id;
+	if ((rte & IOAPIC_RTE_LOGICAL) && t->vm->nr_vcpus == 1)
+		return dest != 0;
+	if (!(rte & IOAPIC_RTE_LOGICAL) && dest == 0xff)
+		return true;
+	return lapic_match_dest(t, dest, rte & IOAPIC_RTE_LOGICAL);
 }
 
-/* Send the pin's message. Fixed and lowest-priority only; the other
- * delivery modes (SMI, NMI, INIT, ExtINT) are not offered and drop. */
+/* Send the pin's message to the vCPUs it names: fixed to each of them,
+ * lowest priority to the first (any one is right). The other delivery
+ * modes (SMI, NMI, INIT, ExtINT) are not offered and drop. A vCPU other
+ * than v (the one whose exit or device work this is) is kicked. */
 static void deliver(struct ioapic *io, struct vcpu *v, unsigned int pin)
 {
 	uint64_t rte = io->rte[pin];
 	unsigned int dm = (rte >> 8) & 7;
 	uint8_t vector = (uint8_t)rte;
+	struct vm *vm = v->vm;
+	bool sent = false;
 
-	if (dm > 1 || vector < 16 || !reaches(v, rte))
+	if (dm > 1 || vector < 16)
 		return;
-	if (rte & IOAPIC_RTE_LEVEL)
-		io->rte[pin] |= IOAPIC_RTE_REMOTE_IRR;
-	lapic_deliver(&v->lapic, vector, rte & IOAPIC_RTE_LEVEL);
-	io->delivered++;
+	for (unsigned int i = 0; i < vm->nr_vcpus && !(sent && dm == 1); i++) {
+		struct vcpu *t = &vm->vcpus[i];
+
+		if (!reaches(t, rte))
+			continue;
+		if ((rte & IOAPIC_RTE_LEVEL) && !sent)
+			io->rte[pin] |= IOAPIC_RTE_REMOTE_IRR;
+		lapic_deliver(&t->lapic, vector, rte & IOAPIC_RTE_LEVEL);
+		sent = true;
+		if (t != v)
+			vcpu_kick(t);
+	}
+	io->delivered += sent;
 }
 
 /* Level pins: deliver while asserted, unmasked and not in remote IRR. */

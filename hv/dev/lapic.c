@@ -228,8 +228,10 @@ static bool x2apic(const struct lapic *l)
 }
 
 /* Does the IPI destination dest (physical or logical) name this APIC? */
-static bool dest_match(const struct vcpu *v, const struct lapic *l, uint32_t dest, bool logical)
+bool lapic_match_dest(const struct vcpu *v, uint32_t dest, bool logical)
 {
+	const struct lapic *l = &v->lapic;
+
 	if (x2apic(l)) {
 		if (dest == 0xffffffff)
 			return true;
@@ -252,7 +254,7 @@ static bool ipi_target(const struct vcpu *v, const struct vcpu *t, uint32_t low,
 {
 	switch ((low >> 18) & 3) {
 	case 0:
-		return dest_match(t, &t->lapic, dest, low & (1u << 11));
+		return lapic_match_dest(t, dest, low & (1u << 11));
 	case 1:
 		return t == v && ((low >> 8) & 7) == 0; /* self: fixed only */
 	case 2:

@@ -54,6 +54,9 @@ static inline uint64_t lapic_next_event(const struct lapic *l)
 {
 	return l->deadline ? l->deadline : UINT64_MAX;
 }
+/* Does a message to dest (physical: an APIC ID; logical: flat or cluster
+ * per the LDR and DFR, or an x2APIC logical ID) reach vCPU v's APIC? */
+bool lapic_match_dest(const struct vcpu *v, uint32_t dest, bool logical);
 /* Raise a fixed interrupt. */
 void lapic_set_irr(struct lapic *l, uint8_t vector);
 /* A fixed interrupt from outside (the I/O APIC, an IPI): accepted only by an

@@ -29,6 +29,7 @@ static struct vcpu *v = &vm.vcpus[0];
 static void setup(void)
 {
 	memset(&vm, 0, sizeof(vm));
+	vm.nr_vcpus = 1;
 	v->vm = &vm;
 	lapic_reset(&v->lapic, 0);
 	ioapic_reset(&vm.ioapic, 1u << 11);
@@ -122,6 +123,49 @@ static void take_and_eoi(uint8_t vec)
 	lapic_ack(&v->lapic, vec);
 	ck_assert(lapic_mmio(v, 0xfee000b0, 4, true, &(uint64_t){ 0 }));
 }
+
+/*
+ * A VM of three vCPUs: the I/O APIC delivers to the vCPU the RTE names, by
+ * physical APIC ID or flat logical ID, not to vCPU 0 whatever the RTE says
+ * (a Linux guest that gives a device's interrupt to CPU 1 never saw it);
+ * lowest priority to one of those named; broadcast to all.
+ */
+static bool irr_of(unsigned int c, uint8_t vec)
+{
+	return vm.vcpus[c].lapic.irr[vec / 64] & (1ULL << (vec % 64));
+}
+
+START_TEST(ioapic_routes_to_the_named_vcpu)
+{
+	setup();
+	vm.nr_vcpus = 3;
+	for (unsigned int c = 0; c < 3; c++) {
+		vm.vcpus[c].vm = &vm;
+		vm.vcpus[c].id = c;
+		lapic_reset(&vm.vcpus[c].lapic, c);
+		vm.vcpus[c].lapic.svr = 0x1ff;
+		vm.vcpus[c].lapic.dfr = 0xffffffff;            /* flat model */
+		vm.vcpus[c].lapic.ldr = (1u << c) << 24;        /* logical ID bit c */
+	}
+	rte(4, 0x40 | 1ULL << 56);                             /* physical, APIC ID 1 */
+	ioapic_set_irq(&vm.ioapic, v, 4, true);
+	ck_assert(irr_of(1, 0x40) && !irr_of(0, 0x40) && !irr_of(2, 0x40));
+	rte(5, 0x41 | IOAPIC_RTE_LOGICAL | 4ULL << 56);        /* logical bit 2: vCPU 2 */
+	ioapic_set_irq(&vm.ioapic, v, 5, true);
+	ck_assert(irr_of(2, 0x41) && !irr_of(0, 0x41) && !irr_of(1, 0x41));
+	rte(6, 0x42 | 1u << 8 | IOAPIC_RTE_LOGICAL | 6ULL << 56); /* lowest priority of 1, 2 */
+	ioapic_set_irq(&vm.ioapic, v, 6, true);
+	ck_assert_uint_eq(irr_of(0, 0x42) + irr_of(1, 0x42) + irr_of(2, 0x42), 1);
+	ck_assert(!irr_of(0, 0x42));
+	rte(7, 0x43 | 0xffULL << 56);                          /* physical broadcast */
+	ioapic_set_irq(&vm.ioapic, v, 7, true);
+	ck_assert(irr_of(0, 0x43) && irr_of(1, 0x43) && irr_of(2, 0x43));
+	rte(8, 0x44 | 3ULL << 56);                             /* no such APIC ID */
+	ioapic_set_irq(&vm.ioapic, v, 8, true);
+	ck_assert(!irr_of(0, 0x44) && !irr_of(1, 0x44) && !irr_of(2, 0x44));
+	ck_assert_uint_eq(vm.ioapic.delivered, 4);
+}
+END_TEST
 
 START_TEST(ioapic_edge_level)
 {
@@ -380,6 +424,7 @@ Suite *platform_suite(void)
 
 	tcase_add_test(tc, bus_ranges);
 	tcase_add_test(tc, ioapic_edge_level);
+	tcase_add_test(tc, ioapic_routes_to_the_named_vcpu);
 	tcase_add_test(tc, ioapic_no_such_pin);
 	tcase_add_test(tc, pit_counts);
 	tcase_add_test(tc, pit_irq0_edges);
