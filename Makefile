@@ -228,7 +228,7 @@ LINUX_TESTS := linux-guest-patch/test-fs.sh linux-guest-patch/test-overcommit.sh
 	linux-guest-patch/test-seed.sh linux-guest-patch/test-bench.sh linux-guest-patch/test-batch.sh \
 	linux-guest-patch/test-consolidate.sh linux-guest-patch/test-reboot.sh \
 	linux-guest-patch/test-reporting.sh \
-	linux-guest-patch/test-kexec.sh
+	linux-guest-patch/test-kexec.sh linux-guest-patch/test-smp.sh
 $(LINUX_DIR)/initramfs.cpio.gz: linux-guest-patch/build-initramfs.sh linux-guest-patch/memtouch.c \
 		linux-guest-patch/kexec.c $(LINUX_TESTS)
 	@linux-guest-patch/build-initramfs.sh $(LINUX_DIR) $(LINUX_TESTS)
@@ -307,7 +307,8 @@ $(BUILD)/%.iso: $(BUILD)/hintvisor.elf $(GUEST_ELFS) tests/%.cfg scripts/mkiso.s
 $(BUILD)/isolation.iso: $(ISOLATION_DISKS)
 $(BUILD)/pc.iso: $(MB_MODULES) $(PC_DISKS)
 $(BUILD)/platform.iso: $(LINUX_IMAGES) $(PLATFORM_DISKS)
-$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/linux-reporting.iso $(BUILD)/linux-kexec.iso: $(LINUX_IMAGES)
+$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/linux-reporting.iso $(BUILD)/linux-kexec.iso \
+	$(BUILD)/linux-smp.iso: $(LINUX_IMAGES)
 
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) $(MB_MODULES) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
@@ -319,7 +320,7 @@ $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) $(MB_MODULES) tests/
 CHECK_IMAGES := $(BUILD)/smp.iso $(BUILD)/smp-one.iso $(BUILD)/test.iso $(BUILD)/isolation.iso $(BUILD)/oom.iso $(BUILD)/oom-tables.iso $(BUILD)/insn.iso \
 	$(BUILD)/apic.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso $(BUILD)/cpu.iso $(BUILD)/pc.iso \
 	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/linux-reporting.iso \
-		$(BUILD)/linux-kexec.iso \
+		$(BUILD)/linux-kexec.iso $(BUILD)/linux-smp.iso \
 	$(BUILD)/config-refused.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \

@@ -179,6 +179,7 @@ queue linux-overcommit scripts/bochs-run.sh -t 1800 "$BUILD/linux-overcommit.iso
 queue linux-seed scripts/bochs-run.sh -t 1800 "$BUILD/linux-seed.iso"
 queue linux-reporting scripts/bochs-run.sh -t 2400 "$BUILD/linux-reporting.iso"
 queue linux-kexec scripts/bochs-run.sh -t 1800 "$BUILD/linux-kexec.iso"
+queue linux-smp scripts/bochs-run.sh -c 2 -t 2400 "$BUILD/linux-smp.iso"
 queue skylake scripts/bochs-run.sh -t 600 "$BUILD/test.iso"
 queue sandybridge scripts/bochs-run.sh -m corei7_sandy_bridge_2600k -t 600 "$BUILD/test.iso"
 queue platform scripts/bochs-run.sh -t 1200 "$BUILD/platform.iso"
@@ -200,6 +201,7 @@ queue qemu-svm-smp scripts/qemu-run.sh -i -s 2 -t 600 "$BUILD/smp.iso"
 queue qemu-svm-smp-guests scripts/qemu-run.sh -i -s 2 -t 1200 "$BUILD/test.iso"
 queue qemu-svm-smp-isolation scripts/qemu-run.sh -i -s 2 -t 900 "$BUILD/isolation.iso"
 queue qemu-svm-smp-one scripts/qemu-run.sh -i -s 2 -t 300 "$BUILD/smp-one.iso"
+queue qemu-svm-linux-smp scripts/qemu-run.sh -i -s 2 -t 1200 "$BUILD/linux-smp.iso"
 queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
 queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
 queue qemu-svm-pc scripts/qemu-run.sh -i -t 900 "$BUILD/pc.iso"
@@ -342,6 +344,11 @@ echo "== Linux handing the VM to the next kernel with kexec (Bochs; overcommit)"
 boot linux-kexec
 check_guests "" tests/linux-kexec.cfg "$LOGS/linux-kexec.log"
 
+echo "== Linux with two vCPUs on two CPUs (Bochs -c 2; overcommit)"
+boot linux-smp
+has_line linux-smp/cpus '\[linux-smp\] 2 CPUs online' "$LOGS/linux-smp.log"
+check_guests "" tests/linux-smp.cfg "$LOGS/linux-smp.log"
+
 echo "== the same Linux without a hypervisor (QEMU/TCG): hinting stays off"
 await qemu-linux
 if [ "$(cat "$LOGS/qemu-linux.rc")" -eq 0 ] && grep -q '^Test result: SUCCESS' "$LOGS/qemu-linux.log"; then
@@ -430,6 +437,12 @@ boot qemu-svm-smp-one
 has_line "$(qemu_machine qemu-svm-smp-one)/smp-one/cpus" \
 	'hintvisor: 1 of 2 CPUs online \(APIC IDs 0\), cpus= limits them' "$LOGS/qemu-svm-smp-one.log"
 check_guests "$(qemu_machine qemu-svm-smp-one)/smp-one/" tests/smp-one.cfg "$LOGS/qemu-svm-smp-one.log"
+
+echo "== Linux with two vCPUs on two CPUs (QEMU/TCG -smp 2 with SVM; overcommit)"
+boot qemu-svm-linux-smp
+has_line "$(qemu_machine qemu-svm-linux-smp)/linux-smp/cpus" '\[linux-smp\] 2 CPUs online' \
+	"$LOGS/qemu-svm-linux-smp.log"
+check_guests "$(qemu_machine qemu-svm-linux-smp)/" tests/linux-smp.cfg "$LOGS/qemu-svm-linux-smp.log"
 
 echo "== the PC platform under QEMU/TCG with SVM (tests/pc.cfg)"
 boot qemu-svm-pc

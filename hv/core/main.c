@@ -186,18 +186,24 @@ static bool any_on_cpu(void)
 	return false;
 }
 
-/* The next vCPU that can run and runs nowhere, round-robin over the VMs. */
+/*
+ * The next vCPU that can run and runs nowhere, round-robin over the VMs and
+ * over the vCPUs of each: a vCPU that spins waiting for another of its VM
+ * (a TLB shootdown, a lock) must not keep taking the only CPU from it.
+ */
 static struct vcpu *pick(uint64_t now)
 {
 	for (unsigned int n = 0; n < nr_vms; n++) {
 		unsigned int i = (sched.cursor + n) % nr_vms;
 		struct vm *vm = vms[i];
 
-		for (unsigned int c = 0; c < vm->nr_vcpus; c++) {
+		for (unsigned int k = 0; k < vm->nr_vcpus; k++) {
+			unsigned int c = (vm->vcpu_cursor + k) % vm->nr_vcpus;
 			struct vcpu *v = &vm->vcpus[c];
 
 			if (!v->on_cpu && vm->state != VM_RESETTING && runnable(v, now)) {
 				sched.cursor = (i + 1) % nr_vms;
+				vm->vcpu_cursor = (c + 1) % vm->nr_vcpus;
 				return v;
 			}
 		}

@@ -50,6 +50,12 @@
 struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 {
 	struct cpuid_regs c = cpuid_policy(leaf, sub);
+	/* The topology: the VM's vCPUs are the cores of one package, APIC
+	 * IDs 0 to n - 1 (the MADT's), whatever host CPU runs them. */
+	uint32_t n = MAX(v->vm->nr_vcpus, 1u), id_bits = 0;
+
+	while ((1u << id_bits) < n)
+		id_bits++;
 
 	switch (leaf) {
 	case 0:
@@ -58,9 +64,23 @@ struct cpuid_regs guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 			c.eax = 2;
 		break;
 	case 1:
-		c.ebx |= v->id << 24; /* initial APIC ID */
+		c.ebx = (c.ebx & 0xffff) | n << 16 | v->id << 24; /* logical CPUs, initial APIC ID */
 		if (!lapic_enabled(&v->lapic))
 			c.edx &= ~L1_EDX_APIC; /* follows IA32_APIC_BASE.EN (SDM §11.4.3) */
+		break;
+	case 4: /* cores per package, in each cache level's leaf */
+		if (c.eax & 0x1f)
+			c.eax = (c.eax & 0x03ffffff) | (n - 1) << 26;
+		break;
+	case 0xb: /* x2APIC topology: one thread per core, every vCPU a core of one package */
+	case 0x1f:
+		if (sub == 0)
+			return (struct cpuid_regs){ 0, 1, 0 | 1u << 8, v->id };
+		if (sub == 1)
+			return (struct cpuid_regs){ id_bits, n, 1 | 2u << 8, v->id };
+		return (struct cpuid_regs){ 0, 0, sub, v->id };
+	case 0x80000008: /* AMD: cores per package and the APIC ID bits that number them */
+		c.ecx = (c.ecx & ~0xf0ffu) | id_bits << 12 | (n - 1);
 		break;
 	default:
 		break;

@@ -133,6 +133,7 @@ struct vm {
 	 * config (vcpus=). */
 	struct vcpu vcpus[VCPU_MAX];
 	unsigned int nr_vcpus;
+	unsigned int vcpu_cursor; /* the scheduler's: the vCPU whose turn is next */
 	struct bus bus;          /* port and MMIO ranges of the devices below */
 	struct pic pic;
 	struct ioapic ioapic;
