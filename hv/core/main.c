@@ -92,8 +92,8 @@ static bool runnable(struct vcpu *v, uint64_t now)
 	if (vm->state == VM_STOPPED || (vm->after && vm->after->state != VM_STOPPED) ||
 	    now < vm->start_at)
 		return false;
-	if (v->lapic.init_received && !v->ran)
-		return v->lapic.sipi_received; /* an AP in wait-for-SIPI */
+	if (v->lapic.init_received)
+		return v->lapic.sipi_received; /* in wait-for-SIPI */
 	if (!v->halted)
 		return true;
 	if (board_work_pending(vm)) {

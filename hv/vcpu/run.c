@@ -19,6 +19,7 @@
 #include <hv/mem/pool.h>
 #include <hv/vcpu/run.h>
 #include <hv/vm/vm.h>
+#include <string.h>
 
 /*
  * Host work per exit, for the stats: vcpu_exit_begin() with the TSC read
@@ -137,10 +138,18 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
 	if (smp)
 		vm_flush_loaded(v);
 	guest_cpu_switch(v, virt->switch_syscall_msrs);
-	if (!v->ran && v->lapic.init_received) {
-		/* An AP's first run: the SIPI that made it runnable starts it. */
-		virt->sipi(v, v->lapic.sipi_vector);
+	if (v->lapic.init_received) {
+		/* Out of wait-for-SIPI (runnable() waited for the SIPI): an AP's
+		 * first run, or a vCPU that an INIT reset. INIT resets the local
+		 * APIC too, and nothing of the vCPU's last life goes on. */
+		uint8_t vector = v->lapic.sipi_vector;
+
+		if (v->ran)
+			lapic_reset(&v->lapic, v->id);
+		virt->sipi(v, vector);
 		v->lapic.init_received = v->lapic.sipi_received = false;
+		v->halted = v->halted_nmi_only = false;
+		memset(v->hc_cont, 0, sizeof(v->hc_cont));
 	}
 	v->ran = true;
 	while (vm->state == VM_RUNNING && !v->halted) {

@@ -52,7 +52,7 @@ static enum vexit_action x_hlt(struct vcpu *v, struct vexit *e)
 
 		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 			n += &vm->vcpus[i] != v && (vm->vcpus[i].halted_nmi_only ||
-						    (vm->vcpus[i].lapic.init_received && !vm->vcpus[i].ran));
+						    vm->vcpus[i].lapic.init_received);
 		if (n + 1 >= vm->nr_vcpus) {
 			vm_crash(vm, vm->nr_vcpus <= 1 ? "halted with interrupts disabled"
 						       : "every vCPU halted with interrupts disabled");
@@ -275,18 +275,18 @@ enum vexit_action vexit_handle(struct vcpu *v, struct vexit *e)
 	vexit_fn fn = (unsigned int)e->kind < VEXIT_KINDS ? handlers[e->kind] : NULL;
 	enum vexit_action act = (fn ? fn : x_unhandled)(v, e);
 
-	/* An INIT IPI to a vCPU that runs (from itself or another): with one
-	 * vCPU nobody could send the SIPI that starts it again; with several,
-	 * a vCPU is started once, by SIPI, from the INIT state it was built
-	 * in, and not reset by a later INIT. Stop the VM and say why. */
+	/* An INIT IPI to a vCPU that runs (from itself or another): it goes
+	 * into wait-for-SIPI, leaving the run loop as a halt would; the SIPI
+	 * that runnable() waits for puts it in the INIT state and starts it
+	 * (vcpu_run()). With one vCPU nobody could send that SIPI: stop the VM
+	 * and say why. */
 	if (act != VEXIT_STOP && v->lapic.init_received) {
-		if (v->vm->nr_vcpus == 1)
+		if (v->vm->nr_vcpus == 1) {
 			vm_crash(v->vm, "INIT IPI: vCPU %u is in wait-for-SIPI, and no other vCPU can send it a SIPI",
 				 v->id);
-		else
-			vm_crash(v->vm, "INIT IPI to vCPU %u, which runs: a vCPU is started once, by SIPI",
-				 v->id);
-		return VEXIT_STOP;
+			return VEXIT_STOP;
+		}
+		v->halted = true;
 	}
 
 	/* An instruction emulated under RFLAGS.TF ends with the single-step

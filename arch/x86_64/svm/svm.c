@@ -176,20 +176,64 @@ static void setup_real_mode(struct vmcb_save *g, uint16_t cs)
 	g->rip = 0;
 }
 
-/* A SIPI for a vCPU that waits for one: the INIT state it was built with
- * (VCPU_MODE_REAL), started at vector * 4096. */
+/* The guest's registers in the VMCB for the start state s. */
+static void start_state(struct vmcb_save *g, const struct vcpu_start *s)
+{
+	bool lm = s->mode == VCPU_MODE_LONG;
+
+	set_seg(&g->cs, s->cs, 0xffffffff, lm ? SVM_ATTR_CODE64 : SVM_ATTR_CODE32);
+	set_seg(&g->ds, s->ds, 0xffffffff, SVM_ATTR_DATA);
+	set_seg(&g->es, s->ds, 0xffffffff, SVM_ATTR_DATA);
+	set_seg(&g->ss, s->ds, 0xffffffff, SVM_ATTR_DATA);
+	set_seg(&g->fs, s->ds, 0xffffffff, SVM_ATTR_DATA);
+	set_seg(&g->gs, s->ds, 0xffffffff, SVM_ATTR_DATA);
+	set_seg(&g->ldtr, 0, 0, 0);
+	set_seg(&g->tr, 0, 0xffff, SVM_ATTR_TSS64_BUSY);
+	g->gdtr.base = s->gdt_base;
+	g->gdtr.limit = s->gdt_limit;
+	g->idtr.base = 0;
+	g->idtr.limit = 0; /* any early exception triple-faults */
+	g->cpl = 0;
+	g->cr0 = X86_CR0_ET | (s->mode == VCPU_MODE_REAL ? 0 : X86_CR0_PE | X86_CR0_NE) |
+		 (lm ? X86_CR0_MP | X86_CR0_WP | X86_CR0_PG : 0);
+	g->cr3 = lm ? s->cr3 : 0;
+	g->cr4 = lm ? X86_CR4_PAE : 0;
+	/* EFER.SVME must be set in the guest's VMCB; the guest sees it clear. */
+	g->efer = X86_EFER_SVME | (lm ? X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE : 0);
+	g->g_pat = 0x0007040600070406ULL; /* power-on default */
+	g->dr6 = 0xffff0ff0;
+	g->dr7 = 0x400;
+	g->rflags = X86_RFLAGS_FIXED;
+	g->rip = s->rip;
+	g->rsp = s->rsp;
+	if (s->mode == VCPU_MODE_REAL)
+		setup_real_mode(g, s->cs);
+}
+
+/*
+ * A SIPI for a vCPU in wait-for-SIPI: the INIT state (SDM Vol. 3A Table
+ * 9-1: real mode, registers cleared, nothing pending), started at vector *
+ * 4096. An AP that never ran was built in it; a vCPU that ran and got an
+ * INIT (a kexec'd kernel starting its APs again) is put back into it.
+ */
 void svm_sipi(struct vcpu *v, uint8_t vector)
 {
 	struct vmcb *vmcb = v->arch.svm.vmcb;
 
-	setup_real_mode(&vmcb->save, (uint16_t)(vector << 8));
+	start_state(&vmcb->save, &(struct vcpu_start){ .mode = VCPU_MODE_REAL,
+							.cs = (uint16_t)(vector << 8) });
+	vmcb->save.rax = 0;
+	vmcb->ctl.event_inj = 0;
+	vmcb->ctl.int_ctl &= ~SVM_V_IRQ;
+	vmcb->ctl.int_state = 0;
 	vmcb->ctl.clean = 0;
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->arch.svm.vintr = false;
 }
 
 int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 {
 	struct svm_vcpu *sv = &v->arch.svm;
-	bool lm = s->mode == VCPU_MODE_LONG;
 	struct vmcb_control *c;
 	struct vmcb_save *g;
 	struct vmcb *vmcb;
@@ -238,33 +282,7 @@ int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	c->nested_cr3 = gpt_root(&v->vm->arch.gpt);
 	c->clean = 0;
 
-	set_seg(&g->cs, s->cs, 0xffffffff, lm ? SVM_ATTR_CODE64 : SVM_ATTR_CODE32);
-	set_seg(&g->ds, s->ds, 0xffffffff, SVM_ATTR_DATA);
-	set_seg(&g->es, s->ds, 0xffffffff, SVM_ATTR_DATA);
-	set_seg(&g->ss, s->ds, 0xffffffff, SVM_ATTR_DATA);
-	set_seg(&g->fs, s->ds, 0xffffffff, SVM_ATTR_DATA);
-	set_seg(&g->gs, s->ds, 0xffffffff, SVM_ATTR_DATA);
-	set_seg(&g->ldtr, 0, 0, 0);
-	set_seg(&g->tr, 0, 0xffff, SVM_ATTR_TSS64_BUSY);
-	g->gdtr.base = s->gdt_base;
-	g->gdtr.limit = s->gdt_limit;
-	g->idtr.base = 0;
-	g->idtr.limit = 0; /* any early exception triple-faults */
-	g->cpl = 0;
-	g->cr0 = X86_CR0_ET | (s->mode == VCPU_MODE_REAL ? 0 : X86_CR0_PE | X86_CR0_NE) |
-		 (lm ? X86_CR0_MP | X86_CR0_WP | X86_CR0_PG : 0);
-	g->cr3 = lm ? s->cr3 : 0;
-	g->cr4 = lm ? X86_CR4_PAE : 0;
-	/* EFER.SVME must be set in the guest's VMCB; the guest sees it clear. */
-	g->efer = X86_EFER_SVME | (lm ? X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE : 0);
-	g->g_pat = 0x0007040600070406ULL; /* power-on default */
-	g->dr6 = 0xffff0ff0;
-	g->dr7 = 0x400;
-	g->rflags = X86_RFLAGS_FIXED;
-	g->rip = s->rip;
-	g->rsp = s->rsp;
-	if (s->mode == VCPU_MODE_REAL)
-		setup_real_mode(g, s->cs);
+	start_state(g, s);
 	v->regs = s->regs;
 	v->regs.rsp = s->rsp;
 	g->rax = v->regs.rax;

@@ -154,12 +154,20 @@ static void setup_guest_state(struct vcpu *v, const struct vcpu_start *s)
 		setup_real_mode(s->cs);
 }
 
-/* A SIPI for a vCPU that waits for one, its VMCS loaded: the INIT state it
- * was built with (VCPU_MODE_REAL), started at vector * 4096. */
+/*
+ * A SIPI for a vCPU in wait-for-SIPI, its VMCS loaded: the INIT state (SDM
+ * Vol. 3A Table 9-1: real mode, registers cleared, nothing pending),
+ * started at vector * 4096. An AP that never ran was built in it; a vCPU
+ * that ran and got an INIT (a kexec'd kernel starting its APs again) is
+ * put back into it.
+ */
 void vmx_sipi(struct vcpu *v, uint8_t vector)
 {
-	(void)v;
-	setup_real_mode((uint16_t)(vector << 8));
+	setup_guest_state(v, &(struct vcpu_start){ .mode = VCPU_MODE_REAL,
+						    .cs = (uint16_t)(vector << 8) });
+	vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry); /* not IA-32e mode */
+	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+	memset(&v->regs, 0, sizeof(v->regs));
 }
 
 int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)

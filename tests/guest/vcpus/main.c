@@ -9,7 +9,8 @@
  * writes its own pages while the host is short of memory, and all read back
  * intact. An AP's volatile pages, dropped by the host, raise discard faults
  * on that AP, reported in its own area and no other. At the end the APs
- * halt with interrupts off, which only an NMI could end.
+ * halt with interrupts off, which only an NMI could end, and an INIT-SIPI
+ * starts one of them again from the trampoline (a vCPU that ran reset).
  */
 #include "apic.h"
 #include <string.h>
@@ -186,9 +187,11 @@ static void __attribute__((noreturn)) ap_main(void)
 	r = &rep[id < NR_CPUS ? id : 0];
 	r->apic_id = id;
 	r->version = hypercall(HV_HC_GET_VERSION, 0, 0, 0, 0);
-	r->ve_reg = hypercall(HV_HC_REGISTER_VE_AREA, (uint64_t)&areas[id].info, 0, 0, 0);
-	r->ve_again = hypercall(HV_HC_REGISTER_VE_AREA, (uint64_t)&areas[id].info, 0, 0, 0);
-	r->up = 1;
+	if (!r->up) { /* INIT keeps the VM's registrations: only the first time */
+		r->ve_reg = hypercall(HV_HC_REGISTER_VE_AREA, (uint64_t)&areas[id].info, 0, 0, 0);
+		r->ve_again = hypercall(HV_HC_REGISTER_VE_AREA, (uint64_t)&areas[id].info, 0, 0, 0);
+	}
+	r->up++;
 	tell_bsp();
 	for (;;) {
 		asm volatile("cli");
@@ -321,5 +324,16 @@ void test_main(void)
 
 	phase_all(3);
 	gprintf("APs halted with interrupts off\n");
+
+	/* INIT resets a vCPU that ran (here: halted with interrupts off) into
+	 * wait-for-SIPI; the SIPI starts it again at the trampoline, as a
+	 * kexec'd kernel starts its APs. */
+	*(volatile uint64_t *)((uint8_t *)(uintptr_t)TRAMP_GPA + (tramp_stack - tramp_start)) =
+		(uint64_t)(ap_stacks[2] + sizeof(ap_stacks[2]));
+	ipi(2, ICR_INIT | ICR_ASSERT);
+	ipi(2, ICR_SIPI | (TRAMP_GPA >> 12));
+	EXPECT(wait_irq(&rep[2].up, 2));
+	EXPECT_EQ(rep[2].apic_id, 2);
+	gprintf("AP 2 started again by INIT-SIPI after it had run (boots: %lu)\n", rep[2].up);
 	test_end(test_failures() ? TEST_FAILURE : TEST_SUCCESS, NULL);
 }
