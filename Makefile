@@ -136,7 +136,7 @@ model:
 
 # ---- test guests -------------------------------------------------------------
 GUEST_NAMES := $(sort $(patsubst tests/guest/%/,%,$(dir $(wildcard tests/guest/*/main.c))))
-GUEST_LIB_SRCS := tests/guest/lib/entry.S tests/guest/lib/lib.c tests/guest/lib/vblk.c
+GUEST_LIB_SRCS := tests/guest/lib/entry.S tests/guest/lib/lib.c tests/guest/lib/vblk.c tests/guest/lib/smp.c
 GUEST_LIB_OBJS := $(call kobj,$(GUEST_LIB_SRCS)) $(BUILD)/k/base/libc_glue.c.o
 GUEST_ELFS := $(GUEST_NAMES:%=$(BUILD)/guest/%.elf)
 

@@ -13,68 +13,13 @@
  * starts one of them again from the trampoline (a vCPU that ran reset).
  */
 #include "apic.h"
-#include <string.h>
+#include "smp.h"
 
 const char test_title[] = "vcpus: three vCPUs: INIT-SIPI-SIPI, IPIs, per-vCPU #VE, integrity";
 
 #define NR_CPUS 3
-#define TRAMP_GPA 0x9000 /* below the image, above the boot page tables */
-#define WAIT (4000ULL * 1000 * 1000 * 1000)
 #define PAGES_PER_CPU 256 /* 1 MiB each, beside a hog larger than the pool */
 #define VPAGES 64
-
-/* The trampoline, copied to TRAMP_GPA: real mode, CS = 0x900, IP = 0. */
-asm(".section .rodata\n"
-    ".globl tramp_start, tramp_end, tramp_cr3, tramp_stack, tramp_entry\n"
-    ".code16\n"
-    "tramp_start:\n"
-    "	cli\n"
-    "	movw %cs, %ax\n"
-    "	movw %ax, %ds\n"
-    "	lgdtl tramp_gdtr - tramp_start\n"
-    "	movl %cr4, %eax\n"
-    "	orl $0x20, %eax\n" /* PAE */
-    "	movl %eax, %cr4\n"
-    "	movl tramp_cr3 - tramp_start, %eax\n"
-    "	movl %eax, %cr3\n"
-    "	movl $0xc0000080, %ecx\n" /* EFER.LME */
-    "	rdmsr\n"
-    "	orl $0x100, %eax\n"
-    "	wrmsr\n"
-    "	movl %cr0, %eax\n"
-    "	orl $0x80000001, %eax\n" /* PE, PG */
-    "	movl %eax, %cr0\n"
-    "	ljmpl $0x08, $(0x9000 + tramp64 - tramp_start)\n"
-    ".code64\n"
-    "tramp64:\n"
-    "	movw $0x10, %ax\n"
-    "	movw %ax, %ds\n"
-    "	movw %ax, %es\n"
-    "	movw %ax, %ss\n"
-    "	movq (0x9000 + tramp_stack - tramp_start), %rsp\n"
-    "	movq (0x9000 + tramp_entry - tramp_start), %rax\n"
-    "	jmp *%rax\n"
-    "	.balign 8\n"
-    "tramp_gdt:\n"
-    "	.quad 0, 0x00af9a000000ffff, 0x00cf92000000ffff\n"
-    "tramp_gdtr:\n"
-    "	.word 23\n"
-    "	.long 0x9000 + tramp_gdt - tramp_start\n"
-    "	.balign 8\n"
-    "tramp_cr3:\n"
-    "	.quad 0\n"
-    "tramp_stack:\n"
-    "	.quad 0\n"
-    "tramp_entry:\n"
-    "	.quad 0\n"
-    "tramp_end:\n"
-    ".text\n");
-extern const char tramp_start[], tramp_end[], tramp_cr3[], tramp_stack[], tramp_entry[];
-
-struct __attribute__((packed)) dtr {
-	uint16_t limit;
-	uint64_t base;
-};
 
 /* What each vCPU reports; written by that vCPU only. */
 struct cpu_report {
@@ -82,27 +27,17 @@ struct cpu_report {
 	volatile uint64_t fixed, others, nmis, ve_faults, ve_foreign, verified, bad_words;
 };
 
-static struct dtr bsp_gdtr, bsp_idtr;
 static struct cpu_report rep[NR_CPUS];
 /* One #VE area per vCPU, each 64-byte aligned (ABI: call 8). */
 static struct {
 	volatile struct hv_ve_info info;
 } __attribute__((aligned(64))) areas[NR_CPUS];
-static uint8_t ap_stacks[NR_CPUS][8192] __attribute__((aligned(16)));
 static volatile uint64_t bsp_wakeups, phase, vfirst;
 static uint64_t own_first[NR_CPUS];
 static struct hog hog;
 
-static unsigned int my_id(void)
-{
-	return apic_rd(APIC_ID) >> 24;
-}
-
-static void ipi(unsigned int dest, uint32_t low)
-{
-	apic_wr(APIC_ICR_HIGH, dest << 24);
-	apic_wr(APIC_ICR, low);
-}
+#define my_id smp_id
+#define ipi smp_ipi
 
 __attribute__((interrupt)) static void isr_wake(struct interrupt_frame *f)
 {
@@ -150,40 +85,17 @@ __attribute__((interrupt)) static void isr_ve(struct interrupt_frame *f)
 	a->busy = 0;
 }
 
-/* Sleep until *v reaches want (interrupts on while halted). */
-static bool wait_irq(volatile uint64_t *v, uint64_t want)
-{
-	uint64_t t0 = rdtsc();
-
-	for (;;) {
-		asm volatile("cli");
-		if (*v >= want) {
-			asm volatile("sti");
-			return true;
-		}
-		if (rdtsc() - t0 > WAIT) {
-			asm volatile("sti");
-			return false;
-		}
-		asm volatile("sti; hlt" ::: "memory");
-	}
-}
-
 static void tell_bsp(void)
 {
 	ipi(0, 0x40);
 }
 
-/* An AP, in long mode on its own stack: the BSP's tables, then its work. */
-static void __attribute__((noreturn)) ap_main(void)
+/* An AP's work (smp_start_ap()). */
+static void __attribute__((noreturn)) ap_main(unsigned int id)
 {
-	unsigned int id;
 	struct cpu_report *r;
 	uint64_t seen = 0;
 
-	asm volatile("lgdt %0; lidt %1" ::"m"(bsp_gdtr), "m"(bsp_idtr));
-	apic_wr(APIC_SVR, 0x1ff);
-	id = my_id();
 	r = &rep[id < NR_CPUS ? id : 0];
 	r->apic_id = id;
 	r->version = hypercall(HV_HC_GET_VERSION, 0, 0, 0, 0);
@@ -231,22 +143,8 @@ static void __attribute__((noreturn)) ap_main(void)
 
 static void start_aps(void)
 {
-	uint8_t *t = (uint8_t *)(uintptr_t)TRAMP_GPA;
-	uint64_t cr3;
-
-	asm volatile("sgdt %0; sidt %1" : "=m"(bsp_gdtr), "=m"(bsp_idtr));
-	asm volatile("mov %%cr3, %0" : "=r"(cr3));
-	memcpy(t, tramp_start, (size_t)(tramp_end - tramp_start));
-	*(uint64_t *)(t + (tramp_cr3 - tramp_start)) = cr3;
-	*(uint64_t *)(t + (tramp_entry - tramp_start)) = (uint64_t)ap_main;
-	for (unsigned int id = 1; id < NR_CPUS; id++) {
-		*(volatile uint64_t *)(t + (tramp_stack - tramp_start)) =
-			(uint64_t)(ap_stacks[id] + sizeof(ap_stacks[id]));
-		ipi(id, ICR_INIT | ICR_ASSERT);
-		ipi(id, ICR_SIPI | (TRAMP_GPA >> 12));
-		ipi(id, ICR_SIPI | (TRAMP_GPA >> 12)); /* the second of the pair: ignored */
-		EXPECT(wait_irq(&rep[id].up, 1));
-	}
+	for (unsigned int id = 1; id < NR_CPUS; id++)
+		EXPECT(smp_start_ap(id, ap_main) && smp_wait(&rep[id].up, 1));
 }
 
 /* Move every AP to phase p and wait until each has done it. */
@@ -256,7 +154,7 @@ static void phase_all(uint64_t p)
 	for (unsigned int id = 1; id < NR_CPUS; id++)
 		ipi(id, 0x41);
 	for (unsigned int id = 1; id < NR_CPUS; id++)
-		EXPECT(wait_irq(&rep[id].verified, p));
+		EXPECT(smp_wait(&rep[id].verified, p));
 }
 
 void test_main(void)
@@ -265,7 +163,6 @@ void test_main(void)
 	uint64_t ranges[1][2];
 
 	apic_wr(APIC_SVR, 0x1ff);
-	idt_set_gate(0x40, isr_wake);
 	idt_set_gate(0x41, isr_fixed);
 	idt_set_gate(0x42, isr_others);
 	idt_set_gate(2, isr_nmi);
@@ -277,6 +174,7 @@ void test_main(void)
 	asm volatile("sti");
 
 	start_aps();
+	idt_set_gate(SMP_WAKE_VECTOR, isr_wake);
 	for (unsigned int id = 1; id < NR_CPUS; id++) {
 		EXPECT_EQ(rep[id].apic_id, id);
 		EXPECT_EQ(rep[id].version, version);
@@ -290,11 +188,11 @@ void test_main(void)
 	ipi(1, 0x41);
 	apic_wr(APIC_ICR, ICR_OTHERS | 0x42);
 	ipi(2, ICR_NMI | ICR_ASSERT);
-	ipi(1, ICR_SIPI | (TRAMP_GPA >> 12)); /* AP 1 runs: ignored */
+	ipi(1, ICR_SIPI | (SMP_TRAMP_GPA >> 12)); /* AP 1 runs: ignored */
 	for (unsigned int id = 1; id < NR_CPUS; id++)
-		EXPECT(wait_irq(&rep[id].others, 1));
-	EXPECT(wait_irq(&rep[1].fixed, 1));
-	EXPECT(wait_irq(&rep[2].nmis, 1));
+		EXPECT(smp_wait(&rep[id].others, 1));
+	EXPECT(smp_wait(&rep[1].fixed, 1));
+	EXPECT(smp_wait(&rep[2].nmis, 1));
 	EXPECT_EQ(rep[2].fixed, 0);
 	EXPECT_EQ(rep[1].nmis, 0);
 	EXPECT_EQ(rep[0].others, 0);
@@ -328,11 +226,8 @@ void test_main(void)
 	/* INIT resets a vCPU that ran (here: halted with interrupts off) into
 	 * wait-for-SIPI; the SIPI starts it again at the trampoline, as a
 	 * kexec'd kernel starts its APs. */
-	*(volatile uint64_t *)((uint8_t *)(uintptr_t)TRAMP_GPA + (tramp_stack - tramp_start)) =
-		(uint64_t)(ap_stacks[2] + sizeof(ap_stacks[2]));
-	ipi(2, ICR_INIT | ICR_ASSERT);
-	ipi(2, ICR_SIPI | (TRAMP_GPA >> 12));
-	EXPECT(wait_irq(&rep[2].up, 2));
+	EXPECT(smp_start_ap(2, ap_main));
+	EXPECT(smp_wait(&rep[2].up, 2));
 	EXPECT_EQ(rep[2].apic_id, 2);
 	gprintf("AP 2 started again by INIT-SIPI after it had run (boots: %lu)\n", rep[2].up);
 	test_end(test_failures() ? TEST_FAILURE : TEST_SUCCESS, NULL);
