@@ -1,15 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Linux with two vCPUs as a hinting guest under host memory overcommit (run
-# by /init as hv.test=/test-smp.sh; the host pool is 1/3 of guest RAM). The
-# page hinting races only SMP guests have, run on both vCPUs at once:
-#  - two readers check every file of the disk against SHA256SUMS at the same
+# Linux with several vCPUs as a hinting guest under host memory overcommit
+# (run by /init as hv.test=/test-smp.sh; the host pool is 1/3 of guest
+# RAM). The page hinting races only SMP guests have, run on all vCPUs at
+# once, one reader per CPU:
+#  - the readers check every file of the disk against SHA256SUMS at the same
 #    time, three rounds, the page cache dropped between them: lookups on one
-#    CPU meet pages the other CPU makes volatile (and the host drops);
-#  - two grep -r passes through src/mm at the same time, twice, with the
+#    CPU meet pages another CPU makes volatile (and the host drops);
+#  - the readers grep -r through src/mm at the same time, twice, with the
 #    same counts each time, while anonymous memory is allocated, written,
 #    checked and freed beside them (pages going unused and back to stable
-#    on both CPUs);
+#    on every CPU);
 #  - a tmpfs file of random content larger than the host pool, read back
 #    intact at the end (with memtouch and the self-test's 1 MiB it leaves
 #    room in the 34 MiB the guest has free after boot);
@@ -36,21 +37,26 @@ hv() {
 	awk -v k="$1" '$1 == k { print $2; found = 1 } END { if (!found) print -1 }' /proc/hintvisor
 }
 
-# Two sha256sum -c at once; both must find every file intact.
-check_sums_twice() {
-	(cd "$mnt" && sha256sum -c SHA256SUMS >/tmp/sums.a 2>&1; echo $? >/tmp/sums.a.rc) &
-	(cd "$mnt" && sha256sum -c SHA256SUMS >/tmp/sums.b 2>&1; echo $? >/tmp/sums.b.rc) &
+# One sha256sum -c per CPU at once; each must find every file intact.
+check_sums_all() {
+	r=0
+	while [ $r -lt "$cpus" ]; do
+		(cd "$mnt" && sha256sum -c SHA256SUMS >/tmp/sums.$r 2>&1; echo $? >/tmp/sums.$r.rc) &
+		r=$((r + 1))
+	done
 	wait
-	for r in a b; do
+	r=0
+	while [ $r -lt "$cpus" ]; do
 		if [ "$(cat /tmp/sums.$r.rc)" != 0 ]; then
 			fail "sha256sum -c, round $1, reader $r: $(grep -cv ': OK$' /tmp/sums.$r) files do not match, first: $(grep -v ': OK$' /tmp/sums.$r | head -n 1)"
 		fi
+		r=$((r + 1))
 	done
-	echo "sha256sum -c round $1: $(grep -c ': OK$' /tmp/sums.a) files OK for both readers"
+	echo "sha256sum -c round $1: $(grep -c ': OK$' /tmp/sums.0) files OK for each of $cpus readers"
 }
 
 cpus=$(grep -c '^processor' /proc/cpuinfo)
-[ "$cpus" -ge 2 ] || fail "$cpus CPU online, the test needs two"
+[ "$cpus" -ge 2 ] || fail "$cpus CPU online, the test needs two or more"
 [ -r /proc/hintvisor ] || fail "no /proc/hintvisor: the kernel does not hint"
 grep -q '^guest_mode table$' /proc/hintvisor || fail "hinting is not in table mode"
 dmesg | grep -q 'hintvisor: volatile page cache on' || fail "no volatile page cache"
@@ -69,14 +75,17 @@ mount -t ext2 -o ro "$dev" "$mnt" 2>/dev/null || fail "cannot mount $dev"
 [ -d "$mnt/src" ] || fail "no src/ on $dev"
 
 for round in 1 2 3; do
-	check_sums_twice $round
+	check_sums_all $round
 	echo 3 >/proc/sys/vm/drop_caches || fail "cannot drop caches"
 done
 
 found_before=$(hv guest_discarded_found)
 for pass in 1 2; do
-	grep -r -c -F spin_lock "$mnt/src/mm" >/tmp/grep.$pass.a &
-	grep -r -c -F spin_lock "$mnt/src/mm" >/tmp/grep.$pass.b &
+	r=0
+	while [ $r -lt "$cpus" ]; do
+		grep -r -c -F spin_lock "$mnt/src/mm" >/tmp/grep.$pass.$r &
+		r=$((r + 1))
+	done
 	memtouch 2 4 2>/tmp/memtouch.err >/dev/null &
 	mt=$!
 	wait $mt || {
@@ -85,14 +94,18 @@ for pass in 1 2; do
 		fail "memtouch beside grep pass $pass exited with status $rc${oom:+ ($oom)}: $(head -n 1 /tmp/memtouch.err); $(tail -n 1 /tmp/memtouch.err)"
 	}
 	wait
-	cmp -s /tmp/grep.$pass.a /tmp/grep.$pass.b || fail "the two greps of pass $pass differ"
-	[ $pass = 1 ] || cmp -s /tmp/grep.1.a /tmp/grep.2.a || fail "grep passes 1 and 2 differ"
+	r=1
+	while [ $r -lt "$cpus" ]; do
+		cmp -s /tmp/grep.$pass.0 /tmp/grep.$pass.$r || fail "greps 0 and $r of pass $pass differ"
+		r=$((r + 1))
+	done
+	[ $pass = 1 ] || cmp -s /tmp/grep.1.0 /tmp/grep.2.0 || fail "grep passes 1 and 2 differ"
 	# Between the passes the tmpfs file is read: the host drops the tree.
 	got=$(sha256sum <"$big")
 	[ "$got" = "$want" ] || fail "tmpfs file $big reads back wrong after grep pass $pass"
 done
 found=$(($(hv guest_discarded_found) - found_before))
-echo "grep -r on both CPUs: $(wc -l </tmp/grep.1.a) files, same counts 4 times; $found dropped pages found and read again"
+echo "grep -r on $cpus CPUs: $(wc -l </tmp/grep.1.0) files, the same counts $((2 * cpus)) times; $found dropped pages found and read again"
 
 got=$(sha256sum <"$big")
 [ "$got" = "$want" ] || fail "tmpfs file $big reads back wrong at the end"

@@ -202,6 +202,7 @@ queue qemu-svm-smp-guests scripts/qemu-run.sh -i -s 2 -t 1200 "$BUILD/test.iso"
 queue qemu-svm-smp-isolation scripts/qemu-run.sh -i -s 2 -t 900 "$BUILD/isolation.iso"
 queue qemu-svm-smp-one scripts/qemu-run.sh -i -s 2 -t 300 "$BUILD/smp-one.iso"
 queue qemu-svm-linux-smp scripts/qemu-run.sh -i -s 2 -t 1200 "$BUILD/linux-smp.iso"
+queue qemu-svm-linux-smp4 scripts/qemu-run.sh -i -s 2 -t 1200 "$BUILD/linux-smp4.iso"
 queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
 queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
 queue qemu-svm-pc scripts/qemu-run.sh -i -t 900 "$BUILD/pc.iso"
@@ -443,6 +444,11 @@ boot qemu-svm-linux-smp
 has_line "$(qemu_machine qemu-svm-linux-smp)/linux-smp/cpus" '\[linux-smp\] 2 CPUs online' \
 	"$LOGS/qemu-svm-linux-smp.log"
 check_guests "$(qemu_machine qemu-svm-linux-smp)/" tests/linux-smp.cfg "$LOGS/qemu-svm-linux-smp.log"
+echo "== Linux with four vCPUs on two CPUs (QEMU/TCG -smp 2 with SVM; overcommit)"
+boot qemu-svm-linux-smp4
+has_line "$(qemu_machine qemu-svm-linux-smp4)/linux-smp4/cpus" '\[linux-smp4\] 4 CPUs online' \
+	"$LOGS/qemu-svm-linux-smp4.log"
+check_guests "$(qemu_machine qemu-svm-linux-smp4)/" tests/linux-smp4.cfg "$LOGS/qemu-svm-linux-smp4.log"
 
 echo "== the PC platform under QEMU/TCG with SVM (tests/pc.cfg)"
 boot qemu-svm-pc
