@@ -332,6 +332,7 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/smp.iso
 	@scripts/bench-guests.sh $(BUILD)
 	@scripts/bench-linux.sh $(BUILD)
+	@BENCH_LINUX_VCPUS=2 scripts/bench-linux.sh $(BUILD)
 	@$(MAKE) --no-print-directory bench-consolidation bench-reporting
 
 # How many Linux guests fit on one host, hinting vs hintvisor=off, with plots

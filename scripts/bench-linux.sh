@@ -6,13 +6,18 @@
 # allocate-touch-free cycle of anonymous memory, sha256sum -c). "hinting"
 # hints, "blind" boots with hintvisor=off. Prints one table of counts
 # measured in that run; TSC ticks are instruction counts (clock: sync=none).
+# BENCH_LINUX_VCPUS=N gives each guest N vCPUs, on N host CPUs at most 2
+# (Bochs cpu: count); the tables of such a run carry "-smp" in their title.
 # Usage: scripts/bench-linux.sh BUILD_DIR
 set -eu
 
 build=$1
 out=$build/bench
 mkdir -p "$out/linux-images"
-pool=${BENCH_LINUX_POOL:-24M} mem=${BENCH_LINUX_MEM:-48M}
+pool=${BENCH_LINUX_POOL:-24M} mem=${BENCH_LINUX_MEM:-48M} vcpus=${BENCH_LINUX_VCPUS:-1}
+cpus=$((vcpus > 1 ? 2 : 1))
+name=linux
+[ "$vcpus" -le 1 ] || name=linux-smp$vcpus
 img=$out/linux-images
 
 # Each VM gets its own copy of the disk.
@@ -22,22 +27,22 @@ done
 cp "$build/guest/disk-src.img" "$img/disk-a.img"
 cp "$build/guest/disk-src.img" "$img/disk-b.img"
 cmdline="console=ttyS0 tsc=reliable panic=-1 hv.test=/test-bench.sh"
-cat >"$out/linux.cfg" <<CFG
+cat >"$out/$name.cfg" <<CFG
 stats_interval_ms = 0
 pool = $pool
-vm name=hinting image=bzImage initrd=initramfs.cpio.gz disk=disk-a.img mem=$mem cmdline="$cmdline"
-vm name=blind image=bzImage initrd=initramfs.cpio.gz disk=disk-b.img mem=$mem cmdline="$cmdline hintvisor=off"
+vm name=hinting image=bzImage initrd=initramfs.cpio.gz disk=disk-a.img mem=$mem vcpus=$vcpus cmdline="$cmdline"
+vm name=blind image=bzImage initrd=initramfs.cpio.gz disk=disk-b.img mem=$mem vcpus=$vcpus cmdline="$cmdline hintvisor=off"
 CFG
-scripts/mkiso.sh "$out/linux.cfg" "$out/linux.iso" "$img" "$build/hintvisor.elf"
-log=$out/linux.log
-if ! scripts/bochs-run.sh -t 2400 "$out/linux.iso" "$log" ||
+scripts/mkiso.sh "$out/$name.cfg" "$out/$name.iso" "$img" "$build/hintvisor.elf"
+log=$out/$name.log
+if ! scripts/bochs-run.sh -c "$cpus" -t 4800 "$out/$name.iso" "$log" ||
 	! grep -q '^\[hinting\] Test result: SUCCESS' "$log" ||
 	! grep -q '^\[blind\] Test result: SUCCESS' "$log"; then
 	echo "bench: the Linux run failed, see $log" >&2
 	exit 1
 fi
-tr -d '\r' <"$log" >"$out/linux.clean.log"
-log=$out/linux.clean.log
+tr -d '\r' <"$log" >"$out/$name.clean.log"
+log=$out/$name.clean.log
 
 # memory VM: a column of the end-of-run "memory" table (2 = page-outs ...).
 memory() {
@@ -68,7 +73,8 @@ total_exits() {
 bench() { sed -n "s/^\[$1\] BENCH //p" "$log" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 echo
-echo "Linux 6.1, two guests of $mem side by side on a host pool of $pool; workload:"
+echo "Linux 6.1, two guests of $mem and $vcpus vCPU(s) each side by side on a host pool of $pool,"
+echo "$cpus host CPU(s); workload:"
 echo "grep -r through the kernel/ and mm/ sources twice, 2 x 24 MiB anonymous"
 echo "allocate-touch-free, sha256sum -c of every file of the disk"
 printf '%-8s %-6s %9s %9s %8s %8s %8s %9s %8s %8s %8s %9s %11s %9s %11s\n' vm mode page-outs page-ins \
