@@ -308,7 +308,7 @@ $(BUILD)/isolation.iso: $(ISOLATION_DISKS)
 $(BUILD)/pc.iso: $(MB_MODULES) $(PC_DISKS)
 $(BUILD)/platform.iso: $(LINUX_IMAGES) $(PLATFORM_DISKS)
 $(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/linux-reporting.iso $(BUILD)/linux-kexec.iso \
-	$(BUILD)/linux-smp.iso $(BUILD)/linux-smp4.iso: $(LINUX_IMAGES)
+	$(BUILD)/linux-smp.iso $(BUILD)/linux-smp4.iso $(BUILD)/linux-seed4.iso: $(LINUX_IMAGES)
 
 $(BUILD)/test-esp.img: $(BUILD)/hintvisor.efi $(GUEST_ELFS) $(MB_MODULES) tests/uefi.cfg scripts/mkesp.sh
 	@echo "  ESP     $@"
@@ -321,6 +321,7 @@ CHECK_IMAGES := $(BUILD)/smp.iso $(BUILD)/smp-one.iso $(BUILD)/test.iso $(BUILD)
 	$(BUILD)/apic.iso $(BUILD)/test-esp.img $(BUILD)/platform.iso $(BUILD)/cpu.iso $(BUILD)/pc.iso \
 	$(BUILD)/linux-overcommit.iso $(BUILD)/linux-seed.iso $(BUILD)/linux-reporting.iso \
 		$(BUILD)/linux-kexec.iso $(BUILD)/linux-smp.iso $(BUILD)/linux-smp4.iso \
+		$(BUILD)/linux-seed4.iso \
 	$(BUILD)/config-refused.iso
 check: deps
 	@$(MAKE) --no-print-directory $(CHECK_IMAGES) $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_mm \

@@ -33,10 +33,22 @@ before=$(volatile_percent)
 
 files=$(find "$mnt/src" -type f | wc -l)
 kib=$(du -sk "$mnt/src" | cut -f1)
-echo "== grep -r through $files files, $kib KiB"
-# -c: every file is read to its end; the counts are compared below.
-grep -r -c -F define "$mnt/src" >/tmp/grep.out
-matches=$(awk -F: '{ n += $NF } END { print n }' /tmp/grep.out)
+# One reader per CPU (the guest may have several vCPUs); -c: every file is
+# read to its end, and the readers' counts must be the same.
+cpus=$(grep -c '^processor' /proc/cpuinfo)
+echo "== grep -r through $files files, $kib KiB, on $cpus CPU(s) at once"
+r=0
+while [ $r -lt "$cpus" ]; do
+	grep -r -c -F define "$mnt/src" >/tmp/grep.$r &
+	r=$((r + 1))
+done
+wait
+r=1
+while [ $r -lt "$cpus" ]; do
+	cmp -s /tmp/grep.0 /tmp/grep.$r || fail "readers 0 and $r counted differently"
+	r=$((r + 1))
+done
+matches=$(awk -F: '{ n += $NF } END { print n }' /tmp/grep.0)
 echo "define: $matches lines"
 
 echo "== /proc/hintvisor after grep"

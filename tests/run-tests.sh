@@ -203,6 +203,7 @@ queue qemu-svm-smp-isolation scripts/qemu-run.sh -i -s 2 -t 900 "$BUILD/isolatio
 queue qemu-svm-smp-one scripts/qemu-run.sh -i -s 2 -t 300 "$BUILD/smp-one.iso"
 queue qemu-svm-linux-smp scripts/qemu-run.sh -i -s 2 -t 1200 "$BUILD/linux-smp.iso"
 queue qemu-svm-linux-smp4 scripts/qemu-run.sh -i -s 2 -t 1200 "$BUILD/linux-smp4.iso"
+queue qemu-svm-linux-seed4 scripts/qemu-run.sh -i -s 2 -t 1200 "$BUILD/linux-seed4.iso"
 queue qemu-svm-insn scripts/qemu-run.sh -i -t 600 "$BUILD/insn.iso"
 queue qemu-svm-cpu scripts/qemu-run.sh -i -t 900 "$BUILD/cpu.iso"
 queue qemu-svm-pc scripts/qemu-run.sh -i -t 900 "$BUILD/pc.iso"
@@ -449,6 +450,11 @@ boot qemu-svm-linux-smp4
 has_line "$(qemu_machine qemu-svm-linux-smp4)/linux-smp4/cpus" '\[linux-smp4\] 4 CPUs online' \
 	"$LOGS/qemu-svm-linux-smp4.log"
 check_guests "$(qemu_machine qemu-svm-linux-smp4)/" tests/linux-smp4.cfg "$LOGS/qemu-svm-linux-smp4.log"
+echo "== the s390 hinting experiment with four vCPUs (QEMU/TCG -smp 2 with SVM)"
+boot qemu-svm-linux-seed4
+has_line "$(qemu_machine qemu-svm-linux-seed4)/linux-seed4/cpus" \
+	'\[linux-seed4\] == grep -r through .* on 4 CPU\(s\) at once' "$LOGS/qemu-svm-linux-seed4.log"
+check_guests "$(qemu_machine qemu-svm-linux-seed4)/" tests/linux-seed4.cfg "$LOGS/qemu-svm-linux-seed4.log"
 
 echo "== the PC platform under QEMU/TCG with SVM (tests/pc.cfg)"
 boot qemu-svm-pc
