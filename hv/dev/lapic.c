@@ -265,31 +265,58 @@ static bool ipi_target(const struct vcpu *v, const struct vcpu *t, uint32_t low,
 }
 
 /*
+ * Lowest priority (SDM §11.6.2.4): one interrupt, for the one vCPU of
+ * those the destination names that runs at the lowest task priority (ties:
+ * the lowest APIC ID), among those whose APIC accepts fixed interrupts
+ * (enabled, globally and by software). NULL: none of them does.
+ */
+static struct vcpu *lowest_priority(struct vcpu *v, uint32_t low, uint32_t dest)
+{
+	struct vm *vm = v->vm;
+	struct vcpu *best = NULL;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = &vm->vcpus[i];
+		const struct lapic *tl = &t->lapic;
+
+		if (!ipi_target(v, t, low, dest) || !lapic_enabled(tl) || !(tl->svr & SVR_ENABLE))
+			continue;
+		if (!best || (tl->tpr & 0xf0) < (best->lapic.tpr & 0xf0))
+			best = t;
+	}
+	return best;
+}
+
+/*
  * An IPI this vCPU sends (SDM §11.6.1) to the vCPUs of its VM that the
- * destination names. Fixed (and lowest priority, to every one named): the
- * vector. NMI: a pending NMI. INIT (assert): the vCPU enters wait-for-SIPI.
- * SIPI: recognized only in wait-for-SIPI, once. The self shorthand is for
- * fixed interrupts only; INIT level de-assert, SMI and ExtINT IPIs are
- * ignored. Another vCPU is kicked to take the event at once.
+ * destination names. Fixed: the vector, to every one named; lowest
+ * priority: to one of them (lowest_priority()). NMI: a pending NMI. INIT
+ * (assert): the vCPU enters wait-for-SIPI. SIPI: recognized only in
+ * wait-for-SIPI, once. The self shorthand is for fixed interrupts only;
+ * INIT level de-assert, SMI and ExtINT IPIs are ignored. Another vCPU is
+ * kicked to take the event at once.
  */
 static void send_ipi(struct vcpu *v, struct lapic *l, uint32_t low, uint32_t dest)
 {
 	uint32_t mode = (low >> 8) & 7;
+	struct vcpu *lowest = NULL;
 	struct vm *vm = v->vm;
 
 	if (mode <= 1 && (uint8_t)low < 16) {
 		l->esr |= ESR_SEND_ILLEGAL;
 		return;
 	}
+	if (mode == 1 && !(lowest = lowest_priority(v, low, dest)))
+		return;
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *t = &vm->vcpus[i];
 		struct lapic *tl = &t->lapic;
 
-		if (!ipi_target(v, t, low, dest))
+		if (!ipi_target(v, t, low, dest) || (lowest && t != lowest))
 			continue;
 		switch (mode) {
 		case 0: /* fixed */
-		case 1: /* lowest priority */
+		case 1: /* lowest priority: lowest alone */
 			lapic_deliver(tl, (uint8_t)low, false);
 			break;
 		case 4: /* NMI */

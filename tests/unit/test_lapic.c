@@ -263,6 +263,52 @@ START_TEST(ipis_nmi_init_sipi)
 }
 END_TEST
 
+/* A VM of n vCPUs, each APIC software-enabled, flat logical ID bit c. */
+static void vcpus_up(unsigned int n)
+{
+	vm.nr_vcpus = n;
+	for (unsigned int c = 0; c < n; c++) {
+		vm.vcpus[c].vm = &vm;
+		vm.vcpus[c].id = c;
+		lapic_reset(&vm.vcpus[c].lapic, c);
+		vm.vcpus[c].lapic.svr = 0x1ff;
+		vm.vcpus[c].lapic.ldr = (1u << c) << 24;
+	}
+}
+
+static unsigned int irr_of(unsigned int c, uint8_t vec)
+{
+	return !!(vm.vcpus[c].lapic.irr[vec / 64] & (1ULL << (vec % 64)));
+}
+
+/* Lowest priority is one interrupt for one vCPU of the set (SDM
+ * §11.6.2.4): the one at the lowest task priority that accepts it. A
+ * storm of them (tests/guest/ipi-storm) gave it to every vCPU named. */
+START_TEST(lowest_priority_ipi_to_one)
+{
+	vcpus_up(3);
+	mmio_wr(0x310, 0x06000000);                       /* logical 1|2 */
+	mmio_wr(0x300, (1u << 11) | (1u << 8) | 0x61);
+	ck_assert_uint_eq(irr_of(0, 0x61) + irr_of(1, 0x61) + irr_of(2, 0x61), 1);
+	ck_assert(irr_of(1, 0x61));                       /* a tie: the lowest ID */
+	vm.vcpus[1].lapic.tpr = 0x20;                      /* vCPU 1 busier */
+	mmio_wr(0x300, (1u << 11) | (1u << 8) | 0x62);
+	ck_assert(irr_of(2, 0x62) && !irr_of(1, 0x62) && !irr_of(0, 0x62));
+	mmio_wr(0x300, (3u << 18) | (1u << 8) | 0x63);    /* all excluding self */
+	ck_assert_uint_eq(irr_of(0, 0x63) + irr_of(1, 0x63) + irr_of(2, 0x63), 1);
+	ck_assert(irr_of(2, 0x63));
+	vm.vcpus[2].lapic.svr = 0xff;                      /* software disabled: passed over */
+	mmio_wr(0x300, (1u << 11) | (1u << 8) | 0x64);
+	ck_assert(irr_of(1, 0x64) && !irr_of(2, 0x64));
+	vm.vcpus[1].lapic.svr = 0xff;                      /* nobody left to take it */
+	mmio_wr(0x300, (1u << 11) | (1u << 8) | 0x65);
+	ck_assert_uint_eq(irr_of(0, 0x65) + irr_of(1, 0x65) + irr_of(2, 0x65), 0);
+	vm.vcpus[1].lapic.svr = vm.vcpus[2].lapic.svr = 0x1ff;
+	mmio_wr(0x300, (1u << 11) | 0x66);                /* fixed: every one named */
+	ck_assert(irr_of(1, 0x66) && irr_of(2, 0x66) && !irr_of(0, 0x66));
+}
+END_TEST
+
 START_TEST(x2apic_msrs)
 {
 	uint64_t val;
@@ -337,6 +383,7 @@ Suite *lapic_suite(void)
 	tcase_add_test(t, self_ipi_and_soft_disable);
 	tcase_add_test(t, global_disable_and_relocation);
 	tcase_add_test(t, ipis_nmi_init_sipi);
+	tcase_add_test(t, lowest_priority_ipi_to_one);
 	tcase_add_test(t, x2apic_msrs);
 	tcase_add_test(t, timer_modes);
 	suite_add_tcase(s, t);
