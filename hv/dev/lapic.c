@@ -62,7 +62,8 @@ static int highest(const uint64_t *bm)
  * (SDM §11.4.7.1): software disabled, every LVT masked; the counters stay. */
 static void power_up_state(struct lapic *l)
 {
-	l->tpr = l->esr = l->ldr = l->icr_low = l->icr_high = 0;
+	l->tpr = l->esr = l->esr_new = l->ldr = l->icr_low = l->icr_high = 0;
+	l->error_irq_sent = false;
 	l->dfr = 0xffffffff;
 	l->svr = 0xff;
 	for (int i = 0; i < 7; i++)
@@ -222,6 +223,22 @@ static void eoi(struct vcpu *vc, struct lapic *l)
 	}
 }
 
+/*
+ * An error the APIC detected (SDM Vol. 3A §11.5.3): collected at once and
+ * readable in the ESR after the next write to it, which publishes the
+ * errors since the write before (back-to-back writes clear it); and, if
+ * LVT Error is unmasked (errors are collected whatever the mask), one
+ * error interrupt, not another until an ESR write rearms it.
+ */
+static void apic_error(struct lapic *l, uint32_t bit)
+{
+	l->esr_new |= bit;
+	if (!(l->lvt[LVT_ERROR] & LVT_MASKED) && !l->error_irq_sent) {
+		l->error_irq_sent = true;
+		lapic_set_irr(l, (uint8_t)l->lvt[LVT_ERROR]);
+	}
+}
+
 static bool x2apic(const struct lapic *l)
 {
 	return (l->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
@@ -303,7 +320,7 @@ static void send_ipi(struct vcpu *v, struct lapic *l, uint32_t low, uint32_t des
 	struct vm *vm = v->vm;
 
 	if (mode <= 1 && (uint8_t)low < 16) {
-		l->esr |= ESR_SEND_ILLEGAL;
+		apic_error(l, ESR_SEND_ILLEGAL); /* and nothing is sent */
 		return;
 	}
 	if (mode == 1 && !(lowest = lowest_priority(v, low, dest)))
@@ -451,7 +468,11 @@ static bool reg_write(struct vcpu *v, uint32_t reg, uint64_t val)
 				l->lvt[i] |= LVT_MASKED;
 		return true;
 	case REG_ESR:
-		l->esr = 0;
+		if (x2apic(l) && val)
+			return false; /* x2APIC: only 0 may be written (SDM Table 11-6) */
+		l->esr = l->esr_new;
+		l->esr_new = 0;
+		l->error_irq_sent = false;
 		return true;
 	case REG_ICR:
 		if (x2apic(l)) {
@@ -492,7 +513,7 @@ static bool reg_write(struct vcpu *v, uint32_t reg, uint64_t val)
 		if (!x2apic(l) || (val & ~0xffULL))
 			return false;
 		if ((uint8_t)val < 16)
-			l->esr |= ESR_SEND_ILLEGAL;
+			apic_error(l, ESR_SEND_ILLEGAL);
 		else
 			lapic_deliver(l, (uint8_t)val, false);
 		return true;

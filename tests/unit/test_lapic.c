@@ -235,7 +235,9 @@ START_TEST(ipis_nmi_init_sipi)
 	mmio_wr(0x300, (1u << 18) | 0x05);    /* illegal vector: ESR bit 5 */
 	ck_assert_int_eq(lapic_pending(l), -1);
 	mmio_wr(0x280, 0);
-	ck_assert_uint_eq(mmio_rd(0x280) & 0x20, 0); /* our ESR write clears it */
+	ck_assert_uint_eq(mmio_rd(0x280), 0x20); /* the write publishes it */
+	mmio_wr(0x280, 0);
+	ck_assert_uint_eq(mmio_rd(0x280), 0);    /* back to back: cleared */
 	mmio_wr(0x310, 0);
 	mmio_wr(0x300, (4u << 8) | (1u << 14)); /* NMI to our ID */
 	ck_assert(lapic_nmi_pending(l));
@@ -306,6 +308,54 @@ START_TEST(lowest_priority_ipi_to_one)
 	vm.vcpus[1].lapic.svr = vm.vcpus[2].lapic.svr = 0x1ff;
 	mmio_wr(0x300, (1u << 11) | 0x66);                /* fixed: every one named */
 	ck_assert(irr_of(1, 0x66) && irr_of(2, 0x66) && !irr_of(0, 0x66));
+}
+END_TEST
+
+/*
+ * The ESR as software reads it (SDM §11.5.3): write it, then read the
+ * errors since the write before; LVT Error, when unmasked, raises one
+ * interrupt until an ESR write rearms it. A guest that wrote the ESR
+ * before reading it (tests/guest/ipi-bad), as the SDM asks, read 0 after
+ * an illegal vector, and never got an error interrupt.
+ */
+START_TEST(esr_write_publishes_errors)
+{
+	uint64_t val;
+
+	mmio_wr(0xf0, 0x1ff);
+	mmio_wr(0x370, 0x7e);                 /* LVT Error: vector 0x7e */
+	mmio_wr(0x280, 0);
+	mmio_wr(0x300, (1u << 18) | 0x05);    /* illegal vector */
+	ck_assert_uint_eq(mmio_rd(0x280), 0); /* not before the next write */
+	ck_assert_int_eq(lapic_pending(l), 0x7e);
+	lapic_ack(l, 0x7e);
+	mmio_wr(0xb0, 0);
+	mmio_wr(0x300, (1u << 18) | 0x06);    /* a second error: no interrupt yet */
+	ck_assert_int_eq(lapic_pending(l), -1);
+	mmio_wr(0x280, 0);                    /* publishes and rearms */
+	ck_assert_uint_eq(mmio_rd(0x280), 0x20);
+	ck_assert_uint_eq(mmio_rd(0x280), 0x20); /* reads do not clear */
+	mmio_wr(0x300, (1u << 18) | 0x07);
+	ck_assert_int_eq(lapic_pending(l), 0x7e);
+	lapic_ack(l, 0x7e);
+	mmio_wr(0xb0, 0);
+	/* Masked: collected all the same, no interrupt. */
+	mmio_wr(0x280, 0);
+	mmio_wr(0x370, 0x1007e);
+	mmio_wr(0x300, (1u << 18) | 0x08);
+	ck_assert_int_eq(lapic_pending(l), -1);
+	mmio_wr(0x280, 0);
+	ck_assert_uint_eq(mmio_rd(0x280), 0x20);
+	/* x2APIC: SELF IPI with an illegal vector; only 0 may be written. */
+	ck_assert(lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfee00000 | (1 << 8) | (1 << 11) | (1 << 10)));
+	ck_assert(lapic_msr_write(v, 0x828, 0));
+	ck_assert(lapic_msr_write(v, 0x83f, 0x09));
+	ck_assert(!lapic_msr_write(v, 0x828, 1));          /* #GP, nothing published */
+	ck_assert(lapic_msr_read(v, 0x828, &val));
+	ck_assert_uint_eq(val, 0);
+	ck_assert(lapic_msr_write(v, 0x828, 0));
+	ck_assert(lapic_msr_read(v, 0x828, &val));
+	ck_assert_uint_eq(val, 0x20);
 }
 END_TEST
 
@@ -384,6 +434,7 @@ Suite *lapic_suite(void)
 	tcase_add_test(t, global_disable_and_relocation);
 	tcase_add_test(t, ipis_nmi_init_sipi);
 	tcase_add_test(t, lowest_priority_ipi_to_one);
+	tcase_add_test(t, esr_write_publishes_errors);
 	tcase_add_test(t, x2apic_msrs);
 	tcase_add_test(t, timer_modes);
 	suite_add_tcase(s, t);
