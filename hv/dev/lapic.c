@@ -343,7 +343,7 @@ static void send_ipi(struct vcpu *v, struct lapic *l, uint32_t low, uint32_t des
 			if ((low & (1u << 14)) || !(low & (1u << 15)))
 				tl->init_received = true;
 			break;
-		case 6: /* SIPI */
+		case 6: /* SIPI, any vector (0xA0-0xBF: docs/platform.md) */
 			if (tl->init_received && !tl->sipi_received) {
 				tl->sipi_received = true;
 				tl->sipi_vector = (uint8_t)low;

@@ -254,6 +254,11 @@ START_TEST(ipis_nmi_init_sipi)
 	mmio_wr(0x300, (6u << 8) | 0x10);     /* SIPI: recorded with its vector */
 	ck_assert(l->sipi_received);
 	ck_assert_uint_eq(l->sipi_vector, 0x10);
+	l->init_received = l->sipi_received = false;
+	mmio_wr(0x300, (5u << 8) | (1u << 14));
+	mmio_wr(0x300, (6u << 8) | 0xa0);     /* a vector the MP spec reserves: taken */
+	ck_assert(l->sipi_received);
+	ck_assert_uint_eq(l->sipi_vector, 0xa0);
 	/* Byte reads inside a register; byte writes dropped. */
 	mmio_wr(0x80, 0x5a);
 	ck_assert(lapic_mmio(v, 0xfee00080, 1, false, &val));
