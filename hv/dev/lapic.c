@@ -62,7 +62,8 @@ static int highest(const uint64_t *bm)
  * (SDM §11.4.7.1): software disabled, every LVT masked; the counters stay. */
 static void power_up_state(struct lapic *l)
 {
-	l->tpr = l->esr = l->ldr = l->icr_low = l->icr_high = 0;
+	l->tpr = l->esr = l->esr_new = l->ldr = l->icr_low = l->icr_high = 0;
+	l->error_irq_sent = false;
 	l->dfr = 0xffffffff;
 	l->svr = 0xff;
 	for (int i = 0; i < 7; i++)
@@ -222,6 +223,22 @@ static void eoi(struct vcpu *vc, struct lapic *l)
 	}
 }
 
+/*
+ * An error the APIC detected (SDM Vol. 3A §11.5.3): collected at once and
+ * readable in the ESR after the next write to it, which publishes the
+ * errors since the write before (back-to-back writes clear it); and, if
+ * LVT Error is unmasked (errors are collected whatever the mask), one
+ * error interrupt, not another until an ESR write rearms it.
+ */
+static void apic_error(struct lapic *l, uint32_t bit)
+{
+	l->esr_new |= bit;
+	if (!(l->lvt[LVT_ERROR] & LVT_MASKED) && !l->error_irq_sent) {
+		l->error_irq_sent = true;
+		lapic_set_irr(l, (uint8_t)l->lvt[LVT_ERROR]);
+	}
+}
+
 static bool x2apic(const struct lapic *l)
 {
 	return (l->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
@@ -265,31 +282,58 @@ static bool ipi_target(const struct vcpu *v, const struct vcpu *t, uint32_t low,
 }
 
 /*
+ * Lowest priority (SDM §11.6.2.4): one interrupt, for the one vCPU of
+ * those the destination names that runs at the lowest task priority (ties:
+ * the lowest APIC ID), among those whose APIC accepts fixed interrupts
+ * (enabled, globally and by software). NULL: none of them does.
+ */
+static struct vcpu *lowest_priority(struct vcpu *v, uint32_t low, uint32_t dest)
+{
+	struct vm *vm = v->vm;
+	struct vcpu *best = NULL;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = &vm->vcpus[i];
+		const struct lapic *tl = &t->lapic;
+
+		if (!ipi_target(v, t, low, dest) || !lapic_enabled(tl) || !(tl->svr & SVR_ENABLE))
+			continue;
+		if (!best || (tl->tpr & 0xf0) < (best->lapic.tpr & 0xf0))
+			best = t;
+	}
+	return best;
+}
+
+/*
  * An IPI this vCPU sends (SDM §11.6.1) to the vCPUs of its VM that the
- * destination names. Fixed (and lowest priority, to every one named): the
- * vector. NMI: a pending NMI. INIT (assert): the vCPU enters wait-for-SIPI.
- * SIPI: recognized only in wait-for-SIPI, once. The self shorthand is for
- * fixed interrupts only; INIT level de-assert, SMI and ExtINT IPIs are
- * ignored. Another vCPU is kicked to take the event at once.
+ * destination names. Fixed: the vector, to every one named; lowest
+ * priority: to one of them (lowest_priority()). NMI: a pending NMI. INIT
+ * (assert): the vCPU enters wait-for-SIPI. SIPI: recognized only in
+ * wait-for-SIPI, once. The self shorthand is for fixed interrupts only;
+ * INIT level de-assert, SMI and ExtINT IPIs are ignored. Another vCPU is
+ * kicked to take the event at once.
  */
 static void send_ipi(struct vcpu *v, struct lapic *l, uint32_t low, uint32_t dest)
 {
 	uint32_t mode = (low >> 8) & 7;
+	struct vcpu *lowest = NULL;
 	struct vm *vm = v->vm;
 
 	if (mode <= 1 && (uint8_t)low < 16) {
-		l->esr |= ESR_SEND_ILLEGAL;
+		apic_error(l, ESR_SEND_ILLEGAL); /* and nothing is sent */
 		return;
 	}
+	if (mode == 1 && !(lowest = lowest_priority(v, low, dest)))
+		return;
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *t = &vm->vcpus[i];
 		struct lapic *tl = &t->lapic;
 
-		if (!ipi_target(v, t, low, dest))
+		if (!ipi_target(v, t, low, dest) || (lowest && t != lowest))
 			continue;
 		switch (mode) {
 		case 0: /* fixed */
-		case 1: /* lowest priority */
+		case 1: /* lowest priority: lowest alone */
 			lapic_deliver(tl, (uint8_t)low, false);
 			break;
 		case 4: /* NMI */
@@ -299,7 +343,7 @@ static void send_ipi(struct vcpu *v, struct lapic *l, uint32_t low, uint32_t des
 			if ((low & (1u << 14)) || !(low & (1u << 15)))
 				tl->init_received = true;
 			break;
-		case 6: /* SIPI */
+		case 6: /* SIPI, any vector (0xA0-0xBF: docs/platform.md) */
 			if (tl->init_received && !tl->sipi_received) {
 				tl->sipi_received = true;
 				tl->sipi_vector = (uint8_t)low;
@@ -424,7 +468,11 @@ static bool reg_write(struct vcpu *v, uint32_t reg, uint64_t val)
 				l->lvt[i] |= LVT_MASKED;
 		return true;
 	case REG_ESR:
-		l->esr = 0;
+		if (x2apic(l) && val)
+			return false; /* x2APIC: only 0 may be written (SDM Table 11-6) */
+		l->esr = l->esr_new;
+		l->esr_new = 0;
+		l->error_irq_sent = false;
 		return true;
 	case REG_ICR:
 		if (x2apic(l)) {
@@ -465,7 +513,7 @@ static bool reg_write(struct vcpu *v, uint32_t reg, uint64_t val)
 		if (!x2apic(l) || (val & ~0xffULL))
 			return false;
 		if ((uint8_t)val < 16)
-			l->esr |= ESR_SEND_ILLEGAL;
+			apic_error(l, ESR_SEND_ILLEGAL);
 		else
 			lapic_deliver(l, (uint8_t)val, false);
 		return true;

@@ -23,6 +23,8 @@ struct vcpu;
 struct lapic {
 	uint64_t apic_base;
 	uint32_t tpr, svr, esr, ldr, dfr, icr_low, icr_high;
+	uint32_t esr_new;         /* errors since the last ESR write, which publishes them */
+	bool error_irq_sent;      /* an error interrupt since that write: not rearmed yet */
 	uint32_t lvt[7];          /* CMCI, timer, thermal, PMC, LINT0, LINT1, error */
 	uint32_t timer_initial, timer_divide;
 	uint64_t deadline;        /* TSC value at which the timer fires, 0: disarmed */

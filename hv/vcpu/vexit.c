@@ -43,19 +43,44 @@ static enum vexit_action x_cpuid(struct vcpu *v, struct vexit *e)
 	return VEXIT_SKIP; /* Safe: CPUID emulated */
 }
 
+/*
+ * Is every vCPU of v's VM but v stuck, so that none can ever send v an NMI
+ * or a SIPI? Stuck: halted with interrupts disabled and no NMI pending
+ * (runnable() wakes it for one), or in wait-for-SIPI and no SIPI come yet.
+ * Only another vCPU could end either. A vCPU with an event on its way is
+ * not stuck: a guest that sends its halted sibling an NMI and halts with
+ * interrupts off at once, to be woken by the sibling's answer, was
+ * stopped here on one host CPU, before the sibling could run.
+ */
+static bool siblings_stuck(const struct vcpu *v)
+{
+	const struct vm *vm = v->vm;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *c = &vm->vcpus[i];
+
+		if (c == v)
+			continue;
+		if (c->lapic.init_received ? c->lapic.sipi_received
+					   : !c->halted_nmi_only || lapic_nmi_pending(&c->lapic))
+			return false;
+	}
+	return true;
+}
+
 static enum vexit_action x_hlt(struct vcpu *v, struct vexit *e)
 {
 	if (!(e->rflags & (X86_RFLAGS_IF | X86_RFLAGS_TF))) {
-		/* Only an NMI ends it: another vCPU's, or none (every vCPU so). */
+		/* Only an NMI ends it: one pending for it that can go in
+		 * (another vCPU's, sent while it ran), one another vCPU sends
+		 * later, or none when no vCPU is left to send it. */
 		struct vm *vm = v->vm;
-		unsigned int n = 0;
 
-		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-			n += &vm->vcpus[i] != v && (vm->vcpus[i].halted_nmi_only ||
-						    vm->vcpus[i].lapic.init_received);
-		if (n + 1 >= vm->nr_vcpus) {
+		if (!(lapic_nmi_pending(&v->lapic) && virt->nmi_gate(v) != VIRT_NMI_WAIT) &&
+		    siblings_stuck(v)) {
 			vm_crash(vm, vm->nr_vcpus <= 1 ? "halted with interrupts disabled"
-						       : "every vCPU halted with interrupts disabled");
+						       : "every vCPU halted with interrupts disabled "
+							 "or in wait-for-SIPI");
 			return VEXIT_STOP;
 		}
 		v->halted = v->halted_nmi_only = true;
@@ -278,11 +303,13 @@ enum vexit_action vexit_handle(struct vcpu *v, struct vexit *e)
 	/* An INIT IPI to a vCPU that runs (from itself or another): it goes
 	 * into wait-for-SIPI, leaving the run loop as a halt would; the SIPI
 	 * that runnable() waits for puts it in the INIT state and starts it
-	 * (vcpu_run()). With one vCPU nobody could send that SIPI: stop the VM
-	 * and say why. */
+	 * (vcpu_run()). When no other vCPU could send that SIPI (with one
+	 * vCPU, or every other one stuck too) stop the VM and say why. */
 	if (act != VEXIT_STOP && v->lapic.init_received) {
-		if (v->vm->nr_vcpus == 1) {
-			vm_crash(v->vm, "INIT IPI: vCPU %u is in wait-for-SIPI, and no other vCPU can send it a SIPI",
+		if (!v->lapic.sipi_received && siblings_stuck(v)) {
+			vm_crash(v->vm, v->vm->nr_vcpus == 1
+				 ? "INIT IPI: vCPU %u is in wait-for-SIPI, and no other vCPU can send it a SIPI"
+				 : "INIT IPI: vCPU %u is in wait-for-SIPI, and every other vCPU waits for an NMI or a SIPI",
 				 v->id);
 			return VEXIT_STOP;
 		}

@@ -33,7 +33,7 @@
 #include <types.h>
 
 #define CFG_FILE_NAME "hintvisor.cfg" /* the config's own module name */
-#define CFG_MAX_VMS 16
+#define CFG_MAX_VMS 32       /* at most 64: struct pcpu's flush_vms is a mask of VM ids */
 #define CFG_MAX_VCPUS 4     /* vCPUs per VM this build runs */
 #define CFG_MAX_CPUS 256    /* cpus= */
 #define CFG_NAME_LEN 32

@@ -25,7 +25,8 @@
 #include <types.h>
 
 #define VM_NAME_LEN 32
-#define VM_MAX 16
+#define VM_MAX CFG_MAX_VMS
+_Static_assert(VM_MAX <= 64, "a VM id is a bit of struct pcpu's 64-bit flush_vms");
 #define VCPU_MAX CFG_MAX_VCPUS /* per VM */
 #define VM_EXIT_COUNTERS 192u /* >= every back end's counter indices */
 #define VM_PORT_SLOTS 16     /* distinct unhandled ports counted one by one */

@@ -177,6 +177,12 @@ static void fk_flush_gpt(struct vm *m)
 {
 }
 
+/* A pending NMI goes in at once, as fz_deliver() takes it. */
+static enum virt_nmi_gate fk_nmi_gate(struct vcpu *c)
+{
+	return VIRT_NMI_NOW;
+}
+
 /* VT-x: PDPTEs loaded on MOV CR; SVM: none (the nested walk reads them). */
 #define FAKE_OPS(pdptes)                                                                   \
 	{                                                                                  \
@@ -186,6 +192,7 @@ static void fk_flush_gpt(struct vm *m)
 		.set_tsc_offset = fk_set_tsc_offset, .set_rflags = fk_set_rflags,          \
 		.set_cr2 = fk_set_cr2, .exit_name = fk_exit_name, .dump = fk_dump,         \
 		.inject_discard_fault = fk_inject_discard_fault, .flush_gpt = fk_flush_gpt, \
+		.nmi_gate = fk_nmi_gate,                                                    \
 	}
 static const struct virt_ops ops_vmx = FAKE_OPS(fk_set_pdptes), ops_svm = FAKE_OPS(NULL);
 

@@ -178,7 +178,7 @@ START_TEST(too_many_vms)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
 			 "vm name=v%d image=x mem=1M\n", i);
 	ck_assert_int_ne(parse(text), 0);
-	ck_assert_str_eq(err, "line 17: too many VMs");
+	ck_assert_str_eq(err, "line 33: too many VMs"); /* CFG_MAX_VMS + 1 */
 }
 END_TEST
 

@@ -235,7 +235,9 @@ START_TEST(ipis_nmi_init_sipi)
 	mmio_wr(0x300, (1u << 18) | 0x05);    /* illegal vector: ESR bit 5 */
 	ck_assert_int_eq(lapic_pending(l), -1);
 	mmio_wr(0x280, 0);
-	ck_assert_uint_eq(mmio_rd(0x280) & 0x20, 0); /* our ESR write clears it */
+	ck_assert_uint_eq(mmio_rd(0x280), 0x20); /* the write publishes it */
+	mmio_wr(0x280, 0);
+	ck_assert_uint_eq(mmio_rd(0x280), 0);    /* back to back: cleared */
 	mmio_wr(0x310, 0);
 	mmio_wr(0x300, (4u << 8) | (1u << 14)); /* NMI to our ID */
 	ck_assert(lapic_nmi_pending(l));
@@ -252,6 +254,11 @@ START_TEST(ipis_nmi_init_sipi)
 	mmio_wr(0x300, (6u << 8) | 0x10);     /* SIPI: recorded with its vector */
 	ck_assert(l->sipi_received);
 	ck_assert_uint_eq(l->sipi_vector, 0x10);
+	l->init_received = l->sipi_received = false;
+	mmio_wr(0x300, (5u << 8) | (1u << 14));
+	mmio_wr(0x300, (6u << 8) | 0xa0);     /* a vector the MP spec reserves: taken */
+	ck_assert(l->sipi_received);
+	ck_assert_uint_eq(l->sipi_vector, 0xa0);
 	/* Byte reads inside a register; byte writes dropped. */
 	mmio_wr(0x80, 0x5a);
 	ck_assert(lapic_mmio(v, 0xfee00080, 1, false, &val));
@@ -260,6 +267,100 @@ START_TEST(ipis_nmi_init_sipi)
 	ck_assert(lapic_mmio(v, 0xfee00080, 1, true, &val));
 	ck_assert_uint_eq(mmio_rd(0x80), 0x5a);
 	ck_assert(!lapic_mmio(v, 0xfee00080, 8, false, &val));
+}
+END_TEST
+
+/* A VM of n vCPUs, each APIC software-enabled, flat logical ID bit c. */
+static void vcpus_up(unsigned int n)
+{
+	vm.nr_vcpus = n;
+	for (unsigned int c = 0; c < n; c++) {
+		vm.vcpus[c].vm = &vm;
+		vm.vcpus[c].id = c;
+		lapic_reset(&vm.vcpus[c].lapic, c);
+		vm.vcpus[c].lapic.svr = 0x1ff;
+		vm.vcpus[c].lapic.ldr = (1u << c) << 24;
+	}
+}
+
+static unsigned int irr_of(unsigned int c, uint8_t vec)
+{
+	return !!(vm.vcpus[c].lapic.irr[vec / 64] & (1ULL << (vec % 64)));
+}
+
+/* Lowest priority is one interrupt for one vCPU of the set (SDM
+ * §11.6.2.4): the one at the lowest task priority that accepts it. A
+ * storm of them (tests/guest/ipi-storm) gave it to every vCPU named. */
+START_TEST(lowest_priority_ipi_to_one)
+{
+	vcpus_up(3);
+	mmio_wr(0x310, 0x06000000);                       /* logical 1|2 */
+	mmio_wr(0x300, (1u << 11) | (1u << 8) | 0x61);
+	ck_assert_uint_eq(irr_of(0, 0x61) + irr_of(1, 0x61) + irr_of(2, 0x61), 1);
+	ck_assert(irr_of(1, 0x61));                       /* a tie: the lowest ID */
+	vm.vcpus[1].lapic.tpr = 0x20;                      /* vCPU 1 busier */
+	mmio_wr(0x300, (1u << 11) | (1u << 8) | 0x62);
+	ck_assert(irr_of(2, 0x62) && !irr_of(1, 0x62) && !irr_of(0, 0x62));
+	mmio_wr(0x300, (3u << 18) | (1u << 8) | 0x63);    /* all excluding self */
+	ck_assert_uint_eq(irr_of(0, 0x63) + irr_of(1, 0x63) + irr_of(2, 0x63), 1);
+	ck_assert(irr_of(2, 0x63));
+	vm.vcpus[2].lapic.svr = 0xff;                      /* software disabled: passed over */
+	mmio_wr(0x300, (1u << 11) | (1u << 8) | 0x64);
+	ck_assert(irr_of(1, 0x64) && !irr_of(2, 0x64));
+	vm.vcpus[1].lapic.svr = 0xff;                      /* nobody left to take it */
+	mmio_wr(0x300, (1u << 11) | (1u << 8) | 0x65);
+	ck_assert_uint_eq(irr_of(0, 0x65) + irr_of(1, 0x65) + irr_of(2, 0x65), 0);
+	vm.vcpus[1].lapic.svr = vm.vcpus[2].lapic.svr = 0x1ff;
+	mmio_wr(0x300, (1u << 11) | 0x66);                /* fixed: every one named */
+	ck_assert(irr_of(1, 0x66) && irr_of(2, 0x66) && !irr_of(0, 0x66));
+}
+END_TEST
+
+/*
+ * The ESR as software reads it (SDM §11.5.3): write it, then read the
+ * errors since the write before; LVT Error, when unmasked, raises one
+ * interrupt until an ESR write rearms it. A guest that wrote the ESR
+ * before reading it (tests/guest/ipi-bad), as the SDM asks, read 0 after
+ * an illegal vector, and never got an error interrupt.
+ */
+START_TEST(esr_write_publishes_errors)
+{
+	uint64_t val;
+
+	mmio_wr(0xf0, 0x1ff);
+	mmio_wr(0x370, 0x7e);                 /* LVT Error: vector 0x7e */
+	mmio_wr(0x280, 0);
+	mmio_wr(0x300, (1u << 18) | 0x05);    /* illegal vector */
+	ck_assert_uint_eq(mmio_rd(0x280), 0); /* not before the next write */
+	ck_assert_int_eq(lapic_pending(l), 0x7e);
+	lapic_ack(l, 0x7e);
+	mmio_wr(0xb0, 0);
+	mmio_wr(0x300, (1u << 18) | 0x06);    /* a second error: no interrupt yet */
+	ck_assert_int_eq(lapic_pending(l), -1);
+	mmio_wr(0x280, 0);                    /* publishes and rearms */
+	ck_assert_uint_eq(mmio_rd(0x280), 0x20);
+	ck_assert_uint_eq(mmio_rd(0x280), 0x20); /* reads do not clear */
+	mmio_wr(0x300, (1u << 18) | 0x07);
+	ck_assert_int_eq(lapic_pending(l), 0x7e);
+	lapic_ack(l, 0x7e);
+	mmio_wr(0xb0, 0);
+	/* Masked: collected all the same, no interrupt. */
+	mmio_wr(0x280, 0);
+	mmio_wr(0x370, 0x1007e);
+	mmio_wr(0x300, (1u << 18) | 0x08);
+	ck_assert_int_eq(lapic_pending(l), -1);
+	mmio_wr(0x280, 0);
+	ck_assert_uint_eq(mmio_rd(0x280), 0x20);
+	/* x2APIC: SELF IPI with an illegal vector; only 0 may be written. */
+	ck_assert(lapic_msr_write(v, MSR_IA32_APIC_BASE, 0xfee00000 | (1 << 8) | (1 << 11) | (1 << 10)));
+	ck_assert(lapic_msr_write(v, 0x828, 0));
+	ck_assert(lapic_msr_write(v, 0x83f, 0x09));
+	ck_assert(!lapic_msr_write(v, 0x828, 1));          /* #GP, nothing published */
+	ck_assert(lapic_msr_read(v, 0x828, &val));
+	ck_assert_uint_eq(val, 0);
+	ck_assert(lapic_msr_write(v, 0x828, 0));
+	ck_assert(lapic_msr_read(v, 0x828, &val));
+	ck_assert_uint_eq(val, 0x20);
 }
 END_TEST
 
@@ -337,6 +438,8 @@ Suite *lapic_suite(void)
 	tcase_add_test(t, self_ipi_and_soft_disable);
 	tcase_add_test(t, global_disable_and_relocation);
 	tcase_add_test(t, ipis_nmi_init_sipi);
+	tcase_add_test(t, lowest_priority_ipi_to_one);
+	tcase_add_test(t, esr_write_publishes_errors);
 	tcase_add_test(t, x2apic_msrs);
 	tcase_add_test(t, timer_modes);
 	suite_add_tcase(s, t);

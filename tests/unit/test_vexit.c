@@ -32,6 +32,7 @@ static struct {
 	unsigned int cr4_writes, flushes, pdpte_loads;
 	uint64_t cr0, cr3, cr4, efer, pdpte[4];
 	uint64_t rflags, cr2;
+	enum virt_nmi_gate nmi_gate; /* what the back end says of a pending NMI */
 } seen;
 
 /* What the fake CPUID shows in leaves 1, 7 (subleaf 0) and 8000_0001h. */
@@ -108,6 +109,11 @@ static void fake_flush(struct vm *m)
 	seen.flushes++;
 }
 
+static enum virt_nmi_gate fake_nmi_gate(struct vcpu *c)
+{
+	return seen.nmi_gate;
+}
+
 static const struct virt_ops fake_ops = {
 	.name = "fake",
 	.get_paging = fake_get_paging,
@@ -117,6 +123,7 @@ static const struct virt_ops fake_ops = {
 	.get_msr = fake_get_msr,
 	.set_msr = fake_set_msr,
 	.flush_gpt = fake_flush,
+	.nmi_gate = fake_nmi_gate,
 	.set_rflags = fake_set_rflags,
 	.set_cr2 = fake_set_cr2,
 	.exit_name = fake_exit_name,
@@ -286,6 +293,74 @@ START_TEST(hlt_halts_or_stops)
 	ck_assert(!v->halted);
 	ck_assert_uint_eq(seen.crashes, 1);
 	ck_assert_int_eq(vm.state, VM_STOPPED);
+}
+END_TEST
+
+/*
+ * HLT with interrupts off on a VM of two vCPUs: it waits for an NMI, and
+ * the VM stops only when no vCPU is left to send one (or a SIPI). A
+ * sibling with an NMI pending, or a SIPI, is about to run: a guest whose
+ * vCPU sent its halted sibling an NMI and halted at once, to be woken by
+ * the answer, was stopped (tests/guest/cli-spin on one host CPU).
+ */
+static struct vcpu *const sib = &vm.vcpus[1];
+
+static enum vexit_action hlt_off(void)
+{
+	struct vexit e = rec(VEXIT_HLT, 1);
+
+	e.rflags = X86_RFLAGS_FIXED;
+	v->halted = v->halted_nmi_only = false;
+	vm.state = VM_RUNNING;
+	return vexit_handle(v, &e);
+}
+
+static void two_vcpus(void)
+{
+	vm.nr_vcpus = 2;
+	sib->vm = &vm;
+	sib->id = 1;
+	lapic_reset(&sib->lapic, 1);
+}
+
+START_TEST(hlt_nmi_only_waits_for_a_sibling)
+{
+	struct vexit e;
+
+	two_vcpus();
+	ck_assert_int_eq(hlt_off(), VEXIT_SKIP);          /* the sibling runs */
+	ck_assert(v->halted && v->halted_nmi_only);
+	sib->halted = sib->halted_nmi_only = true;
+	sib->lapic.nmi_pending = true;                     /* woken next */
+	ck_assert_int_eq(hlt_off(), VEXIT_SKIP);
+	sib->lapic.nmi_pending = false;
+	ck_assert_int_eq(hlt_off(), VEXIT_STOP);           /* nobody left */
+	ck_assert_uint_eq(seen.crashes, 1);
+	v->lapic.nmi_pending = true;                       /* ours, and it can go in */
+	seen.nmi_gate = VIRT_NMI_NOW;
+	ck_assert_int_eq(hlt_off(), VEXIT_SKIP);
+	seen.nmi_gate = VIRT_NMI_WAIT;                     /* ours, blocked (in its handler) */
+	ck_assert_int_eq(hlt_off(), VEXIT_STOP);
+	v->lapic.nmi_pending = false;
+	sib->halted = sib->halted_nmi_only = false;
+	sib->lapic.init_received = sib->lapic.sipi_received = true; /* starts next */
+	ck_assert_int_eq(hlt_off(), VEXIT_SKIP);
+	sib->lapic.sipi_received = false;                  /* waits for a SIPI */
+	ck_assert_int_eq(hlt_off(), VEXIT_STOP);
+	ck_assert_uint_eq(seen.crashes, 3);
+
+	/* An INIT to ourselves: the same rule. */
+	sib->lapic.init_received = false;
+	vm.state = VM_RUNNING;
+	v->halted = false;
+	v->lapic.init_received = true;
+	e = rec(VEXIT_NOTHING, 0);
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_RESUME); /* the sibling can SIPI us */
+	ck_assert(v->halted);
+	sib->halted = sib->halted_nmi_only = true;
+	v->halted = false;
+	ck_assert_int_eq(vexit_handle(v, &e), VEXIT_STOP);
+	ck_assert_uint_eq(seen.crashes, 4);
 }
 END_TEST
 
@@ -1163,6 +1238,7 @@ Suite *vexit_suite(void)
 	tcase_add_checked_fixture(t, setup, NULL);
 	tcase_add_test(t, cpuid_fills_registers_and_skips);
 	tcase_add_test(t, hlt_halts_or_stops);
+	tcase_add_test(t, hlt_nmi_only_waits_for_a_sibling);
 	tcase_add_test(t, hypercall_result_in_rax);
 	tcase_add_test(t, long_call_goes_again);
 	tcase_add_test(t, port_io_sizes_and_floating_bus);

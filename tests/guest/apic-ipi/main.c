@@ -70,6 +70,7 @@ static void ipis(void)
 	/* Illegal vector. */
 	apic_wr(APIC_ESR, 0);
 	apic_wr(APIC_ICR, ICR_SELF | 0x05);
+	apic_wr(APIC_ESR, 0); /* publishes the errors since the write before */
 	EXPECT(apic_rd(APIC_ESR) & 0x20);
 	apic_wr(APIC_ESR, 0);
 	EXPECT_EQ(apic_rd(APIC_ICR) & (1u << 12), 0); /* delivery status: idle */
