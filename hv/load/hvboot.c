@@ -48,7 +48,7 @@ static int build_boot_area(struct vm *vm, const struct vm_config *cfg)
 
 	si.magic = HV_START_MAGIC;
 	si.version = HV_ABI_VERSION;
-	si.vcpus = 1;
+	si.vcpus = cfg->nr_vcpus;
 	si.mem_bytes = vm->mem_bytes;
 	si.cmdline_gpa = cfg->cmdline[0] ? BOOT_CMDLINE_GPA : 0;
 	snprintf(si.name, sizeof(si.name), "%s", vm->name);
