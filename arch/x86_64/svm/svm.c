@@ -147,9 +147,9 @@ int svm_init(void)
 	for (size_t i = 0; i < ARRAY_SIZE(features); i++)
 		if (!*features[i].have)
 			printk("svm: %s absent: %s\n", features[i].name, features[i].without);
-	if (svm_caps.nr_asids - 1 < VM_MAX)
-		printk("svm: %u ASIDs for up to %u VMs: VMs share them, TLB flushed on a switch\n",
-		       svm_caps.nr_asids - 1, VM_MAX);
+	if (svm_caps.nr_asids - 1 < VM_MAX * VCPU_MAX)
+		printk("svm: %u ASIDs for up to %u vCPUs: vCPUs share them, TLB flushed on a switch\n",
+		       svm_caps.nr_asids - 1, VM_MAX * VCPU_MAX);
 	guest_rdtscp = cpuid(0x80000001, 0).edx & CPUID_EXT_RDTSCP;
 	return enable_svm();
 }
@@ -242,7 +242,10 @@ int svm_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	if (!vmcb)
 		return -ENOMEM;
 	sv->vmcb = vmcb;
-	sv->asid = 1 + v->vm->id % (svm_caps.nr_asids - 1);
+	/* One ASID per vCPU where there are enough (svm_vcpu_load() flushes on
+	 * a switch where there are not): vCPUs of one VM taking turns on a CPU
+	 * have different page tables. */
+	sv->asid = 1 + (v->vm->id * VCPU_MAX + v->id) % (svm_caps.nr_asids - 1);
 	sv->vintr = false;
 	c = &vmcb->ctl;
 	g = &vmcb->save;

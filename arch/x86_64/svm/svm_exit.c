@@ -484,13 +484,13 @@ static void requeue_vectoring_event(struct vmcb *vmcb)
 	vmcb->ctl.event_inj_err = vmcb->ctl.exit_int_info_err;
 }
 
-/* v runs next: the ASID may hold another VM's translations when there
- * are fewer ASIDs than VMs. */
+/* v runs next: the ASID may hold another vCPU's translations when there
+ * are fewer ASIDs than vCPUs. */
 void svm_vcpu_load(struct vcpu *v)
 {
 	struct pcpu *p = this_cpu();
 
-	if (p->asid_owner != v && svm_caps.nr_asids - 1 < VM_MAX)
+	if (p->asid_owner != v && svm_caps.nr_asids - 1 < VM_MAX * VCPU_MAX)
 		svm_flush_gpt(v->vm);
 	p->asid_owner = v;
 	/* From another CPU: nothing of its VMCB is cached here (APM §15.15.3),

@@ -189,7 +189,10 @@ int vmx_vcpu_init(struct vcpu *v, const struct vcpu_start *s)
 	x->launched = false;
 	x->intr_window = false;
 	x->nmi_window = false;
-	x->vpid = (uint16_t)(v->vm->id + 1);
+	/* One VPID per vCPU, not per VM: vCPUs of one VM that take turns on a
+	 * CPU have different page tables, and VM entries do not flush what a
+	 * VPID's linear translations cached (SDM Vol. 3C §29.1). */
+	x->vpid = (uint16_t)(v->vm->id * VCPU_MAX + v->id + 1);
 
 	vmwrite(VMCS_PIN_CTLS, vmx_caps.pin);
 	vmwrite(VMCS_PROC_CTLS, vmx_caps.proc);

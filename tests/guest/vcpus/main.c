@@ -14,6 +14,7 @@
  */
 #include "apic.h"
 #include "smp.h"
+#include <string.h>
 
 const char test_title[] = "vcpus: three vCPUs: INIT-SIPI-SIPI, IPIs, per-vCPU #VE, integrity";
 
@@ -25,6 +26,7 @@ const char test_title[] = "vcpus: three vCPUs: INIT-SIPI-SIPI, IPIs, per-vCPU #V
 struct cpu_report {
 	volatile uint64_t up, apic_id, version, ve_reg, ve_again;
 	volatile uint64_t fixed, others, nmis, ve_faults, ve_foreign, verified, bad_words;
+	volatile uint64_t tlb_bad;
 };
 
 static struct cpu_report rep[NR_CPUS];
@@ -90,6 +92,44 @@ static void tell_bsp(void)
 	ipi(0, 0x40);
 }
 
+/*
+ * Address spaces of their own: each vCPU maps TLB_LA (no RAM, in the boot
+ * identity map's 2 MiB pages) to a data page of its own with its own page
+ * tables, and reads it TLB_ROUNDS times while its siblings do the same, on
+ * the same host CPU in turns where there are fewer CPUs than vCPUs. A vCPU
+ * that reads a sibling's marker used that sibling's cached translation:
+ * vCPUs of one VM must not share a VPID/ASID without a flush between them.
+ * Returns the wrong reads. Tables: tlb_first[id], five frames.
+ */
+#define TLB_LA 0xc0a00000UL
+#define TLB_ROUNDS 3000000UL
+static uint64_t tlb_first[NR_CPUS];
+
+static uint64_t tlb_check(unsigned int id)
+{
+	uint64_t f = tlb_first[id], cr3, bad = 0, mark = 0x5a5a000000ULL + id;
+	uint64_t *pml4 = (uint64_t *)gfn_ptr(f), *pdpt = (uint64_t *)gfn_ptr(f + 1);
+	uint64_t *pd = (uint64_t *)gfn_ptr(f + 2), *pt = (uint64_t *)gfn_ptr(f + 3);
+	volatile uint64_t *data = gfn_ptr(f + 4);
+	const uint64_t addr = 0x000ffffffffff000ULL;
+
+	asm volatile("mov %%cr3, %0" : "=r"(cr3));
+	memcpy(pml4, (void *)(cr3 & addr), PAGE_SIZE);
+	memcpy(pdpt, (void *)(pml4[0] & addr), PAGE_SIZE);
+	memcpy(pd, (void *)(pdpt[TLB_LA >> 30] & addr), PAGE_SIZE);
+	memset(pt, 0, PAGE_SIZE);
+	*data = mark;
+	pt[(TLB_LA >> 12) & 511] = ((f + 4) << PAGE_SHIFT) | 3;
+	pd[(TLB_LA >> 21) & 511] = ((f + 3) << PAGE_SHIFT) | 3;
+	pdpt[TLB_LA >> 30] = ((f + 2) << PAGE_SHIFT) | 3;
+	pml4[0] = ((f + 1) << PAGE_SHIFT) | 3;
+	asm volatile("mov %0, %%cr3" ::"r"(f << PAGE_SHIFT) : "memory");
+	for (uint64_t i = 0; i < TLB_ROUNDS; i++)
+		bad += *(volatile uint64_t *)TLB_LA != mark;
+	asm volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
+	return bad;
+}
+
 /* An AP's work (smp_start_ap()). */
 static void __attribute__((noreturn)) ap_main(unsigned int id)
 {
@@ -130,7 +170,10 @@ static void __attribute__((noreturn)) ap_main(unsigned int id)
 				for (uint64_t g = vfirst; g < vfirst + VPAGES; g++)
 					r->bad_words += page_diff(g, 1);
 			break;
-		case 3: /* the end: halt with interrupts off */
+		case 3: /* an address space of its own */
+			r->tlb_bad = tlb_check(id);
+			break;
+		case 4: /* the end: halt with interrupts off */
 			r->verified = seen;
 			tell_bsp();
 			asm volatile("cli; hlt");
@@ -170,6 +213,8 @@ void test_main(void)
 	for (unsigned int id = 0; id < NR_CPUS; id++)
 		own_first[id] = alloc_frames(PAGES_PER_CPU);
 	vfirst = alloc_frames(VPAGES);
+	for (unsigned int id = 0; id < NR_CPUS; id++)
+		tlb_first[id] = alloc_frames(5);
 	EXPECT_EQ(hypercall(HV_HC_REGISTER_VE_AREA, (uint64_t)&areas[0].info, 0, 0, 0), 0);
 	asm volatile("sti");
 
@@ -220,7 +265,19 @@ void test_main(void)
 	gprintf("%u pages per vCPU intact; AP1 took %lu discard faults in its own #VE area\n",
 		PAGES_PER_CPU, rep[1].ve_faults);
 
-	phase_all(3);
+	/* Address spaces of their own, all vCPUs at once (the BSP too). */
+	phase = 3;
+	for (unsigned int id = 1; id < NR_CPUS; id++)
+		ipi(id, 0x41);
+	rep[0].tlb_bad = tlb_check(0);
+	for (unsigned int id = 1; id < NR_CPUS; id++)
+		EXPECT(smp_wait(&rep[id].verified, 3));
+	for (unsigned int id = 0; id < NR_CPUS; id++)
+		EXPECT_EQ(rep[id].tlb_bad, 0);
+	gprintf("own page tables: %lu reads per vCPU of one linear address, each its own page\n",
+		TLB_ROUNDS);
+
+	phase_all(4);
 	gprintf("APs halted with interrupts off\n");
 
 	/* INIT resets a vCPU that ran (here: halted with interrupts off) into
