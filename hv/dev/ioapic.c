@@ -48,23 +48,32 @@ static bool reaches(const struct vcpu *t, uint64_t rte)
 }
 
 /* Send the pin's message to the vCPUs it names: fixed to each of them,
- * lowest priority to the first (any one is right). The other delivery
- * modes (SMI, NMI, INIT, ExtINT) are not offered and drop. A vCPU other
- * than v (the one whose exit or device work this is) is kicked. */
+ * lowest priority to the one the local APICs' arbitration picks
+ * (lapic_lower_priority()). The other delivery modes (SMI, NMI, INIT,
+ * ExtINT) are not offered and drop. A vCPU other than v (the one whose exit
+ * or device work this is) is kicked. */
 static void deliver(struct ioapic *io, struct vcpu *v, unsigned int pin)
 {
 	uint64_t rte = io->rte[pin];
 	unsigned int dm = (rte >> 8) & 7;
 	uint8_t vector = (uint8_t)rte;
 	struct vm *vm = v->vm;
+	struct vcpu *lowest = NULL;
 	bool sent = false;
 
 	if (dm > 1 || vector < 16)
 		return;
-	for (unsigned int i = 0; i < vm->nr_vcpus && !(sent && dm == 1); i++) {
+	if (dm == 1) {
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+			if (reaches(&vm->vcpus[i], rte))
+				lowest = lapic_lower_priority(lowest, &vm->vcpus[i]);
+		if (!lowest)
+			return;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *t = &vm->vcpus[i];
 
-		if (!reaches(t, rte))
+		if (!reaches(t, rte) || (lowest && t != lowest))
 			continue;
 		if ((rte & IOAPIC_RTE_LEVEL) && !sent)
 			io->rte[pin] |= IOAPIC_RTE_REMOTE_IRR;

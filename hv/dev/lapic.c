@@ -281,26 +281,25 @@ static bool ipi_target(const struct vcpu *v, const struct vcpu *t, uint32_t low,
 	}
 }
 
-/*
- * Lowest priority (SDM §11.6.2.4): one interrupt, for the one vCPU of
- * those the destination names that runs at the lowest task priority (ties:
- * the lowest APIC ID), among those whose APIC accepts fixed interrupts
- * (enabled, globally and by software). NULL: none of them does.
- */
+struct vcpu *lapic_lower_priority(struct vcpu *best, struct vcpu *t)
+{
+	const struct lapic *tl = &t->lapic;
+
+	if (!lapic_enabled(tl) || !(tl->svr & SVR_ENABLE))
+		return best;
+	return !best || (tl->tpr & 0xf0) < (best->lapic.tpr & 0xf0) ? t : best;
+}
+
+/* The vCPU a lowest-priority IPI goes to, of those its destination names;
+ * NULL: none of them accepts it. */
 static struct vcpu *lowest_priority(struct vcpu *v, uint32_t low, uint32_t dest)
 {
 	struct vm *vm = v->vm;
 	struct vcpu *best = NULL;
 
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		struct vcpu *t = &vm->vcpus[i];
-		const struct lapic *tl = &t->lapic;
-
-		if (!ipi_target(v, t, low, dest) || !lapic_enabled(tl) || !(tl->svr & SVR_ENABLE))
-			continue;
-		if (!best || (tl->tpr & 0xf0) < (best->lapic.tpr & 0xf0))
-			best = t;
-	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		if (ipi_target(v, &vm->vcpus[i], low, dest))
+			best = lapic_lower_priority(best, &vm->vcpus[i]);
 	return best;
 }
 

@@ -59,6 +59,14 @@ static inline uint64_t lapic_next_event(const struct lapic *l)
 /* Does a message to dest (physical: an APIC ID; logical: flat or cluster
  * per the LDR and DFR, or an x2APIC logical ID) reach vCPU v's APIC? */
 bool lapic_match_dest(const struct vcpu *v, uint32_t dest, bool logical);
+/*
+ * Lowest-priority arbitration (SDM §11.6.2.4), for the ICR and the I/O APIC:
+ * of best (NULL: none yet) and t, both named by a message, the vCPU that
+ * gets it: the lower task priority, ties to the lower APIC ID (call in ID
+ * order); never one whose APIC does not accept fixed interrupts (disabled,
+ * globally or by software).
+ */
+struct vcpu *lapic_lower_priority(struct vcpu *best, struct vcpu *t);
 /* Raise a fixed interrupt. */
 void lapic_set_irr(struct lapic *l, uint8_t vector);
 /* A fixed interrupt from outside (the I/O APIC, an IPI): accepted only by an
