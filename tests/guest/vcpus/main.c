@@ -38,8 +38,6 @@ static volatile uint64_t bsp_wakeups, phase, vfirst;
 static uint64_t own_first[NR_CPUS];
 static struct hog hog;
 
-#define my_id smp_id
-#define ipi smp_ipi
 
 __attribute__((interrupt)) static void isr_wake(struct interrupt_frame *f)
 {
@@ -50,28 +48,28 @@ __attribute__((interrupt)) static void isr_wake(struct interrupt_frame *f)
 /* The IPIs the BSP sends: counted, and the BSP woken to see it. */
 __attribute__((interrupt)) static void isr_fixed(struct interrupt_frame *f)
 {
-	rep[my_id()].fixed++;
+	rep[smp_id()].fixed++;
 	apic_eoi();
-	ipi(0, 0x40);
+	smp_ipi(0, 0x40);
 }
 
 __attribute__((interrupt)) static void isr_others(struct interrupt_frame *f)
 {
-	rep[my_id()].others++;
+	rep[smp_id()].others++;
 	apic_eoi();
-	ipi(0, 0x40);
+	smp_ipi(0, 0x40);
 }
 
 __attribute__((interrupt)) static void isr_nmi(struct interrupt_frame *f)
 {
-	rep[my_id()].nmis++;
-	ipi(0, 0x40);
+	rep[smp_id()].nmis++;
+	smp_ipi(0, 0x40);
 }
 
 /* #VE (vector 20, no error code): the area of this vCPU must hold it. */
 __attribute__((interrupt)) static void isr_ve(struct interrupt_frame *f)
 {
-	unsigned int id = my_id();
+	unsigned int id = smp_id();
 	volatile struct hv_ve_info *a = &areas[id].info;
 
 	for (unsigned int i = 0; i < NR_CPUS; i++)
@@ -89,7 +87,7 @@ __attribute__((interrupt)) static void isr_ve(struct interrupt_frame *f)
 
 static void tell_bsp(void)
 {
-	ipi(0, 0x40);
+	smp_ipi(0, 0x40);
 }
 
 /*
@@ -195,7 +193,7 @@ static void phase_all(uint64_t p)
 {
 	phase = p;
 	for (unsigned int id = 1; id < NR_CPUS; id++)
-		ipi(id, 0x41);
+		smp_ipi(id, 0x41);
 	for (unsigned int id = 1; id < NR_CPUS; id++)
 		EXPECT(smp_wait(&rep[id].verified, p));
 }
@@ -230,10 +228,10 @@ void test_main(void)
 
 	/* IPIs: fixed to AP 1 by physical ID, fixed to all others, NMI to AP 2. */
 	fixed1 = bsp_wakeups;
-	ipi(1, 0x41);
+	smp_ipi(1, 0x41);
 	apic_wr(APIC_ICR, ICR_OTHERS | 0x42);
-	ipi(2, ICR_NMI | ICR_ASSERT);
-	ipi(1, ICR_SIPI | (SMP_TRAMP_GPA >> 12)); /* AP 1 runs: ignored */
+	smp_ipi(2, ICR_NMI | ICR_ASSERT);
+	smp_ipi(1, ICR_SIPI | (SMP_TRAMP_GPA >> 12)); /* AP 1 runs: ignored */
 	for (unsigned int id = 1; id < NR_CPUS; id++)
 		EXPECT(smp_wait(&rep[id].others, 1));
 	EXPECT(smp_wait(&rep[1].fixed, 1));
@@ -268,7 +266,7 @@ void test_main(void)
 	/* Address spaces of their own, all vCPUs at once (the BSP too). */
 	phase = 3;
 	for (unsigned int id = 1; id < NR_CPUS; id++)
-		ipi(id, 0x41);
+		smp_ipi(id, 0x41);
 	rep[0].tlb_bad = tlb_check(0);
 	for (unsigned int id = 1; id < NR_CPUS; id++)
 		EXPECT(smp_wait(&rep[id].verified, 3));
